@@ -1,0 +1,183 @@
+//! Projects and their settings.
+
+use crate::error::FieldError;
+use crate::expertise::Expertise;
+use crate::task::TaskKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A project's name: 1 to 100 characters of letters, digits, space, `_`, `-` and `.`;
+/// used to address the project on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProjectName(String);
+
+impl ProjectName {
+    /// Parses a project name, saying why it is refused.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.trim().is_empty()
+            && s.chars().count() <= 100
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.'));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "project name `{s}` must be 1 to 100 letters, digits, spaces, `_`, `-` or `.`"
+            ))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ProjectName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ProjectName> for String {
+    fn from(n: ProjectName) -> String {
+        n.0
+    }
+}
+
+impl fmt::Display for ProjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A quota: at least `min_share` of served items should carry `tag` until met.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeCaseQuota {
+    /// The tag, e.g. `edge:bereavement`.
+    pub tag: String,
+    /// Share of served items in (0, 1].
+    pub min_share: f64,
+}
+
+/// How a project hands out and checks work. Defaults are sensible for a pilot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectSettings {
+    /// Default task kind of its items.
+    pub task: TaskKind,
+    /// Judgments wanted per item.
+    pub overlap: u32,
+    /// Share of served work that is hidden gold, in [0, 1).
+    pub gold_rate: f64,
+    /// How long an assignment's lease lasts, in seconds.
+    pub lease_seconds: u32,
+    /// Gold items an annotator judges before regular work; 0 disables qualification.
+    pub qualification_size: u32,
+    /// Share of qualification items to get right to pass, in [0, 1].
+    pub qualification_pass: f64,
+    /// Expertise every annotator of the project needs (verified).
+    pub required_expertise: Vec<Expertise>,
+    /// Edge-case quotas.
+    pub edge_case_quotas: Vec<EdgeCaseQuota>,
+    /// Largest Kendall distance (normalised, 0..1) at which ranking judgments count as agreeing.
+    pub ranking_agreement: f64,
+    /// Largest score spread at which rating judgments count as agreeing.
+    pub rating_spread: u32,
+}
+
+impl Default for ProjectSettings {
+    fn default() -> Self {
+        ProjectSettings {
+            task: TaskKind::Preference,
+            overlap: 3,
+            gold_rate: 0.1,
+            lease_seconds: 900,
+            qualification_size: 0,
+            qualification_pass: 0.8,
+            required_expertise: Vec::new(),
+            edge_case_quotas: Vec::new(),
+            ranking_agreement: 0.2,
+            rating_spread: 1,
+        }
+    }
+}
+
+impl ProjectSettings {
+    /// Checks every setting's range, naming the first that is out of it.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if !(1..=100).contains(&self.overlap) {
+            return Err(FieldError::new("overlap", "must be between 1 and 100"));
+        }
+        if !(0.0..1.0).contains(&self.gold_rate) {
+            return Err(FieldError::new(
+                "gold_rate",
+                "must be at least 0 and below 1",
+            ));
+        }
+        if !(10..=7 * 24 * 3600).contains(&self.lease_seconds) {
+            return Err(FieldError::new(
+                "lease_seconds",
+                "must be between 10 seconds and 7 days",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.qualification_pass) {
+            return Err(FieldError::new(
+                "qualification_pass",
+                "must lie between 0 and 1",
+            ));
+        }
+        for (i, q) in self.edge_case_quotas.iter().enumerate() {
+            if q.tag.trim().is_empty() {
+                return Err(FieldError::new(
+                    format!("edge_case_quotas[{i}].tag"),
+                    "must not be empty",
+                ));
+            }
+            if !(q.min_share > 0.0 && q.min_share <= 1.0) {
+                return Err(FieldError::new(
+                    format!("edge_case_quotas[{i}].min_share"),
+                    "must be above 0 and at most 1",
+                ));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.ranking_agreement) {
+            return Err(FieldError::new(
+                "ranking_agreement",
+                "must lie between 0 and 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_ranges_checked() {
+        let s = ProjectSettings::default();
+        s.validate().unwrap();
+        let bad = ProjectSettings {
+            overlap: 0,
+            ..s.clone()
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "overlap");
+        let bad = ProjectSettings {
+            gold_rate: 1.0,
+            ..s
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "gold_rate");
+    }
+
+    #[test]
+    fn project_names() {
+        assert!(ProjectName::parse("banking pilot-2").is_ok());
+        assert!(ProjectName::parse("").is_err());
+        assert!(ProjectName::parse("a/b").is_err());
+    }
+}
