@@ -9,6 +9,7 @@ pub mod error;
 pub mod expertise;
 pub mod ids;
 pub mod item;
+pub mod judgment;
 pub mod project;
 pub mod rubric;
 pub mod slug;
@@ -18,6 +19,10 @@ pub use error::FieldError;
 pub use expertise::{Expertise, Level};
 pub use ids::*;
 pub use item::{Candidate, Item, ItemError, Role, Split, Turn};
+pub use judgment::{
+    Choice, DemonstrationPayload, JudgmentError, Outcome, Payload, PreferencePayload,
+    PriorityViolation, RankingPayload, RatingPayload, RedTeamPayload, ValidatedJudgment,
+};
 pub use project::{EdgeCaseQuota, ProjectName, ProjectSettings};
 pub use rubric::{Criterion, EdgeCase, ErrorTag, Rubric, RubricError, Scale, Severity};
 pub use slug::Slug;
