@@ -1,1 +1,62 @@
+//! Plumbline's HTTP server. Today it serves `/healthz`; the engine issue adds the JSON
+//! API under `/api/v1` and the web UI.
+//!
+//! Architecture invariant: only this crate knows HTTP. The server takes an
+//! already-bound listener and a shutdown future, so tests bind port 0 and stop cleanly.
 #![forbid(unsafe_code)]
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use plumbline_store::Store;
+use serde::Serialize;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState<S> {
+    /// The database.
+    pub store: S,
+}
+
+/// Every route of the server.
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz::<S>))
+        .with_state(state)
+}
+
+/// Serves `store` on `listener` until `shutdown` completes.
+pub async fn serve<S: Store>(
+    listener: TcpListener,
+    store: S,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(AppState { store }))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    backend: &'static str,
+    version: &'static str,
+}
+
+async fn healthz<S: Store>(State(state): State<AppState<S>>) -> (StatusCode, Json<Health>) {
+    let (code, status) = match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    };
+    (
+        code,
+        Json(Health {
+            status,
+            backend: state.store.backend(),
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+    )
+}

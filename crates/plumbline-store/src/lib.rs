@@ -1,1 +1,136 @@
+//! Plumbline's storage: one [`Store`] trait, implemented on embedded SQLite
+//! ([`SqliteStore`]) and on PostgreSQL ([`PgStore`]).
+//!
+//! Architecture invariants: only this crate knows SQL; each backend owns its
+//! migrations (`migrations/<backend>/NNNN_name.sql`), applied at open and never edited
+//! once released; driver errors become [`StoreError`] in one place per backend.
 #![forbid(unsafe_code)]
+
+mod error;
+mod model;
+mod postgres;
+mod sqlite;
+mod url;
+
+pub use error::StoreError;
+pub use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use url::{DEFAULT_DATABASE_URL, DatabaseUrl, redact as redact_url};
+
+use plumbline_domain::{ProjectId, Rubric, RubricVersion};
+use std::future::Future;
+use tokio::sync::mpsc;
+
+/// Result of a store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything Plumbline keeps, behind one interface with one conformance suite.
+///
+/// Implementations are cheap to clone (a handle on a pool) and safe to share between
+/// tasks. Every method is one transaction: it commits whole or changes nothing.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Which backend this is, for messages (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Creates a project with its first rubric version.
+    fn create_project(&self, new: NewProject) -> impl Future<Output = Result<Project>> + Send;
+
+    /// Every project with its item count, by name.
+    fn list_projects(&self) -> impl Future<Output = Result<Vec<ProjectSummary>>> + Send;
+
+    /// The project called `name`.
+    fn project_by_name(&self, name: &str) -> impl Future<Output = Result<Project>> + Send;
+
+    /// A rubric version of a project; `None` asks for the current one.
+    fn rubric(
+        &self,
+        project: ProjectId,
+        version: Option<RubricVersion>,
+    ) -> impl Future<Output = Result<StoredRubric>> + Send;
+
+    /// Every rubric version of a project, oldest first.
+    fn rubric_versions(
+        &self,
+        project: ProjectId,
+    ) -> impl Future<Output = Result<Vec<StoredRubric>>> + Send;
+
+    /// Stores `rubric` as the project's next version and makes it current. A rubric
+    /// equal to the current one is refused as a conflict (versions are immutable and
+    /// a no-op version would only add noise).
+    fn add_rubric_version(
+        &self,
+        project: ProjectId,
+        rubric: Rubric,
+    ) -> impl Future<Output = Result<StoredRubric>> + Send;
+
+    /// Imports items received on `source` in one transaction: it commits only when the
+    /// sender finishes with [`ImportMsg::Finish`] `{ commit: true }` and the store found
+    /// no conflict; otherwise nothing is stored. Dropping the sender aborts.
+    fn import_items(
+        &self,
+        project: ProjectId,
+        options: ImportOptions,
+        source: mpsc::Receiver<ImportMsg>,
+    ) -> impl Future<Output = Result<ImportOutcome>> + Send;
+
+    /// Streams the canonical JSON of every current item of a project, in import order,
+    /// in batches on `sink`; returns how many were sent.
+    fn export_items(
+        &self,
+        project: ProjectId,
+        sink: mpsc::Sender<Vec<String>>,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// A page of items of a project in import order, after `after` (keyset pagination).
+    fn list_items(
+        &self,
+        project: ProjectId,
+        after: Option<plumbline_domain::ItemId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredItem>>> + Send;
+
+    /// One item by its textual id, with its revision history (oldest first).
+    fn item(
+        &self,
+        project: ProjectId,
+        ext_id: &str,
+    ) -> impl Future<Output = Result<(StoredItem, Vec<ItemRevision>)>> + Send;
+
+    /// A cheap round trip proving the database answers (for health checks).
+    fn ping(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Verifies the database's own integrity check (SQLite `PRAGMA integrity_check`,
+    /// PostgreSQL a catalogue check) and the schema version.
+    fn check_integrity(&self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// A store chosen at run time from a URL; callers match once and stay generic.
+#[derive(Clone)]
+pub enum AnyStore {
+    /// Embedded SQLite.
+    Sqlite(SqliteStore),
+    /// PostgreSQL.
+    Postgres(PgStore),
+}
+
+impl AnyStore {
+    /// Opens (and migrates) the database at `url`.
+    pub async fn open(url: &str) -> Result<AnyStore> {
+        match DatabaseUrl::parse(url)? {
+            DatabaseUrl::Sqlite(path) => Ok(AnyStore::Sqlite(SqliteStore::open(&path).await?)),
+            DatabaseUrl::Postgres(url) => Ok(AnyStore::Postgres(PgStore::open(&url).await?)),
+        }
+    }
+}
+
+/// Batch size used when streaming items between the formats and the store.
+pub const BATCH: usize = 1024;
+
+/// `n` random bytes from the operating system, as hex (salts, tokens).
+pub fn random_hex(n: usize) -> Result<String> {
+    let mut buf = vec![0u8; n];
+    getrandom::fill(&mut buf)
+        .map_err(|e| StoreError::Database(format!("the system random source failed: {e}")))?;
+    Ok(hex(&buf))
+}

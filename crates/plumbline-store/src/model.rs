@@ -1,0 +1,204 @@
+//! The values the store takes and returns.
+
+use plumbline_domain::{
+    ItemId, ProjectId, ProjectName, ProjectSettings, Rubric, RubricVersion, Split, TaskKind,
+};
+use serde::Serialize;
+
+/// A project to create.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    /// Unique name.
+    pub name: ProjectName,
+    /// Validated settings.
+    pub settings: ProjectSettings,
+    /// The first rubric version.
+    pub rubric: Rubric,
+}
+
+/// A stored project.
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    /// Database id.
+    pub id: ProjectId,
+    /// Unique name.
+    pub name: String,
+    /// Settings.
+    pub settings: ProjectSettings,
+    /// The version of the rubric new work is judged under.
+    pub rubric_version: RubricVersion,
+    /// Salt of the deterministic evaluation split.
+    pub split_salt: String,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A project with its counts, for listings.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectSummary {
+    /// The project.
+    #[serde(flatten)]
+    pub project: Project,
+    /// How many items it holds.
+    pub items: u64,
+}
+
+/// One version of a project's rubric.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRubric {
+    /// Its version number.
+    pub version: RubricVersion,
+    /// The rubric.
+    pub rubric: Rubric,
+    /// When it was created, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// One validated item on its way into the store, with its canonical encoding.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    /// Line (or record) number in the source, for error messages.
+    pub line: u64,
+    /// The item's own id (unique within the project).
+    pub ext_id: String,
+    /// Effective task kind.
+    pub task: TaskKind,
+    /// Fixed split, if the item names one.
+    pub split: Option<Split>,
+    /// Canonical JSON of the item (what export writes back).
+    pub body: String,
+    /// SHA-256 of `body`: equal hashes mean equal content.
+    pub content_hash: [u8; 32],
+}
+
+/// A message on an import stream.
+#[derive(Debug)]
+pub enum ImportMsg {
+    /// More items, in source order.
+    Items(Vec<NewItem>),
+    /// The source is done; `commit` is false when it found bad records.
+    Finish {
+        /// Whether the source wants its items stored.
+        commit: bool,
+    },
+}
+
+/// How an import treats ids that exist already.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Same id with other content stores a new revision instead of being an error.
+    pub update: bool,
+    /// Keep going after the first conflict to report up to this many (still storing nothing).
+    pub report_errors: usize,
+}
+
+/// A record the store refused during an import.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportConflict {
+    /// Line in the source.
+    pub line: u64,
+    /// The item id.
+    pub id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportOutcome {
+    /// New items stored.
+    pub imported: u64,
+    /// Items whose id and content were stored already (skipped).
+    pub unchanged: u64,
+    /// Items stored as a new revision (`--update`).
+    pub updated: u64,
+    /// Conflicts found (ids with other content, without `--update`).
+    pub conflicts: Vec<ImportConflict>,
+    /// How many conflicts in all (`conflicts` may hold fewer).
+    pub conflict_count: u64,
+    /// Whether the transaction committed.
+    pub committed: bool,
+}
+
+/// Where an item stands in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemState {
+    /// Waiting for judgments.
+    Open,
+    /// Judgments disagree; waiting for a reviewer.
+    Adjudication,
+    /// Settled by consensus or adjudication.
+    Resolved,
+}
+
+impl ItemState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemState::Open => "open",
+            ItemState::Adjudication => "adjudication",
+            ItemState::Resolved => "resolved",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<ItemState> {
+        match s {
+            "open" => Some(ItemState::Open),
+            "adjudication" => Some(ItemState::Adjudication),
+            "resolved" => Some(ItemState::Resolved),
+            _ => None,
+        }
+    }
+}
+
+/// A stored item.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredItem {
+    /// Database id.
+    pub id: ItemId,
+    /// The item's own id.
+    pub ext_id: String,
+    /// Effective task kind.
+    pub task: TaskKind,
+    /// Current revision, from 1.
+    pub revision: i32,
+    /// Life-cycle state.
+    pub state: ItemState,
+    /// Canonical JSON of the item.
+    pub body: String,
+    /// Hex SHA-256 of the body.
+    pub content_hash: String,
+}
+
+/// An earlier revision of an item, kept when `--update` replaced it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemRevision {
+    /// Revision number.
+    pub revision: i32,
+    /// Canonical JSON at that revision.
+    pub body: String,
+    /// Hex SHA-256 of that body.
+    pub content_hash: String,
+    /// When it was replaced, Unix milliseconds.
+    pub replaced_at: i64,
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}

@@ -1,0 +1,165 @@
+//! Streaming import into PostgreSQL: one transaction for the whole source; each batch
+//! costs one lookup of the ids it names and one `INSERT … SELECT FROM unnest(…)` of its
+//! new items, so round trips do not grow with the item count.
+
+use crate::Result;
+use crate::error::StoreError;
+use crate::model::*;
+use crate::sqlite::import::{record_conflict, split_str};
+use plumbline_domain::ProjectId;
+use std::collections::{HashMap, HashSet};
+use tokio::sync::mpsc;
+use tokio_postgres::Transaction;
+
+struct Existing {
+    id: i64,
+    hash: Vec<u8>,
+    revision: i64,
+    body: String,
+}
+
+pub(super) async fn run(
+    client: &mut deadpool_postgres::Object,
+    project: ProjectId,
+    options: ImportOptions,
+    mut source: mpsc::Receiver<ImportMsg>,
+) -> Result<ImportOutcome> {
+    let tx = client.transaction().await?;
+    // Holding the project row for the whole import keeps two imports into one project
+    // from interleaving (the second waits), so idempotency checks stay exact.
+    let exists = tx
+        .query_opt(
+            "SELECT id FROM projects WHERE id = $1 FOR UPDATE",
+            &[&project.0],
+        )
+        .await?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound(format!("project {project}")));
+    }
+    let mut outcome = ImportOutcome::default();
+    let mut commit = false;
+    let now = now_ms();
+    'source: while let Some(msg) = source.recv().await {
+        let batch = match msg {
+            ImportMsg::Items(batch) => batch,
+            ImportMsg::Finish { commit: wanted } => {
+                commit = wanted;
+                break;
+            }
+        };
+        let ids: Vec<&str> = batch.iter().map(|i| i.ext_id.as_str()).collect();
+        let mut existing = lookup(&tx, project, &ids).await?;
+        let mut pending: Vec<&NewItem> = Vec::with_capacity(batch.len());
+        let mut pending_ids: HashSet<&str> = HashSet::with_capacity(batch.len());
+        for item in &batch {
+            if pending_ids.contains(item.ext_id.as_str()) {
+                // The same id twice in one batch: store what is pending, then treat
+                // this one like any id that exists already.
+                insert(&tx, project, &pending, now).await?;
+                outcome.imported += pending.len() as u64;
+                pending.clear();
+                pending_ids.clear();
+                existing.extend(lookup(&tx, project, &[item.ext_id.as_str()]).await?);
+            }
+            let Some(old) = existing.get_mut(&item.ext_id) else {
+                pending.push(item);
+                pending_ids.insert(&item.ext_id);
+                continue;
+            };
+            if old.hash == item.content_hash {
+                outcome.unchanged += 1;
+            } else if options.update {
+                replace(&tx, old, item, now).await?;
+                old.hash = item.content_hash.to_vec();
+                old.revision += 1;
+                old.body.clone_from(&item.body);
+                outcome.updated += 1;
+            } else if record_conflict(&mut outcome, &options, item.line, item.ext_id.clone()) {
+                break 'source;
+            }
+        }
+        insert(&tx, project, &pending, now).await?;
+        outcome.imported += pending.len() as u64;
+    }
+    if commit && outcome.conflict_count == 0 {
+        tx.commit().await?;
+        outcome.committed = true;
+    }
+    Ok(outcome)
+}
+
+async fn lookup(
+    tx: &Transaction<'_>,
+    project: ProjectId,
+    ids: &[&str],
+) -> Result<HashMap<String, Existing>> {
+    let rows = tx
+        .query(
+            "SELECT ext_id, id, content_hash, revision, body FROM items
+             WHERE project_id = $1 AND ext_id = ANY($2)",
+            &[&project.0, &ids],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.get(0),
+                Existing {
+                    id: r.get(1),
+                    hash: r.get(2),
+                    revision: r.get(3),
+                    body: r.get(4),
+                },
+            )
+        })
+        .collect())
+}
+
+async fn insert(
+    tx: &Transaction<'_>,
+    project: ProjectId,
+    items: &[&NewItem],
+    now: i64,
+) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let ext_ids: Vec<&str> = items.iter().map(|i| i.ext_id.as_str()).collect();
+    let tasks: Vec<&str> = items.iter().map(|i| i.task.as_str()).collect();
+    let hashes: Vec<&[u8]> = items.iter().map(|i| &i.content_hash[..]).collect();
+    let bodies: Vec<&str> = items.iter().map(|i| i.body.as_str()).collect();
+    let splits: Vec<Option<&str>> = items.iter().map(|i| i.split.map(split_str)).collect();
+    tx.execute(
+        "INSERT INTO items (project_id, ext_id, task, content_hash, body, split, created_at, updated_at)
+         SELECT $1, e, t, h, b, s, $7, $7
+         FROM unnest($2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[]) WITH ORDINALITY AS u(e, t, h, b, s, n)
+         ORDER BY n",
+        &[&project.0, &ext_ids, &tasks, &hashes, &bodies, &splits, &now],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn replace(tx: &Transaction<'_>, old: &Existing, item: &NewItem, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO item_revisions (item_id, revision, content_hash, body, replaced_at)
+         VALUES ($1, $2, $3, $4, $5)",
+        &[&old.id, &old.revision, &old.hash, &old.body, &now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE items SET task = $2, content_hash = $3, body = $4, split = $5, revision = revision + 1,
+         updated_at = $6 WHERE id = $1",
+        &[
+            &old.id,
+            &item.task.as_str(),
+            &&item.content_hash[..],
+            &item.body,
+            &item.split.map(split_str),
+            &now,
+        ],
+    )
+    .await?;
+    Ok(())
+}

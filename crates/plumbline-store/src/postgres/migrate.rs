@@ -1,0 +1,67 @@
+//! PostgreSQL migrations, applied under an advisory lock so that several server
+//! processes starting together apply each migration exactly once.
+
+use crate::Result;
+use crate::error::StoreError;
+use crate::model::now_ms;
+
+/// Every migration, in order. Append; never edit one that has been released.
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../migrations/postgres/0001_init.sql"),
+)];
+
+/// Arbitrary constant naming Plumbline's migration lock.
+const MIGRATION_LOCK: i64 = 0x706c_756d_626c;
+
+/// Applies the migrations this database has not seen yet.
+pub(crate) async fn apply(client: &mut deadpool_postgres::Object) -> Result<()> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    for &(version, name, sql) in MIGRATIONS {
+        let done: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM schema_migrations WHERE version = $1",
+                &[&version],
+            )
+            .await?
+            .get(0);
+        if done == 0 {
+            tx.batch_execute(sql).await.map_err(|e| {
+                StoreError::Database(format!("migration {version} ({name}) failed: {e}"))
+            })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                &[&version, &name, &now_ms()],
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    check_version(client).await
+}
+
+/// Refuses a database migrated by a newer Plumbline than this one.
+pub(crate) async fn check_version(client: &tokio_postgres::Client) -> Result<()> {
+    let newest: i64 = client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await?
+        .get(0);
+    let known = MIGRATIONS.last().map_or(0, |m| m.0);
+    if newest > known {
+        return Err(StoreError::Database(format!(
+            "the database has schema version {newest}, newer than this binary knows ({known}); upgrade plumbline"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! PostgreSQL, for scale-out: any number of `plumbline serve` processes share one
+//! database through a connection pool per process; nothing that matters lives in a
+//! process's memory.
+
+mod import;
+mod migrate;
+
+use crate::error::StoreError;
+use crate::model::*;
+use crate::{Result, Store};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use plumbline_domain::{ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, TaskKind};
+use std::str::FromStr;
+use tokio::sync::mpsc;
+use tokio_postgres::{NoTls, Row};
+
+/// A handle on a PostgreSQL database; clones share the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+}
+
+/// Connections per process; PostgreSQL's default limit is 100 in all.
+const POOL_SIZE: usize = 16;
+
+impl PgStore {
+    /// Connects to `url`, and migrates the database.
+    pub async fn open(url: &str) -> Result<PgStore> {
+        let config = tokio_postgres::Config::from_str(url).map_err(|e| {
+            StoreError::Invalid(format!(
+                "bad PostgreSQL URL `{}`: {e}",
+                crate::url::redact(url)
+            ))
+        })?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Database(format!("cannot build connection pool: {e}")))?;
+        let store = PgStore { pool };
+        let mut client = store.client().await?;
+        migrate::apply(&mut client).await?;
+        Ok(store)
+    }
+
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+const PROJECT_COLUMNS: &str = "id, name, settings, rubric_version, split_salt, created_at";
+
+fn to_project(row: &Row) -> Result<Project> {
+    Ok(Project {
+        id: ProjectId(row.get(0)),
+        name: row.get(1),
+        settings: serde_json::from_str::<ProjectSettings>(row.get(2))?,
+        rubric_version: RubricVersion(row.get::<_, i64>(3) as i32),
+        split_salt: row.get(4),
+        created_at: row.get(5),
+    })
+}
+
+fn to_item(row: &Row) -> Result<StoredItem> {
+    let task: &str = row.get(2);
+    let state: &str = row.get(4);
+    Ok(StoredItem {
+        id: ItemId(row.get(0)),
+        ext_id: row.get(1),
+        task: task.parse::<TaskKind>().map_err(StoreError::Database)?,
+        revision: row.get::<_, i64>(3) as i32,
+        state: ItemState::parse(state)
+            .ok_or_else(|| StoreError::Database(format!("unknown item state `{state}`")))?,
+        body: row.get(5),
+        content_hash: hex(row.get(6)),
+    })
+}
+
+fn stored_rubric(row: &Row) -> Result<StoredRubric> {
+    let version: i64 = row.get(0);
+    Ok(StoredRubric {
+        version: RubricVersion(version as i32),
+        rubric: Rubric::from_json(row.get(1)).map_err(|e| {
+            StoreError::Database(format!("stored rubric v{version} is unreadable: {e}"))
+        })?,
+        created_at: row.get(2),
+    })
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn create_project(&self, new: NewProject) -> Result<Project> {
+        let settings = serde_json::to_string(&new.settings)?;
+        let rubric = serde_json::to_string(&new.rubric)?;
+        let salt = crate::random_hex(16)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let now = now_ms();
+        let row = tx
+            .query_opt(
+                &format!(
+                    "INSERT INTO projects (name, settings, rubric_version, split_salt, created_at)
+                     VALUES ($1, $2, 1, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING {PROJECT_COLUMNS}"
+                ),
+                &[&new.name.as_str(), &settings, &salt, &now],
+            )
+            .await?
+            .ok_or_else(|| {
+                StoreError::Conflict(format!("a project named `{}` exists already", new.name))
+            })?;
+        let project = to_project(&row)?;
+        tx.execute(
+            "INSERT INTO rubric_versions (project_id, version, rubric, created_at) VALUES ($1, 1, $2, $3)",
+            &[&project.id.0, &rubric, &now],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(project)
+    }
+
+    async fn list_projects(&self) -> Result<Vec<ProjectSummary>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {PROJECT_COLUMNS}, (SELECT count(*) FROM items i WHERE i.project_id = p.id)
+                     FROM projects p ORDER BY name"
+                ),
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ProjectSummary {
+                    project: to_project(r)?,
+                    items: r.get::<_, i64>(6) as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn project_by_name(&self, name: &str) -> Result<Project> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE name = $1"),
+                &[&name],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project `{name}`")))?;
+        to_project(&row)
+    }
+
+    async fn rubric(
+        &self,
+        project: ProjectId,
+        version: Option<RubricVersion>,
+    ) -> Result<StoredRubric> {
+        let client = self.client().await?;
+        let wanted = version.map(|v| v.0 as i64);
+        let row = client
+            .query_opt(
+                "SELECT r.version, r.rubric, r.created_at FROM rubric_versions r JOIN projects p ON p.id = r.project_id
+                 WHERE r.project_id = $1 AND r.version = coalesce($2, p.rubric_version)",
+                &[&project.0, &wanted],
+            )
+            .await?
+            .ok_or_else(|| match version {
+                Some(v) => StoreError::NotFound(format!("rubric {v} of project {project}")),
+                None => StoreError::NotFound(format!("project {project}")),
+            })?;
+        stored_rubric(&row)
+    }
+
+    async fn rubric_versions(&self, project: ProjectId) -> Result<Vec<StoredRubric>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT version, rubric, created_at FROM rubric_versions WHERE project_id = $1 ORDER BY version",
+                &[&project.0],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound(format!("project {project}")));
+        }
+        rows.iter().map(stored_rubric).collect()
+    }
+
+    async fn add_rubric_version(&self, project: ProjectId, rubric: Rubric) -> Result<StoredRubric> {
+        let json = serde_json::to_string(&rubric)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Lock the project row so two concurrent new versions get distinct numbers.
+        let row = tx
+            .query_opt(
+                "SELECT p.rubric_version, r.rubric FROM projects p
+                 JOIN rubric_versions r ON r.project_id = p.id AND r.version = p.rubric_version
+                 WHERE p.id = $1 FOR UPDATE OF p",
+                &[&project.0],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
+        let current: i64 = row.get(0);
+        if row.get::<_, &str>(1) == json {
+            return Err(StoreError::Conflict(format!(
+                "the rubric is identical to the current version v{current}; no new version made"
+            )));
+        }
+        let next = current + 1;
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO rubric_versions (project_id, version, rubric, created_at) VALUES ($1, $2, $3, $4)",
+            &[&project.0, &next, &json, &now],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE projects SET rubric_version = $2 WHERE id = $1",
+            &[&project.0, &next],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(StoredRubric {
+            version: RubricVersion(next as i32),
+            rubric,
+            created_at: now,
+        })
+    }
+
+    async fn import_items(
+        &self,
+        project: ProjectId,
+        options: ImportOptions,
+        source: mpsc::Receiver<ImportMsg>,
+    ) -> Result<ImportOutcome> {
+        let mut client = self.client().await?;
+        import::run(&mut client, project, options, source).await
+    }
+
+    async fn export_items(
+        &self,
+        project: ProjectId,
+        sink: mpsc::Sender<Vec<String>>,
+    ) -> Result<u64> {
+        let mut client = self.client().await?;
+        // A portal inside a read-only transaction pages through one snapshot without
+        // holding the whole result in memory.
+        let tx = client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .await?;
+        let stmt = tx
+            .prepare("SELECT body FROM items WHERE project_id = $1 ORDER BY id")
+            .await?;
+        let portal = tx.bind(&stmt, &[&project.0]).await?;
+        let mut sent = 0u64;
+        loop {
+            let rows = tx.query_portal(&portal, crate::BATCH as i32 * 4).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let batch: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            sent += batch.len() as u64;
+            sink.send(batch).await.map_err(|_| {
+                StoreError::Invalid("export stopped: the receiver went away".into())
+            })?;
+        }
+        tx.commit().await?;
+        Ok(sent)
+    }
+
+    async fn list_items(
+        &self,
+        project: ProjectId,
+        after: Option<ItemId>,
+        limit: u32,
+    ) -> Result<Vec<StoredItem>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, ext_id, task, revision, state, body, content_hash FROM items
+                 WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                &[&project.0, &after.map_or(0, |a| a.0), &(limit as i64)],
+            )
+            .await?;
+        rows.iter().map(to_item).collect()
+    }
+
+    async fn item(
+        &self,
+        project: ProjectId,
+        ext_id: &str,
+    ) -> Result<(StoredItem, Vec<ItemRevision>)> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT id, ext_id, task, revision, state, body, content_hash FROM items
+                 WHERE project_id = $1 AND ext_id = $2",
+                &[&project.0, &ext_id],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("item `{ext_id}`")))?;
+        let item = to_item(&row)?;
+        let revisions = client
+            .query(
+                "SELECT revision, body, content_hash, replaced_at FROM item_revisions WHERE item_id = $1 ORDER BY revision",
+                &[&item.id.0],
+            )
+            .await?
+            .iter()
+            .map(|r| ItemRevision {
+                revision: r.get::<_, i64>(0) as i32,
+                body: r.get(1),
+                content_hash: hex(r.get(2)),
+                replaced_at: r.get(3),
+            })
+            .collect();
+        Ok((item, revisions))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.client().await?.query_one("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    async fn check_integrity(&self) -> Result<()> {
+        let client = self.client().await?;
+        migrate::check_version(&client).await?;
+        // Every foreign key is declared, so PostgreSQL enforces referential integrity
+        // itself; what it cannot know is our denormalised counters and hashes.
+        let bad: i64 = client
+            .query_one(
+                "SELECT count(*) FROM items WHERE octet_length(content_hash) <> 32 OR revision < 1",
+                &[],
+            )
+            .await?
+            .get(0);
+        if bad > 0 {
+            return Err(StoreError::Database(format!(
+                "integrity check failed: {bad} items have a malformed hash or revision"
+            )));
+        }
+        Ok(())
+    }
+}

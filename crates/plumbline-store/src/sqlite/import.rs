@@ -1,0 +1,126 @@
+//! Streaming import into SQLite: one transaction for the whole source, rows inserted
+//! as they arrive (constant memory), rolled back unless the source finishes cleanly.
+
+use crate::Result;
+use crate::model::*;
+use plumbline_domain::ProjectId;
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::mpsc;
+
+pub(super) fn run(
+    conn: &mut Connection,
+    project: ProjectId,
+    options: ImportOptions,
+    mut source: mpsc::Receiver<ImportMsg>,
+) -> Result<ImportOutcome> {
+    let exists: Option<i64> = conn
+        .query_row("SELECT id FROM projects WHERE id = ?1", [project.0], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if exists.is_none() {
+        return Err(crate::StoreError::NotFound(format!("project {project}")));
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut outcome = ImportOutcome::default();
+    let mut commit = false;
+    {
+        // Insert first and look up only on conflict: new items, the common case, cost
+        // one index probe.
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO items (project_id, ext_id, task, content_hash, body, split, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (project_id, ext_id) DO NOTHING",
+        )?;
+        let mut lookup = tx.prepare_cached(
+            "SELECT id, content_hash, revision, body FROM items WHERE project_id = ?1 AND ext_id = ?2",
+        )?;
+        let mut archive = tx.prepare_cached(
+            "INSERT INTO item_revisions (item_id, revision, content_hash, body, replaced_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut replace = tx.prepare_cached(
+            "UPDATE items SET task = ?2, content_hash = ?3, body = ?4, split = ?5, revision = revision + 1,
+             updated_at = ?6 WHERE id = ?1",
+        )?;
+        let now = now_ms();
+        'source: while let Some(msg) = source.blocking_recv() {
+            let batch = match msg {
+                ImportMsg::Items(batch) => batch,
+                ImportMsg::Finish { commit: wanted } => {
+                    commit = wanted;
+                    break;
+                }
+            };
+            for item in batch {
+                let split = item.split.map(split_str);
+                let added = insert.execute(params![
+                    project.0,
+                    item.ext_id,
+                    item.task.as_str(),
+                    &item.content_hash[..],
+                    item.body,
+                    split,
+                    now
+                ])?;
+                if added == 1 {
+                    outcome.imported += 1;
+                    continue;
+                }
+                let (id, hash, revision, old_body): (i64, Vec<u8>, i64, String) = lookup
+                    .query_row(params![project.0, item.ext_id], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?;
+                if hash == item.content_hash {
+                    outcome.unchanged += 1;
+                } else if options.update {
+                    archive.execute(params![id, revision, hash, old_body, now])?;
+                    replace.execute(params![
+                        id,
+                        item.task.as_str(),
+                        &item.content_hash[..],
+                        item.body,
+                        split,
+                        now
+                    ])?;
+                    outcome.updated += 1;
+                } else {
+                    if record_conflict(&mut outcome, &options, item.line, item.ext_id) {
+                        break 'source;
+                    }
+                }
+            }
+        }
+    }
+    if commit && outcome.conflict_count == 0 {
+        tx.commit()?;
+        outcome.committed = true;
+    }
+    Ok(outcome)
+}
+
+/// Records a conflict; true when the import should stop listening.
+pub(crate) fn record_conflict(
+    outcome: &mut ImportOutcome,
+    options: &ImportOptions,
+    line: u64,
+    id: String,
+) -> bool {
+    outcome.conflict_count += 1;
+    if outcome.conflicts.len() < options.report_errors.max(1) {
+        outcome.conflicts.push(ImportConflict {
+            line,
+            reason: format!(
+                "item `{id}` exists already with other content (use --update to store a new revision)"
+            ),
+            id,
+        });
+    }
+    outcome.conflict_count as usize >= options.report_errors.max(1)
+}
+
+pub(crate) fn split_str(s: plumbline_domain::Split) -> &'static str {
+    match s {
+        plumbline_domain::Split::Train => "train",
+        plumbline_domain::Split::Eval => "eval",
+    }
+}

@@ -1,0 +1,444 @@
+//! The behaviour every backend must show, written once against the `Store` trait.
+
+use plumbline_domain::{ProjectName, ProjectSettings, Rubric, RubricVersion, TaskKind};
+use plumbline_store::*;
+use tokio::sync::mpsc;
+
+const RUBRIC: &str = r#"
+name = "Retail banking support"
+[[criteria]]
+key = "compliance"
+title = "Regulatory compliance"
+priority = 1
+hard = true
+[[criteria]]
+key = "tone"
+title = "Tone"
+priority = 2
+[[edge_cases]]
+key = "bereavement"
+"#;
+
+fn rubric() -> Rubric {
+    Rubric::from_toml(RUBRIC).unwrap()
+}
+
+async fn project<S: Store>(store: &S, name: &str) -> Project {
+    store
+        .create_project(NewProject {
+            name: ProjectName::parse(name).unwrap(),
+            settings: ProjectSettings::default(),
+            rubric: rubric(),
+        })
+        .await
+        .unwrap()
+}
+
+/// A stand-in content hash: the store compares hashes, it never computes them.
+fn fake_hash(body: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, b) in body.bytes().enumerate() {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        out[i % 32] ^= (h >> 24) as u8;
+    }
+    out[..8].copy_from_slice(&h.to_le_bytes());
+    out
+}
+
+fn item(line: u64, id: &str, text: &str) -> NewItem {
+    let body = format!(
+        r#"{{"id":"{id}","context":[{{"role":"user","content":"{text}"}}],"candidates":[{{"id":"a","content":"x"}},{{"id":"b","content":"y"}}]}}"#
+    );
+    NewItem {
+        line,
+        ext_id: id.to_owned(),
+        task: TaskKind::Preference,
+        split: None,
+        content_hash: fake_hash(&body),
+        body,
+    }
+}
+
+/// Sends `batches` then a finish message (when `finish` is Some) to an import.
+async fn import<S: Store>(
+    store: &S,
+    project: &Project,
+    options: ImportOptions,
+    batches: Vec<Vec<NewItem>>,
+    finish: Option<bool>,
+) -> ImportOutcome {
+    let (tx, rx) = mpsc::channel(2);
+    let feeder = tokio::spawn(async move {
+        for b in batches {
+            if tx.send(ImportMsg::Items(b)).await.is_err() {
+                return;
+            }
+        }
+        if let Some(commit) = finish {
+            let _ = tx.send(ImportMsg::Finish { commit }).await;
+        }
+    });
+    let outcome = store.import_items(project.id, options, rx).await.unwrap();
+    feeder.await.unwrap();
+    outcome
+}
+
+async fn export<S: Store>(store: &S, project: &Project) -> Vec<String> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let collect = tokio::spawn(async move {
+        let mut all = Vec::new();
+        while let Some(b) = rx.recv().await {
+            all.extend(b);
+        }
+        all
+    });
+    let n = store.export_items(project.id, tx).await.unwrap();
+    let all = collect.await.unwrap();
+    assert_eq!(n as usize, all.len());
+    all
+}
+
+pub async fn projects_are_created_listed_and_unique<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    assert_eq!(p.rubric_version, RubricVersion(1));
+    assert_eq!(p.split_salt.len(), 32);
+    project(&store, "clinical").await;
+    let dup = store
+        .create_project(NewProject {
+            name: ProjectName::parse("banking").unwrap(),
+            settings: ProjectSettings::default(),
+            rubric: rubric(),
+        })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(m)) if m.contains("banking")));
+    let names: Vec<_> = store
+        .list_projects()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.project.name)
+        .collect();
+    assert_eq!(names, ["banking", "clinical"]);
+    let again = store.project_by_name("banking").await.unwrap();
+    assert_eq!(again.id, p.id);
+    assert_eq!(again.settings, ProjectSettings::default());
+}
+
+pub async fn rubric_versions_are_immutable_and_numbered<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let v1 = store.rubric(p.id, None).await.unwrap();
+    assert_eq!(v1.version, RubricVersion(1));
+    assert_eq!(v1.rubric, rubric());
+    let same = store.add_rubric_version(p.id, rubric()).await;
+    assert!(
+        matches!(same, Err(StoreError::Conflict(_))),
+        "an identical rubric is not a new version"
+    );
+    let mut changed = rubric();
+    changed.criteria[1].title = "Tone and empathy".into();
+    let v2 = store
+        .add_rubric_version(p.id, changed.clone())
+        .await
+        .unwrap();
+    assert_eq!(v2.version, RubricVersion(2));
+    assert_eq!(store.rubric(p.id, None).await.unwrap().rubric, changed);
+    assert_eq!(
+        store
+            .rubric(p.id, Some(RubricVersion(1)))
+            .await
+            .unwrap()
+            .rubric,
+        rubric()
+    );
+    assert!(matches!(
+        store.rubric(p.id, Some(RubricVersion(9))).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let all = store.rubric_versions(p.id).await.unwrap();
+    assert_eq!(all.iter().map(|r| r.version.0).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(
+        store
+            .project_by_name("banking")
+            .await
+            .unwrap()
+            .rubric_version,
+        RubricVersion(2)
+    );
+}
+
+pub async fn import_stores_everything_and_exports_in_order<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let items: Vec<NewItem> = (0..2500)
+        .map(|i| item(i + 1, &format!("it-{:05}", 2500 - i), "hello"))
+        .collect();
+    let bodies: Vec<String> = items.iter().map(|i| i.body.clone()).collect();
+    let batches: Vec<Vec<NewItem>> = items.chunks(1000).map(|c| c.to_vec()).collect();
+    let out = import(&store, &p, ImportOptions::default(), batches, Some(true)).await;
+    assert!(out.committed);
+    assert_eq!(
+        (out.imported, out.unchanged, out.updated, out.conflict_count),
+        (2500, 0, 0, 0)
+    );
+    assert_eq!(
+        export(&store, &p).await,
+        bodies,
+        "export gives the bodies back in import order"
+    );
+    let listed = store.list_projects().await.unwrap();
+    assert_eq!(listed[0].items, 2500);
+}
+
+pub async fn reimport_of_same_content_changes_nothing<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let batch = vec![item(1, "a", "one"), item(2, "b", "two")];
+    import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![batch.clone()],
+        Some(true),
+    )
+    .await;
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![batch.clone()],
+        Some(true),
+    )
+    .await;
+    assert!(out.committed);
+    assert_eq!((out.imported, out.unchanged), (0, 2));
+    assert_eq!(export(&store, &p).await.len(), 2);
+}
+
+pub async fn conflicting_content_stores_nothing_without_update<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![item(1, "a", "one")]],
+        Some(true),
+    )
+    .await;
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![
+            item(1, "new-1", "x"),
+            item(2, "a", "changed"),
+            item(3, "new-2", "y"),
+        ]],
+        Some(true),
+    )
+    .await;
+    assert!(!out.committed);
+    assert_eq!(out.conflict_count, 1);
+    assert_eq!(out.conflicts[0].line, 2);
+    assert!(
+        out.conflicts[0].reason.contains("`a`") && out.conflicts[0].reason.contains("--update")
+    );
+    let stored = export(&store, &p).await;
+    assert_eq!(
+        stored.len(),
+        1,
+        "the new items of the refused file were not stored"
+    );
+    assert!(stored[0].contains("one"));
+}
+
+pub async fn update_keeps_revision_history<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let first = item(1, "a", "one");
+    import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![first.clone()]],
+        Some(true),
+    )
+    .await;
+    let second = item(1, "a", "two");
+    let out = import(
+        &store,
+        &p,
+        ImportOptions {
+            update: true,
+            ..Default::default()
+        },
+        vec![vec![second.clone()]],
+        Some(true),
+    )
+    .await;
+    assert!(out.committed);
+    assert_eq!(out.updated, 1);
+    let (current, history) = store.item(p.id, "a").await.unwrap();
+    assert_eq!(current.revision, 2);
+    assert_eq!(current.body, second.body);
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].revision, 1);
+    assert_eq!(history[0].body, first.body);
+    assert_eq!(history[0].content_hash.len(), 64);
+}
+
+pub async fn duplicate_ids_within_one_source<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![
+            item(1, "a", "one"),
+            item(2, "a", "one"),
+            item(3, "b", "x"),
+        ]],
+        Some(true),
+    )
+    .await;
+    assert!(out.committed);
+    assert_eq!((out.imported, out.unchanged), (2, 1));
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![item(1, "c", "one"), item(2, "c", "other")]],
+        Some(true),
+    )
+    .await;
+    assert!(!out.committed);
+    assert_eq!(out.conflicts[0].line, 2);
+    assert_eq!(export(&store, &p).await.len(), 2);
+}
+
+pub async fn unfinished_or_refused_source_stores_nothing<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let dropped = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![item(1, "a", "one")]],
+        None,
+    )
+    .await;
+    assert!(
+        !dropped.committed,
+        "a source that vanished without finishing is rolled back"
+    );
+    let refused = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![item(1, "a", "one")]],
+        Some(false),
+    )
+    .await;
+    assert!(!refused.committed);
+    assert!(export(&store, &p).await.is_empty());
+}
+
+pub async fn report_errors_counts_every_conflict<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let originals: Vec<NewItem> = (0..5)
+        .map(|i| item(i + 1, &format!("x{i}"), "one"))
+        .collect();
+    import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![originals],
+        Some(true),
+    )
+    .await;
+    let changed: Vec<NewItem> = (0..5)
+        .map(|i| item(i + 1, &format!("x{i}"), "two"))
+        .collect();
+    let out = import(
+        &store,
+        &p,
+        ImportOptions {
+            report_errors: 3,
+            ..Default::default()
+        },
+        vec![changed],
+        Some(true),
+    )
+    .await;
+    assert!(!out.committed);
+    assert_eq!(out.conflicts.len(), 3);
+    assert!(out.conflict_count >= 3);
+}
+
+pub async fn items_page_by_keyset<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let items: Vec<NewItem> = (0..25)
+        .map(|i| item(i + 1, &format!("i{i:02}"), "t"))
+        .collect();
+    import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![items],
+        Some(true),
+    )
+    .await;
+    let mut after = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_items(p.id, after, 10).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 10);
+        after = page.last().map(|i| i.id);
+        seen.extend(page.into_iter().map(|i| {
+            assert_eq!(i.state, ItemState::Open);
+            assert_eq!(i.revision, 1);
+            i.ext_id
+        }));
+    }
+    let expected: Vec<String> = (0..25).map(|i| format!("i{i:02}")).collect();
+    assert_eq!(seen, expected);
+}
+
+pub async fn unknown_project_is_not_found<S: Store>(store: S) {
+    assert!(
+        matches!(store.project_by_name("nope").await, Err(StoreError::NotFound(m)) if m.contains("nope"))
+    );
+    let fake = Project {
+        id: plumbline_domain::ProjectId(424242),
+        name: "ghost".into(),
+        settings: ProjectSettings::default(),
+        rubric_version: RubricVersion(1),
+        split_salt: String::new(),
+        created_at: 0,
+    };
+    let (tx, rx) = mpsc::channel(1);
+    drop(tx);
+    assert!(matches!(
+        store
+            .import_items(fake.id, ImportOptions::default(), rx)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.item(fake.id, "x").await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn integrity_check_passes<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![item(1, "a", "one")]],
+        Some(true),
+    )
+    .await;
+    store.check_integrity().await.unwrap();
+    store.ping().await.unwrap();
+}

@@ -1,0 +1,86 @@
+//! Fresh databases for each test.
+
+use plumbline_store::{PgStore, SqliteStore};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// A store on a new SQLite file in the temporary directory.
+pub async fn sqlite() -> SqliteStore {
+    let dir = std::env::temp_dir().join(unique("plumbline_conformance"));
+    SqliteStore::open(&dir.join("test.db"))
+        .await
+        .expect("open sqlite")
+}
+
+/// A fresh PostgreSQL database, dropped at the end of the test.
+pub struct PgDb {
+    pub store: PgStore,
+    admin: tokio_postgres::Client,
+    name: String,
+}
+
+impl PgDb {
+    pub async fn drop_database(self) {
+        drop(self.store);
+        let _ = self
+            .admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
+}
+
+/// A store on a new PostgreSQL database, or `None` (loudly) when no server is
+/// configured; under `CI=true` a missing server fails the test instead.
+pub async fn postgres() -> Option<PgDb> {
+    let Ok(url) = std::env::var("PLUMBLINE_TEST_POSTGRES_URL") else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "CI=true but PLUMBLINE_TEST_POSTGRES_URL is not set: the PostgreSQL conformance run cannot be skipped in CI"
+            );
+        }
+        eprintln!(
+            "\n*** SKIPPED: PostgreSQL conformance test — set PLUMBLINE_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run it ***\n"
+        );
+        return None;
+    };
+    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to PLUMBLINE_TEST_POSTGRES_URL: {e}"));
+    tokio::spawn(conn);
+    let name = unique("plumbline_test");
+    // CREATE DATABASE copies template1 and fails if another session holds it; retry.
+    for attempt in 0.. {
+        match admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+        {
+            Ok(()) => break,
+            Err(e) if attempt < 20 => {
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot create test database: {e}"),
+        }
+    }
+    let base = url.split('?').next().unwrap();
+    let cut = base
+        .rfind('/')
+        .filter(|&i| i > base.find("://").unwrap() + 2)
+        .unwrap_or(base.len());
+    let db_url = format!("{}/{name}", &base[..cut]);
+    let store = PgStore::open(&db_url).await.expect("open postgres");
+    Some(PgDb { store, admin, name })
+}

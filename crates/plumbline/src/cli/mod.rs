@@ -1,0 +1,104 @@
+//! The command tree. Each subcommand lives in its own module; commands that need the
+//! database are generic over [`Store`] and monomorphised once from the URL's scheme.
+
+mod bench;
+mod items;
+mod project;
+mod rubric;
+mod serve;
+pub mod stats;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use plumbline_store::{AnyStore, DEFAULT_DATABASE_URL, Store};
+use std::process::ExitCode;
+
+/// Plumbline: expert human feedback for language-model alignment.
+#[derive(Debug, Parser)]
+#[command(name = "plumbline", version, about)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, env = "PLUMBLINE_DB", global = true, default_value = DEFAULT_DATABASE_URL)]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Create and list projects.
+    #[command(subcommand)]
+    Project(project::ProjectCommand),
+    /// Show a project's rubric or add a new version.
+    #[command(subcommand)]
+    Rubric(rubric::RubricCommand),
+    /// Import items into a project.
+    Import(items::ImportArgs),
+    /// Export a project's data.
+    Export(items::ExportArgs),
+    /// Run the HTTP server.
+    Serve(serve::ServeArgs),
+    /// Quality statistics on labelled files.
+    #[command(subcommand)]
+    Stats(stats::StatsCommand),
+    /// Benchmarks that anyone can rerun (see docs/BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Stats(cmd) => stats::run(cmd).map(|()| ExitCode::SUCCESS),
+        Command::Bench(cmd) => runtime()?
+            .block_on(bench::run(cmd))
+            .map(|()| ExitCode::SUCCESS),
+        command => runtime()?.block_on(async move {
+            match open(&cli.db).await? {
+                AnyStore::Sqlite(s) => dispatch(s, command).await,
+                AnyStore::Postgres(s) => dispatch(s, command).await,
+            }
+        }),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Opens the database named by `url`, with the URL (password redacted) in any error.
+pub async fn open(url: &str) -> anyhow::Result<AnyStore> {
+    AnyStore::open(url)
+        .await
+        .with_context(|| format!("opening database {}", plumbline_store::redact_url(url)))
+}
+
+async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Migrate => {
+            store.check_integrity().await?;
+            println!("database is at the current schema ({})", store.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Project(cmd) => project::run(&store, cmd).await,
+        Command::Rubric(cmd) => rubric::run(&store, cmd).await,
+        Command::Import(args) => items::import(&store, args).await,
+        Command::Export(args) => items::export(&store, args).await,
+        Command::Serve(args) => serve::run(store, args).await,
+        Command::Stats(_) | Command::Bench(_) => unreachable!("handled before opening a database"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_tree_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

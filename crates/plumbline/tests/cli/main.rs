@@ -1,0 +1,5 @@
+//! End-to-end tests of the `plumbline` binary: one test binary, a module per area.
+
+mod import_export;
+mod projects;
+mod support;
