@@ -2,4 +2,5 @@
 
 mod import_export;
 mod projects;
+mod stats;
 mod support;
