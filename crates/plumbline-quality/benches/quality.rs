@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene};
 use plumbline_quality::agreement::{Metric, Scale, krippendorff_alpha};
+use plumbline_quality::bootstrap::{BootstrapConfig, alpha_bootstrap};
 use plumbline_quality::bradley_terry::{BradleyTerryConfig, Comparison, Winner, bradley_terry};
 use plumbline_quality::rng::Rng;
 use plumbline_quality::{Judgment, LabelSet};
@@ -136,6 +137,13 @@ fn main() {
         let l = LabelSet::new(items, anns, 5, &js).expect("valid");
         krippendorff_alpha(&l, Metric::Interval(&scale)).expect("alpha")
     });
+    let boot_cfg = BootstrapConfig {
+        replicates: 200,
+        seed: 1,
+        confidence: 0.95,
+    };
+    let (t_boot, boot) =
+        time(|| alpha_bootstrap(&labels, Metric::Nominal, boot_cfg).expect("bootstrap"));
     drop(labels);
 
     let ds_labels = ds_data();
@@ -160,6 +168,8 @@ fn main() {
             "alpha_nominal": nom.alpha.value(),
             "alpha_interval": int.alpha.value(),
             "target_s": 0.3,
+            "bootstrap_nominal_200_replicates_s": t_boot,
+            "bootstrap_interval": [boot.lower, boot.upper],
         },
         "dawid_skene": {
             "labels": 1_000_000,

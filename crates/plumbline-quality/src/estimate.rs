@@ -34,6 +34,8 @@ pub enum Undefined {
     AllReplicatesUndefined,
     /// Too few gold judgments.
     NoGold,
+    /// The arithmetic did not give a finite number (overflow on extreme input).
+    NotFinite,
 }
 
 impl Undefined {
@@ -64,6 +66,7 @@ impl Undefined {
             Undefined::AllTies => "every judgment considered was a tie",
             Undefined::AllReplicatesUndefined => "every bootstrap replicate was undefined",
             Undefined::NoGold => "no gold judgments",
+            Undefined::NotFinite => "the computation did not give a finite number",
         }
     }
 }
@@ -93,12 +96,12 @@ pub enum Estimate {
 }
 
 impl Estimate {
-    /// Wraps a value, turning a non-finite one into `Undefined(NoData)` as a last guard.
+    /// Wraps a value, turning a non-finite one into `Undefined(NotFinite)` as a last guard.
     pub fn from_f64(v: f64) -> Estimate {
         if v.is_finite() {
             Estimate::Value(v)
         } else {
-            Estimate::Undefined(Undefined::NoData)
+            Estimate::Undefined(Undefined::NotFinite)
         }
     }
 

@@ -6,6 +6,7 @@
 //! reason, never a `NaN`.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod aggregate;
 pub mod agreement;
