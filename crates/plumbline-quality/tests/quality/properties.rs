@@ -212,3 +212,58 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+/// Alpha straight from Krippendorff's definitions: the explicit coincidence matrix and each
+/// level's δ² written out (ordinal as Σ_{g=c..k} n_g − (n_c + n_k)/2, squared).
+fn alpha_by_definition(rows: &[Vec<Option<f64>>], level: Level) -> Option<f64> {
+    let scale = Scale::from_observed(rows.iter().flatten().flatten().copied()).ok()?;
+    let coded: Vec<Vec<Option<u32>>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| v.and_then(|x| scale.index_of(x)))
+                .collect()
+        })
+        .collect();
+    let s = LabelSet::from_coder_rows(&coded, scale.len()).ok()?;
+    let o = plumbline_quality::agreement::coincidence_matrix(&s);
+    let k = o.len();
+    let marg: Vec<f64> = o.iter().map(|r| r.iter().sum()).collect();
+    let n: f64 = marg.iter().sum();
+    let v = scale.values();
+    let d2 = |c: usize, e: usize| -> f64 {
+        match level {
+            Level::Nominal => f64::from(u8::from(c != e)),
+            Level::Ordinal => {
+                let (lo, hi) = (c.min(e), c.max(e));
+                let s: f64 = marg[lo..=hi].iter().sum();
+                (s - (marg[c] + marg[e]) / 2.0).powi(2)
+            }
+            Level::Interval => (v[c] - v[e]).powi(2),
+            Level::Ratio => ((v[c] - v[e]) / (v[c] + v[e])).powi(2),
+        }
+    };
+    let (mut obs, mut exp) = (0.0, 0.0);
+    for c in 0..k {
+        for e in 0..k {
+            obs += o[c][e] * d2(c, e);
+            exp += marg[c] * marg[e] * d2(c, e);
+        }
+    }
+    (n > 0.0 && exp > 0.0).then(|| 1.0 - (n - 1.0) * obs / exp)
+}
+
+proptest! {
+    #[test]
+    fn fast_alpha_equals_alpha_by_definition(rows in reliability()) {
+        for level in LEVELS {
+            let fast = krippendorff_alpha_values(&rows, level).unwrap().alpha.value();
+            let slow = alpha_by_definition(&rows, level);
+            match (fast, slow) {
+                (Some(a), Some(b)) => prop_assert!((a - b).abs() < 1e-9, "{level:?}: {a} vs {b}"),
+                (None, None) => {}
+                other => prop_assert!(false, "{level:?}: {other:?}"),
+            }
+        }
+    }
+}
