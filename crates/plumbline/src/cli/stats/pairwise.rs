@@ -169,6 +169,7 @@ pub fn bradley_terry(a: BradleyTerryArgs) -> anyhow::Result<()> {
                     "option": p.options.names[*i],
                     "log_strength": o.log_strength,
                     "std_error": o.std_error,
+                    "strength": o.log_strength.exp(),
                     "wins": o.wins,
                     "comparisons": o.comparisons,
                 })
@@ -197,12 +198,17 @@ pub fn bradley_terry(a: BradleyTerryArgs) -> anyhow::Result<()> {
         },
         fit.iterations
     );
-    println!("option\tlog_strength\tstd_error\twins\tcomparisons");
+    println!("option\tlog_strength\tstd_error\tstrength\twins\tcomparisons");
     for i in order {
         let o = &fit.options[i];
         println!(
-            "{}\t{:.6}\t{:.6}\t{}\t{}",
-            p.options.names[i], o.log_strength, o.std_error, o.wins, o.comparisons
+            "{}\t{:.6}\t{:.6}\t{:.6}\t{}\t{}",
+            p.options.names[i],
+            o.log_strength,
+            o.std_error,
+            o.log_strength.exp(),
+            o.wins,
+            o.comparisons
         );
     }
     Ok(())
