@@ -123,6 +123,12 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench targets too, unoptimised; only `cargo bench`
+    // passes `--bench`, so skip the minute of debug-mode work otherwise.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("quality bench: skipped (run it with `cargo bench -p plumbline-quality`)");
+        return;
+    }
     let (js, items, anns) = alpha_data();
     let scale = Scale::new(vec![1.0, 2.0, 3.0, 4.0, 5.0]).expect("increasing");
     let (t_build, labels) = time(|| LabelSet::new(items, anns, 5, &js).expect("valid"));
