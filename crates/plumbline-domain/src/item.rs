@@ -178,6 +178,13 @@ impl Item {
         for (i, c) in self.candidates.iter().enumerate() {
             let field = format!("candidates[{i}].id");
             check_id(&field, &c.id, 64)?;
+            if c.id == "tie" {
+                // Payloads write a tie as "tie"; a candidate of that name would be ambiguous.
+                return Err(FieldError::new(
+                    field,
+                    "`tie` is reserved and cannot be a candidate id",
+                ));
+            }
             if !seen.insert(c.id.as_str()) {
                 return Err(FieldError::new(
                     field,
@@ -309,6 +316,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn tie_is_not_a_candidate_id() {
+        let err = parse(&GOOD.replace(r#""id": "b""#, r#""id": "tie""#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("candidates[1].id") && err.contains("reserved"),
+            "{err}"
+        );
     }
 
     #[test]

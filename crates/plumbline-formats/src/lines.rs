@@ -89,7 +89,7 @@ impl<R: BufRead> LineReader<R> {
                 break;
             }
             seen_any = true;
-            let (take, done) = match memchr(chunk) {
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i + 1, true),
                 None => (chunk.len(), false),
             };
@@ -130,10 +130,6 @@ impl<R: BufRead> LineReader<R> {
             )))),
         }
     }
-}
-
-fn memchr(haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == b'\n')
 }
 
 #[cfg(test)]

@@ -3,6 +3,11 @@
 
 mod cli;
 
+// mimalloc: the import pipeline allocates on the parser thread and frees on the
+// database thread; glibc's arenas serialise those cross-thread frees on a lock.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use std::process::ExitCode;
 

@@ -69,6 +69,8 @@ CREATE TABLE items (
     purged_at     INTEGER,
     UNIQUE (project_id, ext_id)
 );
+-- Import order within a project: exports and listings page by it without sorting.
+CREATE INDEX items_project_order ON items (project_id, id);
 
 CREATE TABLE item_revisions (
     item_id       INTEGER NOT NULL REFERENCES items(id),

@@ -1,6 +1,5 @@
 //! Streaming import into PostgreSQL: one transaction for the whole source; each batch
-//! costs one lookup of the ids it names and one `INSERT … SELECT FROM unnest(…)` of its
-//! new items, so round trips do not grow with the item count.
+//! costs one lookup of the ids it names and one binary `COPY` of its new items, so round trips do not grow with the item count.
 
 use crate::Result;
 use crate::error::StoreError;
@@ -8,8 +7,11 @@ use crate::model::*;
 use crate::sqlite::import::{record_conflict, split_str};
 use plumbline_domain::ProjectId;
 use std::collections::{HashMap, HashSet};
+use std::pin::pin;
 use tokio::sync::mpsc;
 use tokio_postgres::Transaction;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
 
 struct Existing {
     id: i64,
@@ -36,6 +38,14 @@ pub(super) async fn run(
     if exists.is_none() {
         return Err(StoreError::NotFound(format!("project {project}")));
     }
+    // The table grows inside this one transaction while its statistics stay those of
+    // the start. Planned with the values of a 1,024-id batch, the lookup below then
+    // looks less selective than `project_id = $1` alone and becomes a scan of every row
+    // of the project, quadratic in the file (measured: 80 ms a batch at 100,000 rows).
+    // The generic plan, which cannot see the array's length, probes the
+    // (project_id, ext_id) index instead (1 ms).
+    tx.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        .await?;
     let mut outcome = ImportOutcome::default();
     let mut commit = false;
     let now = now_ms();
@@ -125,19 +135,41 @@ async fn insert(
     if items.is_empty() {
         return Ok(());
     }
-    let ext_ids: Vec<&str> = items.iter().map(|i| i.ext_id.as_str()).collect();
-    let tasks: Vec<&str> = items.iter().map(|i| i.task.as_str()).collect();
-    let hashes: Vec<&[u8]> = items.iter().map(|i| &i.content_hash[..]).collect();
-    let bodies: Vec<&str> = items.iter().map(|i| i.body.as_str()).collect();
-    let splits: Vec<Option<&str>> = items.iter().map(|i| i.split.map(split_str)).collect();
-    tx.execute(
-        "INSERT INTO items (project_id, ext_id, task, content_hash, body, split, created_at, updated_at)
-         SELECT $1, e, t, h, b, s, $7, $7
-         FROM unnest($2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[]) WITH ORDINALITY AS u(e, t, h, b, s, n)
-         ORDER BY n",
-        &[&project.0, &ext_ids, &tasks, &hashes, &bodies, &splits, &now],
-    )
-    .await?;
+    // Binary COPY is PostgreSQL's fastest way in: no per-row statement, no text parsing.
+    let sink = tx
+        .copy_in(
+            "COPY items (project_id, ext_id, task, content_hash, body, split, created_at, updated_at)
+             FROM STDIN BINARY",
+        )
+        .await?;
+    let types = [
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::BYTEA,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT8,
+    ];
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
+    for item in items {
+        let hash: &[u8] = &item.content_hash;
+        writer
+            .as_mut()
+            .write(&[
+                &project.0,
+                &item.ext_id,
+                &item.task.as_str(),
+                &hash,
+                &item.body,
+                &item.split.map(split_str),
+                &now,
+                &now,
+            ])
+            .await?;
+    }
+    writer.finish().await?;
     Ok(())
 }
 

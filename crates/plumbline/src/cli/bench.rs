@@ -5,7 +5,7 @@ use super::items::{export_items, import_file};
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use plumbline_domain::{ProjectName, ProjectSettings, Rubric};
-use plumbline_store::{AnyStore, NewProject, Store};
+use plumbline_store::{AnyStore, ImportOptions, NewProject, Store};
 use serde_json::json;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -150,7 +150,15 @@ async fn measure_on<S: Store>(
         })
         .await?;
     let t = Instant::now();
-    let report = import_file(&store, "bench", file, false, 0, 1 << 24, false).await?;
+    let report = import_file(
+        &store,
+        "bench",
+        file,
+        ImportOptions::default(),
+        1 << 24,
+        false,
+    )
+    .await?;
     let import_secs = t.elapsed().as_secs_f64();
     if !report.stored || report.imported != items {
         bail!("benchmark import failed: {:?}", report.errors.first());
@@ -208,9 +216,10 @@ async fn scratch_postgres(
     tokio::spawn(conn);
     let name = format!("plumbline_bench_{}_{run}", std::process::id());
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-        ))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await?;
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .await?;
     let url = replace_database(admin_url, &name);
     Ok((admin, url, name))
@@ -289,14 +298,14 @@ fn generate(path: &Path, n: u64) -> anyhow::Result<u64> {
         let item = json!({
             "id": format!("bench-{i:08}"),
             "context": [
-                {"role": "user", "speaker": "customer", "content": text(190), "start": 1.0, "end": 9.5, "asr_confidence": 0.91},
-                {"role": "assistant", "speaker": "agent", "content": text(190), "start": 10.0, "end": 18.0},
-                {"role": "user", "speaker": "customer", "content": text(190), "start": 18.2, "end": 25.0, "interrupted": true},
-                {"role": "user", "speaker": "customer", "content": text(120), "start": 25.1, "end": 29.0}
+                {"role": "user", "speaker": "customer", "content": text(150), "start": 1.0, "end": 9.5, "asr_confidence": 0.91},
+                {"role": "assistant", "speaker": "agent", "content": text(150), "start": 10.0, "end": 18.0},
+                {"role": "user", "speaker": "customer", "content": text(150), "start": 18.2, "end": 25.0, "interrupted": true},
+                {"role": "user", "speaker": "customer", "content": text(100), "start": 25.1, "end": 29.0}
             ],
             "candidates": [
-                {"id": "a", "model": "assist-v3", "content": text(300)},
-                {"id": "b", "model": "assist-v4", "content": text(300)}
+                {"id": "a", "model": "assist-v3", "content": text(240)},
+                {"id": "b", "model": "assist-v4", "content": text(240)}
             ],
             "tags": ["channel:voice", if i % 10 == 0 { "edge:bereavement" } else { "lang:en" }],
             "metadata": {"call_id": format!("C-{i}"), "queue": "retail"}

@@ -107,12 +107,15 @@ fn progress_bar(len: Option<u64>) -> ProgressBar {
 
 /// Imports a native JSONL file into a project: all of it or, on any bad line, none.
 pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let options = ImportOptions {
+        update: args.update,
+        report_errors: args.report_errors,
+    };
     let report = import_file(
         store,
         &args.project,
         &args.file,
-        args.update,
-        args.report_errors,
+        options,
         args.max_line_bytes,
         true,
     )
@@ -145,21 +148,41 @@ pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<Exi
     })
 }
 
-/// The import pipeline: a blocking reader parses and sends batches while the store
-/// writes them in one transaction. Shared with the benchmark.
+/// Imports a file (or standard input for `-`); see [`import_reader`].
 pub async fn import_file<S: Store>(
     store: &S,
     project: &str,
     file: &Path,
-    update: bool,
-    report_errors: usize,
+    options: ImportOptions,
     max_line_bytes: usize,
     show_progress: bool,
 ) -> anyhow::Result<ImportReport> {
+    let (input, len) = open_input(file)?;
+    let bar = if show_progress {
+        progress_bar(len)
+    } else {
+        ProgressBar::hidden()
+    };
+    let name = file.display().to_string();
+    let report = import_reader(store, project, input, &name, options, max_line_bytes, &bar).await;
+    bar.finish_and_clear();
+    report
+}
+
+/// The import pipeline: a blocking reader parses and sends batches while the store
+/// writes them in one transaction. Shared by the CLI, the demo and the benchmark.
+pub async fn import_reader<S: Store>(
+    store: &S,
+    project: &str,
+    input: Box<dyn BufRead + Send>,
+    name: &str,
+    options: ImportOptions,
+    max_line_bytes: usize,
+    bar: &ProgressBar,
+) -> anyhow::Result<ImportReport> {
     let project = store.project_by_name(project).await?;
     let rubric = store.rubric(project.id, None).await?;
-    let (input, len) = open_input(file)?;
-    let options = NativeOptions {
+    let native = NativeOptions {
         default_task: project.settings.task,
         edge_cases: rubric
             .rubric
@@ -168,38 +191,18 @@ pub async fn import_file<S: Store>(
             .map(|e| e.key.to_string())
             .collect(),
         max_line_bytes,
-        report_errors,
-    };
-    let bar = if show_progress {
-        progress_bar(len)
-    } else {
-        ProgressBar::hidden()
+        report_errors: options.report_errors,
     };
     let (tx, rx) = mpsc::channel(4);
     let reader_bar = bar.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        read_native(input, &options, &tx, |bytes| reader_bar.set_position(bytes))
+        read_native(input, &native, &tx, |bytes| reader_bar.set_position(bytes))
     });
-    let outcome = store
-        .import_items(
-            project.id,
-            ImportOptions {
-                update,
-                report_errors,
-            },
-            rx,
-        )
-        .await;
+    let outcome = store.import_items(project.id, options, rx).await;
     let read = reader.await.context("the reader thread failed")?;
-    bar.finish_and_clear();
-    let read = read.with_context(|| format!("reading {}", file.display()))?;
-    let outcome = outcome.with_context(|| format!("storing items of {}", file.display()))?;
-    Ok(ImportReport::new(
-        &file.display().to_string(),
-        &project.name,
-        read,
-        outcome,
-    ))
+    let read = read.with_context(|| format!("reading {name}"))?;
+    let outcome = outcome.with_context(|| format!("storing items of {name}"))?;
+    Ok(ImportReport::new(name, &project.name, read, outcome))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -2,6 +2,7 @@
 //! database are generic over [`Store`] and monomorphised once from the URL's scheme.
 
 mod bench;
+mod demo;
 mod items;
 mod project;
 mod rubric;
@@ -40,6 +41,8 @@ enum Command {
     Export(items::ExportArgs),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
+    /// Run the server on a fresh database seeded with the example projects.
+    Demo(demo::DemoArgs),
     /// Quality statistics on labelled files.
     #[command(subcommand)]
     Stats(stats::StatsCommand),
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(cmd) => runtime()?
             .block_on(bench::run(cmd))
             .map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => runtime()?.block_on(demo::run(args)),
         command => runtime()?.block_on(async move {
             match open(&cli.db).await? {
                 AnyStore::Sqlite(s) => dispatch(s, command).await,
@@ -90,7 +94,9 @@ async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCo
         Command::Import(args) => items::import(&store, args).await,
         Command::Export(args) => items::export(&store, args).await,
         Command::Serve(args) => serve::run(store, args).await,
-        Command::Stats(_) | Command::Bench(_) => unreachable!("handled before opening a database"),
+        Command::Stats(_) | Command::Bench(_) | Command::Demo(_) => {
+            unreachable!("handled before opening a database")
+        }
     }
 }
 

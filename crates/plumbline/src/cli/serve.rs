@@ -13,9 +13,14 @@ pub struct ServeArgs {
 }
 
 pub async fn run<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let listener = tokio::net::TcpListener::bind(&args.listen)
+    serve(store, &args.listen).await
+}
+
+/// Binds `listen` and serves until Ctrl-C.
+pub async fn serve<S: Store>(store: S, listen: &str) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {listen}"))?;
     eprintln!(
         "plumbline listening on http://{} ({})",
         listener.local_addr()?,

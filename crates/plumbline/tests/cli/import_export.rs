@@ -175,7 +175,8 @@ fn every_kind_of_bad_input_is_refused_cleanly() {
         import(&env, &f, &[]).fails_with(&all);
     }
     import(&env, "does-not-exist.jsonl", &[]).fails_with(&["cannot open does-not-exist.jsonl"]);
-    env.run(&["import", "--project", "nope", "x.jsonl"])
+    let good = env.file("good.jsonl", item("g"));
+    env.run(&["import", "--project", "nope", &good])
         .fails_with(&["project `nope` not found"]);
     assert_eq!(stored_items(&env), 0);
 }
