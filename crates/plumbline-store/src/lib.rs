@@ -6,6 +6,7 @@
 //! once released; driver errors become [`StoreError`] in one place per backend.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 mod error;
 mod model;
 mod postgres;
@@ -18,7 +19,7 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use url::{DEFAULT_DATABASE_URL, DatabaseUrl, redact as redact_url};
 
-use plumbline_domain::{ProjectId, Rubric, RubricVersion};
+use plumbline_domain::{ProjectId, Rubric, RubricVersion, UserId};
 use std::future::Future;
 use tokio::sync::mpsc;
 
@@ -28,13 +29,19 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything Plumbline keeps, behind one interface with one conformance suite.
 ///
 /// Implementations are cheap to clone (a handle on a pool) and safe to share between
-/// tasks. Every method is one transaction: it commits whole or changes nothing.
+/// tasks. Every method is one transaction: it commits whole or changes nothing, and
+/// every mutation appends its [`audit::AuditEvent`] in that same transaction. `actor`
+/// is the acting user, `None` for the command line.
 pub trait Store: Clone + Send + Sync + 'static {
     /// Which backend this is, for messages (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 
     /// Creates a project with its first rubric version.
-    fn create_project(&self, new: NewProject) -> impl Future<Output = Result<Project>> + Send;
+    fn create_project(
+        &self,
+        actor: Option<UserId>,
+        new: NewProject,
+    ) -> impl Future<Output = Result<Project>> + Send;
 
     /// Every project with its item count, by name.
     fn list_projects(&self) -> impl Future<Output = Result<Vec<ProjectSummary>>> + Send;
@@ -60,6 +67,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// a no-op version would only add noise).
     fn add_rubric_version(
         &self,
+        actor: Option<UserId>,
         project: ProjectId,
         rubric: Rubric,
     ) -> impl Future<Output = Result<StoredRubric>> + Send;
@@ -69,6 +77,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// no conflict; otherwise nothing is stored. Dropping the sender aborts.
     fn import_items(
         &self,
+        actor: Option<UserId>,
         project: ProjectId,
         options: ImportOptions,
         source: mpsc::Receiver<ImportMsg>,

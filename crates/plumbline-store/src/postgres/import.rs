@@ -4,8 +4,8 @@
 use crate::Result;
 use crate::error::StoreError;
 use crate::model::*;
-use crate::sqlite::import::{record_conflict, split_str};
-use plumbline_domain::ProjectId;
+use crate::sqlite::import::{import_event, record_conflict, split_str};
+use plumbline_domain::{ProjectId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::pin::pin;
 use tokio::sync::mpsc;
@@ -22,6 +22,7 @@ struct Existing {
 
 pub(super) async fn run(
     client: &mut deadpool_postgres::Object,
+    actor: Option<UserId>,
     project: ProjectId,
     options: ImportOptions,
     mut source: mpsc::Receiver<ImportMsg>,
@@ -92,6 +93,7 @@ pub(super) async fn run(
         outcome.imported += pending.len() as u64;
     }
     if commit && outcome.conflict_count == 0 {
+        crate::audit::pg_append(&tx, &import_event(actor, project, &outcome)).await?;
         tx.commit().await?;
         outcome.committed = true;
     }

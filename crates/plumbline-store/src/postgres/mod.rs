@@ -5,11 +5,14 @@
 mod import;
 mod migrate;
 
+use crate::audit::AuditEvent;
 use crate::error::StoreError;
 use crate::model::*;
 use crate::{Result, Store};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use plumbline_domain::{ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, TaskKind};
+use plumbline_domain::{
+    ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, TaskKind, UserId,
+};
 use std::str::FromStr;
 use tokio::sync::mpsc;
 use tokio_postgres::{NoTls, Row};
@@ -98,7 +101,7 @@ impl Store for PgStore {
         "postgres"
     }
 
-    async fn create_project(&self, new: NewProject) -> Result<Project> {
+    async fn create_project(&self, actor: Option<UserId>, new: NewProject) -> Result<Project> {
         let settings = serde_json::to_string(&new.settings)?;
         let rubric = serde_json::to_string(&new.rubric)?;
         let salt = crate::random_hex(16)?;
@@ -121,6 +124,15 @@ impl Store for PgStore {
         tx.execute(
             "INSERT INTO rubric_versions (project_id, version, rubric, created_at) VALUES ($1, 1, $2, $3)",
             &[&project.id.0, &rubric, &now],
+        )
+        .await?;
+        crate::audit::pg_append(
+            &tx,
+            &AuditEvent::new("project.create", "project")
+                .by(actor)
+                .object(project.name.as_str())
+                .in_project(project.id)
+                .digest_of(rubric.as_bytes()),
         )
         .await?;
         tx.commit().await?;
@@ -195,7 +207,12 @@ impl Store for PgStore {
         rows.iter().map(stored_rubric).collect()
     }
 
-    async fn add_rubric_version(&self, project: ProjectId, rubric: Rubric) -> Result<StoredRubric> {
+    async fn add_rubric_version(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        rubric: Rubric,
+    ) -> Result<StoredRubric> {
         let json = serde_json::to_string(&rubric)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -227,6 +244,15 @@ impl Store for PgStore {
             &[&project.0, &next],
         )
         .await?;
+        crate::audit::pg_append(
+            &tx,
+            &AuditEvent::new("rubric.version", "rubric")
+                .by(actor)
+                .object(format!("v{next}"))
+                .in_project(project)
+                .digest_of(json.as_bytes()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(StoredRubric {
             version: RubricVersion(next as i32),
@@ -237,12 +263,13 @@ impl Store for PgStore {
 
     async fn import_items(
         &self,
+        actor: Option<UserId>,
         project: ProjectId,
         options: ImportOptions,
         source: mpsc::Receiver<ImportMsg>,
     ) -> Result<ImportOutcome> {
         let mut client = self.client().await?;
-        import::run(&mut client, project, options, source).await
+        import::run(&mut client, actor, project, options, source).await
     }
 
     async fn export_items(

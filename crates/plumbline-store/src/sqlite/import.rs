@@ -3,12 +3,13 @@
 
 use crate::Result;
 use crate::model::*;
-use plumbline_domain::ProjectId;
+use plumbline_domain::{ProjectId, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::mpsc;
 
 pub(super) fn run(
     conn: &mut Connection,
+    actor: Option<UserId>,
     project: ProjectId,
     options: ImportOptions,
     mut source: mpsc::Receiver<ImportMsg>,
@@ -92,6 +93,7 @@ pub(super) fn run(
         }
     }
     if commit && outcome.conflict_count == 0 {
+        crate::audit::sqlite_append(&tx, &import_event(actor, project, &outcome))?;
         tx.commit()?;
         outcome.committed = true;
     }
@@ -123,4 +125,19 @@ pub(crate) fn split_str(s: plumbline_domain::Split) -> &'static str {
         plumbline_domain::Split::Train => "train",
         plumbline_domain::Split::Eval => "eval",
     }
+}
+
+/// The audit event of a committed import: the counts, not the items.
+pub(crate) fn import_event(
+    actor: Option<UserId>,
+    project: ProjectId,
+    outcome: &ImportOutcome,
+) -> crate::audit::AuditEvent {
+    crate::audit::AuditEvent::new("items.import", "items")
+        .by(actor)
+        .object(format!(
+            "imported {}, updated {}, unchanged {}",
+            outcome.imported, outcome.updated, outcome.unchanged
+        ))
+        .in_project(project)
 }

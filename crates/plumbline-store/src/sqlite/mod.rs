@@ -5,10 +5,13 @@
 pub(crate) mod import;
 mod migrate;
 
+use crate::audit::AuditEvent;
 use crate::error::StoreError;
 use crate::model::*;
 use crate::{Result, Store};
-use plumbline_domain::{ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, TaskKind};
+use plumbline_domain::{
+    ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, TaskKind, UserId,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -173,7 +176,7 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn create_project(&self, new: NewProject) -> Result<Project> {
+    async fn create_project(&self, actor: Option<UserId>, new: NewProject) -> Result<Project> {
         let settings = serde_json::to_string(&new.settings)?;
         let rubric = serde_json::to_string(&new.rubric)?;
         let salt = crate::random_hex(16)?;
@@ -200,6 +203,14 @@ impl Store for SqliteStore {
                 &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1"),
                 [id],
                 project_from_row,
+            )?;
+            crate::audit::sqlite_append(
+                &tx,
+                &AuditEvent::new("project.create", "project")
+                    .by(actor)
+                    .object(new.name.as_str())
+                    .in_project(ProjectId(id))
+                    .digest_of(rubric.as_bytes()),
             )?;
             tx.commit()?;
             to_project(raw)
@@ -287,7 +298,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_rubric_version(&self, project: ProjectId, rubric: Rubric) -> Result<StoredRubric> {
+    async fn add_rubric_version(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        rubric: Rubric,
+    ) -> Result<StoredRubric> {
         let json = serde_json::to_string(&rubric)?;
         self.write(move |conn| {
             let tx = conn.transaction()?;
@@ -316,6 +332,14 @@ impl Store for SqliteStore {
                 "UPDATE projects SET rubric_version = ?2 WHERE id = ?1",
                 params![project.0, next],
             )?;
+            crate::audit::sqlite_append(
+                &tx,
+                &AuditEvent::new("rubric.version", "rubric")
+                    .by(actor)
+                    .object(format!("v{next}"))
+                    .in_project(project)
+                    .digest_of(json.as_bytes()),
+            )?;
             tx.commit()?;
             Ok(StoredRubric {
                 version: RubricVersion(next as i32),
@@ -328,11 +352,12 @@ impl Store for SqliteStore {
 
     async fn import_items(
         &self,
+        actor: Option<UserId>,
         project: ProjectId,
         options: ImportOptions,
         source: mpsc::Receiver<ImportMsg>,
     ) -> Result<ImportOutcome> {
-        self.write(move |conn| import::run(conn, project, options, source))
+        self.write(move |conn| import::run(conn, actor, project, options, source))
             .await
     }
 

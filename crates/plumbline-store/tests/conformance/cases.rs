@@ -25,11 +25,14 @@ fn rubric() -> Rubric {
 
 async fn project<S: Store>(store: &S, name: &str) -> Project {
     store
-        .create_project(NewProject {
-            name: ProjectName::parse(name).unwrap(),
-            settings: ProjectSettings::default(),
-            rubric: rubric(),
-        })
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse(name).unwrap(),
+                settings: ProjectSettings::default(),
+                rubric: rubric(),
+            },
+        )
         .await
         .unwrap()
 }
@@ -79,7 +82,10 @@ async fn import<S: Store>(
             let _ = tx.send(ImportMsg::Finish { commit }).await;
         }
     });
-    let outcome = store.import_items(project.id, options, rx).await.unwrap();
+    let outcome = store
+        .import_items(None, project.id, options, rx)
+        .await
+        .unwrap();
     feeder.await.unwrap();
     outcome
 }
@@ -105,11 +111,14 @@ pub async fn projects_are_created_listed_and_unique<S: Store>(store: S) {
     assert_eq!(p.split_salt.len(), 32);
     project(&store, "clinical").await;
     let dup = store
-        .create_project(NewProject {
-            name: ProjectName::parse("banking").unwrap(),
-            settings: ProjectSettings::default(),
-            rubric: rubric(),
-        })
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("banking").unwrap(),
+                settings: ProjectSettings::default(),
+                rubric: rubric(),
+            },
+        )
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(m)) if m.contains("banking")));
     let names: Vec<_> = store
@@ -130,7 +139,7 @@ pub async fn rubric_versions_are_immutable_and_numbered<S: Store>(store: S) {
     let v1 = store.rubric(p.id, None).await.unwrap();
     assert_eq!(v1.version, RubricVersion(1));
     assert_eq!(v1.rubric, rubric());
-    let same = store.add_rubric_version(p.id, rubric()).await;
+    let same = store.add_rubric_version(None, p.id, rubric()).await;
     assert!(
         matches!(same, Err(StoreError::Conflict(_))),
         "an identical rubric is not a new version"
@@ -138,7 +147,7 @@ pub async fn rubric_versions_are_immutable_and_numbered<S: Store>(store: S) {
     let mut changed = rubric();
     changed.criteria[1].title = "Tone and empathy".into();
     let v2 = store
-        .add_rubric_version(p.id, changed.clone())
+        .add_rubric_version(None, p.id, changed.clone())
         .await
         .unwrap();
     assert_eq!(v2.version, RubricVersion(2));
@@ -419,7 +428,7 @@ pub async fn unknown_project_is_not_found<S: Store>(store: S) {
     drop(tx);
     assert!(matches!(
         store
-            .import_items(fake.id, ImportOptions::default(), rx)
+            .import_items(None, fake.id, ImportOptions::default(), rx)
             .await,
         Err(StoreError::NotFound(_))
     ));

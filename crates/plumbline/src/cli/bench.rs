@@ -143,11 +143,14 @@ async fn measure_on<S: Store>(
     dir: &Path,
 ) -> anyhow::Result<(f64, f64)> {
     store
-        .create_project(NewProject {
-            name: ProjectName::parse("bench").map_err(anyhow::Error::msg)?,
-            settings: ProjectSettings::default(),
-            rubric: Rubric::from_toml(RUBRIC)?,
-        })
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("bench").map_err(anyhow::Error::msg)?,
+                settings: ProjectSettings::default(),
+                rubric: Rubric::from_toml(RUBRIC)?,
+            },
+        )
         .await?;
     let t = Instant::now();
     let report = import_file(

@@ -55,15 +55,18 @@ pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
         let rubric = Rubric::from_toml(example.rubric)
             .with_context(|| format!("example rubric {}", example.name))?;
         let created = store
-            .create_project(NewProject {
-                name: ProjectName::parse(example.name).map_err(anyhow::Error::msg)?,
-                settings: ProjectSettings {
-                    task: TaskKind::Preference,
-                    overlap: 2,
-                    ..ProjectSettings::default()
+            .create_project(
+                None,
+                NewProject {
+                    name: ProjectName::parse(example.name).map_err(anyhow::Error::msg)?,
+                    settings: ProjectSettings {
+                        task: TaskKind::Preference,
+                        overlap: 2,
+                        ..ProjectSettings::default()
+                    },
+                    rubric,
                 },
-                rubric,
-            })
+            )
             .await;
         match created {
             Ok(_) | Err(StoreError::Conflict(_)) => {}

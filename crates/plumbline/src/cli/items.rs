@@ -198,7 +198,7 @@ pub async fn import_reader<S: Store>(
     let reader = tokio::task::spawn_blocking(move || {
         read_native(input, &native, &tx, |bytes| reader_bar.set_position(bytes))
     });
-    let outcome = store.import_items(project.id, options, rx).await;
+    let outcome = store.import_items(None, project.id, options, rx).await;
     let read = reader.await.context("the reader thread failed")?;
     let read = read.with_context(|| format!("reading {name}"))?;
     let outcome = outcome.with_context(|| format!("storing items of {name}"))?;

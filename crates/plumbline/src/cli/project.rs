@@ -68,11 +68,14 @@ pub async fn run<S: Store>(store: &S, cmd: ProjectCommand) -> anyhow::Result<Exi
                 .validate()
                 .map_err(|e| anyhow::anyhow!("invalid setting: {e}"))?;
             let project = store
-                .create_project(NewProject {
-                    name,
-                    settings,
-                    rubric,
-                })
+                .create_project(
+                    None,
+                    NewProject {
+                        name,
+                        settings,
+                        rubric,
+                    },
+                )
                 .await?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&project)?);

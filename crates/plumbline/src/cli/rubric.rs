@@ -49,7 +49,7 @@ pub async fn run<S: Store>(store: &S, cmd: RubricCommand) -> anyhow::Result<Exit
         RubricCommand::NewVersion { project, rubric } => {
             let project = store.project_by_name(&project).await?;
             let rubric = super::project::read_rubric(&rubric)?;
-            let stored = store.add_rubric_version(project.id, rubric).await?;
+            let stored = store.add_rubric_version(None, project.id, rubric).await?;
             println!(
                 "project `{}` now judges under rubric {} ({} criteria)",
                 project.name,
