@@ -48,6 +48,7 @@ pub fn encode_item(item: &Item, line: u64, default_task: TaskKind) -> NewItem {
         split: item.split,
         body,
         content_hash,
+        external: Vec::new(),
     }
 }
 

@@ -69,6 +69,23 @@ pub struct NewItem {
     pub body: String,
     /// SHA-256 of `body`: equal hashes mean equal content.
     pub content_hash: [u8; 32],
+    /// Judgments the item arrived with from another dataset or tool (HH-RLHF's choice,
+    /// oasst1's ranks, HelpSteer2's ratings, Label Studio annotations). Stored with the
+    /// item when it is new or replaced, as `source = 'external'`, never as gold.
+    pub external: Vec<ExternalJudgment>,
+}
+
+/// A prior judgment imported with an item: no annotator, no assignment, never gold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalJudgment {
+    /// Where it comes from (`hh-rlhf`, `oasst1`, `helpsteer2`, `label-studio`, `csv`).
+    pub source: String,
+    /// Kind of the payload (the item's task kind).
+    pub task: TaskKind,
+    /// The payload as JSON text, in the shape of `plumbline_domain::judgment` for `task`.
+    pub payload: String,
+    /// The source's own rationale or provenance note, if any.
+    pub rationale: Option<String>,
 }
 
 /// A message on an import stream.
@@ -112,6 +129,8 @@ pub struct ImportOutcome {
     pub unchanged: u64,
     /// Items stored as a new revision (`--update`).
     pub updated: u64,
+    /// External prior judgments stored with new or replaced items.
+    pub external_judgments: u64,
     /// Conflicts found (ids with other content, without `--update`).
     pub conflicts: Vec<ImportConflict>,
     /// How many conflicts in all (`conflicts` may hold fewer).

@@ -32,13 +32,20 @@ pub(super) async fn run(
     // from interleaving (the second waits), so idempotency checks stay exact.
     let exists = tx
         .query_opt(
-            "SELECT id FROM projects WHERE id = $1 FOR UPDATE",
+            "SELECT rubric_version FROM projects WHERE id = $1 FOR UPDATE",
             &[&project.0],
         )
         .await?;
-    if exists.is_none() {
+    let Some(row) = exists else {
         return Err(StoreError::NotFound(format!("project {project}")));
-    }
+    };
+    // External judgments are recorded under the rubric version current at import.
+    let rubric_version: i64 = row.get(0);
+    let ctx = Ctx {
+        project,
+        rubric_version,
+        now: now_ms(),
+    };
     // The table grows inside this one transaction while its statistics stay those of
     // the start. Planned with the values of a 1,024-id batch, the lookup below then
     // looks less selective than `project_id = $1` alone and becomes a scan of every row
@@ -49,7 +56,6 @@ pub(super) async fn run(
         .await?;
     let mut outcome = ImportOutcome::default();
     let mut commit = false;
-    let now = now_ms();
     'source: while let Some(msg) = source.recv().await {
         let batch = match msg {
             ImportMsg::Items(batch) => batch,
@@ -66,7 +72,7 @@ pub(super) async fn run(
             if pending_ids.contains(item.ext_id.as_str()) {
                 // The same id twice in one batch: store what is pending, then treat
                 // this one like any id that exists already.
-                insert(&tx, project, &pending, now).await?;
+                outcome.external_judgments += insert(&tx, &ctx, &pending).await?;
                 outcome.imported += pending.len() as u64;
                 pending.clear();
                 pending_ids.clear();
@@ -80,7 +86,7 @@ pub(super) async fn run(
             if old.hash == item.content_hash {
                 outcome.unchanged += 1;
             } else if options.update {
-                replace(&tx, old, item, now).await?;
+                outcome.external_judgments += replace(&tx, &ctx, old, item).await?;
                 old.hash = item.content_hash.to_vec();
                 old.revision += 1;
                 old.body.clone_from(&item.body);
@@ -89,7 +95,7 @@ pub(super) async fn run(
                 break 'source;
             }
         }
-        insert(&tx, project, &pending, now).await?;
+        outcome.external_judgments += insert(&tx, &ctx, &pending).await?;
         outcome.imported += pending.len() as u64;
     }
     if commit && outcome.conflict_count == 0 {
@@ -128,15 +134,19 @@ async fn lookup(
         .collect())
 }
 
-async fn insert(
-    tx: &Transaction<'_>,
+/// What every statement of one import shares.
+struct Ctx {
     project: ProjectId,
-    items: &[&NewItem],
+    rubric_version: i64,
     now: i64,
-) -> Result<()> {
+}
+
+/// Copies new items in, then their external judgments; returns how many judgments.
+async fn insert(tx: &Transaction<'_>, ctx: &Ctx, items: &[&NewItem]) -> Result<u64> {
     if items.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
+    let (project, now) = (ctx.project, ctx.now);
     // Binary COPY is PostgreSQL's fastest way in: no per-row statement, no text parsing.
     let sink = tx
         .copy_in(
@@ -172,10 +182,83 @@ async fn insert(
             .await?;
     }
     writer.finish().await?;
-    Ok(())
+    let with_external: Vec<&str> = items
+        .iter()
+        .filter(|i| !i.external.is_empty())
+        .map(|i| i.ext_id.as_str())
+        .collect();
+    if with_external.is_empty() {
+        return Ok(0);
+    }
+    let ids: HashMap<String, i64> = tx
+        .query(
+            "SELECT ext_id, id FROM items WHERE project_id = $1 AND ext_id = ANY($2)",
+            &[&project.0, &with_external],
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut judgments = Vec::new();
+    for item in items {
+        if let Some(&id) = ids.get(&item.ext_id) {
+            judgments.extend(item.external.iter().map(|j| (id, j)));
+        }
+    }
+    copy_external(tx, ctx, &judgments).await
 }
 
-async fn replace(tx: &Transaction<'_>, old: &Existing, item: &NewItem, now: i64) -> Result<()> {
+/// Binary-copies external judgments of stored items.
+async fn copy_external(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    judgments: &[(i64, &ExternalJudgment)],
+) -> Result<u64> {
+    if judgments.is_empty() {
+        return Ok(0);
+    }
+    let sink = tx
+        .copy_in(
+            "COPY judgments (project_id, item_id, source, external_source, rubric_version, task,
+             payload, rationale, created_at, updated_at) FROM STDIN BINARY",
+        )
+        .await?;
+    let types = [
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT8,
+    ];
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
+    for (item_id, j) in judgments {
+        writer
+            .as_mut()
+            .write(&[
+                &ctx.project.0,
+                item_id,
+                &"external",
+                &j.source,
+                &ctx.rubric_version,
+                &j.task.as_str(),
+                &j.payload,
+                &j.rationale,
+                &ctx.now,
+                &ctx.now,
+            ])
+            .await?;
+    }
+    writer.finish().await?;
+    Ok(judgments.len() as u64)
+}
+
+async fn replace(tx: &Transaction<'_>, ctx: &Ctx, old: &Existing, item: &NewItem) -> Result<u64> {
+    let now = ctx.now;
     tx.execute(
         "INSERT INTO item_revisions (item_id, revision, content_hash, body, replaced_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -195,5 +278,12 @@ async fn replace(tx: &Transaction<'_>, old: &Existing, item: &NewItem, now: i64)
         ],
     )
     .await?;
-    Ok(())
+    // The new revision's prior judgments replace the old revision's.
+    tx.execute(
+        "DELETE FROM judgments WHERE item_id = $1 AND source = 'external'",
+        &[&old.id],
+    )
+    .await?;
+    let judgments: Vec<_> = item.external.iter().map(|j| (old.id, j)).collect();
+    copy_external(tx, ctx, &judgments).await
 }

@@ -14,14 +14,17 @@ pub(super) fn run(
     options: ImportOptions,
     mut source: mpsc::Receiver<ImportMsg>,
 ) -> Result<ImportOutcome> {
-    let exists: Option<i64> = conn
-        .query_row("SELECT id FROM projects WHERE id = ?1", [project.0], |r| {
-            r.get(0)
-        })
+    // External judgments are recorded under the rubric version current at import.
+    let rubric_version: Option<i64> = conn
+        .query_row(
+            "SELECT rubric_version FROM projects WHERE id = ?1",
+            [project.0],
+            |r| r.get(0),
+        )
         .optional()?;
-    if exists.is_none() {
+    let Some(rubric_version) = rubric_version else {
         return Err(crate::StoreError::NotFound(format!("project {project}")));
-    }
+    };
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut outcome = ImportOutcome::default();
     let mut commit = false;
@@ -43,7 +46,30 @@ pub(super) fn run(
             "UPDATE items SET task = ?2, content_hash = ?3, body = ?4, split = ?5, revision = revision + 1,
              updated_at = ?6 WHERE id = ?1",
         )?;
+        let mut external = tx.prepare_cached(
+            "INSERT INTO judgments (project_id, item_id, source, external_source, rubric_version,
+             task, payload, rationale, created_at, updated_at)
+             VALUES (?1, ?2, 'external', ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        )?;
+        let mut drop_external =
+            tx.prepare_cached("DELETE FROM judgments WHERE item_id = ?1 AND source = 'external'")?;
         let now = now_ms();
+        let mut store_external = |item_id: i64, item: &NewItem, outcome: &mut ImportOutcome| {
+            for j in &item.external {
+                external.execute(params![
+                    project.0,
+                    item_id,
+                    j.source,
+                    rubric_version,
+                    j.task.as_str(),
+                    j.payload,
+                    j.rationale,
+                    now
+                ])?;
+                outcome.external_judgments += 1;
+            }
+            Ok::<(), crate::StoreError>(())
+        };
         'source: while let Some(msg) = source.blocking_recv() {
             let batch = match msg {
                 ImportMsg::Items(batch) => batch,
@@ -65,6 +91,9 @@ pub(super) fn run(
                 ])?;
                 if added == 1 {
                     outcome.imported += 1;
+                    if !item.external.is_empty() {
+                        store_external(tx.last_insert_rowid(), &item, &mut outcome)?;
+                    }
                     continue;
                 }
                 let (id, hash, revision, old_body): (i64, Vec<u8>, i64, String) = lookup
@@ -83,6 +112,9 @@ pub(super) fn run(
                         split,
                         now
                     ])?;
+                    // The new revision's prior judgments replace the old revision's.
+                    drop_external.execute([id])?;
+                    store_external(id, &item, &mut outcome)?;
                     outcome.updated += 1;
                 } else {
                     if record_conflict(&mut outcome, &options, item.line, item.ext_id) {
@@ -135,9 +167,16 @@ pub(crate) fn import_event(
 ) -> crate::audit::AuditEvent {
     crate::audit::AuditEvent::new("items.import", "items")
         .by(actor)
-        .object(format!(
-            "imported {}, updated {}, unchanged {}",
-            outcome.imported, outcome.updated, outcome.unchanged
-        ))
+        .object(if outcome.external_judgments == 0 {
+            format!(
+                "imported {}, updated {}, unchanged {}",
+                outcome.imported, outcome.updated, outcome.unchanged
+            )
+        } else {
+            format!(
+                "imported {}, updated {}, unchanged {}, external judgments {}",
+                outcome.imported, outcome.updated, outcome.unchanged, outcome.external_judgments
+            )
+        })
         .in_project(project)
 }

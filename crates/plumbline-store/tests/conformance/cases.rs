@@ -60,6 +60,7 @@ fn item(line: u64, id: &str, text: &str) -> NewItem {
         split: None,
         content_hash: fake_hash(&body),
         body,
+        external: Vec::new(),
     }
 }
 
@@ -450,4 +451,54 @@ pub async fn integrity_check_passes<S: Store>(store: S) {
     .await;
     store.check_integrity().await.unwrap();
     store.ping().await.unwrap();
+}
+
+fn with_external(mut item: NewItem, winner: &str) -> NewItem {
+    item.external.push(ExternalJudgment {
+        source: "hh-rlhf".into(),
+        task: TaskKind::Preference,
+        payload: format!(r#"{{"winner":"{winner}","strength":0}}"#),
+        rationale: None,
+    });
+    item
+}
+
+pub async fn external_judgments_come_and_go_with_their_items<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let first: Vec<NewItem> = (0..1500)
+        .map(|i| with_external(item(i + 1, &format!("x{i}"), "one"), "a"))
+        .collect();
+    let batches: Vec<Vec<NewItem>> = first.chunks(1000).map(|c| c.to_vec()).collect();
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        batches.clone(),
+        Some(true),
+    )
+    .await;
+    assert!(out.committed);
+    assert_eq!((out.imported, out.external_judgments), (1500, 1500));
+    // Same content again: nothing new, not even the judgments.
+    let out = import(&store, &p, ImportOptions::default(), batches, Some(true)).await;
+    assert_eq!((out.unchanged, out.external_judgments), (1500, 0));
+    // A refused source stores neither items nor judgments.
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![with_external(item(1, "new", "two"), "b")]],
+        Some(false),
+    )
+    .await;
+    assert!(!out.committed);
+    assert!(store.item(p.id, "new").await.is_err());
+    // An update replaces the item's external judgments.
+    let changed = with_external(item(1, "x0", "changed"), "b");
+    let update = ImportOptions {
+        update: true,
+        ..ImportOptions::default()
+    };
+    let out = import(&store, &p, update, vec![vec![changed]], Some(true)).await;
+    assert_eq!((out.updated, out.external_judgments), (1, 1));
 }

@@ -42,4 +42,5 @@ conformance!(
     items_page_by_keyset,
     unknown_project_is_not_found,
     integrity_check_passes,
+    external_judgments_come_and_go_with_their_items,
 );
