@@ -5,6 +5,7 @@
 //! so a value of these types is known to be good.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod error;
 pub mod expertise;
 pub mod ids;
@@ -15,6 +16,7 @@ pub mod rubric;
 pub mod slug;
 pub mod task;
 
+pub use access::{ProjectRole, Scope, Scopes};
 pub use error::FieldError;
 pub use expertise::{Expertise, Level};
 pub use ids::*;

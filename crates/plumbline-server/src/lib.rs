@@ -5,6 +5,8 @@
 //! already-bound listener and a shutdown future, so tests bind port 0 and stop cleanly.
 #![forbid(unsafe_code)]
 
+pub mod auth;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;

@@ -4,6 +4,8 @@ use plumbline_domain::{ProjectName, ProjectSettings, Rubric, RubricVersion, Task
 use plumbline_store::*;
 use tokio::sync::mpsc;
 
+pub use crate::cases_identity::*;
+
 const RUBRIC: &str = r#"
 name = "Retail banking support"
 [[criteria]]

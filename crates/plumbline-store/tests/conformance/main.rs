@@ -2,6 +2,7 @@
 //! PostgreSQL database (from `PLUMBLINE_TEST_POSTGRES_URL`) per test.
 
 mod cases;
+mod cases_identity;
 mod support;
 
 /// Declares each case once per backend.
@@ -43,4 +44,7 @@ conformance!(
     unknown_project_is_not_found,
     integrity_check_passes,
     external_judgments_come_and_go_with_their_items,
+    users_members_and_expertise,
+    tokens_live_expire_and_revoke,
+    audit_chain_records_every_mutation,
 );

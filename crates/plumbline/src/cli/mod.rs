@@ -1,6 +1,7 @@
 //! The command tree. Each subcommand lives in its own module; commands that need the
 //! database are generic over [`Store`] and monomorphised once from the URL's scheme.
 
+mod access;
 mod bench;
 mod demo;
 mod items;
@@ -39,6 +40,21 @@ enum Command {
     Import(items::ImportArgs),
     /// Export a project's data.
     Export(items::ExportArgs),
+    /// Add, list and disable users.
+    #[command(subcommand)]
+    User(access::UserCommand),
+    /// Give users roles in projects.
+    #[command(subcommand)]
+    Member(access::MemberCommand),
+    /// Record and verify users' domain expertise.
+    #[command(subcommand)]
+    Expertise(access::ExpertiseCommand),
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(access::TokenCommand),
+    /// Verify and export the audit chain.
+    #[command(subcommand)]
+    Audit(access::AuditCommand),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
     /// Run the server on a fresh database seeded with the example projects.
@@ -94,6 +110,11 @@ async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCo
         Command::Import(args) => items::import(&store, args).await,
         Command::Export(args) => items::export(&store, args).await,
         Command::Serve(args) => serve::run(store, args).await,
+        Command::User(cmd) => access::user(&store, cmd).await,
+        Command::Member(cmd) => access::member(&store, cmd).await,
+        Command::Expertise(cmd) => access::expertise(&store, cmd).await,
+        Command::Token(cmd) => access::token(&store, cmd).await,
+        Command::Audit(cmd) => access::audit(&store, cmd).await,
         Command::Stats(_) | Command::Bench(_) | Command::Demo(_) => {
             unreachable!("handled before opening a database")
         }

@@ -1,0 +1,193 @@
+//! Identity and access in the store: users, project members and their roles,
+//! expertise with verification, API tokens, and reading the audit chain.
+
+use crate::Result;
+use crate::audit::{AuditEvent, StoredAuditEvent};
+use plumbline_domain::{Expertise, ProjectId, ProjectRole, Scopes, UserId};
+use serde::Serialize;
+use std::future::Future;
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Unique login name.
+    pub name: String,
+    /// Argon2id PHC string, or `None` for a user who cannot log in (API tokens only).
+    pub password_hash: Option<String>,
+    /// Instance administrator.
+    pub is_admin: bool,
+}
+
+/// A stored user. The password hash is never part of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// Database id.
+    pub id: UserId,
+    /// Login name.
+    pub name: String,
+    /// Instance administrator.
+    pub is_admin: bool,
+    /// Disabled users cannot log in or use tokens.
+    pub disabled: bool,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// One expertise claim of a user, with who verified it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpertiseRecord {
+    /// The claim.
+    pub expertise: Expertise,
+    /// Who proposed it (`None`: the command line).
+    pub proposed_by: Option<UserId>,
+    /// Who verified it; routing only counts verified expertise.
+    pub verified_by: Option<UserId>,
+    /// When it was verified, Unix milliseconds.
+    pub verified_at: Option<i64>,
+}
+
+/// A member of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    /// The user.
+    pub user: User,
+    /// Their role in the project.
+    pub role: ProjectRole,
+}
+
+/// An API token as stored: only the SHA-256 of its secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRecord {
+    /// Token id (shown in listings, used to revoke).
+    pub id: i64,
+    /// Owner.
+    pub user: User,
+    /// What it may do.
+    #[serde(serialize_with = "scopes_as_string")]
+    pub scopes: Scopes,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Expiry, Unix milliseconds; `None` never expires.
+    pub expires_at: Option<i64>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+fn scopes_as_string<S: serde::Serializer>(s: &Scopes, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(&s.to_string())
+}
+
+impl TokenRecord {
+    /// True when the token may be used at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e) && !self.user.disabled
+    }
+}
+
+/// Users, roles, expertise, tokens and the audit log.
+pub trait IdentityStore: Send + Sync {
+    /// Creates a user; a taken name is a conflict.
+    fn create_user(
+        &self,
+        actor: Option<UserId>,
+        new: NewUser,
+    ) -> impl Future<Output = Result<User>> + Send;
+
+    /// The user called `name`.
+    fn user_by_name(&self, name: &str) -> impl Future<Output = Result<User>> + Send;
+
+    /// The user with `id`.
+    fn user_by_id(&self, id: UserId) -> impl Future<Output = Result<User>> + Send;
+
+    /// The password hash of an enabled user called `name`, for login.
+    fn password_hash(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
+
+    /// Every user, by name.
+    fn list_users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
+
+    /// Disables (or re-enables) a user; their tokens stop working at once.
+    fn set_user_disabled(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        disabled: bool,
+    ) -> impl Future<Output = Result<User>> + Send;
+
+    /// Gives `user` a `role` in `project` (replacing any earlier role).
+    fn add_member(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The role of `user` in `project`, if a member.
+    fn member_role(
+        &self,
+        project: ProjectId,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<ProjectRole>>> + Send;
+
+    /// The members of a project, by name.
+    fn members(&self, project: ProjectId) -> impl Future<Output = Result<Vec<Member>>> + Send;
+
+    /// Records an expertise claim (unverified). A claim for a domain the user already
+    /// has replaces it and clears its verification.
+    fn propose_expertise(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        expertise: Expertise,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Verifies the user's claim in `domain`, recording who and when.
+    fn verify_expertise(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        domain: &str,
+    ) -> impl Future<Output = Result<ExpertiseRecord>> + Send;
+
+    /// Every expertise claim of a user.
+    fn expertise(&self, user: UserId) -> impl Future<Output = Result<Vec<ExpertiseRecord>>> + Send;
+
+    /// Stores a token by the SHA-256 of its secret; returns its id.
+    fn create_token(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        secret_hash: [u8; 32],
+        scopes: Scopes,
+        expires_at: Option<i64>,
+    ) -> impl Future<Output = Result<i64>> + Send;
+
+    /// Revokes a token; revoking twice is a conflict.
+    fn revoke_token(
+        &self,
+        actor: Option<UserId>,
+        id: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The token whose secret hashes to `secret_hash`, live or not.
+    fn token_by_hash(
+        &self,
+        secret_hash: [u8; 32],
+    ) -> impl Future<Output = Result<Option<TokenRecord>>> + Send;
+
+    /// Every token of a user.
+    fn tokens(&self, user: UserId) -> impl Future<Output = Result<Vec<TokenRecord>>> + Send;
+
+    /// Appends an event that records no other change (a failed login, a refused access).
+    fn record_event(&self, event: AuditEvent) -> impl Future<Output = Result<()>> + Send;
+
+    /// Audit events with `seq > after`, oldest first, at most `limit`.
+    fn audit_events(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredAuditEvent>>> + Send;
+}

@@ -1,0 +1,400 @@
+//! Identity on PostgreSQL.
+
+use super::PgStore;
+use crate::Result;
+use crate::audit::{AuditEvent, StoredAuditEvent, pg_append};
+use crate::error::StoreError;
+use crate::identity::*;
+use crate::model::now_ms;
+use plumbline_domain::{Expertise, ProjectId, ProjectRole, Scopes, UserId};
+use tokio_postgres::Row;
+
+const USER_COLUMNS: &str = "u.id, u.name, u.is_admin, u.disabled, u.created_at";
+
+fn user(r: &Row, at: usize) -> User {
+    User {
+        id: UserId(r.get(at)),
+        name: r.get(at + 1),
+        is_admin: r.get(at + 2),
+        disabled: r.get(at + 3),
+        created_at: r.get(at + 4),
+    }
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
+    s.parse().map_err(StoreError::Database)
+}
+
+const TOKEN_SELECT: &str = "SELECT t.id, t.scopes, t.created_at, t.expires_at, t.revoked_at, u.id, u.name, u.is_admin, u.disabled, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+fn token(r: &Row) -> Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: r.get(0),
+        scopes: parse::<Scopes>(r.get(1))?,
+        created_at: r.get(2),
+        expires_at: r.get(3),
+        revoked_at: r.get(4),
+        user: user(r, 5),
+    })
+}
+
+fn expertise(r: &Row) -> Result<ExpertiseRecord> {
+    let domain: &str = r.get(0);
+    let level: &str = r.get(1);
+    Ok(ExpertiseRecord {
+        expertise: parse::<Expertise>(&format!("{domain}:{level}"))?,
+        proposed_by: r.get::<_, Option<i64>>(2).map(UserId),
+        verified_by: r.get::<_, Option<i64>>(3).map(UserId),
+        verified_at: r.get(4),
+    })
+}
+
+/// A foreign-key failure on insert means the referenced row is missing.
+fn missing(what: String) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |e| match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::NotFound(what),
+        other => other,
+    }
+}
+
+impl IdentityStore for PgStore {
+    async fn create_user(&self, actor: Option<UserId>, new: NewUser) -> Result<User> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt(
+                "INSERT INTO users (name, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO NOTHING RETURNING id, name, is_admin, disabled, created_at",
+                &[&new.name, &new.password_hash, &new.is_admin, &now_ms()],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Conflict(format!("a user named `{}` exists already", new.name)))?;
+        let u = user(&row, 0);
+        pg_append(
+            &tx,
+            &AuditEvent::new("user.create", "user")
+                .by(actor)
+                .object(u.id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(u)
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<User> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1"),
+                &[&name],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user `{name}`")))?;
+        Ok(user(&row, 0))
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<User> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"),
+                &[&id.0],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+        Ok(user(&row, 0))
+    }
+
+    async fn password_hash(&self, name: &str) -> Result<Option<(User, String)>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {USER_COLUMNS}, u.password_hash FROM users u
+                     WHERE u.name = $1 AND NOT u.disabled AND u.password_hash IS NOT NULL"
+                ),
+                &[&name],
+            )
+            .await?;
+        Ok(row.map(|r| (user(&r, 0), r.get(5))))
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"),
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| user(r, 0)).collect())
+    }
+
+    async fn set_user_disabled(
+        &self,
+        actor: Option<UserId>,
+        id: UserId,
+        disabled: bool,
+    ) -> Result<User> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt(
+                "UPDATE users SET disabled = $2 WHERE id = $1 RETURNING id, name, is_admin, disabled, created_at",
+                &[&id.0, &disabled],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        pg_append(&tx, &AuditEvent::new(action, "user").by(actor).object(id)).await?;
+        tx.commit().await?;
+        Ok(user(&row, 0))
+    }
+
+    async fn add_member(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+            &[&project.0, &user.0, &role.as_str(), &now_ms()],
+        )
+        .await
+        .map_err(missing(format!("project {project} or user {user}")))?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("member.role", "member")
+                .by(actor)
+                .object(format!("user {user} as {role}"))
+                .in_project(project),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn member_role(&self, project: ProjectId, user: UserId) -> Result<Option<ProjectRole>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT role FROM members WHERE project_id = $1 AND user_id = $2",
+                &[&project.0, &user.0],
+            )
+            .await?;
+        row.map(|r| parse::<ProjectRole>(r.get(0))).transpose()
+    }
+
+    async fn members(&self, project: ProjectId) -> Result<Vec<Member>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {USER_COLUMNS}, m.role FROM members m JOIN users u ON u.id = m.user_id
+                     WHERE m.project_id = $1 ORDER BY u.name"
+                ),
+                &[&project.0],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Member {
+                    user: user(r, 0),
+                    role: parse(r.get(5))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn propose_expertise(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        e: Expertise,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "INSERT INTO expertise (user_id, domain, level, proposed_by, proposed_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (user_id, domain) DO UPDATE SET level = excluded.level,
+               proposed_by = excluded.proposed_by, proposed_at = excluded.proposed_at,
+               verified_by = NULL, verified_at = NULL",
+            &[&user.0, &e.domain.as_str(), &e.level.as_str(), &actor.map(|a| a.0), &now_ms()],
+        )
+        .await
+        .map_err(missing(format!("user {user}")))?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("expertise.propose", "expertise")
+                .by(actor)
+                .object(format!("user {user} {e}")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn verify_expertise(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        domain: &str,
+    ) -> Result<ExpertiseRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt(
+                "UPDATE expertise SET verified_by = $3, verified_at = $4 WHERE user_id = $1 AND domain = $2
+                 RETURNING domain, level, proposed_by, verified_by, verified_at",
+                &[&user.0, &domain, &actor.map(|a| a.0), &now_ms()],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("expertise `{domain}` of user {user}")))?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("expertise.verify", "expertise")
+                .by(actor)
+                .object(format!("user {user} {domain}")),
+        )
+        .await?;
+        tx.commit().await?;
+        expertise(&row)
+    }
+
+    async fn expertise(&self, user: UserId) -> Result<Vec<ExpertiseRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT domain, level, proposed_by, verified_by, verified_at FROM expertise WHERE user_id = $1 ORDER BY domain",
+                &[&user.0],
+            )
+            .await?;
+        rows.iter().map(expertise).collect()
+    }
+
+    async fn create_token(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        secret_hash: [u8; 32],
+        scopes: Scopes,
+        expires_at: Option<i64>,
+    ) -> Result<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let hash: &[u8] = &secret_hash;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO api_tokens (user_id, token_hash, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING id",
+                &[&user.0, &hash, &scopes.to_string(), &now_ms(), &expires_at],
+            )
+            .await
+            .map_err(missing(format!("user {user}")))?
+            .get(0);
+        pg_append(
+            &tx,
+            &AuditEvent::new("token.create", "token")
+                .by(actor)
+                .object(format!("{id} of user {user} ({scopes})")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn revoke_token(&self, actor: Option<UserId>, id: i64) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let revoked = tx
+            .query_opt(
+                "SELECT revoked_at FROM api_tokens WHERE id = $1 FOR UPDATE",
+                &[&id],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?
+            .get::<_, Option<i64>>(0);
+        if revoked.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "token {id} is revoked already"
+            )));
+        }
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1",
+            &[&id, &now_ms()],
+        )
+        .await?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("token.revoke", "token")
+                .by(actor)
+                .object(id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn token_by_hash(&self, secret_hash: [u8; 32]) -> Result<Option<TokenRecord>> {
+        let client = self.client().await?;
+        let hash: &[u8] = &secret_hash;
+        let row = client
+            .query_opt(&format!("{TOKEN_SELECT} WHERE t.token_hash = $1"), &[&hash])
+            .await?;
+        row.as_ref().map(token).transpose()
+    }
+
+    async fn tokens(&self, user: UserId) -> Result<Vec<TokenRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("{TOKEN_SELECT} WHERE t.user_id = $1 ORDER BY t.id"),
+                &[&user.0],
+            )
+            .await?;
+        rows.iter().map(token).collect()
+    }
+
+    async fn record_event(&self, event: AuditEvent) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        pg_append(&tx, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_events(&self, after: i64, limit: u32) -> Result<Vec<StoredAuditEvent>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash
+                 FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[&after, &(limit as i64)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| StoredAuditEvent {
+                seq: r.get(0),
+                at: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                object_type: r.get(4),
+                object_id: r.get(5),
+                project_id: r.get(6),
+                digest: r.get(7),
+                prev_hash: r.get(8),
+                hash: r.get(9),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,430 @@
+//! Identity on SQLite.
+
+use super::SqliteStore;
+use crate::Result;
+use crate::audit::{AuditEvent, StoredAuditEvent, sqlite_append};
+use crate::error::StoreError;
+use crate::identity::*;
+use crate::model::now_ms;
+use plumbline_domain::{Expertise, ProjectId, ProjectRole, Scopes, UserId};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+const USER_COLUMNS: &str = "u.id, u.name, u.is_admin, u.disabled, u.created_at";
+
+fn user(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+    Ok(User {
+        id: UserId(r.get(at)?),
+        name: r.get(at + 1)?,
+        is_admin: r.get(at + 2)?,
+        disabled: r.get(at + 3)?,
+        created_at: r.get(at + 4)?,
+    })
+}
+
+fn user_where(
+    conn: &Connection,
+    clause: &str,
+    value: &dyn rusqlite::ToSql,
+    what: String,
+) -> Result<User> {
+    conn.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM users u WHERE {clause}"),
+        [value],
+        |r| user(r, 0),
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound(what))
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
+    s.parse().map_err(StoreError::Database)
+}
+
+/// A token row before its scopes are parsed.
+type TokenRow = (i64, String, i64, Option<i64>, Option<i64>, User);
+
+fn token(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        user(r, 5)?,
+    ))
+}
+
+fn to_token(raw: TokenRow) -> Result<TokenRecord> {
+    let (id, scopes, created_at, expires_at, revoked_at, user) = raw;
+    Ok(TokenRecord {
+        id,
+        user,
+        scopes: parse::<Scopes>(&scopes)?,
+        created_at,
+        expires_at,
+        revoked_at,
+    })
+}
+
+const TOKEN_SELECT: &str = "SELECT t.id, t.scopes, t.created_at, t.expires_at, t.revoked_at, u.id, u.name, u.is_admin, u.disabled, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+/// An expertise row before its claim is parsed: domain, level, proposer, verifier, time.
+type ExpertiseRow = (String, String, Option<i64>, Option<i64>, Option<i64>);
+
+fn expertise_row(r: &Row<'_>) -> rusqlite::Result<ExpertiseRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_expertise(
+    raw: (String, String, Option<i64>, Option<i64>, Option<i64>),
+) -> Result<ExpertiseRecord> {
+    let (domain, level, proposed_by, verified_by, verified_at) = raw;
+    Ok(ExpertiseRecord {
+        expertise: parse::<Expertise>(&format!("{domain}:{level}"))?,
+        proposed_by: proposed_by.map(UserId),
+        verified_by: verified_by.map(UserId),
+        verified_at,
+    })
+}
+
+impl IdentityStore for SqliteStore {
+    async fn create_user(&self, actor: Option<UserId>, new: NewUser) -> Result<User> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let added = tx.execute(
+                "INSERT INTO users (name, password_hash, is_admin, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO NOTHING",
+                params![new.name, new.password_hash, new.is_admin, now_ms()],
+            )?;
+            if added == 0 {
+                return Err(StoreError::Conflict(format!("a user named `{}` exists already", new.name)));
+            }
+            let id = tx.last_insert_rowid();
+            sqlite_append(&tx, &AuditEvent::new("user.create", "user").by(actor).object(id))?;
+            let u = user_where(&tx, "u.id = ?1", &id, format!("user {id}"))?;
+            tx.commit()?;
+            Ok(u)
+        })
+        .await
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<User> {
+        let name = name.to_owned();
+        self.read(move |conn| user_where(conn, "u.name = ?1", &name, format!("user `{name}`")))
+            .await
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<User> {
+        self.read(move |conn| user_where(conn, "u.id = ?1", &id.0, format!("user {id}")))
+            .await
+    }
+
+    async fn password_hash(&self, name: &str) -> Result<Option<(User, String)>> {
+        let name = name.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    &format!(
+                        "SELECT {USER_COLUMNS}, u.password_hash FROM users u
+                         WHERE u.name = ?1 AND u.disabled = 0 AND u.password_hash IS NOT NULL"
+                    ),
+                    [&name],
+                    |r| Ok((user(r, 0)?, r.get::<_, String>(5)?)),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"
+            ))?;
+            Ok(stmt
+                .query_map([], |r| user(r, 0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn set_user_disabled(
+        &self,
+        actor: Option<UserId>,
+        id: UserId,
+        disabled: bool,
+    ) -> Result<User> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET disabled = ?2 WHERE id = ?1",
+                params![id.0, disabled],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {id}")));
+            }
+            let action = if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            };
+            sqlite_append(&tx, &AuditEvent::new(action, "user").by(actor).object(id))?;
+            let u = user_where(&tx, "u.id = ?1", &id.0, format!("user {id}"))?;
+            tx.commit()?;
+            Ok(u)
+        })
+        .await
+    }
+
+    async fn add_member(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+    ) -> Result<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO members (project_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+                params![project.0, user.0, role.as_str(), now_ms()],
+            )
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::NotFound(format!("project {project} or user {user}")),
+                other => other,
+            })?;
+            sqlite_append(
+                &tx,
+                &AuditEvent::new("member.role", "member")
+                    .by(actor)
+                    .object(format!("user {user} as {role}"))
+                    .in_project(project),
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn member_role(&self, project: ProjectId, user: UserId) -> Result<Option<ProjectRole>> {
+        self.read(move |conn| {
+            let role: Option<String> = conn
+                .prepare_cached("SELECT role FROM members WHERE project_id = ?1 AND user_id = ?2")?
+                .query_row(params![project.0, user.0], |r| r.get(0))
+                .optional()?;
+            role.map(|r| parse::<ProjectRole>(&r)).transpose()
+        })
+        .await
+    }
+
+    async fn members(&self, project: ProjectId) -> Result<Vec<Member>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {USER_COLUMNS}, m.role FROM members m JOIN users u ON u.id = m.user_id
+                 WHERE m.project_id = ?1 ORDER BY u.name"
+            ))?;
+            let rows = stmt
+                .query_map([project.0], |r| Ok((user(r, 0)?, r.get::<_, String>(5)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(user, role)| {
+                    Ok(Member {
+                        user,
+                        role: parse(&role)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn propose_expertise(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        expertise: Expertise,
+    ) -> Result<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO expertise (user_id, domain, level, proposed_by, proposed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (user_id, domain) DO UPDATE SET level = excluded.level,
+                   proposed_by = excluded.proposed_by, proposed_at = excluded.proposed_at,
+                   verified_by = NULL, verified_at = NULL",
+                params![user.0, expertise.domain.as_str(), expertise.level.as_str(), actor.map(|a| a.0), now_ms()],
+            )
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::NotFound(format!("user {user}")),
+                other => other,
+            })?;
+            sqlite_append(
+                &tx,
+                &AuditEvent::new("expertise.propose", "expertise").by(actor).object(format!("user {user} {expertise}")),
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn verify_expertise(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        domain: &str,
+    ) -> Result<ExpertiseRecord> {
+        let domain = domain.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute(
+                "UPDATE expertise SET verified_by = ?3, verified_at = ?4 WHERE user_id = ?1 AND domain = ?2",
+                params![user.0, domain, actor.map(|a| a.0), now_ms()],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("expertise `{domain}` of user {user}")));
+            }
+            sqlite_append(
+                &tx,
+                &AuditEvent::new("expertise.verify", "expertise").by(actor).object(format!("user {user} {domain}")),
+            )?;
+            let raw = tx.query_row(
+                "SELECT domain, level, proposed_by, verified_by, verified_at FROM expertise WHERE user_id = ?1 AND domain = ?2",
+                params![user.0, domain],
+                expertise_row,
+            )?;
+            tx.commit()?;
+            to_expertise(raw)
+        })
+        .await
+    }
+
+    async fn expertise(&self, user: UserId) -> Result<Vec<ExpertiseRecord>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT domain, level, proposed_by, verified_by, verified_at FROM expertise WHERE user_id = ?1 ORDER BY domain",
+            )?;
+            let rows = stmt.query_map([user.0], expertise_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(to_expertise).collect()
+        })
+        .await
+    }
+
+    async fn create_token(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        secret_hash: [u8; 32],
+        scopes: Scopes,
+        expires_at: Option<i64>,
+    ) -> Result<i64> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO api_tokens (user_id, token_hash, scopes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user.0, &secret_hash[..], scopes.to_string(), now_ms(), expires_at],
+            )
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::NotFound(format!("user {user}")),
+                other => other,
+            })?;
+            let id = tx.last_insert_rowid();
+            sqlite_append(
+                &tx,
+                &AuditEvent::new("token.create", "token").by(actor).object(format!("{id} of user {user} ({scopes})")),
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, actor: Option<UserId>, id: i64) -> Result<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now_ms()],
+            )?;
+            if n == 0 {
+                let exists: Option<i64> = tx
+                    .query_row("SELECT id FROM api_tokens WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                return Err(match exists {
+                    Some(_) => StoreError::Conflict(format!("token {id} is revoked already")),
+                    None => StoreError::NotFound(format!("token {id}")),
+                });
+            }
+            sqlite_append(
+                &tx,
+                &AuditEvent::new("token.revoke", "token")
+                    .by(actor)
+                    .object(id),
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn token_by_hash(&self, secret_hash: [u8; 32]) -> Result<Option<TokenRecord>> {
+        self.read(move |conn| {
+            let raw = conn
+                .prepare_cached(&format!("{TOKEN_SELECT} WHERE t.token_hash = ?1"))?
+                .query_row([&secret_hash[..]], token)
+                .optional()?;
+            raw.map(to_token).transpose()
+        })
+        .await
+    }
+
+    async fn tokens(&self, user: UserId) -> Result<Vec<TokenRecord>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(&format!(
+                "{TOKEN_SELECT} WHERE t.user_id = ?1 ORDER BY t.id"
+            ))?;
+            let rows = stmt
+                .query_map([user.0], token)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(to_token).collect()
+        })
+        .await
+    }
+
+    async fn record_event(&self, event: AuditEvent) -> Result<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            sqlite_append(&tx, &event)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_events(&self, after: i64, limit: u32) -> Result<Vec<StoredAuditEvent>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash
+                 FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![after, limit], |r| {
+                Ok(StoredAuditEvent {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    object_type: r.get(4)?,
+                    object_id: r.get(5)?,
+                    project_id: r.get(6)?,
+                    digest: r.get(7)?,
+                    prev_hash: r.get(8)?,
+                    hash: r.get(9)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,243 @@
+//! Identity and audit behaviour every backend must show.
+
+use plumbline_domain::{ProjectName, ProjectRole, ProjectSettings, Rubric, Scope, Scopes};
+use plumbline_store::audit::{GENESIS, verify_links};
+use plumbline_store::*;
+
+fn new_user(name: &str, admin: bool) -> NewUser {
+    NewUser {
+        name: name.into(),
+        password_hash: Some("$argon2id$stub".into()),
+        is_admin: admin,
+    }
+}
+
+async fn project<S: Store>(store: &S) -> Project {
+    let rubric = Rubric::from_toml(
+        "name = \"r\"\n[[criteria]]\nkey = \"safety\"\ntitle = \"Safety\"\npriority = 1\n",
+    )
+    .unwrap();
+    store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("triage").unwrap(),
+                settings: ProjectSettings::default(),
+                rubric,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+pub async fn users_members_and_expertise<S: Store>(store: S) {
+    let admin = store
+        .create_user(None, new_user("ada", true))
+        .await
+        .unwrap();
+    let nurse = store
+        .create_user(Some(admin.id), new_user("noor", false))
+        .await
+        .unwrap();
+    assert!(admin.is_admin && !nurse.is_admin && !nurse.disabled);
+    assert!(
+        matches!(store.create_user(None, new_user("noor", false)).await, Err(StoreError::Conflict(m)) if m.contains("noor"))
+    );
+    assert_eq!(store.user_by_name("noor").await.unwrap(), nurse);
+    assert_eq!(store.user_by_id(nurse.id).await.unwrap(), nurse);
+    assert!(matches!(
+        store.user_by_name("nobody").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let names: Vec<_> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["ada", "noor"]);
+    let (u, hash) = store.password_hash("noor").await.unwrap().unwrap();
+    assert_eq!((u.id, hash.as_str()), (nurse.id, "$argon2id$stub"));
+
+    let p = project(&store).await;
+    assert_eq!(store.member_role(p.id, nurse.id).await.unwrap(), None);
+    store
+        .add_member(Some(admin.id), p.id, nurse.id, ProjectRole::Annotator)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.member_role(p.id, nurse.id).await.unwrap(),
+        Some(ProjectRole::Annotator)
+    );
+    store
+        .add_member(Some(admin.id), p.id, nurse.id, ProjectRole::Reviewer)
+        .await
+        .unwrap();
+    let members = store.members(p.id).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].role, ProjectRole::Reviewer);
+    assert!(matches!(
+        store
+            .add_member(
+                None,
+                p.id,
+                plumbline_domain::UserId(9999),
+                ProjectRole::Viewer
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    store
+        .propose_expertise(
+            Some(nurse.id),
+            nurse.id,
+            "clinical:practitioner".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let claims = store.expertise(nurse.id).await.unwrap();
+    assert_eq!(
+        claims[0].verified_by, None,
+        "a claim is not verified until a lead says so"
+    );
+    let verified = store
+        .verify_expertise(Some(admin.id), nurse.id, "clinical")
+        .await
+        .unwrap();
+    assert_eq!(verified.verified_by, Some(admin.id));
+    assert!(verified.verified_at.is_some());
+    store
+        .propose_expertise(Some(nurse.id), nurse.id, "clinical:expert".parse().unwrap())
+        .await
+        .unwrap();
+    let claims = store.expertise(nurse.id).await.unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].expertise.to_string(), "clinical:expert");
+    assert_eq!(
+        claims[0].verified_by, None,
+        "raising a claim needs a new verification"
+    );
+    assert!(matches!(
+        store.verify_expertise(None, nurse.id, "banking").await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let disabled = store
+        .set_user_disabled(Some(admin.id), nurse.id, true)
+        .await
+        .unwrap();
+    assert!(disabled.disabled);
+    assert!(
+        store.password_hash("noor").await.unwrap().is_none(),
+        "a disabled user cannot log in"
+    );
+}
+
+pub async fn tokens_live_expire_and_revoke<S: Store>(store: S) {
+    let u = store
+        .create_user(None, new_user("tess", false))
+        .await
+        .unwrap();
+    let scopes: Scopes = "read,annotate".parse().unwrap();
+    let now = now_ms();
+    let live = store
+        .create_token(None, u.id, [1; 32], scopes, Some(now + 60_000))
+        .await
+        .unwrap();
+    let expired = store
+        .create_token(None, u.id, [2; 32], scopes, Some(now - 1))
+        .await
+        .unwrap();
+    let t = store.token_by_hash([1; 32]).await.unwrap().unwrap();
+    assert_eq!((t.id, t.user.id), (live, u.id));
+    assert!(t.scopes.contains(Scope::Annotate) && !t.scopes.contains(Scope::Export));
+    assert!(t.is_live(now));
+    assert!(
+        !store
+            .token_by_hash([2; 32])
+            .await
+            .unwrap()
+            .unwrap()
+            .is_live(now)
+    );
+    assert!(store.token_by_hash([3; 32]).await.unwrap().is_none());
+    store.revoke_token(None, live).await.unwrap();
+    assert!(
+        !store
+            .token_by_hash([1; 32])
+            .await
+            .unwrap()
+            .unwrap()
+            .is_live(now)
+    );
+    assert!(matches!(
+        store.revoke_token(None, live).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.revoke_token(None, 424242).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store
+            .tokens(u.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect::<Vec<_>>(),
+        [live, expired]
+    );
+    let other = store
+        .create_token(None, u.id, [4; 32], scopes, None)
+        .await
+        .unwrap();
+    store.set_user_disabled(None, u.id, true).await.unwrap();
+    let t = store.token_by_hash([4; 32]).await.unwrap().unwrap();
+    assert_eq!(t.id, other);
+    assert!(!t.is_live(now), "a disabled user's tokens stop working");
+    assert!(matches!(
+        store
+            .create_token(None, plumbline_domain::UserId(777), [5; 32], scopes, None)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn audit_chain_records_every_mutation<S: Store>(store: S) {
+    let u = store
+        .create_user(None, new_user("ada", true))
+        .await
+        .unwrap();
+    let p = project(&store).await;
+    store
+        .add_member(Some(u.id), p.id, u.id, ProjectRole::Lead)
+        .await
+        .unwrap();
+    store
+        .record_event(audit::AuditEvent::new("login.fail", "user").object("mallory"))
+        .await
+        .unwrap();
+    let events = store.audit_events(0, 100).await.unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["user.create", "project.create", "member.role", "login.fail"]
+    );
+    assert_eq!(events[2].actor, Some(u.id.0));
+    assert_eq!(events[1].project_id, Some(p.id.0));
+    assert_eq!(
+        events[1].digest.as_ref().map(String::len),
+        Some(64),
+        "content is recorded by digest"
+    );
+    let (last, hash) = verify_links((0, GENESIS.to_owned()), &events).unwrap();
+    assert_eq!((last, hash.as_str()), (4, events[3].hash.as_str()));
+    assert_eq!(
+        store.audit_events(2, 1).await.unwrap()[0].seq,
+        3,
+        "pages continue after a sequence number"
+    );
+}

@@ -1,0 +1,469 @@
+//! `plumbline user | member | expertise | token | audit`: identity, access and the
+//! audit chain from the command line (acting as the operator: actor `None`).
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use plumbline_domain::{Expertise, ProjectRole, Scopes};
+use plumbline_server::auth::{check_password, hash_password, new_token_secret, token_hash};
+use plumbline_store::audit::{GENESIS, verify_links};
+use plumbline_store::{NewUser, Store};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. Without --password-stdin a strong password is generated and shown once.
+    Add {
+        /// Login name.
+        name: String,
+        /// Make the user an instance administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: no login, tokens stop working.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Re-enable a disabled user.
+    Enable {
+        /// Login name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Give a user a role in a project (replaces an earlier role).
+    Add {
+        /// Project name.
+        #[arg(long)]
+        project: String,
+        /// User name.
+        #[arg(long)]
+        user: String,
+        /// lead, reviewer, annotator or viewer.
+        #[arg(long, value_parser = |s: &str| s.parse::<ProjectRole>())]
+        role: ProjectRole,
+    },
+    /// List a project's members.
+    List {
+        /// Project name.
+        #[arg(long)]
+        project: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExpertiseCommand {
+    /// Record a user's expertise claim (unverified unless --verify).
+    Add {
+        /// User name.
+        #[arg(long)]
+        user: String,
+        /// `domain:level`, e.g. banking:expert.
+        #[arg(value_parser = |s: &str| s.parse::<Expertise>())]
+        expertise: Expertise,
+        /// Verify it at once (the operator vouches for it).
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Verify a user's claim in a domain; only verified expertise routes work.
+    Verify {
+        /// User name.
+        #[arg(long)]
+        user: String,
+        /// The domain, e.g. banking.
+        #[arg(long)]
+        domain: String,
+    },
+    /// List a user's expertise.
+    List {
+        /// User name.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; the secret is shown once and stored only as a hash.
+    Create {
+        /// User name.
+        #[arg(long)]
+        user: String,
+        /// Comma-separated: read,annotate,review,import,export,admin.
+        #[arg(long, value_parser = |s: &str| s.parse::<Scopes>())]
+        scopes: Scopes,
+        /// Lifetime such as 30d, 12h or 90m; none means no expiry.
+        #[arg(long, value_parser = parse_duration_ms)]
+        expires: Option<i64>,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// Token id (from `token list`).
+        id: i64,
+    },
+    /// List a user's tokens (never their secrets).
+    List {
+        /// User name.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain and name the first broken link.
+    Verify,
+    /// Write events as JSON lines for auditors.
+    Export {
+        /// Only events at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
+        #[arg(long, value_parser = parse_time_ms)]
+        since: Option<i64>,
+        /// Output file; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Parses `30d`, `12h`, `90m` or `45s` into milliseconds.
+pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30d, 12h or 90m"))?;
+    let ms = match unit {
+        "d" => 86_400_000,
+        "h" => 3_600_000,
+        "m" => 60_000,
+        "s" => 1_000,
+        _ => return Err(format!("`{s}` is not a duration like 30d, 12h or 90m")),
+    };
+    if n <= 0 {
+        return Err("a duration must be positive".into());
+    }
+    n.checked_mul(ms)
+        .ok_or_else(|| format!("`{s}` is too long"))
+}
+
+/// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` (UTC) into Unix milliseconds.
+pub fn parse_time_ms(s: &str) -> Result<i64, String> {
+    let bad = || format!("`{s}` is not a time like 2026-11-27 or 2026-11-27T08:30:00Z");
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t.strip_suffix('Z').ok_or_else(bad)?)),
+        None => (s, None),
+    };
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let [y, m, day] = d[..] else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return Err(bad());
+    }
+    let secs = match time {
+        None => 0,
+        Some(t) => {
+            let p: Vec<i64> = t
+                .split(':')
+                .map(|p| p.parse().map_err(|_| bad()))
+                .collect::<Result<_, _>>()?;
+            let [h, mi, se] = p[..] else {
+                return Err(bad());
+            };
+            if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..61).contains(&se) {
+                return Err(bad());
+            }
+            h * 3600 + mi * 60 + se
+        }
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok((days * 86_400 + secs) * 1000)
+}
+
+fn generated_password() -> anyhow::Result<String> {
+    Ok(plumbline_store::random_hex(12)?)
+}
+
+pub async fn user<S: Store>(store: &S, cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        UserCommand::Add {
+            name,
+            admin,
+            password_stdin,
+        } => {
+            if name.trim().is_empty()
+                || name.len() > 64
+                || name.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
+                bail!(
+                    "user name `{name}` must be 1 to 64 characters without spaces or control characters"
+                );
+            }
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                (line.trim_end_matches(['\n', '\r']).to_owned(), false)
+            } else {
+                (generated_password()?, true)
+            };
+            check_password(&password).map_err(anyhow::Error::msg)?;
+            let hash = tokio::task::spawn_blocking(move || {
+                hash_password(&password).map(|h| (h, password))
+            })
+            .await??;
+            let user = store
+                .create_user(
+                    None,
+                    NewUser {
+                        name,
+                        password_hash: Some(hash.0),
+                        is_admin: admin,
+                    },
+                )
+                .await?;
+            println!(
+                "added user `{}` (id {}{})",
+                user.name,
+                user.id,
+                if admin { ", administrator" } else { "" }
+            );
+            if generated {
+                println!("password (shown once): {}", hash.1);
+            }
+        }
+        UserCommand::List { json } => {
+            let users = store.list_users().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                for u in users {
+                    println!(
+                        "{:<24} id {:<6} {}{}",
+                        u.name,
+                        u.id,
+                        if u.is_admin { "admin " } else { "" },
+                        if u.disabled { "disabled" } else { "" }
+                    );
+                }
+            }
+        }
+        UserCommand::Disable { name } => {
+            let u = store.user_by_name(&name).await?;
+            store.set_user_disabled(None, u.id, true).await?;
+            println!("disabled user `{name}`; their tokens no longer work");
+        }
+        UserCommand::Enable { name } => {
+            let u = store.user_by_name(&name).await?;
+            store.set_user_disabled(None, u.id, false).await?;
+            println!("enabled user `{name}`");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn member<S: Store>(store: &S, cmd: MemberCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        MemberCommand::Add {
+            project,
+            user,
+            role,
+        } => {
+            let p = store.project_by_name(&project).await?;
+            let u = store.user_by_name(&user).await?;
+            store.add_member(None, p.id, u.id, role).await?;
+            println!("`{user}` is now {role} of project `{project}`");
+        }
+        MemberCommand::List { project } => {
+            let p = store.project_by_name(&project).await?;
+            for m in store.members(p.id).await? {
+                println!("{:<24} {}", m.user.name, m.role);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn expertise<S: Store>(store: &S, cmd: ExpertiseCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ExpertiseCommand::Add {
+            user,
+            expertise,
+            verify,
+        } => {
+            let u = store.user_by_name(&user).await?;
+            let domain = expertise.domain.to_string();
+            store
+                .propose_expertise(None, u.id, expertise.clone())
+                .await?;
+            if verify {
+                store.verify_expertise(None, u.id, &domain).await?;
+            }
+            println!(
+                "`{user}`: {expertise} ({})",
+                if verify {
+                    "verified"
+                } else {
+                    "awaiting verification by a lead"
+                }
+            );
+        }
+        ExpertiseCommand::Verify { user, domain } => {
+            let u = store.user_by_name(&user).await?;
+            let e = store.verify_expertise(None, u.id, &domain).await?;
+            println!("`{user}`: {} verified", e.expertise);
+        }
+        ExpertiseCommand::List { user } => {
+            let u = store.user_by_name(&user).await?;
+            for e in store.expertise(u.id).await? {
+                println!(
+                    "{:<32} {}",
+                    e.expertise.to_string(),
+                    if e.verified_at.is_some() {
+                        "verified"
+                    } else {
+                        "unverified"
+                    }
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token<S: Store>(store: &S, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        TokenCommand::Create {
+            user,
+            scopes,
+            expires,
+        } => {
+            let u = store.user_by_name(&user).await?;
+            let secret = new_token_secret()?;
+            let expires_at = expires.map(|d| plumbline_store::now_ms() + d);
+            let id = store
+                .create_token(None, u.id, token_hash(&secret), scopes, expires_at)
+                .await?;
+            eprintln!("token {id} for `{user}` with scopes {scopes}; the secret is shown once:");
+            println!("{secret}");
+        }
+        TokenCommand::Revoke { id } => {
+            store.revoke_token(None, id).await?;
+            println!("revoked token {id}");
+        }
+        TokenCommand::List { user } => {
+            let u = store.user_by_name(&user).await?;
+            for t in store.tokens(u.id).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if !t.is_live(plumbline_store::now_ms()) {
+                    "expired"
+                } else {
+                    "live"
+                };
+                println!("{:<6} {:<40} {}", t.id, t.scopes.to_string(), state);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Events read per page when walking the chain.
+const PAGE: u32 = 20_000;
+
+pub async fn audit<S: Store>(store: &S, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AuditCommand::Verify => {
+            let started = Instant::now();
+            let mut prev = (0i64, GENESIS.to_owned());
+            loop {
+                let page = store.audit_events(prev.0, PAGE).await?;
+                if page.is_empty() {
+                    break;
+                }
+                match verify_links(prev.clone(), &page) {
+                    Ok(last) => prev = last,
+                    Err(broken) => {
+                        eprintln!("audit chain BROKEN: {broken}");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "audit chain intact: {} events, last hash {} ({:.0} events/s)",
+                prev.0,
+                prev.1,
+                prev.0 as f64 / secs.max(1e-9)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Export { since, out } => {
+            let sink: Box<dyn Write> = match &out {
+                Some(p) => Box::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot create {}", p.display()))?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            let mut w = BufWriter::new(sink);
+            let mut after = 0;
+            let mut n = 0u64;
+            loop {
+                let page = store.audit_events(after, PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                for e in page.iter().filter(|e| since.is_none_or(|s| e.at >= s)) {
+                    serde_json::to_writer(&mut w, e)?;
+                    w.write_all(b"\n")?;
+                    n += 1;
+                }
+            }
+            w.flush()?;
+            if let Some(p) = out {
+                eprintln!("wrote {n} audit events to {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_times() {
+        assert_eq!(parse_duration_ms("30d"), Ok(30 * 86_400_000));
+        assert_eq!(parse_duration_ms("90m"), Ok(90 * 60_000));
+        assert!(parse_duration_ms("3w").is_err());
+        assert!(parse_duration_ms("0d").is_err());
+        assert_eq!(parse_time_ms("1970-01-02"), Ok(86_400_000));
+        assert_eq!(parse_time_ms("2026-11-27T08:30:00Z"), Ok(1_795_768_200_000));
+        assert!(parse_time_ms("2026-13-01").is_err());
+        assert!(parse_time_ms("yesterday").is_err());
+    }
+}
