@@ -12,8 +12,8 @@
 
 use crate::AppState;
 use axum::extract::{FromRequestParts, RawPathParams};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use plumbline_domain::{ProjectRole, Scope, Scopes};
 use plumbline_store::audit::AuditEvent;
@@ -139,9 +139,7 @@ impl<S: Store> FromRequestParts<AppState<S>> for Actor {
             return Ok(actor.clone());
         }
         let Some(secret) = bearer(parts) else {
-            return Err(AuthError::Unauthenticated(
-                "sign in or send `Authorization: Bearer <token>`",
-            ));
+            return session_actor(parts, state).await;
         };
         let record = state
             .store
@@ -167,6 +165,54 @@ impl<S: Store> FromRequestParts<AppState<S>> for Actor {
         parts.extensions.insert(actor.clone());
         Ok(actor)
     }
+}
+
+/// The actor of a session cookie; mutations must echo the session's CSRF token.
+async fn session_actor<S: Store>(
+    parts: &mut Parts,
+    state: &AppState<S>,
+) -> Result<Actor, AuthError> {
+    let Some(secret) = crate::session::cookie(&parts.headers, crate::session::COOKIE) else {
+        return Err(AuthError::Unauthenticated(
+            "sign in or send `Authorization: Bearer <token>`",
+        ));
+    };
+    let session = state
+        .store
+        .touch_session(token_hash(secret), state.session.limits)
+        .await
+        .map_err(AuthError::Store)?
+        .ok_or(AuthError::Unauthenticated(
+            "the session has ended; sign in again",
+        ))?;
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let sent = parts
+            .headers
+            .get(crate::session::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
+            let _ = state
+                .store
+                .record_event(AuditEvent::new("access.refuse", "csrf").by(Some(session.user.id)))
+                .await;
+            return Err(AuthError::Forbidden(
+                "missing or wrong X-CSRF-Token for a cookie-authenticated change".into(),
+            ));
+        }
+    }
+    let actor = Actor {
+        user: session.user,
+        scopes: Scopes::all(),
+    };
+    parts.extensions.insert(actor.clone());
+    Ok(actor)
+}
+
+/// Compares secrets without an early exit that would leak their common prefix.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// An actor acting in a project, with their role there.

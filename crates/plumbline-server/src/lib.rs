@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod headers;
+pub mod session;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,22 +23,36 @@ use tokio::net::TcpListener;
 pub struct AppState<S> {
     /// The database.
     pub store: S,
+    /// Session lifetimes and cookie flags.
+    pub session: session::SessionConfig,
+}
+
+impl<S: Store> AppState<S> {
+    /// State over `store` with default settings.
+    pub fn new(store: S) -> Self {
+        AppState {
+            store,
+            session: session::SessionConfig::default(),
+        }
+    }
 }
 
 /// Every route of the server.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(healthz::<S>))
+        .merge(session::routes())
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 
-/// Serves `store` on `listener` until `shutdown` completes.
+/// Serves `state` on `listener` until `shutdown` completes.
 pub async fn serve<S: Store>(
     listener: TcpListener,
-    store: S,
+    state: AppState<S>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(AppState { store }))
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -84,7 +84,25 @@ impl TokenRecord {
     }
 }
 
-/// Users, roles, expertise, tokens and the audit log.
+/// A live browser session, as the server sees it.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// Whose session.
+    pub user: User,
+    /// The token that cookie-authenticated mutations must echo (CSRF).
+    pub csrf_token: String,
+}
+
+/// How long sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    /// A session unused this long (ms) ends.
+    pub idle_ms: i64,
+    /// A session ends this long (ms) after login, however busy.
+    pub absolute_ms: i64,
+}
+
+/// Users, roles, expertise, tokens, sessions and the audit log.
 pub trait IdentityStore: Send + Sync {
     /// Creates a user; a taken name is a conflict.
     fn create_user(
@@ -181,6 +199,36 @@ pub trait IdentityStore: Send + Sync {
     /// Every token of a user.
     fn tokens(&self, user: UserId) -> impl Future<Output = Result<Vec<TokenRecord>>> + Send;
 
+    /// Starts a session keyed by the SHA-256 of its cookie secret; records the login.
+    fn create_session(
+        &self,
+        user: UserId,
+        secret_hash: [u8; 32],
+        csrf_token: String,
+        limits: SessionLimits,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The live session for `secret_hash` (not revoked, within its idle and absolute
+    /// limits, its user enabled), marking it used at `now`.
+    fn touch_session(
+        &self,
+        secret_hash: [u8; 32],
+        limits: SessionLimits,
+    ) -> impl Future<Output = Result<Option<SessionRecord>>> + Send;
+
+    /// Ends a session (logout); unknown sessions are ignored.
+    fn revoke_session(&self, secret_hash: [u8; 32]) -> impl Future<Output = Result<()>> + Send;
+
+    /// Until when (Unix ms) logins for `name` are refused after repeated failures.
+    fn login_locked_until(&self, name: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
+
+    /// Records a failed login for `name` (and its audit event); returns until when
+    /// further attempts are refused: doubling back-off after the fifth failure.
+    fn record_login_failure(&self, name: &str) -> impl Future<Output = Result<i64>> + Send;
+
+    /// Forgets failures after a successful login.
+    fn clear_login_failures(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+
     /// Appends an event that records no other change (a failed login, a refused access).
     fn record_event(&self, event: AuditEvent) -> impl Future<Output = Result<()>> + Send;
 
@@ -190,4 +238,18 @@ pub trait IdentityStore: Send + Sync {
         after: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<StoredAuditEvent>>> + Send;
+}
+
+/// Failures allowed before back-off starts.
+pub const FREE_LOGIN_FAILURES: i64 = 5;
+
+/// The lock after `failures` consecutive failures: none up to five, then 2^(n-5)
+/// seconds, capped at 15 minutes.
+pub fn login_backoff_ms(failures: i64) -> i64 {
+    if failures < FREE_LOGIN_FAILURES {
+        0
+    } else {
+        let exp = (failures - FREE_LOGIN_FAILURES).min(10) as u32;
+        (1000i64 << exp).min(15 * 60 * 1000)
+    }
 }

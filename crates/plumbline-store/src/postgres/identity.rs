@@ -49,6 +49,9 @@ fn expertise(r: &Row) -> Result<ExpertiseRecord> {
     })
 }
 
+/// Session use is recorded at most this often, so reads do not all become writes.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
 /// A foreign-key failure on insert means the referenced row is missing.
 fn missing(what: String) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
     move |e| match StoreError::from(e) {
@@ -362,6 +365,142 @@ impl IdentityStore for PgStore {
             )
             .await?;
         rows.iter().map(token).collect()
+    }
+
+    async fn create_session(
+        &self,
+        user: UserId,
+        secret_hash: [u8; 32],
+        csrf: String,
+        limits: SessionLimits,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let now = now_ms();
+        let hash: &[u8] = &secret_hash;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen, expires_at)
+             VALUES ($1, $2, $3, $4, $4, $5)",
+            &[&hash, &user.0, &csrf, &now, &(now + limits.absolute_ms)],
+        )
+        .await?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("login.ok", "session")
+                .by(Some(user))
+                .object(user),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn touch_session(
+        &self,
+        secret_hash: [u8; 32],
+        limits: SessionLimits,
+    ) -> Result<Option<SessionRecord>> {
+        let client = self.client().await?;
+        let now = now_ms();
+        let hash: &[u8] = &secret_hash;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf_token, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+                       AND s.last_seen > $3 AND NOT u.disabled"
+                ),
+                &[&hash, &now, &(now - limits.idle_ms)],
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        if now - row.get::<_, i64>(6) > TOUCH_EVERY_MS {
+            client
+                .execute(
+                    "UPDATE sessions SET last_seen = $2 WHERE token_hash = $1",
+                    &[&hash, &now],
+                )
+                .await?;
+        }
+        Ok(Some(SessionRecord {
+            user: user(&row, 0),
+            csrf_token: row.get(5),
+        }))
+    }
+
+    async fn revoke_session(&self, secret_hash: [u8; 32]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let hash: &[u8] = &secret_hash;
+        let row = tx
+            .query_opt(
+                "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING user_id",
+                &[&hash, &now_ms()],
+            )
+            .await?;
+        if let Some(row) = row {
+            let u: i64 = row.get(0);
+            pg_append(
+                &tx,
+                &AuditEvent::new("logout", "session")
+                    .by(Some(UserId(u)))
+                    .object(u),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn login_locked_until(&self, name: &str) -> Result<Option<i64>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT locked_until FROM login_throttle WHERE name = $1",
+                &[&name],
+            )
+            .await?;
+        Ok(row
+            .map(|r| r.get::<_, i64>(0))
+            .filter(|&until| until > now_ms()))
+    }
+
+    async fn record_login_failure(&self, name: &str) -> Result<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let now = now_ms();
+        let failures: i64 = tx
+            .query_one(
+                "INSERT INTO login_throttle (name, failures, last_failure, locked_until) VALUES ($1, 1, $2, 0)
+                 ON CONFLICT (name) DO UPDATE SET failures = login_throttle.failures + 1, last_failure = $2
+                 RETURNING failures",
+                &[&name, &now],
+            )
+            .await?
+            .get(0);
+        let until = now + login_backoff_ms(failures);
+        tx.execute(
+            "UPDATE login_throttle SET locked_until = $2 WHERE name = $1",
+            &[&name, &until],
+        )
+        .await?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("login.fail", "user")
+                .object(name)
+                .digest_of(failures.to_string().as_bytes()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(until)
+    }
+
+    async fn clear_login_failures(&self, name: &str) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM login_throttle WHERE name = $1", &[&name])
+            .await?;
+        Ok(())
     }
 
     async fn record_event(&self, event: AuditEvent) -> Result<()> {

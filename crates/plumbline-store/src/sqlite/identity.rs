@@ -393,6 +393,131 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
+    async fn create_session(
+        &self,
+        user: UserId,
+        secret_hash: [u8; 32],
+        csrf: String,
+        limits: SessionLimits,
+    ) -> Result<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let now = now_ms();
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+                params![&secret_hash[..], user.0, csrf, now, now + limits.absolute_ms],
+            )?;
+            sqlite_append(&tx, &AuditEvent::new("login.ok", "session").by(Some(user)).object(user))?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn touch_session(
+        &self,
+        secret_hash: [u8; 32],
+        limits: SessionLimits,
+    ) -> Result<Option<SessionRecord>> {
+        let found = self
+            .read(move |conn| {
+                let now = now_ms();
+                Ok(conn
+                    .prepare_cached(&format!(
+                        "SELECT {USER_COLUMNS}, s.csrf_token, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id
+                         WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+                           AND s.last_seen > ?3 AND u.disabled = 0"
+                    ))?
+                    .query_row(params![&secret_hash[..], now, now - limits.idle_ms], |r| {
+                        Ok((user(r, 0)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?))
+                    })
+                    .optional()?)
+            })
+            .await?;
+        let Some((user, csrf_token, last_seen)) = found else {
+            return Ok(None);
+        };
+        if now_ms() - last_seen > TOUCH_EVERY_MS {
+            self.write(move |conn| {
+                conn.execute(
+                    "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+                    params![&secret_hash[..], now_ms()],
+                )?;
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(Some(SessionRecord { user, csrf_token }))
+    }
+
+    async fn revoke_session(&self, secret_hash: [u8; 32]) -> Result<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let user: Option<i64> = tx
+                .query_row(
+                    "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL RETURNING user_id",
+                    params![&secret_hash[..], now_ms()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(u) = user {
+                sqlite_append(&tx, &AuditEvent::new("logout", "session").by(Some(UserId(u))).object(u))?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_locked_until(&self, name: &str) -> Result<Option<i64>> {
+        let name = name.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT locked_until FROM login_throttle WHERE name = ?1",
+                    [&name],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+                .filter(|&until| until > now_ms()))
+        })
+        .await
+    }
+
+    async fn record_login_failure(&self, name: &str) -> Result<i64> {
+        let name = name.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let now = now_ms();
+            let failures: i64 = tx.query_row(
+                "INSERT INTO login_throttle (name, failures, last_failure, locked_until) VALUES (?1, 1, ?2, 0)
+                 ON CONFLICT (name) DO UPDATE SET failures = failures + 1, last_failure = ?2
+                 RETURNING failures",
+                params![name, now],
+                |r| r.get(0),
+            )?;
+            let until = now + login_backoff_ms(failures);
+            tx.execute("UPDATE login_throttle SET locked_until = ?2 WHERE name = ?1", params![name, until])?;
+            sqlite_append(
+                &tx,
+                &AuditEvent::new("login.fail", "user").object(&name).digest_of(failures.to_string().as_bytes()),
+            )?;
+            tx.commit()?;
+            Ok(until)
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |conn| {
+            conn.execute("DELETE FROM login_throttle WHERE name = ?1", [&name])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn record_event(&self, event: AuditEvent) -> Result<()> {
         self.write(move |conn| {
             let tx = conn.transaction()?;
@@ -428,3 +553,6 @@ impl IdentityStore for SqliteStore {
         .await
     }
 }
+
+/// Session use is recorded at most this often, so reads do not all become writes.
+const TOUCH_EVERY_MS: i64 = 60_000;

@@ -111,5 +111,5 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if args.seed_only {
         return Ok(ExitCode::SUCCESS);
     }
-    super::serve::serve(store, &args.listen).await
+    super::serve::serve(plumbline_server::AppState::new(store), &args.listen).await
 }

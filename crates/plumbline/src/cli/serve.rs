@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::Args;
+use plumbline_server::AppState;
 use plumbline_store::Store;
 use std::process::ExitCode;
 
@@ -10,25 +11,51 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PLUMBLINE_LISTEN", default_value = "127.0.0.1:7433")]
     listen: String,
+    /// Mark session cookies Secure (set when users reach the server over HTTPS,
+    /// e.g. through a TLS-terminating proxy).
+    #[arg(long, env = "PLUMBLINE_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 pub async fn run<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    serve(store, &args.listen).await
+    let mut state = AppState::new(store);
+    state.session.secure_cookies = args.secure_cookies;
+    serve(state, &args.listen).await
 }
 
-/// Binds `listen` and serves until Ctrl-C.
-pub async fn serve<S: Store>(store: S, listen: &str) -> anyhow::Result<ExitCode> {
+/// Binds `listen` and serves until Ctrl-C or SIGTERM.
+pub async fn serve<S: Store>(state: AppState<S>, listen: &str) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     eprintln!(
         "plumbline listening on http://{} ({})",
         listener.local_addr()?,
-        store.backend()
+        state.store.backend()
     );
-    plumbline_server::serve(listener, store, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    plumbline_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }

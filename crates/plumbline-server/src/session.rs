@@ -1,0 +1,216 @@
+//! Browser sessions: `POST /api/v1/session` logs in (throttled, with back-off),
+//! `GET` says who is logged in (and the CSRF token), `DELETE` logs out.
+//!
+//! The cookie holds 256 random bits; the database keeps only their SHA-256, with idle
+//! and absolute expiry. Every login mints a new session (no fixation); mutations made
+//! with the cookie must echo the session's CSRF token in `X-CSRF-Token` (checked by
+//! the [`crate::auth::Actor`] extractor).
+
+use crate::AppState;
+use crate::auth::{Actor, AuthError, hash_password, token_hash, verify_password};
+use axum::extract::State;
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use plumbline_store::{SessionLimits, Store, User, now_ms};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::OnceLock;
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "plumbline_session";
+
+/// Header that cookie-authenticated mutations must carry.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Session settings of a server.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    /// Idle and absolute lifetimes.
+    pub limits: SessionLimits,
+    /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            limits: SessionLimits {
+                idle_ms: 30 * 60 * 1000,
+                absolute_ms: 12 * 60 * 60 * 1000,
+            },
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The session routes, to be merged under the server's router.
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new().route(
+        "/api/v1/session",
+        post(login::<S>).get(whoami::<S>).delete(logout::<S>),
+    )
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    name: String,
+    password: String,
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+/// A hash to verify against when the user does not exist, so that the answer takes
+/// as long as for a wrong password and does not reveal which names exist.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password that never matches").unwrap_or_default())
+}
+
+async fn login<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(Login { name, password }) = serde_json::from_slice::<Login>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "send JSON {\"name\": \"…\", \"password\": \"…\"}",
+        );
+    };
+    let store = &state.store;
+    match store.login_locked_until(&name).await {
+        Ok(Some(until)) => {
+            let wait = ((until - now_ms()) / 1000).max(1);
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                &format!("too many failed logins for this name; try again in {wait} s"),
+            );
+            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
+            return r;
+        }
+        Ok(None) => {}
+        Err(e) => return AuthError::Store(e).into_response(),
+    }
+    let found = match store.password_hash(&name).await {
+        Ok(f) => f,
+        Err(e) => return AuthError::Store(e).into_response(),
+    };
+    let phc = found
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_owned(), |(_, h)| h.clone());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .unwrap_or(false);
+    let user: User = match (ok, found) {
+        (true, Some((user, _))) => user,
+        _ => {
+            return match store.record_login_failure(&name).await {
+                Ok(_) => error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "wrong name or password",
+                ),
+                Err(e) => AuthError::Store(e).into_response(),
+            };
+        }
+    };
+    // A session presented at login is ended: the new one never reuses its id.
+    if let Some(old) = cookie(&headers, COOKIE) {
+        let _ = store.revoke_session(token_hash(old)).await;
+    }
+    let (secret, csrf) = match (
+        plumbline_store::random_hex(32),
+        plumbline_store::random_hex(32),
+    ) {
+        (Ok(s), Ok(c)) => (s, c),
+        (Err(e), _) | (_, Err(e)) => return AuthError::Store(e).into_response(),
+    };
+    let config = state.session;
+    let created = async {
+        store.clear_login_failures(&name).await?;
+        store
+            .create_session(user.id, token_hash(&secret), csrf.clone(), config.limits)
+            .await
+    };
+    if let Err(e) = created.await {
+        return AuthError::Store(e).into_response();
+    }
+    let cookie = format!(
+        "{COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        config.limits.absolute_ms / 1000,
+        if config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    let mut response = Json(json!({"user": user, "csrf_token": csrf})).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(SET_COOKIE, v);
+    }
+    response
+}
+
+async fn whoami<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    actor: Actor,
+) -> Response {
+    let csrf = match cookie(&headers, COOKIE) {
+        Some(secret) => match state
+            .store
+            .touch_session(token_hash(secret), state.session.limits)
+            .await
+        {
+            Ok(s) => s.map(|s| s.csrf_token),
+            Err(e) => return AuthError::Store(e).into_response(),
+        },
+        None => None,
+    };
+    Json(json!({"user": actor.user, "scopes": actor.scopes.to_string(), "csrf_token": csrf}))
+        .into_response()
+}
+
+async fn logout<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    _actor: Actor,
+) -> Response {
+    if let Some(secret) = cookie(&headers, COOKIE)
+        && let Err(e) = state.store.revoke_session(token_hash(secret)).await
+    {
+        return AuthError::Store(e).into_response();
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static(
+            "plumbline_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    response
+}

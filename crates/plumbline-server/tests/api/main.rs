@@ -1,0 +1,5 @@
+//! HTTP tests of the server: the real router on port 0 over a fresh database,
+//! driven through small typed helpers. One test binary, a module per area.
+
+mod access;
+mod support;
