@@ -47,8 +47,23 @@ pub enum AuthError {
     Forbidden(String),
     /// The project does not exist or the caller is not a member.
     NotFound(String),
+    /// The request is malformed or names something invalid.
+    Invalid(String),
+    /// The change clashes with what is stored.
+    Conflict(String),
     /// The store failed.
     Store(StoreError),
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => AuthError::NotFound(format!("{m} not found")),
+            StoreError::Conflict(m) => AuthError::Conflict(m),
+            StoreError::Invalid(m) => AuthError::Invalid(m),
+            e @ StoreError::Database(_) => AuthError::Store(e),
+        }
+    }
 }
 
 impl IntoResponse for AuthError {
@@ -59,6 +74,8 @@ impl IntoResponse for AuthError {
             }
             AuthError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             AuthError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            AuthError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            AuthError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             AuthError::Store(e) => {
                 tracing::error!(error = %e, "store failed during authentication");
                 (

@@ -5,6 +5,7 @@
 //! already-bound listener and a shutdown future, so tests bind port 0 and stop cleanly.
 #![forbid(unsafe_code)]
 
+pub mod access_api;
 pub mod auth;
 pub mod headers;
 pub mod session;
@@ -42,6 +43,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(healthz::<S>))
         .merge(session::routes())
+        .merge(access_api::routes())
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

@@ -237,15 +237,176 @@ async fn security_headers_are_on_every_response() {
 }
 
 #[tokio::test]
-async fn session_membership_roles_resolve_for_project_extractors() {
-    // The role extractors are exercised end to end by the engine's routes; here the
-    // store side of membership that they read.
+async fn project_roles_and_scopes_gate_member_routes() {
     let app = App::start().await;
     let p = app.project("triage").await;
-    let u = app.user("rita", false).await;
-    app.member(&p, &u, ProjectRole::Reviewer).await;
+    let mut tokens = Vec::new();
+    for (name, role) in [
+        ("lead", Some(ProjectRole::Lead)),
+        ("rev", Some(ProjectRole::Reviewer)),
+        ("ann", Some(ProjectRole::Annotator)),
+        ("view", Some(ProjectRole::Viewer)),
+        ("outsider", None),
+    ] {
+        let u = app.user(name, false).await;
+        if let Some(role) = role {
+            app.member(&p, &u, role).await;
+        }
+        tokens.push((
+            name,
+            app.token(&u, "read,annotate,review,import,export,admin", None)
+                .await
+                .1,
+        ));
+    }
+    let admin = app.user("root", true).await;
+    let admin_token = app.token(&admin, "read,admin", None).await.1;
+    let get = |t: &str| {
+        app.http
+            .get(app.url("/api/v1/projects/triage/members"))
+            .bearer_auth(t.to_owned())
+            .send()
+    };
+    let put = |t: &str, user: &str| {
+        app.http
+            .put(app.url(&format!("/api/v1/projects/triage/members/{user}")))
+            .bearer_auth(t.to_owned())
+            .json(&json!({"role": "annotator"}))
+            .send()
+    };
+    for (name, token) in &tokens {
+        let expect_read = if *name == "outsider" {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(
+            get(token).await.unwrap().status(),
+            expect_read,
+            "{name} reads members"
+        );
+        let expect_write = match *name {
+            "lead" => StatusCode::OK,
+            "outsider" => StatusCode::NOT_FOUND,
+            _ => StatusCode::FORBIDDEN,
+        };
+        assert_eq!(
+            put(token, "view").await.unwrap().status(),
+            expect_write,
+            "{name} sets a role"
+        );
+    }
     assert_eq!(
-        app.store.member_role(p.id, u.id).await.unwrap(),
-        Some(ProjectRole::Reviewer)
+        get(&admin_token).await.unwrap().status(),
+        StatusCode::OK,
+        "admins see every project"
     );
+    let unknown = app
+        .http
+        .get(app.url("/api/v1/projects/nope/members"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    // The lead's read-only token cannot change roles: scope binds as well as role.
+    let lead = app.store.user_by_name("lead").await.unwrap();
+    let read_only = app.token(&lead, "read", None).await.1;
+    let r = put(&read_only, "view").await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("`admin` scope"));
+    // Audit: admins only; refusals above were audited without content.
+    let lead_token = &tokens[0].1;
+    let r = app
+        .http
+        .get(app.url("/api/v1/audit"))
+        .bearer_auth(lead_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let events: Vec<Value> = app
+        .http
+        .get(app.url("/api/v1/audit?action=access.refuse&limit=50"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        events.len() >= 5,
+        "refused accesses are audited: {events:?}"
+    );
+    assert!(events.iter().all(|e| e["action"] == "access.refuse"));
+    let roles: Vec<Value> = app
+        .http
+        .get(app.url("/api/v1/audit?action=member.role"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        roles.len(),
+        5,
+        "four members plus the lead's change: {roles:?}"
+    );
+}
+
+#[tokio::test]
+async fn expertise_is_proposed_then_verified_by_a_lead() {
+    let app = App::start().await;
+    let p = app.project("triage").await;
+    let lead = app.user("lena", false).await;
+    let nurse = app.user("nico", false).await;
+    let stranger = app.user("sam", false).await;
+    app.member(&p, &lead, ProjectRole::Lead).await;
+    app.member(&p, &nurse, ProjectRole::Annotator).await;
+    let lead_t = app.token(&lead, "read,admin", None).await.1;
+    let nurse_t = app.token(&nurse, "read,annotate,admin", None).await.1;
+    let stranger_t = app.token(&stranger, "read,admin", None).await.1;
+    let r = app
+        .http
+        .post(app.url("/api/v1/users/nico/expertise"))
+        .bearer_auth(&nurse_t)
+        .json(&json!({"expertise": "clinical:expert"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .http
+        .post(app.url("/api/v1/users/nico/expertise"))
+        .bearer_auth(&nurse_t)
+        .json(&json!({"expertise": "clinical:guru"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("guru"));
+    let verify = |t: &str| {
+        app.http
+            .post(app.url("/api/v1/users/nico/expertise/clinical/verify"))
+            .bearer_auth(t.to_owned())
+            .send()
+    };
+    assert_eq!(
+        verify(&nurse_t).await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "nobody verifies themselves"
+    );
+    assert_eq!(
+        verify(&stranger_t).await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "only a lead of a shared project"
+    );
+    let r = verify(&lead_t).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["verified_by"], lead.id.0);
+    assert!(v["verified_at"].as_i64().is_some());
 }

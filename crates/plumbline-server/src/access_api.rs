@@ -1,0 +1,254 @@
+//! Access administration over HTTP: users (admins), project members (leads),
+//! expertise (proposed by the user or a lead, verified by a lead or an admin), and the
+//! audit log (admins). Every change goes through the store, which audits it.
+
+use crate::AppState;
+use crate::auth::{Actor, AuthError, Lead, Viewer, check_password, hash_password};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use plumbline_domain::{Expertise, ProjectRole, Scope};
+use plumbline_store::audit::StoredAuditEvent;
+use plumbline_store::{ExpertiseRecord, Member, NewUser, Store, User};
+use serde::Deserialize;
+
+/// Largest page of audit events one request returns.
+pub const AUDIT_PAGE_MAX: u32 = 1000;
+
+/// The access routes, to be merged under the server's router.
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/api/v1/users", get(list_users::<S>).post(create_user::<S>))
+        .route(
+            "/api/v1/users/{user}/expertise",
+            get(list_expertise::<S>).post(propose_expertise::<S>),
+        )
+        .route(
+            "/api/v1/users/{user}/expertise/{domain}/verify",
+            post(verify_expertise::<S>),
+        )
+        .route("/api/v1/projects/{project}/members", get(list_members::<S>))
+        .route(
+            "/api/v1/projects/{project}/members/{user}",
+            put(set_member::<S>),
+        )
+        .route("/api/v1/audit", get(audit::<S>))
+}
+
+type Reply<T> = Result<Json<T>, AuthError>;
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AuthError> {
+    serde_json::from_slice(bytes).map_err(|e| AuthError::Invalid(format!("request body: {e}")))
+}
+
+async fn list_users<S: Store>(State(state): State<AppState<S>>, actor: Actor) -> Reply<Vec<User>> {
+    actor.require_admin()?;
+    Ok(Json(state.store.list_users().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserBody {
+    name: String,
+    password: String,
+    #[serde(default)]
+    admin: bool,
+}
+
+async fn create_user<S: Store>(
+    State(state): State<AppState<S>>,
+    actor: Actor,
+    bytes: axum::body::Bytes,
+) -> Reply<User> {
+    actor.require_admin()?;
+    let b: NewUserBody = body(&bytes)?;
+    if b.name.trim().is_empty()
+        || b.name.len() > 64
+        || b.name.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(AuthError::Invalid(
+            "name: 1 to 64 characters without spaces or control characters".into(),
+        ));
+    }
+    check_password(&b.password).map_err(|m| AuthError::Invalid(format!("password: {m}")))?;
+    let password = b.password;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AuthError::Store(plumbline_store::StoreError::Database(e.to_string())))??;
+    let user = state
+        .store
+        .create_user(
+            Some(actor.user.id),
+            NewUser {
+                name: b.name,
+                password_hash: Some(hash),
+                is_admin: b.admin,
+            },
+        )
+        .await?;
+    Ok(Json(user))
+}
+
+/// True when `actor` may vouch for `user`'s expertise: an admin, or a lead of a
+/// project `user` belongs to.
+async fn may_verify<S: Store>(
+    state: &AppState<S>,
+    actor: &Actor,
+    user: &User,
+) -> Result<bool, AuthError> {
+    if actor.user.is_admin {
+        return Ok(true);
+    }
+    for p in state.store.list_projects().await? {
+        let lead =
+            state.store.member_role(p.project.id, actor.user.id).await? == Some(ProjectRole::Lead);
+        if lead
+            && state
+                .store
+                .member_role(p.project.id, user.id)
+                .await?
+                .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+async fn list_expertise<S: Store>(
+    State(state): State<AppState<S>>,
+    actor: Actor,
+    Path(name): Path<String>,
+) -> Reply<Vec<ExpertiseRecord>> {
+    actor.require(Scope::Read)?;
+    let user = state.store.user_by_name(&name).await?;
+    if user.id != actor.user.id && !may_verify(&state, &actor, &user).await? {
+        return Err(AuthError::NotFound(format!("user `{name}` not found")));
+    }
+    Ok(Json(state.store.expertise(user.id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpertiseBody {
+    expertise: String,
+}
+
+async fn propose_expertise<S: Store>(
+    State(state): State<AppState<S>>,
+    actor: Actor,
+    Path(name): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Reply<Vec<ExpertiseRecord>> {
+    actor.require(Scope::Read)?;
+    let b: ExpertiseBody = body(&bytes)?;
+    let expertise: Expertise = b
+        .expertise
+        .parse()
+        .map_err(|m| AuthError::Invalid(format!("expertise: {m}")))?;
+    let user = state.store.user_by_name(&name).await?;
+    if user.id != actor.user.id && !may_verify(&state, &actor, &user).await? {
+        return Err(AuthError::NotFound(format!("user `{name}` not found")));
+    }
+    state
+        .store
+        .propose_expertise(Some(actor.user.id), user.id, expertise)
+        .await?;
+    Ok(Json(state.store.expertise(user.id).await?))
+}
+
+async fn verify_expertise<S: Store>(
+    State(state): State<AppState<S>>,
+    actor: Actor,
+    Path((name, domain)): Path<(String, String)>,
+) -> Reply<ExpertiseRecord> {
+    actor.require(Scope::Admin)?;
+    let user = state.store.user_by_name(&name).await?;
+    if !may_verify(&state, &actor, &user).await? {
+        return Err(AuthError::Forbidden(
+            "expertise is verified by an administrator or a lead of a project the user belongs to"
+                .into(),
+        ));
+    }
+    if user.id == actor.user.id && !actor.user.is_admin {
+        return Err(AuthError::Forbidden(
+            "nobody verifies their own expertise".into(),
+        ));
+    }
+    Ok(Json(
+        state
+            .store
+            .verify_expertise(Some(actor.user.id), user.id, &domain)
+            .await?,
+    ))
+}
+
+async fn list_members<S: Store>(
+    State(state): State<AppState<S>>,
+    viewer: Viewer,
+) -> Reply<Vec<Member>> {
+    Ok(Json(state.store.members(viewer.project.id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    role: String,
+}
+
+async fn set_member<S: Store>(
+    State(state): State<AppState<S>>,
+    lead: Lead,
+    Path((_, name)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Reply<Vec<Member>> {
+    let b: RoleBody = body(&bytes)?;
+    let role: ProjectRole = b
+        .role
+        .parse()
+        .map_err(|m| AuthError::Invalid(format!("role: {m}")))?;
+    let user = state.store.user_by_name(&name).await?;
+    state
+        .store
+        .add_member(Some(lead.actor.user.id), lead.project.id, user.id, role)
+        .await?;
+    Ok(Json(state.store.members(lead.project.id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<u32>,
+    action: Option<String>,
+    actor: Option<i64>,
+    project: Option<i64>,
+    since: Option<i64>,
+}
+
+/// Admins read the chain in pages (`after` = last seq seen), optionally filtered.
+async fn audit<S: Store>(
+    State(state): State<AppState<S>>,
+    actor: Actor,
+    Query(q): Query<AuditQuery>,
+) -> Reply<Vec<StoredAuditEvent>> {
+    actor.require_admin()?;
+    let limit = q.limit.unwrap_or(100).clamp(1, AUDIT_PAGE_MAX);
+    let mut out = Vec::new();
+    let mut after = q.after;
+    // Filters apply to pages of the chain until enough matches or the end.
+    while out.len() < limit as usize {
+        let page = state.store.audit_events(after, AUDIT_PAGE_MAX).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        out.extend(page.into_iter().filter(|e| {
+            q.action.as_ref().is_none_or(|a| &e.action == a)
+                && q.actor.is_none_or(|a| e.actor == Some(a))
+                && q.project.is_none_or(|p| e.project_id == Some(p))
+                && q.since.is_none_or(|s| e.at >= s)
+        }));
+    }
+    out.truncate(limit as usize);
+    Ok(Json(out))
+}
