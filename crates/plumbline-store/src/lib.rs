@@ -9,6 +9,7 @@
 pub mod audit;
 mod error;
 mod identity;
+pub mod retention;
 mod model;
 mod postgres;
 mod sqlite;
@@ -16,6 +17,7 @@ mod url;
 
 pub use error::StoreError;
 pub use identity::*;
+pub use retention::{PurgeReport, PurgeScope, RetentionPolicy, RetentionStore};
 pub use model::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -34,7 +36,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// tasks. Every method is one transaction: it commits whole or changes nothing, and
 /// every mutation appends its [`audit::AuditEvent`] in that same transaction. `actor`
 /// is the acting user, `None` for the command line.
-pub trait Store: IdentityStore + Clone + Send + Sync + 'static {
+pub trait Store: IdentityStore + RetentionStore + Clone + Send + Sync + 'static {
     /// Which backend this is, for messages (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -3,6 +3,7 @@
 //! process's memory.
 
 mod identity;
+mod retention;
 mod import;
 mod migrate;
 

@@ -3,6 +3,7 @@
 //! tokio's blocking pool so the async server never stalls on disk.
 
 mod identity;
+mod retention;
 pub(crate) mod import;
 mod migrate;
 

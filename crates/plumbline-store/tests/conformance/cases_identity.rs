@@ -241,3 +241,80 @@ pub async fn audit_chain_records_every_mutation<S: Store>(store: S) {
         "pages continue after a sequence number"
     );
 }
+
+pub async fn purge_removes_text_and_keeps_ids_and_hashes<S: Store>(store: S) {
+    let p = project(&store).await;
+    let body = r#"{"id":"c1","context":[{"role":"user","content":"Quetzalcoatl is my password"}],"candidates":[{"id":"a","content":"x"},{"id":"b","content":"y"}]}"#;
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tx.send(ImportMsg::Items(vec![NewItem {
+        line: 1,
+        ext_id: "c1".into(),
+        task: plumbline_domain::TaskKind::Preference,
+        split: None,
+        body: body.into(),
+        content_hash: [7; 32],
+        external: Vec::new(),
+    }]))
+    .await
+    .unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    assert!(
+        store
+            .import_items(None, p.id, ImportOptions::default(), rx)
+            .await
+            .unwrap()
+            .committed
+    );
+    assert_eq!(store.retention(p.id).await.unwrap(), None);
+    let policy = RetentionPolicy {
+        after_resolved_days: Some(30),
+        after_release_days: None,
+    };
+    store.set_retention(None, p.id, Some(policy)).await.unwrap();
+    assert_eq!(store.retention(p.id).await.unwrap(), Some(policy));
+    let due = store
+        .purge(None, p.id, PurgeScope::Due, false)
+        .await
+        .unwrap();
+    assert_eq!(due.items, 0, "an open item is not due");
+    let dry = store
+        .purge(None, p.id, PurgeScope::Everything, true)
+        .await
+        .unwrap();
+    assert_eq!((dry.items, dry.dry_run), (1, true));
+    assert!(
+        store
+            .item(p.id, "c1")
+            .await
+            .unwrap()
+            .0
+            .body
+            .contains("Quetzalcoatl"),
+        "a dry run changes nothing"
+    );
+    let done = store
+        .purge(None, p.id, PurgeScope::Everything, false)
+        .await
+        .unwrap();
+    assert_eq!(done.items, 1);
+    let (item, _) = store.item(p.id, "c1").await.unwrap();
+    assert!(!item.body.contains("Quetzalcoatl") && item.body.contains(retention::PURGED));
+    assert_eq!(
+        item.content_hash,
+        "07".repeat(32),
+        "the digest of the original stays"
+    );
+    assert_eq!(
+        store
+            .purge(None, p.id, PurgeScope::Everything, false)
+            .await
+            .unwrap()
+            .items,
+        0,
+        "purged once"
+    );
+    let events = store.audit_events(0, 100).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "purge"));
+    verify_links((0, GENESIS.to_owned()), &events).unwrap();
+}

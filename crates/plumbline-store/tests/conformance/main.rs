@@ -47,4 +47,5 @@ conformance!(
     users_members_and_expertise,
     tokens_live_expire_and_revoke,
     audit_chain_records_every_mutation,
+    purge_removes_text_and_keeps_ids_and_hashes,
 );

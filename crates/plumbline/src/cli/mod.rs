@@ -6,6 +6,7 @@ mod bench;
 mod demo;
 mod items;
 mod project;
+mod retention;
 mod rubric;
 mod serve;
 pub mod stats;
@@ -55,6 +56,11 @@ enum Command {
     /// Verify and export the audit chain.
     #[command(subcommand)]
     Audit(access::AuditCommand),
+    /// Set a project's retention policy.
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
+    /// Remove item text due under the retention policy (or all of it).
+    Purge(retention::PurgeArgs),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
     /// Run the server on a fresh database seeded with the example projects.
@@ -115,6 +121,8 @@ async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCo
         Command::Expertise(cmd) => access::expertise(&store, cmd).await,
         Command::Token(cmd) => access::token(&store, cmd).await,
         Command::Audit(cmd) => access::audit(&store, cmd).await,
+        Command::Retention(cmd) => retention::retention(&store, cmd).await,
+        Command::Purge(args) => retention::purge(&store, args).await,
         Command::Stats(_) | Command::Bench(_) | Command::Demo(_) => {
             unreachable!("handled before opening a database")
         }
