@@ -3,5 +3,6 @@
 mod governance;
 mod import_export;
 mod projects;
+mod sovereignty;
 mod stats;
 mod support;
