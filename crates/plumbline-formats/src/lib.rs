@@ -1,12 +1,29 @@
-//! Plumbline's importers and exporters. Today: the native JSONL format, read as a
-//! stream into the store's import channel and written back field for field.
+//! Plumbline's importers and exporters: the native JSONL format, CSV and Parquet with a
+//! column mapping, and the shapes of public preference datasets and tools (Anthropic
+//! HH-RLHF, OpenAssistant oasst1, NVIDIA HelpSteer2, Label Studio exports), read as a
+//! stream into the store's import channel, with `--format auto` detection.
 //!
 //! Architecture invariant: parsers never panic on user input and report every refusal
-//! with its line, field and reason; they hold at most one batch in memory.
+//! with its line (or record), field and reason; they hold at most one batch in memory,
+//! plus one oasst1 tree or one HelpSteer2 prompt, except Label Studio's JSON array,
+//! which is read whole under a size cap.
 #![forbid(unsafe_code)]
 
+pub mod csv;
+pub mod detect;
+pub mod feed;
+pub mod helpsteer2;
+pub mod hh_rlhf;
+pub mod import;
+pub mod label_studio;
 pub mod lines;
 pub mod native;
+pub mod oasst1;
+pub mod parquet;
+pub mod rows;
 
+pub use detect::Format;
+pub use feed::{Feeder, ReadOptions, ReadSummary, Record, encode_item};
+pub use import::{Detected, Input, ReadOutcome, read};
 pub use lines::{LineError, LineReader, RawLine};
-pub use native::{NativeOptions, ReadSummary, encode_item, read_native};
+pub use native::{NativeOptions, read_native};

@@ -3,23 +3,139 @@
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use plumbline_domain::TaskKind;
 use plumbline_formats::LineError;
-use plumbline_formats::native::{DEFAULT_MAX_LINE_BYTES, NativeOptions, ReadSummary, read_native};
+use plumbline_formats::csv::Mapping;
+use plumbline_formats::feed::{DEFAULT_MAX_LINE_BYTES, ReadOptions, ReadSummary};
+use plumbline_formats::{Format, Input};
 use plumbline_store::{ImportConflict, ImportOptions, ImportOutcome, Store};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokio::sync::mpsc;
 
+/// `--format` of `plumbline import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Detect from the content, and say what was detected.
+    Auto,
+    /// Native JSONL items.
+    Native,
+    /// CSV with a column mapping (flags or --mapping).
+    Csv,
+    /// Parquet: a known dataset shape by its columns, or a column mapping.
+    Parquet,
+    /// Anthropic HH-RLHF (`chosen`/`rejected` dialogues), JSONL or Parquet.
+    HhRlhf,
+    /// OpenAssistant oasst1 message rows, JSONL or Parquet.
+    Oasst1,
+    /// NVIDIA HelpSteer2 rated responses, JSONL or Parquet.
+    Helpsteer2,
+    /// Label Studio JSON export of a pairwise or ranker project.
+    LabelStudio,
+}
+
+impl ImportFormat {
+    fn format(self) -> Option<Format> {
+        Some(match self {
+            ImportFormat::Auto => return None,
+            ImportFormat::Native => Format::Native,
+            ImportFormat::Csv => Format::Csv,
+            ImportFormat::Parquet => Format::Parquet,
+            ImportFormat::HhRlhf => Format::HhRlhf,
+            ImportFormat::Oasst1 => Format::Oasst1,
+            ImportFormat::Helpsteer2 => Format::HelpSteer2,
+            ImportFormat::LabelStudio => Format::LabelStudio,
+        })
+    }
+}
+
+/// Column mapping of CSV and flat Parquet files (or `--mapping FILE`).
+#[derive(Debug, Args, Default)]
+pub struct MappingArgs {
+    /// TOML file mapping columns to item fields (see plumbline_formats::csv).
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// Column of the item id (default: a hash of the row).
+    #[arg(long, value_name = "COLUMN")]
+    id_column: Option<String>,
+    /// Column of the system turn.
+    #[arg(long, value_name = "COLUMN")]
+    system_column: Option<String>,
+    /// Column of the user turn.
+    #[arg(long, value_name = "COLUMN")]
+    prompt_column: Option<String>,
+    /// Column of a candidate response; repeat for each candidate.
+    #[arg(long, value_name = "COLUMN")]
+    candidate_column: Vec<String>,
+    /// Candidate ids, one per --candidate-column (default: the column names).
+    #[arg(long, value_name = "ID")]
+    candidate_id: Vec<String>,
+    /// Column of `;`-separated tags.
+    #[arg(long, value_name = "COLUMN")]
+    tags_column: Option<String>,
+    /// Column copied into the item's metadata; repeatable.
+    #[arg(long, value_name = "COLUMN")]
+    metadata_column: Vec<String>,
+    /// Column naming the preferred candidate (or `tie`): stored as an external judgment.
+    #[arg(long, value_name = "COLUMN")]
+    winner_column: Option<String>,
+    /// Task kind of mapped items (default: the project's).
+    #[arg(long, value_name = "KIND")]
+    task: Option<TaskKind>,
+}
+
+impl MappingArgs {
+    /// The mapping the flags or the file give, if any.
+    fn mapping(&self) -> anyhow::Result<Option<Mapping>> {
+        if let Some(path) = &self.mapping {
+            let flags = self.prompt_column.is_some() || !self.candidate_column.is_empty();
+            if flags {
+                bail!("give the column mapping either as flags or as --mapping FILE, not both");
+            }
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read mapping file {}", path.display()))?;
+            return Mapping::from_toml(&text)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("mapping file {}: {e}", path.display()));
+        }
+        let Some(prompt) = &self.prompt_column else {
+            if !self.candidate_column.is_empty() || self.winner_column.is_some() {
+                bail!("a column mapping needs --prompt-column");
+            }
+            return Ok(None);
+        };
+        let m = Mapping {
+            id: self.id_column.clone(),
+            system: self.system_column.clone(),
+            prompt: prompt.clone(),
+            candidates: self.candidate_column.clone(),
+            candidate_ids: (!self.candidate_id.is_empty()).then(|| self.candidate_id.clone()),
+            task: self.task,
+            tags: self.tags_column.clone(),
+            metadata: self.metadata_column.clone(),
+            winner: self.winner_column.clone(),
+        };
+        m.check().map_err(anyhow::Error::msg)?;
+        Ok(Some(m))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Project name.
     #[arg(long)]
     project: String,
-    /// Native JSONL file; `-` reads standard input.
+    /// Item file; `-` reads standard input.
     file: PathBuf,
+    /// Format of the file.
+    #[arg(long, value_enum, default_value = "auto")]
+    format: ImportFormat,
+    #[command(flatten)]
+    columns: MappingArgs,
     /// Store a new revision when an id exists with other content.
     #[arg(long)]
     update: bool,
@@ -39,16 +155,31 @@ pub struct ImportArgs {
 pub struct ImportReport {
     pub file: String,
     pub project: String,
+    /// The format read (when it could be told).
+    pub format: Option<String>,
+    /// How the format was told.
+    pub detected: Option<String>,
     pub imported: u64,
     pub unchanged: u64,
     pub updated: u64,
     pub rejected: u64,
+    /// External prior judgments stored with the items.
+    pub external_judgments: u64,
+    /// Rows left out on purpose, by reason.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped: BTreeMap<String, u64>,
     pub stored: bool,
     pub errors: Vec<LineError>,
 }
 
 impl ImportReport {
-    fn new(file: &str, project: &str, read: ReadSummary, outcome: ImportOutcome) -> Self {
+    fn new(
+        file: &str,
+        project: &str,
+        detected: Option<plumbline_formats::Detected>,
+        read: ReadSummary,
+        outcome: ImportOutcome,
+    ) -> Self {
         let mut errors = read.errors;
         errors.extend(
             outcome
@@ -61,20 +192,31 @@ impl ImportReport {
         ImportReport {
             file: file.to_owned(),
             project: project.to_owned(),
+            format: detected.as_ref().map(|d| d.format.name().to_owned()),
+            detected: detected.map(|d| d.why),
             imported: if stored { outcome.imported } else { 0 },
             unchanged: if stored { outcome.unchanged } else { 0 },
             updated: if stored { outcome.updated } else { 0 },
             rejected: read.error_count + outcome.conflict_count,
+            external_judgments: if stored {
+                outcome.external_judgments
+            } else {
+                0
+            },
+            skipped: read.skipped,
             stored,
             errors,
         }
     }
 }
 
-fn open_input(file: &Path) -> anyhow::Result<(Box<dyn BufRead + Send>, Option<u64>)> {
+fn open_input(file: &Path) -> anyhow::Result<(Input, Option<u64>)> {
     if file == Path::new("-") {
         return Ok((
-            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
+            Input::Stream(Box::new(BufReader::with_capacity(
+                1 << 20,
+                std::io::stdin(),
+            ))),
             None,
         ));
     }
@@ -85,10 +227,7 @@ fn open_input(file: &Path) -> anyhow::Result<(Box<dyn BufRead + Send>, Option<u6
     if meta.is_dir() {
         bail!("{} is a directory, not an item file", file.display());
     }
-    Ok((
-        Box::new(BufReader::with_capacity(1 << 20, f)),
-        Some(meta.len()),
-    ))
+    Ok((Input::File(f), Some(meta.len())))
 }
 
 fn progress_bar(len: Option<u64>) -> ProgressBar {
@@ -105,25 +244,29 @@ fn progress_bar(len: Option<u64>) -> ProgressBar {
     bar
 }
 
-/// Imports a native JSONL file into a project: all of it or, on any bad line, none.
+/// Imports a file into a project: all of it or, on any bad record, none.
 pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let options = ImportOptions {
         update: args.update,
         report_errors: args.report_errors,
     };
-    let report = import_file(
-        store,
-        &args.project,
-        &args.file,
-        options,
-        args.max_line_bytes,
-        true,
-    )
-    .await?;
+    let mapping = args.columns.mapping()?;
+    let how = How {
+        format: args.format.format(),
+        mapping,
+        max_line_bytes: args.max_line_bytes,
+    };
+    let report =
+        import_file_as(store, &args.project, &args.file, options, &how, !args.json).await?;
     let name = args.file.display().to_string();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        if args.format == ImportFormat::Auto
+            && let (Some(format), Some(why)) = (&report.format, &report.detected)
+        {
+            eprintln!("{name}: detected {format} ({why})");
+        }
         for e in &report.errors {
             eprintln!("{name}: {e}");
         }
@@ -133,11 +276,19 @@ pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<Exi
                 report.rejected as usize - report.errors.len()
             );
         }
+        for (reason, n) in &report.skipped {
+            eprintln!("{name}: left out {n} × {reason}");
+        }
         if !report.stored {
             eprintln!("{name}: nothing was stored");
         }
+        let external = if report.external_judgments > 0 {
+            format!(", external judgments {}", report.external_judgments)
+        } else {
+            String::new()
+        };
         println!(
-            "imported {}, unchanged {}, updated {}, rejected {}",
+            "imported {}, unchanged {}, updated {}, rejected {}{external}",
             report.imported, report.unchanged, report.updated, report.rejected
         );
     }
@@ -148,13 +299,37 @@ pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<Exi
     })
 }
 
-/// Imports a file (or standard input for `-`); see [`import_reader`].
+/// How to read an import: the format (`None`: detect it), the column mapping, the cap.
+pub struct How {
+    pub format: Option<Format>,
+    pub mapping: Option<Mapping>,
+    pub max_line_bytes: usize,
+}
+
+/// Imports a native JSONL file (or standard input for `-`).
 pub async fn import_file<S: Store>(
     store: &S,
     project: &str,
     file: &Path,
     options: ImportOptions,
     max_line_bytes: usize,
+    show_progress: bool,
+) -> anyhow::Result<ImportReport> {
+    let how = How {
+        format: Some(Format::Native),
+        mapping: None,
+        max_line_bytes,
+    };
+    import_file_as(store, project, file, options, &how, show_progress).await
+}
+
+/// Imports a file (or standard input for `-`) of any format; see [`import_input`].
+pub async fn import_file_as<S: Store>(
+    store: &S,
+    project: &str,
+    file: &Path,
+    options: ImportOptions,
+    how: &How,
     show_progress: bool,
 ) -> anyhow::Result<ImportReport> {
     let (input, len) = open_input(file)?;
@@ -164,13 +339,12 @@ pub async fn import_file<S: Store>(
         ProgressBar::hidden()
     };
     let name = file.display().to_string();
-    let report = import_reader(store, project, input, &name, options, max_line_bytes, &bar).await;
+    let report = import_input(store, project, input, &name, options, how, &bar).await;
     bar.finish_and_clear();
     report
 }
 
-/// The import pipeline: a blocking reader parses and sends batches while the store
-/// writes them in one transaction. Shared by the CLI, the demo and the benchmark.
+/// Imports native JSONL from a reader. Shared by the demo.
 pub async fn import_reader<S: Store>(
     store: &S,
     project: &str,
@@ -180,29 +354,76 @@ pub async fn import_reader<S: Store>(
     max_line_bytes: usize,
     bar: &ProgressBar,
 ) -> anyhow::Result<ImportReport> {
+    let how = How {
+        format: Some(Format::Native),
+        mapping: None,
+        max_line_bytes,
+    };
+    import_input(
+        store,
+        project,
+        Input::Stream(input),
+        name,
+        options,
+        &how,
+        bar,
+    )
+    .await
+}
+
+/// The import pipeline: a blocking reader parses and sends batches while the store
+/// writes them in one transaction. Shared by the CLI, the demo and the benchmark.
+pub async fn import_input<S: Store>(
+    store: &S,
+    project: &str,
+    input: Input,
+    name: &str,
+    options: ImportOptions,
+    how: &How,
+    bar: &ProgressBar,
+) -> anyhow::Result<ImportReport> {
     let project = store.project_by_name(project).await?;
     let rubric = store.rubric(project.id, None).await?;
-    let native = NativeOptions {
-        default_task: project.settings.task,
-        edge_cases: rubric
-            .rubric
-            .edge_cases
-            .iter()
-            .map(|e| e.key.to_string())
-            .collect(),
-        max_line_bytes,
-        report_errors: options.report_errors,
-    };
+    let mut read_options = ReadOptions::new(project.settings.task);
+    read_options.edge_cases = rubric
+        .rubric
+        .edge_cases
+        .iter()
+        .map(|e| e.key.to_string())
+        .collect();
+    read_options.criteria = rubric
+        .rubric
+        .criteria
+        .iter()
+        .map(|c| (c.key.to_string(), c.scale))
+        .collect();
+    read_options.max_line_bytes = how.max_line_bytes;
+    read_options.report_errors = options.report_errors;
     let (tx, rx) = mpsc::channel(4);
     let reader_bar = bar.clone();
+    let format = how.format;
+    let mapping = how.mapping.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        read_native(input, &native, &tx, |bytes| reader_bar.set_position(bytes))
+        plumbline_formats::read(
+            input,
+            format,
+            mapping.as_ref(),
+            &read_options,
+            &tx,
+            |bytes| reader_bar.set_position(bytes),
+        )
     });
     let outcome = store.import_items(None, project.id, options, rx).await;
     let read = reader.await.context("the reader thread failed")?;
     let read = read.with_context(|| format!("reading {name}"))?;
     let outcome = outcome.with_context(|| format!("storing items of {name}"))?;
-    Ok(ImportReport::new(name, &project.name, read, outcome))
+    Ok(ImportReport::new(
+        name,
+        &project.name,
+        read.detected,
+        read.summary,
+        outcome,
+    ))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
