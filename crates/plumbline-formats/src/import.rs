@@ -199,7 +199,7 @@ fn read_parquet(
         }
     };
     let detected = match format {
-        Some(Format::Parquet | Format::Csv) if mapping.is_some() => Ok(Detected {
+        None | Some(Format::Parquet | Format::Csv) if mapping.is_some() => Ok(Detected {
             format: Format::Parquet,
             why: "Parquet with a column mapping".into(),
         }),

@@ -1,0 +1,11 @@
+//! The importers on fixtures written in each format's published shape: what they make
+//! of good files, and how they refuse bad ones (line, field, reason; nothing committed).
+
+mod csv;
+mod detect;
+mod helpsteer2;
+mod hh_rlhf;
+mod label_studio;
+mod oasst1;
+mod parquet;
+mod support;
