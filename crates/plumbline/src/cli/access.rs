@@ -391,6 +391,21 @@ pub async fn token<S: Store>(store: &S, cmd: TokenCommand) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+/// Walks the whole chain: the event count and last hash, or the first broken link.
+pub async fn verify_chain<S: Store>(store: &S) -> anyhow::Result<Result<(i64, String), String>> {
+    let mut prev = (0i64, GENESIS.to_owned());
+    loop {
+        let page = store.audit_events(prev.0, PAGE).await?;
+        if page.is_empty() {
+            return Ok(Ok(prev));
+        }
+        match verify_links(prev, &page) {
+            Ok(last) => prev = last,
+            Err(broken) => return Ok(Err(broken)),
+        }
+    }
+}
+
 /// Events read per page when walking the chain.
 const PAGE: u32 = 20_000;
 
@@ -398,28 +413,20 @@ pub async fn audit<S: Store>(store: &S, cmd: AuditCommand) -> anyhow::Result<Exi
     match cmd {
         AuditCommand::Verify => {
             let started = Instant::now();
-            let mut prev = (0i64, GENESIS.to_owned());
-            loop {
-                let page = store.audit_events(prev.0, PAGE).await?;
-                if page.is_empty() {
-                    break;
+            match verify_chain(store).await? {
+                Ok((count, hash)) => {
+                    let secs = started.elapsed().as_secs_f64();
+                    println!(
+                        "audit chain intact: {count} events, last hash {hash} ({:.0} events/s)",
+                        count as f64 / secs.max(1e-9)
+                    );
+                    Ok(ExitCode::SUCCESS)
                 }
-                match verify_links(prev.clone(), &page) {
-                    Ok(last) => prev = last,
-                    Err(broken) => {
-                        eprintln!("audit chain BROKEN: {broken}");
-                        return Ok(ExitCode::FAILURE);
-                    }
+                Err(broken) => {
+                    eprintln!("audit chain BROKEN: {broken}");
+                    Ok(ExitCode::FAILURE)
                 }
             }
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "audit chain intact: {} events, last hash {} ({:.0} events/s)",
-                prev.0,
-                prev.1,
-                prev.0 as f64 / secs.max(1e-9)
-            );
-            Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Export { since, out } => {
             let sink: Box<dyn Write> = match &out {

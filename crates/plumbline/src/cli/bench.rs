@@ -13,6 +13,8 @@ use std::time::Instant;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Login latency and audit-chain verification throughput.
+    Auth(super::bench_auth::AuthArgs),
     /// Import and export throughput of the native format.
     Io {
         /// Items in the generated file.
@@ -60,13 +62,19 @@ key = "bereavement"
 "#;
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    if let BenchCommand::Auth(args) = cmd {
+        return super::bench_auth::run(args).await;
+    }
     let BenchCommand::Io {
         items,
         backend,
         runs,
         postgres,
         dir,
-    } = cmd;
+    } = cmd
+    else {
+        unreachable!("bench auth returned above")
+    };
     if runs == 0 {
         bail!("--runs must be at least 1");
     }

@@ -3,6 +3,7 @@
 
 mod access;
 mod bench;
+mod bench_auth;
 mod demo;
 mod items;
 mod project;

@@ -1,0 +1,138 @@
+//! `plumbline bench auth`: login latency over HTTP at the documented Argon2id
+//! parameters, and `audit verify` throughput, on a scratch SQLite database.
+
+use super::access::verify_chain;
+use anyhow::{Context, bail};
+use clap::Args;
+use plumbline_server::AppState;
+use plumbline_server::auth::hash_password;
+use plumbline_store::audit::AuditEvent;
+use plumbline_store::{IdentityStore, NewUser, SqliteStore};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// Logins to time.
+    #[arg(long, default_value_t = 20)]
+    logins: usize,
+    /// Audit events to write and then verify.
+    #[arg(long, default_value_t = 200_000)]
+    events: u64,
+    /// Verification runs (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Scratch directory.
+    #[arg(long, default_value = "bench-out")]
+    dir: PathBuf,
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns the status code.
+async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> anyhow::Result<u16> {
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await?;
+    let mut response = Vec::new();
+    s.read_to_end(&mut response).await?;
+    let head = String::from_utf8_lossy(&response[..response.len().min(32)]).into_owned();
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .with_context(|| format!("not an HTTP response: {head:?}"))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+pub async fn run(args: AuthArgs) -> anyhow::Result<()> {
+    if args.logins == 0 || args.runs == 0 {
+        bail!("--logins and --runs must be at least 1");
+    }
+    let db = args
+        .dir
+        .join(format!("bench-auth-{}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let store = SqliteStore::open(&db).await?;
+    let password = "bench-correct-horse-battery";
+    let hash = hash_password(password)?;
+    for i in 0..args.logins {
+        store
+            .create_user(
+                None,
+                NewUser {
+                    name: format!("u{i}"),
+                    password_hash: Some(hash.clone()),
+                    is_admin: false,
+                },
+            )
+            .await?;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(plumbline_server::serve(
+        listener,
+        AppState::new(store.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut login_ms = Vec::new();
+    for i in 0..args.logins {
+        let body = json!({"name": format!("u{i}"), "password": password}).to_string();
+        let t = Instant::now();
+        let status = post(addr, "/api/v1/session", &body).await?;
+        login_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            bail!("login {i} answered {status}");
+        }
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+    login_ms.sort_by(f64::total_cmp);
+
+    let t = Instant::now();
+    for i in 0..args.events {
+        store
+            .record_event(
+                AuditEvent::new("bench.event", "bench")
+                    .object(i)
+                    .digest_of(&i.to_le_bytes()),
+            )
+            .await?;
+    }
+    let write_secs = t.elapsed().as_secs_f64();
+    let mut rates = Vec::new();
+    let mut count = 0;
+    for _ in 0..args.runs {
+        let t = Instant::now();
+        let (n, _) = verify_chain(&store).await?.map_err(anyhow::Error::msg)?;
+        rates.push(n as f64 / t.elapsed().as_secs_f64());
+        count = n;
+    }
+    rates.sort_by(f64::total_cmp);
+    let out = json!({
+        "argon2id": {"memory_kib": 19456, "iterations": 2, "lanes": 1},
+        "logins": args.logins,
+        "login_ms_median": (percentile(&login_ms, 0.5) * 10.0).round() / 10.0,
+        "login_ms_p95": (percentile(&login_ms, 0.95) * 10.0).round() / 10.0,
+        "audit_events": count,
+        "audit_append_events_per_s": (args.events as f64 / write_secs).round(),
+        "audit_verify_events_per_s_median": percentile(&rates, 0.5).round(),
+        "audit_verify_events_per_s_runs": rates.iter().map(|r| r.round()).collect::<Vec<_>>(),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    Ok(())
+}
