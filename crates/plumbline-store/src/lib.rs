@@ -9,19 +9,21 @@
 pub mod audit;
 mod error;
 mod identity;
-pub mod retention;
 mod model;
 mod postgres;
+pub mod retention;
 mod sqlite;
 mod url;
+mod work;
 
 pub use error::StoreError;
 pub use identity::*;
-pub use retention::{PurgeReport, PurgeScope, RetentionPolicy, RetentionStore};
 pub use model::*;
 pub use postgres::PgStore;
+pub use retention::{PurgeReport, PurgeScope, RetentionPolicy, RetentionStore};
 pub use sqlite::SqliteStore;
 pub use url::{DEFAULT_DATABASE_URL, DatabaseUrl, redact as redact_url};
+pub use work::*;
 
 use plumbline_domain::{ProjectId, Rubric, RubricVersion, UserId};
 use std::future::Future;
@@ -36,7 +38,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// tasks. Every method is one transaction: it commits whole or changes nothing, and
 /// every mutation appends its [`audit::AuditEvent`] in that same transaction. `actor`
 /// is the acting user, `None` for the command line.
-pub trait Store: IdentityStore + RetentionStore + Clone + Send + Sync + 'static {
+pub trait Store:
+    IdentityStore + RetentionStore + WorkStore + Clone + Send + Sync + 'static
+{
     /// Which backend this is, for messages (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -6,11 +6,18 @@ use crate::error::StoreError;
 use crate::model::now_ms;
 
 /// Every migration, in order. Append; never edit one that has been released.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "engine",
+        include_str!("../../migrations/postgres/0002_engine.sql"),
+    ),
+];
 
 /// Arbitrary constant naming Plumbline's migration lock.
 const MIGRATION_LOCK: i64 = 0x706c_756d_626c;

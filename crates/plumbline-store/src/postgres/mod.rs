@@ -3,9 +3,10 @@
 //! process's memory.
 
 mod identity;
-mod retention;
 mod import;
 mod migrate;
+mod retention;
+mod work;
 
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
@@ -243,6 +244,12 @@ impl Store for PgStore {
         .await?;
         tx.execute(
             "UPDATE projects SET rubric_version = $2 WHERE id = $1",
+            &[&project.0, &next],
+        )
+        .await?;
+        // Gold made under an older rubric must be checked again before it scores anyone.
+        tx.execute(
+            "UPDATE gold SET needs_revalidation = TRUE WHERE project_id = $1 AND active AND rubric_version < $2",
             &[&project.0, &next],
         )
         .await?;

@@ -6,11 +6,18 @@ use crate::model::now_ms;
 use rusqlite::{Connection, params};
 
 /// Every migration, in order. Append; never edit one that has been released.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "engine",
+        include_str!("../../migrations/sqlite/0002_engine.sql"),
+    ),
+];
 
 /// Applies the migrations this database has not seen yet.
 pub(crate) fn apply(conn: &mut Connection) -> Result<()> {

@@ -3,9 +3,10 @@
 //! tokio's blocking pool so the async server never stalls on disk.
 
 mod identity;
-mod retention;
 pub(crate) mod import;
 mod migrate;
+mod retention;
+mod work;
 
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
@@ -332,6 +333,11 @@ impl Store for SqliteStore {
             )?;
             tx.execute(
                 "UPDATE projects SET rubric_version = ?2 WHERE id = ?1",
+                params![project.0, next],
+            )?;
+            // Gold made under an older rubric must be checked again before it scores anyone.
+            tx.execute(
+                "UPDATE gold SET needs_revalidation = 1 WHERE project_id = ?1 AND active = 1 AND rubric_version < ?2",
                 params![project.0, next],
             )?;
             crate::audit::sqlite_append(

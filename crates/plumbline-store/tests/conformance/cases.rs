@@ -5,6 +5,7 @@ use plumbline_store::*;
 use tokio::sync::mpsc;
 
 pub use crate::cases_identity::*;
+pub use crate::cases_work::*;
 
 const RUBRIC: &str = r#"
 name = "Retail banking support"

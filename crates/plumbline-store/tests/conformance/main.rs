@@ -3,6 +3,7 @@
 
 mod cases;
 mod cases_identity;
+mod cases_work;
 mod support;
 
 /// Declares each case once per backend.
@@ -48,4 +49,14 @@ conformance!(
     tokens_live_expire_and_revoke,
     audit_chain_records_every_mutation,
     purge_removes_text_and_keeps_ids_and_hashes,
+    leases_fill_items_closest_to_completion_first,
+    submit_validates_and_settles_by_consensus,
+    resubmission_keeps_history_and_expiry_refuses,
+    routing_needs_verified_expertise,
+    qualification_passes_fails_and_resets,
+    hidden_gold_follows_the_rate_and_is_scored,
+    edge_case_quotas_come_first,
+    gold_is_versioned_and_revalidated,
+    adjudication_decides_and_promotes,
+    concurrent_annotators_keep_the_overlap,
 );

@@ -1,0 +1,1174 @@
+//! The engine on PostgreSQL: any number of server processes share the queue. A lease
+//! takes its item with `FOR UPDATE SKIP LOCKED`, and READ COMMITTED re-checks the
+//! overlap condition on the locked row, so the overlap stays exact; submissions lock
+//! their assignment row. Nothing lives in process memory.
+
+use super::PgStore;
+use crate::Result;
+use crate::audit::{AuditEvent, pg_append};
+use crate::error::StoreError;
+use crate::model::{ItemState, now_ms};
+use crate::work::*;
+use plumbline_domain::{
+    AssignmentId, Expertise, GoldId, ItemId, JudgmentId, Payload, ProjectId, ProjectSettings,
+    Rubric, RubricVersion, TaskKind, UserId,
+};
+use std::collections::HashMap;
+use tokio_postgres::{GenericClient, Row, Transaction};
+
+const RECLAIM_BATCH: i64 = 256;
+
+async fn settings_of<C: GenericClient>(
+    c: &C,
+    project: ProjectId,
+) -> Result<(ProjectSettings, i64)> {
+    let row = c
+        .query_opt(
+            "SELECT settings, rubric_version FROM projects WHERE id = $1",
+            &[&project.0],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
+    Ok((serde_json::from_str(row.get(0))?, row.get(1)))
+}
+
+async fn rubric_of<C: GenericClient>(c: &C, project: ProjectId, version: i64) -> Result<Rubric> {
+    let row = c
+        .query_one(
+            "SELECT rubric FROM rubric_versions WHERE project_id = $1 AND version = $2",
+            &[&project.0, &version],
+        )
+        .await?;
+    Rubric::from_json(row.get(0))
+        .map_err(|e| StoreError::Database(format!("stored rubric v{version} is unreadable: {e}")))
+}
+
+async fn verified_expertise<C: GenericClient>(c: &C, user: UserId) -> Result<Vec<Expertise>> {
+    let rows = c
+        .query(
+            "SELECT domain, level FROM expertise WHERE user_id = $1 AND verified_at IS NOT NULL",
+            &[&user.0],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            format!("{}:{}", r.get::<_, &str>(0), r.get::<_, &str>(1))
+                .parse()
+                .ok()
+        })
+        .collect())
+}
+
+async fn reclaim(tx: &Transaction<'_>, project: ProjectId, now: i64, limit: i64) -> Result<u64> {
+    let rows = tx
+        .query(
+            "UPDATE assignments SET state = 'expired' WHERE id IN (
+                SELECT id FROM assignments
+                WHERE state = 'leased' AND expires_at < $1 AND project_id = $2
+                LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING item_id",
+            &[&now, &project.0, &limit],
+        )
+        .await?;
+    let mut items: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    // A fixed lock order, so concurrent reclaims cannot deadlock on item rows.
+    items.sort_unstable();
+    for item in &items {
+        tx.execute(
+            "UPDATE items SET leases = leases - 1 WHERE id = $1 AND leases > 0",
+            &[item],
+        )
+        .await?;
+    }
+    Ok(items.len() as u64)
+}
+
+const REQUIRES: &str = "(position('\"requires\":' in i.body) = 0 OR NOT EXISTS (
+    SELECT 1 FROM jsonb_array_elements_text(i.body::jsonb -> 'requires') r WHERE r <> ALL($3::text[])))";
+
+struct Candidate {
+    id: i64,
+    ext_id: String,
+    task: String,
+    body: String,
+}
+
+fn candidate(r: &Row) -> Candidate {
+    Candidate {
+        id: r.get(0),
+        ext_id: r.get(1),
+        task: r.get(2),
+        body: r.get(3),
+    }
+}
+
+async fn pick_gold(
+    tx: &Transaction<'_>,
+    project: ProjectId,
+    user: UserId,
+    satisfied: &[String],
+) -> Result<Option<Candidate>> {
+    let sql = format!(
+        "SELECT i.id, i.ext_id, i.task, i.body FROM items i
+         WHERE i.project_id = $1 AND i.is_gold AND i.purged_at IS NULL
+           AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active AND NOT g.needs_revalidation)
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = $2)
+           AND {REQUIRES}
+         ORDER BY i.id LIMIT 1"
+    );
+    Ok(tx
+        .query_opt(&sql, &[&project.0, &user.0, &satisfied])
+        .await?
+        .map(|r| candidate(&r)))
+}
+
+async fn pick_work(
+    tx: &Transaction<'_>,
+    project: ProjectId,
+    user: UserId,
+    overlap: u32,
+    satisfied: &[String],
+    tag: Option<&str>,
+) -> Result<Option<Candidate>> {
+    let sql = format!(
+        "SELECT i.id, i.ext_id, i.task, i.body FROM items i
+         WHERE i.project_id = $1 AND i.state = 'open' AND NOT i.is_gold
+           AND i.judgments + i.leases < $4 AND i.purged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = $2)
+           AND {REQUIRES}
+           AND ($5::text IS NULL OR jsonb_exists(i.body::jsonb -> 'tags', $5::text))
+         ORDER BY i.judgments + i.leases DESC, i.id
+         LIMIT 1 FOR UPDATE OF i SKIP LOCKED"
+    );
+    Ok(tx
+        .query_opt(
+            &sql,
+            &[&project.0, &user.0, &satisfied, &(overlap as i64), &tag],
+        )
+        .await?
+        .map(|r| candidate(&r)))
+}
+
+async fn qualification_row<C: GenericClient>(
+    c: &C,
+    project: ProjectId,
+    user: UserId,
+) -> Result<(String, i64, i64, i64)> {
+    Ok(c
+        .query_opt(
+            "SELECT state, correct, total, since FROM qualifications WHERE project_id = $1 AND user_id = $2",
+            &[&project.0, &user.0],
+        )
+        .await?
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .unwrap_or_else(|| ("pending".into(), 0, 0, 0)))
+}
+
+async fn served_count(tx: &Transaction<'_>, project: ProjectId, tag: &str) -> Result<i64> {
+    Ok(tx
+        .query_opt(
+            "SELECT served FROM serve_counts WHERE project_id = $1 AND tag = $2",
+            &[&project.0, &tag],
+        )
+        .await?
+        .map_or(0, |r| r.get(0)))
+}
+
+async fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Result<Next> {
+    let now = now_ms();
+    let (settings, rubric_version) = settings_of(tx, project).await?;
+    let verified = verified_expertise(tx, user).await?;
+    if let Some(required) = missing_requirement(&settings, &verified) {
+        return Ok(Next::None(NoTask::MissingExpertise { required }));
+    }
+    let satisfied = satisfied_requirements(&verified);
+    reclaim(tx, project, now, RECLAIM_BATCH).await?;
+    let seq: i64 = tx
+        .query_one(
+            "SELECT coalesce(max(seq), 0) + 1 FROM assignments WHERE project_id = $1 AND user_id = $2",
+            &[&project.0, &user.0],
+        )
+        .await?
+        .get(0);
+    let mut chosen: Option<(Candidate, Purpose)> = None;
+    if settings.qualification_size > 0 {
+        let (state, _, _, since) = qualification_row(tx, project, user).await?;
+        match state.as_str() {
+            "failed" => return Ok(Next::None(NoTask::QualificationFailed)),
+            "passed" => {}
+            _ => {
+                let served: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM assignments WHERE project_id = $1 AND user_id = $2
+                         AND purpose = 'qualification' AND state IN ('leased', 'submitted') AND leased_at >= $3",
+                        &[&project.0, &user.0, &since],
+                    )
+                    .await?
+                    .get(0);
+                if served >= settings.qualification_size as i64 {
+                    return Ok(Next::None(NoTask::QualificationPending));
+                }
+                match pick_gold(tx, project, user, &satisfied).await? {
+                    Some(c) => chosen = Some((c, Purpose::Qualification)),
+                    None => return Ok(Next::None(NoTask::NotEnoughGold)),
+                }
+            }
+        }
+    }
+    if chosen.is_none() && is_gold_draw(project, user, seq, settings.gold_rate) {
+        chosen = pick_gold(tx, project, user, &satisfied)
+            .await?
+            .map(|c| (c, Purpose::Gold));
+    }
+    let mut quota_tags: Vec<String> = Vec::new();
+    if chosen.is_none() {
+        if !settings.edge_case_quotas.is_empty() {
+            let total = served_count(tx, project, "").await?;
+            for q in &settings.edge_case_quotas {
+                let got = served_count(tx, project, &q.tag).await?;
+                if (got as f64) < q.min_share * (total + 1) as f64
+                    && let Some(c) = pick_work(
+                        tx,
+                        project,
+                        user,
+                        settings.overlap,
+                        &satisfied,
+                        Some(&q.tag),
+                    )
+                    .await?
+                {
+                    chosen = Some((c, Purpose::Work));
+                    break;
+                }
+            }
+        }
+        if chosen.is_none() {
+            chosen = pick_work(tx, project, user, settings.overlap, &satisfied, None)
+                .await?
+                .map(|c| (c, Purpose::Work));
+        }
+        if let Some((c, _)) = &chosen
+            && !settings.edge_case_quotas.is_empty()
+        {
+            quota_tags.push(String::new());
+            let tags = item_tags(&c.body)?;
+            for q in &settings.edge_case_quotas {
+                if tags.contains(&q.tag) {
+                    quota_tags.push(q.tag.clone());
+                }
+            }
+        }
+    }
+    let Some((c, purpose)) = chosen else {
+        return Ok(Next::None(NoTask::Drained));
+    };
+    let display = shuffled(candidate_ids(&c.body)?);
+    let display_json = serde_json::to_string(&display)?;
+    let expires = now + settings.lease_seconds as i64 * 1000;
+    let assignment: i64 = tx
+        .query_one(
+            "INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
+                                      leased_at, expires_at, rubric_version)
+             VALUES ($1, $2, $3, $4, $5, $6, 'leased', $7, $8, $9) RETURNING id",
+            &[
+                &project.0,
+                &c.id,
+                &user.0,
+                &purpose.as_str(),
+                &seq,
+                &display_json,
+                &now,
+                &expires,
+                &rubric_version,
+            ],
+        )
+        .await?
+        .get(0);
+    tx.execute(
+        "UPDATE items SET leases = leases + 1 WHERE id = $1",
+        &[&c.id],
+    )
+    .await?;
+    for tag in &quota_tags {
+        tx.execute(
+            "INSERT INTO serve_counts (project_id, tag, served) VALUES ($1, $2, 1)
+             ON CONFLICT (project_id, tag) DO UPDATE SET served = serve_counts.served + 1",
+            &[&project.0, tag],
+        )
+        .await?;
+    }
+    pg_append(
+        tx,
+        &AuditEvent::new("assignment.lease", "assignment")
+            .by(Some(user))
+            .object(assignment)
+            .in_project(project),
+    )
+    .await?;
+    Ok(Next::Task(Box::new(Task {
+        assignment: AssignmentId(assignment),
+        item_id: ItemId(c.id),
+        item: c.ext_id,
+        task: c.task.parse::<TaskKind>().map_err(StoreError::Database)?,
+        body: c.body,
+        display_order: display,
+        rubric_version: RubricVersion(rubric_version as i32),
+        seq,
+        leased_at: now,
+        expires_at: expires,
+        purpose,
+    })))
+}
+
+struct AssignmentRow {
+    item_id: i64,
+    purpose: Purpose,
+    state: String,
+    leased_at: i64,
+    expires_at: i64,
+    display_order: String,
+    rubric_version: i64,
+}
+
+async fn assignment_row(
+    tx: &Transaction<'_>,
+    project: ProjectId,
+    user: UserId,
+    id: AssignmentId,
+) -> WorkResult<AssignmentRow> {
+    let r = tx
+        .query_opt(
+            "SELECT item_id, user_id, purpose, state, leased_at, expires_at, display_order, rubric_version
+             FROM assignments WHERE id = $1 AND project_id = $2 FOR UPDATE",
+            &[&id.0, &project.0],
+        )
+        .await
+        .map_err(StoreError::from)?
+        .ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
+    if r.get::<_, i64>(1) != user.0 {
+        return Err(WorkError::Forbidden(format!(
+            "assignment {id} belongs to another annotator"
+        )));
+    }
+    Ok(AssignmentRow {
+        item_id: r.get(0),
+        purpose: Purpose::parse(r.get(2))?,
+        state: r.get(3),
+        leased_at: r.get(4),
+        expires_at: r.get(5),
+        display_order: r.get(6),
+        rubric_version: r.get(7),
+    })
+}
+
+fn check_live(a: &AssignmentRow, id: AssignmentId, now: i64) -> WorkResult<()> {
+    match a.state.as_str() {
+        "skipped" => Err(WorkError::Expired(format!("assignment {id} was skipped"))),
+        "expired" => Err(WorkError::Expired(format!(
+            "the lease of assignment {id} has expired; take a new task"
+        ))),
+        _ if now > a.expires_at => Err(WorkError::Expired(format!(
+            "the lease of assignment {id} has expired; take a new task"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+async fn current_state<C: GenericClient>(c: &C, item: i64) -> Result<ItemState> {
+    let s: String = c
+        .query_one("SELECT state FROM items WHERE id = $1", &[&item])
+        .await?
+        .get(0);
+    ItemState::parse(&s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
+}
+
+async fn settle(
+    tx: &Transaction<'_>,
+    item: i64,
+    kind: TaskKind,
+    settings: &ProjectSettings,
+    now: i64,
+) -> Result<ItemState> {
+    let decided: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM adjudications WHERE item_id = $1)",
+            &[&item],
+        )
+        .await?
+        .get(0);
+    if decided {
+        return current_state(tx, item).await;
+    }
+    let rows = tx
+        .query(
+            "SELECT payload FROM judgments WHERE item_id = $1 AND source = 'annotator'",
+            &[&item],
+        )
+        .await?;
+    if rows.len() < settings.overlap as usize {
+        return current_state(tx, item).await;
+    }
+    let parsed = rows
+        .iter()
+        .map(|r| stored_payload(kind, r.get(0)))
+        .collect::<Result<Vec<Payload>>>()?;
+    let state = if consensus(&parsed, settings) {
+        ItemState::Resolved
+    } else {
+        ItemState::Adjudication
+    };
+    tx.execute(
+        "UPDATE items SET state = $2, resolved_at = CASE WHEN $2 = 'resolved' THEN $3::bigint END, updated_at = $3
+         WHERE id = $1",
+        &[&item, &state.as_str(), &now],
+    )
+    .await?;
+    Ok(state)
+}
+
+async fn update_qualification(
+    tx: &Transaction<'_>,
+    project: ProjectId,
+    user: UserId,
+    settings: &ProjectSettings,
+    now: i64,
+) -> Result<()> {
+    let (state, _, _, since) = qualification_row(tx, project, user).await?;
+    if state != "pending" {
+        return Ok(());
+    }
+    let r = tx
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE j.gold_correct) FROM assignments a
+             JOIN judgments j ON j.assignment_id = a.id
+             WHERE a.project_id = $1 AND a.user_id = $2 AND a.purpose = 'qualification' AND a.leased_at >= $3",
+            &[&project.0, &user.0, &since],
+        )
+        .await?;
+    let (total, correct): (i64, i64) = (r.get(0), r.get(1));
+    let new_state = if total >= settings.qualification_size as i64 {
+        if passes(correct, total, settings.qualification_pass) {
+            "passed"
+        } else {
+            "failed"
+        }
+    } else {
+        "pending"
+    };
+    tx.execute(
+        "INSERT INTO qualifications (project_id, user_id, state, correct, total, updated_at, since)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (project_id, user_id) DO UPDATE SET state = $3, correct = $4, total = $5, updated_at = $6",
+        &[&project.0, &user.0, &new_state, &correct, &total, &now, &since],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn submit_in(
+    tx: &Transaction<'_>,
+    user: UserId,
+    project: ProjectId,
+    id: AssignmentId,
+    submission: Submission,
+) -> WorkResult<SubmitOutcome> {
+    let now = now_ms();
+    let a = assignment_row(tx, project, user, id).await?;
+    check_live(&a, id, now)?;
+    let (settings, _) = settings_of(tx, project).await?;
+    let r = tx
+        .query_one(
+            "SELECT body, task, is_gold FROM items WHERE id = $1",
+            &[&a.item_id],
+        )
+        .await
+        .map_err(StoreError::from)?;
+    let (body, task, is_gold): (String, String, bool) = (r.get(0), r.get(1), r.get(2));
+    let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+    let rubric = rubric_of(tx, project, a.rubric_version).await?;
+    let valid = validate_payload(&body, kind, &rubric, &submission.payload)?;
+    let inversion = valid.priority_inversion();
+    let payload = valid.into_payload();
+    let payload_json = serde_json::to_string(&payload).map_err(StoreError::from)?;
+    let rationale = Some(payload.rationale().to_owned()).filter(|r| !r.is_empty());
+    let time_ms = submission.time_ms.unwrap_or(now - a.leased_at).max(0);
+    let gold_correct = if matches!(a.purpose, Purpose::Gold | Purpose::Qualification) || is_gold {
+        let g = tx
+            .query_opt(
+                "SELECT payload FROM gold WHERE item_id = $1 AND active",
+                &[&a.item_id],
+            )
+            .await
+            .map_err(StoreError::from)?;
+        match g {
+            Some(g) if kind != TaskKind::Demonstration => {
+                Some(agree(&payload, &stored_payload(kind, g.get(0))?, &settings))
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let existing = tx
+        .query_opt(
+            "SELECT id, payload, rationale, time_ms FROM judgments WHERE assignment_id = $1",
+            &[&id.0],
+        )
+        .await
+        .map_err(StoreError::from)?;
+    let (judgment, resubmitted) = match existing {
+        Some(old) => {
+            let jid: i64 = old.get(0);
+            tx.execute(
+                "INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &jid,
+                    &old.get::<_, String>(1),
+                    &old.get::<_, Option<String>>(2),
+                    &old.get::<_, Option<i64>>(3),
+                    &now,
+                ],
+            )
+            .await
+            .map_err(StoreError::from)?;
+            tx.execute(
+                "UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
+                 gold_correct = $6, updated_at = $7 WHERE id = $1",
+                &[&jid, &payload_json, &rationale, &inversion, &time_ms, &gold_correct, &now],
+            )
+            .await
+            .map_err(StoreError::from)?;
+            (jid, true)
+        }
+        None => {
+            let jid: i64 = tx
+                .query_one(
+                    "INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
+                       payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+                    &[
+                        &project.0,
+                        &a.item_id,
+                        &id.0,
+                        &user.0,
+                        &a.rubric_version,
+                        &kind.as_str(),
+                        &payload_json,
+                        &rationale,
+                        &a.display_order,
+                        &inversion,
+                        &time_ms,
+                        &gold_correct,
+                        &now,
+                    ],
+                )
+                .await
+                .map_err(StoreError::from)?
+                .get(0);
+            tx.execute(
+                "UPDATE assignments SET state = 'submitted' WHERE id = $1",
+                &[&id.0],
+            )
+            .await
+            .map_err(StoreError::from)?;
+            tx.execute(
+                "UPDATE items SET leases = leases - 1, judgments = judgments + 1, updated_at = $2 WHERE id = $1",
+                &[&a.item_id, &now],
+            )
+            .await
+            .map_err(StoreError::from)?;
+            (jid, false)
+        }
+    };
+    if a.purpose == Purpose::Qualification {
+        update_qualification(tx, project, user, &settings, now).await?;
+    }
+    let item_state = if a.purpose == Purpose::Work && !is_gold {
+        settle(tx, a.item_id, kind, &settings, now).await?
+    } else {
+        current_state(tx, a.item_id).await?
+    };
+    pg_append(
+        tx,
+        &AuditEvent::new(
+            if resubmitted {
+                "judgment.resubmit"
+            } else {
+                "judgment.submit"
+            },
+            "judgment",
+        )
+        .by(Some(user))
+        .object(judgment)
+        .in_project(project)
+        .digest_of(payload_json.as_bytes()),
+    )
+    .await?;
+    Ok(SubmitOutcome {
+        judgment: JudgmentId(judgment),
+        resubmitted,
+        priority_inversion: inversion,
+        item_state,
+        time_ms,
+    })
+}
+
+const GOLD_COLUMNS: &str =
+    "g.id, i.ext_id, g.version, g.rubric_version, g.payload, g.rationale, g.origin,
+    g.created_by, g.created_at, g.active, g.needs_revalidation";
+
+fn to_gold(r: &Row) -> Result<GoldRecord> {
+    Ok(GoldRecord {
+        id: GoldId(r.get(0)),
+        item: r.get(1),
+        version: r.get(2),
+        rubric_version: RubricVersion(r.get::<_, i64>(3) as i32),
+        payload: serde_json::from_str(r.get(4))?,
+        rationale: r.get(5),
+        origin: r.get(6),
+        created_by: r.get::<_, Option<i64>>(7).map(UserId),
+        created_at: r.get(8),
+        active: r.get(9),
+        needs_revalidation: r.get(10),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_gold(
+    tx: &Transaction<'_>,
+    actor: Option<UserId>,
+    project: ProjectId,
+    item: i64,
+    rubric_version: i64,
+    payload_json: &str,
+    rationale: Option<&str>,
+    origin: &str,
+    now: i64,
+) -> Result<GoldRecord> {
+    // Lock the item so two new gold versions get distinct numbers.
+    tx.execute(
+        "UPDATE items SET is_gold = TRUE, updated_at = $2 WHERE id = $1",
+        &[&item, &now],
+    )
+    .await?;
+    let version: i64 = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) + 1 FROM gold WHERE item_id = $1",
+            &[&item],
+        )
+        .await?
+        .get(0);
+    tx.execute(
+        "UPDATE gold SET active = FALSE WHERE item_id = $1 AND active",
+        &[&item],
+    )
+    .await?;
+    let actor_id = actor.map(|u| u.0);
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO gold (project_id, item_id, version, rubric_version, payload, rationale, origin, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            &[&project.0, &item, &version, &rubric_version, &payload_json, &rationale, &origin, &actor_id, &now],
+        )
+        .await?
+        .get(0);
+    let row = tx
+        .query_one(
+            &format!(
+                "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id WHERE g.id = $1"
+            ),
+            &[&id],
+        )
+        .await?;
+    to_gold(&row)
+}
+
+async fn item_by_ext<C: GenericClient>(
+    c: &C,
+    project: ProjectId,
+    ext: &str,
+) -> Result<(i64, String, String, String)> {
+    let r = c
+        .query_opt(
+            "SELECT id, body, task, state FROM items WHERE project_id = $1 AND ext_id = $2",
+            &[&project.0, &ext],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("item `{ext}`")))?;
+    Ok((r.get(0), r.get(1), r.get(2), r.get(3)))
+}
+
+impl WorkStore for PgStore {
+    async fn next_task(&self, annotator: UserId, project: ProjectId) -> Result<Next> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let next = next_in(&tx, annotator, project).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    async fn submit(
+        &self,
+        annotator: UserId,
+        project: ProjectId,
+        assignment: AssignmentId,
+        submission: Submission,
+    ) -> WorkResult<SubmitOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let out = submit_in(&tx, annotator, project, assignment, submission).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    async fn skip(
+        &self,
+        annotator: UserId,
+        project: ProjectId,
+        assignment: AssignmentId,
+        reason: String,
+    ) -> WorkResult<()> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Invalid("a skip needs a reason".into()).into());
+        }
+        if reason.chars().count() > 2000 {
+            return Err(StoreError::Invalid(
+                "a skip reason may have at most 2000 characters".into(),
+            )
+            .into());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let now = now_ms();
+        let a = assignment_row(&tx, project, annotator, assignment).await?;
+        check_live(&a, assignment, now)?;
+        if a.state != "leased" {
+            return Err(StoreError::Conflict(format!(
+                "assignment {assignment} has been submitted; it cannot be skipped"
+            ))
+            .into());
+        }
+        tx.execute(
+            "UPDATE assignments SET state = 'skipped', skip_reason = $2 WHERE id = $1",
+            &[&assignment.0, &reason],
+        )
+        .await
+        .map_err(StoreError::from)?;
+        tx.execute(
+            "UPDATE items SET leases = leases - 1 WHERE id = $1 AND leases > 0",
+            &[&a.item_id],
+        )
+        .await
+        .map_err(StoreError::from)?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("assignment.skip", "assignment")
+                .by(Some(annotator))
+                .object(assignment)
+                .in_project(project)
+                .digest_of(reason.as_bytes()),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn reclaim_expired(&self, project: ProjectId) -> Result<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let n = reclaim(&tx, project, now_ms(), i64::MAX).await?;
+        if n > 0 {
+            pg_append(
+                &tx,
+                &AuditEvent::new("assignment.reclaim", "assignment")
+                    .object(n)
+                    .in_project(project),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn qualification(&self, project: ProjectId, annotator: UserId) -> Result<Qualification> {
+        let client = self.client().await?;
+        let (state, correct, total, _) = qualification_row(&**client, project, annotator).await?;
+        Ok(Qualification {
+            state,
+            correct,
+            total,
+        })
+    }
+
+    async fn reset_qualification(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        annotator: UserId,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let now = now_ms();
+        let actor_id = actor.map(|u| u.0);
+        tx.execute(
+            "INSERT INTO qualifications (project_id, user_id, state, correct, total, updated_at, reset_by, since)
+             VALUES ($1, $2, 'pending', 0, 0, $3, $4, $3)
+             ON CONFLICT (project_id, user_id) DO UPDATE
+             SET state = 'pending', correct = 0, total = 0, updated_at = $3, reset_by = $4, since = $3",
+            &[&project.0, &annotator.0, &now, &actor_id],
+        )
+        .await?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("qualification.reset", "user")
+                .by(actor)
+                .object(annotator)
+                .in_project(project),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_gold(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        gold: NewGold,
+    ) -> WorkResult<GoldRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let (_, version) = settings_of(&*tx, project).await?;
+        let (item, body, task, _) = item_by_ext(&*tx, project, &gold.item).await?;
+        let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+        let rubric = rubric_of(&*tx, project, version).await?;
+        let payload = validate_payload(&body, kind, &rubric, &gold.payload)?.into_payload();
+        let json = serde_json::to_string(&payload).map_err(StoreError::from)?;
+        let rationale = Some(payload.rationale()).filter(|r| !r.is_empty());
+        let now = now_ms();
+        let g = insert_gold(
+            &tx, actor, project, item, version, &json, rationale, "expert", now,
+        )
+        .await?;
+        pg_append(
+            &tx,
+            &AuditEvent::new("gold.add", "gold")
+                .by(actor)
+                .object(g.id.0)
+                .in_project(project)
+                .digest_of(json.as_bytes()),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(g)
+    }
+
+    async fn gold(&self, project: ProjectId, item: Option<String>) -> Result<Vec<GoldRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id
+                     WHERE g.project_id = $1 AND ($2::text IS NULL OR i.ext_id = $2)
+                     ORDER BY g.item_id, g.version DESC"
+                ),
+                &[&project.0, &item],
+            )
+            .await?;
+        rows.iter().map(to_gold).collect()
+    }
+
+    async fn adjudication_queue(
+        &self,
+        project: ProjectId,
+        limit: u32,
+    ) -> Result<Vec<AdjudicationCase>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, ext_id, task, body FROM items WHERE project_id = $1 AND state = 'adjudication'
+                 ORDER BY updated_at, id LIMIT $2",
+                &[&project.0, &(limit as i64)],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let id: i64 = r.get(0);
+            out.push(AdjudicationCase {
+                item_id: ItemId(id),
+                item: r.get(1),
+                task: r.get::<_, &str>(2).parse().map_err(StoreError::Database)?,
+                body: r.get(3),
+                judgments: judgment_views(&**client, project, id).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn adjudicate(
+        &self,
+        reviewer: UserId,
+        project: ProjectId,
+        decision: Decision,
+    ) -> WorkResult<DecisionRecord> {
+        if decision.rationale.trim().is_empty() {
+            return Err(StoreError::Invalid("a decision needs a rationale".into()).into());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let now = now_ms();
+        let (_, version) = settings_of(&*tx, project).await?;
+        let (item, body, task, _) = item_by_ext(&*tx, project, &decision.item).await?;
+        // Lock the item, then re-read its state, so two reviewers cannot both decide.
+        let state: String = tx
+            .query_one("SELECT state FROM items WHERE id = $1 FOR UPDATE", &[&item])
+            .await
+            .map_err(StoreError::from)?
+            .get(0);
+        if state != "adjudication" {
+            return Err(StoreError::Conflict(format!(
+                "item `{}` is not waiting for adjudication (it is {state})",
+                decision.item
+            ))
+            .into());
+        }
+        let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+        let rubric = rubric_of(&*tx, project, version).await?;
+        let payload = validate_payload(&body, kind, &rubric, &decision.payload)?.into_payload();
+        let json = serde_json::to_string(&payload).map_err(StoreError::from)?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO adjudications (project_id, item_id, reviewer_id, rubric_version, payload, rationale, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                &[&project.0, &item, &reviewer.0, &version, &json, &decision.rationale, &now],
+            )
+            .await
+            .map_err(StoreError::from)?
+            .get(0);
+        tx.execute(
+            "UPDATE items SET state = 'resolved', resolved_at = $2, updated_at = $2 WHERE id = $1",
+            &[&item, &now],
+        )
+        .await
+        .map_err(StoreError::from)?;
+        let gold = if decision.promote_to_gold {
+            let g = insert_gold(
+                &tx,
+                Some(reviewer),
+                project,
+                item,
+                version,
+                &json,
+                Some(decision.rationale.as_str()),
+                "adjudication",
+                now,
+            )
+            .await?;
+            tx.execute(
+                "UPDATE adjudications SET gold_id = $2 WHERE id = $1",
+                &[&id, &g.id.0],
+            )
+            .await
+            .map_err(StoreError::from)?;
+            Some(g.id)
+        } else {
+            None
+        };
+        pg_append(
+            &tx,
+            &AuditEvent::new(
+                if gold.is_some() {
+                    "adjudication.decide_and_promote"
+                } else {
+                    "adjudication.decide"
+                },
+                "item",
+            )
+            .by(Some(reviewer))
+            .object(&decision.item)
+            .in_project(project)
+            .digest_of(json.as_bytes()),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(DecisionRecord {
+            id,
+            item: decision.item,
+            gold,
+        })
+    }
+
+    async fn progress(&self, project: ProjectId) -> Result<Progress> {
+        let client = self.client().await?;
+        settings_of(&**client, project).await?;
+        let mut items: HashMap<String, i64> = ["open", "adjudication", "resolved"]
+            .into_iter()
+            .map(|s| (s.to_owned(), 0))
+            .collect();
+        let mut gold_items = 0;
+        for r in client
+            .query(
+                "SELECT is_gold, state, count(*) FROM items WHERE project_id = $1 GROUP BY is_gold, state",
+                &[&project.0],
+            )
+            .await?
+        {
+            let n: i64 = r.get(2);
+            if r.get::<_, bool>(0) {
+                gold_items += n;
+            } else {
+                *items.entry(r.get(1)).or_insert(0) += n;
+            }
+        }
+        let r = client
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE priority_inversion) FROM judgments
+                 WHERE project_id = $1 AND source = 'annotator'",
+                &[&project.0],
+            )
+            .await?;
+        let (judgments, inversions): (i64, i64) = (r.get(0), r.get(1));
+        let now = now_ms();
+        let leases: i64 = client
+            .query_one(
+                "SELECT count(*) FROM assignments WHERE project_id = $1 AND state = 'leased' AND expires_at >= $2",
+                &[&project.0, &now],
+            )
+            .await?
+            .get(0);
+        let adjudications: i64 = client
+            .query_one(
+                "SELECT count(*) FROM adjudications WHERE project_id = $1",
+                &[&project.0],
+            )
+            .await?
+            .get(0);
+        let rows = client
+            .query(
+                "SELECT u.id, u.name,
+                   (SELECT count(*) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id),
+                   count(*) FILTER (WHERE a.state = 'leased' AND a.expires_at >= $2),
+                   count(*) FILTER (WHERE a.state = 'skipped'),
+                   count(*) FILTER (WHERE a.state = 'expired' OR (a.state = 'leased' AND a.expires_at < $2)),
+                   (SELECT count(*) FILTER (WHERE j.gold_correct) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id),
+                   (SELECT count(j.gold_correct) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id),
+                   (SELECT count(*) FILTER (WHERE j.priority_inversion) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id)
+                 FROM assignments a JOIN users u ON u.id = a.user_id
+                 WHERE a.project_id = $1 GROUP BY u.id, u.name ORDER BY u.name",
+                &[&project.0, &now],
+            )
+            .await?;
+        let annotators = rows
+            .iter()
+            .map(|r| AnnotatorProgress {
+                user: UserId(r.get(0)),
+                name: r.get(1),
+                judgments: r.get(2),
+                leased: r.get(3),
+                skipped: r.get(4),
+                expired: r.get(5),
+                gold_correct: r.get(6),
+                gold_scored: r.get(7),
+                priority_inversions: r.get(8),
+            })
+            .collect();
+        Ok(Progress {
+            items,
+            gold_items,
+            judgments,
+            leases,
+            priority_inversions: inversions,
+            adjudications,
+            annotators,
+        })
+    }
+
+    async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {
+        let client = self.client().await?;
+        let (id, _, _, _) = item_by_ext(&**client, project, item).await?;
+        let rows = client
+            .query(
+                "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct
+                 FROM judgments WHERE item_id = $1 AND source = 'annotator' ORDER BY id",
+                &[&id],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let jid: i64 = r.get(0);
+            let history = client
+                .query(
+                    "SELECT payload FROM judgment_history WHERE judgment_id = $1 ORDER BY id",
+                    &[&jid],
+                )
+                .await?
+                .iter()
+                .map(|h| h.get(0))
+                .collect();
+            out.push(StoredJudgment {
+                id: JudgmentId(jid),
+                assignment: r.get::<_, Option<i64>>(1).map(AssignmentId),
+                item_id: ItemId(id),
+                user: r.get::<_, Option<i64>>(2).map(UserId),
+                payload: r.get(3),
+                priority_inversion: r.get(4),
+                time_ms: r.get(5),
+                display_order: r
+                    .get::<_, Option<&str>>(6)
+                    .map(serde_json::from_str)
+                    .transpose()?,
+                gold_correct: r.get(7),
+                history,
+            });
+        }
+        Ok(out)
+    }
+}
+
+async fn judgment_views<C: GenericClient>(
+    c: &C,
+    project: ProjectId,
+    item: i64,
+) -> Result<Vec<JudgmentView>> {
+    let rows = c
+        .query(
+            "SELECT j.id, j.user_id, u.name, j.payload, j.priority_inversion, j.rubric_version, j.display_order, j.time_ms,
+               (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g WHERE g.project_id = $1 AND g.user_id = j.user_id),
+               (SELECT count(g.gold_correct) FROM judgments g WHERE g.project_id = $1 AND g.user_id = j.user_id)
+             FROM judgments j LEFT JOIN users u ON u.id = j.user_id
+             WHERE j.item_id = $2 AND j.source = 'annotator' ORDER BY j.id",
+            &[&project.0, &item],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let user: Option<i64> = r.get(1);
+        let expertise = match user {
+            Some(u) => verified_expertise(c, UserId(u))
+                .await?
+                .iter()
+                .map(|e| e.to_string())
+                .collect(),
+            None => Vec::new(),
+        };
+        out.push(JudgmentView {
+            id: JudgmentId(r.get(0)),
+            annotator: user.map(UserId),
+            annotator_name: r.get(2),
+            expertise,
+            gold_correct: r.get(8),
+            gold_scored: r.get(9),
+            payload: serde_json::from_str(r.get(3))?,
+            priority_inversion: r.get(4),
+            rubric_version: RubricVersion(r.get::<_, i64>(5) as i32),
+            display_order: r
+                .get::<_, Option<&str>>(6)
+                .map(serde_json::from_str)
+                .transpose()?,
+            time_ms: r.get(7),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,1165 @@
+//! The engine on SQLite: each `next` and `submit` is one short IMMEDIATE transaction on
+//! the single writer connection, so counters and the overlap are exact without locks.
+
+use super::SqliteStore;
+use crate::Result;
+use crate::audit::{AuditEvent, sqlite_append};
+use crate::error::StoreError;
+use crate::model::{ItemState, now_ms};
+use crate::work::*;
+use plumbline_domain::{
+    AssignmentId, Expertise, GoldId, ItemId, JudgmentId, Payload, ProjectId, ProjectSettings,
+    Rubric, RubricVersion, TaskKind, UserId,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::HashMap;
+
+/// Expired leases returned per `next` call (the rest on the following calls).
+const RECLAIM_BATCH: i64 = 256;
+
+fn settings_of(conn: &Connection, project: ProjectId) -> Result<(ProjectSettings, i64)> {
+    let (json, version): (String, i64) = conn
+        .prepare_cached("SELECT settings, rubric_version FROM projects WHERE id = ?1")?
+        .query_row([project.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
+    Ok((serde_json::from_str(&json)?, version))
+}
+
+fn rubric_of(conn: &Connection, project: ProjectId, version: i64) -> Result<Rubric> {
+    let json: String = conn
+        .prepare_cached(
+            "SELECT rubric FROM rubric_versions WHERE project_id = ?1 AND version = ?2",
+        )?
+        .query_row(params![project.0, version], |r| r.get(0))?;
+    Rubric::from_json(&json)
+        .map_err(|e| StoreError::Database(format!("stored rubric v{version} is unreadable: {e}")))
+}
+
+fn verified_expertise(conn: &Connection, user: UserId) -> Result<Vec<Expertise>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT domain, level FROM expertise WHERE user_id = ?1 AND verified_at IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([user.0], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (d, l) = row?;
+        if let Ok(e) = format!("{d}:{l}").parse() {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+fn reclaim(tx: &Connection, project: Option<ProjectId>, now: i64, limit: i64) -> Result<u64> {
+    let expired: Vec<(i64, i64)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, item_id FROM assignments
+             WHERE state = 'leased' AND expires_at < ?1 AND (?2 IS NULL OR project_id = ?2)
+             LIMIT ?3",
+        )?;
+        stmt.query_map(params![now, project.map(|p| p.0), limit], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    for (id, item) in &expired {
+        tx.prepare_cached("UPDATE assignments SET state = 'expired' WHERE id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("UPDATE items SET leases = leases - 1 WHERE id = ?1 AND leases > 0")?
+            .execute([item])?;
+    }
+    Ok(expired.len() as u64)
+}
+
+/// `AND` clause admitting items whose `requires` are all in the JSON array `?N`.
+fn requires_clause(param: usize) -> String {
+    format!(
+        "(instr(i.body, '\"requires\":') = 0 OR NOT EXISTS (
+            SELECT 1 FROM json_each(i.body, '$.requires') r
+            WHERE r.value NOT IN (SELECT value FROM json_each(?{param}))))"
+    )
+}
+
+struct Candidate {
+    id: i64,
+    ext_id: String,
+    task: String,
+    body: String,
+}
+
+fn candidate_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
+    Ok(Candidate {
+        id: r.get(0)?,
+        ext_id: r.get(1)?,
+        task: r.get(2)?,
+        body: r.get(3)?,
+    })
+}
+
+/// An active, current gold item this annotator has never been assigned.
+fn pick_gold(
+    tx: &Connection,
+    project: ProjectId,
+    user: UserId,
+    satisfied: &str,
+) -> Result<Option<Candidate>> {
+    let sql = format!(
+        "SELECT i.id, i.ext_id, i.task, i.body FROM items i
+         WHERE i.project_id = ?1 AND i.is_gold = 1 AND i.purged_at IS NULL
+           AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active = 1 AND g.needs_revalidation = 0)
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?2)
+           AND {}
+         ORDER BY i.id LIMIT 1",
+        requires_clause(3)
+    );
+    Ok(tx
+        .prepare_cached(&sql)?
+        .query_row(params![project.0, user.0, satisfied], candidate_row)
+        .optional()?)
+}
+
+/// The fullest open item below the overlap this annotator may and has not judged;
+/// with `tag`, only items carrying it.
+fn pick_work(
+    tx: &Connection,
+    project: ProjectId,
+    user: UserId,
+    overlap: u32,
+    satisfied: &str,
+    tag: Option<&str>,
+) -> Result<Option<Candidate>> {
+    let sql = format!(
+        "SELECT i.id, i.ext_id, i.task, i.body FROM items i INDEXED BY items_queue
+         WHERE i.project_id = ?1 AND i.state = 'open' AND i.is_gold = 0
+           AND i.judgments + i.leases < ?3 AND i.purged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?2)
+           AND {}
+           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(i.body, '$.tags') t WHERE t.value = ?5))
+         ORDER BY i.judgments + i.leases DESC, i.id LIMIT 1",
+        requires_clause(4)
+    );
+    Ok(tx
+        .prepare_cached(&sql)?
+        .query_row(
+            params![project.0, user.0, overlap, satisfied, tag],
+            candidate_row,
+        )
+        .optional()?)
+}
+
+fn qualification_row(
+    tx: &Connection,
+    project: ProjectId,
+    user: UserId,
+) -> Result<(String, i64, i64, i64)> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT state, correct, total, since FROM qualifications WHERE project_id = ?1 AND user_id = ?2",
+        )?
+        .query_row(params![project.0, user.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?
+        .unwrap_or_else(|| ("pending".into(), 0, 0, 0)))
+}
+
+fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Result<Next> {
+    let now = now_ms();
+    let (settings, rubric_version) = settings_of(tx, project)?;
+    let verified = verified_expertise(tx, user)?;
+    if let Some(required) = missing_requirement(&settings, &verified) {
+        return Ok(Next::None(NoTask::MissingExpertise { required }));
+    }
+    let satisfied = serde_json::to_string(&satisfied_requirements(&verified))?;
+    reclaim(tx, Some(project), now, RECLAIM_BATCH)?;
+    let seq: i64 = tx
+        .prepare_cached(
+            "SELECT coalesce(max(seq), 0) + 1 FROM assignments WHERE project_id = ?1 AND user_id = ?2",
+        )?
+        .query_row(params![project.0, user.0], |r| r.get(0))?;
+
+    let mut chosen: Option<(Candidate, Purpose)> = None;
+    if settings.qualification_size > 0 {
+        let (state, _, total, since) = qualification_row(tx, project, user)?;
+        match state.as_str() {
+            "failed" => return Ok(Next::None(NoTask::QualificationFailed)),
+            "passed" => {}
+            _ => {
+                let served: i64 = tx
+                    .prepare_cached(
+                        "SELECT count(*) FROM assignments WHERE project_id = ?1 AND user_id = ?2
+                         AND purpose = 'qualification' AND state IN ('leased', 'submitted') AND leased_at >= ?3",
+                    )?
+                    .query_row(params![project.0, user.0, since], |r| r.get(0))?;
+                if served >= settings.qualification_size as i64 {
+                    let _ = total;
+                    return Ok(Next::None(NoTask::QualificationPending));
+                }
+                match pick_gold(tx, project, user, &satisfied)? {
+                    Some(c) => chosen = Some((c, Purpose::Qualification)),
+                    None => return Ok(Next::None(NoTask::NotEnoughGold)),
+                }
+            }
+        }
+    }
+    if chosen.is_none() && is_gold_draw(project, user, seq, settings.gold_rate) {
+        chosen = pick_gold(tx, project, user, &satisfied)?.map(|c| (c, Purpose::Gold));
+    }
+    let mut quota_tags: Vec<String> = Vec::new();
+    if chosen.is_none() {
+        if !settings.edge_case_quotas.is_empty() {
+            let total = served_count(tx, project, "")?;
+            for q in &settings.edge_case_quotas {
+                let got = served_count(tx, project, &q.tag)?;
+                if (got as f64) < q.min_share * (total + 1) as f64
+                    && let Some(c) = pick_work(
+                        tx,
+                        project,
+                        user,
+                        settings.overlap,
+                        &satisfied,
+                        Some(&q.tag),
+                    )?
+                {
+                    chosen = Some((c, Purpose::Work));
+                    break;
+                }
+            }
+        }
+        if chosen.is_none() {
+            chosen = pick_work(tx, project, user, settings.overlap, &satisfied, None)?
+                .map(|c| (c, Purpose::Work));
+        }
+        if let Some((c, _)) = &chosen
+            && !settings.edge_case_quotas.is_empty()
+        {
+            quota_tags.push(String::new());
+            let tags = item_tags(&c.body)?;
+            for q in &settings.edge_case_quotas {
+                if tags.contains(&q.tag) {
+                    quota_tags.push(q.tag.clone());
+                }
+            }
+        }
+    }
+    let Some((c, purpose)) = chosen else {
+        return Ok(Next::None(NoTask::Drained));
+    };
+    let display = shuffled(candidate_ids(&c.body)?);
+    let display_json = serde_json::to_string(&display)?;
+    let expires = now + settings.lease_seconds as i64 * 1000;
+    tx.prepare_cached(
+        "INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
+                                  leased_at, expires_at, rubric_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'leased', ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        project.0,
+        c.id,
+        user.0,
+        purpose.as_str(),
+        seq,
+        display_json,
+        now,
+        expires,
+        rubric_version
+    ])?;
+    let assignment = tx.last_insert_rowid();
+    tx.prepare_cached("UPDATE items SET leases = leases + 1 WHERE id = ?1")?
+        .execute([c.id])?;
+    for tag in &quota_tags {
+        tx.prepare_cached(
+            "INSERT INTO serve_counts (project_id, tag, served) VALUES (?1, ?2, 1)
+             ON CONFLICT (project_id, tag) DO UPDATE SET served = served + 1",
+        )?
+        .execute(params![project.0, tag])?;
+    }
+    sqlite_append(
+        tx,
+        &AuditEvent::new("assignment.lease", "assignment")
+            .by(Some(user))
+            .object(assignment)
+            .in_project(project),
+    )?;
+    Ok(Next::Task(Box::new(Task {
+        assignment: AssignmentId(assignment),
+        item_id: ItemId(c.id),
+        item: c.ext_id,
+        task: c.task.parse::<TaskKind>().map_err(StoreError::Database)?,
+        body: c.body,
+        display_order: display,
+        rubric_version: RubricVersion(rubric_version as i32),
+        seq,
+        leased_at: now,
+        expires_at: expires,
+        purpose,
+    })))
+}
+
+fn served_count(tx: &Connection, project: ProjectId, tag: &str) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT served FROM serve_counts WHERE project_id = ?1 AND tag = ?2")?
+        .query_row(params![project.0, tag], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+struct AssignmentRow {
+    item_id: i64,
+    user_id: i64,
+    purpose: Purpose,
+    state: String,
+    leased_at: i64,
+    expires_at: i64,
+    display_order: String,
+    rubric_version: i64,
+}
+
+fn assignment_row(
+    tx: &Connection,
+    project: ProjectId,
+    user: UserId,
+    id: AssignmentId,
+) -> WorkResult<AssignmentRow> {
+    let row = tx
+        .prepare_cached(
+            "SELECT item_id, user_id, purpose, state, leased_at, expires_at, display_order, rubric_version
+             FROM assignments WHERE id = ?1 AND project_id = ?2",
+        )?
+        .query_row(params![id.0, project.0], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
+    let a = AssignmentRow {
+        item_id: row.0,
+        user_id: row.1,
+        purpose: Purpose::parse(&row.2)?,
+        state: row.3,
+        leased_at: row.4,
+        expires_at: row.5,
+        display_order: row.6,
+        rubric_version: row.7,
+    };
+    if a.user_id != user.0 {
+        return Err(WorkError::Forbidden(format!(
+            "assignment {id} belongs to another annotator"
+        )));
+    }
+    Ok(a)
+}
+
+fn check_live(a: &AssignmentRow, id: AssignmentId, now: i64) -> WorkResult<()> {
+    match a.state.as_str() {
+        "skipped" => Err(WorkError::Expired(format!("assignment {id} was skipped"))),
+        "expired" => Err(WorkError::Expired(format!(
+            "the lease of assignment {id} has expired; take a new task"
+        ))),
+        _ if now > a.expires_at => Err(WorkError::Expired(format!(
+            "the lease of assignment {id} has expired; take a new task"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn active_gold(tx: &Connection, item: i64) -> Result<Option<String>> {
+    Ok(tx
+        .prepare_cached("SELECT payload FROM gold WHERE item_id = ?1 AND active = 1")?
+        .query_row([item], |r| r.get(0))
+        .optional()?)
+}
+
+fn submit_in(
+    tx: &Transaction<'_>,
+    user: UserId,
+    project: ProjectId,
+    id: AssignmentId,
+    submission: Submission,
+) -> WorkResult<SubmitOutcome> {
+    let now = now_ms();
+    let a = assignment_row(tx, project, user, id)?;
+    check_live(&a, id, now)?;
+    let (settings, _) = settings_of(tx, project)?;
+    let (body, task, is_gold): (String, String, bool) = tx
+        .prepare_cached("SELECT body, task, is_gold FROM items WHERE id = ?1")?
+        .query_row([a.item_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+    let rubric = rubric_of(tx, project, a.rubric_version)?;
+    let valid = validate_payload(&body, kind, &rubric, &submission.payload)?;
+    let inversion = valid.priority_inversion();
+    let payload = valid.into_payload();
+    let payload_json = serde_json::to_string(&payload)?;
+    let rationale = Some(payload.rationale().to_owned()).filter(|r| !r.is_empty());
+    let time_ms = submission.time_ms.unwrap_or(now - a.leased_at).max(0);
+    let gold_correct = if matches!(a.purpose, Purpose::Gold | Purpose::Qualification) || is_gold {
+        match active_gold(tx, a.item_id)? {
+            Some(g) if kind != TaskKind::Demonstration => {
+                Some(agree(&payload, &stored_payload(kind, &g)?, &settings))
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let existing: Option<(i64, String, Option<String>, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT id, payload, rationale, time_ms FROM judgments WHERE assignment_id = ?1",
+        )?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let (judgment, resubmitted) = match existing {
+        Some((jid, old, old_rationale, old_time)) => {
+            tx.prepare_cached(
+                "INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![jid, old, old_rationale, old_time, now])?;
+            tx.prepare_cached(
+                "UPDATE judgments SET payload = ?2, rationale = ?3, priority_inversion = ?4, time_ms = ?5,
+                 gold_correct = ?6, updated_at = ?7 WHERE id = ?1",
+            )?
+            .execute(params![jid, payload_json, rationale, inversion, time_ms, gold_correct, now])?;
+            (jid, true)
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
+                   payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'annotator', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+            )?
+            .execute(params![
+                project.0,
+                a.item_id,
+                id.0,
+                user.0,
+                a.rubric_version,
+                kind.as_str(),
+                payload_json,
+                rationale,
+                a.display_order,
+                inversion,
+                time_ms,
+                gold_correct,
+                now
+            ])?;
+            let jid = tx.last_insert_rowid();
+            tx.prepare_cached("UPDATE assignments SET state = 'submitted' WHERE id = ?1")?
+                .execute([id.0])?;
+            tx.prepare_cached(
+                "UPDATE items SET leases = leases - 1, judgments = judgments + 1, updated_at = ?2 WHERE id = ?1",
+            )?
+            .execute(params![a.item_id, now])?;
+            (jid, false)
+        }
+    };
+    if a.purpose == Purpose::Qualification {
+        update_qualification(tx, project, user, &settings, now)?;
+    }
+    let item_state = if a.purpose == Purpose::Work && !is_gold {
+        settle(tx, a.item_id, kind, &settings, now)?
+    } else {
+        current_state(tx, a.item_id)?
+    };
+    sqlite_append(
+        tx,
+        &AuditEvent::new(
+            if resubmitted {
+                "judgment.resubmit"
+            } else {
+                "judgment.submit"
+            },
+            "judgment",
+        )
+        .by(Some(user))
+        .object(judgment)
+        .in_project(project)
+        .digest_of(payload_json.as_bytes()),
+    )?;
+    Ok(SubmitOutcome {
+        judgment: JudgmentId(judgment),
+        resubmitted,
+        priority_inversion: inversion,
+        item_state,
+        time_ms,
+    })
+}
+
+fn current_state(tx: &Connection, item: i64) -> Result<ItemState> {
+    let s: String = tx
+        .prepare_cached("SELECT state FROM items WHERE id = ?1")?
+        .query_row([item], |r| r.get(0))?;
+    ItemState::parse(&s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
+}
+
+/// Resolves or queues an item once it has `overlap` judgments (and no reviewer decided it).
+fn settle(
+    tx: &Connection,
+    item: i64,
+    kind: TaskKind,
+    settings: &ProjectSettings,
+    now: i64,
+) -> Result<ItemState> {
+    let decided: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM adjudications WHERE item_id = ?1)")?
+        .query_row([item], |r| r.get(0))?;
+    if decided {
+        return current_state(tx, item);
+    }
+    let payloads: Vec<String> = tx
+        .prepare_cached(
+            "SELECT payload FROM judgments WHERE item_id = ?1 AND source = 'annotator'",
+        )?
+        .query_map([item], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if payloads.len() < settings.overlap as usize {
+        return current_state(tx, item);
+    }
+    let parsed = payloads
+        .iter()
+        .map(|p| stored_payload(kind, p))
+        .collect::<Result<Vec<Payload>>>()?;
+    let state = if consensus(&parsed, settings) {
+        ItemState::Resolved
+    } else {
+        ItemState::Adjudication
+    };
+    tx.prepare_cached(
+        "UPDATE items SET state = ?2, resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 END, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![item, state.as_str(), now])?;
+    Ok(state)
+}
+
+fn update_qualification(
+    tx: &Connection,
+    project: ProjectId,
+    user: UserId,
+    settings: &ProjectSettings,
+    now: i64,
+) -> Result<()> {
+    let (state, _, _, since) = qualification_row(tx, project, user)?;
+    if state != "pending" {
+        return Ok(());
+    }
+    let (total, correct): (i64, i64) = tx
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(j.gold_correct = 1), 0) FROM assignments a
+             JOIN judgments j ON j.assignment_id = a.id
+             WHERE a.project_id = ?1 AND a.user_id = ?2 AND a.purpose = 'qualification' AND a.leased_at >= ?3",
+        )?
+        .query_row(params![project.0, user.0, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let new_state = if total >= settings.qualification_size as i64 {
+        if passes(correct, total, settings.qualification_pass) {
+            "passed"
+        } else {
+            "failed"
+        }
+    } else {
+        "pending"
+    };
+    tx.prepare_cached(
+        "INSERT INTO qualifications (project_id, user_id, state, correct, total, updated_at, since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (project_id, user_id) DO UPDATE SET state = ?3, correct = ?4, total = ?5, updated_at = ?6",
+    )?
+    .execute(params![project.0, user.0, new_state, correct, total, now, since])?;
+    Ok(())
+}
+
+fn gold_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawGold> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+    ))
+}
+
+fn to_gold(raw: RawGold) -> Result<GoldRecord> {
+    Ok(GoldRecord {
+        id: GoldId(raw.0),
+        item: raw.1,
+        version: raw.2,
+        rubric_version: RubricVersion(raw.3 as i32),
+        payload: serde_json::from_str(&raw.4)?,
+        rationale: raw.5,
+        origin: raw.6,
+        created_by: raw.7.map(UserId),
+        created_at: raw.8,
+        active: raw.9,
+        needs_revalidation: raw.10,
+    })
+}
+
+const GOLD_COLUMNS: &str =
+    "g.id, i.ext_id, g.version, g.rubric_version, g.payload, g.rationale, g.origin,
+    g.created_by, g.created_at, g.active, g.needs_revalidation";
+
+/// A gold row as read, before its JSON is parsed.
+type RawGold = (
+    i64,
+    String,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    i64,
+    bool,
+    bool,
+);
+
+/// A judgment row as read.
+type RawJudgment = (
+    i64,
+    Option<i64>,
+    Option<i64>,
+    String,
+    bool,
+    Option<i64>,
+    Option<String>,
+    Option<bool>,
+);
+
+/// Stores a new gold version of `item` (the caller validated the payload).
+#[allow(clippy::too_many_arguments)]
+fn insert_gold(
+    tx: &Transaction<'_>,
+    actor: Option<UserId>,
+    project: ProjectId,
+    item: i64,
+    rubric_version: i64,
+    payload_json: &str,
+    rationale: Option<&str>,
+    origin: &str,
+    now: i64,
+) -> Result<GoldRecord> {
+    let version: i64 = tx
+        .prepare_cached("SELECT coalesce(max(version), 0) + 1 FROM gold WHERE item_id = ?1")?
+        .query_row([item], |r| r.get(0))?;
+    tx.prepare_cached("UPDATE gold SET active = 0 WHERE item_id = ?1 AND active = 1")?
+        .execute([item])?;
+    tx.prepare_cached(
+        "INSERT INTO gold (project_id, item_id, version, rubric_version, payload, rationale, origin, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![project.0, item, version, rubric_version, payload_json, rationale, origin, actor.map(|u| u.0), now])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("UPDATE items SET is_gold = 1, updated_at = ?2 WHERE id = ?1")?
+        .execute(params![item, now])?;
+    sqlite_append(
+        tx,
+        &AuditEvent::new("gold.add", "gold")
+            .by(actor)
+            .object(id)
+            .in_project(project)
+            .digest_of(payload_json.as_bytes()),
+    )?;
+    let raw = tx
+        .prepare_cached(&format!(
+            "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id WHERE g.id = ?1"
+        ))?
+        .query_row([id], gold_record)?;
+    to_gold(raw)
+}
+
+fn item_by_ext(
+    tx: &Connection,
+    project: ProjectId,
+    ext: &str,
+) -> Result<(i64, String, String, String)> {
+    tx.prepare_cached(
+        "SELECT id, body, task, state FROM items WHERE project_id = ?1 AND ext_id = ?2",
+    )?
+    .query_row(params![project.0, ext], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("item `{ext}`")))
+}
+
+fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
+    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+}
+
+impl WorkStore for SqliteStore {
+    async fn next_task(&self, annotator: UserId, project: ProjectId) -> Result<Next> {
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let next = next_in(&tx, annotator, project)?;
+            tx.commit()?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn submit(
+        &self,
+        annotator: UserId,
+        project: ProjectId,
+        assignment: AssignmentId,
+        submission: Submission,
+    ) -> WorkResult<SubmitOutcome> {
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let out = submit_in(&tx, annotator, project, assignment, submission);
+            match out {
+                Ok(out) => {
+                    tx.commit()?;
+                    Ok(Ok(out))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        })
+        .await?
+    }
+
+    async fn skip(
+        &self,
+        annotator: UserId,
+        project: ProjectId,
+        assignment: AssignmentId,
+        reason: String,
+    ) -> WorkResult<()> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Invalid("a skip needs a reason".into()).into());
+        }
+        if reason.chars().count() > 2000 {
+            return Err(StoreError::Invalid(
+                "a skip reason may have at most 2000 characters".into(),
+            )
+            .into());
+        }
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let run = || -> WorkResult<()> {
+                let now = now_ms();
+                let a = assignment_row(&tx, project, annotator, assignment)?;
+                check_live(&a, assignment, now)?;
+                if a.state != "leased" {
+                    return Err(StoreError::Conflict(format!(
+                        "assignment {assignment} has been submitted; it cannot be skipped"
+                    ))
+                    .into());
+                }
+                tx.prepare_cached(
+                    "UPDATE assignments SET state = 'skipped', skip_reason = ?2 WHERE id = ?1",
+                )?
+                .execute(params![assignment.0, reason])?;
+                tx.prepare_cached(
+                    "UPDATE items SET leases = leases - 1 WHERE id = ?1 AND leases > 0",
+                )?
+                .execute([a.item_id])?;
+                sqlite_append(
+                    &tx,
+                    &AuditEvent::new("assignment.skip", "assignment")
+                        .by(Some(annotator))
+                        .object(assignment)
+                        .in_project(project)
+                        .digest_of(reason.as_bytes()),
+                )?;
+                Ok(())
+            };
+            match run() {
+                Ok(()) => {
+                    tx.commit()?;
+                    Ok(Ok(()))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        })
+        .await?
+    }
+
+    async fn reclaim_expired(&self, project: ProjectId) -> Result<u64> {
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let n = reclaim(&tx, Some(project), now_ms(), i64::MAX)?;
+            if n > 0 {
+                sqlite_append(
+                    &tx,
+                    &AuditEvent::new("assignment.reclaim", "assignment")
+                        .object(n)
+                        .in_project(project),
+                )?;
+            }
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn qualification(&self, project: ProjectId, annotator: UserId) -> Result<Qualification> {
+        self.read(move |conn| {
+            let (state, correct, total, _) = qualification_row(conn, project, annotator)?;
+            Ok(Qualification {
+                state,
+                correct,
+                total,
+            })
+        })
+        .await
+    }
+
+    async fn reset_qualification(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        annotator: UserId,
+    ) -> Result<()> {
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let now = now_ms();
+            tx.execute(
+                "INSERT INTO qualifications (project_id, user_id, state, correct, total, updated_at, reset_by, since)
+                 VALUES (?1, ?2, 'pending', 0, 0, ?3, ?4, ?3)
+                 ON CONFLICT (project_id, user_id) DO UPDATE
+                 SET state = 'pending', correct = 0, total = 0, updated_at = ?3, reset_by = ?4, since = ?3",
+                params![project.0, annotator.0, now, actor.map(|u| u.0)],
+            )?;
+            sqlite_append(
+                &tx,
+                &AuditEvent::new("qualification.reset", "user")
+                    .by(actor)
+                    .object(annotator)
+                    .in_project(project),
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_gold(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        gold: NewGold,
+    ) -> WorkResult<GoldRecord> {
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let run = || -> WorkResult<GoldRecord> {
+                let (settings, version) = settings_of(&tx, project)?;
+                let (item, body, task, _) = item_by_ext(&tx, project, &gold.item)?;
+                let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+                let _ = settings;
+                let rubric = rubric_of(&tx, project, version)?;
+                let payload = validate_payload(&body, kind, &rubric, &gold.payload)?.into_payload();
+                let json = serde_json::to_string(&payload)?;
+                let rationale = Some(payload.rationale()).filter(|r| !r.is_empty());
+                Ok(insert_gold(
+                    &tx,
+                    actor,
+                    project,
+                    item,
+                    version,
+                    &json,
+                    rationale,
+                    "expert",
+                    now_ms(),
+                )?)
+            };
+            match run() {
+                Ok(g) => {
+                    tx.commit()?;
+                    Ok(Ok(g))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        })
+        .await?
+    }
+
+    async fn gold(&self, project: ProjectId, item: Option<String>) -> Result<Vec<GoldRecord>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id
+                 WHERE g.project_id = ?1 AND (?2 IS NULL OR i.ext_id = ?2)
+                 ORDER BY g.item_id, g.version DESC"
+            ))?;
+            let rows = stmt.query_map(params![project.0, item], gold_record)?;
+            rows.map(|r| to_gold(r?)).collect()
+        })
+        .await
+    }
+
+    async fn adjudication_queue(
+        &self,
+        project: ProjectId,
+        limit: u32,
+    ) -> Result<Vec<AdjudicationCase>> {
+        self.read(move |conn| {
+            let items: Vec<(i64, String, String, String)> = conn
+                .prepare_cached(
+                    "SELECT id, ext_id, task, body FROM items WHERE project_id = ?1 AND state = 'adjudication'
+                     ORDER BY updated_at, id LIMIT ?2",
+                )?
+                .query_map(params![project.0, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::new();
+            for (id, ext, task, body) in items {
+                out.push(AdjudicationCase {
+                    item_id: ItemId(id),
+                    item: ext,
+                    task: task.parse().map_err(StoreError::Database)?,
+                    body,
+                    judgments: judgment_views(conn, project, id)?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn adjudicate(
+        &self,
+        reviewer: UserId,
+        project: ProjectId,
+        decision: Decision,
+    ) -> WorkResult<DecisionRecord> {
+        if decision.rationale.trim().is_empty() {
+            return Err(StoreError::Invalid("a decision needs a rationale".into()).into());
+        }
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let run = || -> WorkResult<DecisionRecord> {
+                let now = now_ms();
+                let (_, version) = settings_of(&tx, project)?;
+                let (item, body, task, state) = item_by_ext(&tx, project, &decision.item)?;
+                if state != "adjudication" {
+                    return Err(StoreError::Conflict(format!(
+                        "item `{}` is not waiting for adjudication (it is {state})",
+                        decision.item
+                    ))
+                    .into());
+                }
+                let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+                let rubric = rubric_of(&tx, project, version)?;
+                let payload = validate_payload(&body, kind, &rubric, &decision.payload)?.into_payload();
+                let json = serde_json::to_string(&payload)?;
+                tx.prepare_cached(
+                    "INSERT INTO adjudications (project_id, item_id, reviewer_id, rubric_version, payload, rationale, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![project.0, item, reviewer.0, version, json, decision.rationale, now])?;
+                let id = tx.last_insert_rowid();
+                tx.prepare_cached(
+                    "UPDATE items SET state = 'resolved', resolved_at = ?2, updated_at = ?2 WHERE id = ?1",
+                )?
+                .execute(params![item, now])?;
+                sqlite_append(
+                    &tx,
+                    &AuditEvent::new("adjudication.decide", "item")
+                        .by(Some(reviewer))
+                        .object(&decision.item)
+                        .in_project(project)
+                        .digest_of(json.as_bytes()),
+                )?;
+                let gold = if decision.promote_to_gold {
+                    let g = insert_gold(&tx, Some(reviewer), project, item, version, &json,
+                        Some(decision.rationale.as_str()), "adjudication", now)?;
+                    tx.prepare_cached("UPDATE adjudications SET gold_id = ?2 WHERE id = ?1")?
+                        .execute(params![id, g.id.0])?;
+                    Some(g.id)
+                } else {
+                    None
+                };
+                Ok(DecisionRecord { id, item: decision.item.clone(), gold })
+            };
+            match run() {
+                Ok(d) => {
+                    tx.commit()?;
+                    Ok(Ok(d))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        })
+        .await?
+    }
+
+    async fn progress(&self, project: ProjectId) -> Result<Progress> {
+        self.read(move |conn| {
+            settings_of(conn, project)?;
+            let mut items = HashMap::new();
+            for s in ["open", "adjudication", "resolved"] {
+                items.insert(s.to_owned(), 0);
+            }
+            let mut gold_items = 0;
+            {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT is_gold, state, count(*) FROM items WHERE project_id = ?1 GROUP BY is_gold, state",
+                )?;
+                let rows = stmt.query_map([project.0], |r| {
+                    Ok((r.get::<_, bool>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+                })?;
+                for row in rows {
+                    let (gold, state, n) = row?;
+                    if gold {
+                        gold_items += n;
+                    } else {
+                        *items.entry(state).or_insert(0) += n;
+                    }
+                }
+            }
+            let (judgments, inversions): (i64, i64) = conn.query_row(
+                "SELECT count(*), coalesce(sum(priority_inversion), 0) FROM judgments
+                 WHERE project_id = ?1 AND source = 'annotator'",
+                [project.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let leases: i64 = conn.query_row(
+                "SELECT count(*) FROM assignments WHERE project_id = ?1 AND state = 'leased' AND expires_at >= ?2",
+                params![project.0, now_ms()],
+                |r| r.get(0),
+            )?;
+            let adjudications: i64 = conn.query_row(
+                "SELECT count(*) FROM adjudications WHERE project_id = ?1",
+                [project.0],
+                |r| r.get(0),
+            )?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT u.id, u.name,
+                   (SELECT count(*) FROM judgments j WHERE j.project_id = ?1 AND j.user_id = u.id),
+                   sum(a.state = 'leased' AND a.expires_at >= ?2), sum(a.state = 'skipped'),
+                   sum(a.state = 'expired' OR (a.state = 'leased' AND a.expires_at < ?2)),
+                   (SELECT coalesce(sum(j.gold_correct = 1), 0) FROM judgments j WHERE j.project_id = ?1 AND j.user_id = u.id),
+                   (SELECT count(j.gold_correct) FROM judgments j WHERE j.project_id = ?1 AND j.user_id = u.id),
+                   (SELECT coalesce(sum(j.priority_inversion), 0) FROM judgments j WHERE j.project_id = ?1 AND j.user_id = u.id)
+                 FROM assignments a JOIN users u ON u.id = a.user_id
+                 WHERE a.project_id = ?1 GROUP BY u.id ORDER BY u.name",
+            )?;
+            let annotators = stmt
+                .query_map(params![project.0, now_ms()], |r| {
+                    Ok(AnnotatorProgress {
+                        user: UserId(r.get(0)?),
+                        name: r.get(1)?,
+                        judgments: r.get(2)?,
+                        leased: r.get(3)?,
+                        skipped: r.get(4)?,
+                        expired: r.get(5)?,
+                        gold_correct: r.get(6)?,
+                        gold_scored: r.get(7)?,
+                        priority_inversions: r.get(8)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Progress {
+                items,
+                gold_items,
+                judgments,
+                leases,
+                priority_inversions: inversions,
+                adjudications,
+                annotators,
+            })
+        })
+        .await
+    }
+
+    async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {
+        let item = item.to_owned();
+        self.read(move |conn| {
+            let (id, _, _, _) = item_by_ext(conn, project, &item)?;
+            let rows: Vec<RawJudgment> = conn
+                .prepare_cached(
+                    "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct
+                     FROM judgments WHERE item_id = ?1 AND source = 'annotator' ORDER BY id",
+                )?
+                .query_map([id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::new();
+            for (jid, aid, uid, payload, inv, time, order, gold) in rows {
+                let history = conn
+                    .prepare_cached("SELECT payload FROM judgment_history WHERE judgment_id = ?1 ORDER BY id")?
+                    .query_map([jid], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                out.push(StoredJudgment {
+                    id: JudgmentId(jid),
+                    assignment: aid.map(AssignmentId),
+                    item_id: ItemId(id),
+                    user: uid.map(UserId),
+                    payload,
+                    priority_inversion: inv,
+                    time_ms: time,
+                    display_order: order.map(|o| serde_json::from_str(&o)).transpose()?,
+                    gold_correct: gold,
+                    history,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn judgment_views(conn: &Connection, project: ProjectId, item: i64) -> Result<Vec<JudgmentView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT j.id, j.user_id, u.name, j.payload, j.priority_inversion, j.rubric_version, j.display_order, j.time_ms,
+           (SELECT coalesce(sum(g.gold_correct = 1), 0) FROM judgments g WHERE g.project_id = ?1 AND g.user_id = j.user_id),
+           (SELECT count(g.gold_correct) FROM judgments g WHERE g.project_id = ?1 AND g.user_id = j.user_id)
+         FROM judgments j LEFT JOIN users u ON u.id = j.user_id
+         WHERE j.item_id = ?2 AND j.source = 'annotator' ORDER BY j.id",
+    )?;
+    let rows: Vec<_> = stmt
+        .query_map(params![project.0, item], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, i64>(8)?,
+                r.get::<_, i64>(9)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for (id, user, name, payload, inv, rv, order, time, correct, scored) in rows {
+        let expertise = match user {
+            Some(u) => verified_expertise(conn, UserId(u))?
+                .iter()
+                .map(|e| e.to_string())
+                .collect(),
+            None => Vec::new(),
+        };
+        out.push(JudgmentView {
+            id: JudgmentId(id),
+            annotator: user.map(UserId),
+            annotator_name: name,
+            expertise,
+            gold_correct: correct,
+            gold_scored: scored,
+            payload: serde_json::from_str(&payload)?,
+            priority_inversion: inv,
+            rubric_version: RubricVersion(rv as i32),
+            display_order: order.map(|o| serde_json::from_str(&o)).transpose()?,
+            time_ms: time,
+        });
+    }
+    Ok(out)
+}
