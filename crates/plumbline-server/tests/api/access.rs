@@ -410,3 +410,27 @@ async fn expertise_is_proposed_then_verified_by_a_lead() {
     assert_eq!(v["verified_by"], lead.id.0);
     assert!(v["verified_at"].as_i64().is_some());
 }
+
+#[tokio::test]
+async fn stored_xss_comes_back_as_inert_json() {
+    let app = App::start().await;
+    let p = app.project("triage").await;
+    let evil = app.user("<script>alert(1)</script>", false).await;
+    app.member(&p, &evil, ProjectRole::Annotator).await;
+    let admin = app.user("root", true).await;
+    let token = app.token(&admin, "read,admin", None).await.1;
+    let r = app
+        .http
+        .get(app.url("/api/v1/projects/triage/members"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let members: Value = r.json().await.unwrap();
+    assert_eq!(
+        members[0]["user"]["name"], "<script>alert(1)</script>",
+        "returned as data, byte for byte"
+    );
+}

@@ -18,7 +18,8 @@ $P user add ada --admin >/dev/null
 printf 'lead-correct-horse-battery\n' | $P user add lena --password-stdin
 $P member add --project banking --user lena --role lead
 TOKEN=$($P token create --user ada --scopes read,admin 2>/dev/null)
-$P serve --listen 127.0.0.1:17433 & SERVER=$!
+printf '%s' "$TOKEN" > "$WORK/token.txt"
+PLUMBLINE_LOG=trace $P serve --listen 127.0.0.1:17433 2> "$WORK/server.log" & SERVER=$!
 python3 - "$TOKEN" <<'PY'
 import json, sys, time, urllib.request
 base = "http://127.0.0.1:17433"
