@@ -6,8 +6,8 @@
 //! chosen one is decided by a bit of the item id, so position says nothing); the
 //! original choice is stored as an external preference judgment (`source` `hh-rlhf`,
 //! strength 0: HH records no margin), never as gold. The item id is `hh-` and 16 hex
-//! digits of the SHA-256 of both dialogues, so importing the file again changes
-//! nothing. A line whose dialogues share no turn, or differ before their final reply,
+//! digits of the SHA-256 of the chosen dialogue and the rejected reply (which together
+//! determine the line), so importing the file again changes nothing. A line whose dialogues share no turn, or differ before their final reply,
 //! is refused with its line number.
 
 use crate::feed::{Feeder, Record, content_id};
@@ -98,25 +98,25 @@ pub fn record(line: u64, row: &Row) -> Result<Record, LineError> {
              HH-RLHF pairs continue one conversation",
         ));
     }
-    let (context_len, chosen_reply, rejected_reply) =
-        if shared == chosen.len() && shared == rejected.len() {
-            // Identical dialogues: the last turn is both replies.
-            (shared - 1, &chosen[shared - 1], &rejected[shared - 1])
-        } else if chosen.len() == shared + 1 && rejected.len() == shared + 1 {
-            (shared, &chosen[shared], &rejected[shared])
-        } else {
-            return Err(f.error(
-                "rejected",
-                format!(
-                    "the dialogues differ at turn {} but not only in their final assistant reply \
+    let identical = shared == chosen.len() && shared == rejected.len();
+    if !identical && (chosen.len() != shared + 1 || rejected.len() != shared + 1) {
+        return Err(f.error(
+            "rejected",
+            format!(
+                "the dialogues differ at turn {} but not only in their final assistant reply \
                  (chosen has {} turns, rejected {})",
-                    shared + 1,
-                    chosen.len(),
-                    rejected.len()
-                ),
-            ));
-        };
-    for (field, reply) in [("chosen", chosen_reply), ("rejected", rejected_reply)] {
+                shared + 1,
+                chosen.len(),
+                rejected.len()
+            ),
+        ));
+    }
+    // Either way each dialogue is now the context plus one final reply (for identical
+    // dialogues, the last turn is both replies).
+    let (mut context, mut rejected) = (chosen, rejected);
+    let chosen_reply = context.pop().expect("at least one turn");
+    let rejected_reply = rejected.pop().expect("at least one turn");
+    for (field, reply) in [("chosen", &chosen_reply), ("rejected", &rejected_reply)] {
         if reply.role != Role::Assistant {
             return Err(f.error(
                 field,
@@ -124,33 +124,35 @@ pub fn record(line: u64, row: &Row) -> Result<Record, LineError> {
             ));
         }
     }
-    if context_len == 0 {
+    if context.is_empty() {
         return Err(f.error("chosen", "the dialogue has no turn before the replies"));
     }
-    let id = content_id("hh", &[chosen_text, rejected_text]);
+    // The chosen dialogue and the rejected reply determine the pair (the rest of the
+    // rejected dialogue equals the chosen one's), so they alone are hashed.
+    let id = content_id("hh", &[chosen_text, &rejected_reply.content]);
     // The id's last hex digit decides the side, so `a` is not always the chosen reply.
     let chosen_first = id.as_bytes()[id.len() - 1].is_multiple_of(2);
     let (a, b) = if chosen_first {
-        (chosen_reply, rejected_reply)
+        (chosen_reply.content, rejected_reply.content)
     } else {
-        (rejected_reply, chosen_reply)
+        (rejected_reply.content, chosen_reply.content)
     };
     let winner = if chosen_first { "a" } else { "b" };
     let mut metadata = serde_json::Map::new();
     metadata.insert("source".into(), SOURCE.into());
     let item = Item {
         id,
-        context: chosen[..context_len].to_vec(),
+        context,
         candidates: vec![
             Candidate {
                 id: "a".into(),
                 model: None,
-                content: a.content.clone(),
+                content: a,
             },
             Candidate {
                 id: "b".into(),
                 model: None,
-                content: b.content.clone(),
+                content: b,
             },
         ],
         task: Some(TaskKind::Preference),

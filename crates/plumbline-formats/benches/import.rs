@@ -1,0 +1,303 @@
+//! HH-RLHF-shaped import throughput (issue 6: ≥ 50,000 lines/s), on synthetic lines.
+//!
+//! Run with `cargo bench -p plumbline-formats` (`PLUMBLINE_BENCH_LINES` sets the line
+//! count, default 200,000; `PLUMBLINE_TEST_POSTGRES_URL` adds a PostgreSQL run). It
+//! writes a JSONL file of synthetic HH dialogues (1–4 human turns, realistic lengths,
+//! a seeded generator), then measures, as the median of 3 runs each:
+//!
+//! - `parse`: reading the file into items and external judgments, sent to a channel
+//!   that a thread drains (the formats crate alone);
+//! - `sqlite`: the whole `plumbline import` pipeline into a fresh SQLite database
+//!   (items and their external judgments, one transaction), as lines per second.
+//!
+//! The output is one JSON document on stdout.
+
+use plumbline_domain::{ProjectName, ProjectSettings, Rubric};
+use plumbline_formats::{Format, Input, ReadOptions};
+use plumbline_store::{ImportMsg, ImportOptions, NewProject, Store};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+const RUNS: usize = 3;
+
+// The allocator of the `plumbline` binary, so the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const WORDS: &[&str] = &[
+    "account",
+    "the",
+    "balance",
+    "please",
+    "card",
+    "transfer",
+    "fee",
+    "I",
+    "you",
+    "can",
+    "would",
+    "bank",
+    "help",
+    "need",
+    "statement",
+    "interest",
+    "rate",
+    "loan",
+    "close",
+    "open",
+    "today",
+    "why",
+    "was",
+    "charged",
+    "twice",
+    "refund",
+    "policy",
+    "branch",
+    "online",
+    "app",
+    "password",
+    "reset",
+    "identity",
+    "verify",
+    "sorry",
+    "loss",
+    "executor",
+    "certificate",
+    "overdraft",
+    "limit",
+    "credit",
+    "debit",
+    "mortgage",
+    "payment",
+    "late",
+    "waive",
+    "and",
+    "or",
+];
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // SplitMix64: enough for synthetic text.
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn sentence(&mut self, words: u64) -> String {
+        let mut s = String::new();
+        for i in 0..words {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(WORDS[self.below(WORDS.len() as u64) as usize]);
+        }
+        s.push('.');
+        s
+    }
+}
+
+/// Writes `n` HH-shaped lines; returns the file size.
+fn generate(path: &Path, n: usize) -> u64 {
+    let mut rng = Rng(42);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for _ in 0..n {
+        let mut prefix = String::new();
+        let turns = 1 + rng.below(4);
+        for t in 0..turns {
+            prefix.push_str("\n\nHuman: ");
+            let len = 8 + rng.below(30);
+            prefix.push_str(&rng.sentence(len));
+            prefix.push_str("\n\nAssistant:");
+            if t + 1 < turns {
+                prefix.push(' ');
+                let len = 15 + rng.below(60);
+                prefix.push_str(&rng.sentence(len));
+            }
+        }
+        let chosen_len = 20 + rng.below(80);
+        let chosen = format!("{prefix} {}", rng.sentence(chosen_len));
+        let rejected_len = 10 + rng.below(80);
+        let rejected = format!("{prefix} {}", rng.sentence(rejected_len));
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({"chosen": chosen, "rejected": rejected}),
+        )
+        .unwrap();
+        out.write_all(b"\n").unwrap();
+    }
+    out.flush().unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn parse_only(path: &Path, lines: usize) -> f64 {
+    let opts = ReadOptions::new(plumbline_domain::TaskKind::Preference);
+    let (tx, mut rx) = mpsc::channel(4);
+    let drain = std::thread::spawn(move || {
+        let mut n = 0usize;
+        while let Some(m) = rx.blocking_recv() {
+            if let ImportMsg::Items(b) = m {
+                n += b.len();
+            }
+        }
+        n
+    });
+    let t = Instant::now();
+    let file = std::fs::File::open(path).unwrap();
+    let out = plumbline_formats::read(Input::File(file), None, None, &opts, &tx, |_| {}).unwrap();
+    drop(tx);
+    let got = drain.join().unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(out.summary.error_count, 0, "{:?}", out.summary.errors);
+    assert_eq!(got, lines);
+    secs
+}
+
+const RUBRIC: &str = r#"
+name = "bench"
+[[criteria]]
+key = "helpfulness"
+title = "Helpfulness"
+priority = 1
+"#;
+
+async fn import<S: Store>(store: &S, path: &Path, lines: usize) -> f64 {
+    let project = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("bench").unwrap(),
+                settings: ProjectSettings::default(),
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let opts = ReadOptions::new(project.settings.task);
+    let (tx, rx) = mpsc::channel(4);
+    let t = Instant::now();
+    let path = path.to_owned();
+    let reader = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(path).unwrap();
+        plumbline_formats::read(
+            Input::File(file),
+            Some(Format::HhRlhf),
+            None,
+            &opts,
+            &tx,
+            |_| {},
+        )
+    });
+    let outcome = store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    reader.await.unwrap().unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(outcome.committed);
+    assert_eq!(outcome.imported as usize, lines);
+    assert_eq!(outcome.external_judgments as usize, lines);
+    secs
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("plumbline-bench-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("skipped: run with `cargo bench -p plumbline-formats`");
+        return;
+    }
+    let lines: usize = std::env::var("PLUMBLINE_BENCH_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let dir = scratch("data");
+    let file = dir.join("hh.jsonl");
+    let bytes = generate(&file, lines);
+    let parse = median((0..RUNS).map(|_| parse_only(&file, lines)).collect());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sqlite = median(
+        (0..RUNS)
+            .map(|i| {
+                let db = scratch(&format!("sqlite{i}")).join("bench.db");
+                rt.block_on(async {
+                    let store = plumbline_store::SqliteStore::open(&db).await.unwrap();
+                    import(&store, &file, lines).await
+                })
+            })
+            .collect(),
+    );
+    let postgres = std::env::var("PLUMBLINE_TEST_POSTGRES_URL")
+        .ok()
+        .map(|url| {
+            median(
+                (0..RUNS)
+                    .map(|i| {
+                        rt.block_on(async {
+                            let name = format!("plumbline_bench_{}_{i}", std::process::id());
+                            let (admin, conn) =
+                                tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                                    .await
+                                    .unwrap();
+                            tokio::spawn(conn);
+                            admin
+                                .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                                .await
+                                .unwrap();
+                            // CREATE DATABASE cannot share a (multi-statement) transaction.
+                            admin
+                                .batch_execute(&format!("CREATE DATABASE {name}"))
+                                .await
+                                .unwrap();
+                            let base = &url[..url.rfind('/').unwrap()];
+                            let store = plumbline_store::PgStore::open(&format!("{base}/{name}"))
+                                .await
+                                .unwrap();
+                            let secs = import(&store, &file, lines).await;
+                            drop(store);
+                            let _ = admin
+                                .batch_execute(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                            secs
+                        })
+                    })
+                    .collect(),
+            )
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    let per_s = |secs: f64| (lines as f64 / secs).round();
+    let mut report = serde_json::json!({
+        "lines": lines,
+        "file_mib": (bytes as f64 / (1 << 20) as f64 * 10.0).round() / 10.0,
+        "parse": {"seconds": parse, "lines_per_s": per_s(parse)},
+        "sqlite_import": {"seconds": sqlite, "lines_per_s": per_s(sqlite)},
+        "target_lines_per_s": 50_000,
+        "runs_per_figure": RUNS,
+    });
+    if let Some(pg) = postgres {
+        report["postgres_import"] = serde_json::json!({"seconds": pg, "lines_per_s": per_s(pg)});
+    }
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+}
