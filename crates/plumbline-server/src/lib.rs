@@ -1,13 +1,16 @@
-//! Plumbline's HTTP server. Today it serves `/healthz`; the engine issue adds the JSON
-//! API under `/api/v1` and the web UI.
+//! Plumbline's HTTP server: the JSON API under `/api/v1` (see [`api`], with its
+//! OpenAPI document at `/api/v1/openapi.json`), `/healthz`, `/metrics`, sessions and
+//! access administration.
 //!
 //! Architecture invariant: only this crate knows HTTP. The server takes an
 //! already-bound listener and a shutdown future, so tests bind port 0 and stop cleanly.
 #![forbid(unsafe_code)]
 
 pub mod access_api;
+pub mod api;
 pub mod auth;
 pub mod headers;
+pub mod metrics;
 pub mod session;
 
 use axum::extract::State;
@@ -42,8 +45,11 @@ impl<S: Store> AppState<S> {
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(healthz::<S>))
+        .route("/metrics", get(metrics::handler))
+        .merge(api::routes())
         .merge(session::routes())
         .merge(access_api::routes())
+        .route_layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

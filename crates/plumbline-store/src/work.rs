@@ -374,6 +374,15 @@ pub struct StoredJudgment {
     pub history: Vec<String>,
 }
 
+/// Which items a listing returns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemFilter {
+    /// Only items in this state.
+    pub state: Option<crate::ItemState>,
+    /// Only gold items (`true`) or only non-gold items (`false`).
+    pub gold: Option<bool>,
+}
+
 /// The engine's storage. Every method is one transaction with its audit event.
 pub trait WorkStore: Send + Sync {
     /// Leases the next task for `annotator` in `project` (DESIGN.md "Assignment").
@@ -453,6 +462,15 @@ pub trait WorkStore: Send + Sync {
 
     /// Progress counts of a project.
     fn progress(&self, project: ProjectId) -> impl Future<Output = Result<Progress>> + Send;
+
+    /// A page of items in import order after `after`, filtered (keyset pagination).
+    fn items_page(
+        &self,
+        project: ProjectId,
+        filter: ItemFilter,
+        after: Option<ItemId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<crate::StoredItem>>> + Send;
 
     /// Every annotator judgment of an item with its history.
     fn judgments_of(

@@ -2,4 +2,6 @@
 //! driven through small typed helpers. One test binary, a module per area.
 
 mod access;
+mod engine;
+mod payloads;
 mod support;

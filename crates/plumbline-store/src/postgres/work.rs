@@ -1085,6 +1085,32 @@ impl WorkStore for PgStore {
         })
     }
 
+    async fn items_page(
+        &self,
+        project: ProjectId,
+        filter: ItemFilter,
+        after: Option<ItemId>,
+        limit: u32,
+    ) -> Result<Vec<crate::StoredItem>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, ext_id, task, revision, state, body, content_hash FROM items
+                 WHERE project_id = $1 AND id > $2 AND ($3::text IS NULL OR state = $3)
+                   AND ($4::boolean IS NULL OR is_gold = $4)
+                 ORDER BY id LIMIT $5",
+                &[
+                    &project.0,
+                    &after.map_or(0, |a| a.0),
+                    &filter.state.map(|s| s.as_str()),
+                    &filter.gold,
+                    &(limit as i64),
+                ],
+            )
+            .await?;
+        rows.iter().map(super::to_item).collect()
+    }
+
     async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {
         let client = self.client().await?;
         let (id, _, _, _) = item_by_ext(&**client, project, item).await?;

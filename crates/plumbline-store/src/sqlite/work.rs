@@ -1076,6 +1076,44 @@ impl WorkStore for SqliteStore {
         .await
     }
 
+    async fn items_page(
+        &self,
+        project: ProjectId,
+        filter: ItemFilter,
+        after: Option<ItemId>,
+        limit: u32,
+    ) -> Result<Vec<crate::StoredItem>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, ext_id, task, revision, state, body, content_hash FROM items
+                 WHERE project_id = ?1 AND id > ?2 AND (?3 IS NULL OR state = ?3)
+                   AND (?4 IS NULL OR is_gold = ?4)
+                 ORDER BY id LIMIT ?5",
+            )?;
+            let mut rows = stmt.query(params![
+                project.0,
+                after.map_or(0, |a| a.0),
+                filter.state.map(|s| s.as_str()),
+                filter.gold,
+                limit
+            ])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(super::to_item(
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get_ref(2)?.as_str()?,
+                    r.get(3)?,
+                    r.get_ref(4)?.as_str()?,
+                    r.get(5)?,
+                    r.get_ref(6)?.as_blob()?,
+                )?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {
         let item = item.to_owned();
         self.read(move |conn| {

@@ -1,0 +1,207 @@
+//! Items: import an NDJSON body (the native format, one transaction), list with
+//! filters and keyset pagination, read one with its revisions.
+
+use super::{ApiError, ApiResult, page_size};
+use crate::AppState;
+use crate::auth::{Importer, Viewer};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use plumbline_domain::{ItemId, ProjectRole};
+use plumbline_formats::feed::ReadOptions;
+use plumbline_store::{
+    ImportOptions, ImportOutcome, ItemFilter, ItemRevision, ItemState, Store, StoredItem,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+/// Routes of this resource (JSON bodies).
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/api/v1/projects/{project}/items", get(list::<S>))
+        .route("/api/v1/projects/{project}/items/{item}", get(get_one::<S>))
+}
+
+/// The import route, which takes a larger body.
+pub fn import_routes<S: Store>() -> Router<AppState<S>> {
+    Router::new().route("/api/v1/projects/{project}/items", post(import::<S>))
+}
+
+/// Import options in the query string.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Store a new revision when an id exists with other content.
+    #[serde(default)]
+    pub update: bool,
+    /// Report up to this many bad lines (still storing nothing).
+    #[serde(default)]
+    pub report_errors: Option<usize>,
+}
+
+/// What an import did, with the bad lines it found.
+#[derive(Debug, Serialize)]
+pub struct ImportReply {
+    /// The store's outcome.
+    #[serde(flatten)]
+    pub outcome: ImportOutcome,
+    /// Lines read that held an item.
+    pub records: u64,
+    /// Bad lines (line, field, reason), at most `report_errors`.
+    pub errors: Vec<plumbline_formats::lines::LineError>,
+    /// How many lines were bad.
+    pub error_count: u64,
+}
+
+/// Imports items from an NDJSON body (native format); nothing is stored unless every
+/// line is good.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/items", tag = "items",
+    params(("project" = String, Path, description = "Project name"), ImportQuery),
+    request_body(content = String, content_type = "application/x-ndjson", description = "One native item per line"),
+    responses((status = 200, description = "Stored", body = Object),
+              (status = 413, body = super::ErrorBody),
+              (status = 422, description = "Bad lines or conflicts; nothing stored", body = Object)))]
+pub async fn import<S: Store>(
+    State(state): State<AppState<S>>,
+    importer: Importer,
+    Query(q): Query<ImportQuery>,
+    bytes: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<ImportReply>)> {
+    let project = &importer.project;
+    let rubric = state.store.rubric(project.id, None).await?;
+    let mut opts = ReadOptions::new(project.settings.task);
+    opts.edge_cases = rubric
+        .rubric
+        .edge_cases
+        .iter()
+        .map(|e| e.key.to_string())
+        .collect();
+    opts.criteria = rubric
+        .rubric
+        .criteria
+        .iter()
+        .map(|c| (c.key.to_string(), c.scale))
+        .collect();
+    opts.report_errors = q.report_errors.unwrap_or(10).min(1000);
+    let options = ImportOptions {
+        update: q.update,
+        report_errors: opts.report_errors,
+    };
+    let (tx, rx) = mpsc::channel(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        plumbline_formats::read_native(std::io::Cursor::new(bytes), &opts, &tx, |_| {})
+    });
+    let outcome = state
+        .store
+        .import_items(Some(importer.actor.user.id), project.id, options, rx)
+        .await;
+    let summary = reader
+        .await
+        .map_err(|e| ApiError::Store(plumbline_store::StoreError::Database(e.to_string())))?
+        .map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
+    let outcome = outcome?;
+    let status = if outcome.committed {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        Json(ImportReply {
+            outcome,
+            records: summary.records,
+            errors: summary.errors,
+            error_count: summary.error_count,
+        }),
+    ))
+}
+
+/// Listing filters and the page.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Items after this database id (the `next` of the previous page).
+    pub after: Option<i64>,
+    /// Page size, at most 500 (default 100).
+    pub limit: Option<u32>,
+    /// `open`, `adjudication` or `resolved`.
+    pub state: Option<String>,
+    /// Only gold (`true`) or non-gold (`false`) items; leads only, so gold stays hidden.
+    pub gold: Option<bool>,
+}
+
+/// A page of items.
+#[derive(Debug, Serialize)]
+pub struct ItemPage {
+    /// The items.
+    pub items: Vec<StoredItem>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<i64>,
+}
+
+/// Lists items in import order.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/items", tag = "items",
+    params(("project" = String, Path, description = "Project name"), ListQuery),
+    responses((status = 200, description = "A page of items", body = Object),
+              (status = 400, body = super::ErrorBody)))]
+pub async fn list<S: Store>(
+    State(state): State<AppState<S>>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<ItemPage>> {
+    let limit = page_size(q.limit);
+    let item_state = match q.state.as_deref() {
+        None => None,
+        Some(s) => Some(ItemState::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "state `{s}` is not one of open, adjudication, resolved"
+            ))
+        })?),
+    };
+    if q.gold.is_some() && viewer.role < ProjectRole::Lead {
+        return Err(ApiError::Forbidden(
+            "only leads may filter by gold (gold items stay hidden from annotators)".into(),
+        ));
+    }
+    let items = state
+        .store
+        .items_page(
+            viewer.project.id,
+            ItemFilter {
+                state: item_state,
+                gold: q.gold,
+            },
+            q.after.map(ItemId),
+            limit,
+        )
+        .await?;
+    let next = (items.len() == limit as usize)
+        .then(|| items.last().map(|i| i.id.0))
+        .flatten();
+    Ok(Json(ItemPage { items, next }))
+}
+
+/// One item with its revisions.
+#[derive(Debug, Serialize)]
+pub struct ItemReply {
+    /// The item.
+    pub item: StoredItem,
+    /// Earlier revisions, oldest first.
+    pub revisions: Vec<ItemRevision>,
+}
+
+/// One item by its own id.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/items/{item}", tag = "items",
+    params(("project" = String, Path, description = "Project name"),
+           ("item" = String, Path, description = "The item's own id")),
+    responses((status = 200, description = "The item", body = Object),
+              (status = 404, body = super::ErrorBody)))]
+pub async fn get_one<S: Store>(
+    State(state): State<AppState<S>>,
+    viewer: Viewer,
+    Path((_, item)): Path<(String, String)>,
+) -> ApiResult<Json<ItemReply>> {
+    let (item, revisions) = state.store.item(viewer.project.id, &item).await?;
+    Ok(Json(ItemReply { item, revisions }))
+}

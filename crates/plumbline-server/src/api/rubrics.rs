@@ -1,0 +1,87 @@
+//! Rubric versions: read them; a lead adds a new version (which marks gold of older
+//! versions as needing revalidation).
+
+use super::{ApiError, ApiResult, json_body};
+use crate::AppState;
+use crate::auth::{Lead, Viewer};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use plumbline_domain::{Rubric, RubricVersion};
+use plumbline_store::{Store, StoredRubric};
+use serde::Deserialize;
+
+/// Routes of this resource.
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route(
+            "/api/v1/projects/{project}/rubrics",
+            get(list::<S>).post(add::<S>),
+        )
+        .route(
+            "/api/v1/projects/{project}/rubrics/{version}",
+            get(get_one::<S>),
+        )
+}
+
+/// Every rubric version, oldest first.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/rubrics", tag = "rubrics",
+    params(("project" = String, Path, description = "Project name")),
+    responses((status = 200, description = "Rubric versions", body = Object)))]
+pub async fn list<S: Store>(
+    State(state): State<AppState<S>>,
+    viewer: Viewer,
+) -> ApiResult<Json<Vec<StoredRubric>>> {
+    Ok(Json(state.store.rubric_versions(viewer.project.id).await?))
+}
+
+/// One rubric version (`current` for the current one).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/rubrics/{version}", tag = "rubrics",
+    params(("project" = String, Path, description = "Project name"),
+           ("version" = String, Path, description = "Version number or `current`")),
+    responses((status = 200, description = "The rubric", body = Object),
+              (status = 404, body = super::ErrorBody)))]
+pub async fn get_one<S: Store>(
+    State(state): State<AppState<S>>,
+    viewer: Viewer,
+    Path((_, version)): Path<(String, String)>,
+) -> ApiResult<Json<StoredRubric>> {
+    let version = match version.as_str() {
+        "current" => None,
+        v => Some(RubricVersion(v.trim_start_matches('v').parse().map_err(
+            |_| ApiError::BadRequest(format!("rubric version `{v}` is not a number or `current`")),
+        )?)),
+    };
+    Ok(Json(state.store.rubric(viewer.project.id, version).await?))
+}
+
+/// A new rubric version, as TOML.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RubricBody {
+    /// The rubric in TOML.
+    pub toml: String,
+}
+
+/// Adds a rubric version (leads).
+#[utoipa::path(post, path = "/api/v1/projects/{project}/rubrics", tag = "rubrics",
+    params(("project" = String, Path, description = "Project name")),
+    request_body = RubricBody,
+    responses((status = 201, description = "The new version", body = Object),
+              (status = 409, description = "Identical to the current version", body = super::ErrorBody),
+              (status = 422, description = "Invalid rubric", body = super::ErrorBody)))]
+pub async fn add<S: Store>(
+    State(state): State<AppState<S>>,
+    lead: Lead,
+    bytes: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<StoredRubric>)> {
+    let body: RubricBody = json_body(&bytes)?;
+    let rubric =
+        Rubric::from_toml(&body.toml).map_err(|e| ApiError::Invalid(format!("rubric: {e}")))?;
+    let stored = state
+        .store
+        .add_rubric_version(Some(lead.actor.user.id), lead.project.id, rubric)
+        .await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}

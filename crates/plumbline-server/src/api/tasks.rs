@@ -1,0 +1,205 @@
+//! The annotator's loop: take the next task, submit (or resubmit inside the lease) its
+//! judgment, or skip it with a reason.
+
+use super::{ApiError, ApiResult, json_body};
+use crate::AppState;
+use crate::auth::Annotator;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use plumbline_domain::AssignmentId;
+use plumbline_store::{Next, Store, Submission, SubmitOutcome, Task};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// Routes of this resource.
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/api/v1/projects/{project}/tasks/next", post(next::<S>))
+        .route(
+            "/api/v1/projects/{project}/tasks/{assignment}/submit",
+            post(submit::<S>),
+        )
+        .route(
+            "/api/v1/projects/{project}/tasks/{assignment}/skip",
+            post(skip::<S>),
+        )
+}
+
+/// A leased task as the annotator sees it: the item with its candidates in display
+/// order. Hidden gold looks exactly the same.
+#[derive(Debug, Serialize)]
+pub struct TaskView {
+    /// Submit and skip name this.
+    pub assignment: i64,
+    /// The item's own id.
+    pub item: String,
+    /// Task kind.
+    pub task: plumbline_domain::TaskKind,
+    /// The item, candidates reordered into the display order.
+    pub content: serde_json::Value,
+    /// Candidate ids as shown (left to right); payloads name ids, never positions.
+    pub display_order: Vec<String>,
+    /// The rubric version to judge under.
+    pub rubric_version: i32,
+    /// When the lease ends (Unix ms); a submission after it gets 409.
+    pub expires_at: i64,
+}
+
+impl TaskView {
+    fn from_task(t: Task) -> ApiResult<TaskView> {
+        let mut content: serde_json::Value = serde_json::from_str(&t.body).map_err(|e| {
+            ApiError::Store(plumbline_store::StoreError::Database(format!(
+                "stored item is unreadable: {e}"
+            )))
+        })?;
+        if let Some(cands) = content.get_mut("candidates").and_then(|c| c.as_array_mut()) {
+            let pos = |c: &serde_json::Value| {
+                let id = c.get("id").and_then(|v| v.as_str()).unwrap_or("");
+                t.display_order.iter().position(|d| d == id)
+            };
+            cands.sort_by_key(|c| pos(c));
+        }
+        Ok(TaskView {
+            assignment: t.assignment.0,
+            item: t.item,
+            task: t.task,
+            content,
+            display_order: t.display_order,
+            rubric_version: t.rubric_version.0,
+            expires_at: t.expires_at,
+        })
+    }
+}
+
+/// The answer of `next`: a task, or none with the reason.
+#[derive(Debug, Serialize)]
+pub struct NextReply {
+    /// The task, or null.
+    pub task: Option<TaskView>,
+    /// Why there is none (`drained`, `missing_expertise`, `qualification_failed`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<plumbline_store::NoTask>,
+    /// A sentence for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Leases the next task.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/next", tag = "tasks",
+    params(("project" = String, Path, description = "Project name")),
+    responses((status = 200, description = "A task, or `task: null` with the reason", body = Object),
+              (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn next<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Annotator,
+) -> ApiResult<Json<NextReply>> {
+    let next = state
+        .store
+        .next_task(who.actor.user.id, who.project.id)
+        .await?;
+    crate::metrics::count_lease(matches!(next, Next::Task(_)));
+    Ok(Json(match next {
+        Next::Task(t) => NextReply {
+            task: Some(TaskView::from_task(*t)?),
+            reason: None,
+            message: None,
+        },
+        Next::None(why) => NextReply {
+            task: None,
+            message: Some(why.message()),
+            reason: Some(why),
+        },
+    }))
+}
+
+/// A judgment: the payload of the item's task kind and the time on task.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBody {
+    /// The payload (DESIGN.md "Judgment payloads"); its kind comes from the item.
+    #[schema(value_type = Object)]
+    pub payload: Box<RawValue>,
+    /// Milliseconds on task as the client measured them; default: since the lease.
+    #[serde(default)]
+    pub time_ms: Option<i64>,
+}
+
+fn assignment_id(raw: &str) -> ApiResult<AssignmentId> {
+    raw.parse::<i64>()
+        .map(AssignmentId)
+        .map_err(|_| ApiError::BadRequest(format!("assignment `{raw}` is not a number")))
+}
+
+/// Submits (or, inside the lease, resubmits) the judgment of an assignment.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/{assignment}/submit", tag = "tasks",
+    params(("project" = String, Path, description = "Project name"),
+           ("assignment" = i64, Path, description = "The assignment from `next`")),
+    request_body = SubmitBody,
+    responses((status = 200, description = "Stored", body = Object),
+              (status = 400, description = "Malformed JSON", body = super::ErrorBody),
+              (status = 403, description = "Someone else's assignment", body = super::ErrorBody),
+              (status = 409, description = "The lease has expired", body = super::ErrorBody),
+              (status = 422, description = "Invalid payload or the priority rule (names the criterion)", body = super::ErrorBody)))]
+pub async fn submit<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Annotator,
+    Path((_, assignment)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<SubmitOutcome>> {
+    let assignment = assignment_id(&assignment)?;
+    let body: SubmitBody = json_body(&bytes)?;
+    if body
+        .time_ms
+        .is_some_and(|t| !(0..=7 * 24 * 3_600_000).contains(&t))
+    {
+        return Err(ApiError::Invalid(
+            "time_ms must be between 0 and a week".into(),
+        ));
+    }
+    let out = state
+        .store
+        .submit(
+            who.actor.user.id,
+            who.project.id,
+            assignment,
+            Submission {
+                payload: body.payload.get().to_owned(),
+                time_ms: body.time_ms,
+            },
+        )
+        .await;
+    crate::metrics::count_submit(out.is_ok());
+    Ok(Json(out?))
+}
+
+/// Why the annotator gives the task back.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkipBody {
+    /// The reason (required).
+    pub reason: String,
+}
+
+/// Skips a leased task with a reason.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/{assignment}/skip", tag = "tasks",
+    params(("project" = String, Path, description = "Project name"),
+           ("assignment" = i64, Path, description = "The assignment from `next`")),
+    request_body = SkipBody,
+    responses((status = 204, description = "Skipped"),
+              (status = 409, body = super::ErrorBody),
+              (status = 422, body = super::ErrorBody)))]
+pub async fn skip<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Annotator,
+    Path((_, assignment)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> ApiResult<axum::http::StatusCode> {
+    let assignment = assignment_id(&assignment)?;
+    let body: SkipBody = json_body(&bytes)?;
+    state
+        .store
+        .skip(who.actor.user.id, who.project.id, assignment, body.reason)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
