@@ -21,6 +21,7 @@ pub mod native;
 pub mod oasst1;
 pub mod parquet;
 pub mod rows;
+pub mod split;
 
 pub use detect::Format;
 pub use feed::{Feeder, ReadOptions, ReadSummary, Record, encode_item};

@@ -8,6 +8,7 @@
 
 pub mod audit;
 mod error;
+pub mod export;
 mod identity;
 mod model;
 mod postgres;
@@ -17,6 +18,7 @@ mod url;
 mod work;
 
 pub use error::StoreError;
+pub use export::{ExportStore, SplitRow};
 pub use identity::*;
 pub use model::*;
 pub use postgres::PgStore;
@@ -39,7 +41,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// every mutation appends its [`audit::AuditEvent`] in that same transaction. `actor`
 /// is the acting user, `None` for the command line.
 pub trait Store:
-    IdentityStore + RetentionStore + WorkStore + Clone + Send + Sync + 'static
+    ExportStore + IdentityStore + RetentionStore + WorkStore + Clone + Send + Sync + 'static
 {
     /// Which backend this is, for messages (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

@@ -2,6 +2,7 @@
 //! database through a connection pool per process; nothing that matters lives in a
 //! process's memory.
 
+mod export;
 mod identity;
 mod import;
 mod migrate;

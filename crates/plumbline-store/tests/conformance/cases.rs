@@ -505,3 +505,60 @@ pub async fn external_judgments_come_and_go_with_their_items<S: Store>(store: S)
     let out = import(&store, &p, update, vec![vec![changed]], Some(true)).await;
     assert_eq!((out.updated, out.external_judgments), (1, 1));
 }
+
+async fn split_rows<S: Store>(store: &S, project: &Project) -> Vec<SplitRow> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let collect = tokio::spawn(async move {
+        let mut all = Vec::new();
+        while let Some(b) = rx.recv().await {
+            all.extend(b);
+        }
+        all
+    });
+    let n = store.split_rows(project.id, tx).await.unwrap();
+    let all = collect.await.unwrap();
+    assert_eq!(n as usize, all.len());
+    all
+}
+
+pub async fn splits_are_stored_streamed_and_all_or_nothing<S: Store>(store: S) {
+    use plumbline_domain::Split;
+    let p = project(&store, "banking").await;
+    let items: Vec<NewItem> = (0..1500)
+        .map(|i| item(i + 1, &format!("s{i}"), "text"))
+        .collect();
+    let batches: Vec<Vec<NewItem>> = items.chunks(1000).map(|c| c.to_vec()).collect();
+    import(&store, &p, ImportOptions::default(), batches, Some(true)).await;
+    let rows = split_rows(&store, &p).await;
+    assert_eq!(rows.len(), 1500);
+    assert!(rows.iter().all(|r| r.split.is_none()));
+    assert_eq!(rows[7].ext_id, "s7");
+    let splits: Vec<(String, Split)> = (0..1500)
+        .map(|i| {
+            let side = if i % 10 == 0 {
+                Split::Eval
+            } else {
+                Split::Train
+            };
+            (format!("s{i}"), side)
+        })
+        .collect();
+    let n = store
+        .set_splits(None, p.id, splits, "eval 150, train 1350".into())
+        .await
+        .unwrap();
+    assert_eq!(n, 1500);
+    let rows = split_rows(&store, &p).await;
+    assert_eq!(rows[10].split, Some(Split::Eval));
+    assert_eq!(rows[11].split, Some(Split::Train));
+    // An unknown id refuses the whole change.
+    let bad = vec![
+        ("s11".to_owned(), Split::Eval),
+        ("nope".to_owned(), Split::Eval),
+    ];
+    assert!(matches!(
+        store.set_splits(None, p.id, bad, "x".into()).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(split_rows(&store, &p).await[11].split, Some(Split::Train));
+}

@@ -1,0 +1,57 @@
+//! What exports, the evaluation split and releases read and record: streams of items
+//! with their stored split, and the split written back in one transaction.
+
+use crate::Result;
+use plumbline_domain::{ProjectId, Split, UserId};
+use std::future::Future;
+use tokio::sync::mpsc;
+
+/// One item as the evaluation split reads it.
+#[derive(Debug, Clone)]
+pub struct SplitRow {
+    /// The item's own id.
+    pub ext_id: String,
+    /// Its canonical JSON.
+    pub body: String,
+    /// The split stored for it, if any.
+    pub split: Option<Split>,
+}
+
+/// Reading for exports and the split; recording splits.
+pub trait ExportStore: Send + Sync {
+    /// Streams every item of a project with its stored split, in import order, in
+    /// batches on `sink` (one snapshot, constant memory); returns how many were sent.
+    fn split_rows(
+        &self,
+        project: ProjectId,
+        sink: mpsc::Sender<Vec<SplitRow>>,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Stores `splits` (item id, side) in one transaction with one audit event
+    /// (`items.split`, `summary` as its object); returns how many items changed. An id
+    /// the project does not hold is refused as not found, and nothing is stored.
+    fn set_splits(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        splits: Vec<(String, Split)>,
+        summary: String,
+    ) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// The stored name of a split.
+pub fn split_name(s: Split) -> &'static str {
+    crate::sqlite::import::split_str(s)
+}
+
+/// Parses a stored split name.
+pub fn parse_split(s: Option<&str>) -> Result<Option<Split>> {
+    match s {
+        None => Ok(None),
+        Some("train") => Ok(Some(Split::Train)),
+        Some("eval") => Ok(Some(Split::Eval)),
+        Some(other) => Err(crate::StoreError::Database(format!(
+            "unknown stored split `{other}`"
+        ))),
+    }
+}
