@@ -19,9 +19,13 @@
 //!    prompt with small edits; 1.0 finds exact duplicates only). Within a bucket each
 //!    item is compared with the bucket's first item and its predecessor, which keeps
 //!    the work linear when thousands of prompts are equal. Near duplicates form
-//!    clusters (union-find); a cluster takes the side of its pinned members (fixed or
-//!    split before), else of its lowest-ranked member, and every member on the other
-//!    side is moved and listed. Pinned members on both sides are a conflict: reported,
+//!    clusters (union-find), and a cluster is drawn whole: with pinned members (fixed
+//!    or split before) it takes their side; otherwise its lowest-ranked member leads it
+//!    into its stratum's eval places in rank order, only if the whole cluster fits in
+//!    what is left of the quota (else train), so a large family of duplicates never
+//!    floods the evaluation set. The report lists every member whose side differs
+//!    from its own draw ("moved"), and counts items without duplicates displaced by a
+//!    cluster. Pinned members on both sides of one cluster are a conflict: reported,
 //!    not changed.
 
 use plumbline_domain::{Item, Split};
@@ -138,8 +142,11 @@ pub struct SplitReport {
     pub duplicate_clusters: u64,
     /// Items in those clusters.
     pub duplicate_items: u64,
-    /// Items moved to their cluster's side.
+    /// Near duplicates whose side differs from their own draw (their cluster's side).
     pub moved: Vec<Moved>,
+    /// Items without near duplicates whose side differs from their own draw because
+    /// a cluster, drawn whole, took or left their stratum's eval places.
+    pub displaced: u64,
     /// Clusters whose pinned members sit on both sides (left as they are), by member ids.
     pub conflicts: Vec<Vec<String>>,
 }
@@ -354,35 +361,34 @@ pub fn plan(items: &[SplitInput], cfg: &SplitConfig) -> Result<SplitPlan, String
             left -= 1;
         }
     }
-    let mut sides = vec![Split::Train; n];
-    for (s, quota, _) in &quotas {
-        let members = &strata[s];
-        let mut have = 0;
+    let quota_of: HashMap<&str, usize> = quotas.iter().map(|(s, q, _)| (*s, *q)).collect();
+
+    // Each item's own draw, as if it had no near duplicate: within its stratum the
+    // lowest ranks fill the stratum's quota. The report compares the result with it.
+    let mut draw = vec![Split::Train; n];
+    for (s, members) in &strata {
+        let have = members
+            .iter()
+            .filter(|&&i| pinned[i] == Some(Split::Eval))
+            .count();
         let mut free: Vec<usize> = Vec::new();
         for &i in members {
             match pinned[i] {
-                Some(side) => {
-                    sides[i] = side;
-                    if side == Split::Eval {
-                        have += 1;
-                    }
-                }
+                Some(side) => draw[i] = side,
                 None => free.push(i),
             }
         }
         free.sort_by_key(|&i| (ranks[i], i));
+        let want = quota_of[s].saturating_sub(have);
         for (k, &i) in free.iter().enumerate() {
-            sides[i] = if k < quota.saturating_sub(have) {
-                Split::Eval
-            } else {
-                Split::Train
-            };
+            if k < want {
+                draw[i] = Split::Eval;
+            }
         }
     }
 
     // Near duplicates: LSH buckets, verified by the estimated similarity.
     let mut uf = UnionFind((0..n).collect());
-    let mut best_match: HashMap<usize, f64> = HashMap::new();
     for band in 0..BANDS {
         let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
         for (i, it) in items.iter().enumerate() {
@@ -399,16 +405,10 @@ pub fn plan(items: &[SplitInput], cfg: &SplitConfig) -> Result<SplitPlan, String
             for w in 1..members.len() {
                 let i = members[w];
                 for j in [first, members[w - 1]] {
-                    let (Some(a), Some(b)) = (&items[i].signature, &items[j].signature) else {
-                        continue;
-                    };
-                    let sim = similarity(a, b);
-                    if sim >= cfg.threshold {
+                    if let (Some(a), Some(b)) = (&items[i].signature, &items[j].signature)
+                        && similarity(a, b) >= cfg.threshold
+                    {
                         uf.union(i, j);
-                        for k in [i, j] {
-                            let e = best_match.entry(k).or_insert(0.0);
-                            *e = e.max(sim);
-                        }
                     }
                 }
             }
@@ -419,51 +419,95 @@ pub fn plan(items: &[SplitInput], cfg: &SplitConfig) -> Result<SplitPlan, String
         let root = uf.find(i);
         clusters.entry(root).or_default().push(i);
     }
-    let mut moved = Vec::new();
+
+    // Clusters are drawn whole. A cluster with pinned members takes their side (the
+    // majority; ties: train); the others, led by their lowest-ranked member, fill
+    // their leader's stratum's quota in rank order, each only if it fits whole, so a
+    // large family of duplicates never floods the evaluation set.
+    struct Unit {
+        members: Vec<usize>,
+        leader: usize,
+        side: Option<Split>,
+    }
     let mut conflicts = Vec::new();
-    let (mut dup_clusters, mut dup_items) = (0u64, 0u64);
-    for members in clusters.values().filter(|m| m.len() > 1) {
-        dup_clusters += 1;
-        dup_items += members.len() as u64;
+    let mut units: Vec<Unit> = Vec::with_capacity(clusters.len());
+    for members in clusters.into_values() {
         let pinned_sides: Vec<Split> = members.iter().filter_map(|&i| pinned[i]).collect();
-        let evals = pinned_sides.iter().filter(|s| **s == Split::Eval).count();
-        let (side, leader) = if pinned_sides.is_empty() {
-            let lead = *members
-                .iter()
-                .min_by_key(|&&i| (ranks[i], i))
-                .expect("a cluster has members");
-            (sides[lead], lead)
+        let side = if pinned_sides.is_empty() {
+            None
         } else {
+            let evals = pinned_sides.iter().filter(|s| **s == Split::Eval).count();
             if evals > 0 && evals < pinned_sides.len() {
                 conflicts.push(members.iter().map(|&i| items[i].id.clone()).collect());
             }
-            // Unpinned members follow the pinned majority (ties: train).
-            let side = if evals * 2 > pinned_sides.len() {
+            Some(if evals * 2 > pinned_sides.len() {
                 Split::Eval
             } else {
                 Split::Train
-            };
-            let lead = *members
-                .iter()
-                .filter(|&&i| pinned[i] == Some(side))
-                .min_by_key(|&&i| (ranks[i], i))
-                .unwrap_or(&members[0]);
-            (side, lead)
+            })
         };
-        for &i in members {
-            if pinned[i].is_none() && sides[i] != side {
-                let sim = match (&items[i].signature, &items[leader].signature) {
+        let leader = *members
+            .iter()
+            .filter(|&&i| side.is_none() || pinned[i] == side)
+            .min_by_key(|&&i| (ranks[i], i))
+            .unwrap_or(&members[0]);
+        units.push(Unit {
+            members,
+            leader,
+            side,
+        });
+    }
+    let mut sides = vec![Split::Train; n];
+    let mut filled: HashMap<&str, usize> = HashMap::new();
+    for u in units.iter().filter(|u| u.side.is_some()) {
+        for &i in &u.members {
+            // Pinned members keep their own side, even in a conflict.
+            sides[i] = pinned[i].or(u.side).expect("a pinned unit has a side");
+            if sides[i] == Split::Eval {
+                *filled.entry(items[u.leader].stratum.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let mut free: Vec<&Unit> = units.iter().filter(|u| u.side.is_none()).collect();
+    free.sort_by_key(|u| (ranks[u.leader], u.leader));
+    for u in free {
+        let stratum = items[u.leader].stratum.as_str();
+        let have = filled.entry(stratum).or_default();
+        let side = if *have + u.members.len() <= quota_of[stratum] {
+            *have += u.members.len();
+            Split::Eval
+        } else {
+            Split::Train
+        };
+        for &i in &u.members {
+            sides[i] = side;
+        }
+    }
+    let mut moved = Vec::new();
+    let (mut dup_clusters, mut dup_items, mut displaced) = (0u64, 0u64, 0u64);
+    for u in &units {
+        if u.members.len() == 1 {
+            let i = u.members[0];
+            if sides[i] != draw[i] {
+                displaced += 1;
+            }
+            continue;
+        }
+        dup_clusters += 1;
+        dup_items += u.members.len() as u64;
+        for &i in &u.members {
+            if sides[i] != draw[i] {
+                let sim = match (&items[i].signature, &items[u.leader].signature) {
                     (Some(a), Some(b)) => similarity(a, b),
-                    _ => best_match.get(&i).copied().unwrap_or(0.0),
+                    _ => 0.0,
                 };
                 moved.push(Moved {
                     id: items[i].id.clone(),
-                    from: sides[i],
-                    to: side,
-                    duplicate_of: items[leader].id.clone(),
+                    from: draw[i],
+                    to: sides[i],
+                    duplicate_of: items[u.leader].id.clone(),
                     similarity: sim,
                 });
-                sides[i] = side;
             }
         }
     }
@@ -502,6 +546,7 @@ pub fn plan(items: &[SplitInput], cfg: &SplitConfig) -> Result<SplitPlan, String
             duplicate_clusters: dup_clusters,
             duplicate_items: dup_items,
             moved,
+            displaced,
             conflicts,
         },
         sides,

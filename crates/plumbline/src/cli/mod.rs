@@ -10,6 +10,7 @@ mod project;
 mod retention;
 mod rubric;
 mod serve;
+mod split;
 pub mod stats;
 
 use anyhow::Context;
@@ -42,6 +43,8 @@ enum Command {
     Import(items::ImportArgs),
     /// Export a project's data.
     Export(items::ExportArgs),
+    /// Assign the evaluation split: deterministic, stratified, near duplicates on one side.
+    Split(split::SplitArgs),
     /// Add, list and disable users.
     #[command(subcommand)]
     User(access::UserCommand),
@@ -116,6 +119,7 @@ async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCo
         Command::Rubric(cmd) => rubric::run(&store, cmd).await,
         Command::Import(args) => items::import(&store, args).await,
         Command::Export(args) => items::export(&store, args).await,
+        Command::Split(args) => split::run(&store, args).await,
         Command::Serve(args) => serve::run(store, args).await,
         Command::User(cmd) => access::user(&store, cmd).await,
         Command::Member(cmd) => access::member(&store, cmd).await,

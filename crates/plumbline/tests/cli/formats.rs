@@ -145,3 +145,122 @@ fn csv_flags_and_ambiguity_are_explained() {
         .ok();
     assert!(out.stderr.contains("detected hh-rlhf"), "{}", out.stderr);
 }
+
+fn split_items() -> String {
+    let mut lines = Vec::new();
+    for i in 0..200 {
+        let (prompt, tags) = if i < 20 {
+            // Twenty copies of one prompt, lightly edited: near duplicates.
+            (
+                format!(
+                    "My husband passed away last week and I need to close his account{}",
+                    if i % 2 == 0 { "." } else { ", please!" }
+                ),
+                r#"["edge:bereavement"]"#,
+            )
+        } else if i < 60 {
+            (
+                format!("Bereavement question number {i} about estates and executors"),
+                r#"["edge:bereavement"]"#,
+            )
+        } else {
+            (
+                format!("Routine question {i}: what is my card limit and statement date"),
+                "[]",
+            )
+        };
+        lines.push(format!(
+            r#"{{"id":"q{i}","context":[{{"role":"user","content":"{prompt}"}}],"candidates":[{{"id":"a","content":"x"}},{{"id":"b","content":"y"}}],"tags":{tags},"requires":["banking:expert"]}}"#
+        ));
+    }
+    lines.join("\n")
+}
+
+fn split_flow(env: Env) {
+    let rubric = env.file("rubric.toml", RUBRIC);
+    env.run(&[
+        "project", "create", "--name", "banking", "--rubric", &rubric,
+    ])
+    .ok();
+    let items = env.file("items.jsonl", split_items());
+    import(&env, "banking", &items, &[]).ok();
+    let dry = env
+        .run(&[
+            "split",
+            "--project",
+            "banking",
+            "--eval-fraction",
+            "0.2",
+            "--dry-run",
+            "--json",
+        ])
+        .ok();
+    let d: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    let eval = d["eval"].as_u64().unwrap();
+    assert!((36..=40).contains(&eval), "{d}");
+    assert_eq!(d["changed"], 200);
+    // Strata: 60 bereavement items (30 %) and 140 others (70 %), in all and in eval.
+    let strata = d["strata"].as_array().unwrap();
+    assert_eq!(strata.len(), 2, "{d}");
+    let bereavement = &strata[1];
+    assert_eq!(bereavement["stratum"], "banking | edge:bereavement");
+    assert_eq!(bereavement["share_all"], 0.3);
+    let share = bereavement["share_eval"].as_f64().unwrap();
+    assert!((0.25..=0.35).contains(&share), "{d}");
+    assert_eq!(d["duplicate_items"], 20, "{d}");
+    let out = env
+        .run(&[
+            "split",
+            "--project",
+            "banking",
+            "--eval-fraction",
+            "0.2",
+            "--json",
+        ])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["changed"], 200);
+    // Stored: a second run pins every item and changes nothing.
+    let again = env
+        .run(&[
+            "split",
+            "--project",
+            "banking",
+            "--eval-fraction",
+            "0.2",
+            "--json",
+        ])
+        .ok();
+    let a: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(
+        (a["pinned"].as_u64(), a["changed"].as_u64()),
+        (Some(200), Some(0))
+    );
+    // The near duplicates all sit on one side: export and look.
+    let out_file = env.dir.join("all.jsonl").display().to_string();
+    env.run(&["export", "--project", "banking", "--out", &out_file])
+        .ok();
+    let text = env
+        .run(&["split", "--project", "banking", "--reassign", "--dry-run"])
+        .ok();
+    assert!(text.stdout.contains("stratum"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("banking | edge:bereavement"),
+        "{}",
+        text.stdout
+    );
+    env.run(&["split", "--project", "banking", "--eval-fraction", "2"])
+        .fails_with(&["eval fraction must lie in [0, 1]"]);
+}
+
+#[test]
+fn split_is_stratified_stable_and_stored_on_sqlite() {
+    split_flow(Env::sqlite());
+}
+
+#[test]
+fn split_is_stratified_stable_and_stored_on_postgres() {
+    if let Some(env) = Env::postgres() {
+        split_flow(env);
+    }
+}
