@@ -15,6 +15,9 @@ use std::time::Instant;
 pub enum BenchCommand {
     /// Login latency and audit-chain verification throughput.
     Auth(super::bench_auth::AuthArgs),
+    /// The annotation engine under load: concurrent annotators doing next+submit
+    /// cycles over HTTP against `plumbline serve` processes.
+    Serve(super::bench_serve::ServeArgs),
     /// Import and export throughput of the native format.
     Io {
         /// Items in the generated file.
@@ -62,9 +65,11 @@ key = "bereavement"
 "#;
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
-    if let BenchCommand::Auth(args) = cmd {
-        return super::bench_auth::run(args).await;
-    }
+    let cmd = match cmd {
+        BenchCommand::Auth(args) => return super::bench_auth::run(args).await,
+        BenchCommand::Serve(args) => return super::bench_serve::run(args).await,
+        io => io,
+    };
     let BenchCommand::Io {
         items,
         backend,
@@ -73,7 +78,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         dir,
     } = cmd
     else {
-        unreachable!("bench auth returned above")
+        unreachable!("bench auth and serve returned above")
     };
     if runs == 0 {
         bail!("--runs must be at least 1");
@@ -254,7 +259,7 @@ pub fn replace_database(admin_url: &str, name: &str) -> String {
 
 /// Writes `n` synthetic items of about 1.5 KB: a 4-turn call transcript and two
 /// candidates. Returns the file size.
-fn generate(path: &Path, n: u64) -> anyhow::Result<u64> {
+pub(super) fn generate(path: &Path, n: u64) -> anyhow::Result<u64> {
     if let Ok(meta) = std::fs::metadata(path) {
         return Ok(meta.len());
     }

@@ -4,9 +4,11 @@
 mod access;
 mod bench;
 mod bench_auth;
+mod bench_serve;
 mod demo;
 mod items;
 mod project;
+mod report;
 mod retention;
 mod rubric;
 mod serve;
@@ -67,6 +69,8 @@ enum Command {
     Purge(retention::PurgeArgs),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
+    /// A project's progress: items by state, judgments, per-annotator counts.
+    Report(report::ReportArgs),
     /// Run the server on a fresh database seeded with the example projects.
     Demo(demo::DemoArgs),
     /// Quality statistics on labelled files.
@@ -121,6 +125,7 @@ async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCo
         Command::Export(args) => items::export(&store, args).await,
         Command::Split(args) => split::run(&store, args).await,
         Command::Serve(args) => serve::run(store, args).await,
+        Command::Report(args) => report::run(&store, args).await,
         Command::User(cmd) => access::user(&store, cmd).await,
         Command::Member(cmd) => access::member(&store, cmd).await,
         Command::Expertise(cmd) => access::expertise(&store, cmd).await,

@@ -3,6 +3,7 @@
 mod formats;
 mod governance;
 mod import_export;
+mod load;
 mod projects;
 mod sovereignty;
 mod stats;
