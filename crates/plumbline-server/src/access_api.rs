@@ -141,15 +141,15 @@ async fn propose_expertise<S: Store>(
     bytes: axum::body::Bytes,
 ) -> Reply<Vec<ExpertiseRecord>> {
     actor.require(Scope::Read)?;
+    let user = state.store.user_by_name(&name).await?;
+    if user.id != actor.user.id && !may_verify(&state, &actor, &user).await? {
+        return Err(AuthError::NotFound(format!("user `{name}` not found")));
+    }
     let b: ExpertiseBody = body(&bytes)?;
     let expertise: Expertise = b
         .expertise
         .parse()
         .map_err(|m| AuthError::Invalid(format!("expertise: {m}")))?;
-    let user = state.store.user_by_name(&name).await?;
-    if user.id != actor.user.id && !may_verify(&state, &actor, &user).await? {
-        return Err(AuthError::NotFound(format!("user `{name}` not found")));
-    }
     state
         .store
         .propose_expertise(Some(actor.user.id), user.id, expertise)

@@ -3,7 +3,7 @@
 
 use super::{ApiError, ApiResult, page_size};
 use crate::AppState;
-use crate::auth::{Importer, Viewer};
+use crate::auth::{Importer, Reviewer};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -140,14 +140,15 @@ pub struct ItemPage {
     pub next: Option<i64>,
 }
 
-/// Lists items in import order.
+/// Lists items in import order (reviewers and leads: annotators judge blind and see
+/// items only through `tasks/next`).
 #[utoipa::path(get, path = "/api/v1/projects/{project}/items", tag = "items",
     params(("project" = String, Path, description = "Project name"), ListQuery),
     responses((status = 200, description = "A page of items", body = Object),
               (status = 400, body = super::ErrorBody)))]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
-    viewer: Viewer,
+    reviewer: Reviewer,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<ItemPage>> {
     let limit = page_size(q.limit);
@@ -159,7 +160,7 @@ pub async fn list<S: Store>(
             ))
         })?),
     };
-    if q.gold.is_some() && viewer.role < ProjectRole::Lead {
+    if q.gold.is_some() && reviewer.role < ProjectRole::Lead {
         return Err(ApiError::Forbidden(
             "only leads may filter by gold (gold items stay hidden from annotators)".into(),
         ));
@@ -167,7 +168,7 @@ pub async fn list<S: Store>(
     let items = state
         .store
         .items_page(
-            viewer.project.id,
+            reviewer.project.id,
             ItemFilter {
                 state: item_state,
                 gold: q.gold,
@@ -199,9 +200,9 @@ pub struct ItemReply {
               (status = 404, body = super::ErrorBody)))]
 pub async fn get_one<S: Store>(
     State(state): State<AppState<S>>,
-    viewer: Viewer,
+    reviewer: Reviewer,
     Path((_, item)): Path<(String, String)>,
 ) -> ApiResult<Json<ItemReply>> {
-    let (item, revisions) = state.store.item(viewer.project.id, &item).await?;
+    let (item, revisions) = state.store.item(reviewer.project.id, &item).await?;
     Ok(Json(ItemReply { item, revisions }))
 }

@@ -174,6 +174,7 @@ async fn annotate_loop_over_http() {
     let ann = member(&app, &p, "ann", ProjectRole::Annotator).await;
     let bob = member(&app, &p, "bob", ProjectRole::Annotator).await;
     let viewer = member(&app, &p, "vic", ProjectRole::Viewer).await;
+    let reviewer = member(&app, &p, "rhea", ProjectRole::Reviewer).await;
 
     // Import: only leads with the import scope; an annotator gets 403.
     let (s, _) = ann
@@ -201,21 +202,29 @@ async fn annotate_loop_over_http() {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["errors"][0]["line"], 2, "{v}");
-    let (_, v) = viewer.get("/api/v1/projects/bank/items?limit=2").await;
+    // Item listings are for reviewers and leads: annotators and viewers judge and
+    // watch blind.
+    let (s, _) = viewer.get("/api/v1/projects/bank/items").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = ann.get("/api/v1/projects/bank/items/c-0001").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, v) = reviewer.get("/api/v1/projects/bank/items?limit=2").await;
     assert_eq!(v["items"].as_array().unwrap().len(), 2);
     let after = v["next"].as_i64().unwrap();
-    let (_, v) = viewer
+    let (_, v) = reviewer
         .get(&format!(
             "/api/v1/projects/bank/items?after={after}&limit=2"
         ))
         .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     assert!(v["next"].is_null());
-    let (s, _) = viewer.get("/api/v1/projects/bank/items?gold=true").await;
+    let (s, _) = reviewer.get("/api/v1/projects/bank/items?gold=true").await;
     assert_eq!(s, StatusCode::FORBIDDEN, "gold stays hidden from non-leads");
-    let (s, v) = viewer.get("/api/v1/projects/bank/items?state=closed").await;
+    let (s, v) = reviewer
+        .get("/api/v1/projects/bank/items?state=closed")
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, v) = viewer.get("/api/v1/projects/bank/items/c-0001").await;
+    let (s, v) = reviewer.get("/api/v1/projects/bank/items/c-0001").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["item"]["ext_id"], "c-0001");
 
@@ -531,7 +540,7 @@ async fn errors_limits_and_documents() {
         "{v}"
     );
     // Page size is capped.
-    let (s, v) = ann.get("/api/v1/projects/bank/items?limit=100000").await;
+    let (s, v) = lead.get("/api/v1/projects/bank/items?limit=100000").await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["items"].as_array().unwrap().len() <= 500);
     // The OpenAPI document lists every route.

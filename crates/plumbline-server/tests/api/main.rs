@@ -3,5 +3,6 @@
 
 mod access;
 mod engine;
+mod matrix;
 mod payloads;
 mod support;

@@ -1,0 +1,307 @@
+//! The authorization matrix: every endpoint × every project role × missing, expired and
+//! revoked credentials, plus the scope each endpoint needs. The expectations are
+//! written here independently of the handlers, so a handler that takes the wrong
+//! extractor fails this test.
+
+use crate::support::*;
+use plumbline_domain::ProjectRole;
+use plumbline_store::{IdentityStore, now_ms};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const OUT: u8 = 1;
+const VIEW: u8 = 2;
+const ANN: u8 = 4;
+const REV: u8 = 8;
+const LEAD: u8 = 16;
+const MEMBERS: u8 = VIEW | ANN | REV | LEAD;
+const ANYONE: u8 = OUT | MEMBERS;
+const NOBODY: u8 = 0;
+
+/// One endpoint: how to call it, who may, and which token scope it needs.
+struct Op {
+    method: Method,
+    path: &'static str,
+    allowed: u8,
+    scope: Option<&'static str>,
+    body: Option<Value>,
+}
+
+fn op(method: Method, path: &'static str, allowed: u8, scope: Option<&'static str>) -> Op {
+    let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+    Op {
+        method,
+        path,
+        allowed,
+        scope,
+        body,
+    }
+}
+
+fn ops() -> Vec<Op> {
+    use Method as M;
+    vec![
+        op(M::GET, "/api/v1/session", ANYONE, None),
+        op(M::GET, "/api/v1/projects", ANYONE, Some("read")),
+        op(M::POST, "/api/v1/projects", NOBODY, Some("admin")),
+        op(M::GET, "/api/v1/projects/triage", MEMBERS, Some("read")),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/rubrics",
+            MEMBERS,
+            Some("read"),
+        ),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/rubrics/1",
+            MEMBERS,
+            Some("read"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/rubrics",
+            LEAD,
+            Some("admin"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/items",
+            LEAD,
+            Some("import"),
+        ),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/items",
+            REV | LEAD,
+            Some("review"),
+        ),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/items/call-1",
+            REV | LEAD,
+            Some("review"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/tasks/next",
+            ANN | REV | LEAD,
+            Some("annotate"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/tasks/999999/submit",
+            ANN | REV | LEAD,
+            Some("annotate"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/tasks/999999/skip",
+            ANN | REV | LEAD,
+            Some("annotate"),
+        ),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/adjudication",
+            REV | LEAD,
+            Some("review"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/adjudication/call-1",
+            REV | LEAD,
+            Some("review"),
+        ),
+        op(M::GET, "/api/v1/projects/triage/gold", LEAD, Some("admin")),
+        op(M::POST, "/api/v1/projects/triage/gold", LEAD, Some("admin")),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/qualifications/ann/reset",
+            LEAD,
+            Some("admin"),
+        ),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/progress",
+            MEMBERS,
+            Some("read"),
+        ),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/members",
+            MEMBERS,
+            Some("read"),
+        ),
+        op(
+            M::PUT,
+            "/api/v1/projects/triage/members/view",
+            LEAD,
+            Some("admin"),
+        ),
+        op(M::GET, "/api/v1/users", NOBODY, Some("admin")),
+        op(M::POST, "/api/v1/users", NOBODY, Some("admin")),
+        op(M::GET, "/api/v1/audit", NOBODY, Some("admin")),
+        // `ann` may read and propose their own expertise; a lead of a shared project may too.
+        op(
+            M::GET,
+            "/api/v1/users/ann/expertise",
+            ANN | LEAD,
+            Some("read"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/users/ann/expertise",
+            ANN | LEAD,
+            Some("read"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/users/ann/expertise/clinical/verify",
+            LEAD,
+            Some("admin"),
+        ),
+    ]
+}
+
+/// Refused by the access layer: no credential, wrong role or scope, or a project the
+/// caller may not know of. Anything else (200, 400, 404 of an item, 409, 422…) got
+/// past access control to the handler's own checks.
+async fn refused(r: reqwest::Response) -> (bool, String) {
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    let hidden_project =
+        status == StatusCode::NOT_FOUND && text.contains("project `triage` not found");
+    let hidden_user = status == StatusCode::NOT_FOUND && text.contains("user `ann` not found");
+    let denied = status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || hidden_project
+        || hidden_user;
+    (denied, format!("{status} {text}"))
+}
+
+async fn call(app: &App, op: &Op, token: Option<&str>) -> reqwest::Response {
+    let mut req = app.http.request(op.method.clone(), app.url(op.path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(body) = &op.body {
+        req = req.json(body);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_endpoint_by_role_scope_and_credential() {
+    let app = App::start().await;
+    let p = app.project("triage").await;
+    let all_scopes = "read,annotate,review,import,export,admin";
+    let mut people = Vec::new();
+    for (name, bit, role) in [
+        ("out", OUT, None),
+        ("view", VIEW, Some(ProjectRole::Viewer)),
+        ("ann", ANN, Some(ProjectRole::Annotator)),
+        ("rev", REV, Some(ProjectRole::Reviewer)),
+        ("lead", LEAD, Some(ProjectRole::Lead)),
+    ] {
+        let u = app.user(name, false).await;
+        if let Some(role) = role {
+            app.member(&p, &u, role).await;
+        }
+        people.push((
+            name,
+            bit,
+            u,
+            app.token(
+                &app.store.user_by_name(name).await.unwrap(),
+                all_scopes,
+                None,
+            )
+            .await
+            .1,
+        ));
+    }
+    let lead = app.store.user_by_name("lead").await.unwrap();
+    let (revoked_id, revoked) = app.token(&lead, all_scopes, None).await;
+    app.store.revoke_token(None, revoked_id).await.unwrap();
+    let expired = app.token(&lead, all_scopes, Some(now_ms() - 1)).await.1;
+    let admin = app.user("root", true).await;
+    let admin_token = app.token(&admin, all_scopes, None).await.1;
+
+    let mut failures = Vec::new();
+    for op in ops() {
+        for (label, token) in [
+            ("no token", None),
+            ("expired token", Some(expired.as_str())),
+            ("revoked token", Some(revoked.as_str())),
+        ] {
+            let r = call(&app, &op, token).await;
+            if r.status() != StatusCode::UNAUTHORIZED {
+                failures.push(format!(
+                    "{} {} with {label}: {}",
+                    op.method,
+                    op.path,
+                    r.status()
+                ));
+            }
+        }
+        for (name, bit, _, token) in &people {
+            let (denied, said) = refused(call(&app, &op, Some(token)).await).await;
+            let allowed = op.allowed & bit != 0;
+            if allowed == denied {
+                failures.push(format!(
+                    "{} {} as {name}: expected {}, got {said}",
+                    op.method,
+                    op.path,
+                    if allowed { "access" } else { "refusal" }
+                ));
+            }
+        }
+        // Admins pass every access rule (their project role counts as lead)…
+        let (denied, said) = refused(call(&app, &op, Some(&admin_token)).await).await;
+        if denied {
+            failures.push(format!(
+                "{} {} as admin: refused: {said}",
+                op.method, op.path
+            ));
+        }
+        // …but a token without the endpoint's scope does not.
+        if let Some(scope) = op.scope {
+            let others: Vec<&str> = all_scopes.split(',').filter(|s| *s != scope).collect();
+            let narrow = app.token(&admin, &others.join(","), None).await.1;
+            let r = call(&app, &op, Some(&narrow)).await;
+            if r.status() != StatusCode::FORBIDDEN {
+                failures.push(format!(
+                    "{} {} without scope {scope}: {}",
+                    op.method,
+                    op.path,
+                    r.status()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn public_endpoints_need_no_credentials() {
+    let app = App::start().await;
+    for path in ["/healthz", "/api/v1/openapi.json", "/metrics"] {
+        let r = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    let r = app
+        .http
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"name": "x", "password": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "login itself is open, and says no"
+    );
+}
