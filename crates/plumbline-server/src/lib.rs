@@ -12,6 +12,7 @@ pub mod auth;
 pub mod headers;
 pub mod metrics;
 pub mod session;
+pub mod ui;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -49,6 +50,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(api::routes())
         .merge(session::routes())
         .merge(access_api::routes())
+        .merge(ui::routes())
         .route_layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)

@@ -1,0 +1,116 @@
+// Plumbline: shared helpers (session, CSRF, login, logout, help, sortable tables).
+// Nothing sensitive is kept in localStorage; the CSRF token lives in memory only.
+'use strict';
+var PL = (function () {
+  var csrf = null;
+  function csrfToken() {
+    if (csrf) return Promise.resolve(csrf);
+    return fetch('/api/v1/session', { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (j) { csrf = j.csrf_token || ''; return csrf; });
+  }
+  // A request with the session cookie and CSRF header; resolves {status, body, text}.
+  function call(method, url, body, accept) {
+    return csrfToken().then(function (token) {
+      var headers = { 'X-CSRF-Token': token, 'Accept': accept || 'application/json' };
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      return fetch(url, {
+        method: method, credentials: 'same-origin', headers: headers,
+        body: body === undefined ? undefined : JSON.stringify(body)
+      });
+    }).then(function (r) {
+      if (r.status === 401) { location.href = '/login'; }
+      return r.text().then(function (text) {
+        var json = null;
+        try { json = JSON.parse(text); } catch (e) { json = null; }
+        return { status: r.status, ok: r.ok, body: json, text: text };
+      });
+    });
+  }
+  function message(res) {
+    if (res.body && res.body.error) return res.body.error.message;
+    return 'The server answered ' + res.status + '.';
+  }
+  function show(el, text) {
+    if (!el) return;
+    el.textContent = text || '';
+    el.hidden = !text;
+  }
+  function openDialog(d) { if (d && !d.open) { d.showModal(); } }
+  function closeDialog(d) { if (d && d.open) d.close(); }
+  function typing(e) {
+    var t = e.target;
+    return t && (t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' ||
+      (t.tagName === 'INPUT' && !/^(radio|checkbox|button|submit)$/.test(t.type)));
+  }
+  function initLogin() {
+    var form = document.getElementById('login');
+    if (!form) return;
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var err = document.getElementById('login-error');
+      show(err, '');
+      fetch('/api/v1/session', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: form.name.value, password: form.password.value })
+      }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (j) {
+          if (r.ok) { location.href = '/projects'; return; }
+          show(err, (j.error && j.error.message) || 'Sign-in failed.');
+          form.password.value = '';
+          form.password.focus();
+        });
+      }).catch(function () { show(err, 'The server cannot be reached.'); });
+    });
+  }
+  function initSortable() {
+    document.querySelectorAll('table.sortable').forEach(function (table) {
+      table.querySelectorAll('thead th').forEach(function (th, col) {
+        var b = th.querySelector('button');
+        if (!b) return;
+        b.addEventListener('click', function () {
+          var asc = th.getAttribute('aria-sort') !== 'ascending';
+          table.querySelectorAll('thead th').forEach(function (o) { o.removeAttribute('aria-sort'); });
+          th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+          var body = table.tBodies[0];
+          var rows = Array.prototype.slice.call(body.rows);
+          var key = function (r) {
+            var c = r.cells[col];
+            var v = c.getAttribute('data-v');
+            if (v !== null) return parseFloat(v);
+            var n = parseFloat(c.textContent);
+            return isNaN(n) ? c.textContent.toLowerCase() : n;
+          };
+          rows.sort(function (x, y) {
+            var a = key(x), b2 = key(y);
+            var r = a < b2 ? -1 : a > b2 ? 1 : 0;
+            return asc ? r : -r;
+          });
+          rows.forEach(function (r) { body.appendChild(r); });
+        });
+      });
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    initLogin();
+    initSortable();
+    var out = document.getElementById('logout');
+    if (out) out.addEventListener('click', function () {
+      call('DELETE', '/api/v1/session').then(function () { location.href = '/login'; });
+    });
+    var help = document.getElementById('help');
+    var open = document.getElementById('help-open');
+    if (open) {
+      if (!help) open.hidden = true;
+      open.addEventListener('click', function () { openDialog(help); });
+    }
+    var close = document.getElementById('help-close');
+    if (close) close.addEventListener('click', function () { closeDialog(help); });
+    document.addEventListener('keydown', function (e) {
+      if (e.key === '?' && !typing(e) && help) { e.preventDefault(); openDialog(help); }
+    });
+  });
+  return { call: call, message: message, show: show, typing: typing,
+    openDialog: openDialog, closeDialog: closeDialog };
+})();

@@ -1,0 +1,435 @@
+// Plumbline: the judging page. Leases tasks as server-rendered fragments, checks the
+// priority rule live (mirroring plumbline_domain::judgment::priority exactly), submits
+// and skips through the JSON API, autosaves drafts in sessionStorage, keeps time on
+// task and warns before the lease expires. Every shortcut is listed under `?`.
+'use strict';
+(function () {
+  var host, project, task, form, startedAt = 0, cursor = 0, timerId = 0, busy = false;
+  var submitMark = false;
+  window.PL_MEASURES = [];
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function api(path) { return '/api/v1/projects/' + encodeURIComponent(project) + path; }
+
+  // ---- The rubric, as the fragment carries it ------------------------------------
+  function rubric() {
+    var crit = $$('#rubric-data i[data-criterion]').map(function (i) {
+      return { key: i.getAttribute('data-criterion'), priority: +i.getAttribute('data-priority'),
+        hard: i.getAttribute('data-hard') === 'true' };
+    }).sort(function (a, b) { return a.priority - b.priority; });
+    var errors = {};
+    $$('#rubric-data i[data-error]').forEach(function (i) { errors[i.getAttribute('data-error')] = i.getAttribute('data-of'); });
+    return { criteria: crit, errors: errors };
+  }
+  function candidates() { return $$('.cand', task).map(function (c) { return c.getAttribute('data-cand'); }); }
+  function letterOf(id) {
+    var c = $$('.cand', task).filter(function (x) { return x.getAttribute('data-cand') === id; })[0];
+    return c ? c.getAttribute('data-letter') : id;
+  }
+  function describe(choice) { return choice === 'tie' ? 'tie' : '`' + choice + '`'; }
+
+  // The hard violation `cand` carries whose criterion has the highest priority.
+  function hardViolation(r, violations, cand) {
+    var best = null;
+    (violations[cand] || []).forEach(function (tag) {
+      var ck = r.errors[tag];
+      var c = r.criteria.filter(function (x) { return x.key === ck; })[0];
+      if (c && c.hard && (!best || c.priority < best.crit.priority)) best = { tag: tag, crit: c };
+    });
+    return best;
+  }
+
+  // check_preference: the order half, then the hard half. Returns null or {criterion, explanation}.
+  function checkPreference(r, cands, winner, criteria, violations) {
+    var complete = true, deciding = null;
+    for (var i = 0; i < r.criteria.length; i++) {
+      var c = r.criteria[i], v = criteria[c.key];
+      if (v === undefined) { complete = false; break; }
+      if (v !== 'tie') { deciding = { crit: c, choice: v }; break; }
+    }
+    if (winner !== undefined) {
+      if (deciding && deciding.choice !== winner) {
+        return { criterion: deciding.crit.key, explanation: 'winner is ' + describe(winner) + ' but ' +
+          describe(deciding.choice) + ' wins on `' + deciding.crit.key + '`, the highest-priority criterion not marked tie' };
+      }
+      if (!deciding && complete && winner !== 'tie' && r.criteria.length) {
+        return { criterion: r.criteria[0].key, explanation: 'winner is ' + describe(winner) +
+          ' but every criterion is marked tie, so the winner must be tie' };
+      }
+      if (winner !== 'tie') {
+        var hv = hardViolation(r, violations, winner);
+        if (hv) {
+          var clean = cands.filter(function (c) { return c !== winner && !hardViolation(r, violations, c); })[0];
+          if (clean !== undefined) {
+            return { criterion: hv.crit.key, explanation: '`' + winner + '` carries hard violation `' + hv.tag +
+              '` (criterion `' + hv.crit.key + '`) and cannot beat `' + clean + '`, which carries none' };
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  // check_ranking: no hard violator strictly above a clean candidate.
+  function checkRanking(r, order, violations) {
+    for (var i = 0; i < order.length; i++) {
+      for (var k = 0; k < order[i].length; k++) {
+        var x = order[i][k], hv = hardViolation(r, violations, x);
+        if (!hv) continue;
+        for (var j = i + 1; j < order.length; j++) {
+          for (var m = 0; m < order[j].length; m++) {
+            if (!hardViolation(r, violations, order[j][m])) {
+              return { criterion: hv.crit.key, explanation: '`' + x + '` carries hard violation `' + hv.tag +
+                '` (criterion `' + hv.crit.key + '`) and is ranked above `' + order[j][m] + '`, which carries none' };
+            }
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  // check_rating: scores compared lexicographically in priority order.
+  function checkRating(r, cands, scores, violations) {
+    for (var i = 0; i < cands.length; i++) {
+      var x = cands[i], hv = hardViolation(r, violations, x);
+      if (!hv) continue;
+      for (var j = 0; j < cands.length; j++) {
+        var y = cands[j];
+        if (x === y || hardViolation(r, violations, y)) continue;
+        var sx = scores[x] || {}, sy = scores[y] || {};
+        for (var k = 0; k < r.criteria.length; k++) {
+          var key = r.criteria[k].key, a = sx[key], b = sy[key];
+          if (a === undefined || b === undefined) break;
+          if (a !== b) {
+            if (a > b) {
+              return { criterion: hv.crit.key, explanation: '`' + x + '` carries hard violation `' + hv.tag +
+                '` (criterion `' + hv.crit.key + '`) yet its scores put it above `' + y +
+                '`, which carries none (they first differ on `' + key + '`: ' + a + ' vs ' + b + ')' };
+            }
+            break;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  // ---- Reading the form ----------------------------------------------------------
+  function checked(name) { var i = $('input[name="' + name + '"]:checked', form); return i ? i.value : undefined; }
+  function violations() {
+    var v = {};
+    candidates().forEach(function (c) { v[c] = []; });
+    $$('input[name=err]:checked', form).forEach(function (i) { v[i.getAttribute('data-cand')].push(i.value); });
+    return v;
+  }
+  function edges() { return $$('input[name=edge]:checked', form).map(function (i) { return i.value; }); }
+  function criteriaMarks() {
+    var m = {};
+    rubric().criteria.forEach(function (c) { var v = checked('c:' + c.key); if (v !== undefined) m[c.key] = v; });
+    return m;
+  }
+  function rankingOrder() {
+    var groups = {};
+    $$('select[name=rank]', form).forEach(function (s) { (groups[s.value] = groups[s.value] || []).push(s.getAttribute('data-cand')); });
+    return Object.keys(groups).sort(function (a, b) { return a - b; }).map(function (k) { return groups[k]; });
+  }
+  function ratingScores() {
+    var s = {};
+    $$('input[name=score]', form).forEach(function (i) {
+      if (i.value === '') return;
+      var c = i.getAttribute('data-cand');
+      (s[c] = s[c] || {})[i.getAttribute('data-crit')] = parseInt(i.value, 10);
+    });
+    return s;
+  }
+  function payload() {
+    var kind = form.getAttribute('data-kind');
+    var common = { violations: violations(), rationale: $('#rationale', form).value, edge_cases: edges(),
+      override: $('#override', form).checked };
+    var p;
+    if (kind === 'preference') {
+      var strength = checked('strength');
+      p = { winner: checked('winner'), strength: strength === undefined ? undefined : +strength, criteria: criteriaMarks() };
+    } else if (kind === 'ranking') {
+      p = { order: rankingOrder() };
+    } else if (kind === 'rating') {
+      p = { scores: ratingScores() };
+    } else if (kind === 'demonstration') {
+      p = { response: $('#response', form).value, based_on: $('#based-on', form).value || null };
+    } else {
+      var sev = checked('severity');
+      p = { attack: $('#attack', form).value, tactic: $('#tactic', form).value, outcome: checked('outcome'),
+        severity: sev === undefined ? undefined : +sev };
+    }
+    for (var k in common) p[k] = common[k];
+    return p;
+  }
+
+  // ---- Live check ----------------------------------------------------------------
+  function check() {
+    if (!form) return null;
+    var kind = form.getAttribute('data-kind'), r = rubric(), v = violations(), problem = null, note = '';
+    $$('tr.crit', form).forEach(function (tr) { tr.classList.remove('decides'); });
+    if (kind === 'preference') {
+      var marks = criteriaMarks();
+      problem = checkPreference(r, candidates(), checked('winner'), marks, v);
+      var first = r.criteria.filter(function (c) { return marks[c.key] !== undefined && marks[c.key] !== 'tie'; })[0];
+      var gap = r.criteria.filter(function (c) { return marks[c.key] === undefined; })[0];
+      if (first && (!gap || gap.priority > first.priority)) {
+        var row = $('tr.crit[data-key="' + first.key + '"]', form);
+        if (row) row.classList.add('decides');
+        note = 'Decided by `' + first.key + '`: ' + letterOf(marks[first.key]) + ' should win.';
+      } else if (!gap) {
+        note = 'Every criterion is tied: the winner must be tie.';
+      } else {
+        note = 'Mark the criteria from the top; the first one not tied decides.';
+      }
+    } else if (kind === 'ranking') {
+      problem = checkRanking(r, rankingOrder(), v);
+    } else if (kind === 'rating') {
+      problem = checkRating(r, candidates(), ratingScores(), v);
+    }
+    var el = $('#rule', form);
+    if (problem) {
+      el.className = 'rule bad';
+      el.textContent = 'Priority rule: ' + problem.explanation + '. Fix the verdicts, or override with a rationale.';
+      $('#override-box', form).hidden = false;
+    } else {
+      el.className = 'rule ok';
+      el.textContent = note || 'Consistent with the priority rule.';
+    }
+    return problem;
+  }
+
+  // ---- Drafts, timer, lease --------------------------------------------------------
+  function draftKey() { return 'plumbline:draft:' + task.getAttribute('data-assignment'); }
+  function saveDraft() {
+    var state = {};
+    $$('input, textarea, select', form).forEach(function (i, n) {
+      state[n] = (i.type === 'radio' || i.type === 'checkbox') ? i.checked : i.value;
+    });
+    try { sessionStorage.setItem(draftKey(), JSON.stringify(state)); } catch (e) { return; }
+    var s = $('#saved'); if (s) s.textContent = 'draft saved';
+  }
+  function restoreDraft() {
+    var raw = null;
+    try { raw = sessionStorage.getItem(draftKey()); } catch (e) { raw = null; }
+    if (!raw) return;
+    var state = JSON.parse(raw);
+    $$('input, textarea, select', form).forEach(function (i, n) {
+      if (!(n in state)) return;
+      if (i.type === 'radio' || i.type === 'checkbox') i.checked = state[n]; else i.value = state[n];
+    });
+  }
+  function clearDraft() { try { sessionStorage.removeItem(draftKey()); } catch (e) { return; } }
+  function tick() {
+    if (!task || task.getAttribute('data-none')) return;
+    var secs = Math.floor((performance.now() - startedAt) / 1000);
+    $('#timer').textContent = 'time on task ' + Math.floor(secs / 60) + ':' + ('0' + secs % 60).slice(-2);
+    var left = Math.floor((+task.getAttribute('data-expires') - Date.now()) / 1000);
+    var lease = $('#lease');
+    if (left <= 0) { lease.className = 'lease warn'; lease.textContent = 'The lease has expired: this item may go to someone else.'; }
+    else if (left <= 120) { lease.className = 'lease warn'; lease.textContent = 'Lease ends in ' + Math.floor(left / 60) + ':' + ('0' + left % 60).slice(-2) + ': submit or skip soon.'; }
+    else { lease.className = 'lease'; lease.textContent = ''; }
+  }
+
+  // ---- Word diff (LCS over words) -------------------------------------------------------
+  function diff(a, b, into) {
+    var x = a.split(/(\s+)/), y = b.split(/(\s+)/);
+    into.textContent = '';
+    if (x.length * y.length > 4e6) { into.textContent = 'Too long to diff.'; return; }
+    var n = x.length, m = y.length, L = new Array(n + 1);
+    for (var i = 0; i <= n; i++) { L[i] = new Uint16Array(m + 1); }
+    for (i = n - 1; i >= 0; i--) for (var j = m - 1; j >= 0; j--) {
+      L[i][j] = x[i] === y[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+    }
+    var add = function (tag, text) {
+      var last = into.lastChild;
+      if (last && last.nodeName.toLowerCase() === tag) { last.textContent += text; return; }
+      if (tag === 'span') { into.appendChild(document.createTextNode(text)); return; }
+      var el = document.createElement(tag); el.textContent = text; into.appendChild(el);
+    };
+    i = 0; j = 0;
+    while (i < n && j < m) {
+      if (x[i] === y[j]) { add('span', x[i]); i++; j++; }
+      else if (L[i + 1][j] >= L[i][j + 1]) { add('del', x[i++]); }
+      else { add('ins', y[j++]); }
+    }
+    while (i < n) add('del', x[i++]);
+    while (j < m) add('ins', y[j++]);
+  }
+  function candText(id) {
+    var c = $$('.cand', task).filter(function (x) { return x.getAttribute('data-cand') === id; })[0];
+    return c ? $('.ctext', c).textContent : '';
+  }
+  function toggleDiff() {
+    var d = $('#diff', task);
+    if (!d) return;
+    if (d.hidden) { var ids = candidates(); diff(candText(ids[0]), candText(ids[1]), d); }
+    d.hidden = !d.hidden;
+  }
+  function demoDiff() {
+    var base = $('#based-on', form), d = $('#demo-diff', form);
+    if (!base || !d) return;
+    if (!base.value) { d.textContent = ''; return; }
+    diff(candText(base.value), $('#response', form).value, d);
+  }
+
+  // ---- Loading, submitting, skipping ------------------------------------------------------
+  function rows() { return $$('tr.crit, .cand', form).filter(function (r) { return r.tagName === 'TR' || form.getAttribute('data-kind') === 'ranking'; }); }
+  function moveCursor(d, quiet) {
+    var rs = rows();
+    if (!rs.length) return;
+    cursor = Math.max(0, Math.min(rs.length - 1, cursor + d));
+    rs.forEach(function (r, i) { r.classList.toggle('current', i === cursor); });
+    if (!quiet) rs[cursor].scrollIntoView({ block: 'nearest' });
+  }
+  function mount(html) {
+    host.innerHTML = html;
+    task = $('#task', host);
+    form = $('#judgment', host);
+    cursor = 0;
+    $('#saved').textContent = '';
+    if (task && !task.getAttribute('data-none')) {
+      var convo = $('#convo', task);
+      if (convo) convo.scrollTop = convo.scrollHeight;
+      restoreDraft();
+      form.addEventListener('change', function (e) {
+        if (e.target.name === 'winner' && e.target.value === 'tie') {
+          var zero = $('input[name=strength][value="0"]', form); if (zero) zero.checked = true;
+        }
+        if (e.target.id === 'based-on') {
+          var resp = $('#response', form);
+          resp.value = e.target.value ? candText(e.target.value) : '';
+        }
+        check(); saveDraft(); demoDiff();
+      });
+      form.addEventListener('input', function (e) {
+        if (e.target.tagName === 'TEXTAREA' || e.target.type === 'number') { saveDraft(); check(); demoDiff(); }
+      });
+      form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
+      $('#skip', form).addEventListener('click', openSkip);
+      window.scrollTo(0, 0);
+      moveCursor(0, true);
+      check();
+    }
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        startedAt = performance.now();
+        if (submitMark) {
+          submitMark = false;
+          performance.mark('pl-painted');
+          var m = performance.measure('pl-submit-to-paint', 'pl-submit', 'pl-painted');
+          window.PL_MEASURES.push(m ? m.duration : performance.getEntriesByName('pl-submit-to-paint').pop().duration);
+        }
+        tick();
+      }, 0);
+    });
+  }
+  function loadNext() {
+    return PL.call('POST', '/ui/api/projects/' + encodeURIComponent(project) + '/next', undefined, 'text/html')
+      .then(function (res) {
+        if (!res.ok) { host.innerHTML = ''; var p = document.createElement('p'); p.className = 'error'; p.textContent = PL.message(res); host.appendChild(p); return; }
+        mount(res.text);
+      });
+  }
+  function submit() {
+    if (busy || !form) return;
+    var err = $('#server-error', form);
+    PL.show(err, '');
+    var p = payload();
+    if (p.override && !p.rationale.trim()) { PL.show(err, 'An override needs a rationale saying why.'); $('#rationale', form).focus(); return; }
+    busy = true;
+    performance.clearMarks('pl-submit'); performance.clearMeasures('pl-submit-to-paint');
+    performance.mark('pl-submit');
+    var body = { payload: p, time_ms: Math.round(performance.now() - startedAt) };
+    PL.call('POST', api('/tasks/' + task.getAttribute('data-assignment') + '/submit'), body).then(function (res) {
+      if (!res.ok) {
+        busy = false;
+        var msg = PL.message(res);
+        PL.show(err, (res.status === 422 ? 'Refused: ' : '') + msg);
+        if (res.body && res.body.error && res.body.error.code === 'priority_rule') {
+          $('#override-box', form).hidden = false;
+          var row = $('tr.crit[data-key="' + res.body.error.criterion + '"]', form);
+          if (row) { row.classList.add('decides'); }
+        }
+        return;
+      }
+      clearDraft();
+      submitMark = true;
+      return loadNext().then(function () { busy = false; });
+    }, function () { busy = false; PL.show(err, 'The server cannot be reached; your draft is kept.'); });
+  }
+  function openSkip() {
+    var d = $('#skip-dialog');
+    $('#skip-reason').value = '';
+    PL.openDialog(d);
+    $('#skip-reason').focus();
+  }
+  function skip(reason) {
+    PL.call('POST', api('/tasks/' + task.getAttribute('data-assignment') + '/skip'), { reason: reason }).then(function (res) {
+      if (!res.ok) { PL.show($('#server-error', form), PL.message(res)); return; }
+      clearDraft();
+      loadNext();
+    });
+  }
+
+  // ---- Keyboard -------------------------------------------------------------------------------
+  function setRadio(name, value) {
+    var i = $('input[name="' + name + '"][value="' + value + '"]', form);
+    if (i) { i.checked = true; i.dispatchEvent(new Event('change', { bubbles: true })); }
+  }
+  function idOfLetter(l) {
+    var c = $$('.cand', task).filter(function (x) { return x.getAttribute('data-letter') === l; })[0];
+    return c ? c.getAttribute('data-cand') : undefined;
+  }
+  function onKey(e) {
+    if (!form || !task || task.getAttribute('data-none')) return;
+    if (document.querySelector('dialog[open]')) return;
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); submit(); return; }
+    if (PL.typing(e)) { if (e.key === 'Escape') e.target.blur(); return; }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var kind = form.getAttribute('data-kind'), k = e.key, rs = rows(), row = rs[cursor];
+    var handled = true;
+    if (k === 'Enter') submit();
+    else if (k === 'j' || k === 'ArrowDown') moveCursor(1);
+    else if (k === 'k' || k === 'ArrowUp') moveCursor(-1);
+    else if (kind === 'preference' && /^[abt]$/.test(k) && row && row.tagName === 'TR') {
+      setRadio('c:' + row.getAttribute('data-key'), k === 't' ? 'tie' : idOfLetter(k.toUpperCase()));
+      moveCursor(1);
+    } else if (kind === 'preference' && /^[ABT]$/.test(k)) setRadio('winner', k === 'T' ? 'tie' : idOfLetter(k));
+    else if (kind === 'preference' && /^[0-3]$/.test(k)) setRadio('strength', k);
+    else if (kind === 'ranking' && /^[1-9]$/.test(k) && row) {
+      var sel = $('select[name=rank]', row);
+      if (sel && +k <= sel.options.length) { sel.value = k; sel.dispatchEvent(new Event('change', { bubbles: true })); moveCursor(1); }
+    } else if (kind === 'rating' && /^[0-9]$/.test(k) && row) {
+      var empty = $$('input.score', row).filter(function (i) { return i.value === ''; })[0] || $('input.score', row);
+      if (empty) { empty.value = k; empty.dispatchEvent(new Event('input', { bubbles: true })); }
+    } else if (kind === 'red_team' && /^[0-3]$/.test(k)) setRadio('severity', k);
+    else if (k === 'e') { var t = $('input[name=err]', form); if (t) { t.closest('details').open = true; t.focus(); } }
+    else if (k === 'f') { var f = $('input[name=edge]', form); if (f) f.focus(); }
+    else if (k === 'r') $('#rationale', form).focus();
+    else if (k === 'o') { var o = $('#override', form); $('#override-box', form).hidden = false; o.checked = !o.checked; saveDraft(); }
+    else if (k === 'd') toggleDiff();
+    else if (k === 'S' || k === 's') openSkip();
+    else handled = false;
+    if (handled) e.preventDefault();
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    host = $('#task-host');
+    if (!host) return;
+    project = host.getAttribute('data-project');
+    document.addEventListener('keydown', onKey);
+    $('#skip-form').addEventListener('submit', function (e) {
+      var reason = $('#skip-reason').value.trim();
+      if (!reason) { e.preventDefault(); return; }
+      skip(reason);
+    });
+    $('#skip-cancel').addEventListener('click', function () { PL.closeDialog($('#skip-dialog')); });
+    timerId = setInterval(tick, 1000);
+    loadNext();
+  });
+})();

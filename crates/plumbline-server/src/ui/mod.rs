@@ -1,0 +1,168 @@
+//! The web interface: server-rendered pages, one module per page family, and small
+//! hand-written JavaScript and CSS embedded in the binary (`assets/`).
+//!
+//! - [`login`]: `/login`, the project list `/projects` with the user's own progress.
+//! - [`judge`]: `/projects/{project}/judge`, the annotator's page; its script leases and
+//!   swaps tasks through `POST /ui/api/projects/{project}/next` (a server-rendered
+//!   fragment) and submits and skips through the JSON API.
+//! - [`review`]: `/projects/{project}/review`, the adjudication queue.
+//! - [`dashboard`]: `/projects/{project}/dashboard` (leads) and `/admin/audit` (admins).
+//!
+//! Every untrusted string is escaped by [`html::esc`] / [`html::attr`]; the CSP forbids
+//! inline script, so pages carry data in `data-` attributes and scripts come from
+//! `/assets/`.
+
+/// Appends formatted text to a page (writing to a `String` cannot fail).
+macro_rules! push {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = ::std::fmt::Write::write_fmt($out, format_args!($($arg)*));
+    }};
+}
+
+pub mod assets;
+pub mod dashboard;
+pub mod html;
+pub mod judge;
+pub mod login;
+pub mod review;
+
+use crate::AppState;
+use crate::auth::AuthError;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use html::{attr, esc};
+use plumbline_store::{Store, User};
+
+/// The UI's routes, merged into the server's router.
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/projects") }))
+        .route("/login", get(login::login_page))
+        .route("/projects", get(login::projects::<S>))
+        .route("/projects/{project}/judge", get(judge::judge_page::<S>))
+        .route("/ui/api/projects/{project}/next", post(judge::next::<S>))
+        .route("/projects/{project}/review", get(review::review_page::<S>))
+        .route(
+            "/projects/{project}/dashboard",
+            get(dashboard::dashboard_page::<S>),
+        )
+        .route("/admin/audit", get(dashboard::audit::<S>))
+        .route("/assets/{file}", get(assets::serve))
+}
+
+/// A page's HTML, or the way a refused page answers.
+pub type PageResult = Result<Response, PageError>;
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    /// Access refused by an extractor.
+    Auth(AuthError),
+    /// The store failed or refused.
+    Store(plumbline_store::StoreError),
+}
+
+impl From<AuthError> for PageError {
+    fn from(e: AuthError) -> Self {
+        PageError::Auth(e)
+    }
+}
+
+impl From<plumbline_store::StoreError> for PageError {
+    fn from(e: plumbline_store::StoreError) -> Self {
+        PageError::Store(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            PageError::Auth(AuthError::Unauthenticated(_)) => {
+                return Redirect::to("/login").into_response();
+            }
+            PageError::Auth(AuthError::Forbidden(m)) => (StatusCode::FORBIDDEN, m),
+            PageError::Auth(AuthError::NotFound(m)) => (StatusCode::NOT_FOUND, m),
+            PageError::Auth(AuthError::Invalid(m) | AuthError::Conflict(m)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, m)
+            }
+            PageError::Auth(AuthError::Store(e)) | PageError::Store(e) => {
+                tracing::error!(error = %e, "store failed rendering a page");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable; try again".to_owned(),
+                )
+            }
+        };
+        let mut body = String::new();
+        push!(
+            &mut body,
+            "<section class=\"panel\"><h1>{}</h1><p>{}</p><p><a href=\"/projects\">Back to projects</a></p></section>",
+            status.as_u16(),
+            esc(&message)
+        );
+        (status, Html(layout("Error", None, "", &body, &[]))).into_response()
+    }
+}
+
+/// Turns an extractor's result into a page error.
+pub fn access<T>(r: Result<T, AuthError>) -> Result<T, PageError> {
+    r.map_err(PageError::Auth)
+}
+
+/// A complete page: head with the stylesheet and scripts, the top bar, and `body`.
+pub fn layout(
+    title: &str,
+    user: Option<&User>,
+    page: &str,
+    body: &str,
+    scripts: &[&str],
+) -> String {
+    let mut out = String::with_capacity(body.len() + 2048);
+    push!(
+        &mut out,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Plumbline</title><link rel=\"stylesheet\" href=\"{}\">\
+         <script src=\"{}\" defer></script>",
+        esc(title),
+        assets::url("app.css"),
+        assets::url("app.js"),
+    );
+    for s in scripts {
+        push!(
+            &mut out,
+            "<script src=\"{}\" defer></script>",
+            assets::url(s)
+        );
+    }
+    push!(
+        &mut out,
+        "</head><body data-page=\"{}\"><header class=\"top\"><a class=\"brand\" href=\"/projects\">Plumbline</a>",
+        attr(page)
+    );
+    if let Some(u) = user {
+        push!(
+            &mut out,
+            "<nav><a href=\"/projects\">Projects</a>{}</nav><span class=\"who\">{}</span>\
+             <button type=\"button\" id=\"logout\" class=\"link\">Sign out</button>",
+            if u.is_admin {
+                "<a href=\"/admin/audit\">Audit log</a>"
+            } else {
+                ""
+            },
+            esc(&u.name)
+        );
+    }
+    push!(
+        &mut out,
+        "<button type=\"button\" id=\"help-open\" class=\"link\" aria-label=\"Keyboard shortcuts\">?</button></header><main id=\"main\">{body}</main></body></html>"
+    );
+    out
+}
+
+/// An HTML response that is never cached (pages carry per-user data).
+pub fn page(html: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}

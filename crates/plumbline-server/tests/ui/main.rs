@@ -1,0 +1,405 @@
+//! The web interface in a real browser: headless Chromium driven through Debian's
+//! `chromedriver` over WebDriver. Covers logging in, judging a preference item by
+//! keyboard, meeting the priority-rule refusal and fixing it, submitting, adjudicating,
+//! the dashboard and the audit log, and XSS payloads from the data shown as text.
+//! Screenshots go to `target/ui-screenshots/`. Without chromedriver the test skips
+//! loudly, and fails when `CI=true`.
+
+mod webdriver;
+
+use plumbline_domain::{Item, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind};
+use plumbline_server::AppState;
+use plumbline_server::auth::hash_password;
+use plumbline_store::{
+    IdentityStore, ImportMsg, ImportOptions, NewProject, NewUser, Next, Project, SqliteStore,
+    Store, Submission, User, WorkStore,
+};
+use serde_json::{Value, json};
+use webdriver::Browser;
+
+const RUBRIC: &str = include_str!("../../../../examples/banking/rubric.toml");
+const CTRL_ENTER: &str = "\u{E009}\u{E007}";
+const XSS_SCRIPT: &str = "<script>alert(1)</script>";
+const XSS_IMG: &str = "<img src=x onerror=alert(1)>";
+
+fn password(name: &str) -> String {
+    format!("{name}-browser-test-pw")
+}
+
+fn item_line(n: usize) -> String {
+    json!({
+        "id": format!("call-{n:02}"),
+        "context": [
+            {"role": "system", "content": "Agent assist for a retail bank."},
+            {"role": "user", "speaker": "customer", "content": format!("My statement shows {XSS_IMG} PAYPAL and a note {XSS_SCRIPT} please call me"),
+             "start": 1.5, "end": 6.0, "asr_confidence": 0.62},
+            {"role": "assistant", "speaker": "agent", "content": "Let me check that for you.", "start": 6.2, "end": 8.0, "interrupted": true},
+            {"role": "user", "speaker": "customer", "content": "It's the card ending 4471, is it fraud?", "start": 7.8, "end": 11.0, "overlap": true, "asr_confidence": 0.93}
+        ],
+        "candidates": [
+            {"id": "a", "content": format!("I can see the payment <img src=x onerror=\"window.__pwned=1\"> on your card. I'll block the card now and raise a dispute; a new card arrives in 3-5 working days. ({n})")},
+            {"id": "b", "content": "That looks like fraud, don't worry, I'll refund it right away."}
+        ],
+        "task": "preference",
+        "tags": ["edge:fraud"]
+    })
+    .to_string()
+}
+
+struct Fixture {
+    base: String,
+    store: SqliteStore,
+    dir: std::path::PathBuf,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn user(store: &SqliteStore, name: &str, admin: bool) -> User {
+    let pw = password(name);
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw).unwrap())
+        .await
+        .unwrap();
+    store
+        .create_user(
+            None,
+            NewUser {
+                name: name.into(),
+                password_hash: Some(hash),
+                is_admin: admin,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn judge_by_store(store: &SqliteStore, who: &User, project: &Project, winner_first: bool) {
+    let Next::Task(task) = store.next_task(who.id, project.id).await.unwrap() else {
+        panic!("no task for {}", who.name)
+    };
+    let winner = if winner_first { "a" } else { "b" };
+    let payload = json!({"winner": winner, "strength": 1,
+        "criteria": {"compliance": winner, "correctness": winner, "resolution": winner, "tone": winner},
+        "rationale": format!("{} thinks {winner} <b>wins</b>", who.name)});
+    store
+        .submit(
+            who.id,
+            project.id,
+            task.assignment,
+            Submission {
+                payload: payload.to_string(),
+                time_ms: Some(30_000),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+async fn start() -> Fixture {
+    let dir = std::env::temp_dir().join(format!("plumbline-ui-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
+    let project = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("banking").unwrap(),
+                settings: ProjectSettings {
+                    overlap: 2,
+                    gold_rate: 0.0,
+                    ..ProjectSettings::default()
+                },
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let items: Vec<_> = (1..=14)
+        .map(|n| {
+            let item = Item::from_json(&item_line(n), TaskKind::Preference).unwrap();
+            plumbline_formats::feed::encode_item(&item, n as u64, TaskKind::Preference)
+        })
+        .collect();
+    tx.send(ImportMsg::Items(items)).await.unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    let out = store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    assert!(out.committed, "{out:?}");
+    let lead = user(&store, "lead", true).await;
+    let chloe = user(&store, "chloe", false).await;
+    let ada = user(&store, "ada", false).await;
+    let ben = user(&store, "ben", false).await;
+    for (u, role) in [
+        (&lead, ProjectRole::Lead),
+        (&chloe, ProjectRole::Annotator),
+        (&ada, ProjectRole::Annotator),
+        (&ben, ProjectRole::Annotator),
+    ] {
+        store
+            .add_member(None, project.id, u.id, role)
+            .await
+            .unwrap();
+    }
+    // Two annotators disagree on one item: it waits for adjudication.
+    judge_by_store(&store, &ada, &project, true).await;
+    judge_by_store(&store, &ben, &project, false).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(plumbline_server::serve(
+        listener,
+        AppState::new(store.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    Fixture {
+        base,
+        store,
+        dir,
+        _stop: stop,
+    }
+}
+
+async fn login(b: &Browser, base: &str, name: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("#name", name).await;
+    b.type_into("#password", &password(name)).await;
+    b.click("#login button[type=submit]").await;
+    b.wait_for(
+        "the project list",
+        "return location.pathname === '/projects' && !!document.querySelector('.project');",
+    )
+    .await;
+}
+
+async fn assert_no_injection(b: &Browser, page: &str) {
+    assert_eq!(
+        b.alert_text().await,
+        None,
+        "an alert opened on {page}: injected script ran"
+    );
+    let v = b
+        .js(
+            "return {pwned: window.__pwned === 1, imgs: document.querySelectorAll('img[src=x], main script').length, \
+             text: document.body.innerText};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(v["pwned"], Value::Bool(false), "onerror ran on {page}");
+    assert_eq!(v["imgs"], json!(0), "an injected element exists on {page}");
+    let text = v["text"].as_str().unwrap();
+    assert!(
+        text.contains(XSS_SCRIPT) && text.contains(XSS_IMG),
+        "payloads not shown literally on {page}"
+    );
+}
+
+fn assignment_js() -> &'static str {
+    "var t = document.querySelector('#task'); return t ? t.getAttribute('data-assignment') : null;"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_workflow() {
+    if let Some(why) = webdriver::unavailable() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("browser tests cannot run in CI: {why}");
+        }
+        eprintln!("\n!!!!!!!! SKIPPING the browser tests: {why} !!!!!!!!\n");
+        return;
+    }
+    let fx = start().await;
+    let base = fx.base.clone();
+    let b = Browser::start(1280, 900).await;
+
+    // Sign in; a wrong password is refused inline first.
+    b.goto(&format!("{base}/login")).await;
+    b.type_into("#name", "chloe").await;
+    b.type_into("#password", "not the password").await;
+    b.click("#login button[type=submit]").await;
+    b.wait_for("the refusal", "var e = document.querySelector('#login-error'); return !e.hidden && /wrong name or password/.test(e.textContent);").await;
+    b.screenshot("login-refused-1280").await;
+    login(&b, &base, "chloe").await;
+    b.screenshot("projects-1280").await;
+
+    // The judging page: XSS payloads from the data are text.
+    b.goto(&format!("{base}/projects/banking/judge")).await;
+    b.wait_for(
+        "a task",
+        "return !!document.querySelector('#task[data-assignment] tr.crit');",
+    )
+    .await;
+    assert_no_injection(&b, "the judging page").await;
+    let shaded = b.js("return document.querySelectorAll('.turn.low-asr').length + ',' + document.querySelectorAll('.turn.interrupted').length + ',' + document.querySelectorAll('.turn.overlap').length;", json!([])).await;
+    assert_eq!(
+        shaded,
+        json!("1,1,1"),
+        "low-ASR shading and interruption / overlap markers"
+    );
+    b.screenshot("judge-1280").await;
+    let first = b.js(assignment_js(), json!([])).await;
+
+    // Judge by keyboard, breaking the priority rule: correctness says A, winner B.
+    b.keys("tabbB2").await;
+    b.wait_for("the live priority check", "var r = document.querySelector('#rule'); return r.classList.contains('bad') && /wins on `correctness`/.test(r.textContent);").await;
+    b.keys(CTRL_ENTER).await;
+    b.wait_for("the server's refusal", "var e = document.querySelector('#server-error'); return !e.hidden && /^Refused: winner is/.test(e.textContent) && /correctness/.test(e.textContent);").await;
+    b.screenshot("judge-refused-1280").await;
+    assert_eq!(
+        b.js(assignment_js(), json!([])).await,
+        first,
+        "a refused judgment keeps the task"
+    );
+
+    // Fix it: the winner follows correctness; submit and take the next item in one key.
+    b.keys("A").await;
+    b.wait_for(
+        "the rule satisfied",
+        "return document.querySelector('#rule').classList.contains('ok');",
+    )
+    .await;
+    b.keys("r").await;
+    b.keys("B misses fraud handling").await;
+    b.js("document.activeElement.blur(); return true;", json!([]))
+        .await;
+    b.keys(CTRL_ENTER).await;
+    let changed = format!(
+        "var a = document.querySelector('#task'); return !!a && a.getAttribute('data-assignment') !== {first};"
+    );
+    b.wait_for("the next item", &changed).await;
+    assert_no_injection(&b, "the next item").await;
+
+    // Tablet width: candidates stack.
+    b.resize(820, 1180).await;
+    b.screenshot("judge-tablet").await;
+    let stacked = b.js("var c = document.querySelectorAll('.cand'); return c[1].getBoundingClientRect().top > c[0].getBoundingClientRect().bottom - 1;", json!([])).await;
+    assert_eq!(stacked, Value::Bool(true), "candidates stack on a tablet");
+    b.resize(1280, 900).await;
+
+    // Submit → next painted, measured in the browser (all criteria tied, winner tie).
+    b.keys("?").await;
+    b.wait_for(
+        "the shortcut list",
+        "return document.querySelector('#help').open;",
+    )
+    .await;
+    b.screenshot("judge-help-1280").await;
+    b.keys("\u{E00C}").await;
+    for _ in 0..8 {
+        let before = b.js(assignment_js(), json!([])).await;
+        if before.is_null() {
+            break;
+        }
+        b.keys("ttttT0").await;
+        b.keys(CTRL_ENTER).await;
+        b.wait_for(
+            "the next item",
+            &format!("var a = document.querySelector('#task'); return !!a && (a.getAttribute('data-none') === '1' || a.getAttribute('data-assignment') !== {before});"),
+        )
+        .await;
+    }
+    let measures = b.js("return window.PL_MEASURES;", json!([])).await;
+    let mut ms: Vec<f64> = measures
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    assert!(!ms.is_empty(), "submit-to-paint was measured");
+    eprintln!(
+        "submit key → next item painted: median {:.1} ms, max {:.1} ms over {} submissions",
+        ms[ms.len() / 2],
+        ms[ms.len() - 1],
+        ms.len()
+    );
+
+    // Skip with a reason.
+    if !b.js(assignment_js(), json!([])).await.is_null() {
+        let before = b.js(assignment_js(), json!([])).await;
+        b.keys("S").await;
+        b.wait_for(
+            "the skip dialog",
+            "return document.querySelector('#skip-dialog').open;",
+        )
+        .await;
+        b.type_into("#skip-reason", "Outside my expertise\u{E007}")
+            .await;
+        b.wait_for("the item after the skip", &format!("var a = document.querySelector('#task'); return !!a && a.getAttribute('data-assignment') !== {before};")).await;
+    }
+
+    // Log out; the lead adjudicates the disagreement and promotes it to gold.
+    b.click("#logout").await;
+    b.wait_for("the login page", "return location.pathname === '/login';")
+        .await;
+    login(&b, &base, "lead").await;
+    b.goto(&format!("{base}/projects/banking/review")).await;
+    let _ = b.find("form.decide").await;
+    b.js("document.querySelectorAll('details').forEach(function (d) { d.open = true; }); return true;", json!([])).await;
+    assert_no_injection(&b, "the review page").await;
+    let disagree = b
+        .js(
+            "return document.querySelectorAll('tr.disagree').length;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        disagree.as_u64().unwrap() >= 1,
+        "the disagreement is highlighted"
+    );
+    b.screenshot("review-1280").await;
+    b.click("form.decide input[name=from]:not(:checked)").await;
+    b.type_into(
+        "form.decide textarea[name=rationale]",
+        "A blocks the card and disputes; B promises a refund it cannot authorise.",
+    )
+    .await;
+    b.click("form.decide input[name=gold]").await;
+    b.click("form.decide button[type=submit]").await;
+    b.wait_for(
+        "the decision",
+        "var d = document.querySelector('.decided'); return !!d && /gold/.test(d.textContent);",
+    )
+    .await;
+    b.screenshot("review-decided-1280").await;
+    let gold = fx
+        .store
+        .gold(fx.store.project_by_name("banking").await.unwrap().id, None)
+        .await
+        .unwrap();
+    assert_eq!(gold.len(), 1, "the decision became gold");
+
+    // The dashboard draws its charts and sorts its table.
+    b.goto(&format!("{base}/projects/banking/dashboard")).await;
+    let _ = b.find("#annotators").await;
+    let charts = b
+        .js(
+            "return document.querySelectorAll('section.chart').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(charts, json!(6));
+    b.click("#annotators thead th:nth-child(2) button").await;
+    b.wait_for(
+        "a sorted table",
+        "return document.querySelector('#annotators th[aria-sort]') !== null;",
+    )
+    .await;
+    b.screenshot("dashboard-1280").await;
+    b.resize(820, 1180).await;
+    b.screenshot("dashboard-tablet").await;
+    b.resize(1280, 900).await;
+    b.goto(&format!("{base}/admin/audit")).await;
+    b.wait_for(
+        "the audit log",
+        "return document.querySelectorAll('table.audit tbody tr').length > 5;",
+    )
+    .await;
+    b.screenshot("audit-1280").await;
+
+    b.quit().await;
+    drop(fx._stop);
+    let _ = std::fs::remove_dir_all(&fx.dir);
+}
