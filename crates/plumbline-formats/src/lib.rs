@@ -11,6 +11,8 @@
 
 pub mod csv;
 pub mod detect;
+pub mod export;
+pub mod export_parquet;
 pub mod feed;
 pub mod helpsteer2;
 pub mod hh_rlhf;

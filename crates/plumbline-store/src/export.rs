@@ -2,7 +2,7 @@
 //! with their stored split, and the split written back in one transaction.
 
 use crate::Result;
-use plumbline_domain::{ProjectId, Split, UserId};
+use plumbline_domain::{ProjectId, Split, TaskKind, UserId};
 use std::future::Future;
 use tokio::sync::mpsc;
 
@@ -17,8 +17,46 @@ pub struct SplitRow {
     pub split: Option<Split>,
 }
 
+/// One judgment as exports read it.
+#[derive(Debug, Clone)]
+pub struct JudgmentRow {
+    /// The annotator's user id; `None` for an external prior judgment.
+    pub annotator: Option<i64>,
+    /// Where an external judgment comes from (`hh-rlhf`, …).
+    pub external_source: Option<String>,
+    /// The payload as JSON text.
+    pub payload: String,
+    /// Rubric version it was made under.
+    pub rubric_version: i64,
+}
+
+/// An item with everything decided about it, for exports.
+#[derive(Debug, Clone)]
+pub struct JudgedItem {
+    /// The item's own id.
+    pub ext_id: String,
+    /// Its canonical JSON.
+    pub body: String,
+    /// Its stored split.
+    pub split: Option<Split>,
+    /// The latest adjudication's payload, if a reviewer decided it.
+    pub adjudication: Option<String>,
+    /// Its judgments, oldest first (annotators' and external ones).
+    pub judgments: Vec<JudgmentRow>,
+}
+
 /// Reading for exports and the split; recording splits.
 pub trait ExportStore: Send + Sync {
+    /// Streams every item of `task` kind with its judgments and latest adjudication, in
+    /// import order, in batches on `sink` (one snapshot; a merge of three ordered
+    /// cursors, so memory holds one batch); returns how many items were sent.
+    fn judged_items(
+        &self,
+        project: ProjectId,
+        task: TaskKind,
+        sink: mpsc::Sender<Vec<JudgedItem>>,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
     /// Streams every item of a project with its stored split, in import order, in
     /// batches on `sink` (one snapshot, constant memory); returns how many were sent.
     fn split_rows(

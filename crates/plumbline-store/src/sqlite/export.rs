@@ -10,6 +10,22 @@ use rusqlite::params;
 use tokio::sync::mpsc;
 
 impl ExportStore for SqliteStore {
+    async fn judged_items(
+        &self,
+        project: ProjectId,
+        task: plumbline_domain::TaskKind,
+        sink: mpsc::Sender<Vec<crate::export::JudgedItem>>,
+    ) -> Result<u64> {
+        // One read transaction: the three cursors see one snapshot.
+        self.read(move |conn| {
+            conn.execute_batch("BEGIN")?;
+            let out = judged_items(conn, project, task, &sink);
+            let _ = conn.execute_batch("COMMIT");
+            out
+        })
+        .await
+    }
+
     async fn split_rows(
         &self,
         project: ProjectId,
@@ -82,4 +98,100 @@ impl ExportStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Streams judged items by merging three cursors ordered by item id.
+pub(super) fn judged_items(
+    conn: &rusqlite::Connection,
+    project: ProjectId,
+    task: plumbline_domain::TaskKind,
+    sink: &mpsc::Sender<Vec<crate::export::JudgedItem>>,
+) -> Result<u64> {
+    use crate::export::{JudgedItem, JudgmentRow};
+    let mut items = conn.prepare(
+        "SELECT id, ext_id, body, split FROM items
+         WHERE project_id = ?1 AND task = ?2 ORDER BY id",
+    )?;
+    let mut judgments = conn.prepare(
+        "SELECT item_id, user_id, external_source, payload, rubric_version FROM judgments
+         WHERE project_id = ?1 AND task = ?2 ORDER BY item_id, id",
+    )?;
+    let mut adjudications = conn.prepare(
+        "SELECT item_id, payload FROM adjudications WHERE project_id = ?1 ORDER BY item_id, id",
+    )?;
+    let mut items = items.query(params![project.0, task.as_str()])?;
+    let mut judgments = judgments.query(params![project.0, task.as_str()])?;
+    let mut adjudications = adjudications.query(params![project.0])?;
+    let read_j = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, JudgmentRow)>> {
+        Ok(match rows.next()? {
+            None => None,
+            Some(r) => Some((
+                r.get(0)?,
+                JudgmentRow {
+                    annotator: r.get(1)?,
+                    external_source: r.get(2)?,
+                    payload: r.get(3)?,
+                    rubric_version: r.get(4)?,
+                },
+            )),
+        })
+    };
+    let read_a = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, String)>> {
+        Ok(match rows.next()? {
+            None => None,
+            Some(r) => Some((r.get(0)?, r.get(1)?)),
+        })
+    };
+    let mut next_j = read_j(&mut judgments)?;
+    let mut next_a = read_a(&mut adjudications)?;
+    let mut batch = Vec::with_capacity(crate::BATCH);
+    let mut sent = 0u64;
+    let send = |batch: Vec<JudgedItem>| {
+        sink.blocking_send(batch)
+            .map_err(|_| StoreError::Invalid("export stopped: the receiver went away".into()))
+    };
+    while let Some(r) = items.next()? {
+        let id: i64 = r.get(0)?;
+        let mut item = JudgedItem {
+            ext_id: r.get(1)?,
+            body: r.get(2)?,
+            split: parse_split(r.get::<_, Option<String>>(3)?.as_deref())?,
+            adjudication: None,
+            judgments: Vec::new(),
+        };
+        // Skip rows of items not exported (other kinds), keep this item's.
+        while let Some((jid, _)) = &next_j {
+            if *jid > id {
+                break;
+            }
+            let (jid, row) = next_j.take().expect("peeked");
+            if jid == id {
+                item.judgments.push(row);
+            }
+            next_j = read_j(&mut judgments)?;
+        }
+        while let Some((aid, _)) = &next_a {
+            if *aid > id {
+                break;
+            }
+            let (aid, payload) = next_a.take().expect("peeked");
+            if aid == id {
+                item.adjudication = Some(payload);
+            }
+            next_a = read_a(&mut adjudications)?;
+        }
+        batch.push(item);
+        if batch.len() == crate::BATCH {
+            sent += batch.len() as u64;
+            send(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(crate::BATCH),
+            ))?;
+        }
+    }
+    if !batch.is_empty() {
+        sent += batch.len() as u64;
+        send(batch)?;
+    }
+    Ok(sent)
 }

@@ -562,3 +562,57 @@ pub async fn splits_are_stored_streamed_and_all_or_nothing<S: Store>(store: S) {
     ));
     assert_eq!(split_rows(&store, &p).await[11].split, Some(Split::Train));
 }
+
+pub async fn judged_items_merge_judgments_in_item_order<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let items: Vec<NewItem> = (0..2100)
+        .map(|i| {
+            let it = item(i + 1, &format!("j{i}"), "text");
+            // Every third item carries two prior judgments, the others none.
+            if i % 3 == 0 {
+                with_external(with_external(it, "a"), "b")
+            } else {
+                it
+            }
+        })
+        .collect();
+    let batches: Vec<Vec<NewItem>> = items.chunks(1000).map(|c| c.to_vec()).collect();
+    import(&store, &p, ImportOptions::default(), batches, Some(true)).await;
+    let (tx, mut rx) = mpsc::channel(2);
+    let collect = tokio::spawn(async move {
+        let mut all = Vec::new();
+        while let Some(b) = rx.recv().await {
+            all.extend(b);
+        }
+        all
+    });
+    let n = store
+        .judged_items(p.id, TaskKind::Preference, tx)
+        .await
+        .unwrap();
+    let all: Vec<JudgedItem> = collect.await.unwrap();
+    assert_eq!((n, all.len()), (2100, 2100));
+    for (i, j) in all.iter().enumerate() {
+        assert_eq!(j.ext_id, format!("j{i}"));
+        assert!(j.adjudication.is_none());
+        if i % 3 == 0 {
+            let winners: Vec<&str> = j.judgments.iter().map(|r| &r.payload[11..12]).collect();
+            assert_eq!(winners, ["a", "b"], "oldest first");
+            assert_eq!(j.judgments[0].external_source.as_deref(), Some("hh-rlhf"));
+            assert!(j.judgments[0].annotator.is_none());
+        } else {
+            assert!(j.judgments.is_empty());
+        }
+    }
+    // Another kind: nothing.
+    let (tx, mut rx) = mpsc::channel(2);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    assert_eq!(
+        store
+            .judged_items(p.id, TaskKind::Rating, tx)
+            .await
+            .unwrap(),
+        0
+    );
+    drain.await.unwrap();
+}

@@ -46,6 +46,7 @@ conformance!(
     integrity_check_passes,
     external_judgments_come_and_go_with_their_items,
     splits_are_stored_streamed_and_all_or_nothing,
+    judged_items_merge_judgments_in_item_order,
     users_members_and_expertise,
     tokens_live_expire_and_revoke,
     audit_chain_records_every_mutation,

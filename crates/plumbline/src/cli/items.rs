@@ -426,10 +426,33 @@ pub async fn import_input<S: Store>(
     ))
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportKind {
     /// The items themselves, in the native JSONL format.
     Items,
+    /// TRL conversational preference pairs (prompt / chosen / rejected message lists)
+    /// with strength, per-criterion outcomes, item id and provenance.
+    Preference,
+    /// The preference pairs with a scalar `margin` for reward-model training.
+    Reward,
+}
+
+/// File format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object a line.
+    Jsonl,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Split filter of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitFilter {
+    /// Training items only.
+    Train,
+    /// Evaluation items only.
+    Eval,
 }
 
 #[derive(Debug, Args)]
@@ -440,20 +463,175 @@ pub struct ExportArgs {
     /// What to export.
     #[arg(long, value_enum, default_value = "items")]
     kind: ExportKind,
+    /// File format (pairs only; items are always native JSONL).
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: ExportFormat,
     /// Output file; `-` writes standard output.
     #[arg(long)]
     out: PathBuf,
+    /// Least Dawid-Skene posterior for a pair decided neither by adjudication nor unanimously.
+    #[arg(long, default_value_t = plumbline_formats::export::DEFAULT_THRESHOLD)]
+    threshold: f64,
+    /// Count imported external judgments (HH-RLHF's choice, Label Studio annotations) as votes.
+    #[arg(long)]
+    include_external: bool,
+    /// Only items of this split.
+    #[arg(long, value_enum)]
+    split: Option<SplitFilter>,
+    /// Only items carrying this tag; repeat to require several.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Print the summary as JSON on standard error.
+    #[arg(long)]
+    json: bool,
 }
 
-/// Exports a project's items; a file is written beside its target and renamed into
-/// place only when complete, so a failed export leaves no half-written file.
+/// Exports a project's items or pairs; a file is written beside its target and renamed
+/// into place only when complete, so a failed export leaves no half-written file.
 pub async fn export<S: Store>(store: &S, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let ExportKind::Items = args.kind;
-    let count = export_items(store, &args.project, &args.out).await?;
-    if args.out != Path::new("-") {
-        eprintln!("exported {count} items to {}", args.out.display());
+    if args.kind == ExportKind::Items {
+        let count = export_items(store, &args.project, &args.out).await?;
+        if args.out != Path::new("-") {
+            eprintln!("exported {count} items to {}", args.out.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !(0.0..=1.0).contains(&args.threshold) {
+        bail!("--threshold must lie in [0, 1], got {}", args.threshold);
+    }
+    let opts = plumbline_formats::export::PairOptions {
+        threshold: args.threshold,
+        include_external: args.include_external,
+        split: args.split.map(|s| match s {
+            SplitFilter::Train => plumbline_domain::Split::Train,
+            SplitFilter::Eval => plumbline_domain::Split::Eval,
+        }),
+        tags: args.tags.clone(),
+        reward: args.kind == ExportKind::Reward,
+    };
+    let summary = export_pairs(store, &args.project, &args.out, opts, args.format).await?;
+    if args.json {
+        eprintln!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        let decided: Vec<String> = summary
+            .by_decision
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        eprintln!(
+            "exported {} pairs to {} ({}); left out: {} ties, {} below the Dawid-Skene threshold {}, {} without judgments, {} filtered",
+            summary.exported,
+            args.out.display(),
+            if decided.is_empty() {
+                "none".to_owned()
+            } else {
+                decided.join(", ")
+            },
+            summary.tie,
+            summary.below_threshold,
+            summary.threshold,
+            summary.no_judgments,
+            summary.filtered
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the preference pairs of `project` to `out`: pass one fits Dawid-Skene over the
+/// contested items, pass two decides each item and writes its pair (both passes stream).
+pub async fn export_pairs<S: Store>(
+    store: &S,
+    project: &str,
+    out: &Path,
+    opts: plumbline_formats::export::PairOptions,
+    format: ExportFormat,
+) -> anyhow::Result<plumbline_formats::export::PairSummary> {
+    use plumbline_formats::export::{Contested, PairWriter};
+    use plumbline_store::JudgedItem;
+    let project = store.project_by_name(project).await?;
+    let kind = plumbline_domain::TaskKind::Preference;
+    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
+    let first_opts = opts.clone();
+    let fit = tokio::task::spawn_blocking(move || {
+        let mut contested = Contested::new();
+        while let Some(batch) = rx.blocking_recv() {
+            for j in &batch {
+                contested.add(j, &first_opts);
+            }
+        }
+        contested.fit()
+    });
+    let sent = store.judged_items(project.id, kind, tx).await;
+    let posteriors = fit
+        .await
+        .context("the aggregation thread failed")?
+        .map_err(|e| anyhow::anyhow!("Dawid-Skene: {e}"))?;
+    sent.context("reading judgments")?;
+    let to_stdout = out == Path::new("-");
+    if to_stdout && format == ExportFormat::Parquet {
+        bail!("Parquet is written to a file, not to standard output");
+    }
+    let tmp = out.with_extension("partial");
+    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
+    let out_name = out.display().to_string();
+    let tmp_path = tmp.clone();
+    let write = tokio::task::spawn_blocking(
+        move || -> anyhow::Result<plumbline_formats::export::PairSummary> {
+            let mut pairs = PairWriter::new(opts, posteriors);
+            let mut sink: Box<dyn plumbline_formats::export::RowSink> = match format {
+                ExportFormat::Jsonl => {
+                    let w: Box<dyn Write + Send> = if to_stdout {
+                        Box::new(std::io::stdout())
+                    } else {
+                        Box::new(
+                            File::create(&tmp_path)
+                                .with_context(|| format!("cannot create {}", tmp_path.display()))?,
+                        )
+                    };
+                    Box::new(plumbline_formats::export::JsonlSink::new(w))
+                }
+                ExportFormat::Parquet => Box::new(
+                    plumbline_formats::export_parquet::PairParquetSink::create(
+                        &tmp_path,
+                        pairs_reward(&pairs),
+                    )
+                    .with_context(|| format!("cannot create {}", tmp_path.display()))?,
+                ),
+            };
+            while let Some(batch) = rx.blocking_recv() {
+                for j in &batch {
+                    if let Some(row) = pairs.pair(j) {
+                        sink.write(&row)
+                            .with_context(|| format!("writing {out_name}"))?;
+                    }
+                }
+            }
+            sink.finish()
+                .with_context(|| format!("writing {out_name}"))?;
+            Ok(pairs.summary)
+        },
+    );
+    let sent = store.judged_items(project.id, kind, tx).await;
+    let written = write.await.context("the writer thread failed")?;
+    match sent.context("reading judgments").and(written) {
+        Ok(summary) => {
+            if !to_stdout {
+                std::fs::rename(&tmp, out)
+                    .with_context(|| format!("cannot move {} into place", out.display()))?;
+            }
+            Ok(summary)
+        }
+        Err(e) => {
+            if !to_stdout {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn pairs_reward(p: &plumbline_formats::export::PairWriter) -> bool {
+    p.reward()
 }
 
 /// Writes every item of `project` to `out` as native JSONL; returns the count.

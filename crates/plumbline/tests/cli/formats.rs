@@ -264,3 +264,121 @@ fn split_is_stratified_stable_and_stored_on_postgres() {
         split_flow(env);
     }
 }
+
+fn export_flow(env: Env) {
+    let rubric = env.file("rubric.toml", RUBRIC);
+    env.run(&[
+        "project", "create", "--name", "banking", "--rubric", &rubric,
+    ])
+    .ok();
+    import(&env, "banking", &fixture("hh_rlhf.jsonl"), &[]).ok();
+    import(&env, "banking", &fixture("label_studio_pairwise.json"), &[]).ok();
+    let jsonl = env.dir.join("pairs.jsonl").display().to_string();
+    // Without annotator judgments nothing is decided; prior judgments count when asked.
+    let out = env
+        .run(&[
+            "export",
+            "--project",
+            "banking",
+            "--kind",
+            "preference",
+            "--out",
+            &jsonl,
+        ])
+        .ok();
+    assert!(out.stderr.contains("exported 0 pairs"), "{}", out.stderr);
+    assert!(out.stderr.contains("7 without judgments"), "{}", out.stderr);
+    let out = env
+        .run(&[
+            "export",
+            "--project",
+            "banking",
+            "--kind",
+            "preference",
+            "--include-external",
+            "--out",
+            &jsonl,
+            "--json",
+        ])
+        .ok();
+    let summary: serde_json::Value = serde_json::from_str(&out.stderr).unwrap();
+    assert_eq!(summary["exported"], 6, "{summary}");
+    assert_eq!(
+        summary["no_judgments"], 1,
+        "the unannotated Label Studio task"
+    );
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 6);
+    for r in &rows {
+        assert!(
+            r["prompt"].as_array().unwrap().last().unwrap()["role"] == "user",
+            "{r}"
+        );
+        assert_eq!(r["chosen"][0]["role"], "assistant");
+        assert_eq!(r["rejected"][0]["role"], "assistant");
+        assert!(r["item_id"].is_string());
+    }
+    let ls = rows.iter().find(|r| r["item_id"] == "ls-102").unwrap();
+    assert_eq!(
+        ls["chosen"][0]["content"],
+        "You can request it in the app; we run a soft credit check first."
+    );
+    // Parquet, read back with the formats crate's own Parquet reader.
+    let pq = env.dir.join("pairs.parquet").display().to_string();
+    env.run(&[
+        "export",
+        "--project",
+        "banking",
+        "--kind",
+        "reward",
+        "--include-external",
+        "--format",
+        "parquet",
+        "--out",
+        &pq,
+    ])
+    .ok();
+    let (columns, mut parquet_rows) =
+        plumbline_formats::parquet::open(std::fs::File::open(&pq).unwrap()).unwrap();
+    assert_eq!(
+        columns,
+        [
+            "prompt",
+            "chosen",
+            "rejected",
+            "strength",
+            "margin",
+            "item_id",
+            "split",
+            "criteria",
+            "tags",
+            "provenance"
+        ]
+    );
+    use plumbline_formats::rows::RowSource;
+    let mut n = 0;
+    while let Some((_, row)) = parquet_rows.next_row().unwrap() {
+        let row = row.unwrap();
+        let chosen = &row["chosen"].as_array().unwrap()[0];
+        assert_eq!(chosen["role"], "assistant");
+        n += 1;
+    }
+    assert_eq!(n, 6);
+    assert!(!env.dir.join("pairs.partial").exists());
+}
+
+#[test]
+fn preference_pairs_export_as_jsonl_and_parquet_on_sqlite() {
+    export_flow(Env::sqlite());
+}
+
+#[test]
+fn preference_pairs_export_as_jsonl_and_parquet_on_postgres() {
+    if let Some(env) = Env::postgres() {
+        export_flow(env);
+    }
+}

@@ -1,0 +1,553 @@
+//! Preference pairs for training code: TRL's conversational preference format (`prompt`
+//! as a list of messages, `chosen` and `rejected` as one-message assistant lists) plus
+//! `strength`, per-criterion outcomes, `item_id` and provenance.
+//!
+//! Which judgments make a pair is explicit, in this order:
+//!
+//! 1. **adjudicated** — a reviewer's latest decision on the item;
+//! 2. **unanimous** — judgments by two or more annotators, all naming the same winner;
+//! 3. **dawid_skene** — otherwise the item's Dawid-Skene posterior (fitted with
+//!    `plumbline-quality` over every contested item of the export, categories "first
+//!    candidate", "second candidate", "tie") for its most likely winner, if it is at
+//!    least `threshold` (default 0.9).
+//!
+//! Items decided as a tie, below the threshold, or without judgments are left out and
+//! counted in the summary. External prior judgments (imported from HH-RLHF, Label
+//! Studio, …) count as votes only when asked, each source as one annotator.
+
+use plumbline_domain::{Item, Role, Split};
+use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene};
+use plumbline_quality::{Judgment, LabelSet};
+use plumbline_store::JudgedItem;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+/// Default Dawid-Skene posterior an item needs to make a pair.
+pub const DEFAULT_THRESHOLD: f64 = 0.9;
+
+/// Which items and judgments to export.
+#[derive(Debug, Clone)]
+pub struct PairOptions {
+    /// Least Dawid-Skene posterior for an item decided neither by adjudication nor unanimously.
+    pub threshold: f64,
+    /// Count external prior judgments as votes.
+    pub include_external: bool,
+    /// Only items of this split.
+    pub split: Option<Split>,
+    /// Only items carrying every one of these tags.
+    pub tags: Vec<String>,
+    /// Add `margin` (the strength as a number) for reward-model training.
+    pub reward: bool,
+}
+
+impl Default for PairOptions {
+    fn default() -> Self {
+        PairOptions {
+            threshold: DEFAULT_THRESHOLD,
+            include_external: false,
+            split: None,
+            tags: Vec::new(),
+            reward: false,
+        }
+    }
+}
+
+/// What an export did with the items it read.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct PairSummary {
+    /// Items read.
+    pub items: u64,
+    /// Pairs written.
+    pub exported: u64,
+    /// Pairs by decision rule.
+    pub by_decision: BTreeMap<String, u64>,
+    /// Left out: not matching the filters.
+    pub filtered: u64,
+    /// Left out: no judgment counted.
+    pub no_judgments: u64,
+    /// Left out: decided as a tie.
+    pub tie: u64,
+    /// Left out: Dawid-Skene posterior below the threshold.
+    pub below_threshold: u64,
+    /// The threshold used.
+    pub threshold: f64,
+}
+
+/// One item's votes: candidate index (0, 1) or 2 for a tie, by voter.
+struct Votes {
+    by: Vec<(String, u32, Value)>,
+}
+
+fn candidate_index(item: &Item, winner: &str) -> Option<u32> {
+    if winner == "tie" {
+        return Some(2);
+    }
+    item.candidates
+        .iter()
+        .position(|c| c.id == winner)
+        .map(|p| p as u32)
+}
+
+fn votes(j: &JudgedItem, item: &Item, include_external: bool) -> Votes {
+    let mut by = Vec::new();
+    for row in &j.judgments {
+        let voter = match (&row.annotator, &row.external_source) {
+            (Some(u), _) => format!("user:{u}"),
+            (None, Some(src)) if include_external => format!("external:{src}"),
+            _ => continue,
+        };
+        let Ok(payload) = serde_json::from_str::<Value>(&row.payload) else {
+            continue;
+        };
+        let Some(idx) = payload
+            .get("winner")
+            .and_then(Value::as_str)
+            .and_then(|w| candidate_index(item, w))
+        else {
+            continue;
+        };
+        by.push((voter, idx, payload));
+    }
+    Votes { by }
+}
+
+fn wanted(item: &Item, j: &JudgedItem, opts: &PairOptions) -> bool {
+    if opts.split.is_some() && j.split != opts.split {
+        return false;
+    }
+    opts.tags.iter().all(|t| item.tags.contains(t))
+}
+
+/// Pass one: the Dawid-Skene posteriors of contested items (neither adjudicated nor
+/// unanimous), by item id. Call with every item, then [`PairWriter::new`].
+#[derive(Default)]
+pub struct Contested {
+    annotators: HashMap<String, u32>,
+    items: Vec<String>,
+    labels: Vec<Judgment>,
+}
+
+impl Contested {
+    /// An empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Looks at one item.
+    pub fn add(&mut self, j: &JudgedItem, opts: &PairOptions) {
+        let Ok(item) = serde_json::from_str::<Item>(&j.body) else {
+            return;
+        };
+        if item.candidates.len() != 2 || !wanted(&item, j, opts) || adjudicated(j, &item).is_some()
+        {
+            return;
+        }
+        let v = votes(j, &item, opts.include_external);
+        if v.by.is_empty() || unanimous(&v).is_some() {
+            return;
+        }
+        let idx = self.items.len() as u32;
+        self.items.push(j.ext_id.clone());
+        let mut seen = HashMap::new();
+        for (voter, label, _) in v.by {
+            let n = self.annotators.len() as u32;
+            let a = *self.annotators.entry(voter).or_insert(n);
+            // One vote per annotator and item (the latest counts).
+            seen.insert(a, label);
+        }
+        for (annotator, label) in seen {
+            self.labels.push(Judgment {
+                item: idx,
+                annotator,
+                label,
+            });
+        }
+    }
+
+    /// Fits the model: the most likely winner and its posterior, by item id.
+    pub fn fit(self) -> Result<HashMap<String, (u32, f64)>, String> {
+        if self.items.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let set = LabelSet::new(self.items.len(), self.annotators.len(), 3, &self.labels)
+            .map_err(|e| e.to_string())?;
+        let fit = dawid_skene(&set, DawidSkeneConfig::default()).map_err(|e| e.to_string())?;
+        Ok(self
+            .items
+            .into_iter()
+            .zip(fit.items)
+            .filter_map(|(id, l)| {
+                let label = l.label?;
+                Some((id, (label, l.posterior[label as usize])))
+            })
+            .collect())
+    }
+}
+
+fn adjudicated(j: &JudgedItem, item: &Item) -> Option<(u32, Value)> {
+    let payload: Value = serde_json::from_str(j.adjudication.as_deref()?).ok()?;
+    let idx = candidate_index(item, payload.get("winner")?.as_str()?)?;
+    Some((idx, payload))
+}
+
+/// The winner when two or more distinct voters all name it.
+fn unanimous(v: &Votes) -> Option<u32> {
+    let first = v.by.first()?.1;
+    let voters: std::collections::HashSet<&str> = v.by.iter().map(|(w, _, _)| w.as_str()).collect();
+    (voters.len() >= 2 && v.by.iter().all(|(_, l, _)| *l == first)).then_some(first)
+}
+
+/// Pass two: decides each item and renders its pair.
+pub struct PairWriter {
+    opts: PairOptions,
+    posteriors: HashMap<String, (u32, f64)>,
+    /// What was done so far.
+    pub summary: PairSummary,
+}
+
+impl PairWriter {
+    /// A writer using the posteriors of pass one.
+    pub fn new(opts: PairOptions, posteriors: HashMap<String, (u32, f64)>) -> Self {
+        let summary = PairSummary {
+            threshold: opts.threshold,
+            ..PairSummary::default()
+        };
+        PairWriter {
+            opts,
+            posteriors,
+            summary,
+        }
+    }
+
+    /// The pair of one item, or `None` (counted) when it makes none.
+    pub fn pair(&mut self, j: &JudgedItem) -> Option<Value> {
+        self.summary.items += 1;
+        let item: Item = serde_json::from_str(&j.body).ok()?;
+        if item.candidates.len() != 2 || !wanted(&item, j, &self.opts) {
+            self.summary.filtered += 1;
+            return None;
+        }
+        let v = votes(j, &item, self.opts.include_external);
+        let (winner, decision, posterior, adjudication) =
+            if let Some((w, p)) = adjudicated(j, &item) {
+                (w, "adjudicated", None, Some(p))
+            } else if let Some(w) = unanimous(&v) {
+                (w, "unanimous", None, None)
+            } else if v.by.is_empty() {
+                self.summary.no_judgments += 1;
+                return None;
+            } else {
+                match self.posteriors.get(&j.ext_id) {
+                    Some(&(w, p)) if p >= self.opts.threshold => (w, "dawid_skene", Some(p), None),
+                    _ => {
+                        self.summary.below_threshold += 1;
+                        return None;
+                    }
+                }
+            };
+        if winner == 2 {
+            self.summary.tie += 1;
+            return None;
+        }
+        let (chosen, rejected) = (
+            &item.candidates[winner as usize],
+            &item.candidates[1 - winner as usize],
+        );
+        // Strength and criteria: the adjudication's, else those of the judgments that
+        // agree with the decided winner (median strength; majority per criterion).
+        let agreeing: Vec<&Value> = match &adjudication {
+            Some(p) => vec![p],
+            None => {
+                v.by.iter()
+                    .filter(|(_, l, _)| *l == winner)
+                    .map(|(_, _, p)| p)
+                    .collect()
+            }
+        };
+        let mut strengths: Vec<i64> = agreeing
+            .iter()
+            .filter_map(|p| p.get("strength").and_then(Value::as_i64))
+            .collect();
+        strengths.sort_unstable();
+        let strength = strengths
+            .get(strengths.len().saturating_sub(1) / 2)
+            .copied();
+        let mut tallies: BTreeMap<String, BTreeMap<&'static str, u32>> = BTreeMap::new();
+        for p in &agreeing {
+            if let Some(Value::Object(c)) = p.get("criteria") {
+                for (key, choice) in c {
+                    let side = match choice.as_str() {
+                        Some(x) if x == chosen.id => "chosen",
+                        Some(x) if x == rejected.id => "rejected",
+                        _ => "tie",
+                    };
+                    *tallies
+                        .entry(key.clone())
+                        .or_default()
+                        .entry(side)
+                        .or_default() += 1;
+                }
+            }
+        }
+        let criteria: Map<String, Value> = tallies
+            .into_iter()
+            .map(|(k, t)| {
+                let best = t.values().copied().max().unwrap_or(0);
+                let leaders: Vec<&&str> = t
+                    .iter()
+                    .filter(|(_, n)| **n == best)
+                    .map(|(s, _)| s)
+                    .collect();
+                let side = if leaders.len() == 1 {
+                    *leaders[0]
+                } else {
+                    "tie"
+                };
+                (k, Value::from(side))
+            })
+            .collect();
+        let mut sources: Vec<&str> = j
+            .judgments
+            .iter()
+            .filter_map(|r| r.external_source.as_deref())
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let annotators = j.judgments.iter().filter(|r| r.annotator.is_some()).count();
+        let rubric_version = j.judgments.iter().map(|r| r.rubric_version).max();
+        let prompt: Vec<Value> = item
+            .context
+            .iter()
+            .map(|t| json!({"role": role(t.role), "content": t.content}))
+            .collect();
+        let mut row = json!({
+            "prompt": prompt,
+            "chosen": [{"role": "assistant", "content": chosen.content}],
+            "rejected": [{"role": "assistant", "content": rejected.content}],
+            "strength": strength,
+            "criteria": criteria,
+            "item_id": j.ext_id,
+            "split": j.split.map(|s| match s { Split::Train => "train", Split::Eval => "eval" }),
+            "tags": item.tags,
+            "provenance": {
+                "decision": decision,
+                "posterior": posterior,
+                "votes": v.by.len(),
+                "annotator_judgments": annotators,
+                "external_sources": sources,
+                "rubric_version": rubric_version,
+                "chosen_id": chosen.id,
+                "rejected_id": rejected.id,
+                "chosen_model": chosen.model,
+                "rejected_model": rejected.model,
+            },
+        });
+        if self.opts.reward {
+            row["margin"] = json!(strength.unwrap_or(0) as f64);
+        }
+        self.summary.exported += 1;
+        *self
+            .summary
+            .by_decision
+            .entry(decision.to_owned())
+            .or_default() += 1;
+        Some(row)
+    }
+}
+
+fn role(r: Role) -> &'static str {
+    match r {
+        Role::System => "system",
+        Role::User => "user",
+        Role::Assistant => "assistant",
+        Role::Tool => "tool",
+    }
+}
+
+impl PairWriter {
+    /// Whether rows carry `margin`.
+    pub fn reward(&self) -> bool {
+        self.opts.reward
+    }
+}
+
+/// Where exported rows go (JSONL or Parquet).
+pub trait RowSink: Send {
+    /// Writes one row.
+    fn write(&mut self, row: &Value) -> std::io::Result<()>;
+    /// Flushes and closes the output.
+    fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// One JSON object a line.
+pub struct JsonlSink<W: std::io::Write + Send> {
+    out: std::io::BufWriter<W>,
+}
+
+impl<W: std::io::Write + Send> JsonlSink<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        JsonlSink {
+            out: std::io::BufWriter::with_capacity(1 << 20, out),
+        }
+    }
+}
+
+impl<W: std::io::Write + Send> RowSink for JsonlSink<W> {
+    fn write(&mut self, row: &Value) -> std::io::Result<()> {
+        use std::io::Write;
+        serde_json::to_writer(&mut self.out, row)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plumbline_store::JudgmentRow;
+
+    fn body(id: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","context":[{{"role":"system","content":"Be careful."}},{{"role":"user","content":"Close my account"}}],"candidates":[{{"id":"a","model":"m1","content":"A says"}},{{"id":"b","model":"m2","content":"B says"}}],"tags":["edge:bereavement"]}}"#
+        )
+    }
+
+    fn judged(id: &str, votes: &[(i64, &str, i64)], adjudication: Option<&str>) -> JudgedItem {
+        JudgedItem {
+            ext_id: id.into(),
+            body: body(id),
+            split: Some(Split::Train),
+            adjudication: adjudication.map(str::to_owned),
+            judgments: votes
+                .iter()
+                .map(|(user, winner, strength)| JudgmentRow {
+                    annotator: Some(*user),
+                    external_source: None,
+                    payload: format!(
+                        r#"{{"winner":"{winner}","strength":{strength},"criteria":{{"compliance":"{winner}","tone":"tie"}}}}"#
+                    ),
+                    rubric_version: 1,
+                })
+                .collect(),
+        }
+    }
+
+    fn run(items: &[JudgedItem], opts: PairOptions) -> (Vec<Value>, PairSummary) {
+        let mut c = Contested::new();
+        for j in items {
+            c.add(j, &opts);
+        }
+        let mut w = PairWriter::new(opts, c.fit().unwrap());
+        let rows = items.iter().filter_map(|j| w.pair(j)).collect();
+        (rows, w.summary)
+    }
+
+    #[test]
+    fn pairs_follow_adjudication_then_unanimity_then_dawid_skene() {
+        let mut items = vec![
+            // Adjudicated for b although the annotators said a.
+            judged(
+                "adj",
+                &[(1, "a", 1), (2, "a", 2)],
+                Some(r#"{"winner":"b","strength":3,"criteria":{"compliance":"b"}}"#),
+            ),
+            judged("unan", &[(1, "b", 1), (2, "b", 3), (3, "b", 2)], None),
+            judged("tie", &[(1, "tie", 0), (2, "tie", 0)], None),
+            judged("none", &[], None),
+        ];
+        // Reliable annotators 1–3 agree on many items; on `split` two of them outvote one.
+        for i in 0..30 {
+            let w = if i % 2 == 0 { "a" } else { "b" };
+            items.push(judged(
+                &format!("bulk{i}"),
+                &[(1, w, 2), (2, w, 2), (3, w, 2)],
+                None,
+            ));
+        }
+        items.push(judged(
+            "split",
+            &[(1, "a", 2), (2, "a", 1), (3, "b", 3)],
+            None,
+        ));
+        let (rows, summary) = run(&items, PairOptions::default());
+        let by_id: HashMap<&str, &Value> = rows
+            .iter()
+            .map(|r| (r["item_id"].as_str().unwrap(), r))
+            .collect();
+        let adj = by_id["adj"];
+        assert_eq!(
+            adj["chosen"],
+            json!([{"role": "assistant", "content": "B says"}])
+        );
+        assert_eq!(adj["strength"], 3);
+        assert_eq!(adj["criteria"]["compliance"], "chosen");
+        assert_eq!(adj["provenance"]["decision"], "adjudicated");
+        assert_eq!(
+            adj["prompt"][0],
+            json!({"role": "system", "content": "Be careful."})
+        );
+        let unan = by_id["unan"];
+        assert_eq!(unan["strength"], 2, "the median strength");
+        assert_eq!(unan["provenance"]["decision"], "unanimous");
+        let split = by_id["split"];
+        assert_eq!(split["provenance"]["decision"], "dawid_skene");
+        assert!(split["provenance"]["posterior"].as_f64().unwrap() >= 0.9);
+        assert_eq!(split["chosen"][0]["content"], "A says");
+        assert_eq!(summary.tie, 1);
+        assert_eq!(summary.no_judgments, 1);
+        assert_eq!(summary.exported, 33);
+        // A threshold of 1 leaves the contested item out, counted.
+        let strict = PairOptions {
+            threshold: 1.0,
+            ..PairOptions::default()
+        };
+        let (_, s) = run(&items, strict);
+        assert_eq!(s.below_threshold, 1);
+        // Filters.
+        let eval_only = PairOptions {
+            split: Some(Split::Eval),
+            ..PairOptions::default()
+        };
+        assert_eq!(run(&items, eval_only).1.filtered, 35);
+        let tagged = PairOptions {
+            tags: vec!["edge:other".into()],
+            ..PairOptions::default()
+        };
+        assert_eq!(run(&items, tagged).1.exported, 0);
+        let reward = PairOptions {
+            reward: true,
+            ..PairOptions::default()
+        };
+        assert_eq!(run(&items, reward).0[0]["margin"], 3.0);
+    }
+
+    #[test]
+    fn external_judgments_count_only_when_asked() {
+        let mut j = judged("ext", &[], None);
+        j.judgments.push(JudgmentRow {
+            annotator: None,
+            external_source: Some("hh-rlhf".into()),
+            payload: r#"{"winner":"b","strength":0}"#.into(),
+            rubric_version: 1,
+        });
+        let (rows, s) = run(std::slice::from_ref(&j), PairOptions::default());
+        assert!(rows.is_empty());
+        assert_eq!(s.no_judgments, 1);
+        let with = PairOptions {
+            include_external: true,
+            ..PairOptions::default()
+        };
+        let (rows, _) = run(&[j], with);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0]["provenance"]["external_sources"],
+            json!(["hh-rlhf"])
+        );
+    }
+}
