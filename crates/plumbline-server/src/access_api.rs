@@ -41,6 +41,9 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AuthError> {
     serde_json::from_slice(bytes).map_err(|e| AuthError::Invalid(format!("request body: {e}")))
 }
 
+#[utoipa::path(get, path = "/api/v1/users", tag = "access",
+    responses((status = 200, description = "Every user (administrators)", body = Object),
+              (status = 403, body = crate::api::ErrorBody)))]
 async fn list_users<S: Store>(State(state): State<AppState<S>>, actor: Actor) -> Reply<Vec<User>> {
     actor.require_admin()?;
     Ok(Json(state.store.list_users().await?))
@@ -55,6 +58,10 @@ struct NewUserBody {
     admin: bool,
 }
 
+#[utoipa::path(post, path = "/api/v1/users", tag = "access",
+    request_body(content = Object, description = "{\"name\", \"password\", \"admin\"}"),
+    responses((status = 200, description = "The user (administrators)", body = Object),
+              (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
 async fn create_user<S: Store>(
     State(state): State<AppState<S>>,
     actor: Actor,
@@ -115,6 +122,10 @@ async fn may_verify<S: Store>(
     Ok(false)
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{user}/expertise", tag = "access",
+    params(("user" = String, Path, description = "User name")),
+    responses((status = 200, description = "Expertise claims (the user, a lead of a shared project, or an admin)", body = Object),
+              (status = 404, body = crate::api::ErrorBody)))]
 async fn list_expertise<S: Store>(
     State(state): State<AppState<S>>,
     actor: Actor,
@@ -134,6 +145,11 @@ struct ExpertiseBody {
     expertise: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{user}/expertise", tag = "access",
+    params(("user" = String, Path, description = "User name")),
+    request_body(content = Object, description = "{\"expertise\": \"domain:level\"}"),
+    responses((status = 200, description = "The claims after proposing (unverified)", body = Object),
+              (status = 422, body = crate::api::ErrorBody)))]
 async fn propose_expertise<S: Store>(
     State(state): State<AppState<S>>,
     actor: Actor,
@@ -157,6 +173,10 @@ async fn propose_expertise<S: Store>(
     Ok(Json(state.store.expertise(user.id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{user}/expertise/{domain}/verify", tag = "access",
+    params(("user" = String, Path, description = "User name"), ("domain" = String, Path, description = "Expertise domain")),
+    responses((status = 200, description = "The verified claim (a lead of a shared project or an admin)", body = Object),
+              (status = 403, body = crate::api::ErrorBody)))]
 async fn verify_expertise<S: Store>(
     State(state): State<AppState<S>>,
     actor: Actor,
@@ -183,6 +203,9 @@ async fn verify_expertise<S: Store>(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/projects/{project}/members", tag = "access",
+    params(("project" = String, Path, description = "Project name")),
+    responses((status = 200, description = "Members and roles", body = Object), (status = 404, body = crate::api::ErrorBody)))]
 async fn list_members<S: Store>(
     State(state): State<AppState<S>>,
     viewer: Viewer,
@@ -196,6 +219,10 @@ struct RoleBody {
     role: String,
 }
 
+#[utoipa::path(put, path = "/api/v1/projects/{project}/members/{user}", tag = "access",
+    params(("project" = String, Path, description = "Project name"), ("user" = String, Path, description = "User name")),
+    request_body(content = Object, description = "{\"role\": \"lead|reviewer|annotator|viewer\"}"),
+    responses((status = 200, description = "Members after the change (leads)", body = Object), (status = 403, body = crate::api::ErrorBody)))]
 async fn set_member<S: Store>(
     State(state): State<AppState<S>>,
     lead: Lead,
@@ -228,6 +255,11 @@ struct AuditQuery {
 }
 
 /// Admins read the chain in pages (`after` = last seq seen), optionally filtered.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "access",
+    params(("after" = Option<i64>, Query, description = "Last sequence number seen"), ("limit" = Option<u32>, Query, description = "Page size, at most 1000"),
+           ("action" = Option<String>, Query, description = "Only this action"), ("actor" = Option<i64>, Query, description = "Only this user id"),
+           ("project" = Option<i64>, Query, description = "Only this project id"), ("since" = Option<i64>, Query, description = "Only events at or after (Unix ms)")),
+    responses((status = 200, description = "Audit events, oldest first (administrators)", body = Object), (status = 403, body = crate::api::ErrorBody)))]
 async fn audit<S: Store>(
     State(state): State<AppState<S>>,
     actor: Actor,

@@ -88,6 +88,10 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password that never matches").unwrap_or_default())
 }
 
+#[utoipa::path(post, path = "/api/v1/session", tag = "access", security(()),
+    request_body(content = Object, description = "{\"name\", \"password\"}"),
+    responses((status = 200, description = "Logged in: session cookie set; the body carries the CSRF token", body = Object),
+              (status = 401, body = crate::api::ErrorBody), (status = 429, description = "Throttled after repeated failures", body = crate::api::ErrorBody)))]
 async fn login<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
@@ -175,6 +179,8 @@ async fn login<S: Store>(
     response
 }
 
+#[utoipa::path(get, path = "/api/v1/session", tag = "access",
+    responses((status = 200, description = "The caller, their scopes and (for sessions) the CSRF token", body = Object), (status = 401, body = crate::api::ErrorBody)))]
 async fn whoami<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
@@ -195,6 +201,8 @@ async fn whoami<S: Store>(
         .into_response()
 }
 
+#[utoipa::path(delete, path = "/api/v1/session", tag = "access",
+    responses((status = 204, description = "Logged out"), (status = 403, description = "Missing X-CSRF-Token", body = crate::api::ErrorBody)))]
 async fn logout<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,

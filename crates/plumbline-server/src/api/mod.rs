@@ -205,6 +205,12 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         adjudication::queue, adjudication::decide,
         gold::list, gold::add, gold::reset_qualification,
         progress::progress,
+        crate::session::login, crate::session::whoami, crate::session::logout,
+        crate::access_api::list_users, crate::access_api::create_user,
+        crate::access_api::list_expertise, crate::access_api::propose_expertise,
+        crate::access_api::verify_expertise,
+        crate::access_api::list_members, crate::access_api::set_member,
+        crate::access_api::audit,
     ),
     components(schemas(
         ErrorBody, ErrorDetail,

@@ -42,6 +42,8 @@ fn ops() -> Vec<Op> {
     use Method as M;
     vec![
         op(M::GET, "/api/v1/session", ANYONE, None),
+        // With a bearer token, logout ends no session and answers 204.
+        op(M::DELETE, "/api/v1/session", ANYONE, None),
         op(M::GET, "/api/v1/projects", ANYONE, Some("read")),
         op(M::POST, "/api/v1/projects", NOBODY, Some("admin")),
         op(M::GET, "/api/v1/projects/triage", MEMBERS, Some("read")),
@@ -303,5 +305,49 @@ async fn public_endpoints_need_no_credentials() {
         r.status(),
         StatusCode::UNAUTHORIZED,
         "login itself is open, and says no"
+    );
+}
+
+/// True when the concrete `path` fits the OpenAPI template (`{name}` = one segment).
+fn fits(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| a.starts_with('{') || a == b)
+}
+
+#[tokio::test]
+async fn the_matrix_covers_every_documented_endpoint() {
+    let app = App::start().await;
+    let doc: Value = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let public = ["/api/v1/openapi.json", "/healthz", "/metrics"];
+    let table = ops();
+    let mut missing = Vec::new();
+    for (template, methods) in doc["paths"].as_object().unwrap() {
+        for method in methods.as_object().unwrap().keys() {
+            let covered = public.contains(&template.as_str())
+                || (template == "/api/v1/session" && method == "post")
+                || table.iter().any(|op| {
+                    op.method.as_str().eq_ignore_ascii_case(method) && fits(template, op.path)
+                });
+            if !covered {
+                missing.push(format!("{} {template}", method.to_uppercase()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "endpoints without an authorization expectation: {missing:?}"
+    );
+    assert!(
+        doc["paths"].as_object().unwrap().len() >= 10,
+        "the document lists the API"
     );
 }
