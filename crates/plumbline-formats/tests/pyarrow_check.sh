@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Imports the HH-RLHF and Label Studio fixtures, exports preference pairs as JSONL and
+# Parquet with the built binary, and reads both with pyarrow (pyarrow_check.py).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+bin="${1:-$here/../../../target/debug/plumbline}"
+python3 -c "import pyarrow" 2>/dev/null || python3 -m pip install -q pyarrow
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+export PLUMBLINE_DB="sqlite://$dir/plumbline.db"
+"$bin" project create --name pyarrow --rubric "$here/../../../examples/banking/rubric.toml" >/dev/null
+"$bin" import --project pyarrow "$here/fixtures/hh_rlhf.jsonl" >/dev/null 2>&1
+"$bin" import --project pyarrow "$here/fixtures/label_studio_pairwise.json" >/dev/null 2>&1
+"$bin" export --project pyarrow --kind preference --include-external --out "$dir/pairs.jsonl" 2>/dev/null
+"$bin" export --project pyarrow --kind preference --include-external --format parquet --out "$dir/pairs.parquet" 2>/dev/null
+python3 "$here/pyarrow_check.py" "$dir/pairs.jsonl" "$dir/pairs.parquet" 6
