@@ -140,7 +140,7 @@ pub fn render_task(task: &Task, item: &Item, rubric: &Rubric) -> String {
         "<form id=\"judgment\" class=\"judgment\" data-kind=\"{}\" novalidate>",
         kind.as_str()
     );
-    if !cands.is_empty() && kind != TaskKind::RedTeam {
+    if !cands.is_empty() {
         render_candidates(&mut out, &cands, rubric, kind);
     }
     match kind {

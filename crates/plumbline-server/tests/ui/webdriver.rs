@@ -182,7 +182,15 @@ impl Browser {
             if self.js(script, json!([])).await == Value::Bool(true) {
                 return;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            if Instant::now() > deadline {
+                let text = self
+                    .js(
+                        "return location.href + ' ' + document.body.innerText.slice(0, 800);",
+                        json!([]),
+                    )
+                    .await;
+                panic!("timed out waiting for {what}; page: {text}");
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
