@@ -69,7 +69,12 @@ pub async fn next<S: Store>(
     State(state): State<AppState<S>>,
     who: Result<Annotator, AuthError>,
 ) -> PageResult {
-    let who = access(who)?;
+    // A script calls this: refusals answer as the API does (401 JSON, not a redirect
+    // that fetch would follow and mount as a fragment).
+    let who = match who {
+        Ok(who) => who,
+        Err(e) => return Ok(axum::response::IntoResponse::into_response(e)),
+    };
     let next = state
         .store
         .next_task(who.actor.user.id, who.project.id)

@@ -518,3 +518,112 @@ async fn browser_workflow() {
     drop(fx._stop);
     let _ = std::fs::remove_dir_all(&fx.dir);
 }
+
+/// The judging fragment over HTTP with a 40-turn context: lease (`next_task`), rubric,
+/// parse and render, as `POST /ui/api/projects/{p}/next` answers it. A measurement, not
+/// a test: `cargo test --release -p plumbline-server --test ui judging_fragment_figure -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn judging_fragment_figure() {
+    let dir = std::env::temp_dir().join(format!("plumbline-ui-fig-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
+    let project = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("long").unwrap(),
+                settings: ProjectSettings {
+                    overlap: 1,
+                    gold_rate: 0.0,
+                    ..ProjectSettings::default()
+                },
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    const N: usize = 400;
+    let items: Vec<_> = (0..N)
+        .map(|n| {
+            let context: Vec<Value> = (0..40)
+                .map(|i| json!({"role": if i % 2 == 0 { "user" } else { "assistant" },
+                    "speaker": if i % 2 == 0 { "customer" } else { "agent" },
+                    "content": format!("Turn {i} of call {n}: I'd like to check the direct debit of £1,200 and the fees on my joint account <b>please</b>."),
+                    "start": i as f64 * 5.0, "end": i as f64 * 5.0 + 4.5, "asr_confidence": 0.6 + (i % 4) as f64 * 0.1}))
+                .collect();
+            let line = json!({"id": format!("long-{n}"), "context": context, "task": "preference",
+                "candidates": [{"id": "a", "content": "A considered reply. ".repeat(30)},
+                               {"id": "b", "content": "Another reply. ".repeat(25)}]})
+            .to_string();
+            let item = Item::from_json(&line, TaskKind::Preference).unwrap();
+            plumbline_formats::feed::encode_item(&item, n as u64 + 1, TaskKind::Preference)
+        })
+        .collect();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tx.send(ImportMsg::Items(items)).await.unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    let who = user(&store, "chloe", false).await;
+    store
+        .add_member(None, project.id, who.id, ProjectRole::Annotator)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(plumbline_server::serve(
+        listener,
+        AppState::new(store.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"name": "chloe", "password": password("chloe")}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..N {
+        let start = std::time::Instant::now();
+        let html = http
+            .post(format!("{base}/ui/api/projects/long/next"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+        assert!(html.contains("data-assignment"), "{html}");
+        bytes = html.len();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "POST /ui/api/projects/long/next, 40-turn items, {bytes} bytes, {N} leases: median {:.2} ms, p95 {:.2} ms",
+        times[N / 2],
+        times[N * 95 / 100]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
