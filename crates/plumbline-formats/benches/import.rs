@@ -212,6 +212,63 @@ async fn import<S: Store>(store: &S, path: &Path, lines: usize) -> f64 {
     secs
 }
 
+/// Exports every item as a preference pair (the external HH choice counts as the vote):
+/// both passes of `plumbline export --kind preference`, JSONL or Parquet.
+async fn export<S: Store>(store: &S, dir: &Path, parquet: bool, lines: usize) -> f64 {
+    use plumbline_formats::export::{Contested, JsonlSink, PairOptions, PairWriter, RowSink};
+    use plumbline_store::JudgedItem;
+    let project = store.project_by_name("bench").await.unwrap();
+    let opts = PairOptions {
+        include_external: true,
+        ..PairOptions::default()
+    };
+    let kind = plumbline_domain::TaskKind::Preference;
+    let t = Instant::now();
+    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
+    let first = opts.clone();
+    let fit = tokio::task::spawn_blocking(move || {
+        let mut c = Contested::new();
+        while let Some(b) = rx.blocking_recv() {
+            for j in &b {
+                c.add(j, &first);
+            }
+        }
+        c.fit().unwrap()
+    });
+    store.judged_items(project.id, kind, tx).await.unwrap();
+    let posteriors = fit.await.unwrap();
+    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
+    let path = dir.join(if parquet {
+        "pairs.parquet"
+    } else {
+        "pairs.jsonl"
+    });
+    let write = tokio::task::spawn_blocking(move || {
+        let mut pairs = PairWriter::new(opts, posteriors);
+        let mut sink: Box<dyn RowSink> = if parquet {
+            Box::new(
+                plumbline_formats::export_parquet::PairParquetSink::create(&path, false).unwrap(),
+            )
+        } else {
+            Box::new(JsonlSink::new(std::fs::File::create(&path).unwrap()))
+        };
+        while let Some(b) = rx.blocking_recv() {
+            for j in &b {
+                if let Some(row) = pairs.pair(j) {
+                    sink.write(&row).unwrap();
+                }
+            }
+        }
+        sink.finish().unwrap();
+        pairs.summary.exported
+    });
+    store.judged_items(project.id, kind, tx).await.unwrap();
+    let exported = write.await.unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(exported as usize, lines);
+    secs
+}
+
 fn scratch(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("plumbline-bench-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -236,17 +293,25 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let sqlite = median(
-        (0..RUNS)
-            .map(|i| {
-                let db = scratch(&format!("sqlite{i}")).join("bench.db");
-                rt.block_on(async {
-                    let store = plumbline_store::SqliteStore::open(&db).await.unwrap();
-                    import(&store, &file, lines).await
-                })
-            })
-            .collect(),
-    );
+    let runs: Vec<(f64, f64, f64)> = (0..RUNS)
+        .map(|i| {
+            let dir = scratch(&format!("sqlite{i}"));
+            let out = rt.block_on(async {
+                let store = plumbline_store::SqliteStore::open(&dir.join("bench.db"))
+                    .await
+                    .unwrap();
+                let import = import(&store, &file, lines).await;
+                let jsonl = export(&store, &dir, false, lines).await;
+                let parquet = export(&store, &dir, true, lines).await;
+                (import, jsonl, parquet)
+            });
+            let _ = std::fs::remove_dir_all(&dir);
+            out
+        })
+        .collect();
+    let sqlite = median(runs.iter().map(|r| r.0).collect());
+    let export_jsonl = median(runs.iter().map(|r| r.1).collect());
+    let export_parquet = median(runs.iter().map(|r| r.2).collect());
     let postgres = std::env::var("PLUMBLINE_TEST_POSTGRES_URL")
         .ok()
         .map(|url| {
@@ -293,6 +358,8 @@ fn main() {
         "file_mib": (bytes as f64 / (1 << 20) as f64 * 10.0).round() / 10.0,
         "parse": {"seconds": parse, "lines_per_s": per_s(parse)},
         "sqlite_import": {"seconds": sqlite, "lines_per_s": per_s(sqlite)},
+        "sqlite_export_pairs_jsonl": {"seconds": export_jsonl, "pairs_per_s": per_s(export_jsonl)},
+        "sqlite_export_pairs_parquet": {"seconds": export_parquet, "pairs_per_s": per_s(export_parquet)},
         "target_lines_per_s": 50_000,
         "runs_per_figure": RUNS,
     });

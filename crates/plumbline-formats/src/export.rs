@@ -26,6 +26,11 @@ use std::collections::{BTreeMap, HashMap};
 /// Default Dawid-Skene posterior an item needs to make a pair.
 pub const DEFAULT_THRESHOLD: f64 = 0.9;
 
+/// EM stops when no probability moves by more than this.
+pub const DS_TOLERANCE: f64 = 1e-4;
+/// EM gives up after this many iterations (the posteriors are then used as they are).
+pub const DS_MAX_ITERATIONS: usize = 200;
+
 /// Which items and judgments to export.
 #[derive(Debug, Clone)]
 pub struct PairOptions {
@@ -172,7 +177,14 @@ impl Contested {
         }
         let set = LabelSet::new(self.items.len(), self.annotators.len(), 3, &self.labels)
             .map_err(|e| e.to_string())?;
-        let fit = dawid_skene(&set, DawidSkeneConfig::default()).map_err(|e| e.to_string())?;
+        // A posterior compared with a threshold such as 0.9 needs no 1e-6 precision; a
+        // looser tolerance stops EM far sooner on large, sparse exports.
+        let config = DawidSkeneConfig {
+            tolerance: DS_TOLERANCE,
+            max_iterations: DS_MAX_ITERATIONS,
+            ..DawidSkeneConfig::default()
+        };
+        let fit = dawid_skene(&set, config).map_err(|e| e.to_string())?;
         Ok(self
             .items
             .into_iter()
