@@ -512,7 +512,7 @@ fn interval_chart(rows: &[(String, GoldAccuracy)]) -> String {
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let lw = label_width(&names);
     let h = 24.0 * rows.len() as f64 + 24.0;
-    let span = W - lw - 50.0;
+    let span = W - lw - 90.0;
     let mut s = format!(
         "<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Gold accuracy per annotator\" class=\"svg\">"
     );

@@ -627,3 +627,63 @@ async fn judging_fragment_figure() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Screenshots of a running `plumbline demo` (not a test; needs the demo's passwords):
+/// `PLUMBLINE_UI_URL=http://127.0.0.1:7433 PLUMBLINE_UI_ANNOTATOR=chloe:PW PLUMBLINE_UI_LEAD=lead:PW
+/// cargo test -p plumbline-server --test ui demo_screenshots -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn demo_screenshots() {
+    let (Ok(base), Ok(ann), Ok(lead)) = (
+        std::env::var("PLUMBLINE_UI_URL"),
+        std::env::var("PLUMBLINE_UI_ANNOTATOR"),
+        std::env::var("PLUMBLINE_UI_LEAD"),
+    ) else {
+        eprintln!("set PLUMBLINE_UI_URL, PLUMBLINE_UI_ANNOTATOR and PLUMBLINE_UI_LEAD");
+        return;
+    };
+    let b = Browser::start(1280, 900).await;
+    let sign_in = |who: String| {
+        let b = &b;
+        let base = base.clone();
+        async move {
+            let (name, pw) = who.split_once(':').unwrap();
+            b.goto(&format!("{base}/login")).await;
+            b.type_into("#name", name).await;
+            b.type_into("#password", pw).await;
+            b.click("#login button[type=submit]").await;
+            b.wait_for(
+                "the project list",
+                "return location.pathname === '/projects';",
+            )
+            .await;
+        }
+    };
+    sign_in(ann).await;
+    b.screenshot("demo-projects").await;
+    for project in ["banking", "clinical"] {
+        b.goto(&format!("{base}/projects/{project}/judge")).await;
+        b.wait_for("a task", "return !!document.querySelector('#task');")
+            .await;
+        b.screenshot(&format!("demo-judge-{project}")).await;
+        b.resize(820, 1180).await;
+        b.screenshot(&format!("demo-judge-{project}-tablet")).await;
+        b.resize(1280, 900).await;
+    }
+    b.click("#logout").await;
+    b.wait_for("the login page", "return location.pathname === '/login';")
+        .await;
+    sign_in(lead).await;
+    for (page, name) in [("review", "demo-review"), ("dashboard", "demo-dashboard")] {
+        b.goto(&format!("{base}/projects/banking/{page}")).await;
+        let _ = b.find("main h1").await;
+        b.screenshot(name).await;
+    }
+    b.js(
+        "window.scrollTo(0, document.body.scrollHeight); return true;",
+        json!([]),
+    )
+    .await;
+    b.screenshot("demo-dashboard-bottom").await;
+    b.quit().await;
+}

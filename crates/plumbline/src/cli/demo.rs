@@ -70,7 +70,7 @@ pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
                     settings: ProjectSettings {
                         task: TaskKind::Preference,
                         overlap: 2,
-                        gold_rate: 0.2,
+                        gold_rate: 0.25,
                         ..ProjectSettings::default()
                     },
                     rubric,
@@ -183,7 +183,13 @@ pub async fn seed_people<S: Store>(store: &S) -> anyhow::Result<Vec<DemoUser>> {
     Ok(people)
 }
 
-/// Adds the examples' gold (`gold.jsonl`: `{"item", "payload", ...}` a line).
+/// Gold lines used per example. Each example has 22 items and 16 gold lines; keeping 10
+/// as gold leaves 12 regular items, enough for the demo annotators to reach consensus and
+/// disagreement on some while others stay open for a visitor.
+pub const DEMO_GOLD: usize = 10;
+
+/// Adds the examples' gold (`gold.jsonl`: `{"item", "payload", ...}` a line), the first
+/// [`DEMO_GOLD`] lines of each.
 pub async fn seed_gold<S: Store>(store: &S) -> anyhow::Result<()> {
     for example in &EXAMPLES {
         let project = store.project_by_name(example.name).await?;
@@ -195,6 +201,7 @@ pub async fn seed_gold<S: Store>(store: &S) -> anyhow::Result<()> {
             .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
+            .take(DEMO_GOLD)
         {
             let v: serde_json::Value = serde_json::from_str(line)
                 .with_context(|| format!("examples/{}/gold.jsonl line {}", example.name, n + 1))?;
@@ -253,7 +260,15 @@ fn demo_payload(
                 .iter()
                 .map(|k| (k.to_string(), json!(winner)))
                 .collect();
+            // The loser carries one error tag (never the winner: a hard one would break
+            // the priority rule), so the error-taxonomy chart has data.
+            let loser = if winner == a { b } else { a };
+            let tag = rubric
+                .errors
+                .get(task.seq as usize % rubric.errors.len().max(1))
+                .map(|e| e.key.to_string());
             json!({"winner": winner, "strength": 1 + style % 3, "criteria": criteria,
+                   "violations": {loser.as_str(): tag.into_iter().collect::<Vec<_>>()},
                    "rationale": "demo judgment"})
         }
         TaskKind::Ranking => {
@@ -310,6 +325,14 @@ pub async fn seed_judgments<S: Store>(store: &S, per_annotator: usize) -> anyhow
             continue;
         }
         let rubric = store.rubric(project.id, None).await?.rubric;
+        // Ada, the verified expert, answers like the examples' reference judgments where
+        // one exists; Ben sometimes picks the first-shown or the shorter candidate.
+        let reference: std::collections::HashMap<String, String> = example
+            .gold
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| Some((v["item"].as_str()?.to_owned(), v["payload"].to_string())))
+            .collect();
         for (style, name) in ["ada", "ben"].iter().enumerate() {
             let user = store.user_by_name(name).await?;
             for _ in 0..per_annotator {
@@ -319,9 +342,17 @@ pub async fn seed_judgments<S: Store>(store: &S, per_annotator: usize) -> anyhow
                 let Some(payload) = demo_payload(
                     &task,
                     &rubric,
-                    if style == 0 { 0 } else { 1 + n as usize % 2 },
+                    if style == 0 || n % 3 != 0 {
+                        0
+                    } else {
+                        1 + (n as usize / 3) % 2
+                    },
                 ) else {
                     continue;
+                };
+                let payload = match reference.get(&task.item) {
+                    Some(r) if style == 0 => r.clone(),
+                    _ => payload.to_string(),
                 };
                 let submitted = store
                     .submit(
@@ -329,7 +360,7 @@ pub async fn seed_judgments<S: Store>(store: &S, per_annotator: usize) -> anyhow
                         project.id,
                         task.assignment,
                         Submission {
-                            payload: payload.to_string(),
+                            payload,
                             time_ms: Some(20_000 + 7_000 * (n as i64 % 5)),
                         },
                     )
@@ -366,7 +397,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     seed(&store).await?;
     seed_gold(&store).await?;
     let people = seed_people(&store).await?;
-    let judged = seed_judgments(&store, 8).await?;
+    let judged = seed_judgments(&store, 9).await?;
     let projects = store.list_projects().await?;
     eprintln!("demo database: {}", db.display());
     for p in &projects {
