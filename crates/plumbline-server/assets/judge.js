@@ -311,6 +311,9 @@
       });
       form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
       $('#skip', form).addEventListener('click', openSkip);
+      var dt = $('#diff-toggle', task);
+      if (dt) dt.addEventListener('click', toggleDiff);
+      if (form.getAttribute('data-kind') === 'ranking') initDrag();
       window.scrollTo(0, 0);
       moveCursor(0, true);
       check();
@@ -373,6 +376,26 @@
       if (!res.ok) { PL.show($('#server-error', form), PL.message(res)); return; }
       clearDraft();
       loadNext();
+    });
+  }
+
+  // ---- Ranking by drag and drop: dropping X on Y puts X where Y is, ties kept as ranks.
+  function initDrag() {
+    var dragged = null;
+    $$('.cand[draggable]', task).forEach(function (c) {
+      c.addEventListener('dragstart', function (e) { dragged = c; e.dataTransfer.setData('text/plain', c.getAttribute('data-cand')); c.classList.add('dragging'); });
+      c.addEventListener('dragend', function () { c.classList.remove('dragging'); });
+      c.addEventListener('dragover', function (e) { e.preventDefault(); });
+      c.addEventListener('drop', function (e) {
+        e.preventDefault();
+        if (!dragged || dragged === c) return;
+        var sel = function (x) { return $('select[name=rank]', x); };
+        var others = $$('.cand', task).filter(function (x) { return x !== dragged; })
+          .sort(function (a, b) { return sel(a).value - sel(b).value; });
+        others.splice(others.indexOf(c), 0, dragged);
+        others.forEach(function (x, i) { sel(x).value = String(i + 1); });
+        form.dispatchEvent(new Event('change', { bubbles: true }));
+      });
     });
   }
 

@@ -248,8 +248,13 @@ fn render_candidates(
     for (id, letter, content) in cands {
         push!(
             out,
-            "<article class=\"cand\" data-cand=\"{}\" data-letter=\"{letter}\"><header><span class=\"letter\">{letter}</span> <span class=\"muted\">{} characters</span>",
+            "<article class=\"cand\" data-cand=\"{}\" data-letter=\"{letter}\"{}><header><span class=\"letter\">{letter}</span> <span class=\"muted\">{} characters</span>",
             attr(id),
+            if kind == TaskKind::Ranking {
+                " draggable=\"true\" title=\"Drag onto another candidate to rank it there\""
+            } else {
+                ""
+            },
             content.chars().count()
         );
         if kind == TaskKind::Ranking {
@@ -291,7 +296,7 @@ fn render_candidates(
     }
     out.push_str("</div>");
     if cands.len() == 2 {
-        out.push_str("<div id=\"diff\" class=\"diff\" hidden></div>");
+        out.push_str("<p class=\"actions\"><button type=\"button\" id=\"diff-toggle\" aria-controls=\"diff\">Word diff A → B <kbd>d</kbd></button></p><div id=\"diff\" class=\"diff\" hidden></div>");
     }
 }
 

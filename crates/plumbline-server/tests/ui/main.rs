@@ -21,6 +21,7 @@ const RUBRIC: &str = include_str!("../../../../examples/banking/rubric.toml");
 const CTRL_ENTER: &str = "\u{E009}\u{E007}";
 const XSS_SCRIPT: &str = "<script>alert(1)</script>";
 const XSS_IMG: &str = "<img src=x onerror=alert(1)>";
+const EVIL_NAME: &str = "eve<img src=x onerror=alert(2)>";
 
 fn password(name: &str) -> String {
     format!("{name}-browser-test-pw")
@@ -202,6 +203,13 @@ async fn start() -> Fixture {
     // Two annotators disagree on one item: it waits for adjudication.
     judge_by_store(&store, &ada, &project, true).await;
     judge_by_store(&store, &ben, &project, false).await;
+    // A user whose name is markup judges too: names reach the dashboard as text.
+    let eve = user(&store, EVIL_NAME, false).await;
+    store
+        .add_member(None, project.id, eve.id, ProjectRole::Annotator)
+        .await
+        .unwrap();
+    judge_by_store(&store, &eve, &project, true).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -327,6 +335,14 @@ async fn browser_workflow() {
     );
     b.wait_for("the next item", &changed).await;
     assert_no_injection(&b, "the next item").await;
+    b.keys("d").await;
+    b.wait_for(
+        "the word diff",
+        "var d = document.querySelector('#diff'); return !d.hidden && !!d.querySelector('ins') && !!d.querySelector('del');",
+    )
+    .await;
+    b.screenshot("judge-diff-1280").await;
+    b.keys("d").await;
 
     // Tablet width: candidates stack.
     b.resize(820, 1180).await;
@@ -489,6 +505,22 @@ async fn browser_workflow() {
     // The dashboard draws its charts and sorts its table.
     b.goto(&format!("{base}/projects/banking/dashboard")).await;
     let _ = b.find("#annotators").await;
+    assert_eq!(
+        b.alert_text().await,
+        None,
+        "an alert opened on the dashboard"
+    );
+    let names = b
+        .js(
+            "return {imgs: document.querySelectorAll('img').length, text: document.body.innerText};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(names["imgs"], json!(0), "a user name became an element");
+    assert!(
+        names["text"].as_str().unwrap().contains(EVIL_NAME),
+        "the hostile name is shown as text"
+    );
     let charts = b
         .js(
             "return document.querySelectorAll('section.chart').length;",
