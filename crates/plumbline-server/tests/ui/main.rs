@@ -309,6 +309,24 @@ async fn browser_workflow() {
     // Judge by keyboard, breaking the priority rule: correctness says A, winner B.
     b.keys("tabbB2").await;
     b.wait_for("the live priority check", "var r = document.querySelector('#rule'); return r.classList.contains('bad') && /wins on `correctness`/.test(r.textContent);").await;
+    // The draft is autosaved per assignment (sessionStorage), and the lease warns.
+    let draft = b
+        .js(
+            &format!("return !!sessionStorage.getItem('plumbline:draft:' + {first});"),
+            json!([]),
+        )
+        .await;
+    assert_eq!(draft, Value::Bool(true), "the draft is saved");
+    b.js(
+        "document.querySelector('#task').setAttribute('data-expires', String(Date.now() + 60000)); return true;",
+        json!([]),
+    )
+    .await;
+    b.wait_for(
+        "the lease warning",
+        "var l = document.querySelector('#lease'); return l.classList.contains('warn') && /Lease ends in 0:5\\d|Lease ends in 1:00/.test(l.textContent);",
+    )
+    .await;
     b.keys(CTRL_ENTER).await;
     b.wait_for("the server's refusal", "var e = document.querySelector('#server-error'); return !e.hidden && /^Refused: winner is/.test(e.textContent) && /correctness/.test(e.textContent);").await;
     b.screenshot("judge-refused-1280").await;
@@ -495,6 +513,29 @@ async fn browser_workflow() {
     )
     .await;
     b.screenshot("review-decided-1280").await;
+    // Time on task reached the store with the judgment.
+    let project_id = fx.store.project_by_name("banking").await.unwrap().id;
+    let chloe_id = fx.store.user_by_name("chloe").await.unwrap().id;
+    let chloe_times: Vec<i64> = {
+        let mut v = Vec::new();
+        for n in 1..=14 {
+            for j in fx
+                .store
+                .judgments_of(project_id, &format!("call-{n:02}"))
+                .await
+                .unwrap()
+            {
+                if j.user == Some(chloe_id) {
+                    v.extend(j.time_ms);
+                }
+            }
+        }
+        v
+    };
+    assert!(
+        !chloe_times.is_empty() && chloe_times.iter().all(|t| *t > 0),
+        "{chloe_times:?}"
+    );
     let gold = fx
         .store
         .gold(fx.store.project_by_name("banking").await.unwrap().id, None)
