@@ -173,8 +173,9 @@ fn stored(seq: i64, prev_hash: String, at: i64, e: &AuditEvent) -> StoredAuditEv
 }
 
 /// Appends `event` inside an SQLite transaction (SQLite has one writer, so the chain's
-/// tail cannot move under us).
-pub fn sqlite_append(tx: &rusqlite::Transaction<'_>, event: &AuditEvent) -> Result<()> {
+/// tail cannot move under us). Takes the connection a transaction (or a savepoint of a
+/// grouped commit) derefs to; call it only inside one.
+pub fn sqlite_append(tx: &rusqlite::Connection, event: &AuditEvent) -> Result<()> {
     let (seq, prev): (i64, String) = tx
         .query_row(
             "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",

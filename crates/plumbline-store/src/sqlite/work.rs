@@ -14,6 +14,115 @@ use plumbline_domain::{
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
 
+/// What a grouped job hands back after it ran: whether it succeeded (its savepoint is
+/// kept) and how to deliver its result once the group's commit is known.
+type Finish = Box<dyn FnOnce(Option<String>) + Send>;
+
+/// An engine write waiting for the writer: `None` means the group could not start.
+pub(crate) type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+
+/// Largest number of jobs committed together.
+const GROUP_MAX: usize = 128;
+
+impl SqliteStore {
+    /// Runs `f` on the writer inside a savepoint of a transaction it may share with
+    /// other engine writes waiting at the same moment (group commit): one commit, and
+    /// one write of each shared page (audit tail, queue index, assignment pages), for
+    /// the whole group. `f` failing rolls back its own savepoint only; its caller gets
+    /// its result only after the group's commit, so an acknowledged write is durable.
+    async fn write_grouped<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> WorkResult<T> + Send + 'static,
+    ) -> WorkResult<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel::<WorkResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            let result = match conn {
+                Some(conn) => f(conn),
+                None => Err(StoreError::Database(
+                    "the writer could not begin a transaction".into(),
+                )
+                .into()),
+            };
+            let ok = result.is_ok();
+            let finish: Finish = Box::new(move |commit_error| {
+                let result = match (commit_error, result) {
+                    (Some(e), Ok(_)) => {
+                        Err(StoreError::Database(format!("commit failed: {e}")).into())
+                    }
+                    (_, r) => r,
+                };
+                let _ = tx.send(result);
+            });
+            (ok, finish)
+        });
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(job);
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                let jobs: Vec<Job> = {
+                    let mut pending = inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+                    let n = pending.len().min(GROUP_MAX);
+                    pending.drain(..n).collect()
+                };
+                if jobs.is_empty() {
+                    // Another caller's group already ran this job.
+                    return;
+                }
+                run_group(&mut conn, jobs);
+            }
+        })
+        .await
+        .map_err(StoreError::from)?;
+        rx.await.unwrap_or_else(|_| {
+            Err(StoreError::Database("the writer dropped the request".into()).into())
+        })
+    }
+}
+
+fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        for job in jobs {
+            let (_, finish) = job(None);
+            finish(Some(msg.clone()));
+        }
+        return;
+    }
+    let mut finishers = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let saved = conn.execute_batch("SAVEPOINT job");
+        let (ok, finish) = job(saved.as_ref().ok().map(|_| &*conn));
+        let undo = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        if saved.is_ok() && conn.execute_batch(undo).is_err() {
+            // A savepoint that cannot be closed leaves the group undecidable: abandon it.
+            let _ = conn.execute_batch("ROLLBACK");
+            finishers.push(finish);
+            for f in finishers {
+                f(Some("the group transaction failed".into()));
+            }
+            return;
+        }
+        finishers.push(finish);
+    }
+    let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    if committed.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    let error = committed.err();
+    for f in finishers {
+        f(error.clone());
+    }
+}
+
 /// Expired leases returned per `next` call (the rest on the following calls).
 const RECLAIM_BATCH: i64 = 256;
 
@@ -166,7 +275,7 @@ fn qualification_row(
         .unwrap_or_else(|| ("pending".into(), 0, 0, 0)))
 }
 
-fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Result<Next> {
+fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     let now = now_ms();
     let (settings, rubric_version) = settings_of(tx, project)?;
     let verified = verified_expertise(tx, user)?;
@@ -382,7 +491,7 @@ fn active_gold(tx: &Connection, item: i64) -> Result<Option<String>> {
 }
 
 fn submit_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     user: UserId,
     project: ProjectId,
     id: AssignmentId,
@@ -704,13 +813,12 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
 
 impl WorkStore for SqliteStore {
     async fn next_task(&self, annotator: UserId, project: ProjectId) -> Result<Next> {
-        self.write(move |conn| {
-            let tx = immediate(conn)?;
-            let next = next_in(&tx, annotator, project)?;
-            tx.commit()?;
-            Ok(next)
-        })
-        .await
+        self.write_grouped(move |conn| Ok(next_in(conn, annotator, project)?))
+            .await
+            .map_err(|e| match e {
+                WorkError::Store(e) => e,
+                other => StoreError::Database(other.to_string()),
+            })
     }
 
     async fn submit(
@@ -720,18 +828,8 @@ impl WorkStore for SqliteStore {
         assignment: AssignmentId,
         submission: Submission,
     ) -> WorkResult<SubmitOutcome> {
-        self.write(move |conn| {
-            let tx = immediate(conn)?;
-            let out = submit_in(&tx, annotator, project, assignment, submission);
-            match out {
-                Ok(out) => {
-                    tx.commit()?;
-                    Ok(Ok(out))
-                }
-                Err(e) => Ok(Err(e)),
-            }
-        })
-        .await?
+        self.write_grouped(move |conn| submit_in(conn, annotator, project, assignment, submission))
+            .await
     }
 
     async fn skip(
@@ -750,45 +848,33 @@ impl WorkStore for SqliteStore {
             )
             .into());
         }
-        self.write(move |conn| {
-            let tx = immediate(conn)?;
-            let run = || -> WorkResult<()> {
-                let now = now_ms();
-                let a = assignment_row(&tx, project, annotator, assignment)?;
-                check_live(&a, assignment, now)?;
-                if a.state != "leased" {
-                    return Err(StoreError::Conflict(format!(
-                        "assignment {assignment} has been submitted; it cannot be skipped"
-                    ))
-                    .into());
-                }
-                tx.prepare_cached(
-                    "UPDATE assignments SET state = 'skipped', skip_reason = ?2 WHERE id = ?1",
-                )?
-                .execute(params![assignment.0, reason])?;
-                tx.prepare_cached(
-                    "UPDATE items SET leases = leases - 1 WHERE id = ?1 AND leases > 0",
-                )?
-                .execute([a.item_id])?;
-                sqlite_append(
-                    &tx,
-                    &AuditEvent::new("assignment.skip", "assignment")
-                        .by(Some(annotator))
-                        .object(assignment)
-                        .in_project(project)
-                        .digest_of(reason.as_bytes()),
-                )?;
-                Ok(())
-            };
-            match run() {
-                Ok(()) => {
-                    tx.commit()?;
-                    Ok(Ok(()))
-                }
-                Err(e) => Ok(Err(e)),
+        self.write_grouped(move |tx| {
+            let now = now_ms();
+            let a = assignment_row(tx, project, annotator, assignment)?;
+            check_live(&a, assignment, now)?;
+            if a.state != "leased" {
+                return Err(StoreError::Conflict(format!(
+                    "assignment {assignment} has been submitted; it cannot be skipped"
+                ))
+                .into());
             }
+            tx.prepare_cached(
+                "UPDATE assignments SET state = 'skipped', skip_reason = ?2 WHERE id = ?1",
+            )?
+            .execute(params![assignment.0, reason])?;
+            tx.prepare_cached("UPDATE items SET leases = leases - 1 WHERE id = ?1 AND leases > 0")?
+                .execute([a.item_id])?;
+            sqlite_append(
+                tx,
+                &AuditEvent::new("assignment.skip", "assignment")
+                    .by(Some(annotator))
+                    .object(assignment)
+                    .in_project(project)
+                    .digest_of(reason.as_bytes()),
+            )?;
+            Ok(())
         })
-        .await?
+        .await
     }
 
     async fn reclaim_expired(&self, project: ProjectId) -> Result<u64> {
