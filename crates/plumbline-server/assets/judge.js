@@ -223,7 +223,10 @@
       if (i.type === 'radio' || i.type === 'checkbox') i.checked = state[n]; else i.value = state[n];
     });
   }
-  function clearDraft() { try { sessionStorage.removeItem(draftKey()); } catch (e) { return; } }
+  function clearDraft() {
+    $('#saved').textContent = '';
+    try { sessionStorage.removeItem(draftKey()); } catch (e) { return; }
+  }
   function tick() {
     if (!task || task.getAttribute('data-none')) return;
     var secs = Math.floor((performance.now() - startedAt) / 1000);
@@ -361,6 +364,18 @@
         return;
       }
       clearDraft();
+      if (task.getAttribute('data-training')) {
+        return PL.call('GET', '/ui/api/projects/' + encodeURIComponent(project) + '/feedback/' +
+          encodeURIComponent(task.getAttribute('data-item')), undefined, 'text/html').then(function (fb) {
+          busy = false;
+          if (!fb.ok || !fb.text) { submitMark = true; return loadNext(); }
+          host.innerHTML = fb.text;
+          task = null; form = null;
+          var next = $('#training-next', host);
+          next.addEventListener('click', function () { loadNext(); });
+          next.focus();
+        });
+      }
       submitMark = true;
       return loadNext().then(function () { busy = false; });
     }, function () { busy = false; PL.show(err, 'The server cannot be reached; your draft is kept.'); });

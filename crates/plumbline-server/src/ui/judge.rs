@@ -11,7 +11,7 @@ use super::html::{attr, esc};
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{Annotator, AuthError};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use plumbline_domain::{Criterion, Item, Role, Rubric, TaskKind};
 use plumbline_store::{Next, Store, Task};
 
@@ -103,6 +103,61 @@ pub async fn next<S: Store>(
     Ok(page(html))
 }
 
+/// `GET /ui/api/projects/{project}/feedback/{item}`: training mode. While the caller is
+/// still in qualification (pending or failed) and their judgment of `item` missed its gold,
+/// the gold answer and its rationale as a fragment; otherwise an empty answer. Once
+/// qualification is passed nothing is revealed, so hidden gold stays hidden.
+pub async fn feedback<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Result<Annotator, AuthError>,
+    Path((_, item)): Path<(String, String)>,
+) -> PageResult {
+    let who = match who {
+        Ok(who) => who,
+        Err(e) => return Ok(axum::response::IntoResponse::into_response(e)),
+    };
+    let (project, user) = (who.project.id, who.actor.user.id);
+    if state.store.qualification(project, user).await?.state == "passed" {
+        return Ok(page(String::new()));
+    }
+    let missed = state
+        .store
+        .judgments_of(project, &item)
+        .await?
+        .into_iter()
+        .any(|j| j.user == Some(user) && j.gold_correct == Some(false));
+    let gold = state.store.gold(project, Some(item.clone())).await?;
+    let Some(gold) = gold.into_iter().find(|g| g.active).filter(|_| missed) else {
+        return Ok(page(String::new()));
+    };
+    let mut out = String::new();
+    push!(
+        &mut out,
+        "<section id=\"training\" class=\"panel training\" role=\"alert\"><h2>Not the reference answer</h2>\
+         <p>Item <code>{}</code> is part of your qualification. The gold judgment:</p><table class=\"side\"><tbody>",
+        esc(&item)
+    );
+    if let serde_json::Value::Object(fields) = &gold.payload {
+        for (k, v) in fields
+            .iter()
+            .filter(|(k, _)| k.as_str() != "rationale" || gold.rationale.is_none())
+        {
+            push!(
+                &mut out,
+                "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+                esc(k),
+                esc(&super::review::show(Some(v)))
+            );
+        }
+    }
+    out.push_str("</tbody></table>");
+    if let Some(r) = &gold.rationale {
+        push!(&mut out, "<p><strong>Why:</strong> {}</p>", esc(r));
+    }
+    out.push_str("<p class=\"actions\"><button type=\"button\" id=\"training-next\" class=\"primary\">Continue <kbd>Enter</kbd></button></p></section>");
+    Ok(page(out))
+}
+
 fn seconds(t: f64) -> String {
     let m = (t / 60.0).floor();
     format!("{}:{:04.1}", m as i64, t - m * 60.0)
@@ -113,14 +168,21 @@ fn seconds(t: f64) -> String {
 pub fn render_task(task: &Task, item: &Item, rubric: &Rubric) -> String {
     let mut out = String::with_capacity(task.body.len() * 2 + 8192);
     let kind = task.task;
+    // Qualification is training: after a miss the script asks for the gold answer.
+    // (Hidden gold is never marked.)
     push!(
         &mut out,
-        "<section id=\"task\" data-assignment=\"{}\" data-kind=\"{}\" data-item=\"{}\" data-expires=\"{}\" data-leased=\"{}\">",
+        "<section id=\"task\" data-assignment=\"{}\" data-kind=\"{}\" data-item=\"{}\" data-expires=\"{}\" data-leased=\"{}\"{}>",
         task.assignment.0,
         kind.as_str(),
         attr(&task.item),
         task.expires_at,
-        task.leased_at
+        task.leased_at,
+        if task.purpose == plumbline_store::Purpose::Qualification {
+            " data-training=\"1\""
+        } else {
+            ""
+        }
     );
     push!(
         &mut out,

@@ -43,6 +43,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/projects", get(login::projects::<S>))
         .route("/projects/{project}/judge", get(judge::judge_page::<S>))
         .route("/ui/api/projects/{project}/next", post(judge::next::<S>))
+        .route(
+            "/ui/api/projects/{project}/feedback/{item}",
+            get(judge::feedback::<S>),
+        )
         .route("/projects/{project}/review", get(review::review_page::<S>))
         .route(
             "/projects/{project}/dashboard",

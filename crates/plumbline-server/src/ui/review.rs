@@ -60,7 +60,7 @@ pub async fn review_page<S: Store>(
 }
 
 /// A payload value as short text.
-fn show(v: Option<&Value>) -> String {
+pub(super) fn show(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => "—".into(),
         Some(Value::String(s)) => s.clone(),

@@ -181,6 +181,53 @@ async fn start() -> Fixture {
         .await
         .unwrap();
     assert!(out.committed, "{out:?}");
+    // A project with a one-item qualification: training feedback after a miss.
+    let qual = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("qual").unwrap(),
+                settings: ProjectSettings {
+                    overlap: 1,
+                    gold_rate: 0.0,
+                    qualification_size: 1,
+                    qualification_pass: 1.0,
+                    ..ProjectSettings::default()
+                },
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let items: Vec<_> = (1..=2)
+        .map(|n| {
+            let item = Item::from_json(&item_line(n), TaskKind::Preference).unwrap();
+            plumbline_formats::feed::encode_item(&item, n as u64, TaskKind::Preference)
+        })
+        .collect();
+    tx.send(ImportMsg::Items(items)).await.unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    store
+        .import_items(None, qual.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    let gold = json!({"winner": "a", "strength": 2,
+        "criteria": {"compliance": "a", "correctness": "a", "resolution": "a", "tone": "tie"},
+        "violations": {"b": ["unauthorised_promise"]},
+        "rationale": "Gold says A: B promises a refund it cannot authorise <i>on the call</i>."});
+    store
+        .add_gold(
+            None,
+            qual.id,
+            plumbline_store::NewGold {
+                item: "call-01".into(),
+                payload: gold.to_string(),
+            },
+        )
+        .await
+        .unwrap();
     let lead = user(&store, "lead", true).await;
     let chloe = user(&store, "chloe", false).await;
     let ada = user(&store, "ada", false).await;
@@ -198,6 +245,10 @@ async fn start() -> Fixture {
     }
     store
         .add_member(None, mixed.id, chloe.id, ProjectRole::Annotator)
+        .await
+        .unwrap();
+    store
+        .add_member(None, qual.id, chloe.id, ProjectRole::Annotator)
         .await
         .unwrap();
     // Two annotators disagree on one item: it waits for adjudication.
@@ -475,6 +526,29 @@ async fn browser_workflow() {
     }
     b.wait_for(
         "the end of the mixed work",
+        "return !!document.querySelector('#task[data-none]');",
+    )
+    .await;
+
+    // Training mode: a qualification miss shows the gold answer and its rationale.
+    b.goto(&format!("{base}/projects/qual/judge")).await;
+    b.wait_for(
+        "the qualification item",
+        "return !!document.querySelector('#task[data-training] tr.crit');",
+    )
+    .await;
+    b.keys("ttttT0").await;
+    b.keys(CTRL_ENTER).await;
+    b.wait_for(
+        "the training feedback",
+        "var t = document.querySelector('#training'); return !!t && /Not the reference answer/.test(t.textContent) && /Gold says A/.test(t.textContent);",
+    )
+    .await;
+    assert_eq!(b.alert_text().await, None);
+    b.screenshot("judge-training-1280").await;
+    b.keys("\u{E007}").await;
+    b.wait_for(
+        "the end of qualification",
         "return !!document.querySelector('#task[data-none]');",
     )
     .await;
