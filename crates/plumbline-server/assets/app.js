@@ -111,6 +111,6 @@ var PL = (function () {
       if (e.key === '?' && !typing(e) && help) { e.preventDefault(); openDialog(help); }
     });
   });
-  return { call: call, message: message, show: show, typing: typing,
+  return { call: call, message: message, show: show, typing: typing, csrfNow: function () { return csrf; },
     openDialog: openDialog, closeDialog: closeDialog };
 })();

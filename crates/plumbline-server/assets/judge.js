@@ -468,6 +468,16 @@
     });
     $('#skip-cancel').addEventListener('click', function () { PL.closeDialog($('#skip-dialog')); });
     timerId = setInterval(tick, 1000);
+    // Leaving the page gives the leased item back at once (a lease cannot be resumed
+    // from another page load), so it does not sit idle until it expires.
+    window.addEventListener('pagehide', function () {
+      if (!task || !form || busy || task.getAttribute('data-none') || !PL.csrfNow()) return;
+      fetch(api('/tasks/' + task.getAttribute('data-assignment') + '/skip'), {
+        method: 'POST', credentials: 'same-origin', keepalive: true,
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': PL.csrfNow() },
+        body: JSON.stringify({ reason: 'left the judging page' })
+      });
+    });
     loadNext();
   });
 })();

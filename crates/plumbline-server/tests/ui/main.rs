@@ -590,6 +590,14 @@ async fn browser_workflow() {
     // Time on task reached the store with the judgment.
     let project_id = fx.store.project_by_name("banking").await.unwrap().id;
     let chloe_id = fx.store.user_by_name("chloe").await.unwrap().id;
+    // One skip by the dialog, one by leaving the page with an item leased.
+    let progress = fx.store.progress(project_id).await.unwrap();
+    let mine = progress
+        .annotators
+        .iter()
+        .find(|a| a.user == chloe_id)
+        .unwrap();
+    assert_eq!((mine.skipped, mine.leased), (2, 0), "{mine:?}");
     let chloe_times: Vec<i64> = {
         let mut v = Vec::new();
         for n in 1..=14 {
