@@ -92,8 +92,30 @@ var PL = (function () {
       });
     });
   }
+  // Elements with data-call / data-url change something through the API, then reload.
+  function initCalls() {
+    var err = document.getElementById('members-error');
+    var done = function (res) {
+      if (res.ok) { location.reload(); return; }
+      show(err, message(res));
+    };
+    document.querySelectorAll('button[data-call]').forEach(function (b) {
+      b.addEventListener('click', function () { call(b.getAttribute('data-call'), b.getAttribute('data-url')).then(done); });
+    });
+    document.querySelectorAll('select[data-call]').forEach(function (s) {
+      s.addEventListener('change', function () { call(s.getAttribute('data-call'), s.getAttribute('data-url'), { role: s.value }).then(done); });
+    });
+    document.querySelectorAll('form[data-call]').forEach(function (f) {
+      f.addEventListener('submit', function (e) {
+        e.preventDefault();
+        call(f.getAttribute('data-call'), f.getAttribute('data-url-base') + encodeURIComponent(f.user.value.trim()),
+          { role: f.role.value }).then(done);
+      });
+    });
+  }
   document.addEventListener('DOMContentLoaded', function () {
     initLogin();
+    initCalls();
     initSortable();
     var out = document.getElementById('logout');
     if (out) out.addEventListener('click', function () {

@@ -7,6 +7,7 @@
 //!   fragment) and submits and skips through the JSON API.
 //! - [`review`]: `/projects/{project}/review`, the adjudication queue.
 //! - [`dashboard`]: `/projects/{project}/dashboard` (leads) and `/admin/audit` (admins).
+//! - [`members`]: `/projects/{project}/members` (leads): roles and expertise verification.
 //!
 //! Every untrusted string is escaped by [`html::esc`] / [`html::attr`]; the CSP forbids
 //! inline script, so pages carry data in `data-` attributes and scripts come from
@@ -24,6 +25,7 @@ pub mod dashboard;
 pub mod html;
 pub mod judge;
 pub mod login;
+pub mod members;
 pub mod review;
 
 use crate::AppState;
@@ -51,6 +53,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route(
             "/projects/{project}/dashboard",
             get(dashboard::dashboard_page::<S>),
+        )
+        .route(
+            "/projects/{project}/members",
+            get(members::members_page::<S>),
         )
         .route("/admin/audit", get(dashboard::audit::<S>))
         .route("/assets/{file}", get(assets::serve))

@@ -251,6 +251,12 @@ async fn start() -> Fixture {
         .add_member(None, qual.id, chloe.id, ProjectRole::Annotator)
         .await
         .unwrap();
+    // Chloe claims expertise for the lead to verify; Dan is not a member yet.
+    store
+        .propose_expertise(None, chloe.id, "banking:expert".parse().unwrap())
+        .await
+        .unwrap();
+    user(&store, "dan", false).await;
     // Two annotators disagree on one item: it waits for adjudication.
     judge_by_store(&store, &ada, &project, true).await;
     judge_by_store(&store, &ben, &project, false).await;
@@ -661,6 +667,27 @@ async fn browser_workflow() {
     b.resize(820, 1180).await;
     b.screenshot("dashboard-tablet").await;
     b.resize(1280, 900).await;
+    // Members: verify a claim, add a member.
+    b.goto(&format!("{base}/projects/banking/members")).await;
+    b.click("#members button[data-call]").await;
+    b.wait_for(
+        "the verified claim",
+        "return /banking:expert ✓ verified/.test(document.querySelector('#members').textContent);",
+    )
+    .await;
+    b.type_into("#add-member input[name=user]", "dan").await;
+    b.js(
+        "document.querySelector('#add-member select').value = 'reviewer'; return true;",
+        json!([]),
+    )
+    .await;
+    b.click("#add-member button[type=submit]").await;
+    b.wait_for(
+        "the new member",
+        "return Array.prototype.some.call(document.querySelectorAll('#members tr'), function (r) { return /^dan/.test(r.cells[0].textContent) && r.querySelector('select').value === 'reviewer'; });",
+    )
+    .await;
+    b.screenshot("members-1280").await;
     b.goto(&format!("{base}/admin/audit")).await;
     b.wait_for(
         "the audit log",
