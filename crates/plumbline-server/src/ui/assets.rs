@@ -25,6 +25,11 @@ pub const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/judge.js"),
     ),
     (
+        "setup.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/setup.js"),
+    ),
+    (
         "review.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/review.js"),

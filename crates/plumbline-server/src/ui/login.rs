@@ -76,7 +76,8 @@ pub async fn projects<S: Store>(
         if role >= ProjectRole::Lead {
             push!(
                 &mut rows,
-                "<a class=\"button\" href=\"/projects/{}/dashboard\">Dashboard</a> <a class=\"button\" href=\"/projects/{}/members\">Members</a>",
+                "<a class=\"button\" href=\"/projects/{}/dashboard\">Dashboard</a> <a class=\"button\" href=\"/projects/{}/members\">Members</a> <a class=\"button\" href=\"/projects/{}/setup\">Setup</a>",
+                attr(name),
                 attr(name),
                 attr(name)
             );

@@ -8,6 +8,7 @@
 //! - [`review`]: `/projects/{project}/review`, the adjudication queue.
 //! - [`dashboard`]: `/projects/{project}/dashboard` (leads) and `/admin/audit` (admins).
 //! - [`members`]: `/projects/{project}/members` (leads): roles and expertise verification.
+//! - [`setup`]: `/projects/{project}/setup` (leads): settings, rubric versions, import.
 //!
 //! Every untrusted string is escaped by [`html::esc`] / [`html::attr`]; the CSP forbids
 //! inline script, so pages carry data in `data-` attributes and scripts come from
@@ -27,6 +28,7 @@ pub mod judge;
 pub mod login;
 pub mod members;
 pub mod review;
+pub mod setup;
 
 use crate::AppState;
 use crate::auth::AuthError;
@@ -58,6 +60,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/projects/{project}/members",
             get(members::members_page::<S>),
         )
+        .route("/projects/{project}/setup", get(setup::setup_page::<S>))
         .route("/admin/audit", get(dashboard::audit::<S>))
         .route("/assets/{file}", get(assets::serve))
 }

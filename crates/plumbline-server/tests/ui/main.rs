@@ -42,7 +42,7 @@ fn item_line(n: usize) -> String {
             {"id": "b", "content": "That looks like fraud, don't worry, I'll refund it right away."}
         ],
         "task": "preference",
-        "tags": ["edge:fraud"]
+        "tags": ["edge:suspected_fraud"]
     })
     .to_string()
 }
@@ -688,6 +688,40 @@ async fn browser_workflow() {
     )
     .await;
     b.screenshot("members-1280").await;
+    // Setup: a new rubric version, and an import by upload (a bad file first).
+    b.goto(&format!("{base}/projects/banking/setup")).await;
+    b.js(
+        "var t = document.querySelector('#rubric-toml'); t.value = t.value.replace(/^name = .*$/m, 'name = \"Retail banking call centre, v2\"'); return true;",
+        json!([]),
+    )
+    .await;
+    b.click("#rubric-form button[type=submit]").await;
+    b.wait_for(
+        "the new rubric version",
+        "var r = document.querySelector('#rubric-form .rule'); return !r.hidden && /version 2/.test(r.textContent);",
+    )
+    .await;
+    let bad = fx.dir.join("bad.jsonl");
+    std::fs::write(&bad, format!("{}\n{{\"id\": \"broken\"}}\n", item_line(40))).unwrap();
+    b.type_into("#import-form input[type=file]", bad.to_str().unwrap())
+        .await;
+    b.click("#import-form button[type=submit]").await;
+    b.wait_for(
+        "the refused import",
+        "var e = document.querySelector('#import-error'); return !e.hidden && /Nothing was stored. line 2/.test(e.textContent);",
+    )
+    .await;
+    let good = fx.dir.join("good.jsonl");
+    std::fs::write(&good, format!("{}\n{}\n", item_line(41), item_line(42))).unwrap();
+    b.type_into("#import-form input[type=file]", good.to_str().unwrap())
+        .await;
+    b.click("#import-form button[type=submit]").await;
+    b.wait_for(
+        "the import",
+        "var d = document.querySelector('#import-done'); return !d.hidden && /^2 imported/.test(d.textContent);",
+    )
+    .await;
+    b.screenshot("setup-1280").await;
     b.goto(&format!("{base}/admin/audit")).await;
     b.wait_for(
         "the audit log",

@@ -1,0 +1,37 @@
+// Plumbline: the lead's setup page (rubric versions, import by upload).
+'use strict';
+document.addEventListener('DOMContentLoaded', function () {
+  var root = document.getElementById('setup');
+  if (!root) return;
+  var base = '/api/v1/projects/' + root.getAttribute('data-project');
+  var rubric = document.getElementById('rubric-form');
+  rubric.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var err = rubric.querySelector('.error'), ok = rubric.querySelector('.rule');
+    PL.show(err, ''); PL.show(ok, '');
+    PL.call('POST', base + '/rubrics', { toml: rubric.toml.value }).then(function (res) {
+      if (!res.ok) { PL.show(err, PL.message(res)); return; }
+      PL.show(ok, 'Saved as version ' + res.body.version + '.');
+    });
+  });
+  var imp = document.getElementById('import-form');
+  imp.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var err = document.getElementById('import-error'), ok = document.getElementById('import-done');
+    PL.show(err, ''); PL.show(ok, '');
+    var file = imp.file.files[0];
+    if (!file) { PL.show(err, 'Choose a file first.'); return; }
+    file.text().then(function (text) {
+      return PL.call('POST', base + '/items' + (imp.update.checked ? '?update=true' : ''), { raw: text });
+    }).then(function (res) {
+      var b = res.body || {};
+      if (res.ok) {
+        PL.show(ok, b.imported + ' imported, ' + b.unchanged + ' unchanged, ' + b.updated + ' updated.');
+        return;
+      }
+      var lines = (b.errors || []).map(function (l) { return 'line ' + l.line + (l.field ? ' (' + l.field + ')' : '') + ': ' + l.reason; });
+      (b.conflicts || []).forEach(function (c) { lines.push('line ' + c.line + ' (' + c.id + '): ' + c.reason); });
+      PL.show(err, lines.length ? 'Nothing was stored. ' + lines.join('; ') : PL.message(res));
+    });
+  });
+});
