@@ -12,6 +12,8 @@ document.addEventListener('DOMContentLoaded', function () {
     PL.call('POST', base + '/rubrics', { toml: rubric.toml.value }).then(function (res) {
       if (!res.ok) { PL.show(err, PL.message(res)); return; }
       PL.show(ok, 'Saved as version ' + res.body.version + '.');
+      rubric.querySelector('button[type=submit]').textContent = 'Save as version ' + (res.body.version + 1);
+      rubric.querySelector('label').textContent = 'Rubric (TOML), version ' + res.body.version;
     });
   });
   var imp = document.getElementById('import-form');
