@@ -4,6 +4,25 @@ document.addEventListener('DOMContentLoaded', function () {
   var cases = document.getElementById('cases');
   if (!cases) return;
   var project = cases.getAttribute('data-project');
+  // Keys act on the first case not yet decided: 1-9 start from that judgment, r writes the
+  // rationale, g toggles promote-to-gold, Ctrl+Enter decides.
+  document.addEventListener('keydown', function (e) {
+    if (document.querySelector('dialog[open]')) return;
+    var form = cases.querySelector('form.decide');
+    if (!form) return;
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); return; }
+    if (PL.typing(e)) { if (e.key === 'Escape') e.target.blur(); return; }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var from = form.querySelectorAll('input[name=from]');
+    if (/^[1-9]$/.test(e.key) && from[+e.key - 1]) {
+      from[+e.key - 1].checked = true;
+      from[+e.key - 1].dispatchEvent(new Event('change'));
+    } else if (e.key === 'r') { form.rationale.focus(); }
+    else if (e.key === 'g' && form.gold) { form.gold.checked = !form.gold.checked; }
+    else return;
+    e.preventDefault();
+    form.scrollIntoView({ block: 'nearest' });
+  });
   cases.querySelectorAll('form.decide').forEach(function (form) {
     var item = form.getAttribute('data-item');
     var err = form.querySelector('.error');

@@ -14,6 +14,15 @@ use plumbline_quality::gold::GoldAccuracy;
 use plumbline_store::{AdjudicationCase, JudgmentView, Store};
 use serde_json::Value;
 
+/// The shortcut list shown under `?`.
+const HELP: &str = "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard shortcuts</h2><table class=\"keys\">\
+    <tr><td><kbd>1</kbd>–<kbd>9</kbd></td><td>start the decision from that judgment</td></tr>\
+    <tr><td><kbd>r</kbd></td><td>write the rationale (<kbd>Esc</kbd> leaves the field)</td></tr>\
+    <tr><td><kbd>g</kbd></td><td>promote the decision to gold (leads)</td></tr>\
+    <tr><td><kbd>Ctrl</kbd>+<kbd>Enter</kbd></td><td>decide the first open case</td></tr>\
+    <tr><td><kbd>?</kbd></td><td>this list</td></tr></table>\
+    <p class=\"actions\"><button type=\"button\" id=\"help-close\">Close</button></p></dialog>";
+
 /// Cases shown on one page.
 pub const QUEUE_PAGE: u32 = 20;
 
@@ -50,6 +59,7 @@ pub async fn review_page<S: Store>(
         );
     }
     body.push_str("</div>");
+    body.push_str(HELP);
     Ok(page(layout(
         &format!("Adjudicate · {}", who.project.name),
         Some(&who.actor.user),

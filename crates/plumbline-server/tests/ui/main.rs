@@ -579,14 +579,27 @@ async fn browser_workflow() {
         "the disagreement is highlighted"
     );
     b.screenshot("review-1280").await;
-    b.click("form.decide input[name=from]:not(:checked)").await;
+    b.keys("2").await;
+    b.wait_for(
+        "judgment #2 as the start",
+        "return /\"winner\": \"b\"/.test(document.querySelector('form.decide textarea[name=payload]').value);",
+    )
+    .await;
+    b.keys("1").await;
+    b.wait_for(
+        "judgment #1 as the start",
+        "return /\"winner\": \"a\"/.test(document.querySelector('form.decide textarea[name=payload]').value);",
+    )
+    .await;
     b.type_into(
         "form.decide textarea[name=rationale]",
         "A blocks the card and disputes; B promises a refund it cannot authorise.",
     )
     .await;
-    b.click("form.decide input[name=gold]").await;
-    b.click("form.decide button[type=submit]").await;
+    b.js("document.activeElement.blur(); return true;", json!([]))
+        .await;
+    b.keys("g").await;
+    b.keys(CTRL_ENTER).await;
     b.wait_for(
         "the decision",
         "var d = document.querySelector('.decided'); return !!d && /gold/.test(d.textContent);",
