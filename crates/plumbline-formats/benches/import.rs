@@ -3,7 +3,8 @@
 //! Run with `cargo bench -p plumbline-formats` (`PLUMBLINE_BENCH_LINES` sets the line
 //! count, default 200,000; `PLUMBLINE_TEST_POSTGRES_URL` adds a PostgreSQL run). It
 //! writes a JSONL file of synthetic HH dialogues (1–4 human turns, realistic lengths,
-//! a seeded generator), then measures, as the median of 3 runs each:
+//! a seeded generator), then measures, as the median of 3 runs each
+//! (`PLUMBLINE_BENCH_RUNS` changes the count):
 //!
 //! - `parse`: reading the file into items and external judgments, sent to a channel
 //!   that a thread drains (the formats crate alone);
@@ -20,7 +21,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
-const RUNS: usize = 3;
+/// Runs per figure (median); `PLUMBLINE_BENCH_RUNS` overrides.
+fn runs() -> usize {
+    std::env::var("PLUMBLINE_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(3)
+}
 
 // The allocator of the `plumbline` binary, so the figures are the CLI's.
 #[global_allocator]
@@ -269,6 +277,18 @@ async fn export<S: Store>(store: &S, dir: &Path, parquet: bool, lines: usize) ->
     secs
 }
 
+/// The process's peak resident memory so far (VmHWM), MiB.
+fn peak_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
 fn scratch(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("plumbline-bench-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -288,12 +308,12 @@ fn main() {
     let dir = scratch("data");
     let file = dir.join("hh.jsonl");
     let bytes = generate(&file, lines);
-    let parse = median((0..RUNS).map(|_| parse_only(&file, lines)).collect());
+    let parse = median((0..runs()).map(|_| parse_only(&file, lines)).collect());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let runs: Vec<(f64, f64, f64)> = (0..RUNS)
+    let results: Vec<(f64, f64, f64)> = (0..runs())
         .map(|i| {
             let dir = scratch(&format!("sqlite{i}"));
             let out = rt.block_on(async {
@@ -301,22 +321,25 @@ fn main() {
                     .await
                     .unwrap();
                 let import = import(&store, &file, lines).await;
+                eprintln!("after import: peak {} MiB", peak_mib());
                 let jsonl = export(&store, &dir, false, lines).await;
+                eprintln!("after JSONL export: peak {} MiB", peak_mib());
                 let parquet = export(&store, &dir, true, lines).await;
+                eprintln!("after Parquet export: peak {} MiB", peak_mib());
                 (import, jsonl, parquet)
             });
             let _ = std::fs::remove_dir_all(&dir);
             out
         })
         .collect();
-    let sqlite = median(runs.iter().map(|r| r.0).collect());
-    let export_jsonl = median(runs.iter().map(|r| r.1).collect());
-    let export_parquet = median(runs.iter().map(|r| r.2).collect());
+    let sqlite = median(results.iter().map(|r| r.0).collect());
+    let export_jsonl = median(results.iter().map(|r| r.1).collect());
+    let export_parquet = median(results.iter().map(|r| r.2).collect());
     let postgres = std::env::var("PLUMBLINE_TEST_POSTGRES_URL")
         .ok()
         .map(|url| {
             median(
-                (0..RUNS)
+                (0..runs())
                     .map(|i| {
                         rt.block_on(async {
                             let name = format!("plumbline_bench_{}_{i}", std::process::id());
@@ -361,7 +384,8 @@ fn main() {
         "sqlite_export_pairs_jsonl": {"seconds": export_jsonl, "pairs_per_s": per_s(export_jsonl)},
         "sqlite_export_pairs_parquet": {"seconds": export_parquet, "pairs_per_s": per_s(export_parquet)},
         "target_lines_per_s": 50_000,
-        "runs_per_figure": RUNS,
+        "runs_per_figure": runs(),
+        "peak_rss_mib": peak_mib(),
     });
     if let Some(pg) = postgres {
         report["postgres_import"] = serde_json::json!({"seconds": pg, "lines_per_s": per_s(pg)});

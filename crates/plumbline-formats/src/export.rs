@@ -84,7 +84,39 @@ struct Votes {
     by: Vec<(String, u32, Value)>,
 }
 
-fn candidate_index(item: &Item, winner: &str) -> Option<u32> {
+/// What deciding a pair needs of an item: its candidate ids and tags.
+#[derive(serde::Deserialize)]
+struct Shape {
+    #[serde(default)]
+    candidates: Vec<CandidateId>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct CandidateId {
+    id: String,
+}
+
+impl Shape {
+    /// Reads only the ids and tags of an item's JSON (pass one skips the texts).
+    fn parse(body: &str) -> Option<Shape> {
+        serde_json::from_str(body).ok()
+    }
+
+    fn of(item: &Item) -> Shape {
+        Shape {
+            candidates: item
+                .candidates
+                .iter()
+                .map(|c| CandidateId { id: c.id.clone() })
+                .collect(),
+            tags: item.tags.clone(),
+        }
+    }
+}
+
+fn candidate_index(item: &Shape, winner: &str) -> Option<u32> {
     if winner == "tie" {
         return Some(2);
     }
@@ -94,7 +126,7 @@ fn candidate_index(item: &Item, winner: &str) -> Option<u32> {
         .map(|p| p as u32)
 }
 
-fn votes(j: &JudgedItem, item: &Item, include_external: bool) -> Votes {
+fn votes(j: &JudgedItem, item: &Shape, include_external: bool) -> Votes {
     let mut by = Vec::new();
     for row in &j.judgments {
         let voter = match (&row.annotator, &row.external_source) {
@@ -117,7 +149,7 @@ fn votes(j: &JudgedItem, item: &Item, include_external: bool) -> Votes {
     Votes { by }
 }
 
-fn wanted(item: &Item, j: &JudgedItem, opts: &PairOptions) -> bool {
+fn wanted(item: &Shape, j: &JudgedItem, opts: &PairOptions) -> bool {
     if opts.split.is_some() && j.split != opts.split {
         return false;
     }
@@ -129,8 +161,32 @@ fn wanted(item: &Item, j: &JudgedItem, opts: &PairOptions) -> bool {
 #[derive(Default)]
 pub struct Contested {
     annotators: HashMap<String, u32>,
-    items: Vec<String>,
+    /// 64-bit hashes of the contested items' ids (8 bytes an item, not a string).
+    items: Vec<u64>,
     labels: Vec<Judgment>,
+}
+
+/// The decided winner (candidate index) and posterior of contested items, sorted by
+/// the hash of their id: 16 bytes an item.
+#[derive(Debug, Default)]
+pub struct Posteriors(Vec<(u64, u32, f32)>);
+
+impl Posteriors {
+    fn get(&self, id: &str) -> Option<(u32, f64)> {
+        let key = id_hash(id);
+        let at = self.0.binary_search_by_key(&key, |e| e.0).ok()?;
+        Some((self.0[at].1, f64::from(self.0[at].2)))
+    }
+}
+
+/// FNV-1a over the id: a compact key (a collision among a million ids has odds of
+/// about 3 in 10⁸).
+fn id_hash(id: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for &b in id.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 impl Contested {
@@ -141,7 +197,7 @@ impl Contested {
 
     /// Looks at one item.
     pub fn add(&mut self, j: &JudgedItem, opts: &PairOptions) {
-        let Ok(item) = serde_json::from_str::<Item>(&j.body) else {
+        let Some(item) = Shape::parse(&j.body) else {
             return;
         };
         if item.candidates.len() != 2 || !wanted(&item, j, opts) || adjudicated(j, &item).is_some()
@@ -153,7 +209,7 @@ impl Contested {
             return;
         }
         let idx = self.items.len() as u32;
-        self.items.push(j.ext_id.clone());
+        self.items.push(id_hash(&j.ext_id));
         let mut seen = HashMap::new();
         for (voter, label, _) in v.by {
             let n = self.annotators.len() as u32;
@@ -171,9 +227,9 @@ impl Contested {
     }
 
     /// Fits the model: the most likely winner and its posterior, by item id.
-    pub fn fit(self) -> Result<HashMap<String, (u32, f64)>, String> {
+    pub fn fit(self) -> Result<Posteriors, String> {
         if self.items.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(Posteriors::default());
         }
         let set = LabelSet::new(self.items.len(), self.annotators.len(), 3, &self.labels)
             .map_err(|e| e.to_string())?;
@@ -185,19 +241,21 @@ impl Contested {
             ..DawidSkeneConfig::default()
         };
         let fit = dawid_skene(&set, config).map_err(|e| e.to_string())?;
-        Ok(self
+        let mut out: Vec<(u64, u32, f32)> = self
             .items
             .into_iter()
             .zip(fit.items)
             .filter_map(|(id, l)| {
                 let label = l.label?;
-                Some((id, (label, l.posterior[label as usize])))
+                Some((id, label, l.posterior[label as usize] as f32))
             })
-            .collect())
+            .collect();
+        out.sort_unstable_by_key(|e| e.0);
+        Ok(Posteriors(out))
     }
 }
 
-fn adjudicated(j: &JudgedItem, item: &Item) -> Option<(u32, Value)> {
+fn adjudicated(j: &JudgedItem, item: &Shape) -> Option<(u32, Value)> {
     let payload: Value = serde_json::from_str(j.adjudication.as_deref()?).ok()?;
     let idx = candidate_index(item, payload.get("winner")?.as_str()?)?;
     Some((idx, payload))
@@ -213,14 +271,14 @@ fn unanimous(v: &Votes) -> Option<u32> {
 /// Pass two: decides each item and renders its pair.
 pub struct PairWriter {
     opts: PairOptions,
-    posteriors: HashMap<String, (u32, f64)>,
+    posteriors: Posteriors,
     /// What was done so far.
     pub summary: PairSummary,
 }
 
 impl PairWriter {
     /// A writer using the posteriors of pass one.
-    pub fn new(opts: PairOptions, posteriors: HashMap<String, (u32, f64)>) -> Self {
+    pub fn new(opts: PairOptions, posteriors: Posteriors) -> Self {
         let summary = PairSummary {
             threshold: opts.threshold,
             ..PairSummary::default()
@@ -235,7 +293,8 @@ impl PairWriter {
     /// The pair of one item, or `None` (counted) when it makes none.
     pub fn pair(&mut self, j: &JudgedItem) -> Option<Value> {
         self.summary.items += 1;
-        let item: Item = serde_json::from_str(&j.body).ok()?;
+        let mut full: Item = serde_json::from_str(&j.body).ok()?;
+        let item = Shape::of(&full);
         if item.candidates.len() != 2 || !wanted(&item, j, &self.opts) {
             self.summary.filtered += 1;
             return None;
@@ -251,7 +310,7 @@ impl PairWriter {
                 return None;
             } else {
                 match self.posteriors.get(&j.ext_id) {
-                    Some(&(w, p)) if p >= self.opts.threshold => (w, "dawid_skene", Some(p), None),
+                    Some((w, p)) if p >= self.opts.threshold => (w, "dawid_skene", Some(p), None),
                     _ => {
                         self.summary.below_threshold += 1;
                         return None;
@@ -262,10 +321,15 @@ impl PairWriter {
             self.summary.tie += 1;
             return None;
         }
-        let (chosen, rejected) = (
-            &item.candidates[winner as usize],
-            &item.candidates[1 - winner as usize],
-        );
+        // The texts move from the parsed item into the row; nothing is copied.
+        let mut candidates = std::mem::take(&mut full.candidates);
+        let second = candidates.pop().expect("two candidates");
+        let first = candidates.pop().expect("two candidates");
+        let (chosen, rejected) = if winner == 0 {
+            (first, second)
+        } else {
+            (second, first)
+        };
         // Strength and criteria: the adjudication's, else those of the judgments that
         // agree with the decided winner (median strength; majority per criterion).
         let agreeing: Vec<&Value> = match &adjudication {
@@ -328,9 +392,8 @@ impl PairWriter {
         sources.dedup();
         let annotators = j.judgments.iter().filter(|r| r.annotator.is_some()).count();
         let rubric_version = j.judgments.iter().map(|r| r.rubric_version).max();
-        let prompt: Vec<Value> = item
-            .context
-            .iter()
+        let prompt: Vec<Value> = std::mem::take(&mut full.context)
+            .into_iter()
             .map(|t| json!({"role": role(t.role), "content": t.content}))
             .collect();
         let mut row = json!({
@@ -342,6 +405,7 @@ impl PairWriter {
             "item_id": j.ext_id,
             "split": j.split.map(|s| match s { Split::Train => "train", Split::Eval => "eval" }),
             "tags": item.tags,
+
             "provenance": {
                 "decision": decision,
                 "posterior": posterior,
