@@ -33,6 +33,8 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     /// Engine writes waiting to be committed together (see `work::write_grouped`).
     pending: Mutex<Vec<work::Job>>,
+    /// Whether a blocking task is draining `pending` (at most one at a time).
+    leading: std::sync::atomic::AtomicBool,
 }
 
 /// Readers kept open for reuse; more are opened on demand and dropped after use. Under
@@ -94,6 +96,7 @@ impl SqliteStore {
                     writer: Mutex::new(writer),
                     readers: Mutex::new(Vec::new()),
                     pending: Mutex::new(Vec::new()),
+                    leading: std::sync::atomic::AtomicBool::new(false),
                 }),
             })
         })

@@ -13,6 +13,7 @@ use plumbline_domain::{
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 /// What a grouped job hands back after it ran: whether it succeeded (its savepoint is
 /// kept) and how to deliver its result once the group's commit is known.
@@ -60,24 +61,49 @@ impl SqliteStore {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(job);
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            loop {
-                let jobs: Vec<Job> = {
-                    let mut pending = inner.pending.lock().unwrap_or_else(|p| p.into_inner());
-                    let n = pending.len().min(GROUP_MAX);
-                    pending.drain(..n).collect()
-                };
-                if jobs.is_empty() {
-                    // Another caller's group already ran this job.
-                    return;
+        // One leader at a time drains the queue on the blocking pool; the others only
+        // wait for their answer, so a burst of writes costs one thread hand-off.
+        if !self.inner.leading.swap(true, Ordering::AcqRel) {
+            let inner = self.inner.clone();
+            tokio::task::spawn_blocking(move || {
+                /// Gives up the lead however the drain ends (a panicking job included).
+                struct Lead<'a>(&'a std::sync::atomic::AtomicBool);
+                impl Drop for Lead<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(false, Ordering::Release);
+                    }
                 }
-                run_group(&mut conn, jobs);
-            }
-        })
-        .await
-        .map_err(StoreError::from)?;
+                loop {
+                    let lead = Lead(&inner.leading);
+                    {
+                        let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+                        loop {
+                            let jobs: Vec<Job> = {
+                                let mut pending =
+                                    inner.pending.lock().unwrap_or_else(|p| p.into_inner());
+                                let n = pending.len().min(GROUP_MAX);
+                                pending.drain(..n).collect()
+                            };
+                            if jobs.is_empty() {
+                                break;
+                            }
+                            run_group(&mut conn, jobs);
+                        }
+                    }
+                    drop(lead);
+                    // A job pushed after the last drain but before the flag fell would
+                    // wait forever: take the lead again if one is there.
+                    let more = !inner
+                        .pending
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .is_empty();
+                    if !more || inner.leading.swap(true, Ordering::AcqRel) {
+                        break;
+                    }
+                }
+            });
+        }
         rx.await.unwrap_or_else(|_| {
             Err(StoreError::Database("the writer dropped the request".into()).into())
         })
@@ -85,6 +111,11 @@ impl SqliteStore {
 }
 
 fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
+    if !conn.is_autocommit() {
+        // A group cut short by a panic left its transaction open: nothing of it was
+        // acknowledged, so roll it back.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let msg = e.to_string();
         for job in jobs {

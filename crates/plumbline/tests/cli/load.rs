@@ -245,7 +245,7 @@ fn sqlite_64_annotators_drain_the_queue() {
 
 #[test]
 fn sqlite_server_killed_mid_load_loses_no_acknowledged_judgment() {
-    let n = items() / 2;
+    let n = items() / 4;
     let load = run_load("sqlite", n, Some(4.0));
     assert_eq!(load.summary["killed_and_restarted"], true);
     check(load, n);
@@ -267,7 +267,7 @@ fn postgres_server_killed_mid_load_loses_no_acknowledged_judgment() {
     if !postgres_configured() {
         return;
     }
-    let n = items() / 2;
+    let n = items() / 4;
     let load = run_load("postgres", n, Some(4.0));
     assert_eq!(load.summary["killed_and_restarted"], true);
     check(load, n);
