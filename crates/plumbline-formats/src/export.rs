@@ -26,11 +26,6 @@ use std::collections::{BTreeMap, HashMap};
 /// Default Dawid-Skene posterior an item needs to make a pair.
 pub const DEFAULT_THRESHOLD: f64 = 0.9;
 
-/// EM stops when no probability moves by more than this.
-pub const DS_TOLERANCE: f64 = 1e-4;
-/// EM gives up after this many iterations (the posteriors are then used as they are).
-pub const DS_MAX_ITERATIONS: usize = 200;
-
 /// Which items and judgments to export.
 #[derive(Debug, Clone)]
 pub struct PairOptions {
@@ -44,6 +39,8 @@ pub struct PairOptions {
     pub tags: Vec<String>,
     /// Add `margin` (the strength as a number) for reward-model training.
     pub reward: bool,
+    /// Write SFT rows (`messages`: the prompt and the winning reply) instead of pairs.
+    pub sft: bool,
 }
 
 impl Default for PairOptions {
@@ -54,6 +51,7 @@ impl Default for PairOptions {
             split: None,
             tags: Vec::new(),
             reward: false,
+            sft: false,
         }
     }
 }
@@ -233,13 +231,9 @@ impl Contested {
         }
         let set = LabelSet::new(self.items.len(), self.annotators.len(), 3, &self.labels)
             .map_err(|e| e.to_string())?;
-        // A posterior compared with a threshold such as 0.9 needs no 1e-6 precision; a
-        // looser tolerance stops EM far sooner on large, sparse exports.
-        let config = DawidSkeneConfig {
-            tolerance: DS_TOLERANCE,
-            max_iterations: DS_MAX_ITERATIONS,
-            ..DawidSkeneConfig::default()
-        };
+        // The library's own tolerance (1e-6): a looser one (1e-4 was tried) stops EM far
+        // from convergence when votes are few, and moves posteriors across the threshold.
+        let config = DawidSkeneConfig::default();
         let fit = dawid_skene(&set, config).map_err(|e| e.to_string())?;
         let mut out: Vec<(u64, u32, f32)> = self
             .items
@@ -405,7 +399,6 @@ impl PairWriter {
             "item_id": j.ext_id,
             "split": j.split.map(|s| match s { Split::Train => "train", Split::Eval => "eval" }),
             "tags": item.tags,
-
             "provenance": {
                 "decision": decision,
                 "posterior": posterior,
@@ -421,6 +414,20 @@ impl PairWriter {
         });
         if self.opts.reward {
             row["margin"] = json!(strength.unwrap_or(0) as f64);
+        }
+        if self.opts.sft {
+            // SFT: the conversation continued by the winning reply.
+            let mut messages = row["prompt"].take();
+            if let (Value::Array(m), Value::Array(c)) = (&mut messages, row["chosen"].take()) {
+                m.extend(c);
+            }
+            row = json!({
+                "messages": messages,
+                "item_id": row["item_id"].take(),
+                "split": row["split"].take(),
+                "tags": row["tags"].take(),
+                "provenance": {"source": "preference winner", "decision": decision},
+            });
         }
         self.summary.exported += 1;
         *self
@@ -445,6 +452,11 @@ impl PairWriter {
     /// Whether rows carry `margin`.
     pub fn reward(&self) -> bool {
         self.opts.reward
+    }
+
+    /// The options this writer decides with.
+    pub fn options(&self) -> &PairOptions {
+        &self.opts
     }
 }
 
@@ -625,5 +637,88 @@ mod tests {
             rows[0]["provenance"]["external_sources"],
             json!(["hh-rlhf"])
         );
+    }
+}
+
+/// SFT rows of a demonstration item: the adjudicated response, else every annotator's
+/// demonstration (external ones when `include_external`), each after the context.
+pub fn demonstration_rows(j: &JudgedItem, opts: &PairOptions) -> Vec<Value> {
+    let Ok(item) = serde_json::from_str::<Item>(&j.body) else {
+        return Vec::new();
+    };
+    if !wanted(&Shape::of(&item), j, opts) {
+        return Vec::new();
+    }
+    let response = |payload: &str| -> Option<String> {
+        let v: Value = serde_json::from_str(payload).ok()?;
+        Some(v.get("response")?.as_str()?.to_owned())
+    };
+    let mut picked: Vec<(String, &'static str)> = Vec::new();
+    if let Some(r) = j.adjudication.as_deref().and_then(response) {
+        picked.push((r, "adjudicated demonstration"));
+    } else {
+        for row in &j.judgments {
+            if row.annotator.is_none() && !opts.include_external {
+                continue;
+            }
+            if let Some(r) = response(&row.payload) {
+                picked.push((r, "demonstration"));
+            }
+        }
+    }
+    let context: Vec<Value> = item
+        .context
+        .iter()
+        .map(|t| json!({"role": role(t.role), "content": t.content}))
+        .collect();
+    picked
+        .into_iter()
+        .map(|(r, source)| {
+            let mut messages = context.clone();
+            messages.push(json!({"role": "assistant", "content": r}));
+            json!({
+                "messages": messages,
+                "item_id": j.ext_id,
+                "split": j.split.map(|s| match s { Split::Train => "train", Split::Eval => "eval" }),
+                "tags": item.tags,
+                "provenance": {"source": source},
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod sft_tests {
+    use super::*;
+    use plumbline_store::JudgmentRow;
+
+    #[test]
+    fn demonstrations_follow_the_context() {
+        let j = JudgedItem {
+            ext_id: "d1".into(),
+            body:
+                r#"{"id":"d1","context":[{"role":"user","content":"Help"}],"task":"demonstration"}"#
+                    .into(),
+            split: None,
+            adjudication: None,
+            judgments: vec![JudgmentRow {
+                annotator: Some(4),
+                external_source: None,
+                payload: r#"{"response":"Here is how.","based_on":null}"#.into(),
+                rubric_version: 1,
+            }],
+        };
+        let rows = demonstration_rows(&j, &PairOptions::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0]["messages"],
+            json!([{"role": "user", "content": "Help"}, {"role": "assistant", "content": "Here is how."}])
+        );
+        let mut adj = j.clone();
+        adj.adjudication = Some(r#"{"response":"Better."}"#.into());
+        let rows = demonstration_rows(&adj, &PairOptions::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["messages"][1]["content"], "Better.");
+        assert_eq!(rows[0]["provenance"]["source"], "adjudicated demonstration");
     }
 }

@@ -435,6 +435,9 @@ pub enum ExportKind {
     Preference,
     /// The preference pairs with a scalar `margin` for reward-model training.
     Reward,
+    /// Messages for supervised fine-tuning: the context and the winning (preference) or
+    /// the adjudicated, else every, demonstrated response.
+    Sft,
 }
 
 /// File format of an export.
@@ -508,7 +511,11 @@ pub async fn export<S: Store>(store: &S, args: ExportArgs) -> anyhow::Result<Exi
         }),
         tags: args.tags.clone(),
         reward: args.kind == ExportKind::Reward,
+        sft: args.kind == ExportKind::Sft,
     };
+    if opts.sft && args.format == ExportFormat::Parquet {
+        bail!("SFT rows are written as JSONL (--format jsonl)");
+    }
     let summary = export_pairs(store, &args.project, &args.out, opts, args.format).await?;
     if args.json {
         eprintln!("{}", serde_json::to_string_pretty(&summary)?);
@@ -573,6 +580,9 @@ pub async fn export_pairs<S: Store>(
     }
     let tmp = out.with_extension("partial");
     let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
+    // SFT also reads demonstration items, after the preference items, on a second channel.
+    let (demo_tx, mut demo_rx) = mpsc::channel::<Vec<JudgedItem>>(4);
+    let sft = opts.sft;
     let out_name = out.display().to_string();
     let tmp_path = tmp.clone();
     let write = tokio::task::spawn_blocking(
@@ -606,12 +616,33 @@ pub async fn export_pairs<S: Store>(
                     }
                 }
             }
+            let demo_opts = pairs.options().clone();
+            let mut summary = pairs.summary;
+            while let Some(batch) = demo_rx.blocking_recv() {
+                for j in &batch {
+                    for row in plumbline_formats::export::demonstration_rows(j, &demo_opts) {
+                        sink.write(&row)
+                            .with_context(|| format!("writing {out_name}"))?;
+                        summary.exported += 1;
+                        *summary
+                            .by_decision
+                            .entry("demonstration".into())
+                            .or_default() += 1;
+                    }
+                }
+            }
             sink.finish()
                 .with_context(|| format!("writing {out_name}"))?;
-            Ok(pairs.summary)
+            Ok(summary)
         },
     );
-    let sent = store.judged_items(project.id, kind, tx).await;
+    let mut sent = store.judged_items(project.id, kind, tx).await;
+    if sft && sent.is_ok() {
+        let demos = plumbline_domain::TaskKind::Demonstration;
+        sent = store.judged_items(project.id, demos, demo_tx).await;
+    } else {
+        drop(demo_tx);
+    }
     let written = write.await.context("the writer thread failed")?;
     match sent.context("reading judgments").and(written) {
         Ok(summary) => {

@@ -369,6 +369,37 @@ fn export_flow(env: Env) {
     }
     assert_eq!(n, 6);
     assert!(!env.dir.join("pairs.partial").exists());
+    // SFT: the prompt continued by the winning reply.
+    let sft = env.dir.join("sft.jsonl").display().to_string();
+    env.run(&[
+        "export",
+        "--project",
+        "banking",
+        "--kind",
+        "sft",
+        "--include-external",
+        "--out",
+        &sft,
+    ])
+    .ok();
+    let text = std::fs::read_to_string(&sft).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let messages = first["messages"].as_array().unwrap();
+    assert_eq!(messages.last().unwrap()["role"], "assistant");
+    assert_eq!(messages[0]["role"], "user");
+    assert_eq!(text.lines().count(), 6);
+    env.run(&[
+        "export",
+        "--project",
+        "banking",
+        "--kind",
+        "sft",
+        "--format",
+        "parquet",
+        "--out",
+        &sft,
+    ])
+    .fails_with(&["SFT rows are written as JSONL"]);
 }
 
 #[test]
