@@ -115,7 +115,7 @@ async fn pick_gold(
            AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active AND NOT g.needs_revalidation)
            AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = $2)
            AND {REQUIRES}
-         ORDER BY i.id LIMIT 1"
+         ORDER BY (i.id + $2 * 7919) % 104729, i.id LIMIT 1"
     );
     Ok(tx
         .query_opt(&sql, &[&project.0, &user.0, &satisfied])

@@ -90,7 +90,11 @@ impl SqliteStore {
             }
             let mut writer = connect(&path)?;
             migrate::apply(&mut writer)?;
-            Ok(SqliteStore {
+            // Checkpoints run beside the writer (below), not inside a commit of it:
+            // copying the WAL into the database stalled whichever request committed.
+            writer.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+            let checkpointer = connect(&path)?;
+            let store = SqliteStore {
                 inner: Arc::new(Inner {
                     path,
                     writer: Mutex::new(writer),
@@ -98,7 +102,9 @@ impl SqliteStore {
                     pending: Mutex::new(Vec::new()),
                     leading: std::sync::atomic::AtomicBool::new(false),
                 }),
-            })
+            };
+            spawn_checkpointer(Arc::downgrade(&store.inner), checkpointer);
+            Ok(store)
         })
         .await?
     }
@@ -146,6 +152,21 @@ impl SqliteStore {
         })
         .await?
     }
+}
+
+/// Checkpoints the WAL every 100 ms from its own connection (PASSIVE: never blocks the
+/// writer or readers) until the store is dropped.
+fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while store.strong_count() > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        })
+        .map(drop)
+        .unwrap_or_else(|e| tracing::warn!(error = %e, "no WAL checkpoint thread"));
 }
 
 fn project_from_row(

@@ -252,7 +252,7 @@ fn pick_gold(
            AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active = 1 AND g.needs_revalidation = 0)
            AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?2)
            AND {}
-         ORDER BY i.id LIMIT 1",
+         ORDER BY (i.id + ?2 * 7919) % 104729, i.id LIMIT 1",
         requires_clause(3)
     );
     Ok(tx
