@@ -140,41 +140,20 @@ impl ExportStore for PgStore {
         project: ProjectId,
         sink: mpsc::Sender<Vec<SplitRow>>,
     ) -> Result<u64> {
-        let mut client = self.client().await?;
-        // A portal inside a read-only transaction pages through one snapshot.
-        let tx = client
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .start()
-            .await?;
-        let stmt = tx
-            .prepare("SELECT ext_id, body, split FROM items WHERE project_id = $1 ORDER BY id")
-            .await?;
-        let portal = tx.bind(&stmt, &[&project.0]).await?;
-        let mut sent = 0u64;
-        loop {
-            let rows = tx.query_portal(&portal, crate::BATCH as i32).await?;
-            if rows.is_empty() {
-                break;
-            }
-            let batch = rows
-                .iter()
-                .map(|r| {
-                    Ok(SplitRow {
-                        ext_id: r.get(0),
-                        body: r.get(1),
-                        split: parse_split(r.get::<_, Option<&str>>(2))?,
-                    })
+        self.stream_snapshot(
+            "SELECT ext_id, body, split FROM items WHERE project_id = $1 ORDER BY id",
+            project,
+            crate::BATCH,
+            |r| {
+                Ok(SplitRow {
+                    ext_id: r.get(0),
+                    body: r.get(1),
+                    split: parse_split(r.get::<_, Option<&str>>(2))?,
                 })
-                .collect::<Result<Vec<_>>>()?;
-            sent += batch.len() as u64;
-            sink.send(batch)
-                .await
-                .map_err(|_| StoreError::Invalid("stopped: the receiver went away".into()))?;
-        }
-        tx.commit().await?;
-        Ok(sent)
+            },
+            sink,
+        )
+        .await
     }
 
     async fn set_splits(

@@ -59,6 +59,42 @@ impl PgStore {
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
         Ok(self.pool.get().await?)
     }
+
+    /// Streams the rows of `sql` (one parameter: the project) to `sink` in batches of
+    /// `batch`, mapped by `map`: a portal inside a read-only repeatable-read transaction
+    /// pages through one snapshot without holding the whole result in memory.
+    pub(crate) async fn stream_snapshot<T: Send>(
+        &self,
+        sql: &str,
+        project: ProjectId,
+        batch: usize,
+        map: impl Fn(&Row) -> Result<T>,
+        sink: mpsc::Sender<Vec<T>>,
+    ) -> Result<u64> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .await?;
+        let stmt = tx.prepare(sql).await?;
+        let portal = tx.bind(&stmt, &[&project.0]).await?;
+        let mut sent = 0u64;
+        loop {
+            let rows = tx.query_portal(&portal, batch as i32).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let out = rows.iter().map(&map).collect::<Result<Vec<T>>>()?;
+            sent += out.len() as u64;
+            sink.send(out).await.map_err(|_| {
+                StoreError::Invalid("export stopped: the receiver went away".into())
+            })?;
+        }
+        tx.commit().await?;
+        Ok(sent)
+    }
 }
 
 const PROJECT_COLUMNS: &str = "id, name, settings, rubric_version, split_salt, created_at";
@@ -287,33 +323,14 @@ impl Store for PgStore {
         project: ProjectId,
         sink: mpsc::Sender<Vec<String>>,
     ) -> Result<u64> {
-        let mut client = self.client().await?;
-        // A portal inside a read-only transaction pages through one snapshot without
-        // holding the whole result in memory.
-        let tx = client
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .start()
-            .await?;
-        let stmt = tx
-            .prepare("SELECT body FROM items WHERE project_id = $1 ORDER BY id")
-            .await?;
-        let portal = tx.bind(&stmt, &[&project.0]).await?;
-        let mut sent = 0u64;
-        loop {
-            let rows = tx.query_portal(&portal, crate::BATCH as i32 * 4).await?;
-            if rows.is_empty() {
-                break;
-            }
-            let batch: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-            sent += batch.len() as u64;
-            sink.send(batch).await.map_err(|_| {
-                StoreError::Invalid("export stopped: the receiver went away".into())
-            })?;
-        }
-        tx.commit().await?;
-        Ok(sent)
+        self.stream_snapshot(
+            "SELECT body FROM items WHERE project_id = $1 ORDER BY id",
+            project,
+            crate::BATCH * 4,
+            |r| Ok(r.get(0)),
+            sink,
+        )
+        .await
     }
 
     async fn list_items(
