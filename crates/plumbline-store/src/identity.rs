@@ -232,7 +232,12 @@ pub trait IdentityStore: Send + Sync {
     /// Appends an event that records no other change (a failed login, a refused access).
     fn record_event(&self, event: AuditEvent) -> impl Future<Output = Result<()>> + Send;
 
-    /// Audit events with `seq > after`, oldest first, at most `limit`.
+    /// Links audit events of committed transactions into the chain. PostgreSQL
+    /// writes events pending and seals them shortly after commit; readers of the chain
+    /// and a short-lived process before it exits call this. SQLite links at write time.
+    fn seal_audit(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Audit events with `seq > after`, oldest first, at most `limit` (sealed first).
     fn audit_events(
         &self,
         after: i64,

@@ -511,8 +511,15 @@ impl IdentityStore for PgStore {
         Ok(())
     }
 
+    async fn seal_audit(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        crate::audit::pg_seal(&mut client).await?;
+        Ok(())
+    }
+
     async fn audit_events(&self, after: i64, limit: u32) -> Result<Vec<StoredAuditEvent>> {
-        let client = self.client().await?;
+        let mut client = self.client().await?;
+        crate::audit::pg_seal(&mut client).await?;
         let rows = client
             .query(
                 "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash

@@ -17,6 +17,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "engine",
         include_str!("../../migrations/postgres/0002_engine.sql"),
     ),
+    (
+        3,
+        "audit_pending",
+        include_str!("../../migrations/postgres/0003_audit_pending.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -21,10 +21,49 @@ use std::str::FromStr;
 use tokio::sync::mpsc;
 use tokio_postgres::{NoTls, Row};
 
-/// A handle on a PostgreSQL database; clones share the pool.
+/// A handle on a PostgreSQL database; clones share the pool and the audit sealer.
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    _sealer: std::sync::Arc<Sealer>,
+}
+
+/// The background task that links this process's pending audit events into the chain
+/// (see [`crate::audit::pg_append`]); it stops when the last clone of the store goes.
+struct Sealer(tokio::task::JoinHandle<()>);
+
+impl Drop for Sealer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Sealer {
+    fn spawn(pool: Pool) -> Sealer {
+        Sealer(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::audit::SEAL_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_sweep = std::time::Instant::now();
+            loop {
+                tick.tick().await;
+                let due = last_sweep.elapsed() >= crate::audit::SWEEP_INTERVAL;
+                if !crate::audit::take_pending_written() && !due {
+                    continue;
+                }
+                last_sweep = std::time::Instant::now();
+                let sealed = match pool.get().await {
+                    Ok(mut client) => crate::audit::pg_seal(&mut client).await,
+                    Err(e) => Err(e.into()),
+                };
+                if let Err(e) = sealed {
+                    // Nothing is lost: the events stay pending for the next pass, and
+                    // every reader of the chain seals first.
+                    tracing::warn!("sealing the audit chain failed, will retry: {e}");
+                    crate::audit::mark_pending_written();
+                }
+            }
+        }))
+    }
 }
 
 /// Connections per process; PostgreSQL's default limit is 100 in all.
@@ -50,7 +89,10 @@ impl PgStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Database(format!("cannot build connection pool: {e}")))?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            _sealer: std::sync::Arc::new(Sealer::spawn(pool.clone())),
+            pool,
+        };
         let mut client = store.client().await?;
         migrate::apply(&mut client).await?;
         Ok(store)

@@ -9,12 +9,14 @@ use crate::audit::{AuditEvent, pg_append};
 use crate::error::StoreError;
 use crate::model::{ItemState, now_ms};
 use crate::work::*;
+use deadpool_postgres::{GenericClient, Transaction};
 use plumbline_domain::{
     AssignmentId, Expertise, GoldId, ItemId, JudgmentId, Payload, ProjectId, ProjectSettings,
     Rubric, RubricVersion, TaskKind, UserId,
 };
 use std::collections::HashMap;
-use tokio_postgres::{GenericClient, Row, Transaction};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 const RECLAIM_BATCH: i64 = 256;
 
@@ -22,34 +24,34 @@ async fn settings_of<C: GenericClient>(
     c: &C,
     project: ProjectId,
 ) -> Result<(ProjectSettings, i64)> {
-    let row = c
-        .query_opt(
-            "SELECT settings, rubric_version FROM projects WHERE id = $1",
-            &[&project.0],
-        )
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
+    let row = q_opt(
+        c,
+        "SELECT settings, rubric_version FROM projects WHERE id = $1",
+        &[&project.0],
+    )
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
     Ok((serde_json::from_str(row.get(0))?, row.get(1)))
 }
 
 async fn rubric_of<C: GenericClient>(c: &C, project: ProjectId, version: i64) -> Result<Rubric> {
-    let row = c
-        .query_one(
-            "SELECT rubric FROM rubric_versions WHERE project_id = $1 AND version = $2",
-            &[&project.0, &version],
-        )
-        .await?;
+    let row = q_one(
+        c,
+        "SELECT rubric FROM rubric_versions WHERE project_id = $1 AND version = $2",
+        &[&project.0, &version],
+    )
+    .await?;
     Rubric::from_json(row.get(0))
         .map_err(|e| StoreError::Database(format!("stored rubric v{version} is unreadable: {e}")))
 }
 
 async fn verified_expertise<C: GenericClient>(c: &C, user: UserId) -> Result<Vec<Expertise>> {
-    let rows = c
-        .query(
-            "SELECT domain, level FROM expertise WHERE user_id = $1 AND verified_at IS NOT NULL",
-            &[&user.0],
-        )
-        .await?;
+    let rows = q(
+        c,
+        "SELECT domain, level FROM expertise WHERE user_id = $1 AND verified_at IS NOT NULL",
+        &[&user.0],
+    )
+    .await?;
     Ok(rows
         .iter()
         .filter_map(|r| {
@@ -60,22 +62,50 @@ async fn verified_expertise<C: GenericClient>(c: &C, user: UserId) -> Result<Vec
         .collect())
 }
 
+// The engine's statements are prepared once per pooled connection (deadpool's cache):
+// `query` with SQL text prepares on every call, a second round trip per statement.
+
+async fn q<C: GenericClient>(c: &C, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+    let st = c.prepare_cached(sql).await?;
+    Ok(GenericClient::query(c, &st, params).await?)
+}
+
+async fn q_one<C: GenericClient>(c: &C, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
+    let st = c.prepare_cached(sql).await?;
+    Ok(GenericClient::query_one(c, &st, params).await?)
+}
+
+async fn q_opt<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>> {
+    let st = c.prepare_cached(sql).await?;
+    Ok(GenericClient::query_opt(c, &st, params).await?)
+}
+
+async fn exec<C: GenericClient>(c: &C, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+    let st = c.prepare_cached(sql).await?;
+    Ok(GenericClient::execute(c, &st, params).await?)
+}
+
 async fn reclaim(tx: &Transaction<'_>, project: ProjectId, now: i64, limit: i64) -> Result<u64> {
-    let rows = tx
-        .query(
-            "UPDATE assignments SET state = 'expired' WHERE id IN (
+    let rows = q(
+        tx,
+        "UPDATE assignments SET state = 'expired' WHERE id IN (
                 SELECT id FROM assignments
                 WHERE state = 'leased' AND expires_at < $1 AND project_id = $2
                 LIMIT $3 FOR UPDATE SKIP LOCKED)
              RETURNING item_id",
-            &[&now, &project.0, &limit],
-        )
-        .await?;
+        &[&now, &project.0, &limit],
+    )
+    .await?;
     let mut items: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     // A fixed lock order, so concurrent reclaims cannot deadlock on item rows.
     items.sort_unstable();
     for item in &items {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE items SET leases = leases - 1 WHERE id = $1 AND leases > 0",
             &[item],
         )
@@ -117,8 +147,7 @@ async fn pick_gold(
            AND {REQUIRES}
          ORDER BY (i.id + $2 * 7919) % 104729, i.id LIMIT 1"
     );
-    Ok(tx
-        .query_opt(&sql, &[&project.0, &user.0, &satisfied])
+    Ok(q_opt(tx, &sql, &[&project.0, &user.0, &satisfied])
         .await?
         .map(|r| candidate(&r)))
 }
@@ -141,13 +170,13 @@ async fn pick_work(
          ORDER BY i.judgments + i.leases DESC, i.id
          LIMIT 1 FOR UPDATE OF i SKIP LOCKED"
     );
-    Ok(tx
-        .query_opt(
-            &sql,
-            &[&project.0, &user.0, &satisfied, &(overlap as i64), &tag],
-        )
-        .await?
-        .map(|r| candidate(&r)))
+    Ok(q_opt(
+        tx,
+        &sql,
+        &[&project.0, &user.0, &satisfied, &(overlap as i64), &tag],
+    )
+    .await?
+    .map(|r| candidate(&r)))
 }
 
 async fn qualification_row<C: GenericClient>(
@@ -155,8 +184,8 @@ async fn qualification_row<C: GenericClient>(
     project: ProjectId,
     user: UserId,
 ) -> Result<(String, i64, i64, i64)> {
-    Ok(c
-        .query_opt(
+    Ok(q_opt(
+c,
             "SELECT state, correct, total, since FROM qualifications WHERE project_id = $1 AND user_id = $2",
             &[&project.0, &user.0],
         )
@@ -166,13 +195,13 @@ async fn qualification_row<C: GenericClient>(
 }
 
 async fn served_count(tx: &Transaction<'_>, project: ProjectId, tag: &str) -> Result<i64> {
-    Ok(tx
-        .query_opt(
-            "SELECT served FROM serve_counts WHERE project_id = $1 AND tag = $2",
-            &[&project.0, &tag],
-        )
-        .await?
-        .map_or(0, |r| r.get(0)))
+    Ok(q_opt(
+        tx,
+        "SELECT served FROM serve_counts WHERE project_id = $1 AND tag = $2",
+        &[&project.0, &tag],
+    )
+    .await?
+    .map_or(0, |r| r.get(0)))
 }
 
 async fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Result<Next> {
@@ -184,13 +213,13 @@ async fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Resu
     }
     let satisfied = satisfied_requirements(&verified);
     reclaim(tx, project, now, RECLAIM_BATCH).await?;
-    let seq: i64 = tx
-        .query_one(
-            "SELECT coalesce(max(seq), 0) + 1 FROM assignments WHERE project_id = $1 AND user_id = $2",
-            &[&project.0, &user.0],
-        )
-        .await?
-        .get(0);
+    let seq: i64 = q_one(
+        tx,
+        "SELECT coalesce(max(seq), 0) + 1 FROM assignments WHERE project_id = $1 AND user_id = $2",
+        &[&project.0, &user.0],
+    )
+    .await?
+    .get(0);
     let mut chosen: Option<(Candidate, Purpose)> = None;
     if settings.qualification_size > 0 {
         let (state, _, _, since) = qualification_row(tx, project, user).await?;
@@ -198,8 +227,8 @@ async fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Resu
             "failed" => return Ok(Next::None(NoTask::QualificationFailed)),
             "passed" => {}
             _ => {
-                let served: i64 = tx
-                    .query_one(
+                let served: i64 = q_one(
+tx,
                         "SELECT count(*) FROM assignments WHERE project_id = $1 AND user_id = $2
                          AND purpose = 'qualification' AND state IN ('leased', 'submitted') AND leased_at >= $3",
                         &[&project.0, &user.0, &since],
@@ -266,32 +295,34 @@ async fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Resu
     let display = shuffled(candidate_ids(&c.body)?);
     let display_json = serde_json::to_string(&display)?;
     let expires = now + settings.lease_seconds as i64 * 1000;
-    let assignment: i64 = tx
-        .query_one(
-            "INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
+    let assignment: i64 = q_one(
+        tx,
+        "INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
                                       leased_at, expires_at, rubric_version)
              VALUES ($1, $2, $3, $4, $5, $6, 'leased', $7, $8, $9) RETURNING id",
-            &[
-                &project.0,
-                &c.id,
-                &user.0,
-                &purpose.as_str(),
-                &seq,
-                &display_json,
-                &now,
-                &expires,
-                &rubric_version,
-            ],
-        )
-        .await?
-        .get(0);
-    tx.execute(
+        &[
+            &project.0,
+            &c.id,
+            &user.0,
+            &purpose.as_str(),
+            &seq,
+            &display_json,
+            &now,
+            &expires,
+            &rubric_version,
+        ],
+    )
+    .await?
+    .get(0);
+    exec(
+        tx,
         "UPDATE items SET leases = leases + 1 WHERE id = $1",
         &[&c.id],
     )
     .await?;
     for tag in &quota_tags {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO serve_counts (project_id, tag, served) VALUES ($1, $2, 1)
              ON CONFLICT (project_id, tag) DO UPDATE SET served = serve_counts.served + 1",
             &[&project.0, tag],
@@ -337,14 +368,13 @@ async fn assignment_row(
     user: UserId,
     id: AssignmentId,
 ) -> WorkResult<AssignmentRow> {
-    let r = tx
-        .query_opt(
+    let r = q_opt(
+tx,
             "SELECT item_id, user_id, purpose, state, leased_at, expires_at, display_order, rubric_version
              FROM assignments WHERE id = $1 AND project_id = $2 FOR UPDATE",
             &[&id.0, &project.0],
         )
-        .await
-        .map_err(StoreError::from)?
+        .await?
         .ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
     if r.get::<_, i64>(1) != user.0 {
         return Err(WorkError::Forbidden(format!(
@@ -376,8 +406,7 @@ fn check_live(a: &AssignmentRow, id: AssignmentId, now: i64) -> WorkResult<()> {
 }
 
 async fn current_state<C: GenericClient>(c: &C, item: i64) -> Result<ItemState> {
-    let s: String = c
-        .query_one("SELECT state FROM items WHERE id = $1", &[&item])
+    let s: String = q_one(c, "SELECT state FROM items WHERE id = $1", &[&item])
         .await?
         .get(0);
     ItemState::parse(&s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
@@ -390,22 +419,22 @@ async fn settle(
     settings: &ProjectSettings,
     now: i64,
 ) -> Result<ItemState> {
-    let decided: bool = tx
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM adjudications WHERE item_id = $1)",
-            &[&item],
-        )
-        .await?
-        .get(0);
+    let decided: bool = q_one(
+        tx,
+        "SELECT EXISTS (SELECT 1 FROM adjudications WHERE item_id = $1)",
+        &[&item],
+    )
+    .await?
+    .get(0);
     if decided {
         return current_state(tx, item).await;
     }
-    let rows = tx
-        .query(
-            "SELECT payload FROM judgments WHERE item_id = $1 AND source = 'annotator'",
-            &[&item],
-        )
-        .await?;
+    let rows = q(
+        tx,
+        "SELECT payload FROM judgments WHERE item_id = $1 AND source = 'annotator'",
+        &[&item],
+    )
+    .await?;
     if rows.len() < settings.overlap as usize {
         return current_state(tx, item).await;
     }
@@ -418,7 +447,7 @@ async fn settle(
     } else {
         ItemState::Adjudication
     };
-    tx.execute(
+    exec(tx,
         "UPDATE items SET state = $2, resolved_at = CASE WHEN $2 = 'resolved' THEN $3::bigint END, updated_at = $3
          WHERE id = $1",
         &[&item, &state.as_str(), &now],
@@ -438,8 +467,8 @@ async fn update_qualification(
     if state != "pending" {
         return Ok(());
     }
-    let r = tx
-        .query_one(
+    let r = q_one(
+tx,
             "SELECT count(*), count(*) FILTER (WHERE j.gold_correct) FROM assignments a
              JOIN judgments j ON j.assignment_id = a.id
              WHERE a.project_id = $1 AND a.user_id = $2 AND a.purpose = 'qualification' AND a.leased_at >= $3",
@@ -456,7 +485,7 @@ async fn update_qualification(
     } else {
         "pending"
     };
-    tx.execute(
+    exec(tx,
         "INSERT INTO qualifications (project_id, user_id, state, correct, total, updated_at, since)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (project_id, user_id) DO UPDATE SET state = $3, correct = $4, total = $5, updated_at = $6",
@@ -477,13 +506,12 @@ async fn submit_in(
     let a = assignment_row(tx, project, user, id).await?;
     check_live(&a, id, now)?;
     let (settings, _) = settings_of(tx, project).await?;
-    let r = tx
-        .query_one(
-            "SELECT body, task, is_gold FROM items WHERE id = $1",
-            &[&a.item_id],
-        )
-        .await
-        .map_err(StoreError::from)?;
+    let r = q_one(
+        tx,
+        "SELECT body, task, is_gold FROM items WHERE id = $1",
+        &[&a.item_id],
+    )
+    .await?;
     let (body, task, is_gold): (String, String, bool) = (r.get(0), r.get(1), r.get(2));
     let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
     let rubric = rubric_of(tx, project, a.rubric_version).await?;
@@ -494,13 +522,12 @@ async fn submit_in(
     let rationale = Some(payload.rationale().to_owned()).filter(|r| !r.is_empty());
     let time_ms = submission.time_ms.unwrap_or(now - a.leased_at).max(0);
     let gold_correct = if matches!(a.purpose, Purpose::Gold | Purpose::Qualification) || is_gold {
-        let g = tx
-            .query_opt(
-                "SELECT payload FROM gold WHERE item_id = $1 AND active",
-                &[&a.item_id],
-            )
-            .await
-            .map_err(StoreError::from)?;
+        let g = q_opt(
+            tx,
+            "SELECT payload FROM gold WHERE item_id = $1 AND active",
+            &[&a.item_id],
+        )
+        .await?;
         match g {
             Some(g) if kind != TaskKind::Demonstration => {
                 Some(agree(&payload, &stored_payload(kind, g.get(0))?, &settings))
@@ -510,17 +537,16 @@ async fn submit_in(
     } else {
         None
     };
-    let existing = tx
-        .query_opt(
-            "SELECT id, payload, rationale, time_ms FROM judgments WHERE assignment_id = $1",
-            &[&id.0],
-        )
-        .await
-        .map_err(StoreError::from)?;
+    let existing = q_opt(
+        tx,
+        "SELECT id, payload, rationale, time_ms FROM judgments WHERE assignment_id = $1",
+        &[&id.0],
+    )
+    .await?;
     let (judgment, resubmitted) = match existing {
         Some(old) => {
             let jid: i64 = old.get(0);
-            tx.execute(
+            exec(tx,
                 "INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
                  VALUES ($1, $2, $3, $4, $5)",
                 &[
@@ -531,20 +557,18 @@ async fn submit_in(
                     &now,
                 ],
             )
-            .await
-            .map_err(StoreError::from)?;
-            tx.execute(
+            .await?;
+            exec(tx,
                 "UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
                  gold_correct = $6, updated_at = $7 WHERE id = $1",
                 &[&jid, &payload_json, &rationale, &inversion, &time_ms, &gold_correct, &now],
             )
-            .await
-            .map_err(StoreError::from)?;
+            .await?;
             (jid, true)
         }
         None => {
-            let jid: i64 = tx
-                .query_one(
+            let jid: i64 = q_one(
+tx,
                     "INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
                        payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
@@ -564,21 +588,19 @@ async fn submit_in(
                         &now,
                     ],
                 )
-                .await
-                .map_err(StoreError::from)?
+                .await?
                 .get(0);
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE assignments SET state = 'submitted' WHERE id = $1",
                 &[&id.0],
             )
-            .await
-            .map_err(StoreError::from)?;
-            tx.execute(
+            .await?;
+            exec(tx,
                 "UPDATE items SET leases = leases - 1, judgments = judgments + 1, updated_at = $2 WHERE id = $1",
                 &[&a.item_id, &now],
             )
-            .await
-            .map_err(StoreError::from)?;
+            .await?;
             (jid, false)
         }
     };
@@ -648,40 +670,42 @@ async fn insert_gold(
     now: i64,
 ) -> Result<GoldRecord> {
     // Lock the item so two new gold versions get distinct numbers.
-    tx.execute(
+    exec(
+        tx,
         "UPDATE items SET is_gold = TRUE, updated_at = $2 WHERE id = $1",
         &[&item, &now],
     )
     .await?;
-    let version: i64 = tx
-        .query_one(
-            "SELECT coalesce(max(version), 0) + 1 FROM gold WHERE item_id = $1",
-            &[&item],
-        )
-        .await?
-        .get(0);
-    tx.execute(
+    let version: i64 = q_one(
+        tx,
+        "SELECT coalesce(max(version), 0) + 1 FROM gold WHERE item_id = $1",
+        &[&item],
+    )
+    .await?
+    .get(0);
+    exec(
+        tx,
         "UPDATE gold SET active = FALSE WHERE item_id = $1 AND active",
         &[&item],
     )
     .await?;
     let actor_id = actor.map(|u| u.0);
-    let id: i64 = tx
-        .query_one(
+    let id: i64 = q_one(
+tx,
             "INSERT INTO gold (project_id, item_id, version, rubric_version, payload, rationale, origin, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             &[&project.0, &item, &version, &rubric_version, &payload_json, &rationale, &origin, &actor_id, &now],
         )
         .await?
         .get(0);
-    let row = tx
-        .query_one(
-            &format!(
-                "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id WHERE g.id = $1"
-            ),
-            &[&id],
-        )
-        .await?;
+    let row = q_one(
+        tx,
+        &format!(
+            "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id WHERE g.id = $1"
+        ),
+        &[&id],
+    )
+    .await?;
     to_gold(&row)
 }
 
@@ -690,13 +714,13 @@ async fn item_by_ext<C: GenericClient>(
     project: ProjectId,
     ext: &str,
 ) -> Result<(i64, String, String, String)> {
-    let r = c
-        .query_opt(
-            "SELECT id, body, task, state FROM items WHERE project_id = $1 AND ext_id = $2",
-            &[&project.0, &ext],
-        )
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("item `{ext}`")))?;
+    let r = q_opt(
+        c,
+        "SELECT id, body, task, state FROM items WHERE project_id = $1 AND ext_id = $2",
+        &[&project.0, &ext],
+    )
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("item `{ext}`")))?;
     Ok((r.get(0), r.get(1), r.get(2), r.get(3)))
 }
 
@@ -750,18 +774,18 @@ impl WorkStore for PgStore {
             ))
             .into());
         }
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE assignments SET state = 'skipped', skip_reason = $2 WHERE id = $1",
             &[&assignment.0, &reason],
         )
-        .await
-        .map_err(StoreError::from)?;
-        tx.execute(
+        .await?;
+        exec(
+            &tx,
             "UPDATE items SET leases = leases - 1 WHERE id = $1 AND leases > 0",
             &[&a.item_id],
         )
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
         pg_append(
             &tx,
             &AuditEvent::new("assignment.skip", "assignment")
@@ -794,7 +818,7 @@ impl WorkStore for PgStore {
 
     async fn qualification(&self, project: ProjectId, annotator: UserId) -> Result<Qualification> {
         let client = self.client().await?;
-        let (state, correct, total, _) = qualification_row(&**client, project, annotator).await?;
+        let (state, correct, total, _) = qualification_row(&client, project, annotator).await?;
         Ok(Qualification {
             state,
             correct,
@@ -812,7 +836,7 @@ impl WorkStore for PgStore {
         let tx = client.transaction().await?;
         let now = now_ms();
         let actor_id = actor.map(|u| u.0);
-        tx.execute(
+        exec(&tx,
             "INSERT INTO qualifications (project_id, user_id, state, correct, total, updated_at, reset_by, since)
              VALUES ($1, $2, 'pending', 0, 0, $3, $4, $3)
              ON CONFLICT (project_id, user_id) DO UPDATE
@@ -840,10 +864,10 @@ impl WorkStore for PgStore {
     ) -> WorkResult<GoldRecord> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
-        let (_, version) = settings_of(&*tx, project).await?;
-        let (item, body, task, _) = item_by_ext(&*tx, project, &gold.item).await?;
+        let (_, version) = settings_of(&tx, project).await?;
+        let (item, body, task, _) = item_by_ext(&tx, project, &gold.item).await?;
         let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
-        let rubric = rubric_of(&*tx, project, version).await?;
+        let rubric = rubric_of(&tx, project, version).await?;
         let payload = validate_payload(&body, kind, &rubric, &gold.payload)?.into_payload();
         let json = serde_json::to_string(&payload).map_err(StoreError::from)?;
         let rationale = Some(payload.rationale()).filter(|r| !r.is_empty());
@@ -867,16 +891,16 @@ impl WorkStore for PgStore {
 
     async fn gold(&self, project: ProjectId, item: Option<String>) -> Result<Vec<GoldRecord>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id
+        let rows = q(
+            &client,
+            &format!(
+                "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id
                      WHERE g.project_id = $1 AND ($2::text IS NULL OR i.ext_id = $2)
                      ORDER BY g.item_id, g.version DESC"
-                ),
-                &[&project.0, &item],
-            )
-            .await?;
+            ),
+            &[&project.0, &item],
+        )
+        .await?;
         rows.iter().map(to_gold).collect()
     }
 
@@ -886,8 +910,8 @@ impl WorkStore for PgStore {
         limit: u32,
     ) -> Result<Vec<AdjudicationCase>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
+        let rows = q(
+&client,
                 "SELECT id, ext_id, task, body FROM items WHERE project_id = $1 AND state = 'adjudication'
                  ORDER BY updated_at, id LIMIT $2",
                 &[&project.0, &(limit as i64)],
@@ -901,7 +925,7 @@ impl WorkStore for PgStore {
                 item: r.get(1),
                 task: r.get::<_, &str>(2).parse().map_err(StoreError::Database)?,
                 body: r.get(3),
-                judgments: judgment_views(&**client, project, id).await?,
+                judgments: judgment_views(&client, project, id).await?,
             });
         }
         Ok(out)
@@ -919,14 +943,16 @@ impl WorkStore for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
         let now = now_ms();
-        let (_, version) = settings_of(&*tx, project).await?;
-        let (item, body, task, _) = item_by_ext(&*tx, project, &decision.item).await?;
+        let (_, version) = settings_of(&tx, project).await?;
+        let (item, body, task, _) = item_by_ext(&tx, project, &decision.item).await?;
         // Lock the item, then re-read its state, so two reviewers cannot both decide.
-        let state: String = tx
-            .query_one("SELECT state FROM items WHERE id = $1 FOR UPDATE", &[&item])
-            .await
-            .map_err(StoreError::from)?
-            .get(0);
+        let state: String = q_one(
+            &tx,
+            "SELECT state FROM items WHERE id = $1 FOR UPDATE",
+            &[&item],
+        )
+        .await?
+        .get(0);
         if state != "adjudication" {
             return Err(StoreError::Conflict(format!(
                 "item `{}` is not waiting for adjudication (it is {state})",
@@ -935,24 +961,23 @@ impl WorkStore for PgStore {
             .into());
         }
         let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
-        let rubric = rubric_of(&*tx, project, version).await?;
+        let rubric = rubric_of(&tx, project, version).await?;
         let payload = validate_payload(&body, kind, &rubric, &decision.payload)?.into_payload();
         let json = serde_json::to_string(&payload).map_err(StoreError::from)?;
-        let id: i64 = tx
-            .query_one(
+        let id: i64 = q_one(
+&tx,
                 "INSERT INTO adjudications (project_id, item_id, reviewer_id, rubric_version, payload, rationale, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 &[&project.0, &item, &reviewer.0, &version, &json, &decision.rationale, &now],
             )
-            .await
-            .map_err(StoreError::from)?
+            .await?
             .get(0);
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE items SET state = 'resolved', resolved_at = $2, updated_at = $2 WHERE id = $1",
             &[&item, &now],
         )
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
         let gold = if decision.promote_to_gold {
             let g = insert_gold(
                 &tx,
@@ -966,12 +991,12 @@ impl WorkStore for PgStore {
                 now,
             )
             .await?;
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE adjudications SET gold_id = $2 WHERE id = $1",
                 &[&id, &g.id.0],
             )
-            .await
-            .map_err(StoreError::from)?;
+            .await?;
             Some(g.id)
         } else {
             None
@@ -1002,14 +1027,14 @@ impl WorkStore for PgStore {
 
     async fn progress(&self, project: ProjectId) -> Result<Progress> {
         let client = self.client().await?;
-        settings_of(&**client, project).await?;
+        settings_of(&client, project).await?;
         let mut items: HashMap<String, i64> = ["open", "adjudication", "resolved"]
             .into_iter()
             .map(|s| (s.to_owned(), 0))
             .collect();
         let mut gold_items = 0;
-        for r in client
-            .query(
+        for r in q(
+&client,
                 "SELECT is_gold, state, count(*) FROM items WHERE project_id = $1 GROUP BY is_gold, state",
                 &[&project.0],
             )
@@ -1022,31 +1047,31 @@ impl WorkStore for PgStore {
                 *items.entry(r.get(1)).or_insert(0) += n;
             }
         }
-        let r = client
-            .query_one(
-                "SELECT count(*), count(*) FILTER (WHERE priority_inversion) FROM judgments
+        let r = q_one(
+            &client,
+            "SELECT count(*), count(*) FILTER (WHERE priority_inversion) FROM judgments
                  WHERE project_id = $1 AND source = 'annotator'",
-                &[&project.0],
-            )
-            .await?;
+            &[&project.0],
+        )
+        .await?;
         let (judgments, inversions): (i64, i64) = (r.get(0), r.get(1));
         let now = now_ms();
-        let leases: i64 = client
-            .query_one(
+        let leases: i64 = q_one(
+&client,
                 "SELECT count(*) FROM assignments WHERE project_id = $1 AND state = 'leased' AND expires_at >= $2",
                 &[&project.0, &now],
             )
             .await?
             .get(0);
-        let adjudications: i64 = client
-            .query_one(
-                "SELECT count(*) FROM adjudications WHERE project_id = $1",
-                &[&project.0],
-            )
-            .await?
-            .get(0);
-        let rows = client
-            .query(
+        let adjudications: i64 = q_one(
+            &client,
+            "SELECT count(*) FROM adjudications WHERE project_id = $1",
+            &[&project.0],
+        )
+        .await?
+        .get(0);
+        let rows = q(
+&client,
                 "SELECT u.id, u.name,
                    (SELECT count(*) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id),
                    count(*) FILTER (WHERE a.state = 'leased' AND a.expires_at >= $2),
@@ -1093,29 +1118,29 @@ impl WorkStore for PgStore {
         limit: u32,
     ) -> Result<Vec<crate::StoredItem>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                "SELECT id, ext_id, task, revision, state, body, content_hash FROM items
+        let rows = q(
+            &client,
+            "SELECT id, ext_id, task, revision, state, body, content_hash FROM items
                  WHERE project_id = $1 AND id > $2 AND ($3::text IS NULL OR state = $3)
                    AND ($4::boolean IS NULL OR is_gold = $4)
                  ORDER BY id LIMIT $5",
-                &[
-                    &project.0,
-                    &after.map_or(0, |a| a.0),
-                    &filter.state.map(|s| s.as_str()),
-                    &filter.gold,
-                    &(limit as i64),
-                ],
-            )
-            .await?;
+            &[
+                &project.0,
+                &after.map_or(0, |a| a.0),
+                &filter.state.map(|s| s.as_str()),
+                &filter.gold,
+                &(limit as i64),
+            ],
+        )
+        .await?;
         rows.iter().map(super::to_item).collect()
     }
 
     async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {
         let client = self.client().await?;
-        let (id, _, _, _) = item_by_ext(&**client, project, item).await?;
-        let rows = client
-            .query(
+        let (id, _, _, _) = item_by_ext(&client, project, item).await?;
+        let rows = q(
+&client,
                 "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct
                  FROM judgments WHERE item_id = $1 AND source = 'annotator' ORDER BY id",
                 &[&id],
@@ -1124,15 +1149,15 @@ impl WorkStore for PgStore {
         let mut out = Vec::new();
         for r in rows {
             let jid: i64 = r.get(0);
-            let history = client
-                .query(
-                    "SELECT payload FROM judgment_history WHERE judgment_id = $1 ORDER BY id",
-                    &[&jid],
-                )
-                .await?
-                .iter()
-                .map(|h| h.get(0))
-                .collect();
+            let history = q(
+                &client,
+                "SELECT payload FROM judgment_history WHERE judgment_id = $1 ORDER BY id",
+                &[&jid],
+            )
+            .await?
+            .iter()
+            .map(|h| h.get(0))
+            .collect();
             out.push(StoredJudgment {
                 id: JudgmentId(jid),
                 assignment: r.get::<_, Option<i64>>(1).map(AssignmentId),
@@ -1158,8 +1183,8 @@ async fn judgment_views<C: GenericClient>(
     project: ProjectId,
     item: i64,
 ) -> Result<Vec<JudgmentView>> {
-    let rows = c
-        .query(
+    let rows = q(
+c,
             "SELECT j.id, j.user_id, u.name, j.payload, j.priority_inversion, j.rubric_version, j.display_order, j.time_ms,
                (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g WHERE g.project_id = $1 AND g.user_id = j.user_id),
                (SELECT count(g.gold_correct) FROM judgments g WHERE g.project_id = $1 AND g.user_id = j.user_id)

@@ -242,6 +242,72 @@ pub async fn audit_chain_records_every_mutation<S: Store>(store: S) {
     );
 }
 
+/// Many writers at once (on PostgreSQL the events are sealed after commit): every
+/// event is linked exactly once, the chain verifies, and a change that rolls back
+/// leaves no event.
+pub async fn audit_chain_stays_whole_under_concurrent_writers<S: Store>(store: S) {
+    let p = project(&store).await;
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..25 {
+                    store
+                        .record_event(
+                            audit::AuditEvent::new("login.fail", "user")
+                                .object(format!("w{w}-{i}")),
+                        )
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let refused = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse(&p.name).unwrap(),
+                settings: ProjectSettings::default(),
+                rubric: Rubric::from_toml(
+                    "name = \"r\"\n[[criteria]]\nkey = \"s\"\ntitle = \"S\"\npriority = 1\n",
+                )
+                .unwrap(),
+            },
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "a second project of the same name is refused"
+    );
+    store.seal_audit().await.unwrap();
+    let events = store.audit_events(0, 1000).await.unwrap();
+    assert_eq!(
+        events.len(),
+        1 + 8 * 25,
+        "one project.create and 200 events, each once"
+    );
+    let mut objects: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.object_id.as_deref())
+        .collect();
+    objects.sort_unstable();
+    objects.dedup();
+    assert_eq!(objects.len(), 1 + 8 * 25, "no event linked twice");
+    verify_links((0, GENESIS.to_owned()), &events).expect("the chain verifies");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "project.create")
+            .count(),
+        1,
+        "the refused creation left no event"
+    );
+}
+
 pub async fn purge_removes_text_and_keeps_ids_and_hashes<S: Store>(store: S) {
     let p = project(&store).await;
     let body = r#"{"id":"c1","context":[{"role":"user","content":"Quetzalcoatl is my password"}],"candidates":[{"id":"a","content":"x"},{"id":"b","content":"y"}]}"#;

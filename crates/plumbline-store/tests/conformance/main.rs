@@ -50,6 +50,7 @@ conformance!(
     users_members_and_expertise,
     tokens_live_expire_and_revoke,
     audit_chain_records_every_mutation,
+    audit_chain_stays_whole_under_concurrent_writers,
     purge_removes_text_and_keeps_ids_and_hashes,
     leases_fill_items_closest_to_completion_first,
     submit_validates_and_settles_by_consensus,

@@ -64,6 +64,14 @@ pub struct ServeArgs {
     /// Share of leases an annotator abandons (vanishes without submitting).
     #[arg(long, default_value_t = 0.0)]
     vanish: f64,
+    /// Paced load: the annotators together start this many next+submit cycles a
+    /// second on a fixed schedule (open loop), and each request's latency counts from
+    /// when its cycle was due, so a server that falls behind is charged for the wait
+    /// (no coordinated omission). Without it, each annotator starts its next cycle as
+    /// soon as the last one ends (closed loop: the throughput ceiling, where latency
+    /// is mostly queueing).
+    #[arg(long)]
+    rate: Option<f64>,
     /// Seconds of measured load (ignored with --until-drained).
     #[arg(long, default_value_t = 20.0)]
     duration: f64,
@@ -260,6 +268,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             vanish: args.vanish,
             until_drained: args.until_drained,
             ack_log: ack_log.clone(),
+            period: args
+                .rate
+                .map(|r| Duration::from_secs_f64(args.annotators as f64 / r.max(1e-3))),
+            annotators: args.annotators,
         };
         workers.push(tokio::spawn(w.run()));
     }
@@ -335,6 +347,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "annotators": args.annotators,
         "overlap": args.overlap,
         "gold_rate": args.gold_rate,
+        "paced_rate": args.rate,
         "seconds": (elapsed * 10.0).round() / 10.0,
         "cycles": measured_cycles,
         "cycles_per_s": (measured_cycles as f64 / elapsed).round(),
@@ -460,6 +473,10 @@ struct Worker {
     vanish: f64,
     until_drained: bool,
     ack_log: Option<Arc<Mutex<std::io::BufWriter<std::fs::File>>>>,
+    /// Each annotator's interval between cycle starts under `--rate`.
+    period: Option<Duration>,
+    /// Annotators sharing the schedule, for staggering their start times.
+    annotators: usize,
 }
 
 #[derive(Default)]
@@ -516,9 +533,23 @@ impl Worker {
         let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ (self.i as u64).wrapping_mul(0x100_0000_01b3);
         let mut idle = 0u32;
         let next_path = "/api/v1/projects/load/tasks/next";
+        // Stagger the annotators' schedules across one period.
+        let mut due = self
+            .period
+            .map(|p| Instant::now() + p.mul_f64(self.i as f64 / self.annotators.max(1) as f64));
         loop {
+            if let (Some(at), Some(period)) = (due.as_mut(), self.period) {
+                tokio::time::sleep_until((*at).into()).await;
+                *at += period;
+            }
+            let cycle_due = due.map(|at| at - self.period.unwrap_or_default());
             let Some((status, v, us)) = self.post(next_path, &json!({})).await else {
                 break;
+            };
+            // Under --rate, the wait for a late start is part of the latency.
+            let us = match cycle_due {
+                Some(at) => at.elapsed().as_micros() as u64,
+                None => us,
             };
             if status != 200 {
                 self.errors.fetch_add(1, Ordering::Relaxed);

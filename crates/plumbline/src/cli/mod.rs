@@ -117,6 +117,18 @@ pub async fn open(url: &str) -> anyhow::Result<AnyStore> {
 }
 
 async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCode> {
+    let outcome = run_command(&store, command).await;
+    // A short-lived process leaves no audit event pending (PostgreSQL seals after
+    // commit, in the background); the chain is complete when the command returns.
+    store
+        .seal_audit()
+        .await
+        .context("linking this command's audit events into the chain")?;
+    outcome
+}
+
+async fn run_command<S: Store>(store: &S, command: Command) -> anyhow::Result<ExitCode> {
+    let store = store.clone();
     match command {
         Command::Migrate => {
             store.check_integrity().await?;
