@@ -41,6 +41,18 @@ pub struct PairOptions {
     pub reward: bool,
     /// Write SFT rows (`messages`: the prompt and the winning reply) instead of pairs.
     pub sft: bool,
+    /// Only judgments (and adjudications) made under this rubric version.
+    pub rubric_version: Option<i64>,
+    /// Only items whose votes agree at least this much (see [`crate::kinds::modal_share`]);
+    /// items with fewer than two votes have no agreement and are left out.
+    pub min_agreement: Option<f64>,
+    /// Only judgments by annotators with at least this verified level in the project's
+    /// domain.
+    pub min_expertise: Option<plumbline_domain::Level>,
+    /// Pseudonyms and verified levels of the project's annotators.
+    pub annotators: std::sync::Arc<crate::kinds::Annotators>,
+    /// The project's secret salt, for pseudonyms of annotators not in `annotators`.
+    pub salt: String,
 }
 
 impl Default for PairOptions {
@@ -52,6 +64,11 @@ impl Default for PairOptions {
             tags: Vec::new(),
             reward: false,
             sft: false,
+            rubric_version: None,
+            min_agreement: None,
+            min_expertise: None,
+            annotators: Default::default(),
+            salt: String::new(),
         }
     }
 }
@@ -73,6 +90,12 @@ pub struct PairSummary {
     pub tie: u64,
     /// Left out: Dawid-Skene posterior below the threshold.
     pub below_threshold: u64,
+    /// Left out: item agreement below `--min-agreement` (or undefined).
+    pub low_agreement: u64,
+    /// Judgments left out: made under another rubric version than `--rubric-version`.
+    pub judgments_other_rubric: u64,
+    /// Judgments left out: annotator below `--min-expertise` (or external).
+    pub judgments_below_expertise: u64,
     /// The threshold used.
     pub threshold: f64,
 }
@@ -195,6 +218,13 @@ impl Contested {
 
     /// Looks at one item.
     pub fn add(&mut self, j: &JudgedItem, opts: &PairOptions) {
+        let filtered;
+        let j = if crate::kinds::filters_judgments(opts) {
+            filtered = crate::kinds::filter_judgments(j, opts, None);
+            &filtered
+        } else {
+            j
+        };
         let Some(item) = Shape::parse(&j.body) else {
             return;
         };
@@ -203,7 +233,7 @@ impl Contested {
             return;
         }
         let v = votes(j, &item, opts.include_external);
-        if v.by.is_empty() || unanimous(&v).is_some() {
+        if v.by.is_empty() || unanimous(&v).is_some() || !agrees(&v, opts) {
             return;
         }
         let idx = self.items.len() as u32;
@@ -255,6 +285,19 @@ fn adjudicated(j: &JudgedItem, item: &Shape) -> Option<(u32, Value)> {
     Some((idx, payload))
 }
 
+/// Whether the votes meet `--min-agreement` (the modal share of the latest vote of
+/// each voter).
+fn agrees(v: &Votes, opts: &PairOptions) -> bool {
+    let Some(min) = opts.min_agreement else {
+        return true;
+    };
+    let mut latest: HashMap<&str, u32> = HashMap::new();
+    for (voter, label, _) in &v.by {
+        latest.insert(voter, *label);
+    }
+    crate::kinds::modal_share(latest.into_values()).is_some_and(|a| a >= min)
+}
+
 /// The winner when two or more distinct voters all name it.
 fn unanimous(v: &Votes) -> Option<u32> {
     let first = v.by.first()?.1;
@@ -287,6 +330,13 @@ impl PairWriter {
     /// The pair of one item, or `None` (counted) when it makes none.
     pub fn pair(&mut self, j: &JudgedItem) -> Option<Value> {
         self.summary.items += 1;
+        let filtered;
+        let j = if crate::kinds::filters_judgments(&self.opts) {
+            filtered = crate::kinds::filter_judgments(j, &self.opts, Some(&mut self.summary));
+            &filtered
+        } else {
+            j
+        };
         let mut full: Item = serde_json::from_str(&j.body).ok()?;
         let item = Shape::of(&full);
         if item.candidates.len() != 2 || !wanted(&item, j, &self.opts) {
@@ -294,6 +344,10 @@ impl PairWriter {
             return None;
         }
         let v = votes(j, &item, self.opts.include_external);
+        if !agrees(&v, &self.opts) {
+            self.summary.low_agreement += 1;
+            return None;
+        }
         let (winner, decision, posterior, adjudication) =
             if let Some((w, p)) = adjudicated(j, &item) {
                 (w, "adjudicated", None, Some(p))
@@ -521,8 +575,10 @@ mod tests {
                         r#"{{"winner":"{winner}","strength":{strength},"criteria":{{"compliance":"{winner}","tone":"tie"}}}}"#
                     ),
                     rubric_version: 1,
+                    ..JudgmentRow::default()
                 })
                 .collect(),
+            ..JudgedItem::default()
         }
     }
 
@@ -623,6 +679,7 @@ mod tests {
             external_source: Some("hh-rlhf".into()),
             payload: r#"{"winner":"b","strength":0}"#.into(),
             rubric_version: 1,
+            ..JudgmentRow::default()
         });
         let (rows, s) = run(std::slice::from_ref(&j), PairOptions::default());
         assert!(rows.is_empty());
@@ -642,7 +699,20 @@ mod tests {
 
 /// SFT rows of a demonstration item: the adjudicated response, else every annotator's
 /// demonstration (external ones when `include_external`), each after the context.
+///
+/// The rubric-version and expertise filters apply; agreement is undefined for
+/// demonstrations, so a `--min-agreement` leaves them all out.
 pub fn demonstration_rows(j: &JudgedItem, opts: &PairOptions) -> Vec<Value> {
+    if opts.min_agreement.is_some() {
+        return Vec::new();
+    }
+    let filtered;
+    let j = if crate::kinds::filters_judgments(opts) {
+        filtered = crate::kinds::filter_judgments(j, opts, None);
+        &filtered
+    } else {
+        j
+    };
     let Ok(item) = serde_json::from_str::<Item>(&j.body) else {
         return Vec::new();
     };
@@ -706,7 +776,9 @@ mod sft_tests {
                 external_source: None,
                 payload: r#"{"response":"Here is how.","based_on":null}"#.into(),
                 rubric_version: 1,
+                ..JudgmentRow::default()
             }],
+            ..JudgedItem::default()
         };
         let rows = demonstration_rows(&j, &PairOptions::default());
         assert_eq!(rows.len(), 1);

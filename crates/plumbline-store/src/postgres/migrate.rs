@@ -17,6 +17,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "engine",
         include_str!("../../migrations/postgres/0002_engine.sql"),
     ),
+    (
+        4,
+        "releases",
+        include_str!("../../migrations/postgres/0004_releases.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.
