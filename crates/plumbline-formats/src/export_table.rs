@@ -334,7 +334,9 @@ impl RowSink for TableParquetSink {
                 }
                 ColType::Json => {
                     let t = v.map_or_else(|| "null".to_owned(), Value::to_string);
-                    self.leaves[leaf].bytes.push(ByteArray::from(t.into_bytes()));
+                    self.leaves[leaf]
+                        .bytes
+                        .push(ByteArray::from(t.into_bytes()));
                 }
                 ColType::Text => {
                     let l = &mut self.leaves[leaf];

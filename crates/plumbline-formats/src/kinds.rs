@@ -624,7 +624,10 @@ mod tests {
             "u",
             "ranking",
             &["a", "b", "c"],
-            vec![row(1, &o(r#"[["b"],["a","c"]]"#)), row(2, &o(r#"[["b"],["a","c"]]"#))],
+            vec![
+                row(1, &o(r#"[["b"],["a","c"]]"#)),
+                row(2, &o(r#"[["b"],["a","c"]]"#)),
+            ],
         );
         let borda = item(
             "m",
@@ -657,7 +660,12 @@ mod tests {
     #[test]
     fn rating_means_per_criterion_and_filters_by_expertise() {
         let s = |a: i64, b: i64| format!(r#"{{"scores":{{"a":{{"helpful":{a},"safe":{b}}}}}}}"#);
-        let j = item("r", "rating", &["a"], vec![row(1, &s(4, 2)), row(2, &s(2, 2))]);
+        let j = item(
+            "r",
+            "rating",
+            &["a"],
+            vec![row(1, &s(4, 2)), row(2, &s(2, 2))],
+        );
         let mut w = RowWriter::new(RowKind::Rating, PairOptions::default());
         let r = w.rows(TaskKind::Rating, &j);
         assert_eq!(r.len(), 1);

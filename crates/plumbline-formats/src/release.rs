@@ -180,8 +180,7 @@ pub fn verify(dir: &Path) -> Result<Verified, String> {
     for e in entries {
         let e = e.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
         let name = e.file_name().to_string_lossy().into_owned();
-        if name != MANIFEST && name != CHECKSUMS && !manifest.files.iter().any(|f| f.path == name)
-        {
+        if name != MANIFEST && name != CHECKSUMS && !manifest.files.iter().any(|f| f.path == name) {
             extra.push(name);
         }
     }
@@ -303,7 +302,8 @@ pub async fn create<S: Store>(
         &filters,
         &data_name,
     );
-    std::fs::write(req.out.join(DATASHEET), sheet).map_err(|e| format!("writing {DATASHEET}: {e}"))?;
+    std::fs::write(req.out.join(DATASHEET), sheet)
+        .map_err(|e| format!("writing {DATASHEET}: {e}"))?;
     let mut files = Vec::new();
     for name in [data_name.as_str(), DATASHEET] {
         let (sha256, bytes) =
@@ -326,7 +326,8 @@ pub async fn create<S: Store>(
     let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
     bytes.push(b'\n');
     let id = hex(&Sha256::digest(&bytes));
-    std::fs::write(req.out.join(MANIFEST), &bytes).map_err(|e| format!("writing {MANIFEST}: {e}"))?;
+    std::fs::write(req.out.join(MANIFEST), &bytes)
+        .map_err(|e| format!("writing {MANIFEST}: {e}"))?;
     std::fs::write(req.out.join(CHECKSUMS), checksums(&manifest, &id))
         .map_err(|e| format!("writing {CHECKSUMS}: {e}"))?;
     let record = store
@@ -427,8 +428,14 @@ fn datasheet(
         ("items decided as a tie", s.tie),
         ("items below the Dawid-Skene threshold", s.below_threshold),
         ("items below the minimum agreement", s.low_agreement),
-        ("judgments under another rubric version", s.judgments_other_rubric),
-        ("judgments below the minimum expertise", s.judgments_below_expertise),
+        (
+            "judgments under another rubric version",
+            s.judgments_other_rubric,
+        ),
+        (
+            "judgments below the minimum expertise",
+            s.judgments_below_expertise,
+        ),
     ] {
         let _ = writeln!(o, "| {what} | {n} |");
     }

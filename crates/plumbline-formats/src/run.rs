@@ -442,7 +442,9 @@ pub fn file_sink(
         }),
         (FileFormat::Parquet, Some(rk)) => {
             let cols = columns(rk, &criteria)?;
-            Box::new(move || Ok(Box::new(TableParquetSink::create(&path, cols)?) as Box<dyn RowSink>))
+            Box::new(move || {
+                Ok(Box::new(TableParquetSink::create(&path, cols)?) as Box<dyn RowSink>)
+            })
         }
         (FileFormat::Parquet, None) if kind == Kind::Sft => Box::new(move || {
             Ok(Box::new(TableParquetSink::create(&path, sft_columns())?) as Box<dyn RowSink>)
@@ -450,8 +452,9 @@ pub fn file_sink(
         (FileFormat::Parquet, None) => {
             let reward = kind == Kind::Reward;
             Box::new(move || {
-                Ok(Box::new(crate::export_parquet::PairParquetSink::create(&path, reward)?)
-                    as Box<dyn RowSink>)
+                Ok(Box::new(crate::export_parquet::PairParquetSink::create(
+                    &path, reward,
+                )?) as Box<dyn RowSink>)
             })
         }
     })

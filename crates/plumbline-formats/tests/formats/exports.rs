@@ -118,7 +118,10 @@ fn payload(n: usize, item: &str, task: TaskKind) -> String {
 /// each judges every item, in the order the queue serves them.
 async fn annotate<S: Store>(store: &S, project: &Project) -> Vec<UserId> {
     let mut users = Vec::new();
-    for (n, level) in [Some("expert"), Some("novice"), None].into_iter().enumerate() {
+    for (n, level) in [Some("expert"), Some("novice"), None]
+        .into_iter()
+        .enumerate()
+    {
         let u = store
             .create_user(
                 None,
@@ -162,7 +165,12 @@ async fn annotate<S: Store>(store: &S, project: &Project) -> Vec<UserId> {
 }
 
 /// Exports `kind` as JSONL into memory.
-async fn rows<S: Store>(store: &S, project: &Project, kind: Kind, opts: PairOptions) -> (Vec<Value>, plumbline_formats::export::PairSummary) {
+async fn rows<S: Store>(
+    store: &S,
+    project: &Project,
+    kind: Kind,
+    opts: PairOptions,
+) -> (Vec<Value>, plumbline_formats::export::PairSummary) {
     #[derive(Clone, Default)]
     struct Shared(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for Shared {
@@ -197,10 +205,7 @@ async fn options<S: Store>(store: &S, project: &Project) -> PairOptions {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "plumbline-exports-{}-{name}",
-        std::process::id()
-    ));
+    let d = std::env::temp_dir().join(format!("plumbline-exports-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }
@@ -227,14 +232,23 @@ async fn flow<S: Store>(store: S, tag: &str) {
     // Red team: one row a judgment.
     let (r, _) = rows(&store, &project, Kind::RedTeam, opts.clone()).await;
     assert_eq!(r.len(), 3);
-    assert!(r.iter().any(|x| x["outcome"] == "violation" && x["severity"] == 2));
-    assert!(r.iter().all(|x| x["annotator"].as_str().unwrap().starts_with("ann-")));
+    assert!(
+        r.iter()
+            .any(|x| x["outcome"] == "violation" && x["severity"] == 2)
+    );
+    assert!(
+        r.iter()
+            .all(|x| x["annotator"].as_str().unwrap().starts_with("ann-"))
+    );
 
     // Full: every judgment, pseudonymous, with expertise, time and display order.
     let (r, s) = rows(&store, &project, Kind::Full, opts.clone()).await;
     assert_eq!(r.len(), 15, "{s:?}");
     let expert = plumbline_formats::kinds::pseudonym(&project.split_salt, users[0].0);
-    let by_expert: Vec<&Value> = r.iter().filter(|x| x["annotator"] == expert.as_str()).collect();
+    let by_expert: Vec<&Value> = r
+        .iter()
+        .filter(|x| x["annotator"] == expert.as_str())
+        .collect();
     assert_eq!(by_expert.len(), 5);
     for x in &by_expert {
         assert_eq!(x["expertise"], "expert");
@@ -245,7 +259,10 @@ async fn flow<S: Store>(store: S, tag: &str) {
     }
     let text = serde_json::to_string(&r).unwrap();
     assert!(!text.contains("ann0"), "user names never appear");
-    assert!(r.iter().any(|x| x["expertise"].is_null()), "the unverified one");
+    assert!(
+        r.iter().any(|x| x["expertise"].is_null()),
+        "the unverified one"
+    );
 
     // Filters: minimum expertise keeps the expert's and the novice's judgments only.
     let novice_up = PairOptions {

@@ -92,7 +92,9 @@ impl ExportQuery {
     }
 
     async fn options<S: Store>(&self, store: &S, project: &Project) -> ApiResult<PairOptions> {
-        let threshold = self.threshold.unwrap_or(plumbline_formats::export::DEFAULT_THRESHOLD);
+        let threshold = self
+            .threshold
+            .unwrap_or(plumbline_formats::export::DEFAULT_THRESHOLD);
         if !(0.0..=1.0).contains(&threshold) {
             return Err(ApiError::Invalid(format!(
                 "threshold must lie in [0, 1], got {threshold}"
@@ -226,7 +228,12 @@ pub async fn export<S: Store>(
         .await?;
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS);
     let store = state.store.clone();
-    let name = format!("{}-{}.{}", slug(&project.name), kind.as_str(), format.as_str());
+    let name = format!(
+        "{}-{}.{}",
+        slug(&project.name),
+        kind.as_str(),
+        format.as_str()
+    );
     match format {
         FileFormat::Jsonl => {
             let writer_tx = tx.clone();
@@ -248,8 +255,8 @@ pub async fn export<S: Store>(
         }
         FileFormat::Parquet => {
             let tmp = tempfile_path(&name);
-            let sink = run::file_sink(kind, format, tmp.clone(), criteria)
-                .map_err(ApiError::Invalid)?;
+            let sink =
+                run::file_sink(kind, format, tmp.clone(), criteria).map_err(ApiError::Invalid)?;
             tokio::spawn(async move {
                 let done = run::export(&store, &project, kind, opts, sink, false).await;
                 let sent = match done {

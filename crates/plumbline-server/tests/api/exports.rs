@@ -3,7 +3,9 @@
 
 use crate::support::*;
 use plumbline_domain::{ProjectRole, TaskKind};
-use plumbline_store::{IdentityStore, ImportMsg, ImportOptions, Next, Store, Submission, WorkStore};
+use plumbline_store::{
+    IdentityStore, ImportMsg, ImportOptions, Next, Store, Submission, WorkStore,
+};
 use serde_json::{Value, json};
 
 async fn judged(app: &App) -> String {
@@ -32,7 +34,8 @@ async fn judged(app: &App) -> String {
         let u = app.user(name, false).await;
         app.member(&p, &u, ProjectRole::Annotator).await;
         while let Next::Task(t) = app.store.next_task(u.id, p.id).await.unwrap() {
-            let payload = json!({"winner": "a", "strength": 2, "criteria": {"safety": "a", "empathy": "a"}});
+            let payload =
+                json!({"winner": "a", "strength": 2, "criteria": {"safety": "a", "empathy": "a"}});
             app.store
                 .submit(
                     u.id,
@@ -56,20 +59,20 @@ async fn judged(app: &App) -> String {
 async fn exports_stream_and_releases_are_recorded() {
     let app = App::start().await;
     let token = judged(&app).await;
-    let get = |path: &str| {
-        app.http
-            .get(app.url(path))
-            .bearer_auth(&token)
-            .send()
-    };
-    let r = get("/api/v1/projects/bank/export?kind=preference").await.unwrap();
+    let get = |path: &str| app.http.get(app.url(path)).bearer_auth(&token).send();
+    let r = get("/api/v1/projects/bank/export?kind=preference")
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["content-type"].to_str().unwrap(),
         "application/x-ndjson"
     );
     let text = r.text().await.unwrap();
-    let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["chosen"][0]["content"], "A answer");
     assert_eq!(rows[0]["provenance"]["decision"], "unanimous");
@@ -81,9 +84,15 @@ async fn exports_stream_and_releases_are_recorded() {
         .text()
         .await
         .unwrap();
-    let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 2, "two judgments of the tagged item");
-    assert!(rows.iter().all(|r| r["time_ms"] == 900 && r["item_id"] == "c0"));
+    assert!(
+        rows.iter()
+            .all(|r| r["time_ms"] == 900 && r["item_id"] == "c0")
+    );
     assert!(rows[0]["annotator"].as_str().unwrap().starts_with("ann-"));
     // Parquet: written to a temporary file, then streamed.
     let r = get("/api/v1/projects/bank/export?kind=reward&format=parquet")
@@ -93,9 +102,16 @@ async fn exports_stream_and_releases_are_recorded() {
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
     // Bad requests name the problem.
-    let r = get("/api/v1/projects/bank/export?kind=votes").await.unwrap();
+    let r = get("/api/v1/projects/bank/export?kind=votes")
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("unknown export kind `votes`"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("unknown export kind `votes`")
+    );
     let r = get("/api/v1/projects/bank/export?kind=full&min_expertise=guru")
         .await
         .unwrap();
@@ -134,7 +150,10 @@ async fn exports_stream_and_releases_are_recorded() {
         .unwrap();
     assert_eq!(listed[0]["manifest_sha256"], id.as_str());
     let events = app.store.audit_events(0, 10_000).await.unwrap();
-    let ev = events.iter().find(|e| e.action == "release.create").unwrap();
+    let ev = events
+        .iter()
+        .find(|e| e.action == "release.create")
+        .unwrap();
     assert_eq!(ev.digest.as_deref(), Some(id.as_str()));
     let lead = app.store.user_by_name("lead").await.unwrap();
     assert_eq!(ev.actor, Some(lead.id.0));

@@ -98,7 +98,8 @@ impl ExportStore for PgStore {
         )
         .await?;
         let mut next_j = judgments.next(&tx).await?.map(|r| judgment(&r));
-        let adj = |r: tokio_postgres::Row| -> (i64, (String, i64)) { (r.get(0), (r.get(1), r.get(2))) };
+        let adj =
+            |r: tokio_postgres::Row| -> (i64, (String, i64)) { (r.get(0), (r.get(1), r.get(2))) };
         let mut next_a = adjudications.next(&tx).await?.map(adj);
         let mut batch = Vec::with_capacity(crate::BATCH);
         let mut sent = 0u64;

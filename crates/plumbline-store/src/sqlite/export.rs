@@ -4,9 +4,7 @@ use super::SqliteStore;
 use crate::Result;
 use crate::audit::{AuditEvent, sqlite_append};
 use crate::error::StoreError;
-use crate::export::{
-    ExportStore, NewRelease, ReleaseRecord, SplitRow, parse_split, split_name,
-};
+use crate::export::{ExportStore, NewRelease, ReleaseRecord, SplitRow, parse_split, split_name};
 use plumbline_domain::{ProjectId, Split, UserId};
 use rusqlite::params;
 use tokio::sync::mpsc;
@@ -133,9 +131,8 @@ impl ExportStore for SqliteStore {
                     "INSERT OR IGNORE INTO release_items (release_id, item_id)
                      SELECT ?1, id FROM items WHERE project_id = ?2 AND ext_id = ?3",
                 )?;
-                let mut exists = tx.prepare_cached(
-                    "SELECT 1 FROM items WHERE project_id = ?1 AND ext_id = ?2",
-                )?;
+                let mut exists =
+                    tx.prepare_cached("SELECT 1 FROM items WHERE project_id = ?1 AND ext_id = ?2")?;
                 for ext in &release.items {
                     if add.execute(params![id, project.0, ext])? == 0
                         && !exists.exists(params![project.0, ext])?

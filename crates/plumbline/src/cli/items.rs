@@ -6,8 +6,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use plumbline_domain::TaskKind;
 use plumbline_formats::LineError;
 use plumbline_formats::csv::Mapping;
-use plumbline_formats::feed::{DEFAULT_MAX_LINE_BYTES, ReadOptions, ReadSummary};
 use plumbline_formats::export::{PairOptions, PairSummary};
+use plumbline_formats::feed::{DEFAULT_MAX_LINE_BYTES, ReadOptions, ReadSummary};
 use plumbline_formats::release::FileFormat;
 use plumbline_formats::run::Kind;
 use plumbline_formats::{Format, Input};
@@ -610,7 +610,10 @@ pub fn summary_line(kind: Kind, summary: &PairSummary, to: &str) -> String {
         ),
         (summary.no_judgments, "without judgments".to_owned()),
         (summary.filtered, "filtered".to_owned()),
-        (summary.low_agreement, "below the minimum agreement".to_owned()),
+        (
+            summary.low_agreement,
+            "below the minimum agreement".to_owned(),
+        ),
     ] {
         if n > 0 || matches!(kind, Kind::Preference | Kind::Reward | Kind::Sft) {
             out.push(format!("{n} {what}"));
@@ -689,8 +692,10 @@ pub async fn export_rows<S: Store>(
     let tmp = out.with_extension("partial");
     let sink: plumbline_formats::run::SinkFactory = if to_stdout {
         Box::new(|| {
-            Ok(Box::new(plumbline_formats::export::JsonlSink::new(std::io::stdout()))
-                as Box<dyn plumbline_formats::export::RowSink>)
+            Ok(
+                Box::new(plumbline_formats::export::JsonlSink::new(std::io::stdout()))
+                    as Box<dyn plumbline_formats::export::RowSink>,
+            )
         })
     } else {
         plumbline_formats::run::file_sink(kind, format.file(), tmp.clone(), criteria)

@@ -93,9 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .block_on(bench::run(cmd))
             .map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => runtime()?.block_on(demo::run(args)),
-        Command::Release(release::ReleaseCommand::Verify { dir }) => {
-            Ok(release::verify_dir(&dir))
-        }
+        Command::Release(release::ReleaseCommand::Verify { dir }) => Ok(release::verify_dir(&dir)),
         command => runtime()?.block_on(async move {
             match open(&cli.db).await? {
                 AnyStore::Sqlite(s) => dispatch(s, command).await,

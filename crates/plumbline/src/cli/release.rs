@@ -96,7 +96,9 @@ pub async fn run<S: Store>(store: &S, cmd: ReleaseCommand) -> anyhow::Result<Exi
         }
         ReleaseCommand::Create(args) => {
             let Some(kind) = args.kind.data() else {
-                bail!("a release holds judged data: choose --kind preference, reward, sft, ranking, rating, red_team or full");
+                bail!(
+                    "a release holds judged data: choose --kind preference, reward, sft, ranking, rating, red_team or full"
+                );
             };
             let project = store.project_by_name(&args.project).await?;
             let opts = args.filters.options(store, &project).await?;
