@@ -252,7 +252,8 @@ async fn import_as<S: Store>(
 }
 
 /// Exports every item as a preference pair (the external HH choice counts as the vote):
-/// both passes of `plumbline export --kind preference`, JSONL or Parquet.
+/// `plumbline export --kind preference --include-external`, JSONL or Parquet. With one
+/// vote an item is contested, so this is the worst case: two reads and a Dawid-Skene fit.
 async fn export<S: Store>(store: &S, dir: &Path, parquet: bool, lines: usize) -> f64 {
     export_from(store, "bench", dir, parquet, lines).await
 }
@@ -264,57 +265,27 @@ async fn export_from<S: Store>(
     parquet: bool,
     lines: usize,
 ) -> f64 {
-    use plumbline_formats::export::{Contested, JsonlSink, PairOptions, PairWriter, RowSink};
-    use plumbline_store::JudgedItem;
+    use plumbline_formats::export::PairOptions;
+    use plumbline_formats::release::FileFormat;
+    use plumbline_formats::run::{self, Kind};
     let project = store.project_by_name(name).await.unwrap();
     let opts = PairOptions {
         include_external: true,
         ..PairOptions::default()
     };
-    let kind = plumbline_domain::TaskKind::Preference;
-    let t = Instant::now();
-    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
-    let first = opts.clone();
-    let fit = tokio::task::spawn_blocking(move || {
-        let mut c = Contested::new();
-        while let Some(b) = rx.blocking_recv() {
-            for j in &b {
-                c.add(j, &first);
-            }
-        }
-        c.fit().unwrap()
-    });
-    store.judged_items(project.id, kind, tx).await.unwrap();
-    let posteriors = fit.await.unwrap();
-    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
-    let path = dir.join(if parquet {
-        "pairs.parquet"
+    let (path, format) = if parquet {
+        (dir.join("pairs.parquet"), FileFormat::Parquet)
     } else {
-        "pairs.jsonl"
-    });
-    let write = tokio::task::spawn_blocking(move || {
-        let mut pairs = PairWriter::new(opts, posteriors);
-        let mut sink: Box<dyn RowSink> = if parquet {
-            Box::new(
-                plumbline_formats::export_parquet::PairParquetSink::create(&path, false).unwrap(),
-            )
-        } else {
-            Box::new(JsonlSink::new(std::fs::File::create(&path).unwrap()))
-        };
-        while let Some(b) = rx.blocking_recv() {
-            for j in &b {
-                if let Some(row) = pairs.pair(j) {
-                    sink.write(&row).unwrap();
-                }
-            }
-        }
-        sink.finish().unwrap();
-        pairs.summary.exported
-    });
-    store.judged_items(project.id, kind, tx).await.unwrap();
-    let exported = write.await.unwrap();
+        (dir.join("pairs.jsonl"), FileFormat::Jsonl)
+    };
+    let t = Instant::now();
+    // The code path of `plumbline export --kind preference --include-external`.
+    let sink = run::file_sink(Kind::Preference, format, path, Vec::new()).unwrap();
+    let out = run::export(store, &project, Kind::Preference, opts, sink, false)
+        .await
+        .unwrap();
     let secs = t.elapsed().as_secs_f64();
-    assert_eq!(exported as usize, lines);
+    assert_eq!(out.summary.exported as usize, lines, "{:?}", out.summary);
     secs
 }
 

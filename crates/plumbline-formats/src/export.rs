@@ -254,6 +254,16 @@ impl Contested {
         }
     }
 
+    /// How many items are contested.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether no item is contested.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     /// Fits the model: the most likely winner and its posterior, by item id.
     pub fn fit(self) -> Result<Posteriors, String> {
         if self.items.is_empty() {
@@ -305,10 +315,33 @@ fn unanimous(v: &Votes) -> Option<u32> {
     (voters.len() >= 2 && v.by.iter().all(|(_, l, _)| *l == first)).then_some(first)
 }
 
+/// Which items a call of [`PairWriter::pair_in`] decides.
+///
+/// A one-pass export writes every adjudicated or unanimous pair at once and only
+/// collects the contested items ([`Pass::Decided`]); when there were any, Dawid-Skene is
+/// fitted over them and a second read writes just those ([`Pass::Contested`]). When no
+/// item is contested — the usual case — the items are read once and no model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Decide every item with the posteriors given to [`PairWriter::new`].
+    All,
+    /// Decide adjudicated and unanimous items; collect contested ones for later.
+    Decided,
+    /// Decide only the items collected as contested, with their fitted posteriors.
+    Contested,
+}
+
 /// Pass two: decides each item and renders its pair.
 pub struct PairWriter {
     opts: PairOptions,
     posteriors: Posteriors,
+    /// Contested items collected in [`Pass::Decided`].
+    deferred: Contested,
+    /// Hashes of the collected items' ids, sorted, once fitted.
+    contested_ids: Vec<u64>,
+    /// Whether the last item given was deferred ([`Pass::Decided`]) or decided in
+    /// [`Pass::Contested`].
+    last_contested: bool,
     /// What was done so far.
     pub summary: PairSummary,
 }
@@ -323,16 +356,59 @@ impl PairWriter {
         PairWriter {
             opts,
             posteriors,
+            deferred: Contested::new(),
+            contested_ids: Vec::new(),
+            last_contested: false,
             summary,
         }
     }
 
+    /// How many items [`Pass::Decided`] deferred as contested.
+    pub fn deferred(&self) -> usize {
+        self.deferred.len()
+    }
+
+    /// Whether the last item was contested (deferred, or decided in [`Pass::Contested`]).
+    pub fn last_contested(&self) -> bool {
+        self.last_contested
+    }
+
+    /// Fits Dawid-Skene over the deferred items, for [`Pass::Contested`].
+    pub fn fit_deferred(&mut self) -> Result<(), String> {
+        let deferred = std::mem::take(&mut self.deferred);
+        let mut ids = deferred.items.clone();
+        ids.sort_unstable();
+        self.contested_ids = ids;
+        self.posteriors = deferred.fit()?;
+        Ok(())
+    }
+
     /// The pair of one item, or `None` (counted) when it makes none.
     pub fn pair(&mut self, j: &JudgedItem) -> Option<Value> {
-        self.summary.items += 1;
+        self.pair_in(j, Pass::All)
+    }
+
+    /// The pair of one item in `pass`; an item left out is counted once over both passes.
+    pub fn pair_in(&mut self, j: &JudgedItem, pass: Pass) -> Option<Value> {
+        self.last_contested = false;
+        if pass == Pass::Contested {
+            if self
+                .contested_ids
+                .binary_search(&id_hash(&j.ext_id))
+                .is_err()
+            {
+                return None;
+            }
+            self.last_contested = true;
+        } else {
+            self.summary.items += 1;
+        }
+        let original = j;
         let filtered;
         let j = if crate::kinds::filters_judgments(&self.opts) {
-            filtered = crate::kinds::filter_judgments(j, &self.opts, Some(&mut self.summary));
+            // Judgments left out are counted in the first pass only.
+            let counts = (pass != Pass::Contested).then_some(&mut self.summary);
+            filtered = crate::kinds::filter_judgments(j, &self.opts, counts);
             &filtered
         } else {
             j
@@ -355,6 +431,10 @@ impl PairWriter {
                 (w, "unanimous", None, None)
             } else if v.by.is_empty() {
                 self.summary.no_judgments += 1;
+                return None;
+            } else if pass == Pass::Decided {
+                self.deferred.add(original, &self.opts);
+                self.last_contested = true;
                 return None;
             } else {
                 match self.posteriors.get(&j.ext_id) {

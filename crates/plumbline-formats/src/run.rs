@@ -1,11 +1,14 @@
 //! Running an export over a store: read the project's judged items as a stream, decide
-//! rows with the kind's writer on a blocking thread, write them to a [`RowSink`].
+//! rows with the kind's writer on a blocking thread, write them to a [`RowSink`]. Pair
+//! kinds read the items once, writing adjudicated and unanimous pairs at once; only when
+//! some item is contested is Dawid-Skene fitted and are the items read a second time to
+//! write those (after the others).
 //! Shared by `plumbline export`, `plumbline release create` and the API, so every
 //! entry point decides rows the same way. Memory holds a few batches of items, the
 //! Dawid-Skene pass's labels (preference kinds) and, for releases, the statistics of
 //! [`Stats`].
 
-use crate::export::{Contested, PairOptions, PairSummary, PairWriter, RowSink};
+use crate::export::{PairOptions, PairSummary, PairWriter, Pass, RowSink};
 use crate::kinds::{AnnotatorInfo, Annotators, RowKind, RowWriter, pseudonym};
 use plumbline_domain::{Level, TaskKind};
 use plumbline_store::{JudgedItem, Project, Store};
@@ -144,51 +147,45 @@ pub async fn export<S: Store>(
     if opts.salt.is_empty() {
         opts.salt = project.split_salt.clone();
     }
-    // Pass one (pair kinds only): Dawid-Skene over the contested items.
-    let posteriors = if kind.rows().is_none() {
-        let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
-        let first = opts.clone();
-        let fit = tokio::task::spawn_blocking(move || {
-            let mut contested = Contested::new();
-            while let Some(batch) = rx.blocking_recv() {
-                for j in &batch {
-                    contested.add(j, &first);
-                }
-            }
-            contested.fit()
-        });
-        let sent = store
-            .judged_items(project.id, TaskKind::Preference, tx)
-            .await;
-        let posteriors = fit
-            .await
-            .map_err(|e| format!("the aggregation thread failed: {e}"))?
-            .map_err(|e| format!("Dawid-Skene: {e}"))?;
-        sent.map_err(|e| format!("reading judgments: {e}"))?;
-        Some(posteriors)
-    } else {
-        None
-    };
     let tasks: Vec<TaskKind> = match kind.rows() {
         Some(r) => r.tasks().to_vec(),
         None if kind == Kind::Sft => vec![TaskKind::Preference, TaskKind::Demonstration],
         None => vec![TaskKind::Preference],
     };
-    let (tx, mut rx) = mpsc::channel::<(TaskKind, Vec<JudgedItem>)>(4);
+    let (tx, mut rx) = mpsc::channel::<Msg>(4);
     let stats_opts = opts.clone();
+    let pair_kind = kind.rows().is_none();
     let write = tokio::task::spawn_blocking(move || -> Result<Outcome, String> {
         let mut sink = open().map_err(|e| format!("cannot open the output: {e}"))?;
         let mut out = Outcome::default();
         let mut stats = collect.then(|| Stats::new(&stats_opts));
-        let mut pairs = posteriors.map(|p| PairWriter::new(opts.clone(), p));
+        let mut pairs = pair_kind.then(|| PairWriter::new(opts.clone(), Default::default()));
         let mut rows = kind.rows().map(|k| RowWriter::new(k, opts.clone()));
         let mut demo_summary = PairSummary::default();
-        while let Some((task, batch)) = rx.blocking_recv() {
+        while let Some(msg) = rx.blocking_recv() {
+            let (task, batch, pass) = match msg {
+                Msg::Batch(task, batch, pass) => (task, batch, pass),
+                Msg::EndOfFirstPass(reply) => {
+                    let deferred = pairs.as_ref().map_or(0, PairWriter::deferred);
+                    if deferred > 0
+                        && let Some(p) = pairs.as_mut()
+                    {
+                        p.fit_deferred().map_err(|e| format!("Dawid-Skene: {e}"))?;
+                    }
+                    let _ = reply.send(deferred);
+                    continue;
+                }
+            };
             for j in &batch {
+                let mut counted = true;
                 let written: Vec<serde_json::Value> = match (&mut pairs, &mut rows) {
                     (_, Some(w)) => w.rows(task, j),
                     (Some(p), None) if task == TaskKind::Preference => {
-                        p.pair(j).into_iter().collect()
+                        let row = p.pair_in(j, pass);
+                        // A deferred item is counted when the second pass decides it;
+                        // the second pass counts only the items it decides.
+                        counted = (pass == Pass::Contested) == p.last_contested();
+                        row.into_iter().collect()
                     }
                     _ => {
                         let r = crate::export::demonstration_rows(j, &opts);
@@ -199,11 +196,13 @@ pub async fn export<S: Store>(
                 for row in &written {
                     sink.write(row).map_err(|e| format!("writing: {e}"))?;
                 }
-                if let Some(s) = stats.as_mut() {
-                    s.add(task, j, !written.is_empty());
-                }
-                if collect && !written.is_empty() {
-                    out.items.push(j.ext_id.clone());
+                if counted {
+                    if let Some(s) = stats.as_mut() {
+                        s.add(task, j, !written.is_empty());
+                    }
+                    if collect && !written.is_empty() {
+                        out.items.push(j.ext_id.clone());
+                    }
                 }
             }
         }
@@ -223,29 +222,63 @@ pub async fn export<S: Store>(
         out.stats = stats;
         Ok(out)
     });
-    let mut sent = Ok(0);
-    for task in tasks {
-        let (btx, mut brx) = mpsc::channel::<Vec<JudgedItem>>(2);
-        let fwd = tx.clone();
-        let forward = tokio::spawn(async move {
-            while let Some(b) = brx.recv().await {
-                if fwd.send((task, b)).await.is_err() {
-                    break;
-                }
-            }
-        });
-        sent = store.judged_items(project.id, task, btx).await;
-        let _ = forward.await;
-        if sent.is_err() {
-            break;
+    let first = if pair_kind { Pass::Decided } else { Pass::All };
+    let mut sent = stream(store, project, &tasks, first, &tx).await;
+    if sent.is_ok() && pair_kind {
+        let (reply, deferred) = tokio::sync::oneshot::channel();
+        if tx.send(Msg::EndOfFirstPass(reply)).await.is_ok() && deferred.await.unwrap_or(0) > 0 {
+            sent = stream(
+                store,
+                project,
+                &[TaskKind::Preference],
+                Pass::Contested,
+                &tx,
+            )
+            .await;
         }
     }
     drop(tx);
     let written = write
         .await
         .map_err(|e| format!("the writer thread failed: {e}"))?;
+    // The writer's error explains a stopped stream better than the stream's own.
+    let out = written?;
     sent.map_err(|e| format!("reading judgments: {e}"))?;
-    written
+    Ok(out)
+}
+
+/// What the store side sends the writer thread.
+enum Msg {
+    /// Items of one task kind, for one pass.
+    Batch(TaskKind, Vec<JudgedItem>, Pass),
+    /// The first pass is over: fit the deferred items, answer how many there were.
+    EndOfFirstPass(tokio::sync::oneshot::Sender<usize>),
+}
+
+/// Streams the items of `tasks` to the writer, tagged with `pass`.
+async fn stream<S: Store>(
+    store: &S,
+    project: &Project,
+    tasks: &[TaskKind],
+    pass: Pass,
+    tx: &mpsc::Sender<Msg>,
+) -> plumbline_store::Result<u64> {
+    let mut total = 0;
+    for &task in tasks {
+        let (btx, mut brx) = mpsc::channel::<Vec<JudgedItem>>(2);
+        let fwd = tx.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(b) = brx.recv().await {
+                if fwd.send(Msg::Batch(task, b, pass)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let sent = store.judged_items(project.id, task, btx).await;
+        let _ = forward.await;
+        total += sent?;
+    }
+    Ok(total)
 }
 
 /// What a datasheet reports of the exported data, gathered in one pass with memory
