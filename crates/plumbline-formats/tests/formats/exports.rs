@@ -264,6 +264,17 @@ async fn flow<S: Store>(store: S, tag: &str) {
         "the unverified one"
     );
 
+    // Preference: p1 unanimous, written in the first read; p2 contested, decided by
+    // Dawid-Skene in the second. Each item is counted once.
+    let (r, s) = rows(&store, &project, Kind::Preference, opts.clone()).await;
+    assert_eq!(s.items, 2, "{s:?}");
+    assert_eq!(s.exported + s.below_threshold, 2, "{s:?}");
+    assert_eq!(r[0]["item_id"], "p1");
+    assert_eq!(r[0]["provenance"]["decision"], "unanimous");
+    if let Some(p2) = r.get(1) {
+        assert_eq!(p2["provenance"]["decision"], "dawid_skene");
+    }
+
     // Filters: minimum expertise keeps the expert's and the novice's judgments only.
     let novice_up = PairOptions {
         min_expertise: Some(Level::Novice),
@@ -343,6 +354,25 @@ async fn flow<S: Store>(store: S, tag: &str) {
         .find(|e| e.action == "release.create")
         .expect("an audit event");
     assert_eq!(ev.digest.as_deref(), Some(id.as_str()));
+    // Retention reads the release's items: with "0 days after the first release" the
+    // two preference items released are due, and nothing else.
+    store
+        .set_retention(
+            None,
+            project.id,
+            Some(plumbline_store::RetentionPolicy {
+                after_resolved_days: None,
+                after_release_days: Some(0),
+            }),
+        )
+        .await
+        .unwrap();
+    let due = store
+        .purge(None, project.id, plumbline_store::PurgeScope::Due, true)
+        .await
+        .unwrap();
+    assert_eq!(due.items, released.outcome.items.len() as u64);
+    assert_eq!(due.items, released.outcome.summary.exported);
     // The same data and filters give the same release id.
     let again = scratch(&format!("{tag}-again"));
     std::fs::create_dir_all(&again).unwrap();
