@@ -206,10 +206,7 @@ pub(crate) fn agreement(task: TaskKind, votes: &[Vote<'_>]) -> Option<f64> {
                     }
                 }
             }
-            let shares: Vec<f64> = cells
-                .into_values()
-                .filter_map(|s| modal_share(s.into_iter()))
-                .collect();
+            let shares: Vec<f64> = cells.into_values().filter_map(modal_share).collect();
             (!shares.is_empty()).then(|| shares.iter().sum::<f64>() / shares.len() as f64)
         }
     }

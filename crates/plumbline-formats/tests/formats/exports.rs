@@ -49,9 +49,11 @@ fn item(id: &str, task: &str, cands: &[&str], tags: &[&str]) -> NewItem {
 }
 
 async fn setup<S: Store>(store: &S) -> Project {
-    let mut settings = ProjectSettings::default();
-    settings.gold_rate = 0.0;
-    settings.overlap = 3;
+    let settings = ProjectSettings {
+        gold_rate: 0.0,
+        overlap: 3,
+        ..ProjectSettings::default()
+    };
     let project = store
         .create_project(
             None,
@@ -145,20 +147,15 @@ async fn annotate<S: Store>(store: &S, project: &Project) -> Vec<UserId> {
         users.push(u.id);
     }
     for (n, user) in users.iter().enumerate() {
-        loop {
-            match store.next_task(*user, project.id).await.unwrap() {
-                Next::Task(t) => {
-                    let submission = Submission {
-                        payload: payload(n, &t.item, t.task),
-                        time_ms: Some(1000 * (n as i64 + 1)),
-                    };
-                    store
-                        .submit(*user, project.id, t.assignment, submission)
-                        .await
-                        .unwrap_or_else(|e| panic!("submit {}: {e:?}", t.item));
-                }
-                Next::None(_) => break,
-            }
+        while let Next::Task(t) = store.next_task(*user, project.id).await.unwrap() {
+            let submission = Submission {
+                payload: payload(n, &t.item, t.task),
+                time_ms: Some(1000 * (n as i64 + 1)),
+            };
+            store
+                .submit(*user, project.id, t.assignment, submission)
+                .await
+                .unwrap_or_else(|e| panic!("submit {}: {e:?}", t.item));
         }
     }
     users
