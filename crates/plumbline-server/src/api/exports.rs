@@ -179,9 +179,13 @@ impl ChunkWriter {
 
 impl std::io::Write for ChunkWriter {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(b);
-        if self.buf.len() >= CHUNK {
-            self.send()?;
+        // The JSONL sink hands over its 1 MiB buffer at once; cut it into chunks so each
+        // message in the channel stays small.
+        for piece in b.chunks(CHUNK) {
+            self.buf.extend_from_slice(piece);
+            if self.buf.len() >= CHUNK {
+                self.send()?;
+            }
         }
         Ok(b.len())
     }
