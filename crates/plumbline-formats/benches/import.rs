@@ -182,11 +182,24 @@ priority = 1
 "#;
 
 async fn import<S: Store>(store: &S, path: &Path, lines: usize) -> f64 {
+    import_as(store, path, lines, "bench", 1).await
+}
+
+/// Imports the HH file into project `name`; each item carries `voters` agreeing external
+/// judgments (the HH choice, copied under other source names): with three, every pair is
+/// unanimous, as in a project whose annotators agree, and no item needs Dawid-Skene.
+async fn import_as<S: Store>(
+    store: &S,
+    path: &Path,
+    lines: usize,
+    name: &str,
+    voters: usize,
+) -> f64 {
     let project = store
         .create_project(
             None,
             NewProject {
-                name: ProjectName::parse("bench").unwrap(),
+                name: ProjectName::parse(name).unwrap(),
                 settings: ProjectSettings::default(),
                 rubric: Rubric::from_toml(RUBRIC).unwrap(),
             },
@@ -194,7 +207,25 @@ async fn import<S: Store>(store: &S, path: &Path, lines: usize) -> f64 {
         .await
         .unwrap();
     let opts = ReadOptions::new(project.settings.task);
-    let (tx, rx) = mpsc::channel(4);
+    let (tx, mut read_rx) = mpsc::channel(4);
+    let (fwd, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        while let Some(mut m) = read_rx.recv().await {
+            if let ImportMsg::Items(batch) = &mut m {
+                for item in batch.iter_mut() {
+                    let first = item.external[0].clone();
+                    for v in 1..voters {
+                        let mut copy = first.clone();
+                        copy.source = format!("{}-{v}", first.source);
+                        item.external.push(copy);
+                    }
+                }
+            }
+            if fwd.send(m).await.is_err() {
+                break;
+            }
+        }
+    });
     let t = Instant::now();
     let path = path.to_owned();
     let reader = tokio::task::spawn_blocking(move || {
@@ -216,64 +247,45 @@ async fn import<S: Store>(store: &S, path: &Path, lines: usize) -> f64 {
     let secs = t.elapsed().as_secs_f64();
     assert!(outcome.committed);
     assert_eq!(outcome.imported as usize, lines);
-    assert_eq!(outcome.external_judgments as usize, lines);
+    assert_eq!(outcome.external_judgments as usize, lines * voters);
     secs
 }
 
 /// Exports every item as a preference pair (the external HH choice counts as the vote):
-/// both passes of `plumbline export --kind preference`, JSONL or Parquet.
+/// `plumbline export --kind preference --include-external`, JSONL or Parquet. With one
+/// vote an item is contested, so this is the worst case: two reads and a Dawid-Skene fit.
 async fn export<S: Store>(store: &S, dir: &Path, parquet: bool, lines: usize) -> f64 {
-    use plumbline_formats::export::{Contested, JsonlSink, PairOptions, PairWriter, RowSink};
-    use plumbline_store::JudgedItem;
-    let project = store.project_by_name("bench").await.unwrap();
+    export_from(store, "bench", dir, parquet, lines).await
+}
+
+async fn export_from<S: Store>(
+    store: &S,
+    name: &str,
+    dir: &Path,
+    parquet: bool,
+    lines: usize,
+) -> f64 {
+    use plumbline_formats::export::PairOptions;
+    use plumbline_formats::release::FileFormat;
+    use plumbline_formats::run::{self, Kind};
+    let project = store.project_by_name(name).await.unwrap();
     let opts = PairOptions {
         include_external: true,
         ..PairOptions::default()
     };
-    let kind = plumbline_domain::TaskKind::Preference;
-    let t = Instant::now();
-    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
-    let first = opts.clone();
-    let fit = tokio::task::spawn_blocking(move || {
-        let mut c = Contested::new();
-        while let Some(b) = rx.blocking_recv() {
-            for j in &b {
-                c.add(j, &first);
-            }
-        }
-        c.fit().unwrap()
-    });
-    store.judged_items(project.id, kind, tx).await.unwrap();
-    let posteriors = fit.await.unwrap();
-    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
-    let path = dir.join(if parquet {
-        "pairs.parquet"
+    let (path, format) = if parquet {
+        (dir.join("pairs.parquet"), FileFormat::Parquet)
     } else {
-        "pairs.jsonl"
-    });
-    let write = tokio::task::spawn_blocking(move || {
-        let mut pairs = PairWriter::new(opts, posteriors);
-        let mut sink: Box<dyn RowSink> = if parquet {
-            Box::new(
-                plumbline_formats::export_parquet::PairParquetSink::create(&path, false).unwrap(),
-            )
-        } else {
-            Box::new(JsonlSink::new(std::fs::File::create(&path).unwrap()))
-        };
-        while let Some(b) = rx.blocking_recv() {
-            for j in &b {
-                if let Some(row) = pairs.pair(j) {
-                    sink.write(&row).unwrap();
-                }
-            }
-        }
-        sink.finish().unwrap();
-        pairs.summary.exported
-    });
-    store.judged_items(project.id, kind, tx).await.unwrap();
-    let exported = write.await.unwrap();
+        (dir.join("pairs.jsonl"), FileFormat::Jsonl)
+    };
+    let t = Instant::now();
+    // The code path of `plumbline export --kind preference --include-external`.
+    let sink = run::file_sink(Kind::Preference, format, path, Vec::new()).unwrap();
+    let out = run::export(store, &project, Kind::Preference, opts, sink, false)
+        .await
+        .unwrap();
     let secs = t.elapsed().as_secs_f64();
-    assert_eq!(exported as usize, lines);
+    assert_eq!(out.summary.exported as usize, lines, "{:?}", out.summary);
     secs
 }
 
@@ -313,7 +325,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let results: Vec<(f64, f64, f64)> = (0..runs())
+    let results: Vec<(f64, f64, f64, f64, f64)> = (0..runs())
         .map(|i| {
             let dir = scratch(&format!("sqlite{i}"));
             let out = rt.block_on(async {
@@ -326,7 +338,12 @@ fn main() {
                 eprintln!("after JSONL export: peak {} MiB", peak_mib());
                 let parquet = export(&store, &dir, true, lines).await;
                 eprintln!("after Parquet export: peak {} MiB", peak_mib());
-                (import, jsonl, parquet)
+                import_as(&store, &file, lines, "unanimous", 3).await;
+                let u_jsonl = export_from(&store, "unanimous", &dir, false, lines).await;
+                eprintln!("after unanimous JSONL export: peak {} MiB", peak_mib());
+                let u_parquet = export_from(&store, "unanimous", &dir, true, lines).await;
+                eprintln!("after unanimous Parquet export: peak {} MiB", peak_mib());
+                (import, jsonl, parquet, u_jsonl, u_parquet)
             });
             let _ = std::fs::remove_dir_all(&dir);
             out
@@ -335,6 +352,8 @@ fn main() {
     let sqlite = median(results.iter().map(|r| r.0).collect());
     let export_jsonl = median(results.iter().map(|r| r.1).collect());
     let export_parquet = median(results.iter().map(|r| r.2).collect());
+    let unanimous_jsonl = median(results.iter().map(|r| r.3).collect());
+    let unanimous_parquet = median(results.iter().map(|r| r.4).collect());
     let postgres = std::env::var("PLUMBLINE_TEST_POSTGRES_URL")
         .ok()
         .map(|url| {
@@ -383,6 +402,8 @@ fn main() {
         "sqlite_import": {"seconds": sqlite, "lines_per_s": per_s(sqlite)},
         "sqlite_export_pairs_jsonl": {"seconds": export_jsonl, "pairs_per_s": per_s(export_jsonl)},
         "sqlite_export_pairs_parquet": {"seconds": export_parquet, "pairs_per_s": per_s(export_parquet)},
+        "sqlite_export_unanimous_jsonl": {"seconds": unanimous_jsonl, "pairs_per_s": per_s(unanimous_jsonl)},
+        "sqlite_export_unanimous_parquet": {"seconds": unanimous_parquet, "pairs_per_s": per_s(unanimous_parquet)},
         "target_lines_per_s": 50_000,
         "runs_per_figure": runs(),
         "peak_rss_mib": peak_mib(),

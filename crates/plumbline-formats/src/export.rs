@@ -41,6 +41,18 @@ pub struct PairOptions {
     pub reward: bool,
     /// Write SFT rows (`messages`: the prompt and the winning reply) instead of pairs.
     pub sft: bool,
+    /// Only judgments (and adjudications) made under this rubric version.
+    pub rubric_version: Option<i64>,
+    /// Only items whose votes agree at least this much (see [`crate::kinds::modal_share`]);
+    /// items with fewer than two votes have no agreement and are left out.
+    pub min_agreement: Option<f64>,
+    /// Only judgments by annotators with at least this verified level in the project's
+    /// domain.
+    pub min_expertise: Option<plumbline_domain::Level>,
+    /// Pseudonyms and verified levels of the project's annotators.
+    pub annotators: std::sync::Arc<crate::kinds::Annotators>,
+    /// The project's secret salt, for pseudonyms of annotators not in `annotators`.
+    pub salt: String,
 }
 
 impl Default for PairOptions {
@@ -52,6 +64,11 @@ impl Default for PairOptions {
             tags: Vec::new(),
             reward: false,
             sft: false,
+            rubric_version: None,
+            min_agreement: None,
+            min_expertise: None,
+            annotators: Default::default(),
+            salt: String::new(),
         }
     }
 }
@@ -73,6 +90,12 @@ pub struct PairSummary {
     pub tie: u64,
     /// Left out: Dawid-Skene posterior below the threshold.
     pub below_threshold: u64,
+    /// Left out: item agreement below `--min-agreement` (or undefined).
+    pub low_agreement: u64,
+    /// Judgments left out: made under another rubric version than `--rubric-version`.
+    pub judgments_other_rubric: u64,
+    /// Judgments left out: annotator below `--min-expertise` (or external).
+    pub judgments_below_expertise: u64,
     /// The threshold used.
     pub threshold: f64,
 }
@@ -195,6 +218,13 @@ impl Contested {
 
     /// Looks at one item.
     pub fn add(&mut self, j: &JudgedItem, opts: &PairOptions) {
+        let filtered;
+        let j = if crate::kinds::filters_judgments(opts) {
+            filtered = crate::kinds::filter_judgments(j, opts, None);
+            &filtered
+        } else {
+            j
+        };
         let Some(item) = Shape::parse(&j.body) else {
             return;
         };
@@ -203,7 +233,7 @@ impl Contested {
             return;
         }
         let v = votes(j, &item, opts.include_external);
-        if v.by.is_empty() || unanimous(&v).is_some() {
+        if v.by.is_empty() || unanimous(&v).is_some() || !agrees(&v, opts) {
             return;
         }
         let idx = self.items.len() as u32;
@@ -222,6 +252,16 @@ impl Contested {
                 label,
             });
         }
+    }
+
+    /// How many items are contested.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether no item is contested.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
     /// Fits the model: the most likely winner and its posterior, by item id.
@@ -255,6 +295,19 @@ fn adjudicated(j: &JudgedItem, item: &Shape) -> Option<(u32, Value)> {
     Some((idx, payload))
 }
 
+/// Whether the votes meet `--min-agreement` (the modal share of the latest vote of
+/// each voter).
+fn agrees(v: &Votes, opts: &PairOptions) -> bool {
+    let Some(min) = opts.min_agreement else {
+        return true;
+    };
+    let mut latest: HashMap<&str, u32> = HashMap::new();
+    for (voter, label, _) in &v.by {
+        latest.insert(voter, *label);
+    }
+    crate::kinds::modal_share(latest.into_values()).is_some_and(|a| a >= min)
+}
+
 /// The winner when two or more distinct voters all name it.
 fn unanimous(v: &Votes) -> Option<u32> {
     let first = v.by.first()?.1;
@@ -262,10 +315,33 @@ fn unanimous(v: &Votes) -> Option<u32> {
     (voters.len() >= 2 && v.by.iter().all(|(_, l, _)| *l == first)).then_some(first)
 }
 
+/// Which items a call of [`PairWriter::pair_in`] decides.
+///
+/// A one-pass export writes every adjudicated or unanimous pair at once and only
+/// collects the contested items ([`Pass::Decided`]); when there were any, Dawid-Skene is
+/// fitted over them and a second read writes just those ([`Pass::Contested`]). When no
+/// item is contested — the usual case — the items are read once and no model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Decide every item with the posteriors given to [`PairWriter::new`].
+    All,
+    /// Decide adjudicated and unanimous items; collect contested ones for later.
+    Decided,
+    /// Decide only the items collected as contested, with their fitted posteriors.
+    Contested,
+}
+
 /// Pass two: decides each item and renders its pair.
 pub struct PairWriter {
     opts: PairOptions,
     posteriors: Posteriors,
+    /// Contested items collected in [`Pass::Decided`].
+    deferred: Contested,
+    /// Hashes of the collected items' ids, sorted, once fitted.
+    contested_ids: Vec<u64>,
+    /// Whether the last item given was deferred ([`Pass::Decided`]) or decided in
+    /// [`Pass::Contested`].
+    last_contested: bool,
     /// What was done so far.
     pub summary: PairSummary,
 }
@@ -280,13 +356,63 @@ impl PairWriter {
         PairWriter {
             opts,
             posteriors,
+            deferred: Contested::new(),
+            contested_ids: Vec::new(),
+            last_contested: false,
             summary,
         }
     }
 
+    /// How many items [`Pass::Decided`] deferred as contested.
+    pub fn deferred(&self) -> usize {
+        self.deferred.len()
+    }
+
+    /// Whether the last item was contested (deferred, or decided in [`Pass::Contested`]).
+    pub fn last_contested(&self) -> bool {
+        self.last_contested
+    }
+
+    /// Fits Dawid-Skene over the deferred items, for [`Pass::Contested`].
+    pub fn fit_deferred(&mut self) -> Result<(), String> {
+        let deferred = std::mem::take(&mut self.deferred);
+        let mut ids = deferred.items.clone();
+        ids.sort_unstable();
+        self.contested_ids = ids;
+        self.posteriors = deferred.fit()?;
+        Ok(())
+    }
+
     /// The pair of one item, or `None` (counted) when it makes none.
     pub fn pair(&mut self, j: &JudgedItem) -> Option<Value> {
-        self.summary.items += 1;
+        self.pair_in(j, Pass::All)
+    }
+
+    /// The pair of one item in `pass`; an item left out is counted once over both passes.
+    pub fn pair_in(&mut self, j: &JudgedItem, pass: Pass) -> Option<Value> {
+        self.last_contested = false;
+        if pass == Pass::Contested {
+            if self
+                .contested_ids
+                .binary_search(&id_hash(&j.ext_id))
+                .is_err()
+            {
+                return None;
+            }
+            self.last_contested = true;
+        } else {
+            self.summary.items += 1;
+        }
+        let original = j;
+        let filtered;
+        let j = if crate::kinds::filters_judgments(&self.opts) {
+            // Judgments left out are counted in the first pass only.
+            let counts = (pass != Pass::Contested).then_some(&mut self.summary);
+            filtered = crate::kinds::filter_judgments(j, &self.opts, counts);
+            &filtered
+        } else {
+            j
+        };
         let mut full: Item = serde_json::from_str(&j.body).ok()?;
         let item = Shape::of(&full);
         if item.candidates.len() != 2 || !wanted(&item, j, &self.opts) {
@@ -294,6 +420,10 @@ impl PairWriter {
             return None;
         }
         let v = votes(j, &item, self.opts.include_external);
+        if !agrees(&v, &self.opts) {
+            self.summary.low_agreement += 1;
+            return None;
+        }
         let (winner, decision, posterior, adjudication) =
             if let Some((w, p)) = adjudicated(j, &item) {
                 (w, "adjudicated", None, Some(p))
@@ -301,6 +431,10 @@ impl PairWriter {
                 (w, "unanimous", None, None)
             } else if v.by.is_empty() {
                 self.summary.no_judgments += 1;
+                return None;
+            } else if pass == Pass::Decided {
+                self.deferred.add(original, &self.opts);
+                self.last_contested = true;
                 return None;
             } else {
                 match self.posteriors.get(&j.ext_id) {
@@ -521,8 +655,10 @@ mod tests {
                         r#"{{"winner":"{winner}","strength":{strength},"criteria":{{"compliance":"{winner}","tone":"tie"}}}}"#
                     ),
                     rubric_version: 1,
+                    ..JudgmentRow::default()
                 })
                 .collect(),
+            ..JudgedItem::default()
         }
     }
 
@@ -623,6 +759,7 @@ mod tests {
             external_source: Some("hh-rlhf".into()),
             payload: r#"{"winner":"b","strength":0}"#.into(),
             rubric_version: 1,
+            ..JudgmentRow::default()
         });
         let (rows, s) = run(std::slice::from_ref(&j), PairOptions::default());
         assert!(rows.is_empty());
@@ -642,7 +779,20 @@ mod tests {
 
 /// SFT rows of a demonstration item: the adjudicated response, else every annotator's
 /// demonstration (external ones when `include_external`), each after the context.
+///
+/// The rubric-version and expertise filters apply; agreement is undefined for
+/// demonstrations, so a `--min-agreement` leaves them all out.
 pub fn demonstration_rows(j: &JudgedItem, opts: &PairOptions) -> Vec<Value> {
+    if opts.min_agreement.is_some() {
+        return Vec::new();
+    }
+    let filtered;
+    let j = if crate::kinds::filters_judgments(opts) {
+        filtered = crate::kinds::filter_judgments(j, opts, None);
+        &filtered
+    } else {
+        j
+    };
     let Ok(item) = serde_json::from_str::<Item>(&j.body) else {
         return Vec::new();
     };
@@ -706,7 +856,9 @@ mod sft_tests {
                 external_source: None,
                 payload: r#"{"response":"Here is how.","based_on":null}"#.into(),
                 rubric_version: 1,
+                ..JudgmentRow::default()
             }],
+            ..JudgedItem::default()
         };
         let rows = demonstration_rows(&j, &PairOptions::default());
         assert_eq!(rows.len(), 1);

@@ -14,3 +14,10 @@ export PLUMBLINE_DB="sqlite://$dir/plumbline.db"
 "$bin" export --project pyarrow --kind preference --include-external --out "$dir/pairs.jsonl" 2>/dev/null
 "$bin" export --project pyarrow --kind preference --include-external --format parquet --out "$dir/pairs.parquet" 2>/dev/null
 python3 "$here/pyarrow_check.py" "$dir/pairs.jsonl" "$dir/pairs.parquet" 6
+# Rating (HelpSteer2's attributes as criteria) and ranking (oasst1's ranks) as Parquet.
+"$bin" project create --name pyarrow-kinds --rubric "$here/fixtures/helpsteer2_rubric.toml" >/dev/null
+"$bin" import --project pyarrow-kinds "$here/fixtures/helpsteer2.jsonl" >/dev/null 2>&1
+"$bin" import --project pyarrow-kinds "$here/fixtures/oasst1.jsonl" >/dev/null 2>&1
+"$bin" export --project pyarrow-kinds --kind rating --include-external --format parquet --out "$dir/rating.parquet" 2>/dev/null
+"$bin" export --project pyarrow-kinds --kind ranking --include-external --format parquet --out "$dir/ranking.parquet" 2>/dev/null
+python3 "$here/pyarrow_kinds.py" "$dir/rating.parquet" 6 "$dir/ranking.parquet"

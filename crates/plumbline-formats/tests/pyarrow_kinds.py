@@ -35,7 +35,7 @@ for a in ATTRIBUTES:
     check(f"rating: {a} is a double", pa.types.is_float64(rating.schema.field(a).type))
 rows = rating.to_pylist()
 check(
-    "rating: every score within 0..4 and equal to scores JSON",
+    "rating: every score within 0..4 and equal to the scores JSON",
     all(0 <= r[a] <= 4 and json.loads(r["scores"])[a] == r[a] for r in rows for a in ATTRIBUTES),
 )
 ranking = pq.read_table(ranking_path)

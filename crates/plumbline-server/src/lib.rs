@@ -30,6 +30,8 @@ pub struct AppState<S> {
     pub store: S,
     /// Session lifetimes and cookie flags.
     pub session: session::SessionConfig,
+    /// Where `POST .../releases` writes releases (one new directory each).
+    pub releases_dir: std::path::PathBuf,
 }
 
 impl<S: Store> AppState<S> {
@@ -38,6 +40,7 @@ impl<S: Store> AppState<S> {
         AppState {
             store,
             session: session::SessionConfig::default(),
+            releases_dir: std::path::PathBuf::from("releases"),
         }
     }
 }

@@ -18,7 +18,7 @@ pub struct SplitRow {
 }
 
 /// One judgment as exports read it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct JudgmentRow {
     /// The annotator's user id; `None` for an external prior judgment.
     pub annotator: Option<i64>,
@@ -28,10 +28,16 @@ pub struct JudgmentRow {
     pub payload: String,
     /// Rubric version it was made under.
     pub rubric_version: i64,
+    /// Time on task in milliseconds, as the annotator's client reported it.
+    pub time_ms: Option<i64>,
+    /// Candidate ids in the order they were shown, as JSON text.
+    pub display_order: Option<String>,
+    /// Scored against the active gold: right, wrong, or `None` (not a gold item).
+    pub gold_correct: Option<bool>,
 }
 
 /// An item with everything decided about it, for exports.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct JudgedItem {
     /// The item's own id.
     pub ext_id: String,
@@ -41,8 +47,55 @@ pub struct JudgedItem {
     pub split: Option<Split>,
     /// The latest adjudication's payload, if a reviewer decided it.
     pub adjudication: Option<String>,
+    /// The rubric version of that adjudication.
+    pub adjudication_rubric_version: Option<i64>,
+    /// Whether the item is a gold item.
+    pub is_gold: bool,
     /// Its judgments, oldest first (annotators' and external ones).
     pub judgments: Vec<JudgmentRow>,
+}
+
+/// A dataset release to record: what was written where, and which items it holds.
+#[derive(Debug, Clone)]
+pub struct NewRelease {
+    /// Export kind (`preference`, `rating`, …).
+    pub kind: String,
+    /// File format (`jsonl`, `parquet`).
+    pub format: String,
+    /// Hex SHA-256 of the release's `MANIFEST.json`: the release id.
+    pub manifest_sha256: String,
+    /// Where it was written (a directory path, as given).
+    pub location: String,
+    /// The filters used, as JSON text.
+    pub filters: String,
+    /// The export summary, as JSON text.
+    pub counts: String,
+    /// Ids (`ext_id`) of the items whose data the release holds; retention purges
+    /// their text a set time after their first release.
+    pub items: Vec<String>,
+}
+
+/// A recorded release.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReleaseRecord {
+    /// Database id.
+    pub id: i64,
+    /// Hex SHA-256 of its manifest (the release id users quote).
+    pub manifest_sha256: String,
+    /// Export kind.
+    pub kind: String,
+    /// File format.
+    pub format: String,
+    /// Where it was written.
+    pub location: String,
+    /// Filters used, as JSON text.
+    pub filters: String,
+    /// Export summary, as JSON text.
+    pub counts: String,
+    /// Who created it (`None`: the command line).
+    pub created_by: Option<i64>,
+    /// When, Unix milliseconds.
+    pub created_at: i64,
 }
 
 /// Reading for exports and the split; recording splits.
@@ -75,6 +128,22 @@ pub trait ExportStore: Send + Sync {
         splits: Vec<(String, Split)>,
         summary: String,
     ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Records a release with its items, and its audit event (`release.create`, digest
+    /// the manifest hash), in one transaction. An item id the project does not hold is
+    /// refused as not found, and nothing is stored.
+    fn record_release(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        release: NewRelease,
+    ) -> impl Future<Output = Result<ReleaseRecord>> + Send;
+
+    /// The releases of a project, newest first.
+    fn releases(
+        &self,
+        project: ProjectId,
+    ) -> impl Future<Output = Result<Vec<ReleaseRecord>>> + Send;
 }
 
 /// The stored name of a split.

@@ -3,6 +3,7 @@
 
 mod csv;
 mod detect;
+mod exports;
 mod helpsteer2;
 mod hh_rlhf;
 mod label_studio;

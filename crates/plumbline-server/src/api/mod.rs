@@ -2,11 +2,12 @@
 //! OpenAPI 3 document generated from the handlers' annotations.
 //!
 //! Every handler takes the acting user from an extractor of [`crate::auth`]
-//! (`Viewer`, `Annotator`, `Reviewer`, `Lead`, `Importer`, `Actor`), so its signature
+//! (`Viewer`, `Annotator`, `Reviewer`, `Lead`, `Importer`, `Exporter`, `Actor`), so its signature
 //! states its access rule. Handlers translate: they parse the request, call the store
 //! and map its answer; the rules live in the domain and the store.
 
 pub mod adjudication;
+pub mod exports;
 pub mod gold;
 pub mod items;
 pub mod progress;
@@ -185,6 +186,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .merge(adjudication::routes())
         .merge(gold::routes())
         .merge(progress::routes())
+        .merge(exports::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()
         .merge(json_routes)
@@ -205,6 +207,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         adjudication::queue, adjudication::decide,
         gold::list, gold::add, gold::reset_qualification,
         progress::progress,
+        exports::export, exports::create_release, exports::list_releases,
         crate::session::login, crate::session::whoami, crate::session::logout,
         crate::access_api::list_users, crate::access_api::create_user,
         crate::access_api::list_expertise, crate::access_api::propose_expertise,
@@ -219,6 +222,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         tasks::SubmitBody, tasks::SkipBody,
         adjudication::DecisionBody,
         gold::GoldBody,
+        exports::ExportQuery,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

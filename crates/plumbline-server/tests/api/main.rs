@@ -3,6 +3,7 @@
 
 mod access;
 mod engine;
+mod exports;
 mod matrix;
 mod payloads;
 mod support;

@@ -40,7 +40,8 @@ impl App {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store.clone());
+        let mut state = AppState::new(store.clone());
+        state.releases_dir = dir.join("releases");
         tokio::spawn(plumbline_server::serve(listener, state, async {
             let _ = stopped.await;
         }));

@@ -4,7 +4,10 @@ use super::PgStore;
 use crate::Result;
 use crate::audit::{AuditEvent, pg_append};
 use crate::error::StoreError;
-use crate::export::{ExportStore, JudgedItem, JudgmentRow, SplitRow, parse_split, split_name};
+use crate::export::{
+    ExportStore, JudgedItem, JudgmentRow, NewRelease, ReleaseRecord, SplitRow, parse_split,
+    split_name,
+};
 use plumbline_domain::{ProjectId, Split, TaskKind, UserId};
 use tokio::sync::mpsc;
 
@@ -50,6 +53,9 @@ fn judgment(r: &tokio_postgres::Row) -> (i64, JudgmentRow) {
             external_source: r.get(2),
             payload: r.get(3),
             rubric_version: r.get(4),
+            time_ms: r.get(5),
+            display_order: r.get(6),
+            gold_correct: r.get(7),
         },
     )
 }
@@ -71,26 +77,30 @@ impl ExportStore for PgStore {
         let kind = task.as_str();
         let mut items = Cursor::open(
             &tx,
-            "SELECT id, ext_id, body, split FROM items WHERE project_id = $1 AND task = $2 ORDER BY id",
+            "SELECT id, ext_id, body, split, is_gold FROM items
+             WHERE project_id = $1 AND task = $2 ORDER BY id",
             &[&project.0, &kind],
         )
         .await?;
         let mut judgments = Cursor::open(
             &tx,
-            "SELECT item_id, user_id, external_source, payload, rubric_version FROM judgments
+            "SELECT item_id, user_id, external_source, payload, rubric_version, time_ms,
+                    display_order, gold_correct FROM judgments
              WHERE project_id = $1 AND task = $2 ORDER BY item_id, id",
             &[&project.0, &kind],
         )
         .await?;
         let mut adjudications = Cursor::open(
             &tx,
-            "SELECT item_id, payload FROM adjudications WHERE project_id = $1 ORDER BY item_id, id",
+            "SELECT item_id, payload, rubric_version FROM adjudications
+             WHERE project_id = $1 ORDER BY item_id, id",
             &[&project.0],
         )
         .await?;
         let mut next_j = judgments.next(&tx).await?.map(|r| judgment(&r));
-        let mut next_a: Option<(i64, String)> =
-            adjudications.next(&tx).await?.map(|r| (r.get(0), r.get(1)));
+        let adj =
+            |r: tokio_postgres::Row| -> (i64, (String, i64)) { (r.get(0), (r.get(1), r.get(2))) };
+        let mut next_a = adjudications.next(&tx).await?.map(adj);
         let mut batch = Vec::with_capacity(crate::BATCH);
         let mut sent = 0u64;
         while let Some(r) = items.next(&tx).await? {
@@ -99,8 +109,8 @@ impl ExportStore for PgStore {
                 ext_id: r.get(1),
                 body: r.get(2),
                 split: parse_split(r.get::<_, Option<&str>>(3))?,
-                adjudication: None,
-                judgments: Vec::new(),
+                is_gold: r.get(4),
+                ..JudgedItem::default()
             };
             while next_j.as_ref().is_some_and(|(j, _)| *j <= id) {
                 let (j, row) = next_j.take().expect("peeked");
@@ -110,11 +120,12 @@ impl ExportStore for PgStore {
                 next_j = judgments.next(&tx).await?.map(|r| judgment(&r));
             }
             while next_a.as_ref().is_some_and(|(a, _)| *a <= id) {
-                let (a, payload) = next_a.take().expect("peeked");
+                let (a, (payload, version)) = next_a.take().expect("peeked");
                 if a == id {
                     item.adjudication = Some(payload);
+                    item.adjudication_rubric_version = Some(version);
                 }
-                next_a = adjudications.next(&tx).await?.map(|r| (r.get(0), r.get(1)));
+                next_a = adjudications.next(&tx).await?.map(adj);
             }
             batch.push(item);
             if batch.len() == crate::BATCH {
@@ -199,5 +210,102 @@ impl ExportStore for PgStore {
         .await?;
         tx.commit().await?;
         Ok(changed)
+    }
+
+    async fn record_release(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        release: NewRelease,
+    ) -> Result<ReleaseRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let now = crate::model::now_ms();
+        let actor_id = actor.map(|a| a.0);
+        let row = tx
+            .query_one(
+                "INSERT INTO releases (project_id, kind, format, manifest_sha256, location,
+                     filters, counts, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                &[
+                    &project.0,
+                    &release.kind,
+                    &release.format,
+                    &release.manifest_sha256,
+                    &release.location,
+                    &release.filters,
+                    &release.counts,
+                    &actor_id,
+                    &now,
+                ],
+            )
+            .await?;
+        let id: i64 = row.get(0);
+        // Arrays of ids in chunks; a missing id shows as a short count.
+        for chunk in release.items.chunks(10_000) {
+            let found: i64 = tx
+                .query_one(
+                    "WITH wanted AS (SELECT DISTINCT unnest($3::text[]) AS ext_id),
+                          added AS (INSERT INTO release_items (release_id, item_id)
+                                    SELECT $1, i.id FROM items i JOIN wanted w ON w.ext_id = i.ext_id
+                                    WHERE i.project_id = $2
+                                    ON CONFLICT DO NOTHING RETURNING 1)
+                     SELECT (SELECT count(*) FROM wanted)
+                            - (SELECT count(*) FROM items i JOIN wanted w ON w.ext_id = i.ext_id
+                               WHERE i.project_id = $2)",
+                    &[&id, &project.0, &chunk],
+                )
+                .await?
+                .get(0);
+            if found != 0 {
+                return Err(StoreError::NotFound(format!(
+                    "{found} of the released items"
+                )));
+            }
+        }
+        let mut event = AuditEvent::new("release.create", "release")
+            .by(actor)
+            .in_project(project)
+            .object(&release.manifest_sha256);
+        event.digest = Some(release.manifest_sha256.clone());
+        pg_append(&tx, &event).await?;
+        tx.commit().await?;
+        Ok(ReleaseRecord {
+            id,
+            manifest_sha256: release.manifest_sha256,
+            kind: release.kind,
+            format: release.format,
+            location: release.location,
+            filters: release.filters,
+            counts: release.counts,
+            created_by: actor_id,
+            created_at: now,
+        })
+    }
+
+    async fn releases(&self, project: ProjectId) -> Result<Vec<ReleaseRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, manifest_sha256, kind, format, location, filters, counts,
+                        created_by, created_at
+                 FROM releases WHERE project_id = $1 ORDER BY created_at DESC, id DESC",
+                &[&project.0],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ReleaseRecord {
+                id: r.get(0),
+                manifest_sha256: r.get(1),
+                kind: r.get(2),
+                format: r.get(3),
+                location: r.get(4),
+                filters: r.get(5),
+                counts: r.get(6),
+                created_by: r.get(7),
+                created_at: r.get(8),
+            })
+            .collect())
     }
 }

@@ -22,6 +22,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_pending",
         include_str!("../../migrations/postgres/0003_audit_pending.sql"),
     ),
+    (
+        4,
+        "releases",
+        include_str!("../../migrations/postgres/0004_releases.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -4,7 +4,7 @@ use super::SqliteStore;
 use crate::Result;
 use crate::audit::{AuditEvent, sqlite_append};
 use crate::error::StoreError;
-use crate::export::{ExportStore, SplitRow, parse_split, split_name};
+use crate::export::{ExportStore, NewRelease, ReleaseRecord, SplitRow, parse_split, split_name};
 use plumbline_domain::{ProjectId, Split, UserId};
 use rusqlite::params;
 use tokio::sync::mpsc;
@@ -98,6 +98,97 @@ impl ExportStore for SqliteStore {
         })
         .await
     }
+
+    async fn record_release(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        release: NewRelease,
+    ) -> Result<ReleaseRecord> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now = crate::model::now_ms();
+            tx.execute(
+                "INSERT INTO releases (project_id, kind, format, manifest_sha256, location,
+                     filters, counts, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    project.0,
+                    release.kind,
+                    release.format,
+                    release.manifest_sha256,
+                    release.location,
+                    release.filters,
+                    release.counts,
+                    actor.map(|a| a.0),
+                    now
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            {
+                // OR IGNORE: an item exported twice (SFT demonstrations) is one row.
+                let mut add = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO release_items (release_id, item_id)
+                     SELECT ?1, id FROM items WHERE project_id = ?2 AND ext_id = ?3",
+                )?;
+                let mut exists =
+                    tx.prepare_cached("SELECT 1 FROM items WHERE project_id = ?1 AND ext_id = ?2")?;
+                for ext in &release.items {
+                    if add.execute(params![id, project.0, ext])? == 0
+                        && !exists.exists(params![project.0, ext])?
+                    {
+                        return Err(StoreError::NotFound(format!("item `{ext}`")));
+                    }
+                }
+            }
+            let mut event = AuditEvent::new("release.create", "release")
+                .by(actor)
+                .in_project(project)
+                .object(&release.manifest_sha256);
+            event.digest = Some(release.manifest_sha256.clone());
+            sqlite_append(&tx, &event)?;
+            tx.commit()?;
+            Ok(ReleaseRecord {
+                id,
+                manifest_sha256: release.manifest_sha256,
+                kind: release.kind,
+                format: release.format,
+                location: release.location,
+                filters: release.filters,
+                counts: release.counts,
+                created_by: actor.map(|a| a.0),
+                created_at: now,
+            })
+        })
+        .await
+    }
+
+    async fn releases(&self, project: ProjectId) -> Result<Vec<ReleaseRecord>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, manifest_sha256, kind, format, location, filters, counts,
+                        created_by, created_at
+                 FROM releases WHERE project_id = ?1 ORDER BY created_at DESC, id DESC",
+            )?;
+            let rows = stmt
+                .query_map([project.0], |r| {
+                    Ok(ReleaseRecord {
+                        id: r.get(0)?,
+                        manifest_sha256: r.get(1)?,
+                        kind: r.get(2)?,
+                        format: r.get(3)?,
+                        location: r.get(4)?,
+                        filters: r.get(5)?,
+                        counts: r.get(6)?,
+                        created_by: r.get(7)?,
+                        created_at: r.get(8)?,
+                    })
+                })?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
 }
 
 /// Streams judged items by merging three cursors ordered by item id.
@@ -109,15 +200,17 @@ pub(super) fn judged_items(
 ) -> Result<u64> {
     use crate::export::{JudgedItem, JudgmentRow};
     let mut items = conn.prepare(
-        "SELECT id, ext_id, body, split FROM items
+        "SELECT id, ext_id, body, split, is_gold FROM items
          WHERE project_id = ?1 AND task = ?2 ORDER BY id",
     )?;
     let mut judgments = conn.prepare(
-        "SELECT item_id, user_id, external_source, payload, rubric_version FROM judgments
+        "SELECT item_id, user_id, external_source, payload, rubric_version, time_ms,
+                display_order, gold_correct FROM judgments
          WHERE project_id = ?1 AND task = ?2 ORDER BY item_id, id",
     )?;
     let mut adjudications = conn.prepare(
-        "SELECT item_id, payload FROM adjudications WHERE project_id = ?1 ORDER BY item_id, id",
+        "SELECT item_id, payload, rubric_version FROM adjudications
+         WHERE project_id = ?1 ORDER BY item_id, id",
     )?;
     let mut items = items.query(params![project.0, task.as_str()])?;
     let mut judgments = judgments.query(params![project.0, task.as_str()])?;
@@ -132,14 +225,17 @@ pub(super) fn judged_items(
                     external_source: r.get(2)?,
                     payload: r.get(3)?,
                     rubric_version: r.get(4)?,
+                    time_ms: r.get(5)?,
+                    display_order: r.get(6)?,
+                    gold_correct: r.get::<_, Option<i64>>(7)?.map(|g| g != 0),
                 },
             )),
         })
     };
-    let read_a = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, String)>> {
+    let read_a = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, (String, i64))>> {
         Ok(match rows.next()? {
             None => None,
-            Some(r) => Some((r.get(0)?, r.get(1)?)),
+            Some(r) => Some((r.get(0)?, (r.get(1)?, r.get(2)?))),
         })
     };
     let mut next_j = read_j(&mut judgments)?;
@@ -156,8 +252,8 @@ pub(super) fn judged_items(
             ext_id: r.get(1)?,
             body: r.get(2)?,
             split: parse_split(r.get::<_, Option<String>>(3)?.as_deref())?,
-            adjudication: None,
-            judgments: Vec::new(),
+            is_gold: r.get(4)?,
+            ..JudgedItem::default()
         };
         // Skip rows of items not exported (other kinds), keep this item's.
         while let Some((jid, _)) = &next_j {
@@ -174,9 +270,10 @@ pub(super) fn judged_items(
             if *aid > id {
                 break;
             }
-            let (aid, payload) = next_a.take().expect("peeked");
+            let (aid, (payload, version)) = next_a.take().expect("peeked");
             if aid == id {
                 item.adjudication = Some(payload);
+                item.adjudication_rubric_version = Some(version);
             }
             next_a = read_a(&mut adjudications)?;
         }

@@ -17,6 +17,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "engine",
         include_str!("../../migrations/sqlite/0002_engine.sql"),
     ),
+    (
+        4,
+        "releases",
+        include_str!("../../migrations/sqlite/0004_releases.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

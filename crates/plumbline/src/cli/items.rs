@@ -6,7 +6,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use plumbline_domain::TaskKind;
 use plumbline_formats::LineError;
 use plumbline_formats::csv::Mapping;
+use plumbline_formats::export::{PairOptions, PairSummary};
 use plumbline_formats::feed::{DEFAULT_MAX_LINE_BYTES, ReadOptions, ReadSummary};
+use plumbline_formats::release::FileFormat;
+use plumbline_formats::run::Kind;
 use plumbline_formats::{Format, Input};
 use plumbline_store::{ImportConflict, ImportOptions, ImportOutcome, Store};
 use serde::Serialize;
@@ -438,6 +441,31 @@ pub enum ExportKind {
     /// Messages for supervised fine-tuning: the context and the winning (preference) or
     /// the adjudicated, else every, demonstrated response.
     Sft,
+    /// Consensus order of ranked candidates (adjudicated, unanimous, else Borda).
+    Ranking,
+    /// Per-criterion scores of each rated candidate, HelpSteer-like.
+    Rating,
+    /// Red-team attacks with their outcome and severity, one row a judgment.
+    RedTeam,
+    /// Every judgment with a pseudonymous annotator id, expertise, rubric version, gold
+    /// status, time on task and display order.
+    Full,
+}
+
+impl ExportKind {
+    /// The data kind (`None` for items).
+    pub fn data(self) -> Option<Kind> {
+        Some(match self {
+            ExportKind::Items => return None,
+            ExportKind::Preference => Kind::Preference,
+            ExportKind::Reward => Kind::Reward,
+            ExportKind::Sft => Kind::Sft,
+            ExportKind::Ranking => Kind::Ranking,
+            ExportKind::Rating => Kind::Rating,
+            ExportKind::RedTeam => Kind::RedTeam,
+            ExportKind::Full => Kind::Full,
+        })
+    }
 }
 
 /// File format of an export.
@@ -449,6 +477,15 @@ pub enum ExportFormat {
     Parquet,
 }
 
+impl ExportFormat {
+    pub fn file(self) -> FileFormat {
+        match self {
+            ExportFormat::Jsonl => FileFormat::Jsonl,
+            ExportFormat::Parquet => FileFormat::Parquet,
+        }
+    }
+}
+
 /// Split filter of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SplitFilter {
@@ -458,20 +495,9 @@ pub enum SplitFilter {
     Eval,
 }
 
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// Project name.
-    #[arg(long)]
-    project: String,
-    /// What to export.
-    #[arg(long, value_enum, default_value = "items")]
-    kind: ExportKind,
-    /// File format (pairs only; items are always native JSONL).
-    #[arg(long, value_enum, default_value = "jsonl")]
-    format: ExportFormat,
-    /// Output file; `-` writes standard output.
-    #[arg(long)]
-    out: PathBuf,
+/// Which items and judgments an export or release takes.
+#[derive(Debug, Args, Clone)]
+pub struct FilterArgs {
     /// Least Dawid-Skene posterior for a pair decided neither by adjudication nor unanimously.
     #[arg(long, default_value_t = plumbline_formats::export::DEFAULT_THRESHOLD)]
     threshold: f64,
@@ -484,173 +510,207 @@ pub struct ExportArgs {
     /// Only items carrying this tag; repeat to require several.
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
+    /// Only judgments (and adjudications) made under this rubric version.
+    #[arg(long, value_name = "N")]
+    rubric_version: Option<i64>,
+    /// Only items whose votes agree at least this much (modal share, 0..1; items with
+    /// fewer than two votes are left out).
+    #[arg(long, value_name = "SHARE")]
+    min_agreement: Option<f64>,
+    /// Only judgments by annotators with at least this verified level in the project's
+    /// domain (novice, practitioner, expert).
+    #[arg(long, value_name = "LEVEL")]
+    min_expertise: Option<plumbline_domain::Level>,
+}
+
+impl FilterArgs {
+    /// The export options, with the project's annotators when a filter or kind needs them.
+    pub async fn options<S: Store>(
+        &self,
+        store: &S,
+        project: &plumbline_store::Project,
+    ) -> anyhow::Result<PairOptions> {
+        if !(0.0..=1.0).contains(&self.threshold) {
+            bail!("--threshold must lie in [0, 1], got {}", self.threshold);
+        }
+        if let Some(a) = self.min_agreement
+            && !(0.0..=1.0).contains(&a)
+        {
+            bail!("--min-agreement must lie in [0, 1], got {a}");
+        }
+        if let Some(v) = self.rubric_version {
+            let known = store.rubric_versions(project.id).await?;
+            if !known.iter().any(|r| i64::from(r.version.0) == v) {
+                bail!(
+                    "--rubric-version {v}: project {} has rubric versions {}",
+                    project.name,
+                    known
+                        .iter()
+                        .map(|r| r.version.0.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        let annotators = plumbline_formats::run::annotators(store, project)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        Ok(PairOptions {
+            threshold: self.threshold,
+            include_external: self.include_external,
+            split: self.split.map(|s| match s {
+                SplitFilter::Train => plumbline_domain::Split::Train,
+                SplitFilter::Eval => plumbline_domain::Split::Eval,
+            }),
+            tags: self.tags.clone(),
+            rubric_version: self.rubric_version,
+            min_agreement: self.min_agreement,
+            min_expertise: self.min_expertise,
+            annotators: std::sync::Arc::new(annotators),
+            salt: project.split_salt.clone(),
+            ..PairOptions::default()
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Project name.
+    #[arg(long)]
+    project: String,
+    /// What to export.
+    #[arg(long, value_enum, default_value = "items")]
+    kind: ExportKind,
+    /// File format (items are always native JSONL).
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: ExportFormat,
+    /// Output file; `-` writes standard output.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    filters: FilterArgs,
     /// Print the summary as JSON on standard error.
     #[arg(long)]
     json: bool,
 }
 
-/// Exports a project's items or pairs; a file is written beside its target and renamed
+/// One line saying what an export wrote and left out.
+pub fn summary_line(kind: Kind, summary: &PairSummary, to: &str) -> String {
+    let decided: Vec<String> = summary
+        .by_decision
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    let mut out = vec![];
+    for (n, what) in [
+        (summary.tie, "ties".to_owned()),
+        (
+            summary.below_threshold,
+            format!("below the Dawid-Skene threshold {}", summary.threshold),
+        ),
+        (summary.no_judgments, "without judgments".to_owned()),
+        (summary.filtered, "filtered".to_owned()),
+        (
+            summary.low_agreement,
+            "below the minimum agreement".to_owned(),
+        ),
+    ] {
+        if n > 0 || matches!(kind, Kind::Preference | Kind::Reward | Kind::Sft) {
+            out.push(format!("{n} {what}"));
+        }
+    }
+    let mut line = format!(
+        "exported {} {} rows to {to} ({}); left out: {}",
+        summary.exported,
+        kind.as_str(),
+        if decided.is_empty() {
+            "none".to_owned()
+        } else {
+            decided.join(", ")
+        },
+        if out.is_empty() {
+            "nothing".to_owned()
+        } else {
+            out.join(", ")
+        }
+    );
+    if summary.judgments_other_rubric > 0 || summary.judgments_below_expertise > 0 {
+        line.push_str(&format!(
+            "; judgments left out: {} under another rubric version, {} below the minimum expertise",
+            summary.judgments_other_rubric, summary.judgments_below_expertise
+        ));
+    }
+    line
+}
+
+/// Exports a project's items or rows; a file is written beside its target and renamed
 /// into place only when complete, so a failed export leaves no half-written file.
 pub async fn export<S: Store>(store: &S, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    if args.kind == ExportKind::Items {
+    let Some(kind) = args.kind.data() else {
         let count = export_items(store, &args.project, &args.out).await?;
         if args.out != Path::new("-") {
             eprintln!("exported {count} items to {}", args.out.display());
         }
         return Ok(ExitCode::SUCCESS);
-    }
-    if !(0.0..=1.0).contains(&args.threshold) {
-        bail!("--threshold must lie in [0, 1], got {}", args.threshold);
-    }
-    let opts = plumbline_formats::export::PairOptions {
-        threshold: args.threshold,
-        include_external: args.include_external,
-        split: args.split.map(|s| match s {
-            SplitFilter::Train => plumbline_domain::Split::Train,
-            SplitFilter::Eval => plumbline_domain::Split::Eval,
-        }),
-        tags: args.tags.clone(),
-        reward: args.kind == ExportKind::Reward,
-        sft: args.kind == ExportKind::Sft,
     };
-    if opts.sft && args.format == ExportFormat::Parquet {
-        bail!("SFT rows are written as JSONL (--format jsonl)");
-    }
-    let summary = export_pairs(store, &args.project, &args.out, opts, args.format).await?;
+    let project = store.project_by_name(&args.project).await?;
+    let opts = args.filters.options(store, &project).await?;
+    let summary = export_rows(store, &project, kind, &args.out, opts, args.format).await?;
     if args.json {
         eprintln!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        let decided: Vec<String> = summary
-            .by_decision
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
         eprintln!(
-            "exported {} pairs to {} ({}); left out: {} ties, {} below the Dawid-Skene threshold {}, {} without judgments, {} filtered",
-            summary.exported,
-            args.out.display(),
-            if decided.is_empty() {
-                "none".to_owned()
-            } else {
-                decided.join(", ")
-            },
-            summary.tie,
-            summary.below_threshold,
-            summary.threshold,
-            summary.no_judgments,
-            summary.filtered
+            "{}",
+            summary_line(kind, &summary, &args.out.display().to_string())
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the preference pairs of `project` to `out`: pass one fits Dawid-Skene over the
-/// contested items, pass two decides each item and writes its pair (both passes stream).
-pub async fn export_pairs<S: Store>(
+/// Writes the rows of `kind` of `project` to `out` (`-`: standard output, JSONL only),
+/// through a `.partial` file renamed into place when complete.
+pub async fn export_rows<S: Store>(
     store: &S,
-    project: &str,
+    project: &plumbline_store::Project,
+    kind: Kind,
     out: &Path,
-    opts: plumbline_formats::export::PairOptions,
+    opts: PairOptions,
     format: ExportFormat,
-) -> anyhow::Result<plumbline_formats::export::PairSummary> {
-    use plumbline_formats::export::{Contested, PairWriter};
-    use plumbline_store::JudgedItem;
-    let project = store.project_by_name(project).await?;
-    let kind = plumbline_domain::TaskKind::Preference;
-    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
-    let first_opts = opts.clone();
-    let fit = tokio::task::spawn_blocking(move || {
-        let mut contested = Contested::new();
-        while let Some(batch) = rx.blocking_recv() {
-            for j in &batch {
-                contested.add(j, &first_opts);
-            }
-        }
-        contested.fit()
-    });
-    let sent = store.judged_items(project.id, kind, tx).await;
-    let posteriors = fit
-        .await
-        .context("the aggregation thread failed")?
-        .map_err(|e| anyhow::anyhow!("Dawid-Skene: {e}"))?;
-    sent.context("reading judgments")?;
+) -> anyhow::Result<PairSummary> {
     let to_stdout = out == Path::new("-");
     if to_stdout && format == ExportFormat::Parquet {
         bail!("Parquet is written to a file, not to standard output");
     }
+    let criteria: Vec<String> = store
+        .rubric(project.id, None)
+        .await?
+        .rubric
+        .criteria
+        .iter()
+        .map(|c| c.key.to_string())
+        .collect();
     let tmp = out.with_extension("partial");
-    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(4);
-    // SFT also reads demonstration items, after the preference items, on a second channel.
-    let (demo_tx, mut demo_rx) = mpsc::channel::<Vec<JudgedItem>>(4);
-    let sft = opts.sft;
-    let out_name = out.display().to_string();
-    let tmp_path = tmp.clone();
-    let write = tokio::task::spawn_blocking(
-        move || -> anyhow::Result<plumbline_formats::export::PairSummary> {
-            let mut pairs = PairWriter::new(opts, posteriors);
-            let mut sink: Box<dyn plumbline_formats::export::RowSink> = match format {
-                ExportFormat::Jsonl => {
-                    let w: Box<dyn Write + Send> = if to_stdout {
-                        Box::new(std::io::stdout())
-                    } else {
-                        Box::new(
-                            File::create(&tmp_path)
-                                .with_context(|| format!("cannot create {}", tmp_path.display()))?,
-                        )
-                    };
-                    Box::new(plumbline_formats::export::JsonlSink::new(w))
-                }
-                ExportFormat::Parquet => Box::new(
-                    plumbline_formats::export_parquet::PairParquetSink::create(
-                        &tmp_path,
-                        pairs_reward(&pairs),
-                    )
-                    .with_context(|| format!("cannot create {}", tmp_path.display()))?,
-                ),
-            };
-            while let Some(batch) = rx.blocking_recv() {
-                for j in &batch {
-                    if let Some(row) = pairs.pair(j) {
-                        sink.write(&row)
-                            .with_context(|| format!("writing {out_name}"))?;
-                    }
-                }
-            }
-            let demo_opts = pairs.options().clone();
-            let mut summary = pairs.summary;
-            while let Some(batch) = demo_rx.blocking_recv() {
-                for j in &batch {
-                    for row in plumbline_formats::export::demonstration_rows(j, &demo_opts) {
-                        sink.write(&row)
-                            .with_context(|| format!("writing {out_name}"))?;
-                        summary.exported += 1;
-                        *summary
-                            .by_decision
-                            .entry("demonstration".into())
-                            .or_default() += 1;
-                    }
-                }
-            }
-            sink.finish()
-                .with_context(|| format!("writing {out_name}"))?;
-            Ok(summary)
-        },
-    );
-    let mut sent = store.judged_items(project.id, kind, tx).await;
-    if sft && sent.is_ok() {
-        let demos = plumbline_domain::TaskKind::Demonstration;
-        sent = store.judged_items(project.id, demos, demo_tx).await;
+    let sink: plumbline_formats::run::SinkFactory = if to_stdout {
+        Box::new(|| {
+            Ok(
+                Box::new(plumbline_formats::export::JsonlSink::new(std::io::stdout()))
+                    as Box<dyn plumbline_formats::export::RowSink>,
+            )
+        })
     } else {
-        drop(demo_tx);
-    }
-    let written = write.await.context("the writer thread failed")?;
-    match sent.context("reading judgments").and(written) {
-        Ok(summary) => {
+        plumbline_formats::run::file_sink(kind, format.file(), tmp.clone(), criteria)
+            .map_err(anyhow::Error::msg)?
+    };
+    let result = plumbline_formats::run::export(store, project, kind, opts, sink, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("exporting to {}: {e}", out.display()));
+    match result {
+        Ok(outcome) => {
             if !to_stdout {
                 std::fs::rename(&tmp, out)
                     .with_context(|| format!("cannot move {} into place", out.display()))?;
             }
-            Ok(summary)
+            Ok(outcome.summary)
         }
         Err(e) => {
             if !to_stdout {
@@ -659,10 +719,6 @@ pub async fn export_pairs<S: Store>(
             Err(e)
         }
     }
-}
-
-fn pairs_reward(p: &plumbline_formats::export::PairWriter) -> bool {
-    p.reward()
 }
 
 /// Writes every item of `project` to `out` as native JSONL; returns the count.

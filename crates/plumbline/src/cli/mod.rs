@@ -8,6 +8,7 @@ mod bench_serve;
 mod demo;
 mod items;
 mod project;
+mod release;
 mod report;
 mod retention;
 mod rubric;
@@ -45,6 +46,9 @@ enum Command {
     Import(items::ImportArgs),
     /// Export a project's data.
     Export(items::ExportArgs),
+    /// Create, list and verify dataset releases.
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
     /// Assign the evaluation split: deterministic, stratified, near duplicates on one side.
     Split(split::SplitArgs),
     /// Add, list and disable users.
@@ -89,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .block_on(bench::run(cmd))
             .map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => runtime()?.block_on(demo::run(args)),
+        Command::Release(release::ReleaseCommand::Verify { dir }) => Ok(release::verify_dir(&dir)),
         command => runtime()?.block_on(async move {
             match open(&cli.db).await? {
                 AnyStore::Sqlite(s) => dispatch(s, command).await,
@@ -140,6 +145,7 @@ async fn run_command<S: Store>(store: &S, command: Command) -> anyhow::Result<Ex
         Command::Import(args) => items::import(&store, args).await,
         Command::Export(args) => items::export(&store, args).await,
         Command::Split(args) => split::run(&store, args).await,
+        Command::Release(cmd) => release::run(&store, cmd).await,
         Command::Serve(args) => serve::run(store, args).await,
         Command::Report(args) => report::run(&store, args).await,
         Command::User(cmd) => access::user(&store, cmd).await,

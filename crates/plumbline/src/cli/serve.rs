@@ -15,11 +15,15 @@ pub struct ServeArgs {
     /// e.g. through a TLS-terminating proxy).
     #[arg(long, env = "PLUMBLINE_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Directory under which `POST /api/v1/projects/{p}/releases` writes releases.
+    #[arg(long, env = "PLUMBLINE_RELEASES_DIR", default_value = "releases")]
+    releases_dir: std::path::PathBuf,
 }
 
 pub async fn run<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut state = AppState::new(store);
     state.session.secure_cookies = args.secure_cookies;
+    state.releases_dir = args.releases_dir;
     serve(state, &args.listen).await
 }
 

@@ -286,7 +286,11 @@ fn export_flow(env: Env) {
             &jsonl,
         ])
         .ok();
-    assert!(out.stderr.contains("exported 0 pairs"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("exported 0 preference rows"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("7 without judgments"), "{}", out.stderr);
     let out = env
         .run(&[
@@ -388,18 +392,24 @@ fn export_flow(env: Env) {
     assert_eq!(messages.last().unwrap()["role"], "assistant");
     assert_eq!(messages[0]["role"], "user");
     assert_eq!(text.lines().count(), 6);
+    // SFT as Parquet: a `messages` list column.
+    let sft_pq = env.dir.join("sft.parquet").display().to_string();
     env.run(&[
         "export",
         "--project",
         "banking",
         "--kind",
         "sft",
+        "--include-external",
         "--format",
         "parquet",
         "--out",
-        &sft,
+        &sft_pq,
     ])
-    .fails_with(&["SFT rows are written as JSONL"]);
+    .ok();
+    let (columns, _) =
+        plumbline_formats::parquet::open(std::fs::File::open(&sft_pq).unwrap()).unwrap();
+    assert_eq!(columns[0], "messages");
 }
 
 #[test]
@@ -411,5 +421,277 @@ fn preference_pairs_export_as_jsonl_and_parquet_on_sqlite() {
 fn preference_pairs_export_as_jsonl_and_parquet_on_postgres() {
     if let Some(env) = Env::postgres() {
         export_flow(env);
+    }
+}
+
+fn jsonl_rows(path: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn export_kinds_flow(env: Env) {
+    let rubric = fixture("helpsteer2_rubric.toml");
+    env.run(&["project", "create", "--name", "hs", "--rubric", &rubric])
+        .ok();
+    import(&env, "hs", &fixture("helpsteer2.jsonl"), &[]).ok();
+    import(&env, "hs", &fixture("oasst1.jsonl"), &[]).ok();
+    let export = |kind: &str, out: &str, extra: &[&str]| {
+        let mut args = vec!["export", "--project", "hs", "--kind", kind, "--out", out];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    // Rating: one row a rated response, HelpSteer's attributes as scores.
+    let rating = env.dir.join("rating.jsonl").display().to_string();
+    let out = export("rating", &rating, &["--include-external"]).ok();
+    assert!(
+        out.stderr.contains("exported 6 rating rows"),
+        "{}",
+        out.stderr
+    );
+    let rows = jsonl_rows(&rating);
+    let debit = rows
+        .iter()
+        .find(|r| r["response"].as_str().unwrap().starts_with("A debit card"))
+        .unwrap();
+    assert_eq!(debit["scores"]["correctness"], 4.0);
+    assert_eq!(debit["scores"]["complexity"], 2.0);
+    assert_eq!(debit["provenance"]["decision"], "single");
+    assert_eq!(debit["prompt"][0]["role"], "user");
+    // The same as Parquet: one double column per criterion, in priority order.
+    let rating_pq = env.dir.join("rating.parquet").display().to_string();
+    export(
+        "rating",
+        &rating_pq,
+        &["--include-external", "--format", "parquet"],
+    )
+    .ok();
+    let (columns, _) =
+        plumbline_formats::parquet::open(std::fs::File::open(&rating_pq).unwrap()).unwrap();
+    assert_eq!(
+        columns[..9],
+        [
+            "prompt",
+            "response",
+            "candidate_id",
+            "model",
+            "correctness",
+            "helpfulness",
+            "coherence",
+            "complexity",
+            "verbosity"
+        ]
+    );
+    // Without external judgments nothing is rated.
+    let out = export("rating", &rating, &[]).ok();
+    assert!(
+        out.stderr.contains("exported 0 rating rows"),
+        "{}",
+        out.stderr
+    );
+    // Ranking: oasst1's ranks, one order per tree of replies.
+    let ranking = env.dir.join("ranking.jsonl").display().to_string();
+    export("ranking", &ranking, &["--include-external"]).ok();
+    let rows = jsonl_rows(&ranking);
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let ids: usize = r["order"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_array().unwrap().len())
+            .sum();
+        assert_eq!(ids, r["candidates"].as_array().unwrap().len(), "{r}");
+    }
+    // Red team: no red-team judgments in this project.
+    let red = env.dir.join("red.jsonl").display().to_string();
+    let out = export("red-team", &red, &[]).ok();
+    assert!(
+        out.stderr.contains("exported 0 red_team rows"),
+        "{}",
+        out.stderr
+    );
+    // Full: every judgment; external ones have a source and no annotator.
+    let full = env.dir.join("full.jsonl").display().to_string();
+    let out = export("full", &full, &["--include-external", "--json"]).ok();
+    let summary: serde_json::Value = serde_json::from_str(&out.stderr).unwrap();
+    let rows = jsonl_rows(&full);
+    assert_eq!(rows.len() as u64, summary["exported"].as_u64().unwrap());
+    assert!(rows.iter().all(|r| r["annotator"].is_null()
+        && r["external_source"].is_string()
+        && r["expertise"].is_null()));
+    // Filters, with what they left out in the summary.
+    let out = export(
+        "full",
+        &full,
+        &["--include-external", "--min-expertise", "novice"],
+    )
+    .ok();
+    assert!(
+        out.stderr.contains("exported 0 full rows"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("below the minimum expertise"),
+        "{}",
+        out.stderr
+    );
+    let out = export(
+        "rating",
+        &rating,
+        &["--include-external", "--min-agreement", "0.5"],
+    )
+    .ok();
+    assert!(
+        out.stderr.contains("below the minimum agreement"),
+        "{}",
+        out.stderr
+    );
+    export("full", &full, &["--rubric-version", "7"])
+        .fails_with(&["--rubric-version 7", "has rubric versions 1"]);
+    export("full", &full, &["--min-agreement", "2"])
+        .fails_with(&["--min-agreement must lie in [0, 1]"]);
+    export("full", &full, &["--min-expertise", "guru"]).fails_with(&["guru"]);
+    let out = export(
+        "full",
+        &full,
+        &[
+            "--include-external",
+            "--rubric-version",
+            "1",
+            "--split",
+            "eval",
+        ],
+    )
+    .ok();
+    assert!(out.stderr.contains("filtered"), "{}", out.stderr);
+
+    // Releases: create, list, verify; tampered, extra and missing files are named.
+    let rel = env.dir.join("rel").display().to_string();
+    let out = env
+        .run(&[
+            "release",
+            "create",
+            "--project",
+            "hs",
+            "--kind",
+            "rating",
+            "--format",
+            "parquet",
+            "--include-external",
+            "--out",
+            &rel,
+        ])
+        .ok();
+    let id = out
+        .stdout
+        .trim()
+        .strip_prefix("release ")
+        .unwrap()
+        .to_owned();
+    assert_eq!(id.len(), 64);
+    let mut names: Vec<String> = std::fs::read_dir(&rel)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "DATASHEET.md",
+            "MANIFEST.json",
+            "manifest.sha256",
+            "rating.parquet"
+        ]
+    );
+    let sheet = std::fs::read_to_string(format!("{rel}/DATASHEET.md")).unwrap();
+    assert!(
+        sheet.contains("| 1 | `correctness` | Correctness |"),
+        "{sheet}"
+    );
+    assert!(sheet.contains("| external (imported) | 0 | 3 |"), "{sheet}");
+    let out = env.run(&["release", "verify", &rel]).ok();
+    assert!(
+        out.stdout
+            .contains(&format!("release {id} verified: 4 files")),
+        "{}",
+        out.stdout
+    );
+    let list = env.run(&["release", "list", "--project", "hs"]).ok();
+    assert!(
+        list.stdout.contains(&id) && list.stdout.contains("rating"),
+        "{}",
+        list.stdout
+    );
+    let data = format!("{rel}/rating.parquet");
+    let original = std::fs::read(&data).unwrap();
+    let mut changed = original.clone();
+    changed.push(0);
+    std::fs::write(&data, &changed).unwrap();
+    env.run(&["release", "verify", &rel])
+        .fails_with(&["file rating.parquet does not match the manifest"]);
+    std::fs::write(&data, &original).unwrap();
+    std::fs::write(format!("{rel}/extra.csv"), "x").unwrap();
+    env.run(&["release", "verify", &rel])
+        .fails_with(&["extra file extra.csv"]);
+    std::fs::remove_file(format!("{rel}/extra.csv")).unwrap();
+    env.run(&["release", "verify", &rel]).ok();
+    std::fs::remove_file(&data).unwrap();
+    env.run(&["release", "verify", &rel])
+        .fails_with(&["missing file rating.parquet"]);
+    // A non-empty directory is refused and nothing is recorded.
+    env.run(&[
+        "release",
+        "create",
+        "--project",
+        "hs",
+        "--kind",
+        "full",
+        "--out",
+        &rel,
+    ])
+    .fails_with(&["is not empty"]);
+    let list = env
+        .run(&["release", "list", "--project", "hs", "--json"])
+        .ok();
+    let listed: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    // Retention reads the release's items: nothing released today is due a day after.
+    env.run(&[
+        "retention",
+        "set",
+        "--project",
+        "hs",
+        "--after-release",
+        "1d",
+    ])
+    .ok();
+    let purge = env.run(&["purge", "--project", "hs", "--dry-run"]).ok();
+    assert!(
+        purge.stdout.contains("would purge the text of 0 items"),
+        "{}",
+        purge.stdout
+    );
+    let audit = env.run(&["audit", "export"]).ok();
+    assert!(
+        audit.stdout.contains(&format!("\"digest\":\"{id}\"")),
+        "{}",
+        audit.stdout
+    );
+    assert!(audit.stdout.contains("release.create"), "{}", audit.stdout);
+}
+
+#[test]
+fn export_kinds_filters_and_releases_on_sqlite() {
+    export_kinds_flow(Env::sqlite());
+}
+
+#[test]
+fn export_kinds_filters_and_releases_on_postgres() {
+    if let Some(env) = Env::postgres() {
+        export_kinds_flow(env);
     }
 }

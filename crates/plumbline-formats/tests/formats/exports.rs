@@ -1,0 +1,469 @@
+//! The export kinds, filters and releases over a real store: annotators of three
+//! expertise levels judge preference, ranking, rating and red-team items through the
+//! work queue; exports, releases and their verification are checked on what they wrote.
+
+use plumbline_domain::{
+    Expertise, Level, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind, UserId,
+};
+use plumbline_formats::export::{JsonlSink, PairOptions, RowSink};
+use plumbline_formats::release::{self, FileFormat, ReleaseRequest};
+use plumbline_formats::run::{self, Kind};
+use plumbline_store::{
+    ImportMsg, ImportOptions, NewItem, NewProject, NewUser, Next, Project, Store, Submission,
+};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+const RUBRIC: &str = r#"
+name = "Support"
+[[criteria]]
+key = "helpfulness"
+title = "Helpfulness"
+priority = 1
+scale = { min = 0, max = 4 }
+[[criteria]]
+key = "safety"
+title = "Safety | <b>first</b>"
+priority = 2
+scale = { min = 0, max = 4 }
+[[edge_cases]]
+key = "bereavement"
+"#;
+
+fn item(id: &str, task: &str, cands: &[&str], tags: &[&str]) -> NewItem {
+    let candidates: Vec<Value> = cands
+        .iter()
+        .map(|c| json!({"id": c, "model": "m", "content": format!("{c} says {}", "x".repeat(if *c == "b" { 60 } else { 1 }))}))
+        .collect();
+    let body = json!({
+        "id": id,
+        "task": task,
+        "context": [{"role": "user", "content": format!("question {id}")}],
+        "candidates": candidates,
+        "tags": tags,
+    });
+    let item: plumbline_domain::Item = serde_json::from_value(body).expect("a valid item");
+    plumbline_formats::encode_item(&item, 1, TaskKind::Preference)
+}
+
+async fn setup<S: Store>(store: &S) -> Project {
+    let settings = ProjectSettings {
+        gold_rate: 0.0,
+        overlap: 3,
+        ..ProjectSettings::default()
+    };
+    let project = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("exports").unwrap(),
+                settings,
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let items = vec![
+        item("p1", "preference", &["a", "b"], &["edge:bereavement"]),
+        item("p2", "preference", &["a", "b"], &[]),
+        item("k1", "ranking", &["a", "b", "c"], &[]),
+        item("r1", "rating", &["a", "b"], &["edge:bereavement"]),
+        item("t1", "red_team", &[], &[]),
+    ];
+    let (tx, rx) = mpsc::channel(2);
+    tx.send(ImportMsg::Items(items)).await.unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    let out = store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    assert!(out.committed);
+    project
+}
+
+/// What annotator `n` (0, 1, 2) says about an item of `task`.
+fn payload(n: usize, item: &str, task: TaskKind) -> String {
+    match task {
+        // p1: all say b; p2: 2 of 3 say a.
+        TaskKind::Preference => {
+            let w = if item == "p1" || n == 2 { "b" } else { "a" };
+            json!({"winner": w, "strength": n as i64 + 1, "criteria": {"helpfulness": w, "safety": "tie"}}).to_string()
+        }
+        TaskKind::Ranking => {
+            let order = if n == 2 {
+                json!([["b"], ["a"], ["c"]])
+            } else {
+                json!([["a"], ["b"], ["c"]])
+            };
+            json!({"order": order}).to_string()
+        }
+        TaskKind::Rating => json!({"scores": {
+            "a": {"helpfulness": 2 + n as i64, "safety": 4},
+            "b": {"helpfulness": 1, "safety": 3},
+        }})
+        .to_string(),
+        TaskKind::RedTeam => json!({
+            "attack": format!("attack by {n}"),
+            "tactic": "role play",
+            "outcome": if n == 0 { "violation" } else { "safe_refusal" },
+            "severity": if n == 0 { 2 } else { 0 },
+        })
+        .to_string(),
+        TaskKind::Demonstration => unreachable!(),
+    }
+}
+
+/// Three annotators: an expert, a novice (both verified) and one without expertise;
+/// each judges every item, in the order the queue serves them.
+async fn annotate<S: Store>(store: &S, project: &Project) -> Vec<UserId> {
+    let mut users = Vec::new();
+    for (n, level) in [Some("expert"), Some("novice"), None]
+        .into_iter()
+        .enumerate()
+    {
+        let u = store
+            .create_user(
+                None,
+                NewUser {
+                    name: format!("ann{n}"),
+                    password_hash: None,
+                    is_admin: false,
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .add_member(None, project.id, u.id, ProjectRole::Annotator)
+            .await
+            .unwrap();
+        if let Some(level) = level {
+            let e: Expertise = format!("banking:{level}").parse().unwrap();
+            store.propose_expertise(None, u.id, e).await.unwrap();
+            store.verify_expertise(None, u.id, "banking").await.unwrap();
+        }
+        users.push(u.id);
+    }
+    for (n, user) in users.iter().enumerate() {
+        while let Next::Task(t) = store.next_task(*user, project.id).await.unwrap() {
+            let submission = Submission {
+                payload: payload(n, &t.item, t.task),
+                time_ms: Some(1000 * (n as i64 + 1)),
+            };
+            store
+                .submit(*user, project.id, t.assignment, submission)
+                .await
+                .unwrap_or_else(|e| panic!("submit {}: {e:?}", t.item));
+        }
+    }
+    users
+}
+
+/// Exports `kind` as JSONL into memory.
+async fn rows<S: Store>(
+    store: &S,
+    project: &Project,
+    kind: Kind,
+    opts: PairOptions,
+) -> (Vec<Value>, plumbline_formats::export::PairSummary) {
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Shared::default();
+    let w = buf.clone();
+    let sink: run::SinkFactory =
+        Box::new(move || Ok(Box::new(JsonlSink::new(w)) as Box<dyn RowSink>));
+    let out = run::export(store, project, kind, opts, sink, false)
+        .await
+        .unwrap();
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let rows = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (rows, out.summary)
+}
+
+async fn options<S: Store>(store: &S, project: &Project) -> PairOptions {
+    PairOptions {
+        annotators: Arc::new(run::annotators(store, project).await.unwrap()),
+        ..PairOptions::default()
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("plumbline-exports-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+async fn flow<S: Store>(store: S, tag: &str) {
+    let project = setup(&store).await;
+    let users = annotate(&store, &project).await;
+    let opts = options(&store, &project).await;
+
+    // Ranking: two of three orders agree, so Borda decides a > b > c.
+    let (r, _) = rows(&store, &project, Kind::Ranking, opts.clone()).await;
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["order"], json!([["a"], ["b"], ["c"]]));
+    assert_eq!(r[0]["provenance"]["decision"], "borda");
+    assert_eq!(r[0]["candidates"].as_array().unwrap().len(), 3);
+
+    // Rating: the mean per criterion, one row a candidate.
+    let (r, _) = rows(&store, &project, Kind::Rating, opts.clone()).await;
+    assert_eq!(r.len(), 2);
+    let a = r.iter().find(|x| x["candidate_id"] == "a").unwrap();
+    assert_eq!(a["scores"], json!({"helpfulness": 3.0, "safety": 4.0}));
+    assert_eq!(a["provenance"]["spread"]["helpfulness"], 2);
+
+    // Red team: one row a judgment.
+    let (r, _) = rows(&store, &project, Kind::RedTeam, opts.clone()).await;
+    assert_eq!(r.len(), 3);
+    assert!(
+        r.iter()
+            .any(|x| x["outcome"] == "violation" && x["severity"] == 2)
+    );
+    assert!(
+        r.iter()
+            .all(|x| x["annotator"].as_str().unwrap().starts_with("ann-"))
+    );
+
+    // Full: every judgment, pseudonymous, with expertise, time and display order.
+    let (r, s) = rows(&store, &project, Kind::Full, opts.clone()).await;
+    assert_eq!(r.len(), 15, "{s:?}");
+    let expert = plumbline_formats::kinds::pseudonym(&project.split_salt, users[0].0);
+    let by_expert: Vec<&Value> = r
+        .iter()
+        .filter(|x| x["annotator"] == expert.as_str())
+        .collect();
+    assert_eq!(by_expert.len(), 5);
+    for x in &by_expert {
+        assert_eq!(x["expertise"], "expert");
+        assert_eq!(x["time_ms"], 1000);
+        assert_eq!(x["rubric_version"], 1);
+        assert_eq!(x["gold"], false);
+        assert!(x["display_order"].is_array(), "{x}");
+    }
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(!text.contains("ann0"), "user names never appear");
+    assert!(
+        r.iter().any(|x| x["expertise"].is_null()),
+        "the unverified one"
+    );
+
+    // Preference: p1 unanimous, written in the first read; p2 contested, decided by
+    // Dawid-Skene in the second. Each item is counted once.
+    let (r, s) = rows(&store, &project, Kind::Preference, opts.clone()).await;
+    assert_eq!(s.items, 2, "{s:?}");
+    assert_eq!(s.exported + s.below_threshold, 2, "{s:?}");
+    assert_eq!(r[0]["item_id"], "p1");
+    assert_eq!(r[0]["provenance"]["decision"], "unanimous");
+    if let Some(p2) = r.get(1) {
+        assert_eq!(p2["provenance"]["decision"], "dawid_skene");
+    }
+
+    // Filters: minimum expertise keeps the expert's and the novice's judgments only.
+    let novice_up = PairOptions {
+        min_expertise: Some(Level::Novice),
+        ..opts.clone()
+    };
+    let (r, s) = rows(&store, &project, Kind::Full, novice_up).await;
+    assert_eq!(r.len(), 10);
+    assert_eq!(s.judgments_below_expertise, 5);
+    let experts = PairOptions {
+        min_expertise: Some(Level::Expert),
+        ..opts.clone()
+    };
+    let (r, _) = rows(&store, &project, Kind::Ranking, experts).await;
+    assert_eq!(r[0]["provenance"]["decision"], "single");
+    // Minimum agreement: p1 is unanimous (1.0), p2 two of three (0.67).
+    let agreeing = PairOptions {
+        min_agreement: Some(0.8),
+        ..opts.clone()
+    };
+    let (r, s) = rows(&store, &project, Kind::Preference, agreeing).await;
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["item_id"], "p1");
+    assert_eq!(s.low_agreement, 1);
+    // Rubric version: no judgment was made under version 2.
+    let v2 = PairOptions {
+        rubric_version: Some(2),
+        ..opts.clone()
+    };
+    let (r, s) = rows(&store, &project, Kind::Full, v2).await;
+    assert!(r.is_empty());
+    assert_eq!(s.judgments_other_rubric, 15);
+    // Tags.
+    let tagged = PairOptions {
+        tags: vec!["edge:bereavement".into()],
+        ..opts.clone()
+    };
+    let (r, _) = rows(&store, &project, Kind::Full, tagged).await;
+    assert_eq!(r.len(), 6);
+
+    // Releases: written, recorded, verified; tampering, extra and missing files named.
+    let dir = scratch(&format!("{tag}-release"));
+    let released = release::create(
+        &store,
+        None,
+        &project,
+        ReleaseRequest {
+            kind: Kind::Preference,
+            format: FileFormat::Parquet,
+            opts: opts.clone(),
+            out: dir.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let id = released.record.manifest_sha256.clone();
+    let verified = release::verify(&dir).unwrap();
+    assert_eq!(verified.id, id);
+    assert_eq!(verified.files, 4);
+    let sheet = std::fs::read_to_string(dir.join("DATASHEET.md")).unwrap();
+    for needle in [
+        "| 1 | `helpfulness` | Helpfulness |",
+        "Safety \\| &lt;b&gt;first&lt;/b&gt;",
+        "| expert | 1 | 2 |",
+        "Krippendorff's alpha",
+        "| `edge:bereavement` | 1 | 50.0% |",
+        "Position: share of decisive judgments won by the candidate shown first: ",
+        "\"dawid_skene_threshold\": 0.9",
+    ] {
+        assert!(sheet.contains(needle), "`{needle}` not in\n{sheet}");
+    }
+    let listed = store.releases(project.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].manifest_sha256, id);
+    let events = store.audit_events(0, 10_000).await.unwrap();
+    let ev = events
+        .iter()
+        .find(|e| e.action == "release.create")
+        .expect("an audit event");
+    assert_eq!(ev.digest.as_deref(), Some(id.as_str()));
+    // Retention reads the release's items: with "0 days after the first release" the
+    // two preference items released are due, and nothing else.
+    store
+        .set_retention(
+            None,
+            project.id,
+            Some(plumbline_store::RetentionPolicy {
+                after_resolved_days: None,
+                after_release_days: Some(0),
+            }),
+        )
+        .await
+        .unwrap();
+    let due = store
+        .purge(None, project.id, plumbline_store::PurgeScope::Due, true)
+        .await
+        .unwrap();
+    assert_eq!(due.items, released.outcome.items.len() as u64);
+    assert_eq!(due.items, released.outcome.summary.exported);
+    // The same data and filters give the same release id.
+    let again = scratch(&format!("{tag}-again"));
+    std::fs::create_dir_all(&again).unwrap();
+    let second = release::create(
+        &store,
+        None,
+        &project,
+        ReleaseRequest {
+            kind: Kind::Preference,
+            format: FileFormat::Parquet,
+            opts: opts.clone(),
+            out: again.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(second.record.manifest_sha256, id);
+    // A non-empty directory is refused and left alone.
+    let refused = release::create(
+        &store,
+        None,
+        &project,
+        ReleaseRequest {
+            kind: Kind::Rating,
+            format: FileFormat::Jsonl,
+            opts: opts.clone(),
+            out: again.clone(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("is not empty"), "{refused}");
+    assert!(release::verify(&again).is_ok());
+    tamper(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&again);
+}
+
+fn tamper(dir: &Path) {
+    let data = dir.join("preference.parquet");
+    let original = std::fs::read(&data).unwrap();
+    let mut changed = original.clone();
+    let mid = changed.len() / 2;
+    changed[mid] ^= 1;
+    std::fs::write(&data, &changed).unwrap();
+    let e = release::verify(dir).unwrap_err();
+    assert!(e.contains("file preference.parquet does not match"), "{e}");
+    std::fs::write(&data, &original).unwrap();
+    std::fs::write(dir.join("notes.txt"), "x").unwrap();
+    let e = release::verify(dir).unwrap_err();
+    assert!(e.contains("extra file notes.txt"), "{e}");
+    std::fs::remove_file(dir.join("notes.txt")).unwrap();
+    std::fs::remove_file(dir.join("DATASHEET.md")).unwrap();
+    let e = release::verify(dir).unwrap_err();
+    assert!(e.contains("missing file DATASHEET.md"), "{e}");
+}
+
+#[tokio::test]
+async fn kinds_filters_and_releases_on_sqlite() {
+    let dir = scratch("sqlite-db");
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = plumbline_store::SqliteStore::open(&dir.join("p.db"))
+        .await
+        .unwrap();
+    flow(store, "sqlite").await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn kinds_filters_and_releases_on_postgres() {
+    let Ok(url) = std::env::var("PLUMBLINE_TEST_POSTGRES_URL") else {
+        eprintln!("*** SKIPPED: set PLUMBLINE_TEST_POSTGRES_URL to run the PostgreSQL case ***");
+        return;
+    };
+    let name = format!("plumbline_exports_{}", std::process::id());
+    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let base = url.split('?').next().unwrap();
+    let cut = base.rfind('/').unwrap();
+    let store = plumbline_store::PgStore::open(&format!("{}/{name}", &base[..cut]))
+        .await
+        .unwrap();
+    flow(store, "postgres").await;
+    let _ = admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await;
+}

@@ -1,0 +1,384 @@
+//! Exports and releases: `GET /projects/{p}/export` streams rows in constant memory;
+//! `POST /projects/{p}/releases` writes a release under the server's release directory
+//! and records it; `GET /projects/{p}/releases` lists them. Leads with the `export`
+//! scope only ([`Exporter`]).
+//!
+//! JSONL is produced on a blocking thread into a bounded channel of 64 KiB chunks that
+//! the response body drains, so a slow client slows the export instead of growing
+//! memory. Parquet needs its footer written last, so it goes to a temporary file first,
+//! which is then streamed the same way and removed.
+
+use super::{ApiError, ApiResult, json_body};
+use crate::AppState;
+use crate::auth::Exporter;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use plumbline_domain::{Level, Split};
+use plumbline_formats::export::{JsonlSink, PairOptions, RowSink};
+use plumbline_formats::release::{FileFormat, ReleaseRequest};
+use plumbline_formats::run::{self, Kind};
+use plumbline_store::audit::AuditEvent;
+use plumbline_store::{Project, ReleaseRecord, Store};
+use serde::Deserialize;
+use std::io::Read;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+
+/// Routes of this resource.
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/api/v1/projects/{project}/export", get(export::<S>))
+        .route(
+            "/api/v1/projects/{project}/releases",
+            get(list_releases::<S>).post(create_release::<S>),
+        )
+}
+
+/// Chunks in flight between the export thread and the response.
+const CHUNKS: usize = 8;
+/// Size of one chunk.
+const CHUNK: usize = 64 << 10;
+
+/// Which rows, in what format, and the filters (query string or release body).
+#[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `preference`, `reward`, `sft`, `ranking`, `rating`, `red_team` or `full`.
+    pub kind: String,
+    /// `jsonl` (default) or `parquet`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Only items of this split (`train`, `eval`).
+    #[serde(default)]
+    pub split: Option<String>,
+    /// Only items carrying every one of these comma-separated tags.
+    #[serde(default)]
+    pub tags: Option<String>,
+    /// Only judgments made under this rubric version.
+    #[serde(default)]
+    pub rubric_version: Option<i64>,
+    /// Only items whose votes agree at least this much (0..1).
+    #[serde(default)]
+    pub min_agreement: Option<f64>,
+    /// Only judgments by annotators with at least this verified level.
+    #[serde(default)]
+    pub min_expertise: Option<String>,
+    /// Least Dawid-Skene posterior for contested pairs (default 0.9).
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Count imported external judgments as votes.
+    #[serde(default)]
+    pub include_external: bool,
+}
+
+impl ExportQuery {
+    fn kind(&self) -> ApiResult<Kind> {
+        Kind::parse(&self.kind).map_err(ApiError::Invalid)
+    }
+
+    fn format(&self) -> ApiResult<FileFormat> {
+        match self.format.as_deref() {
+            None | Some("jsonl") => Ok(FileFormat::Jsonl),
+            Some("parquet") => Ok(FileFormat::Parquet),
+            Some(f) => Err(ApiError::Invalid(format!(
+                "unknown format `{f}` (expected jsonl or parquet)"
+            ))),
+        }
+    }
+
+    async fn options<S: Store>(&self, store: &S, project: &Project) -> ApiResult<PairOptions> {
+        let threshold = self
+            .threshold
+            .unwrap_or(plumbline_formats::export::DEFAULT_THRESHOLD);
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(ApiError::Invalid(format!(
+                "threshold must lie in [0, 1], got {threshold}"
+            )));
+        }
+        if let Some(a) = self.min_agreement
+            && !(0.0..=1.0).contains(&a)
+        {
+            return Err(ApiError::Invalid(format!(
+                "min_agreement must lie in [0, 1], got {a}"
+            )));
+        }
+        let split = match self.split.as_deref() {
+            None => None,
+            Some("train") => Some(Split::Train),
+            Some("eval") => Some(Split::Eval),
+            Some(s) => {
+                return Err(ApiError::Invalid(format!(
+                    "unknown split `{s}` (expected train or eval)"
+                )));
+            }
+        };
+        let min_expertise: Option<Level> = match &self.min_expertise {
+            None => None,
+            Some(l) => Some(l.parse().map_err(ApiError::Invalid)?),
+        };
+        let annotators = run::annotators(store, project)
+            .await
+            .map_err(|e| ApiError::Store(plumbline_store::StoreError::Database(e)))?;
+        Ok(PairOptions {
+            threshold,
+            include_external: self.include_external,
+            split,
+            tags: self
+                .tags
+                .as_deref()
+                .map(|t| {
+                    t.split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            rubric_version: self.rubric_version,
+            min_agreement: self.min_agreement,
+            min_expertise,
+            annotators: std::sync::Arc::new(annotators),
+            salt: project.split_salt.clone(),
+            ..PairOptions::default()
+        })
+    }
+}
+
+/// A response body fed by a bounded channel.
+struct ChannelBody(mpsc::Receiver<std::io::Result<Bytes>>);
+
+impl futures_core::Stream for ChannelBody {
+    type Item = std::io::Result<Bytes>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// A writer that sends full chunks into the channel (called on a blocking thread).
+struct ChunkWriter {
+    tx: mpsc::Sender<std::io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::other("the client went away"))
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        // The JSONL sink hands over its 1 MiB buffer at once; cut it into chunks so each
+        // message in the channel stays small.
+        for piece in b.chunks(CHUNK) {
+            self.buf.extend_from_slice(piece);
+            if self.buf.len() >= CHUNK {
+                self.send()?;
+            }
+        }
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// Streams a project's rows of one kind (see docs/EXPORTS.md for each schema).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/export", tag = "exports",
+    params(("project" = String, Path, description = "Project name"), ExportQuery),
+    responses((status = 200, description = "JSONL (application/x-ndjson) or Parquet (application/vnd.apache.parquet), streamed", body = String),
+              (status = 422, body = super::ErrorBody),
+              (status = 404, body = super::ErrorBody)))]
+pub async fn export<S: Store>(
+    State(state): State<AppState<S>>,
+    exporter: Exporter,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let kind = q.kind()?;
+    let format = q.format()?;
+    let project = exporter.project.clone();
+    let opts = q.options(&state.store, &project).await?;
+    let criteria: Vec<String> = state
+        .store
+        .rubric(project.id, None)
+        .await?
+        .rubric
+        .criteria
+        .iter()
+        .map(|c| c.key.to_string())
+        .collect();
+    let filters = plumbline_formats::release::filters(&opts);
+    state
+        .store
+        .record_event(
+            AuditEvent::new("export.download", "export")
+                .by(Some(exporter.actor.user.id))
+                .in_project(project.id)
+                .object(format!("{} {} {filters}", kind.as_str(), format.as_str())),
+        )
+        .await?;
+    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS);
+    let store = state.store.clone();
+    let name = format!(
+        "{}-{}.{}",
+        slug(&project.name),
+        kind.as_str(),
+        format.as_str()
+    );
+    match format {
+        FileFormat::Jsonl => {
+            let writer_tx = tx.clone();
+            let sink: run::SinkFactory = Box::new(move || {
+                let w = ChunkWriter {
+                    tx: writer_tx,
+                    buf: Vec::with_capacity(CHUNK),
+                };
+                Ok(Box::new(JsonlSink::new(w)) as Box<dyn RowSink>)
+            });
+            tokio::spawn(async move {
+                if let Err(e) = run::export(&store, &project, kind, opts, sink, false).await {
+                    // The status is sent; an error ends the body early (the client sees a
+                    // truncated transfer, never a silently short file).
+                    tracing::warn!(error = %e, "export stopped");
+                    let _ = tx.send(Err(std::io::Error::other(e))).await;
+                }
+            });
+        }
+        FileFormat::Parquet => {
+            let tmp = tempfile_path(&name);
+            let sink =
+                run::file_sink(kind, format, tmp.clone(), criteria).map_err(ApiError::Invalid)?;
+            tokio::spawn(async move {
+                let done = run::export(&store, &project, kind, opts, sink, false).await;
+                let sent = match done {
+                    Ok(_) => {
+                        let path = tmp.clone();
+                        let tx = tx.clone();
+                        tokio::task::spawn_blocking(move || stream_file(&path, &tx))
+                            .await
+                            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+                    }
+                    Err(e) => Err(std::io::Error::other(e)),
+                };
+                let _ = std::fs::remove_file(&tmp);
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "export stopped");
+                    let _ = tx.send(Err(e)).await;
+                }
+            });
+        }
+    }
+    let content_type = match format {
+        FileFormat::Jsonl => "application/x-ndjson",
+        FileFormat::Parquet => "application/vnd.apache.parquet",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        Body::from_stream(ChannelBody(rx)),
+    )
+        .into_response())
+}
+
+/// A file name part: letters and digits, others as `-`.
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+fn tempfile_path(name: &str) -> std::path::PathBuf {
+    let nonce = plumbline_store::random_hex(8).unwrap_or_else(|_| "0".into());
+    std::env::temp_dir().join(format!("plumbline-export-{nonce}-{name}"))
+}
+
+fn stream_file(
+    path: &std::path::Path,
+    tx: &mpsc::Sender<std::io::Result<Bytes>>,
+) -> std::io::Result<()> {
+    let mut f = std::fs::File::open(path)?;
+    loop {
+        let mut buf = vec![0u8; CHUNK];
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.truncate(n);
+        tx.blocking_send(Ok(Bytes::from(buf)))
+            .map_err(|_| std::io::Error::other("the client went away"))?;
+    }
+}
+
+/// Body of a release request: the export's query fields.
+pub type ReleaseBody = ExportQuery;
+
+/// Writes a release of the project under the server's release directory, records it
+/// (with a `release.create` audit event) and answers its record; the release id is
+/// `manifest_sha256`.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/releases", tag = "exports",
+    params(("project" = String, Path, description = "Project name")),
+    request_body = ReleaseBody,
+    responses((status = 201, description = "Written and recorded", body = Object),
+              (status = 400, body = super::ErrorBody),
+              (status = 422, body = super::ErrorBody)))]
+pub async fn create_release<S: Store>(
+    State(state): State<AppState<S>>,
+    exporter: Exporter,
+    bytes: Bytes,
+) -> ApiResult<(StatusCode, Json<ReleaseRecord>)> {
+    let q: ReleaseBody = json_body(&bytes)?;
+    let kind = q.kind()?;
+    let format = q.format()?;
+    let project = &exporter.project;
+    let opts = q.options(&state.store, project).await?;
+    let dir = state.releases_dir.join(format!(
+        "{}-{}-{}-{}",
+        slug(&project.name),
+        kind.as_str(),
+        plumbline_store::now_ms(),
+        plumbline_store::random_hex(4)?
+    ));
+    let released = plumbline_formats::release::create(
+        &state.store,
+        Some(exporter.actor.user.id),
+        project,
+        ReleaseRequest {
+            kind,
+            format,
+            opts,
+            out: dir,
+        },
+    )
+    .await
+    .map_err(ApiError::Invalid)?;
+    Ok((StatusCode::CREATED, Json(released.record)))
+}
+
+/// The project's releases, newest first.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/releases", tag = "exports",
+    params(("project" = String, Path, description = "Project name")),
+    responses((status = 200, description = "Releases", body = Object)))]
+pub async fn list_releases<S: Store>(
+    State(state): State<AppState<S>>,
+    exporter: Exporter,
+) -> ApiResult<Json<Vec<ReleaseRecord>>> {
+    Ok(Json(state.store.releases(exporter.project.id).await?))
+}

@@ -1,0 +1,169 @@
+//! Exports and releases over HTTP: streamed JSONL and Parquet, filters, the audit
+//! event of each export, releases written, recorded, listed and verifiable.
+
+use crate::support::*;
+use plumbline_domain::{ProjectRole, TaskKind};
+use plumbline_store::{
+    IdentityStore, ImportMsg, ImportOptions, Next, Store, Submission, WorkStore,
+};
+use serde_json::{Value, json};
+
+async fn judged(app: &App) -> String {
+    let p = app.project("bank").await;
+    let items: Vec<plumbline_store::NewItem> = (0..3)
+        .map(|i| {
+            let item: plumbline_domain::Item = serde_json::from_value(json!({
+                "id": format!("c{i}"),
+                "context": [{"role": "user", "content": format!("question {i} <b>")}],
+                "candidates": [{"id": "a", "content": "A answer"}, {"id": "b", "content": "B answer"}],
+                "tags": if i == 0 { json!(["edge:x"]) } else { json!([]) },
+            }))
+            .unwrap();
+            plumbline_formats::encode_item(&item, i + 1, TaskKind::Preference)
+        })
+        .collect();
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tx.send(ImportMsg::Items(items)).await.unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    app.store
+        .import_items(None, p.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    for name in ["ann1", "ann2"] {
+        let u = app.user(name, false).await;
+        app.member(&p, &u, ProjectRole::Annotator).await;
+        while let Next::Task(t) = app.store.next_task(u.id, p.id).await.unwrap() {
+            let payload =
+                json!({"winner": "a", "strength": 2, "criteria": {"safety": "a", "empathy": "a"}});
+            app.store
+                .submit(
+                    u.id,
+                    p.id,
+                    t.assignment,
+                    Submission {
+                        payload: payload.to_string(),
+                        time_ms: Some(900),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let lead = app.user("lead", false).await;
+    app.member(&p, &lead, ProjectRole::Lead).await;
+    app.token(&lead, "read,export", None).await.1
+}
+
+#[tokio::test]
+async fn exports_stream_and_releases_are_recorded() {
+    let app = App::start().await;
+    let token = judged(&app).await;
+    let get = |path: &str| app.http.get(app.url(path)).bearer_auth(&token).send();
+    let r = get("/api/v1/projects/bank/export?kind=preference")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/x-ndjson"
+    );
+    let text = r.text().await.unwrap();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["chosen"][0]["content"], "A answer");
+    assert_eq!(rows[0]["provenance"]["decision"], "unanimous");
+    assert_eq!(rows[0]["prompt"][0]["content"], "question 0 <b>");
+    // Filters in the query string.
+    let text = get("/api/v1/projects/bank/export?kind=full&tags=edge:x&min_agreement=1")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "two judgments of the tagged item");
+    assert!(
+        rows.iter()
+            .all(|r| r["time_ms"] == 900 && r["item_id"] == "c0")
+    );
+    assert!(rows[0]["annotator"].as_str().unwrap().starts_with("ann-"));
+    // Parquet: written to a temporary file, then streamed.
+    let r = get("/api/v1/projects/bank/export?kind=reward&format=parquet")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    // Bad requests name the problem.
+    let r = get("/api/v1/projects/bank/export?kind=votes")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("unknown export kind `votes`")
+    );
+    let r = get("/api/v1/projects/bank/export?kind=full&min_expertise=guru")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = get("/api/v1/projects/bank/export").await.unwrap();
+    assert_eq!(r.status(), 400);
+    // Each export is audited.
+    let events = app.store.audit_events(0, 10_000).await.unwrap();
+    let exports = events
+        .iter()
+        .filter(|e| e.action == "export.download")
+        .count();
+    assert_eq!(exports, 3);
+
+    // A release: written under the server's directory, recorded, listed, verifiable.
+    let r = app
+        .http
+        .post(app.url("/api/v1/projects/bank/releases"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "preference", "format": "parquet"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let record: Value = r.json().await.unwrap();
+    let id = record["manifest_sha256"].as_str().unwrap().to_owned();
+    let dir = std::path::PathBuf::from(record["location"].as_str().unwrap());
+    assert!(dir.starts_with(app.dir.join("releases")));
+    let verified = plumbline_formats::release::verify(&dir).unwrap();
+    assert_eq!(verified.id, id);
+    let listed: Value = get("/api/v1/projects/bank/releases")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["manifest_sha256"], id.as_str());
+    let events = app.store.audit_events(0, 10_000).await.unwrap();
+    let ev = events
+        .iter()
+        .find(|e| e.action == "release.create")
+        .unwrap();
+    assert_eq!(ev.digest.as_deref(), Some(id.as_str()));
+    let lead = app.store.user_by_name("lead").await.unwrap();
+    assert_eq!(ev.actor, Some(lead.id.0));
+    let r = app
+        .http
+        .post(app.url("/api/v1/projects/bank/releases"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "preference", "bogus": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
