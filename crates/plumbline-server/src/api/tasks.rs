@@ -116,8 +116,7 @@ pub async fn next<S: Store>(
     State(state): State<AppState<S>>,
     who: Annotator,
 ) -> ApiResult<Json<NextReply>> {
-    let (next, resumed) =
-        resume_or_lease(&state.store, who.actor.user.id, who.project.id).await?;
+    let (next, resumed) = resume_or_lease(&state.store, who.actor.user.id, who.project.id).await?;
     Ok(Json(match next {
         Next::Task(t) => NextReply {
             task: Some(TaskView::from_task(*t)?),

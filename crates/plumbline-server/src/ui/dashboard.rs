@@ -451,7 +451,8 @@ pub async fn dashboard_page<S: Store>(
             .and_then(|s| pct(&s.length.share));
         // Points above (or below) the gold answer's share on the same pairs.
         let gap = |rows: &[(String, Option<(f64, f64)>, u64)]| {
-            i.and_then(|i| rows.get(i)).and_then(|r| r.1.map(|v| v.0 - v.1))
+            i.and_then(|i| rows.get(i))
+                .and_then(|r| r.1.map(|v| v.0 - v.1))
         };
         let (pg, lg) = (gap(&pos_gold), gap(&len_gold));
         let pts = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:+.0} pts"));
@@ -601,9 +602,16 @@ fn week_chart(series: &[(&str, &str, &DriftReport<i64>)]) -> String {
     let every = weeks.len().div_ceil(8);
     for (i, w) in weeks.iter().enumerate() {
         if i % every == 0 || i + 1 == weeks.len() {
+            // The end labels hang inward so they stay inside the chart.
+            let anchor = match (i, weeks.len()) {
+                (_, 1) => "middle",
+                (0, _) => "start",
+                (i, n) if i + 1 == n => "end",
+                _ => "middle",
+            };
             push!(
                 &mut s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"middle\">{}</text>",
+                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"{anchor}\">{}</text>",
                 x(*w),
                 h - b + 16.0,
                 iso_week(*w)
@@ -962,7 +970,12 @@ mod tests {
         let flags: Vec<bool> = report.points.iter().map(|p| p.flagged).collect();
         assert_eq!(flags, [false, false, true]);
         // A week of too few records is drawn but never flagged.
-        let report = weekly(&[(monday, true), (monday + 1, true), (monday + 2, true), (monday + week, false)]);
+        let report = weekly(&[
+            (monday, true),
+            (monday + 1, true),
+            (monday + 2, true),
+            (monday + week, false),
+        ]);
         assert!(!report.points[1].flagged);
     }
 }

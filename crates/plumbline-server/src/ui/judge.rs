@@ -77,12 +77,8 @@ pub async fn next<S: Store>(
     };
     // After a reload the annotator gets back the lease they hold (same assignment and
     // display order), and the script restores its draft and time on task.
-    let (next, resumed) = crate::api::tasks::resume_or_lease(
-        &state.store,
-        who.actor.user.id,
-        who.project.id,
-    )
-    .await?;
+    let (next, resumed) =
+        crate::api::tasks::resume_or_lease(&state.store, who.actor.user.id, who.project.id).await?;
     let html = match next {
         Next::Task(task) => {
             let rubric = state

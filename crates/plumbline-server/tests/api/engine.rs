@@ -182,11 +182,18 @@ async fn next_gives_the_held_lease_back() {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     // A second `next` (a reload, a retried request) returns the same lease, not another.
-    let (_, first) = ann.post("/api/v1/projects/hold/tasks/next", json!({})).await;
+    let (_, first) = ann
+        .post("/api/v1/projects/hold/tasks/next", json!({}))
+        .await;
     assert_eq!(first["resumed"], false, "{first}");
-    let (_, again) = ann.post("/api/v1/projects/hold/tasks/next", json!({})).await;
+    let (_, again) = ann
+        .post("/api/v1/projects/hold/tasks/next", json!({}))
+        .await;
     assert_eq!(again["resumed"], true, "{again}");
-    assert_eq!(again["task"], first["task"], "same assignment, order and expiry");
+    assert_eq!(
+        again["task"], first["task"],
+        "same assignment, order and expiry"
+    );
     let progress = app.store.progress(p.id).await.unwrap();
     assert_eq!(progress.leases, 1, "one lease, not two");
     // Another annotator's `next` is their own.
@@ -196,7 +203,9 @@ async fn next_gives_the_held_lease_back() {
     let a = first["task"]["assignment"].as_i64().unwrap();
     let (s, v) = ann.submit("hold", a, pref("a")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (_, third) = ann.post("/api/v1/projects/hold/tasks/next", json!({})).await;
+    let (_, third) = ann
+        .post("/api/v1/projects/hold/tasks/next", json!({}))
+        .await;
     assert_eq!(third["resumed"], false, "{third}");
     assert_ne!(third["task"]["assignment"].as_i64(), Some(a));
 }

@@ -347,10 +347,7 @@ async fn trend_project(
         (ada, ProjectRole::Annotator),
         (ben, ProjectRole::Annotator),
     ] {
-        store
-            .add_member(None, trend.id, u.id, role)
-            .await
-            .unwrap();
+        store.add_member(None, trend.id, u.id, role).await.unwrap();
     }
     // Gold first (the rate is 1), then the work items, fullest first: both take them
     // in the same order. Ben agrees on calls 5-8 and picks B on calls 9-12.
@@ -499,9 +496,21 @@ async fn browser_workflow() {
         "return !!document.querySelector('#task[data-resumed] tr.crit');",
     )
     .await;
-    assert_eq!(b.js(assignment_js(), json!([])).await, first, "the same lease");
-    assert_eq!(b.js(order_js, json!([])).await, order, "the same display order");
-    assert_eq!(b.js(marks_js, json!([])).await, marks, "the draft is restored");
+    assert_eq!(
+        b.js(assignment_js(), json!([])).await,
+        first,
+        "the same lease"
+    );
+    assert_eq!(
+        b.js(order_js, json!([])).await,
+        order,
+        "the same display order"
+    );
+    assert_eq!(
+        b.js(marks_js, json!([])).await,
+        marks,
+        "the draft is restored"
+    );
     b.wait_for(
         "the time on task carried over",
         "return /time on task 0:(0[1-9]|[1-5]\\d)/.test(document.querySelector('#timer').textContent);",
@@ -567,8 +576,11 @@ async fn browser_workflow() {
 
     // Tablet width: candidates stack. (Shifts from resizing the window are not the
     // page's: the CLS figure leaves this interval out.)
-    b.js("window.__resize = [performance.now()]; return true;", json!([]))
-        .await;
+    b.js(
+        "window.__resize = [performance.now()]; return true;",
+        json!([]),
+    )
+    .await;
     b.resize(820, 1180).await;
     b.screenshot("judge-tablet").await;
     let stacked = b.js("var c = document.querySelectorAll('.cand'); return c[1].getBoundingClientRect().top > c[0].getBoundingClientRect().bottom - 1;", json!([])).await;
@@ -877,7 +889,8 @@ async fn browser_workflow() {
     assert_eq!(trend["flags"], json!(1), "{trend}");
     let drift = trend["drift"].as_str().unwrap();
     assert!(
-        drift.contains("Agreement in ") && drift.contains(": 0% against a baseline of 100% (4 records)"),
+        drift.contains("Agreement in ")
+            && drift.contains(": 0% against a baseline of 100% (4 records)"),
         "{drift}"
     );
     assert!(

@@ -772,12 +772,21 @@ pub async fn held_lease_comes_back_until_submitted_skipped_or_expired<S: Store>(
     assert!(store.held_task(ann, p.id).await.unwrap().is_none());
     let t1 = take(&store, ann, &p).await;
     // The held lease is the same assignment with the same order, seq and expiry.
-    let held = store.held_task(ann, p.id).await.unwrap().expect("a live lease");
+    let held = store
+        .held_task(ann, p.id)
+        .await
+        .unwrap()
+        .expect("a live lease");
     assert_eq!(held.assignment, t1.assignment);
     assert_eq!(held.item, t1.item);
     assert_eq!(held.display_order, t1.display_order);
     assert_eq!(
-        (held.seq, held.leased_at, held.expires_at, held.rubric_version),
+        (
+            held.seq,
+            held.leased_at,
+            held.expires_at,
+            held.rubric_version
+        ),
         (t1.seq, t1.leased_at, t1.expires_at, t1.rubric_version)
     );
     assert_eq!(held.purpose, Purpose::Work);
@@ -802,7 +811,12 @@ pub async fn held_lease_comes_back_until_submitted_skipped_or_expired<S: Store>(
     // An expired lease is not held, even before anything reclaims it.
     let b = take(&store, bob, &p).await;
     assert_eq!(
-        store.held_task(bob, p.id).await.unwrap().unwrap().assignment,
+        store
+            .held_task(bob, p.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignment,
         b.assignment
     );
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
