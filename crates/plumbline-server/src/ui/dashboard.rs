@@ -23,6 +23,10 @@ use std::collections::BTreeMap;
 /// Items read for the dashboard (it reads every judgment of each).
 pub const ITEM_CAP: u32 = 5_000;
 
+/// One annotator's bias against gold: name, (their share, gold's share on the same
+/// pairs) in percent when defined, and the pairs it rests on.
+type GoldBiasRow = (String, Option<(f64, f64)>, u64);
+
 /// A week's departure from the running baseline that raises a drift flag.
 const DRIFT_THRESHOLD: f64 = 0.2;
 
@@ -236,7 +240,7 @@ pub async fn dashboard_page<S: Store>(
         let g = gold_ref.per_annotator.get(i).map(share)?;
         Some((pct(&a.share)?, pct(&g.share)?, a.n))
     };
-    let pos_gold: Vec<(String, Option<(f64, f64)>, u64)> = q
+    let pos_gold: Vec<GoldBiasRow> = q
         .names
         .iter()
         .enumerate()
@@ -245,7 +249,7 @@ pub async fn dashboard_page<S: Store>(
             (n.clone(), v.map(|v| (v.0, v.1)), v.map_or(0, |v| v.2))
         })
         .collect();
-    let len_gold: Vec<(String, Option<(f64, f64)>, u64)> = q
+    let len_gold: Vec<GoldBiasRow> = q
         .names
         .iter()
         .enumerate()
@@ -450,7 +454,7 @@ pub async fn dashboard_page<S: Store>(
             .and_then(|i| per.get(i))
             .and_then(|s| pct(&s.length.share));
         // Points above (or below) the gold answer's share on the same pairs.
-        let gap = |rows: &[(String, Option<(f64, f64)>, u64)]| {
+        let gap = |rows: &[GoldBiasRow]| {
             i.and_then(|i| rows.get(i))
                 .and_then(|r| r.1.map(|v| v.0 - v.1))
         };
@@ -794,7 +798,7 @@ fn bias_chart(rows: &[(String, Option<f64>, u64)]) -> String {
 
 /// Per annotator, their share (dot) against the gold answer's share on the same pairs
 /// (ring) on a 0–100% axis; a gap above 15 points in red.
-fn gold_bias_chart(rows: &[(String, Option<(f64, f64)>, u64)], label: &str) -> String {
+fn gold_bias_chart(rows: &[GoldBiasRow], label: &str) -> String {
     if rows.iter().all(|r| r.1.is_none()) {
         return "<p class=\"muted\">No judged gold with a winner yet.</p>".into();
     }
