@@ -420,6 +420,41 @@ async fn assert_no_injection(b: &Browser, page: &str) {
     );
 }
 
+/// Checks the page in the browser for what a screen reader and low vision need: every
+/// visible form control has a label (a `<label>`, `aria-label` or `aria-labelledby`),
+/// and every visible text has WCAG AA contrast against its effective background
+/// (4.5:1, 3:1 for large text). Panics naming the offenders.
+async fn assert_accessible(b: &Browser, page: &str) {
+    let v = b
+        .js(
+            r#"
+function rgb(c) { var m = c.match(/[\d.]+/g) || [0, 0, 0, 0]; return m.map(Number).concat(m.length < 4 ? [1] : []); }
+function lum(c) { var a = [c[0], c[1], c[2]].map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; }
+function bg(el) { for (; el; el = el.parentElement) { var c = rgb(getComputedStyle(el).backgroundColor); if (c[3] > 0.5) return c; } return [255, 255, 255, 1]; }
+function shown(el) { var r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; }
+var unlabelled = [], low = [];
+document.querySelectorAll('input:not([type=hidden]), select, textarea').forEach(function (el) {
+  if (!shown(el) && el.type !== 'file') return;
+  if ((el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return;
+  unlabelled.push(el.outerHTML.slice(0, 80));
+});
+document.querySelectorAll('main *, header *').forEach(function (el) {
+  if (el.closest('svg') || !shown(el)) return;
+  var text = Array.prototype.some.call(el.childNodes, function (n) { return n.nodeType === 3 && n.textContent.trim(); });
+  if (!text) return;
+  var st = getComputedStyle(el), fg = rgb(st.color), b = bg(el);
+  var l1 = lum(fg), l2 = lum(b), ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+  var size = parseFloat(st.fontSize), large = size >= 24 || (size >= 18.66 && parseInt(st.fontWeight, 10) >= 700);
+  if (ratio < (large ? 3 : 4.5)) low.push(el.tagName + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+});
+return {unlabelled: unlabelled, low: low};"#,
+            json!([]),
+        )
+        .await;
+    assert_eq!(v["unlabelled"], json!([]), "unlabelled controls on {page}");
+    assert_eq!(v["low"], json!([]), "text below AA contrast on {page}");
+}
+
 fn assignment_js() -> &'static str {
     "var t = document.querySelector('#task'); return t ? t.getAttribute('data-assignment') : null;"
 }
@@ -443,6 +478,7 @@ async fn browser_workflow() {
     b.type_into("#password", "not the password").await;
     b.click("#login button[type=submit]").await;
     b.wait_for("the refusal", "var e = document.querySelector('#login-error'); return !e.hidden && /wrong name or password/.test(e.textContent);").await;
+    assert_accessible(&b, "the login page").await;
     b.screenshot("login-refused-1280").await;
     login(&b, &base, "chloe").await;
     b.screenshot("projects-1280").await;
@@ -458,6 +494,7 @@ async fn browser_workflow() {
     )
     .await;
     assert_no_injection(&b, "the judging page").await;
+    assert_accessible(&b, "the judging page").await;
     let shaded = b.js("return document.querySelectorAll('.turn.low-asr').length + ',' + document.querySelectorAll('.turn.interrupted').length + ',' + document.querySelectorAll('.turn.overlap').length;", json!([])).await;
     assert_eq!(
         shaded,
@@ -708,6 +745,7 @@ async fn browser_workflow() {
             }
             other => panic!("unexpected kind {other}"),
         }
+        assert_accessible(&b, &format!("the {kind} form")).await;
         b.screenshot(&format!("judge-{kind}-1280")).await;
         b.keys(CTRL_ENTER).await;
         b.wait_for(
@@ -754,6 +792,7 @@ async fn browser_workflow() {
     let _ = b.find("form.decide").await;
     b.js("document.querySelectorAll('details').forEach(function (d) { d.open = true; }); return true;", json!([])).await;
     assert_no_injection(&b, "the review page").await;
+    assert_accessible(&b, "the review page").await;
     let disagree = b
         .js(
             "return document.querySelectorAll('tr.disagree').length;",
@@ -901,6 +940,7 @@ async fn browser_workflow() {
         trend["gold"].as_str().unwrap().contains("(n=4)"),
         "bias against gold over each annotator's four gold judgments: {trend}"
     );
+    assert_accessible(&b, "the dashboard").await;
     b.screenshot("dashboard-trend-1280").await;
     b.resize(820, 1180).await;
     b.screenshot("dashboard-trend-tablet").await;
@@ -925,6 +965,7 @@ async fn browser_workflow() {
         "return Array.prototype.some.call(document.querySelectorAll('#members tr'), function (r) { return /^dan/.test(r.cells[0].textContent) && r.querySelector('select').value === 'reviewer'; });",
     )
     .await;
+    assert_accessible(&b, "the members page").await;
     b.screenshot("members-1280").await;
     // Setup: a new rubric version, and an import by upload (a bad file first).
     b.goto(&format!("{base}/projects/banking/setup")).await;
@@ -959,6 +1000,7 @@ async fn browser_workflow() {
         "var d = document.querySelector('#import-done'); return !d.hidden && /^2 imported/.test(d.textContent);",
     )
     .await;
+    assert_accessible(&b, "the setup page").await;
     b.screenshot("setup-1280").await;
     b.goto(&format!("{base}/admin/audit")).await;
     b.wait_for(
