@@ -456,10 +456,14 @@ pub async fn dashboard_page<S: Store>(
         // Points above (or below) the gold answer's share on the same pairs.
         let gap = |rows: &[GoldBiasRow]| {
             i.and_then(|i| rows.get(i))
-                .and_then(|r| r.1.map(|v| v.0 - v.1))
+                .and_then(|r| r.1.map(|v| (v.0 - v.1, r.2)))
         };
         let (pg, lg) = (gap(&pos_gold), gap(&len_gold));
-        let pts = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:+.0} pts"));
+        let pts = |v: Option<(f64, u64)>| {
+            v.map_or("—".into(), |(v, n)| {
+                format!("{v:+.0} pts <small class=\"muted\">n={n}</small>")
+            })
+        };
         push!(
             &mut body,
             "<tr><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{} <small class=\"muted\">{}/{}</small></td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -474,9 +478,9 @@ pub async fn dashboard_page<S: Store>(
             fmt_pct(p),
             l.unwrap_or(-1.0),
             fmt_pct(l),
-            pg.map_or(-1000.0, f64::abs),
+            pg.map_or(-1000.0, |g| g.0.abs()),
             pts(pg),
-            lg.map_or(-1000.0, f64::abs),
+            lg.map_or(-1000.0, |g| g.0.abs()),
             pts(lg),
             a.priority_inversions,
             a.skipped,
