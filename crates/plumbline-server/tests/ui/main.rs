@@ -1015,8 +1015,9 @@ async fn browser_workflow() {
     let _ = std::fs::remove_dir_all(&fx.dir);
 }
 
-/// The judging fragment over HTTP with a 40-turn context: lease (`next_task`), rubric,
-/// parse and render, as `POST /ui/api/projects/{p}/next` answers it. A measurement, not
+/// The judging fragment over HTTP with a 40-turn context: the held-lease check, lease
+/// (`next_task`), rubric, parse and render, as `POST /ui/api/projects/{p}/next` answers
+/// it after the previous task ended. A measurement, not
 /// a test: `cargo test --release -p plumbline-server --test ui judging_fragment_figure -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
@@ -1113,13 +1114,40 @@ async fn judging_fragment_figure() {
             .unwrap();
         times.push(start.elapsed().as_secs_f64() * 1e3);
         assert!(html.contains("data-assignment"), "{html}");
+        assert!(!html.contains("data-resumed"), "a new lease each time");
         bytes = html.len();
+        // Give the item back (untimed), as a submission would end the lease: `next`
+        // would otherwise hand the held lease back instead of leasing another.
+        let a = html.split("data-assignment=\"").nth(1).unwrap();
+        let a = &a[..a.find('"').unwrap()];
+        let r = http
+            .post(format!("{base}/api/v1/projects/long/tasks/{a}/skip"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"reason": "figure"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
     }
     times.sort_by(f64::total_cmp);
     println!(
         "POST /ui/api/projects/long/next, 40-turn items, {bytes} bytes, {N} leases: median {:.2} ms, p95 {:.2} ms",
         times[N / 2],
         times[N * 95 / 100]
+    );
+    // What the held-lease check adds to each `next` (a miss: nothing is held).
+    let mut held = Vec::new();
+    for _ in 0..N {
+        let start = std::time::Instant::now();
+        assert!(store.held_task(who.id, project.id).await.unwrap().is_none());
+        held.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    held.sort_by(f64::total_cmp);
+    println!(
+        "held_task (no live lease, {N} leases in the project's history): median {:.3} ms, p95 {:.3} ms",
+        held[N / 2],
+        held[N * 95 / 100]
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
