@@ -225,11 +225,20 @@
   }
   function clearDraft() {
     $('#saved').textContent = '';
-    try { sessionStorage.removeItem(draftKey()); } catch (e) { return; }
+    try { sessionStorage.removeItem(draftKey()); sessionStorage.removeItem(draftKey() + ':ms'); } catch (e) { return; }
+  }
+  // Time on task survives a reload of a held lease: the elapsed ms are kept beside the draft.
+  function carriedMs() {
+    var ms = 0;
+    try { ms = +sessionStorage.getItem(draftKey() + ':ms') || 0; } catch (e) { ms = 0; }
+    return ms > 0 ? ms : 0;
   }
   function tick() {
-    if (!task || task.getAttribute('data-none')) return;
-    var secs = Math.floor((performance.now() - startedAt) / 1000);
+    // startedAt is 0 between mounting a task and its first paint: nothing to record yet.
+    if (!task || task.getAttribute('data-none') || !startedAt) return;
+    var ms = performance.now() - startedAt;
+    try { sessionStorage.setItem(draftKey() + ':ms', String(Math.round(ms))); } catch (e) { /* no storage: the timer still runs */ }
+    var secs = Math.floor(ms / 1000);
     $('#timer').textContent = 'time on task ' + Math.floor(secs / 60) + ':' + ('0' + secs % 60).slice(-2);
     var left = Math.floor((+task.getAttribute('data-expires') - Date.now()) / 1000);
     var lease = $('#lease');
@@ -291,6 +300,7 @@
   }
   function mount(html) {
     host.innerHTML = html;
+    startedAt = 0;
     task = $('#task', host);
     form = $('#judgment', host);
     cursor = 0;
@@ -323,7 +333,7 @@
     }
     requestAnimationFrame(function () {
       setTimeout(function () {
-        startedAt = performance.now();
+        startedAt = performance.now() - (task && !task.getAttribute('data-none') ? carriedMs() : 0);
         if (submitMark) {
           submitMark = false;
           performance.mark('pl-painted');
@@ -350,7 +360,7 @@
     busy = true;
     performance.clearMarks('pl-submit'); performance.clearMeasures('pl-submit-to-paint');
     performance.mark('pl-submit');
-    var body = { payload: p, time_ms: Math.round(performance.now() - startedAt) };
+    var body = { payload: p, time_ms: Math.round(performance.now() - (startedAt || performance.now())) };
     PL.call('POST', api('/tasks/' + task.getAttribute('data-assignment') + '/submit'), body).then(function (res) {
       if (!res.ok) {
         busy = false;
@@ -468,16 +478,8 @@
     });
     $('#skip-cancel').addEventListener('click', function () { PL.closeDialog($('#skip-dialog')); });
     timerId = setInterval(tick, 1000);
-    // Leaving the page gives the leased item back at once (a lease cannot be resumed
-    // from another page load), so it does not sit idle until it expires.
-    window.addEventListener('pagehide', function () {
-      if (!task || !form || busy || task.getAttribute('data-none') || !PL.csrfNow()) return;
-      fetch(api('/tasks/' + task.getAttribute('data-assignment') + '/skip'), {
-        method: 'POST', credentials: 'same-origin', keepalive: true,
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': PL.csrfNow() },
-        body: JSON.stringify({ reason: 'left the judging page' })
-      });
-    });
+    // Leaving the page keeps the lease: the next load of this page gets the same item
+    // back (the server's `next` returns a held lease) with its draft; skip gives it away.
     loadNext();
   });
 })();

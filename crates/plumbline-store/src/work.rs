@@ -372,6 +372,10 @@ pub struct StoredJudgment {
     pub gold_correct: Option<bool>,
     /// Earlier payloads, oldest first.
     pub history: Vec<String>,
+    /// First submission, Unix milliseconds (the time drift is measured by).
+    pub submitted_at: i64,
+    /// Latest (re)submission, Unix milliseconds.
+    pub updated_at: i64,
 }
 
 /// Which items a listing returns.
@@ -400,6 +404,15 @@ pub trait WorkStore: Send + Sync {
         assignment: AssignmentId,
         submission: Submission,
     ) -> impl Future<Output = WorkResult<SubmitOutcome>> + Send;
+
+    /// The annotator's live lease in `project` (leased, not expired, not submitted or
+    /// skipped), the oldest if several: what `next` hands back after a page reload
+    /// instead of leasing a second item. Same assignment, display order and expiry.
+    fn held_task(
+        &self,
+        annotator: UserId,
+        project: ProjectId,
+    ) -> impl Future<Output = Result<Option<Task>>> + Send;
 
     /// Gives a leased assignment back with a reason.
     fn skip(

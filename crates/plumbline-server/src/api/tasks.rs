@@ -77,6 +77,9 @@ impl TaskView {
 pub struct NextReply {
     /// The task, or null.
     pub task: Option<TaskView>,
+    /// True when the task is a lease the annotator already held (after a reload or a
+    /// lost answer), not a new one.
+    pub resumed: bool,
     /// Why there is none (`drained`, `missing_expertise`, `qualification_failed`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<plumbline_store::NoTask>,
@@ -85,28 +88,45 @@ pub struct NextReply {
     pub message: Option<String>,
 }
 
-/// Leases the next task.
+/// The annotator's task: the live lease they already hold in the project (true), else
+/// a new lease (false). Shared by the API and the judging page, so a reload or a retried
+/// request gets the same assignment back instead of a second lease. Two `next` calls
+/// racing for one annotator may still both lease; the overlap and "never twice" hold
+/// either way (they are checked on the leased rows), and the spare lease is held until
+/// it is submitted, skipped or expires.
+pub async fn resume_or_lease<S: Store>(
+    store: &S,
+    user: plumbline_domain::UserId,
+    project: plumbline_domain::ProjectId,
+) -> Result<(Next, bool), plumbline_store::StoreError> {
+    if let Some(held) = store.held_task(user, project).await? {
+        return Ok((Next::Task(Box::new(held)), true));
+    }
+    let next = store.next_task(user, project).await?;
+    crate::metrics::count_lease(matches!(next, Next::Task(_)));
+    Ok((next, false))
+}
+
+/// Gives the annotator's held lease back, else leases the next task.
 #[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/next", tag = "tasks",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "A task, or `task: null` with the reason", body = Object),
+    responses((status = 200, description = "A task (`resumed: true` when it is the live lease the caller already holds), or `task: null` with the reason", body = Object),
               (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn next<S: Store>(
     State(state): State<AppState<S>>,
     who: Annotator,
 ) -> ApiResult<Json<NextReply>> {
-    let next = state
-        .store
-        .next_task(who.actor.user.id, who.project.id)
-        .await?;
-    crate::metrics::count_lease(matches!(next, Next::Task(_)));
+    let (next, resumed) = resume_or_lease(&state.store, who.actor.user.id, who.project.id).await?;
     Ok(Json(match next {
         Next::Task(t) => NextReply {
             task: Some(TaskView::from_task(*t)?),
+            resumed,
             reason: None,
             message: None,
         },
         Next::None(why) => NextReply {
             task: None,
+            resumed: false,
             message: Some(why.message()),
             reason: Some(why),
         },

@@ -1,8 +1,8 @@
 //! The lead's dashboard: progress, and quality at a glance in server-rendered SVG
-//! (agreement by submission order with drift flags, gold accuracy per annotator with
-//! Wilson intervals, position and length bias per annotator against 50%, priority
-//! inversions, error-taxonomy bars) and a sortable annotator table; the audit log for
-//! admins. Statistics come from `plumbline-quality`.
+//! (agreement and gold accuracy per ISO week by submission time, with drift flags; gold
+//! accuracy per annotator with Wilson intervals; position and length bias per annotator
+//! against 50% and against gold; priority inversions; error-taxonomy bars) and a sortable
+//! annotator table; the audit log for admins. Statistics come from `plumbline-quality`.
 
 use super::html::{attr, esc};
 use super::{PageResult, access, layout, page};
@@ -12,8 +12,8 @@ use axum::extract::{Query, State};
 use plumbline_domain::{Item, Payload, Rubric, UserId};
 use plumbline_quality::Estimate;
 use plumbline_quality::agreement::{Metric, krippendorff_alpha};
-use plumbline_quality::bias::{BiasConfig, PairwiseJudgment, Side, Winner, bias};
-use plumbline_quality::drift::{DriftConfig, drift_by_window};
+use plumbline_quality::bias::{BiasConfig, PairwiseJudgment, Share, Side, Winner, bias};
+use plumbline_quality::drift::{DriftConfig, DriftReport, drift_by_window};
 use plumbline_quality::gold::GoldAccuracy;
 use plumbline_quality::{Judgment, LabelSet};
 use plumbline_store::{Store, StoredJudgment};
@@ -23,8 +23,15 @@ use std::collections::BTreeMap;
 /// Items read for the dashboard (it reads every judgment of each).
 pub const ITEM_CAP: u32 = 5_000;
 
-/// Items per point of the agreement-over-time chart.
-const WINDOW: usize = 2;
+/// One annotator's bias against gold: name, (their share, gold's share on the same
+/// pairs) in percent when defined, and the pairs it rests on.
+type GoldBiasRow = (String, Option<(f64, f64)>, u64);
+
+/// A week's departure from the running baseline that raises a drift flag.
+const DRIFT_THRESHOLD: f64 = 0.2;
+
+/// Weeks with fewer records are drawn but never flagged (one item is not a trend).
+const DRIFT_MIN_RECORDS: usize = 3;
 
 /// Everything the dashboard draws.
 #[derive(Default)]
@@ -35,8 +42,16 @@ pub struct Quality {
     pub users: Vec<UserId>,
     /// Pairwise preference judgments (bias input).
     pub pairwise: Vec<PairwiseJudgment>,
-    /// Per preference item with two or more judgments, in submission order: all agree?
-    pub agreement: Vec<bool>,
+    /// Per preference item with two or more judgments: (its last submission, Unix
+    /// seconds; do all agree on the winner?).
+    pub agreement: Vec<(i64, bool)>,
+    /// Per scored gold judgment: (submitted, Unix seconds; correct?).
+    pub gold_scores: Vec<(i64, bool)>,
+    /// Annotators' non-tie judgments of gold items whose gold has a winner…
+    pub on_gold: Vec<PairwiseJudgment>,
+    /// …and the same pairs, shown the same way, with the gold answer as the pick: bias
+    /// of `on_gold` minus bias of this is the bias against gold.
+    pub gold_reference: Vec<PairwiseJudgment>,
     /// (item index, annotator index, winner category) for alpha.
     pub labels: Vec<Judgment>,
     /// Error tag counts.
@@ -63,9 +78,16 @@ async fn collect<S: Store>(
     for a in &progress.annotators {
         annotator_index(&mut q, a.user, &a.name);
     }
+    // The winner of each item's active gold, by item id (preference gold only).
+    let gold_winner: std::collections::HashMap<String, String> = store
+        .gold(project.id, None)
+        .await?
+        .into_iter()
+        .filter(|g| g.active)
+        .filter_map(|g| Some((g.item, g.payload.get("winner")?.as_str()?.to_owned())))
+        .collect();
     let mut after = None;
     let mut seen = 0u32;
-    let mut per_item: Vec<(i64, bool)> = Vec::new();
     let mut item_index = 0u32;
     while seen < ITEM_CAP {
         let page = store.list_items(project.id, after, 500).await?;
@@ -83,8 +105,12 @@ async fn collect<S: Store>(
             };
             let kind = item.task_or(project.settings.task);
             let mut winners = Vec::new();
+            let mut last_submit = 0i64;
             for j in &judgments {
                 let Some(user) = j.user else { continue };
+                if let Some(correct) = j.gold_correct {
+                    q.gold_scores.push((j.submitted_at / 1000, correct));
+                }
                 let Ok(payload) = Payload::from_json(kind, &j.payload) else {
                     continue;
                 };
@@ -122,8 +148,9 @@ async fn collect<S: Store>(
                     Some(w) if w == order[0] => Winner::Left,
                     Some(_) => Winner::Right,
                 };
-                winners.push((ann, p.winner.to_string(), j.id.0));
-                q.pairwise.push(PairwiseJudgment {
+                winners.push((ann, p.winner.to_string()));
+                last_submit = last_submit.max(j.submitted_at);
+                let judged = PairwiseJudgment {
                     item: item_index,
                     annotator: ann,
                     left: 0,
@@ -135,15 +162,34 @@ async fn collect<S: Store>(
                     left_hard_violation: Some(hard(&order[0])),
                     right_hard_violation: Some(hard(&order[1])),
                     priority_inversion: Some(j.priority_inversion),
-                    time: None,
+                    time: Some(j.submitted_at / 1000),
                     rubric_version: None,
-                });
+                };
+                // Against gold: only pairs where both the annotator and the gold pick a
+                // side, so both shares rest on exactly the same pairs.
+                let gold_side = match gold_winner.get(&stored.ext_id).map(String::as_str) {
+                    Some(w) if w == order[0] => Some(Winner::Left),
+                    Some(w) if w == order[1] => Some(Winner::Right),
+                    _ => None,
+                };
+                if let Some(gold_side) = gold_side
+                    && winner != Winner::Tie
+                {
+                    q.on_gold.push(judged.clone());
+                    q.gold_reference.push(PairwiseJudgment {
+                        winner: gold_side,
+                        ..judged.clone()
+                    });
+                }
+                q.pairwise.push(judged);
             }
             if winners.len() >= 2 {
-                let last = winners.iter().map(|w| w.2).max().unwrap_or(0);
-                per_item.push((last, winners.iter().all(|w| w.1 == winners[0].1)));
+                q.agreement.push((
+                    last_submit / 1000,
+                    winners.iter().all(|w| w.1 == winners[0].1),
+                ));
             }
-            for (ann, w, _) in &winners {
+            for (ann, w) in &winners {
                 let cat = if w == "tie" {
                     2
                 } else if item.candidates.first().is_some_and(|c| &c.id == w) {
@@ -163,8 +209,6 @@ async fn collect<S: Store>(
             break;
         }
     }
-    per_item.sort_by_key(|p| p.0);
-    q.agreement = per_item.into_iter().map(|p| p.1).collect();
     Ok(q)
 }
 
@@ -188,6 +232,32 @@ pub async fn dashboard_page<S: Store>(
     let progress = store.progress(project.id).await?;
     let q = collect(store, project, &rubric.rubric).await?;
     let report = bias(&q.pairwise, q.names.len(), BiasConfig::default());
+    let judged_gold = bias(&q.on_gold, q.names.len(), BiasConfig::default());
+    let gold_ref = bias(&q.gold_reference, q.names.len(), BiasConfig::default());
+    // Per annotator: (annotator's share, gold's share on the same pairs, pairs), percent.
+    let against_gold = |i: usize, share: fn(&plumbline_quality::bias::BiasStats) -> &Share| {
+        let a = judged_gold.per_annotator.get(i).map(share)?;
+        let g = gold_ref.per_annotator.get(i).map(share)?;
+        Some((pct(&a.share)?, pct(&g.share)?, a.n))
+    };
+    let pos_gold: Vec<GoldBiasRow> = q
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let v = against_gold(i, |s| &s.position);
+            (n.clone(), v.map(|v| (v.0, v.1)), v.map_or(0, |v| v.2))
+        })
+        .collect();
+    let len_gold: Vec<GoldBiasRow> = q
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let v = against_gold(i, |s| &s.length);
+            (n.clone(), v.map(|v| (v.0, v.1)), v.map_or(0, |v| v.2))
+        })
+        .collect();
     let mut body = String::new();
     push!(&mut body, "<h1>Dashboard · {}</h1>", esc(&project.name));
 
@@ -222,48 +292,21 @@ pub async fn dashboard_page<S: Store>(
     );
 
     body.push_str("<div class=\"charts\">");
-    // Agreement over submission order, with drift flags.
-    let records: Vec<(i64, bool)> = q
-        .agreement
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (i as i64, *a))
-        .collect();
-    let share = |g: &[&(i64, bool)]| {
-        if g.is_empty() {
-            Estimate::Undefined(plumbline_quality::Undefined::NoData)
-        } else {
-            Estimate::Value(g.iter().filter(|r| r.1).count() as f64 / g.len() as f64)
-        }
-    };
-    let drift = drift_by_window(
-        &records,
-        |r| Some(r.0),
-        &share,
-        &DriftConfig {
-            window_seconds: WINDOW as i64,
-            origin: 0,
-            threshold: 0.2,
-            ..DriftConfig::default()
-        },
-    )
-    .ok();
-    let points: Vec<(f64, bool)> = drift
-        .as_ref()
-        .map(|d| {
-            d.points
-                .iter()
-                .filter_map(|p| Some((p.value.value()?, p.flagged)))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Agreement and gold accuracy per ISO week of submission, with drift flags.
+    let agreement = weekly(&q.agreement);
+    let gold_weekly = weekly(&q.gold_scores);
+    let series = [
+        ("Agreement", "line", &agreement),
+        ("Gold accuracy", "line2", &gold_weekly),
+    ];
     chart_panel(
         &mut body,
         "Agreement over time",
         &format!(
-            "Share of items whose judgments agree on the winner, {WINDOW} items a point, in order of their last judgment. Red points depart from the running baseline by more than 20 points (drift)."
+            "Per ISO week (Monday, UTC) of submission: the share of items whose judgments agree on the winner (solid; an item counts in the week of its last judgment) and the share of hidden gold judged correctly (dashed). Red points depart from the running baseline of earlier weeks by more than {:.0} points (drift; weeks with fewer than {DRIFT_MIN_RECORDS} records are not flagged).",
+            DRIFT_THRESHOLD * 100.0
         ),
-        &line_chart(&points),
+        &week_chart(&series),
     );
 
     // Gold accuracy per annotator.
@@ -326,6 +369,18 @@ pub async fn dashboard_page<S: Store>(
         "Share of non-tie picks of the longer candidate when lengths differ by more than 30 characters; 50% is length-blind.",
         &bias_chart(&len),
     );
+    chart_panel(
+        &mut body,
+        "Position bias against gold",
+        "On hidden gold where both picked a side: the annotator's share of left picks (filled) against the gold answer's share on the same pairs as shown to them (ring). The gap is the bias beyond what the items call for.",
+        &gold_bias_chart(&pos_gold, "Position bias against gold"),
+    );
+    chart_panel(
+        &mut body,
+        "Length bias against gold",
+        "On the same gold pairs whose lengths differ by more than 30 characters: the annotator's share of longer picks (filled) against the gold answer's (ring).",
+        &gold_bias_chart(&len_gold, "Length bias against gold"),
+    );
     let inv: Vec<(String, f64)> = progress
         .annotators
         .iter()
@@ -351,37 +406,43 @@ pub async fn dashboard_page<S: Store>(
     body.push_str("</div>");
 
     // Drift flags in words.
-    if let Some(d) = &drift {
-        let flagged: Vec<String> = d
-            .points
-            .iter()
-            .filter(|p| p.flagged)
-            .map(|p| {
-                format!(
-                    "items {}–{}: {} against {}",
-                    p.key + 1,
-                    p.key + WINDOW as i64,
-                    fmt_pct(pct(&p.value)),
-                    fmt_pct(pct(&p.baseline))
-                )
-            })
-            .collect();
-        push!(
-            &mut body,
-            "<section class=\"panel\"><h2>Drift flags</h2><p>{}</p></section>",
-            if flagged.is_empty() {
-                "None: agreement stays within 20 points of its running baseline.".to_owned()
-            } else {
-                esc(&flagged.join("; ")).to_string()
-            }
-        );
+    let mut flagged: Vec<String> = Vec::new();
+    for (name, _, report) in &series {
+        for p in report.points.iter().filter(|p| p.flagged) {
+            flagged.push(format!(
+                "{name} in {}: {} against a baseline of {} ({} records)",
+                iso_week(p.key),
+                fmt_pct(pct(&p.value)),
+                fmt_pct(pct(&p.baseline)),
+                p.records
+            ));
+        }
     }
+    push!(
+        &mut body,
+        "<section class=\"panel\" id=\"drift\"><h2>Drift flags</h2>{}</section>",
+        if flagged.is_empty() {
+            format!(
+                "<p>None: agreement and gold accuracy stay within {:.0} points of their running baselines.</p>",
+                DRIFT_THRESHOLD * 100.0
+            )
+        } else {
+            let mut ul = String::from("<ul class=\"flags\">");
+            for f in &flagged {
+                push!(&mut ul, "<li>{}</li>", esc(f));
+            }
+            ul.push_str("</ul>");
+            ul
+        }
+    );
 
     // The annotator table.
     body.push_str("<section class=\"panel\"><h2>Annotators</h2><div class=\"scroll\"><table class=\"sortable\" id=\"annotators\"><thead><tr>\
         <th scope=\"col\" data-sort=\"text\"><button type=\"button\">Annotator</button></th><th scope=\"col\"><button type=\"button\">Judgments</button></th>\
         <th scope=\"col\"><button type=\"button\">Gold accuracy</button></th><th scope=\"col\"><button type=\"button\">Position (left %)</button></th>\
-        <th scope=\"col\"><button type=\"button\">Length (longer %)</button></th><th scope=\"col\"><button type=\"button\">Inversions</button></th>\
+        <th scope=\"col\"><button type=\"button\">Length (longer %)</button></th>\
+        <th scope=\"col\"><button type=\"button\">Position vs gold</button></th><th scope=\"col\"><button type=\"button\">Length vs gold</button></th>\
+        <th scope=\"col\"><button type=\"button\">Inversions</button></th>\
         <th scope=\"col\"><button type=\"button\">Skipped</button></th><th scope=\"col\"><button type=\"button\">Expired</button></th></tr></thead><tbody>");
     for a in &progress.annotators {
         let i = q.users.iter().position(|u| *u == a.user);
@@ -392,9 +453,20 @@ pub async fn dashboard_page<S: Store>(
         let l = i
             .and_then(|i| per.get(i))
             .and_then(|s| pct(&s.length.share));
+        // Points above (or below) the gold answer's share on the same pairs.
+        let gap = |rows: &[GoldBiasRow]| {
+            i.and_then(|i| rows.get(i))
+                .and_then(|r| r.1.map(|v| (v.0 - v.1, r.2)))
+        };
+        let (pg, lg) = (gap(&pos_gold), gap(&len_gold));
+        let pts = |v: Option<(f64, u64)>| {
+            v.map_or("—".into(), |(v, n)| {
+                format!("{v:+.0} pts <small class=\"muted\">n={n}</small>")
+            })
+        };
         push!(
             &mut body,
-            "<tr><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{} <small class=\"muted\">{}/{}</small></td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{} <small class=\"muted\">{}/{}</small></td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&a.name),
             a.judgments,
             a.judgments,
@@ -406,6 +478,10 @@ pub async fn dashboard_page<S: Store>(
             fmt_pct(p),
             l.unwrap_or(-1.0),
             fmt_pct(l),
+            pg.map_or(-1000.0, |g| g.0.abs()),
+            pts(pg),
+            lg.map_or(-1000.0, |g| g.0.abs()),
+            pts(lg),
             a.priority_inversions,
             a.skipped,
             a.expired
@@ -436,24 +512,87 @@ fn empty_chart() -> String {
     "<p class=\"muted\">Not enough judgments yet.</p>".into()
 }
 
-/// Points in 0..1 as a line, with a 50% guide; flagged points in red.
-fn line_chart(points: &[(f64, bool)]) -> String {
-    if points.is_empty() {
+/// The weekly share of `records` (Unix seconds, hit?) against its running baseline.
+fn weekly(records: &[(i64, bool)]) -> DriftReport<i64> {
+    let share = |g: &[&(i64, bool)]| {
+        if g.is_empty() {
+            Estimate::Undefined(plumbline_quality::Undefined::NoData)
+        } else {
+            Estimate::Value(g.iter().filter(|r| r.1).count() as f64 / g.len() as f64)
+        }
+    };
+    let config = DriftConfig {
+        threshold: DRIFT_THRESHOLD,
+        min_records: DRIFT_MIN_RECORDS,
+        // The default window is a week starting Monday 00:00 UTC: ISO weeks.
+        ..DriftConfig::default()
+    };
+    drift_by_window(records, |r| Some(r.0), &share, &config).unwrap_or(DriftReport {
+        points: Vec::new(),
+        skipped: 0,
+        threshold: DRIFT_THRESHOLD,
+    })
+}
+
+/// The ISO 8601 week (`2026-W48`) of a window starting on a Monday, Unix seconds.
+pub fn iso_week(monday: i64) -> String {
+    // The ISO year is the one holding the week's Thursday; its week 1 holds 4 January.
+    let thursday = monday.div_euclid(86_400) + 3;
+    let (year, _, _) = civil(thursday);
+    let jan1 = days_from_civil(year, 1, 1);
+    format!("{year}-W{:02}", (thursday - jan1) / 7 + 1)
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Days since 1970-01-01 of a civil date.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Weekly series in 0..1 on one week axis with a 50% guide; flagged points in red.
+fn week_chart(series: &[(&str, &str, &DriftReport<i64>)]) -> String {
+    let mut weeks: Vec<i64> = series
+        .iter()
+        .flat_map(|s| s.2.points.iter().filter(|p| p.value.value().is_some()))
+        .map(|p| p.key)
+        .collect();
+    weeks.sort_unstable();
+    weeks.dedup();
+    if weeks.is_empty() {
         return empty_chart();
     }
-    let h = 160.0;
-    let (l, r, t, b) = (36.0, 10.0, 10.0, 20.0);
-    let x = |i: usize| {
+    let h = 180.0;
+    let (l, r, t, b) = (36.0, 14.0, 10.0, 34.0);
+    let x = |k: i64| {
+        let i = weeks.iter().position(|w| *w == k).unwrap_or(0);
         l + (W - l - r)
-            * if points.len() == 1 {
+            * if weeks.len() == 1 {
                 0.5
             } else {
-                i as f64 / (points.len() - 1) as f64
+                i as f64 / (weeks.len() - 1) as f64
             }
     };
     let y = |v: f64| t + (h - t - b) * (1.0 - v);
     let mut s = format!(
-        "<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Agreement by window\" class=\"svg\">"
+        "<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Agreement and gold accuracy per ISO week\" class=\"svg\">"
     );
     for v in [0.0, 0.5, 1.0] {
         push!(
@@ -467,28 +606,61 @@ fn line_chart(points: &[(f64, bool)]) -> String {
             v * 100.0
         );
     }
-    let path: Vec<String> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.0)))
-        .collect();
-    push!(
-        &mut s,
-        "<polyline points=\"{}\" class=\"line\"/>",
-        path.join(" ")
-    );
-    for (i, p) in points.iter().enumerate() {
+    // Week labels, thinned to at most eight.
+    let every = weeks.len().div_ceil(8);
+    for (i, w) in weeks.iter().enumerate() {
+        if i % every == 0 || i + 1 == weeks.len() {
+            // The end labels hang inward so they stay inside the chart.
+            let anchor = match (i, weeks.len()) {
+                (_, 1) => "middle",
+                (0, _) => "start",
+                (i, n) if i + 1 == n => "end",
+                _ => "middle",
+            };
+            push!(
+                &mut s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"{anchor}\">{}</text>",
+                x(*w),
+                h - b + 16.0,
+                iso_week(*w)
+            );
+        }
+    }
+    for (name, class, report) in series {
+        let points: Vec<(i64, f64, bool, usize)> = report
+            .points
+            .iter()
+            .filter_map(|p| Some((p.key, p.value.value()?, p.flagged, p.records)))
+            .collect();
+        let path: Vec<String> = points
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.1)))
+            .collect();
         push!(
             &mut s,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" class=\"{}\"><title>{:.0}%{}</title></circle>",
-            x(i),
-            y(p.0),
-            if p.1 { "flag" } else { "dot" },
-            p.0 * 100.0,
-            if p.1 { " (drift)" } else { "" }
+            "<polyline points=\"{}\" class=\"{class}\"/>",
+            path.join(" ")
         );
+        for p in &points {
+            push!(
+                &mut s,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" class=\"{}\"><title>{} {}: {:.0}% of {}{}</title></circle>",
+                x(p.0),
+                y(p.1),
+                if p.2 { "flag" } else { "dot" },
+                esc(name),
+                iso_week(p.0),
+                p.1 * 100.0,
+                p.3,
+                if p.2 { " (drift)" } else { "" }
+            );
+        }
     }
-    s.push_str("</svg>");
+    push!(
+        &mut s,
+        "<text x=\"{l}\" y=\"{:.1}\" class=\"ax\">── agreement   ╌╌ gold accuracy</text></svg>",
+        h - 2.0
+    );
     s
 }
 
@@ -628,6 +800,70 @@ fn bias_chart(rows: &[(String, Option<f64>, u64)]) -> String {
     s
 }
 
+/// Per annotator, their share (dot) against the gold answer's share on the same pairs
+/// (ring) on a 0–100% axis; a gap above 15 points in red.
+fn gold_bias_chart(rows: &[GoldBiasRow], label: &str) -> String {
+    if rows.iter().all(|r| r.1.is_none()) {
+        return "<p class=\"muted\">No judged gold with a winner yet.</p>".into();
+    }
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let lw = label_width(&names);
+    let h = 24.0 * rows.len() as f64 + 28.0;
+    let span = W - lw - 110.0;
+    let mut s = format!(
+        "<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"{}\" class=\"svg\">",
+        attr(label)
+    );
+    push!(
+        &mut s,
+        "<text x=\"{lw}\" y=\"{:.1}\" class=\"ax\">0%</text><text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">100%</text>",
+        h - 4.0,
+        lw + span,
+        h - 4.0
+    );
+    for (i, (name, v, n)) in rows.iter().enumerate() {
+        let yy = 8.0 + 24.0 * i as f64;
+        push!(
+            &mut s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{}</text><line x1=\"{lw}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"grid\"/>",
+            lw - 6.0,
+            yy + 12.0,
+            esc(name),
+            lw + span,
+            yy + 8.0,
+            yy + 8.0
+        );
+        match v {
+            Some((a, g)) => {
+                let (xa, xg) = (lw + span * a / 100.0, lw + span * g / 100.0);
+                push!(
+                    &mut s,
+                    "<line x1=\"{xa:.1}\" x2=\"{xg:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"whisker\"/>\
+                     <circle cx=\"{xg:.1}\" cy=\"{:.1}\" r=\"5\" class=\"ring\"><title>gold {g:.0}%</title></circle>\
+                     <circle cx=\"{xa:.1}\" cy=\"{:.1}\" r=\"5\" class=\"{}\"><title>{a:.0}% against gold {g:.0}% of {n}</title></circle>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">{:+.0} pts (n={n})</text>",
+                    yy + 8.0,
+                    yy + 8.0,
+                    yy + 8.0,
+                    yy + 8.0,
+                    if (a - g).abs() > 15.0 { "flag" } else { "dot" },
+                    lw + span + 6.0,
+                    yy + 12.0,
+                    a - g
+                );
+            }
+            None => push!(
+                &mut s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">n=0</text>",
+                lw + span + 6.0,
+                yy + 12.0
+            ),
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// Horizontal count bars.
 fn bar_chart(rows: &[(String, f64)]) -> String {
     if rows.is_empty() {
@@ -701,7 +937,6 @@ pub async fn audit<S: Store>(
             last.seq
         );
     }
-    let _ = attr;
     Ok(page(layout(
         "Audit log",
         Some(&actor.user),
@@ -709,4 +944,46 @@ pub async fn audit<S: Store>(
         &body,
         &[],
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_weeks_of_mondays() {
+        // Mondays (00:00 UTC) and their ISO weeks, including years whose week 1 starts
+        // in December or whose last week is 53.
+        for (monday, week) in [
+            (1_795_392_000, "2026-W48"),
+            (1_609_113_600, "2020-W53"),
+            (1_735_516_800, "2025-W01"),
+            (345_600, "1970-W02"),
+        ] {
+            assert_eq!(iso_week(monday), week);
+        }
+    }
+
+    #[test]
+    fn weekly_drift_flags_a_week_that_departs() {
+        let week = plumbline_quality::drift::WEEK;
+        let monday = 1_795_392_000;
+        // Two weeks of full agreement, then a week of disagreement.
+        let mut records: Vec<(i64, bool)> = (0..4).map(|i| (monday + i * 3600, true)).collect();
+        records.extend((0..4).map(|i| (monday + week + i * 3600, true)));
+        records.extend((0..4).map(|i| (monday + 2 * week + i * 3600, i == 0)));
+        let report = weekly(&records);
+        assert_eq!(report.points.len(), 3);
+        assert_eq!(report.points[0].key, monday);
+        let flags: Vec<bool> = report.points.iter().map(|p| p.flagged).collect();
+        assert_eq!(flags, [false, false, true]);
+        // A week of too few records is drawn but never flagged.
+        let report = weekly(&[
+            (monday, true),
+            (monday + 1, true),
+            (monday + 2, true),
+            (monday + week, false),
+        ]);
+        assert!(!report.points[1].flagged);
+    }
 }

@@ -75,10 +75,10 @@ pub async fn next<S: Store>(
         Ok(who) => who,
         Err(e) => return Ok(axum::response::IntoResponse::into_response(e)),
     };
-    let next = state
-        .store
-        .next_task(who.actor.user.id, who.project.id)
-        .await?;
+    // After a reload the annotator gets back the lease they hold (same assignment and
+    // display order), and the script restores its draft and time on task.
+    let (next, resumed) =
+        crate::api::tasks::resume_or_lease(&state.store, who.actor.user.id, who.project.id).await?;
     let html = match next {
         Next::Task(task) => {
             let rubric = state
@@ -88,7 +88,7 @@ pub async fn next<S: Store>(
             let item = Item::from_json(&task.body, who.project.settings.task).map_err(|e| {
                 plumbline_store::StoreError::Database(format!("stored item is unreadable: {e}"))
             })?;
-            render_task(&task, &item, &rubric.rubric)
+            render_task(&task, &item, &rubric.rubric, resumed)
         }
         Next::None(why) => {
             let mut s = String::new();
@@ -164,15 +164,15 @@ fn seconds(t: f64) -> String {
 }
 
 /// Renders one leased task: the conversation, the candidates in display order and the
-/// form for its kind.
-pub fn render_task(task: &Task, item: &Item, rubric: &Rubric) -> String {
+/// form for its kind; `resumed` marks a lease the annotator already held.
+pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> String {
     let mut out = String::with_capacity(task.body.len() * 2 + 8192);
     let kind = task.task;
     // Qualification is training: after a miss the script asks for the gold answer.
     // (Hidden gold is never marked.)
     push!(
         &mut out,
-        "<section id=\"task\" data-assignment=\"{}\" data-kind=\"{}\" data-item=\"{}\" data-expires=\"{}\" data-leased=\"{}\"{}>",
+        "<section id=\"task\" data-assignment=\"{}\" data-kind=\"{}\" data-item=\"{}\" data-expires=\"{}\" data-leased=\"{}\"{}{}>",
         task.assignment.0,
         kind.as_str(),
         attr(&task.item),
@@ -182,13 +182,19 @@ pub fn render_task(task: &Task, item: &Item, rubric: &Rubric) -> String {
             " data-training=\"1\""
         } else {
             ""
-        }
+        },
+        if resumed { " data-resumed=\"1\"" } else { "" }
     );
     push!(
         &mut out,
-        "<p class=\"item-id muted\">Item <code>{}</code> · {}</p>",
+        "<p class=\"item-id muted\">Item <code>{}</code> · {}{}</p>",
         esc(&task.item),
-        kind.as_str().replace('_', " ")
+        kind.as_str().replace('_', " "),
+        if resumed {
+            " · <span id=\"resumed\">resumed: you still hold this item</span>"
+        } else {
+            ""
+        }
     );
     render_conversation(&mut out, item);
     let mut criteria: Vec<&Criterion> = rubric.criteria.iter().collect();
@@ -562,7 +568,7 @@ mod tests {
     #[test]
     fn fragment_escapes_and_orders() {
         let (t, item, rubric) = task(3);
-        let html = render_task(&t, &item, &rubric);
+        let html = render_task(&t, &item, &rubric, false);
         assert!(
             !html.contains("<script>") && !html.contains("<img"),
             "unescaped markup"
@@ -595,7 +601,7 @@ mod tests {
             let start = std::time::Instant::now();
             // What `next` does after the store: parse the item, render the fragment.
             let parsed = Item::from_json(&t.body, TaskKind::Preference).unwrap();
-            let html = render_task(&t, &parsed, &rubric);
+            let html = render_task(&t, &parsed, &rubric, false);
             times.push(start.elapsed().as_secs_f64() * 1e3);
             bytes = html.len();
         }

@@ -167,6 +167,50 @@ fn settings() -> ProjectSettings {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_gives_the_held_lease_back() {
+    let app = App::start().await;
+    let p = engine_project(&app, "hold", settings()).await;
+    let lead = member(&app, &p, "lena", ProjectRole::Lead).await;
+    let ann = member(&app, &p, "ann", ProjectRole::Annotator).await;
+    let bob = member(&app, &p, "bob", ProjectRole::Annotator).await;
+    let (s, v) = lead
+        .post_raw(
+            "/api/v1/projects/hold/items",
+            ndjson(3),
+            "application/x-ndjson",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // A second `next` (a reload, a retried request) returns the same lease, not another.
+    let (_, first) = ann
+        .post("/api/v1/projects/hold/tasks/next", json!({}))
+        .await;
+    assert_eq!(first["resumed"], false, "{first}");
+    let (_, again) = ann
+        .post("/api/v1/projects/hold/tasks/next", json!({}))
+        .await;
+    assert_eq!(again["resumed"], true, "{again}");
+    assert_eq!(
+        again["task"], first["task"],
+        "same assignment, order and expiry"
+    );
+    let progress = app.store.progress(p.id).await.unwrap();
+    assert_eq!(progress.leases, 1, "one lease, not two");
+    // Another annotator's `next` is their own.
+    let b = bob.next("hold").await;
+    assert_ne!(b["assignment"], first["task"]["assignment"]);
+    // Once submitted, `next` leases a new item.
+    let a = first["task"]["assignment"].as_i64().unwrap();
+    let (s, v) = ann.submit("hold", a, pref("a")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, third) = ann
+        .post("/api/v1/projects/hold/tasks/next", json!({}))
+        .await;
+    assert_eq!(third["resumed"], false, "{third}");
+    assert_ne!(third["task"]["assignment"].as_i64(), Some(a));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn annotate_loop_over_http() {
     let app = App::start().await;
     let p = engine_project(&app, "bank", settings()).await;

@@ -267,6 +267,7 @@ async fn start() -> Fixture {
         .await
         .unwrap();
     judge_by_store(&store, &eve, &project, true).await;
+    trend_project(&store, &dir, &lead, &ada, &ben).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -283,6 +284,106 @@ async fn start() -> Fixture {
         dir,
         _stop: stop,
     }
+}
+
+/// A project with two weeks of history for the dashboard: four hidden gold items and
+/// eight work items judged by Ada and Ben. Everything judged two weeks ago agrees (and
+/// matches gold); this week's four work items all split, which the weekly agreement
+/// must flag as drift. The store has no clock to inject, so the test moves the
+/// submission times of the older judgments back in the database file itself.
+async fn trend_project(
+    store: &SqliteStore,
+    dir: &std::path::Path,
+    lead: &User,
+    ada: &User,
+    ben: &User,
+) {
+    let trend = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("trend").unwrap(),
+                settings: ProjectSettings {
+                    overlap: 2,
+                    gold_rate: 1.0,
+                    ..ProjectSettings::default()
+                },
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let items: Vec<_> = (1..=12)
+        .map(|n| {
+            let item = Item::from_json(&item_line(n), TaskKind::Preference).unwrap();
+            plumbline_formats::feed::encode_item(&item, n as u64, TaskKind::Preference)
+        })
+        .collect();
+    tx.send(ImportMsg::Items(items)).await.unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    store
+        .import_items(None, trend.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    let gold = json!({"winner": "a", "strength": 2,
+        "criteria": {"compliance": "a", "correctness": "a", "resolution": "a", "tone": "a"}});
+    for n in 1..=4 {
+        store
+            .add_gold(
+                None,
+                trend.id,
+                plumbline_store::NewGold {
+                    item: format!("call-{n:02}"),
+                    payload: gold.to_string(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    for (u, role) in [
+        (lead, ProjectRole::Lead),
+        (ada, ProjectRole::Annotator),
+        (ben, ProjectRole::Annotator),
+    ] {
+        store.add_member(None, trend.id, u.id, role).await.unwrap();
+    }
+    // Gold first (the rate is 1), then the work items, fullest first: both take them
+    // in the same order. Ben agrees on calls 5-8 and picks B on calls 9-12.
+    for who in [ada, ben] {
+        for _ in 0..12 {
+            let Next::Task(task) = store.next_task(who.id, trend.id).await.unwrap() else {
+                panic!("no task for {}", who.name)
+            };
+            let n: usize = task.item["call-".len()..].parse().unwrap();
+            let winner = if who.id == ben.id && n > 8 { "b" } else { "a" };
+            let payload = json!({"winner": winner, "strength": 1,
+                "criteria": {"compliance": winner, "correctness": winner, "resolution": winner, "tone": winner}});
+            store
+                .submit(
+                    who.id,
+                    trend.id,
+                    task.assignment,
+                    Submission {
+                        payload: payload.to_string(),
+                        time_ms: Some(20_000),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let db = rusqlite::Connection::open(dir.join("db.sqlite")).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE judgments SET created_at = created_at - ?1, updated_at = updated_at - ?1
+             WHERE project_id = ?2 AND item_id IN (SELECT id FROM items WHERE project_id = ?2
+               AND ext_id IN ('call-01','call-02','call-03','call-04','call-05','call-06','call-07','call-08'))",
+            rusqlite::params![14 * 86_400_000i64, trend.id.0],
+        )
+        .unwrap();
+    assert_eq!(moved, 16, "two weeks back: 8 gold and 8 work judgments");
 }
 
 async fn login(b: &Browser, base: &str, name: &str) {
@@ -319,6 +420,41 @@ async fn assert_no_injection(b: &Browser, page: &str) {
     );
 }
 
+/// Checks the page in the browser for what a screen reader and low vision need: every
+/// visible form control has a label (a `<label>`, `aria-label` or `aria-labelledby`),
+/// and every visible text has WCAG AA contrast against its effective background
+/// (4.5:1, 3:1 for large text). Panics naming the offenders.
+async fn assert_accessible(b: &Browser, page: &str) {
+    let v = b
+        .js(
+            r#"
+function rgb(c) { var m = c.match(/[\d.]+/g) || [0, 0, 0, 0]; return m.map(Number).concat(m.length < 4 ? [1] : []); }
+function lum(c) { var a = [c[0], c[1], c[2]].map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; }
+function bg(el) { for (; el; el = el.parentElement) { var c = rgb(getComputedStyle(el).backgroundColor); if (c[3] > 0.5) return c; } return [255, 255, 255, 1]; }
+function shown(el) { var r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; }
+var unlabelled = [], low = [];
+document.querySelectorAll('input:not([type=hidden]), select, textarea').forEach(function (el) {
+  if (!shown(el) && el.type !== 'file') return;
+  if ((el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return;
+  unlabelled.push(el.outerHTML.slice(0, 80));
+});
+document.querySelectorAll('main *, header *').forEach(function (el) {
+  if (el.closest('svg') || !shown(el)) return;
+  var text = Array.prototype.some.call(el.childNodes, function (n) { return n.nodeType === 3 && n.textContent.trim(); });
+  if (!text) return;
+  var st = getComputedStyle(el), fg = rgb(st.color), b = bg(el);
+  var l1 = lum(fg), l2 = lum(b), ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+  var size = parseFloat(st.fontSize), large = size >= 24 || (size >= 18.66 && parseInt(st.fontWeight, 10) >= 700);
+  if (ratio < (large ? 3 : 4.5)) low.push(el.tagName + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+});
+return {unlabelled: unlabelled, low: low};"#,
+            json!([]),
+        )
+        .await;
+    assert_eq!(v["unlabelled"], json!([]), "unlabelled controls on {page}");
+    assert_eq!(v["low"], json!([]), "text below AA contrast on {page}");
+}
+
 fn assignment_js() -> &'static str {
     "var t = document.querySelector('#task'); return t ? t.getAttribute('data-assignment') : null;"
 }
@@ -342,9 +478,13 @@ async fn browser_workflow() {
     b.type_into("#password", "not the password").await;
     b.click("#login button[type=submit]").await;
     b.wait_for("the refusal", "var e = document.querySelector('#login-error'); return !e.hidden && /wrong name or password/.test(e.textContent);").await;
+    assert_accessible(&b, "the login page").await;
     b.screenshot("login-refused-1280").await;
     login(&b, &base, "chloe").await;
     b.screenshot("projects-1280").await;
+    b.resize(820, 1180).await;
+    b.screenshot("projects-tablet").await;
+    b.resize(1280, 900).await;
 
     // The judging page: XSS payloads from the data are text.
     b.goto(&format!("{base}/projects/banking/judge")).await;
@@ -354,6 +494,7 @@ async fn browser_workflow() {
     )
     .await;
     assert_no_injection(&b, "the judging page").await;
+    assert_accessible(&b, "the judging page").await;
     let shaded = b.js("return document.querySelectorAll('.turn.low-asr').length + ',' + document.querySelectorAll('.turn.interrupted').length + ',' + document.querySelectorAll('.turn.overlap').length;", json!([])).await;
     assert_eq!(
         shaded,
@@ -374,6 +515,57 @@ async fn browser_workflow() {
         )
         .await;
     assert_eq!(draft, Value::Bool(true), "the draft is saved");
+
+    // A reload gives the held lease back: the same assignment in the same display
+    // order, the draft restored and the time on task carried on.
+    let order_js = "return Array.prototype.map.call(document.querySelectorAll('.cand'), function (c) { return c.getAttribute('data-cand'); }).join(',');";
+    let marks_js = "return Array.prototype.map.call(document.querySelectorAll('#judgment input:checked'), function (i) { return i.name + '=' + i.value; }).join(',');";
+    let order = b.js(order_js, json!([])).await;
+    let marks = b.js(marks_js, json!([])).await;
+    b.wait_for(
+        "a second on task",
+        "return /time on task 0:0[1-9]/.test(document.querySelector('#timer').textContent);",
+    )
+    .await;
+    b.goto(&format!("{base}/projects/banking/judge")).await;
+    b.wait_for(
+        "the held task",
+        "return !!document.querySelector('#task[data-resumed] tr.crit');",
+    )
+    .await;
+    assert_eq!(
+        b.js(assignment_js(), json!([])).await,
+        first,
+        "the same lease"
+    );
+    assert_eq!(
+        b.js(order_js, json!([])).await,
+        order,
+        "the same display order"
+    );
+    assert_eq!(
+        b.js(marks_js, json!([])).await,
+        marks,
+        "the draft is restored"
+    );
+    b.wait_for(
+        "the time on task carried over",
+        "return /time on task 0:(0[1-9]|[1-5]\\d)/.test(document.querySelector('#timer').textContent);",
+    )
+    .await;
+    b.screenshot("judge-resumed-1280").await;
+    // Layout shift over the judging flow from here on (buffered: the load included).
+    b.js(
+        "window.__shifts = []; window.__po = new PerformanceObserver(function (l) { l.getEntries().forEach(function (e) { window.__shifts.push({t: e.startTime, v: e.value, input: e.hadRecentInput}); }); }); \
+         window.__po.observe({type: 'layout-shift', buffered: true}); return true;",
+        json!([]),
+    )
+    .await;
+    b.wait_for(
+        "the live priority check",
+        "return document.querySelector('#rule').classList.contains('bad');",
+    )
+    .await;
     b.js(
         "document.querySelector('#task').setAttribute('data-expires', String(Date.now() + 60000)); return true;",
         json!([]),
@@ -419,12 +611,23 @@ async fn browser_workflow() {
     b.screenshot("judge-diff-1280").await;
     b.keys("d").await;
 
-    // Tablet width: candidates stack.
+    // Tablet width: candidates stack. (Shifts from resizing the window are not the
+    // page's: the CLS figure leaves this interval out.)
+    b.js(
+        "window.__resize = [performance.now()]; return true;",
+        json!([]),
+    )
+    .await;
     b.resize(820, 1180).await;
     b.screenshot("judge-tablet").await;
     let stacked = b.js("var c = document.querySelectorAll('.cand'); return c[1].getBoundingClientRect().top > c[0].getBoundingClientRect().bottom - 1;", json!([])).await;
     assert_eq!(stacked, Value::Bool(true), "candidates stack on a tablet");
     b.resize(1280, 900).await;
+    b.js(
+        "window.__resize.push(performance.now() + 1000); return true;",
+        json!([]),
+    )
+    .await;
 
     // Submit → next painted, measured in the browser (all criteria tied, winner tie).
     b.keys("?").await;
@@ -478,6 +681,26 @@ async fn browser_workflow() {
         b.wait_for("the item after the skip", &format!("var a = document.querySelector('#task'); return !!a && a.getAttribute('data-assignment') !== {before};")).await;
     }
 
+    // Cumulative layout shift over the judging flow (reload, refusal, fix, ten
+    // submissions, the diff, the help dialog, a skip): shifts without recent input, as
+    // CLS counts them, summed over the whole flow (at least the largest session window).
+    let cls = b
+        .js(
+            "window.__po.takeRecords().forEach(function (e) { window.__shifts.push({t: e.startTime, v: e.value, input: e.hadRecentInput}); }); \
+             var r = window.__resize, cls = 0, all = 0; \
+             window.__shifts.forEach(function (s) { if (s.t >= r[0] && s.t <= r[1]) return; all += s.v; if (!s.input) cls += s.v; }); \
+             return {cls: cls, all: all, n: window.__shifts.length};",
+            json!([]),
+        )
+        .await;
+    let figure = cls["cls"].as_f64().unwrap();
+    eprintln!(
+        "cumulative layout shift over the judging flow: {figure:.4} (with shifts right after input: {:.4}; {} entries)",
+        cls["all"].as_f64().unwrap(),
+        cls["n"]
+    );
+    assert!(figure < 0.1, "layout shifts while judging: {cls}");
+
     // The other task kinds, by keyboard where the form allows it.
     b.goto(&format!("{base}/projects/mixed/judge")).await;
     for _ in 0..4 {
@@ -522,6 +745,7 @@ async fn browser_workflow() {
             }
             other => panic!("unexpected kind {other}"),
         }
+        assert_accessible(&b, &format!("the {kind} form")).await;
         b.screenshot(&format!("judge-{kind}-1280")).await;
         b.keys(CTRL_ENTER).await;
         b.wait_for(
@@ -568,6 +792,7 @@ async fn browser_workflow() {
     let _ = b.find("form.decide").await;
     b.js("document.querySelectorAll('details').forEach(function (d) { d.open = true; }); return true;", json!([])).await;
     assert_no_injection(&b, "the review page").await;
+    assert_accessible(&b, "the review page").await;
     let disagree = b
         .js(
             "return document.querySelectorAll('tr.disagree').length;",
@@ -579,6 +804,9 @@ async fn browser_workflow() {
         "the disagreement is highlighted"
     );
     b.screenshot("review-1280").await;
+    b.resize(820, 1180).await;
+    b.screenshot("review-tablet").await;
+    b.resize(1280, 900).await;
     b.keys("2").await;
     b.wait_for(
         "judgment #2 as the start",
@@ -609,14 +837,15 @@ async fn browser_workflow() {
     // Time on task reached the store with the judgment.
     let project_id = fx.store.project_by_name("banking").await.unwrap().id;
     let chloe_id = fx.store.user_by_name("chloe").await.unwrap().id;
-    // One skip by the dialog, one by leaving the page with an item leased.
+    // One skip by the dialog; leaving the page kept the item after it leased to her,
+    // so it comes back when she returns.
     let progress = fx.store.progress(project_id).await.unwrap();
     let mine = progress
         .annotators
         .iter()
         .find(|a| a.user == chloe_id)
         .unwrap();
-    assert_eq!((mine.skipped, mine.leased), (2, 0), "{mine:?}");
+    assert_eq!((mine.skipped, mine.leased), (1, 1), "{mine:?}");
     let chloe_times: Vec<i64> = {
         let mut v = Vec::new();
         for n in 1..=14 {
@@ -669,7 +898,7 @@ async fn browser_workflow() {
             json!([]),
         )
         .await;
-    assert_eq!(charts, json!(6));
+    assert_eq!(charts, json!(8));
     b.click("#annotators thead th:nth-child(2) button").await;
     b.wait_for(
         "a sorted table",
@@ -679,6 +908,42 @@ async fn browser_workflow() {
     b.screenshot("dashboard-1280").await;
     b.resize(820, 1180).await;
     b.screenshot("dashboard-tablet").await;
+    b.resize(1280, 900).await;
+    // Two weeks of history: agreement per ISO week drops this week and is flagged as
+    // drift; bias against gold rests on the judged gold.
+    b.goto(&format!("{base}/projects/trend/dashboard")).await;
+    let _ = b.find("#drift").await;
+    let trend = b
+        .js(
+            "var svg = document.querySelector('svg[aria-label^=\"Agreement and gold\"]'); \
+             return {weeks: svg.querySelectorAll('polyline.line')[0].getAttribute('points').split(' ').length, \
+                     flags: svg.querySelectorAll('circle.flag').length, \
+                     drift: document.querySelector('#drift').textContent, \
+                     gold: document.querySelector('svg[aria-label=\"Position bias against gold\"]').textContent, \
+                     labels: Array.prototype.map.call(svg.querySelectorAll('text'), function (t) { return t.textContent; }).join(' ')};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(trend["weeks"], json!(2), "{trend}");
+    assert_eq!(trend["flags"], json!(1), "{trend}");
+    let drift = trend["drift"].as_str().unwrap();
+    assert!(
+        drift.contains("Agreement in ")
+            && drift.contains(": 0% against a baseline of 100% (4 records)"),
+        "{drift}"
+    );
+    assert!(
+        trend["labels"].as_str().unwrap().contains("-W"),
+        "ISO week labels: {trend}"
+    );
+    assert!(
+        trend["gold"].as_str().unwrap().contains("(n=4)"),
+        "bias against gold over each annotator's four gold judgments: {trend}"
+    );
+    assert_accessible(&b, "the dashboard").await;
+    b.screenshot("dashboard-trend-1280").await;
+    b.resize(820, 1180).await;
+    b.screenshot("dashboard-trend-tablet").await;
     b.resize(1280, 900).await;
     // Members: verify a claim, add a member.
     b.goto(&format!("{base}/projects/banking/members")).await;
@@ -700,6 +965,7 @@ async fn browser_workflow() {
         "return Array.prototype.some.call(document.querySelectorAll('#members tr'), function (r) { return /^dan/.test(r.cells[0].textContent) && r.querySelector('select').value === 'reviewer'; });",
     )
     .await;
+    assert_accessible(&b, "the members page").await;
     b.screenshot("members-1280").await;
     // Setup: a new rubric version, and an import by upload (a bad file first).
     b.goto(&format!("{base}/projects/banking/setup")).await;
@@ -734,6 +1000,7 @@ async fn browser_workflow() {
         "var d = document.querySelector('#import-done'); return !d.hidden && /^2 imported/.test(d.textContent);",
     )
     .await;
+    assert_accessible(&b, "the setup page").await;
     b.screenshot("setup-1280").await;
     b.goto(&format!("{base}/admin/audit")).await;
     b.wait_for(
@@ -748,8 +1015,9 @@ async fn browser_workflow() {
     let _ = std::fs::remove_dir_all(&fx.dir);
 }
 
-/// The judging fragment over HTTP with a 40-turn context: lease (`next_task`), rubric,
-/// parse and render, as `POST /ui/api/projects/{p}/next` answers it. A measurement, not
+/// The judging fragment over HTTP with a 40-turn context: the held-lease check, lease
+/// (`next_task`), rubric, parse and render, as `POST /ui/api/projects/{p}/next` answers
+/// it after the previous task ended. A measurement, not
 /// a test: `cargo test --release -p plumbline-server --test ui judging_fragment_figure -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
@@ -846,13 +1114,40 @@ async fn judging_fragment_figure() {
             .unwrap();
         times.push(start.elapsed().as_secs_f64() * 1e3);
         assert!(html.contains("data-assignment"), "{html}");
+        assert!(!html.contains("data-resumed"), "a new lease each time");
         bytes = html.len();
+        // Give the item back (untimed), as a submission would end the lease: `next`
+        // would otherwise hand the held lease back instead of leasing another.
+        let a = html.split("data-assignment=\"").nth(1).unwrap();
+        let a = &a[..a.find('"').unwrap()];
+        let r = http
+            .post(format!("{base}/api/v1/projects/long/tasks/{a}/skip"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"reason": "figure"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
     }
     times.sort_by(f64::total_cmp);
     println!(
         "POST /ui/api/projects/long/next, 40-turn items, {bytes} bytes, {N} leases: median {:.2} ms, p95 {:.2} ms",
         times[N / 2],
         times[N * 95 / 100]
+    );
+    // What the held-lease check adds to each `next` (a miss: nothing is held).
+    let mut held = Vec::new();
+    for _ in 0..N {
+        let start = std::time::Instant::now();
+        assert!(store.held_task(who.id, project.id).await.unwrap().is_none());
+        held.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    held.sort_by(f64::total_cmp);
+    println!(
+        "held_task (no live lease, {N} leases in the project's history): median {:.3} ms, p95 {:.3} ms",
+        held[N / 2],
+        held[N * 95 / 100]
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

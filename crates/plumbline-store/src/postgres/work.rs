@@ -747,6 +747,41 @@ impl WorkStore for PgStore {
         Ok(out)
     }
 
+    async fn held_task(&self, annotator: UserId, project: ProjectId) -> Result<Option<Task>> {
+        let client = self.client().await?;
+        // `state = 'leased'` matches the partial index of live leases: a few rows per
+        // active annotator, never a user's history.
+        let Some(r) = client
+            .query_opt(
+                "SELECT a.id, a.item_id, i.ext_id, i.task, i.body, a.display_order, a.rubric_version,
+                        a.seq, a.leased_at, a.expires_at, a.purpose
+                 FROM assignments a JOIN items i ON i.id = a.item_id
+                 WHERE a.state = 'leased' AND a.expires_at >= $1 AND a.project_id = $2 AND a.user_id = $3
+                 ORDER BY a.id LIMIT 1",
+                &[&now_ms(), &project.0, &annotator.0],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Task {
+            assignment: AssignmentId(r.get(0)),
+            item_id: ItemId(r.get(1)),
+            item: r.get(2),
+            task: r
+                .get::<_, &str>(3)
+                .parse::<TaskKind>()
+                .map_err(StoreError::Database)?,
+            body: r.get(4),
+            display_order: serde_json::from_str(r.get::<_, &str>(5))?,
+            rubric_version: RubricVersion(r.get::<_, i64>(6) as i32),
+            seq: r.get(7),
+            leased_at: r.get(8),
+            expires_at: r.get(9),
+            purpose: Purpose::parse(r.get::<_, &str>(10))?,
+        }))
+    }
+
     async fn skip(
         &self,
         annotator: UserId,
@@ -1140,8 +1175,9 @@ impl WorkStore for PgStore {
         let client = self.client().await?;
         let (id, _, _, _) = item_by_ext(&client, project, item).await?;
         let rows = q(
-&client,
-                "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct
+            &client,
+            "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct,
+                    created_at, updated_at
                  FROM judgments WHERE item_id = $1 AND source = 'annotator' ORDER BY id",
                 &[&id],
             )
@@ -1172,6 +1208,8 @@ impl WorkStore for PgStore {
                     .transpose()?,
                 gold_correct: r.get(7),
                 history,
+                submitted_at: r.get(8),
+                updated_at: r.get(9),
             });
         }
         Ok(out)

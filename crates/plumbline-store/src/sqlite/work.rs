@@ -769,16 +769,11 @@ type RawGold = (
     bool,
 );
 
-/// A judgment row as read.
+/// A judgment row as read: (id, assignment, user, payload, inversion) and (time on
+/// task, display order, gold score, submitted, updated).
 type RawJudgment = (
-    i64,
-    Option<i64>,
-    Option<i64>,
-    String,
-    bool,
-    Option<i64>,
-    Option<String>,
-    Option<bool>,
+    (i64, Option<i64>, Option<i64>, String, bool),
+    (Option<i64>, Option<String>, Option<bool>, i64, i64),
 );
 
 /// Stores a new gold version of `item` (the caller validated the payload).
@@ -861,6 +856,49 @@ impl WorkStore for SqliteStore {
     ) -> WorkResult<SubmitOutcome> {
         self.write_grouped(move |conn| submit_in(conn, annotator, project, assignment, submission))
             .await
+    }
+
+    async fn held_task(&self, annotator: UserId, project: ProjectId) -> Result<Option<Task>> {
+        self.read(move |conn| {
+            // The partial index holds only leased rows, so this reads the live leases of
+            // the whole database (a few per active annotator), never a user's history.
+            let row = conn
+                .prepare_cached(
+                    "SELECT a.id, a.item_id, i.ext_id, i.task, i.body, a.display_order, a.rubric_version,
+                            a.seq, a.leased_at, a.expires_at, a.purpose
+                     FROM assignments a INDEXED BY assignments_live JOIN items i ON i.id = a.item_id
+                     WHERE a.state = 'leased' AND a.expires_at >= ?1 AND a.project_id = ?2 AND a.user_id = ?3
+                     ORDER BY a.id LIMIT 1",
+                )?
+                .query_row(params![now_ms(), project.0, annotator.0], |r| {
+                    Ok((
+                        (r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?),
+                        (r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?),
+                        (r.get::<_, i64>(6)?, r.get::<_, i64>(7)?, r.get::<_, i64>(8)?),
+                        (r.get::<_, i64>(9)?, r.get::<_, String>(10)?),
+                    ))
+                })
+                .optional()?;
+            let Some(((id, item, ext), (task, body, order), (version, seq, leased), (expires, purpose))) =
+                row
+            else {
+                return Ok(None);
+            };
+            Ok(Some(Task {
+                assignment: AssignmentId(id),
+                item_id: ItemId(item),
+                item: ext,
+                task: task.parse::<TaskKind>().map_err(StoreError::Database)?,
+                body,
+                display_order: serde_json::from_str(&order)?,
+                rubric_version: RubricVersion(version as i32),
+                seq,
+                leased_at: leased,
+                expires_at: expires,
+                purpose: Purpose::parse(&purpose)?,
+            }))
+        })
+        .await
     }
 
     async fn skip(
@@ -1237,15 +1275,19 @@ impl WorkStore for SqliteStore {
             let (id, _, _, _) = item_by_ext(conn, project, &item)?;
             let rows: Vec<RawJudgment> = conn
                 .prepare_cached(
-                    "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct
+                    "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct,
+                            created_at, updated_at
                      FROM judgments WHERE item_id = ?1 AND source = 'annotator' ORDER BY id",
                 )?
                 .query_map([id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                        (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
+                    ))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
             let mut out = Vec::new();
-            for (jid, aid, uid, payload, inv, time, order, gold) in rows {
+            for ((jid, aid, uid, payload, inv), (time, order, gold, created, updated)) in rows {
                 let history = conn
                     .prepare_cached("SELECT payload FROM judgment_history WHERE judgment_id = ?1 ORDER BY id")?
                     .query_map([jid], |r| r.get(0))?
@@ -1261,6 +1303,8 @@ impl WorkStore for SqliteStore {
                     display_order: order.map(|o| serde_json::from_str(&o)).transpose()?,
                     gold_correct: gold,
                     history,
+                    submitted_at: created,
+                    updated_at: updated,
                 });
             }
             Ok(out)

@@ -757,3 +757,72 @@ pub async fn concurrent_annotators_keep_the_overlap<S: Store>(store: S) {
     assert_eq!(progress.items["open"], 0);
     store.check_integrity().await.unwrap();
 }
+
+pub async fn held_lease_comes_back_until_submitted_skipped_or_expired<S: Store>(store: S) {
+    let p = project_with(
+        &store,
+        ProjectSettings {
+            lease_seconds: 2,
+            ..settings()
+        },
+    )
+    .await;
+    import(&store, &p, (0..4).map(|n| item(n, "")).collect()).await;
+    let (ann, bob) = (user(&store, "ann").await, user(&store, "bob").await);
+    assert!(store.held_task(ann, p.id).await.unwrap().is_none());
+    let t1 = take(&store, ann, &p).await;
+    // The held lease is the same assignment with the same order, seq and expiry.
+    let held = store
+        .held_task(ann, p.id)
+        .await
+        .unwrap()
+        .expect("a live lease");
+    assert_eq!(held.assignment, t1.assignment);
+    assert_eq!(held.item, t1.item);
+    assert_eq!(held.display_order, t1.display_order);
+    assert_eq!(
+        (
+            held.seq,
+            held.leased_at,
+            held.expires_at,
+            held.rubric_version
+        ),
+        (t1.seq, t1.leased_at, t1.expires_at, t1.rubric_version)
+    );
+    assert_eq!(held.purpose, Purpose::Work);
+    assert_eq!(held.body, t1.body);
+    // Someone else's lease is not theirs to resume.
+    assert!(store.held_task(bob, p.id).await.unwrap().is_none());
+    // With two live leases the older one comes first; submitting or skipping ends one.
+    let t2 = take(&store, ann, &p).await;
+    let held = store.held_task(ann, p.id).await.unwrap().unwrap();
+    assert_eq!(held.assignment, t1.assignment);
+    store
+        .submit(ann, p.id, t1.assignment, submission(pref("a")))
+        .await
+        .unwrap();
+    let held = store.held_task(ann, p.id).await.unwrap().unwrap();
+    assert_eq!(held.assignment, t2.assignment, "a submitted lease is done");
+    store
+        .skip(ann, p.id, t2.assignment, "not my language".into())
+        .await
+        .unwrap();
+    assert!(store.held_task(ann, p.id).await.unwrap().is_none());
+    // An expired lease is not held, even before anything reclaims it.
+    let b = take(&store, bob, &p).await;
+    assert_eq!(
+        store
+            .held_task(bob, p.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignment,
+        b.assignment
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    assert!(store.held_task(bob, p.id).await.unwrap().is_none());
+    // Submissions carry their time.
+    let js = store.judgments_of(p.id, &t1.item).await.unwrap();
+    assert_eq!(js.len(), 1);
+    assert!(js[0].submitted_at >= t1.leased_at && js[0].updated_at >= js[0].submitted_at);
+}

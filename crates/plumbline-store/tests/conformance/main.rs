@@ -62,4 +62,5 @@ conformance!(
     gold_is_versioned_and_revalidated,
     adjudication_decides_and_promotes,
     concurrent_annotators_keep_the_overlap,
+    held_lease_comes_back_until_submitted_skipped_or_expired,
 );

@@ -583,6 +583,16 @@ impl Worker {
             if self.vanish > 0.0 && (rng % 1_000_000) as f64 / 1e6 < self.vanish {
                 stats.abandoned += 1;
                 self.log(json!({"abandoned": item, "assignment": assignment, "user": self.name}));
+                // `next` gives a held lease back, so a vanished client stays away until
+                // its lease has expired (as a closed tab would) before it asks again.
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                let left = task["expires_at"].as_i64().unwrap_or(now) - now;
+                let back = Instant::now() + Duration::from_millis(left.max(0) as u64 + 50);
+                while Instant::now() < back && !self.stop.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
                 continue;
             }
             let winner = if rng % 10 < 8 { "a" } else { "b" };
