@@ -188,12 +188,11 @@ impl IdentityStore for PgStore {
 
     async fn member_role(&self, project: ProjectId, user: UserId) -> Result<Option<ProjectRole>> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT role FROM members WHERE project_id = $1 AND user_id = $2",
-                &[&project.0, &user.0],
-            )
+        // Every request in a project asks this; prepared once per connection.
+        let st = client
+            .prepare_cached("SELECT role FROM members WHERE project_id = $1 AND user_id = $2")
             .await?;
+        let row = client.query_opt(&st, &[&project.0, &user.0]).await?;
         row.map(|r| parse::<ProjectRole>(r.get(0))).transpose()
     }
 
@@ -350,9 +349,11 @@ impl IdentityStore for PgStore {
     async fn token_by_hash(&self, secret_hash: [u8; 32]) -> Result<Option<TokenRecord>> {
         let client = self.client().await?;
         let hash: &[u8] = &secret_hash;
-        let row = client
-            .query_opt(&format!("{TOKEN_SELECT} WHERE t.token_hash = $1"), &[&hash])
+        // Every token-authenticated request asks this; prepared once per connection.
+        let st = client
+            .prepare_cached(&format!("{TOKEN_SELECT} WHERE t.token_hash = $1"))
             .await?;
+        let row = client.query_opt(&st, &[&hash]).await?;
         row.as_ref().map(token).transpose()
     }
 

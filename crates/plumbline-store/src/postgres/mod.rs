@@ -244,11 +244,14 @@ impl Store for PgStore {
 
     async fn project_by_name(&self, name: &str) -> Result<Project> {
         let client = self.client().await?;
+        // Every request in a project asks this; prepared once per connection.
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects WHERE name = $1"
+            ))
+            .await?;
         let row = client
-            .query_opt(
-                &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE name = $1"),
-                &[&name],
-            )
+            .query_opt(&st, &[&name])
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("project `{name}`")))?;
         to_project(&row)
@@ -261,12 +264,14 @@ impl Store for PgStore {
     ) -> Result<StoredRubric> {
         let client = self.client().await?;
         let wanted = version.map(|v| v.0 as i64);
-        let row = client
-            .query_opt(
+        let st = client
+            .prepare_cached(
                 "SELECT r.version, r.rubric, r.created_at FROM rubric_versions r JOIN projects p ON p.id = r.project_id
                  WHERE r.project_id = $1 AND r.version = coalesce($2, p.rubric_version)",
-                &[&project.0, &wanted],
             )
+            .await?;
+        let row = client
+            .query_opt(&st, &[&project.0, &wanted])
             .await?
             .ok_or_else(|| match version {
                 Some(v) => StoreError::NotFound(format!("rubric {v} of project {project}")),
