@@ -66,14 +66,26 @@ fn run_load(backend: &str, items: u64, kill_after: Option<f64>) -> Load {
     if let Some(k) = &kill_s {
         args.extend(["--kill-after", k.as_str()]);
     }
-    // A private copy of the binary: the servers it starts are spawned from its own path,
-    // which a concurrent rebuild of the shared target directory must not pull away.
+    // A private link to the binary: the servers it starts are spawned from its own path,
+    // which a concurrent rebuild of the shared target directory must not pull away (a
+    // rebuild writes a new file; the link keeps the old one). A hard link, not a copy:
+    // a copy is a file open for writing, which a process forked meanwhile by another
+    // test thread inherits until its exec, and executing it then fails with ETXTBSY.
     let exe = dir.join("plumbline");
-    std::fs::copy(env!("CARGO_BIN_EXE_plumbline"), &exe).unwrap();
-    let out = Command::new(&exe)
-        .args(&args)
-        .output()
-        .expect("the binary runs");
+    if std::fs::hard_link(env!("CARGO_BIN_EXE_plumbline"), &exe).is_err() {
+        std::fs::copy(env!("CARGO_BIN_EXE_plumbline"), &exe).unwrap();
+    }
+    let mut attempt = 0;
+    let out = loop {
+        match Command::new(&exe).args(&args).output() {
+            // ETXTBSY: the copy's write handle still lives in a sibling's fork.
+            Err(e) if e.raw_os_error() == Some(26) && attempt < 50 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            r => break r.expect("the binary runs"),
+        }
+    };
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "bench serve failed:\n{stderr}");
     let summary: Value = serde_json::from_slice(&out.stdout)
