@@ -1,7 +1,10 @@
 //! The engine on PostgreSQL: any number of server processes share the queue. A lease
-//! takes its item with `FOR UPDATE SKIP LOCKED`, and READ COMMITTED re-checks the
-//! overlap condition on the locked row, so the overlap stays exact; submissions lock
-//! their assignment row. Nothing lives in process memory.
+//! takes its item with `FOR NO KEY UPDATE SKIP LOCKED`, and READ COMMITTED re-checks
+//! the overlap condition on the locked row, so the overlap stays exact; submissions lock
+//! their assignment row. `NO KEY`: the lease changes no key, and a plain `FOR UPDATE`
+//! would also block the key-share locks that inserting a judgment or an assignment of
+//! the same item takes for its foreign key, until the lease's commit. Nothing lives in
+//! process memory.
 
 use super::PgStore;
 use crate::Result;
@@ -168,7 +171,7 @@ async fn pick_work(
            AND {REQUIRES}
            AND ($5::text IS NULL OR jsonb_exists(i.body::jsonb -> 'tags', $5::text))
          ORDER BY i.judgments + i.leases DESC, i.id
-         LIMIT 1 FOR UPDATE OF i SKIP LOCKED"
+         LIMIT 1 FOR NO KEY UPDATE OF i SKIP LOCKED"
     );
     Ok(q_opt(
         tx,
