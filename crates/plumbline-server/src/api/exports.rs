@@ -107,7 +107,8 @@ impl ExportQuery {
                 "min_agreement must lie in [0, 1], got {a}"
             )));
         }
-        let split = match self.split.as_deref() {
+        // An HTML form sends an unset choice as an empty value: the same as absent.
+        let split = match self.split.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some("train") => Some(Split::Train),
             Some("eval") => Some(Split::Eval),

@@ -78,6 +78,7 @@ pub async fn setup_page<S: Store>(
          <button type=\"submit\" class=\"primary\">Import</button></form>\
          <p class=\"error\" id=\"import-error\" role=\"alert\" hidden></p><p class=\"rule ok\" id=\"import-done\" role=\"status\" hidden></p></section>",
     );
+    export_panel(&mut body, project, &state.store.releases(project.id).await?);
     Ok(page(layout(
         &format!("Setup · {}", project.name),
         Some(&who.actor.user),
@@ -85,4 +86,62 @@ pub async fn setup_page<S: Store>(
         &body,
         &["setup.js"],
     )))
+}
+
+/// Exports (a plain GET form on the streaming export endpoint, so the browser downloads
+/// the file with the session's cookie) and the project's releases.
+fn export_panel(
+    body: &mut String,
+    project: &plumbline_store::Project,
+    releases: &[plumbline_store::ReleaseRecord],
+) {
+    push!(
+        body,
+        "<section class=\"panel\" id=\"exports\"><h2>Export</h2>\
+         <p class=\"muted\">Streams the file; which judgments make a pair, and every kind's columns, are in docs/EXPORTS.md.</p>\
+         <form class=\"inline\" method=\"get\" action=\"/api/v1/projects/{}/export\">\
+         <label>Kind <select name=\"kind\">{}</select></label>\
+         <label>Format <select name=\"format\"><option value=\"jsonl\">JSONL</option><option value=\"parquet\">Parquet</option></select></label>\
+         <label>Split <select name=\"split\"><option value=\"\">all</option><option value=\"train\">train</option><option value=\"eval\">eval</option></select></label>\
+         <label><input type=\"checkbox\" name=\"include_external\" value=\"true\"> count imported external judgments</label>\
+         <button type=\"submit\" class=\"primary\">Download</button></form></section>",
+        attr(&pct(&project.name)),
+        [
+            "preference",
+            "reward",
+            "sft",
+            "ranking",
+            "rating",
+            "red_team",
+            "full"
+        ]
+        .iter()
+        .map(|k| format!("<option value=\"{k}\">{k}</option>"))
+        .collect::<String>()
+    );
+    body.push_str(
+        "<section class=\"panel\" id=\"releases\"><h2>Releases</h2>\
+         <p class=\"muted\">Immutable snapshots with a SHA-256 manifest and a datasheet: \
+         <code>plumbline release create</code>, or <code>POST /api/v1/projects/{p}/releases</code>; \
+         <code>plumbline release verify DIR</code> checks one.</p>",
+    );
+    if releases.is_empty() {
+        body.push_str("<p>No release yet.</p></section>");
+        return;
+    }
+    body.push_str(
+        "<table><thead><tr><th scope=\"col\">id (manifest SHA-256)</th><th scope=\"col\">kind</th>\
+         <th scope=\"col\">format</th><th scope=\"col\">location</th></tr></thead><tbody>",
+    );
+    for r in releases {
+        push!(
+            body,
+            "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+            esc(&r.manifest_sha256),
+            esc(&r.kind),
+            esc(&r.format),
+            esc(&r.location)
+        );
+    }
+    body.push_str("</tbody></table></section>");
 }

@@ -990,6 +990,15 @@ async fn browser_workflow() {
         "var e = document.querySelector('#import-error'); return !e.hidden && /Nothing was stored. line 2/.test(e.textContent);",
     )
     .await;
+    // The export form downloads through the streaming endpoint with the session cookie.
+    b.wait_for(
+        "the export form's download",
+        "if (!window.__exported) { var f = document.querySelector('#exports form'); window.__exported = 'pending'; \
+         fetch(f.action + '?' + new URLSearchParams(new FormData(f)).toString(), {credentials: 'same-origin'}) \
+         .then(function (r) { window.__exported = r.status + ' ' + r.headers.get('content-type'); }); } \
+         return /^200 .*ndjson|^200 .*jsonl/.test(window.__exported);",
+    )
+    .await;
     let good = fx.dir.join("good.jsonl");
     std::fs::write(&good, format!("{}\n{}\n", item_line(41), item_line(42))).unwrap();
     b.type_into("#import-form input[type=file]", good.to_str().unwrap())
