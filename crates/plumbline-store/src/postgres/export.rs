@@ -68,12 +68,7 @@ impl ExportStore for PgStore {
         sink: mpsc::Sender<Vec<JudgedItem>>,
     ) -> Result<u64> {
         let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .start()
-            .await?;
+        let tx = super::read_snapshot(&mut client).await?;
         let kind = task.as_str();
         let mut items = Cursor::open(
             &tx,

@@ -114,12 +114,7 @@ impl PgStore {
         sink: mpsc::Sender<Vec<T>>,
     ) -> Result<u64> {
         let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .start()
-            .await?;
+        let tx = read_snapshot(&mut client).await?;
         let stmt = tx.prepare(sql).await?;
         let portal = tx.bind(&stmt, &[&project.0]).await?;
         let mut sent = 0u64;
@@ -137,6 +132,18 @@ impl PgStore {
         tx.commit().await?;
         Ok(sent)
     }
+}
+
+/// A read-only repeatable-read transaction: every read of an export sees one snapshot.
+pub(crate) async fn read_snapshot(
+    client: &mut deadpool_postgres::Object,
+) -> Result<deadpool_postgres::Transaction<'_>> {
+    Ok(client
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .await?)
 }
 
 const PROJECT_COLUMNS: &str = "id, name, settings, rubric_version, split_salt, created_at";

@@ -122,7 +122,7 @@ pub async fn open(url: &str) -> anyhow::Result<AnyStore> {
 }
 
 async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCode> {
-    let outcome = run_command(&store, command).await;
+    let outcome = run_command(store.clone(), command).await;
     // A short-lived process leaves no audit event pending (PostgreSQL seals after
     // commit, in the background); the chain is complete when the command returns.
     store
@@ -132,8 +132,7 @@ async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCo
     outcome
 }
 
-async fn run_command<S: Store>(store: &S, command: Command) -> anyhow::Result<ExitCode> {
-    let store = store.clone();
+async fn run_command<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Migrate => {
             store.check_integrity().await?;
