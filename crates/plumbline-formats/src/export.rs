@@ -15,12 +15,16 @@
 //! counted in the summary. External prior judgments (imported from HH-RLHF, Label
 //! Studio, …) count as votes only when asked, each source as one annotator.
 
-use plumbline_domain::{Item, Role, Split};
+use crate::pair_row::{
+    CandidateView, Criteria, ItemView, Message, PairRow, PrefVote, Provenance, role_name,
+};
+use plumbline_domain::Split;
 use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene};
 use plumbline_quality::{Judgment, LabelSet};
 use plumbline_store::JudgedItem;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// Default Dawid-Skene posterior an item needs to make a pair.
@@ -100,44 +104,26 @@ pub struct PairSummary {
     pub threshold: f64,
 }
 
-/// One item's votes: candidate index (0, 1) or 2 for a tie, by voter.
-struct Votes {
-    by: Vec<(String, u32, Value)>,
+/// Who cast a vote: an annotator, or an external source (one voter per source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Voter<'a> {
+    User(i64),
+    External(&'a str),
 }
 
-/// What deciding a pair needs of an item: its candidate ids and tags.
-#[derive(serde::Deserialize)]
-struct Shape {
-    #[serde(default)]
-    candidates: Vec<CandidateId>,
-    #[serde(default)]
-    tags: Vec<String>,
+/// One counted vote: who, the candidate index (0, 1) or 2 for a tie, and the payload.
+struct Vote<'a> {
+    voter: Voter<'a>,
+    label: u32,
+    payload: PrefVote<'a>,
 }
 
-#[derive(serde::Deserialize)]
-struct CandidateId {
-    id: String,
+/// One item's counted votes, oldest first.
+struct Votes<'a> {
+    by: Vec<Vote<'a>>,
 }
 
-impl Shape {
-    /// Reads only the ids and tags of an item's JSON (pass one skips the texts).
-    fn parse(body: &str) -> Option<Shape> {
-        serde_json::from_str(body).ok()
-    }
-
-    fn of(item: &Item) -> Shape {
-        Shape {
-            candidates: item
-                .candidates
-                .iter()
-                .map(|c| CandidateId { id: c.id.clone() })
-                .collect(),
-            tags: item.tags.clone(),
-        }
-    }
-}
-
-fn candidate_index(item: &Shape, winner: &str) -> Option<u32> {
+fn candidate_index(item: &ItemView<'_>, winner: &str) -> Option<u32> {
     if winner == "tie" {
         return Some(2);
     }
@@ -147,30 +133,34 @@ fn candidate_index(item: &Shape, winner: &str) -> Option<u32> {
         .map(|p| p as u32)
 }
 
-fn votes(j: &JudgedItem, item: &Shape, include_external: bool) -> Votes {
-    let mut by = Vec::new();
+fn votes<'a>(j: &'a JudgedItem, item: &ItemView<'_>, include_external: bool) -> Votes<'a> {
+    let mut by = Vec::with_capacity(j.judgments.len());
     for row in &j.judgments {
         let voter = match (&row.annotator, &row.external_source) {
-            (Some(u), _) => format!("user:{u}"),
-            (None, Some(src)) if include_external => format!("external:{src}"),
+            (Some(u), _) => Voter::User(*u),
+            (None, Some(src)) if include_external => Voter::External(src),
             _ => continue,
         };
-        let Ok(payload) = serde_json::from_str::<Value>(&row.payload) else {
+        let Some(payload) = PrefVote::parse(&row.payload) else {
             continue;
         };
-        let Some(idx) = payload
-            .get("winner")
-            .and_then(Value::as_str)
+        let Some(label) = payload
+            .winner
+            .as_deref()
             .and_then(|w| candidate_index(item, w))
         else {
             continue;
         };
-        by.push((voter, idx, payload));
+        by.push(Vote {
+            voter,
+            label,
+            payload,
+        });
     }
     Votes { by }
 }
 
-fn wanted(item: &Shape, j: &JudgedItem, opts: &PairOptions) -> bool {
+fn wanted(item: &ItemView<'_>, j: &JudgedItem, opts: &PairOptions) -> bool {
     if opts.split.is_some() && j.split != opts.split {
         return false;
     }
@@ -181,7 +171,8 @@ fn wanted(item: &Shape, j: &JudgedItem, opts: &PairOptions) -> bool {
 /// unanimous), by item id. Call with every item, then [`PairWriter::new`].
 #[derive(Default)]
 pub struct Contested {
-    annotators: HashMap<String, u32>,
+    users: HashMap<i64, u32>,
+    sources: HashMap<String, u32>,
     /// 64-bit hashes of the contested items' ids (8 bytes an item, not a string).
     items: Vec<u64>,
     labels: Vec<Judgment>,
@@ -225,7 +216,7 @@ impl Contested {
         } else {
             j
         };
-        let Some(item) = Shape::parse(&j.body) else {
+        let Some(item) = ItemView::parse(&j.body) else {
             return;
         };
         if item.candidates.len() != 2 || !wanted(&item, j, opts) || adjudicated(j, &item).is_some()
@@ -236,21 +227,38 @@ impl Contested {
         if v.by.is_empty() || unanimous(&v).is_some() || !agrees(&v, opts) {
             return;
         }
+        self.add_votes(id_hash(&j.ext_id), &v);
+    }
+
+    /// Adds a contested item's votes: one label per voter, the latest.
+    fn add_votes(&mut self, id: u64, v: &Votes<'_>) {
         let idx = self.items.len() as u32;
-        self.items.push(id_hash(&j.ext_id));
-        let mut seen = HashMap::new();
-        for (voter, label, _) in v.by {
-            let n = self.annotators.len() as u32;
-            let a = *self.annotators.entry(voter).or_insert(n);
-            // One vote per annotator and item (the latest counts).
-            seen.insert(a, label);
-        }
-        for (annotator, label) in seen {
-            self.labels.push(Judgment {
+        self.items.push(id);
+        let start = self.labels.len();
+        for vote in &v.by {
+            let next = (self.users.len() + self.sources.len()) as u32;
+            let annotator = match vote.voter {
+                Voter::User(u) => *self.users.entry(u).or_insert(next),
+                Voter::External(s) => match self.sources.get(s) {
+                    Some(&a) => a,
+                    None => {
+                        self.sources.insert(s.to_owned(), next);
+                        next
+                    }
+                },
+            };
+            let label = Judgment {
                 item: idx,
                 annotator,
-                label,
-            });
+                label: vote.label,
+            };
+            match self.labels[start..]
+                .iter_mut()
+                .find(|l| l.annotator == annotator)
+            {
+                Some(l) => *l = label,
+                None => self.labels.push(label),
+            }
         }
     }
 
@@ -269,7 +277,8 @@ impl Contested {
         if self.items.is_empty() {
             return Ok(Posteriors::default());
         }
-        let set = LabelSet::new(self.items.len(), self.annotators.len(), 3, &self.labels)
+        let annotators = self.users.len() + self.sources.len();
+        let set = LabelSet::new(self.items.len(), annotators, 3, &self.labels)
             .map_err(|e| e.to_string())?;
         // The library's own tolerance (1e-6): a looser one (1e-4 was tried) stops EM far
         // from convergence when votes are few, and moves posteriors across the threshold.
@@ -289,30 +298,31 @@ impl Contested {
     }
 }
 
-fn adjudicated(j: &JudgedItem, item: &Shape) -> Option<(u32, Value)> {
-    let payload: Value = serde_json::from_str(j.adjudication.as_deref()?).ok()?;
-    let idx = candidate_index(item, payload.get("winner")?.as_str()?)?;
+fn adjudicated<'a>(j: &'a JudgedItem, item: &ItemView<'_>) -> Option<(u32, PrefVote<'a>)> {
+    let payload = PrefVote::parse(j.adjudication.as_deref()?)?;
+    let idx = candidate_index(item, payload.winner.as_deref()?)?;
     Some((idx, payload))
 }
 
 /// Whether the votes meet `--min-agreement` (the modal share of the latest vote of
 /// each voter).
-fn agrees(v: &Votes, opts: &PairOptions) -> bool {
+fn agrees(v: &Votes<'_>, opts: &PairOptions) -> bool {
     let Some(min) = opts.min_agreement else {
         return true;
     };
-    let mut latest: HashMap<&str, u32> = HashMap::new();
-    for (voter, label, _) in &v.by {
-        latest.insert(voter, *label);
+    let mut latest: HashMap<Voter<'_>, u32> = HashMap::new();
+    for vote in &v.by {
+        latest.insert(vote.voter, vote.label);
     }
     crate::kinds::modal_share(latest.into_values()).is_some_and(|a| a >= min)
 }
 
 /// The winner when two or more distinct voters all name it.
-fn unanimous(v: &Votes) -> Option<u32> {
-    let first = v.by.first()?.1;
-    let voters: std::collections::HashSet<&str> = v.by.iter().map(|(w, _, _)| w.as_str()).collect();
-    (voters.len() >= 2 && v.by.iter().all(|(_, l, _)| *l == first)).then_some(first)
+fn unanimous(v: &Votes<'_>) -> Option<u32> {
+    let first = v.by.first()?;
+    let all_same = v.by.iter().all(|x| x.label == first.label);
+    let two_voters = v.by.iter().any(|x| x.voter != first.voter);
+    (all_same && two_voters).then_some(first.label)
 }
 
 /// Which items a call of [`PairWriter::pair_in`] decides.
@@ -344,6 +354,13 @@ pub struct PairWriter {
     last_contested: bool,
     /// What was done so far.
     pub summary: PairSummary,
+}
+
+fn split_name(s: Option<Split>) -> Option<&'static str> {
+    s.map(|s| match s {
+        Split::Train => "train",
+        Split::Eval => "eval",
+    })
 }
 
 impl PairWriter {
@@ -383,13 +400,22 @@ impl PairWriter {
         Ok(())
     }
 
-    /// The pair of one item, or `None` (counted) when it makes none.
+    /// The pair of one item as a JSON value (the SFT row for SFT exports), or `None`
+    /// (counted) when it makes none.
     pub fn pair(&mut self, j: &JudgedItem) -> Option<Value> {
-        self.pair_in(j, Pass::All)
+        let sft = self.opts.sft;
+        self.pair_in(j, Pass::All, |row| row_value(row, sft))
     }
 
-    /// The pair of one item in `pass`; an item left out is counted once over both passes.
-    pub fn pair_in(&mut self, j: &JudgedItem, pass: Pass) -> Option<Value> {
+    /// Decides one item in `pass` and hands its pair to `emit`, returning what `emit`
+    /// returned; `None` when the item makes no pair (counted once over both passes).
+    /// The row borrows from `j`, so it is written before the next item is read.
+    pub fn pair_in<R>(
+        &mut self,
+        j: &JudgedItem,
+        pass: Pass,
+        emit: impl FnOnce(&PairRow<'_>) -> R,
+    ) -> Option<R> {
         self.last_contested = false;
         if pass == Pass::Contested {
             if self
@@ -403,7 +429,6 @@ impl PairWriter {
         } else {
             self.summary.items += 1;
         }
-        let original = j;
         let filtered;
         let j = if crate::kinds::filters_judgments(&self.opts) {
             // Judgments left out are counted in the first pass only.
@@ -413,8 +438,7 @@ impl PairWriter {
         } else {
             j
         };
-        let mut full: Item = serde_json::from_str(&j.body).ok()?;
-        let item = Shape::of(&full);
+        let item = ItemView::parse(&j.body)?;
         if item.candidates.len() != 2 || !wanted(&item, j, &self.opts) {
             self.summary.filtered += 1;
             return None;
@@ -433,7 +457,8 @@ impl PairWriter {
                 self.summary.no_judgments += 1;
                 return None;
             } else if pass == Pass::Decided {
-                self.deferred.add(original, &self.opts);
+                // Collected as it is now, filters applied: the same votes as `add` sees.
+                self.deferred.add_votes(id_hash(&j.ext_id), &v);
                 self.last_contested = true;
                 return None;
             } else {
@@ -449,68 +474,28 @@ impl PairWriter {
             self.summary.tie += 1;
             return None;
         }
-        // The texts move from the parsed item into the row; nothing is copied.
-        let mut candidates = std::mem::take(&mut full.candidates);
-        let second = candidates.pop().expect("two candidates");
-        let first = candidates.pop().expect("two candidates");
         let (chosen, rejected) = if winner == 0 {
-            (first, second)
+            (&item.candidates[0], &item.candidates[1])
         } else {
-            (second, first)
+            (&item.candidates[1], &item.candidates[0])
         };
         // Strength and criteria: the adjudication's, else those of the judgments that
         // agree with the decided winner (median strength; majority per criterion).
-        let agreeing: Vec<&Value> = match &adjudication {
+        let agreeing: Vec<&PrefVote<'_>> = match &adjudication {
             Some(p) => vec![p],
             None => {
                 v.by.iter()
-                    .filter(|(_, l, _)| *l == winner)
-                    .map(|(_, _, p)| p)
+                    .filter(|x| x.label == winner)
+                    .map(|x| &x.payload)
                     .collect()
             }
         };
-        let mut strengths: Vec<i64> = agreeing
-            .iter()
-            .filter_map(|p| p.get("strength").and_then(Value::as_i64))
-            .collect();
+        let mut strengths: Vec<i64> = agreeing.iter().filter_map(|p| p.strength).collect();
         strengths.sort_unstable();
         let strength = strengths
             .get(strengths.len().saturating_sub(1) / 2)
             .copied();
-        let mut tallies: BTreeMap<String, BTreeMap<&'static str, u32>> = BTreeMap::new();
-        for p in &agreeing {
-            if let Some(Value::Object(c)) = p.get("criteria") {
-                for (key, choice) in c {
-                    let side = match choice.as_str() {
-                        Some(x) if x == chosen.id => "chosen",
-                        Some(x) if x == rejected.id => "rejected",
-                        _ => "tie",
-                    };
-                    *tallies
-                        .entry(key.clone())
-                        .or_default()
-                        .entry(side)
-                        .or_default() += 1;
-                }
-            }
-        }
-        let criteria: Map<String, Value> = tallies
-            .into_iter()
-            .map(|(k, t)| {
-                let best = t.values().copied().max().unwrap_or(0);
-                let leaders: Vec<&&str> = t
-                    .iter()
-                    .filter(|(_, n)| **n == best)
-                    .map(|(s, _)| s)
-                    .collect();
-                let side = if leaders.len() == 1 {
-                    *leaders[0]
-                } else {
-                    "tie"
-                };
-                (k, Value::from(side))
-            })
-            .collect();
+        let criteria = criteria_outcomes(&agreeing, &chosen.id, &rejected.id);
         let mut sources: Vec<&str> = j
             .judgments
             .iter()
@@ -520,66 +505,104 @@ impl PairWriter {
         sources.dedup();
         let annotators = j.judgments.iter().filter(|r| r.annotator.is_some()).count();
         let rubric_version = j.judgments.iter().map(|r| r.rubric_version).max();
-        let prompt: Vec<Value> = std::mem::take(&mut full.context)
-            .into_iter()
-            .map(|t| json!({"role": role(t.role), "content": t.content}))
-            .collect();
-        let mut row = json!({
-            "prompt": prompt,
-            "chosen": [{"role": "assistant", "content": chosen.content}],
-            "rejected": [{"role": "assistant", "content": rejected.content}],
-            "strength": strength,
-            "criteria": criteria,
-            "item_id": j.ext_id,
-            "split": j.split.map(|s| match s { Split::Train => "train", Split::Eval => "eval" }),
-            "tags": item.tags,
-            "provenance": {
-                "decision": decision,
-                "posterior": posterior,
-                "votes": v.by.len(),
-                "annotator_judgments": annotators,
-                "external_sources": sources,
-                "rubric_version": rubric_version,
-                "chosen_id": chosen.id,
-                "rejected_id": rejected.id,
-                "chosen_model": chosen.model,
-                "rejected_model": rejected.model,
+        let row = PairRow {
+            chosen: [assistant(chosen)],
+            criteria,
+            item_id: &j.ext_id,
+            margin: self.opts.reward.then(|| strength.unwrap_or(0) as f64),
+            prompt: item
+                .context
+                .iter()
+                .map(|t| Message {
+                    content: &t.content,
+                    role: role_name(t.role),
+                })
+                .collect(),
+            provenance: Provenance {
+                annotator_judgments: annotators,
+                chosen_id: &chosen.id,
+                chosen_model: chosen.model.as_deref(),
+                decision,
+                external_sources: sources,
+                posterior,
+                rejected_id: &rejected.id,
+                rejected_model: rejected.model.as_deref(),
+                rubric_version,
+                votes: v.by.len(),
             },
-        });
-        if self.opts.reward {
-            row["margin"] = json!(strength.unwrap_or(0) as f64);
-        }
-        if self.opts.sft {
-            // SFT: the conversation continued by the winning reply.
-            let mut messages = row["prompt"].take();
-            if let (Value::Array(m), Value::Array(c)) = (&mut messages, row["chosen"].take()) {
-                m.extend(c);
-            }
-            row = json!({
-                "messages": messages,
-                "item_id": row["item_id"].take(),
-                "split": row["split"].take(),
-                "tags": row["tags"].take(),
-                "provenance": {"source": "preference winner", "decision": decision},
-            });
-        }
+            rejected: [assistant(rejected)],
+            split: split_name(j.split),
+            strength,
+            tags: &item.tags,
+        };
+        let out = emit(&row);
         self.summary.exported += 1;
-        *self
-            .summary
-            .by_decision
-            .entry(decision.to_owned())
-            .or_default() += 1;
-        Some(row)
+        match self.summary.by_decision.get_mut(decision) {
+            Some(n) => *n += 1,
+            None => {
+                self.summary.by_decision.insert(decision.to_owned(), 1);
+            }
+        }
+        Some(out)
     }
 }
 
-fn role(r: Role) -> &'static str {
-    match r {
-        Role::System => "system",
-        Role::User => "user",
-        Role::Assistant => "assistant",
-        Role::Tool => "tool",
+/// A candidate as a one-message assistant reply.
+fn assistant<'a>(c: &'a CandidateView<'_>) -> Message<'a> {
+    Message {
+        content: &c.content,
+        role: "assistant",
     }
+}
+
+/// Majority per criterion over the agreeing payloads, in the chosen/rejected frame; a
+/// criterion whose top count is shared (or whose verdict names neither) is a tie.
+fn criteria_outcomes<'a>(agreeing: &[&PrefVote<'a>], chosen: &str, rejected: &str) -> Criteria<'a> {
+    // Counts of chosen, rejected, tie by criterion key.
+    let mut tallies: Vec<(Cow<'a, str>, [u32; 3])> = Vec::new();
+    for p in agreeing {
+        for (key, verdict) in &p.criteria {
+            let side = match verdict.as_deref() {
+                Some(x) if x == chosen => 0,
+                Some(x) if x == rejected => 1,
+                _ => 2,
+            };
+            match tallies.iter_mut().find(|(k, _)| k == key) {
+                Some((_, t)) => t[side] += 1,
+                None => {
+                    let mut t = [0; 3];
+                    t[side] = 1;
+                    tallies.push((key.clone(), t));
+                }
+            }
+        }
+    }
+    tallies.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Criteria(
+        tallies
+            .into_iter()
+            .map(|(k, t)| {
+                let best = t.iter().copied().max().unwrap_or(0);
+                let leaders = t.iter().filter(|&&n| n == best).count();
+                let side = match t.iter().position(|&n| n == best) {
+                    Some(0) if leaders == 1 => "chosen",
+                    Some(1) if leaders == 1 => "rejected",
+                    _ => "tie",
+                };
+                (k, side)
+            })
+            .collect(),
+    )
+}
+
+/// A pair row as a JSON value: the pair, or its SFT row.
+pub fn row_value(row: &PairRow<'_>, sft: bool) -> Value {
+    let v = if sft {
+        serde_json::to_value(row.sft())
+    } else {
+        serde_json::to_value(row)
+    };
+    v.expect("a row of strings and numbers serializes")
 }
 
 impl PairWriter {
@@ -598,6 +621,11 @@ impl PairWriter {
 pub trait RowSink: Send {
     /// Writes one row.
     fn write(&mut self, row: &Value) -> std::io::Result<()>;
+    /// Writes one preference pair. Sinks of pairs write the typed row directly; the
+    /// default goes through a `Value`.
+    fn write_pair(&mut self, row: &PairRow<'_>) -> std::io::Result<()> {
+        self.write(&row_value(row, false))
+    }
     /// Flushes and closes the output.
     fn finish(&mut self) -> std::io::Result<()>;
 }
@@ -605,6 +633,8 @@ pub trait RowSink: Send {
 /// One JSON object a line.
 pub struct JsonlSink<W: std::io::Write + Send> {
     out: std::io::BufWriter<W>,
+    /// The line being written (reused).
+    line: Vec<u8>,
 }
 
 impl<W: std::io::Write + Send> JsonlSink<W> {
@@ -612,6 +642,7 @@ impl<W: std::io::Write + Send> JsonlSink<W> {
     pub fn new(out: W) -> Self {
         JsonlSink {
             out: std::io::BufWriter::with_capacity(1 << 20, out),
+            line: Vec::new(),
         }
     }
 }
@@ -621,6 +652,13 @@ impl<W: std::io::Write + Send> RowSink for JsonlSink<W> {
         use std::io::Write;
         serde_json::to_writer(&mut self.out, row)?;
         self.out.write_all(b"\n")
+    }
+
+    fn write_pair(&mut self, row: &PairRow<'_>) -> std::io::Result<()> {
+        use std::io::Write;
+        self.line.clear();
+        row.write_jsonl(&mut self.line);
+        self.out.write_all(&self.line)
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
@@ -793,10 +831,10 @@ pub fn demonstration_rows(j: &JudgedItem, opts: &PairOptions) -> Vec<Value> {
     } else {
         j
     };
-    let Ok(item) = serde_json::from_str::<Item>(&j.body) else {
+    let Some(item) = ItemView::parse(&j.body) else {
         return Vec::new();
     };
-    if !wanted(&Shape::of(&item), j, opts) {
+    if !wanted(&item, j, opts) {
         return Vec::new();
     }
     let response = |payload: &str| -> Option<String> {
@@ -819,7 +857,7 @@ pub fn demonstration_rows(j: &JudgedItem, opts: &PairOptions) -> Vec<Value> {
     let context: Vec<Value> = item
         .context
         .iter()
-        .map(|t| json!({"role": role(t.role), "content": t.content}))
+        .map(|t| json!({"role": role_name(t.role), "content": t.content}))
         .collect();
     picked
         .into_iter()
@@ -829,7 +867,7 @@ pub fn demonstration_rows(j: &JudgedItem, opts: &PairOptions) -> Vec<Value> {
             json!({
                 "messages": messages,
                 "item_id": j.ext_id,
-                "split": j.split.map(|s| match s { Split::Train => "train", Split::Eval => "eval" }),
+                "split": split_name(j.split),
                 "tags": item.tags,
                 "provenance": {"source": source},
             })

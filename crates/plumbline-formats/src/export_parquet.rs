@@ -5,11 +5,15 @@
 //! Arrow), Snappy-compressed, in row groups of 8,192 pairs (one row group in memory).
 
 use crate::export::RowSink;
+use crate::pair_row::{Message, PairRow};
+use bytes::Bytes;
 use parquet::basic::Compression;
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::file::properties::EnabledStatistics;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
+use parquet::schema::types::ColumnPath;
 use serde_json::Value;
 use std::fs::File;
 use std::io;
@@ -18,11 +22,50 @@ use std::sync::Arc;
 
 const ROW_GROUP: usize = 8192;
 
+/// One text column of a row group: the values' bytes in one buffer, cut into
+/// [`ByteArray`]s that share it when the group is written (one allocation a column and
+/// group, not one a value).
+#[derive(Default)]
+struct Texts {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        self.ends.push(self.buf.len());
+    }
+
+    fn push_json<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.buf, v)?;
+        self.ends.push(self.buf.len());
+        Ok(())
+    }
+
+    /// The values, leaving the column empty (its buffer moves into the values).
+    fn take(&mut self) -> Vec<ByteArray> {
+        let shared = Bytes::from(std::mem::take(&mut self.buf));
+        let mut start = 0;
+        let out = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let v = ByteArray::from(shared.slice(start..end));
+                start = end;
+                v
+            })
+            .collect();
+        self.ends.clear();
+        out
+    }
+}
+
 /// One message-list column: role and content values with their levels.
 #[derive(Default)]
 struct Messages {
     roles: Vec<ByteArray>,
-    contents: Vec<ByteArray>,
+    contents: Texts,
     def: Vec<i16>,
     rep: Vec<i16>,
 }
@@ -32,34 +75,50 @@ impl Messages {
         let items = list
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
-        if items.is_empty() {
+        let text = |m: &'_ Value, k: &str| -> String {
+            m.get(k).and_then(Value::as_str).unwrap_or("").to_owned()
+        };
+        let owned: Vec<(String, String)> = items
+            .iter()
+            .map(|m| (text(m, "role"), text(m, "content")))
+            .collect();
+        self.push_with(owned.iter().map(|(r, c)| (r.as_str(), c.as_str())));
+    }
+
+    fn push_messages(&mut self, list: &[Message<'_>]) {
+        self.push_with(list.iter().map(|m| (m.role, m.content)));
+    }
+
+    fn push_with<'s>(&mut self, list: impl Iterator<Item = (&'s str, &'s str)>) {
+        let mut empty = true;
+        for (i, (role, content)) in list.enumerate() {
+            self.roles.push(role_bytes(role));
+            self.contents.push(content.as_bytes());
+            self.def.push(1);
+            self.rep.push(if i == 0 { 0 } else { 1 });
+            empty = false;
+        }
+        if empty {
             // An empty list: one level entry, no value.
             self.def.push(0);
             self.rep.push(0);
-            return;
-        }
-        for (i, m) in items.iter().enumerate() {
-            let text = |k: &str| {
-                ByteArray::from(
-                    m.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .as_bytes()
-                        .to_vec(),
-                )
-            };
-            self.roles.push(text("role"));
-            self.contents.push(text("content"));
-            self.def.push(1);
-            self.rep.push(if i == 0 { 0 } else { 1 });
         }
     }
 
     fn clear(&mut self) {
         self.roles.clear();
-        self.contents.clear();
+        self.contents = Texts::default();
         self.def.clear();
         self.rep.clear();
+    }
+}
+
+/// A role as a value without an allocation for the usual names.
+fn role_bytes(role: &str) -> ByteArray {
+    let known = ["system", "user", "assistant", "tool"];
+    match known.iter().find(|k| **k == role) {
+        Some(k) => ByteArray::from(Bytes::from_static(k.as_bytes())),
+        None => ByteArray::from(role.as_bytes().to_vec()),
     }
 }
 
@@ -71,11 +130,11 @@ pub struct PairParquetSink {
     lists: [Messages; 3],
     strength: (Vec<i64>, Vec<i16>),
     margin: Vec<f64>,
-    item_id: Vec<ByteArray>,
+    item_id: Texts,
     split: (Vec<ByteArray>, Vec<i16>),
-    criteria: Vec<ByteArray>,
-    tags: Vec<ByteArray>,
-    provenance: Vec<ByteArray>,
+    criteria: Texts,
+    tags: Texts,
+    provenance: Texts,
 }
 
 fn schema(reward: bool) -> String {
@@ -108,9 +167,31 @@ impl PairParquetSink {
     /// Creates `path`; `reward` adds the `margin` column.
     pub fn create(path: &Path, reward: bool) -> io::Result<Self> {
         let schema = Arc::new(parse_message_type(&schema(reward)).map_err(other)?);
+        // Texts are long and distinct: dictionary encoding and min/max statistics on them
+        // cost a hash and comparisons of every value and save nothing. Roles and splits
+        // (a handful of values) keep their dictionary.
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_dictionary_enabled(false)
+            .set_statistics_enabled(EnabledStatistics::None);
+        for list in ["prompt", "chosen", "rejected"] {
+            props = props.set_column_dictionary_enabled(
+                ColumnPath::from(vec![
+                    list.to_owned(),
+                    "list".to_owned(),
+                    "element".to_owned(),
+                    "role".to_owned(),
+                ]),
+                true,
+            );
+        }
         let props = Arc::new(
-            WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
+            props
+                .set_column_dictionary_enabled(ColumnPath::from("split"), true)
+                .set_column_statistics_enabled(
+                    ColumnPath::from("strength"),
+                    EnabledStatistics::Chunk,
+                )
                 .build(),
         );
         let file = File::create(path)?;
@@ -121,11 +202,11 @@ impl PairParquetSink {
             lists: Default::default(),
             strength: Default::default(),
             margin: Vec::new(),
-            item_id: Vec::new(),
+            item_id: Texts::default(),
             split: Default::default(),
-            criteria: Vec::new(),
-            tags: Vec::new(),
-            provenance: Vec::new(),
+            criteria: Texts::default(),
+            tags: Texts::default(),
+            provenance: Texts::default(),
         })
     }
 
@@ -139,11 +220,13 @@ impl PairParquetSink {
         while let Some(mut col) = group.next_column().map_err(other)? {
             match index {
                 0..=5 => {
-                    let m = &self.lists[index / 2];
+                    let m = &mut self.lists[index / 2];
+                    let contents;
                     let values = if index % 2 == 0 {
                         &m.roles
                     } else {
-                        &m.contents
+                        contents = m.contents.take();
+                        &contents
                     };
                     col.typed::<ByteArrayType>()
                         .write_batch(values, Some(&m.def), Some(&m.rep))
@@ -165,7 +248,7 @@ impl PairParquetSink {
                         }
                         1 => {
                             col.typed::<ByteArrayType>()
-                                .write_batch(&self.item_id, None, None)
+                                .write_batch(&self.item_id.take(), None, None)
                                 .map_err(other)?;
                         }
                         2 => {
@@ -175,17 +258,17 @@ impl PairParquetSink {
                         }
                         3 => {
                             col.typed::<ByteArrayType>()
-                                .write_batch(&self.criteria, None, None)
+                                .write_batch(&self.criteria.take(), None, None)
                                 .map_err(other)?;
                         }
                         4 => {
                             col.typed::<ByteArrayType>()
-                                .write_batch(&self.tags, None, None)
+                                .write_batch(&self.tags.take(), None, None)
                                 .map_err(other)?;
                         }
                         _ => {
                             col.typed::<ByteArrayType>()
-                                .write_batch(&self.provenance, None, None)
+                                .write_batch(&self.provenance.take(), None, None)
                                 .map_err(other)?;
                         }
                     }
@@ -201,22 +284,11 @@ impl PairParquetSink {
         self.strength.0.clear();
         self.strength.1.clear();
         self.margin.clear();
-        self.item_id.clear();
         self.split.0.clear();
         self.split.1.clear();
-        self.criteria.clear();
-        self.tags.clear();
-        self.provenance.clear();
         self.rows = 0;
         Ok(())
     }
-}
-
-fn json_text(v: Option<&Value>) -> ByteArray {
-    ByteArray::from(
-        v.map_or_else(|| "null".to_owned(), Value::to_string)
-            .into_bytes(),
-    )
 }
 
 impl RowSink for PairParquetSink {
@@ -235,13 +307,12 @@ impl RowSink for PairParquetSink {
             self.margin
                 .push(row.get("margin").and_then(Value::as_f64).unwrap_or(0.0));
         }
-        self.item_id.push(ByteArray::from(
+        self.item_id.push(
             row.get("item_id")
                 .and_then(Value::as_str)
                 .unwrap_or("")
-                .as_bytes()
-                .to_vec(),
-        ));
+                .as_bytes(),
+        );
         match row.get("split").and_then(Value::as_str) {
             Some(s) => {
                 self.split.0.push(ByteArray::from(s.as_bytes().to_vec()));
@@ -249,9 +320,44 @@ impl RowSink for PairParquetSink {
             }
             None => self.split.1.push(0),
         }
-        self.criteria.push(json_text(row.get("criteria")));
-        self.tags.push(json_text(row.get("tags")));
-        self.provenance.push(json_text(row.get("provenance")));
+        self.criteria
+            .push_json(row.get("criteria").unwrap_or(&Value::Null))?;
+        self.tags
+            .push_json(row.get("tags").unwrap_or(&Value::Null))?;
+        self.provenance
+            .push_json(row.get("provenance").unwrap_or(&Value::Null))?;
+        self.rows += 1;
+        if self.rows == ROW_GROUP {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn write_pair(&mut self, row: &PairRow<'_>) -> io::Result<()> {
+        self.lists[0].push_messages(&row.prompt);
+        self.lists[1].push_messages(&row.chosen);
+        self.lists[2].push_messages(&row.rejected);
+        match row.strength {
+            Some(s) => {
+                self.strength.0.push(s);
+                self.strength.1.push(1);
+            }
+            None => self.strength.1.push(0),
+        }
+        if self.reward {
+            self.margin.push(row.margin.unwrap_or(0.0));
+        }
+        self.item_id.push(row.item_id.as_bytes());
+        match row.split {
+            Some(s) => {
+                self.split.0.push(ByteArray::from(s.as_bytes().to_vec()));
+                self.split.1.push(1);
+            }
+            None => self.split.1.push(0),
+        }
+        self.criteria.push_json(&row.criteria)?;
+        self.tags.push_json(row.tags)?;
+        self.provenance.push_json(&row.provenance)?;
         self.rows += 1;
         if self.rows == ROW_GROUP {
             self.flush()?;

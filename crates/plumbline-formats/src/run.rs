@@ -178,29 +178,40 @@ pub async fn export<S: Store>(
             };
             for j in &batch {
                 let mut counted = true;
-                let written: Vec<serde_json::Value> = match (&mut pairs, &mut rows) {
-                    (_, Some(w)) => w.rows(task, j),
+                let exported = match (&mut pairs, &mut rows) {
+                    (_, Some(w)) => write_all(sink.as_mut(), &w.rows(task, j))?,
                     (Some(p), None) if task == TaskKind::Preference => {
-                        let row = p.pair_in(j, pass);
+                        let sft = opts.sft;
+                        let sink = sink.as_mut();
+                        let written = p.pair_in(j, pass, |row| {
+                            if sft {
+                                sink.write(&crate::export::row_value(row, true))
+                            } else {
+                                sink.write_pair(row)
+                            }
+                        });
                         // A deferred item is counted when the second pass decides it;
                         // the second pass counts only the items it decides.
                         counted = (pass == Pass::Contested) == p.last_contested();
-                        row.into_iter().collect()
+                        match written {
+                            Some(r) => {
+                                r.map_err(|e| format!("writing: {e}"))?;
+                                true
+                            }
+                            None => false,
+                        }
                     }
                     _ => {
                         let r = crate::export::demonstration_rows(j, &opts);
                         demo_summary.exported += r.len() as u64;
-                        r
+                        write_all(sink.as_mut(), &r)?
                     }
                 };
-                for row in &written {
-                    sink.write(row).map_err(|e| format!("writing: {e}"))?;
-                }
                 if counted {
                     if let Some(s) = stats.as_mut() {
-                        s.add(task, j, !written.is_empty());
+                        s.add(task, j, exported);
                     }
-                    if collect && !written.is_empty() {
+                    if collect && exported {
                         out.items.push(j.ext_id.clone());
                     }
                 }
@@ -245,6 +256,14 @@ pub async fn export<S: Store>(
     let out = written?;
     sent.map_err(|e| format!("reading judgments: {e}"))?;
     Ok(out)
+}
+
+/// Writes `rows` to `sink`; whether there were any.
+fn write_all(sink: &mut dyn RowSink, rows: &[serde_json::Value]) -> Result<bool, String> {
+    for row in rows {
+        sink.write(row).map_err(|e| format!("writing: {e}"))?;
+    }
+    Ok(!rows.is_empty())
 }
 
 /// What the store side sends the writer thread.

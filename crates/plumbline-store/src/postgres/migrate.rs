@@ -27,6 +27,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "releases",
         include_str!("../../migrations/postgres/0004_releases.sql"),
     ),
+    (
+        6,
+        "export_order",
+        include_str!("../../migrations/postgres/0006_export_order.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

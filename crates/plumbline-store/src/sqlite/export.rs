@@ -251,7 +251,12 @@ pub(super) fn judged_items(
         let mut item = JudgedItem {
             ext_id: r.get(1)?,
             body: r.get(2)?,
-            split: parse_split(r.get::<_, Option<String>>(3)?.as_deref())?,
+            // Read in place: no string allocated per item for the split.
+            split: parse_split(
+                r.get_ref(3)?
+                    .as_str_or_null()
+                    .map_err(|e| StoreError::Database(format!("stored split: {e}")))?,
+            )?,
             is_gold: r.get(4)?,
             ..JudgedItem::default()
         };

@@ -22,6 +22,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "releases",
         include_str!("../../migrations/sqlite/0004_releases.sql"),
     ),
+    (
+        6,
+        "export_order",
+        include_str!("../../migrations/sqlite/0006_export_order.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.
