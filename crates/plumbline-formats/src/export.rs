@@ -19,13 +19,14 @@ use crate::pair_row::{
     CandidateView, Criteria, ItemView, Message, PairRow, PrefVote, Provenance, role_name,
 };
 use plumbline_domain::Split;
-use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene};
+use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene_winners};
 use plumbline_quality::{Judgment, LabelSet};
 use plumbline_store::JudgedItem;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 
 /// Default Dawid-Skene posterior an item needs to make a pair.
 pub const DEFAULT_THRESHOLD: f64 = 0.9;
@@ -178,16 +179,43 @@ pub struct Contested {
     labels: Vec<Judgment>,
 }
 
-/// The decided winner (candidate index) and posterior of contested items, sorted by
-/// the hash of their id: 16 bytes an item.
+/// The contested items by the hash of their id, each with the decided winner
+/// (candidate index) and its posterior, if the model gave one: about 30 bytes an item.
+/// A hash table, not a sorted array: a lookup is one cache miss, where a binary search
+/// over a million ids was twenty (and the largest cost of a contested export).
 #[derive(Debug, Default)]
-pub struct Posteriors(Vec<(u64, u32, f32)>);
+pub struct Posteriors(HashMap<u64, Option<(u32, f32)>, BuildHasherDefault<IdHasher>>);
 
 impl Posteriors {
-    fn get(&self, id: &str) -> Option<(u32, f64)> {
-        let key = id_hash(id);
-        let at = self.0.binary_search_by_key(&key, |e| e.0).ok()?;
-        Some((self.0[at].1, f64::from(self.0[at].2)))
+    /// `None` when the item is not contested; else its winner and posterior, if any.
+    fn get(&self, id: &str) -> Option<Option<(u32, f64)>> {
+        self.0
+            .get(&id_hash(id))
+            .map(|w| w.map(|(label, p)| (label, f64::from(p))))
+    }
+}
+
+/// Hashes the (already hashed) id key with a multiply-xorshift finalizer, instead of
+/// SipHash over its bytes.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0 ^ u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = z ^ (z >> 31);
     }
 }
 
@@ -272,29 +300,23 @@ impl Contested {
         self.items.is_empty()
     }
 
-    /// Fits the model: the most likely winner and its posterior, by item id.
+    /// Fits the model: the most likely winner and its posterior, by item id. The labels
+    /// are dropped once grouped, and the fit keeps only each item's winner, so memory
+    /// holds about 80 bytes a contested item (three votes) at the peak.
     pub fn fit(self) -> Result<Posteriors, String> {
         if self.items.is_empty() {
             return Ok(Posteriors::default());
         }
         let annotators = self.users.len() + self.sources.len();
-        let set = LabelSet::new(self.items.len(), annotators, 3, &self.labels)
-            .map_err(|e| e.to_string())?;
+        let Contested { items, labels, .. } = self;
+        let set = LabelSet::new(items.len(), annotators, 3, &labels).map_err(|e| e.to_string())?;
+        drop(labels);
         // The library's own tolerance (1e-6): a looser one (1e-4 was tried) stops EM far
         // from convergence when votes are few, and moves posteriors across the threshold.
-        let config = DawidSkeneConfig::default();
-        let fit = dawid_skene(&set, config).map_err(|e| e.to_string())?;
-        let mut out: Vec<(u64, u32, f32)> = self
-            .items
-            .into_iter()
-            .zip(fit.items)
-            .filter_map(|(id, l)| {
-                let label = l.label?;
-                Some((id, label, l.posterior[label as usize] as f32))
-            })
-            .collect();
-        out.sort_unstable_by_key(|e| e.0);
-        Ok(Posteriors(out))
+        let winners =
+            dawid_skene_winners(&set, DawidSkeneConfig::default()).map_err(|e| e.to_string())?;
+        drop(set);
+        Ok(Posteriors(items.into_iter().zip(winners).collect()))
     }
 }
 
@@ -347,8 +369,6 @@ pub struct PairWriter {
     posteriors: Posteriors,
     /// Contested items collected in [`Pass::Decided`].
     deferred: Contested,
-    /// Hashes of the collected items' ids, sorted, once fitted.
-    contested_ids: Vec<u64>,
     /// Whether the last item given was deferred ([`Pass::Decided`]) or decided in
     /// [`Pass::Contested`].
     last_contested: bool,
@@ -374,7 +394,6 @@ impl PairWriter {
             opts,
             posteriors,
             deferred: Contested::new(),
-            contested_ids: Vec::new(),
             last_contested: false,
             summary,
         }
@@ -392,11 +411,7 @@ impl PairWriter {
 
     /// Fits Dawid-Skene over the deferred items, for [`Pass::Contested`].
     pub fn fit_deferred(&mut self) -> Result<(), String> {
-        let deferred = std::mem::take(&mut self.deferred);
-        let mut ids = deferred.items.clone();
-        ids.sort_unstable();
-        self.contested_ids = ids;
-        self.posteriors = deferred.fit()?;
+        self.posteriors = std::mem::take(&mut self.deferred).fit()?;
         Ok(())
     }
 
@@ -418,11 +433,7 @@ impl PairWriter {
     ) -> Option<R> {
         self.last_contested = false;
         if pass == Pass::Contested {
-            if self
-                .contested_ids
-                .binary_search(&id_hash(&j.ext_id))
-                .is_err()
-            {
+            if self.posteriors.get(&j.ext_id).is_none() {
                 return None;
             }
             self.last_contested = true;
@@ -462,7 +473,7 @@ impl PairWriter {
                 self.last_contested = true;
                 return None;
             } else {
-                match self.posteriors.get(&j.ext_id) {
+                match self.posteriors.get(&j.ext_id).flatten() {
                     Some((w, p)) if p >= self.opts.threshold => (w, "dawid_skene", Some(p), None),
                     _ => {
                         self.summary.below_threshold += 1;
@@ -514,7 +525,7 @@ impl PairWriter {
                 .context
                 .iter()
                 .map(|t| Message {
-                    content: &t.content,
+                    content: t.content,
                     role: role_name(t.role),
                 })
                 .collect(),
@@ -548,9 +559,9 @@ impl PairWriter {
 }
 
 /// A candidate as a one-message assistant reply.
-fn assistant<'a>(c: &'a CandidateView<'_>) -> Message<'a> {
+fn assistant<'a>(c: &CandidateView<'a>) -> Message<'a> {
     Message {
-        content: &c.content,
+        content: c.content,
         role: "assistant",
     }
 }
@@ -857,7 +868,7 @@ pub fn demonstration_rows(j: &JudgedItem, opts: &PairOptions) -> Vec<Value> {
     let context: Vec<Value> = item
         .context
         .iter()
-        .map(|t| json!({"role": role_name(t.role), "content": t.content}))
+        .map(|t| json!({"role": role_name(t.role), "content": t.content.text()}))
         .collect();
     picked
         .into_iter()

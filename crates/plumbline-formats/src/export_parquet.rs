@@ -15,6 +15,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use parquet::schema::types::ColumnPath;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io;
 use std::path::Path;
@@ -82,14 +83,18 @@ impl Messages {
             .iter()
             .map(|m| (text(m, "role"), text(m, "content")))
             .collect();
-        self.push_with(owned.iter().map(|(r, c)| (r.as_str(), c.as_str())));
+        self.push_with(
+            owned
+                .iter()
+                .map(|(r, c)| (r.as_str(), Cow::Borrowed(c.as_str()))),
+        );
     }
 
     fn push_messages(&mut self, list: &[Message<'_>]) {
-        self.push_with(list.iter().map(|m| (m.role, m.content)));
+        self.push_with(list.iter().map(|m| (m.role, m.content.text())));
     }
 
-    fn push_with<'s>(&mut self, list: impl Iterator<Item = (&'s str, &'s str)>) {
+    fn push_with<'s>(&mut self, list: impl Iterator<Item = (&'s str, Cow<'s, str>)>) {
         let mut empty = true;
         for (i, (role, content)) in list.enumerate() {
             self.roles.push(role_bytes(role));

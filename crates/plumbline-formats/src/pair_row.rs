@@ -2,17 +2,67 @@
 //!
 //! A pair export touches every item once or twice, so its inner loop neither builds an
 //! owned [`plumbline_domain::Item`] nor a `serde_json::Value`: an item's JSON is read
-//! into [`ItemView`] (texts borrowed from the stored JSON unless an escape forces a
-//! copy), each vote's payload into [`PrefVote`] (only the winner, the strength and the
-//! per-criterion verdicts), and the row is a [`PairRow`] of references serialized
-//! straight into the output. Struct fields are in alphabetical order so a row's keys come
+//! into [`ItemView`], whose texts are [`JsonText`]s — the string literals as they stand
+//! in the stored JSON, escapes and all, so a JSONL row copies them without unescaping
+//! and escaping again —, each vote's payload into [`PrefVote`] (only the winner, the
+//! strength and the per-criterion verdicts), and the row is a [`PairRow`] of references
+//! written straight into the output. Struct fields are in alphabetical order so a row's keys come
 //! out in the same order as a `Value` object's (serde_json sorts those).
 
 use plumbline_domain::Role;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
+
+/// A text of an item as a JSON string literal borrowed from the item's stored JSON.
+/// Any literal of a valid document is a valid literal of a row, so JSONL copies it as
+/// it is; Parquet wants the text itself ([`JsonText::text`]).
+#[derive(Debug, Clone, Copy)]
+pub struct JsonText<'a>(&'a RawValue);
+
+impl<'a> JsonText<'a> {
+    /// The literal, quotes included.
+    pub fn literal(self) -> &'a str {
+        self.0.get()
+    }
+
+    /// The text, borrowed unless it has escapes.
+    pub fn text(self) -> Cow<'a, str> {
+        serde_json::from_str::<Str<'a>>(self.0.get()).map_or(Cow::Borrowed(""), |s| s.0)
+    }
+
+    /// A literal of ours (a fixed role or an empty text).
+    fn of_static(literal: &'static str) -> JsonText<'static> {
+        JsonText(
+            serde_json::from_str::<&RawValue>(literal).expect("a static literal is valid JSON"),
+        )
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for JsonText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'a RawValue>::deserialize(d)?;
+        if raw.get().starts_with('"') {
+            Ok(JsonText(raw))
+        } else {
+            Err(de::Error::custom("a text must be a JSON string"))
+        }
+    }
+}
+
+impl Serialize for JsonText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl Default for JsonText<'_> {
+    fn default() -> Self {
+        JsonText::of_static("\"\"")
+    }
+}
 
 /// What a pair needs of an item: its context, candidates and tags.
 #[derive(Deserialize)]
@@ -30,7 +80,7 @@ pub(crate) struct ItemView<'a> {
 pub(crate) struct TurnView<'a> {
     pub role: Role,
     #[serde(borrow)]
-    pub content: Cow<'a, str>,
+    pub content: JsonText<'a>,
 }
 
 /// One candidate reply.
@@ -41,7 +91,7 @@ pub(crate) struct CandidateView<'a> {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(borrow, default)]
-    pub content: Cow<'a, str>,
+    pub content: JsonText<'a>,
 }
 
 impl<'a> ItemView<'a> {
@@ -238,8 +288,8 @@ impl<'de> Deserialize<'de> for PrefVote<'de> {
 /// One message of a row: `{"content", "role"}`.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Message<'a> {
-    /// The text.
-    pub content: &'a str,
+    /// The text, as a JSON literal.
+    pub content: JsonText<'a>,
     /// `system`, `user`, `assistant` or `tool`.
     pub role: &'static str,
 }
@@ -443,7 +493,7 @@ fn write_messages(out: &mut Vec<u8>, list: &[Message<'_>]) {
         }
         out.push(b'{');
         key(out, "content");
-        write_str(out, m.content);
+        out.extend_from_slice(m.content.literal().as_bytes());
         out.push(b',');
         key(out, "role");
         write_str(out, m.role);
@@ -511,16 +561,27 @@ mod tests {
     #[test]
     fn hand_written_lines_equal_serde_json() {
         let tags = vec!["edge:\"odd\"".to_owned(), "t2".to_owned()];
-        let msg = |content: &'static str, role| Message { content, role };
+        let literals: Vec<String> = ["yes \"quoted\"\n", "be careful", "héllo \u{1}", ""]
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap())
+            .collect();
+        let raws: Vec<&RawValue> = literals
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let msg = |i: usize, role| Message {
+            content: JsonText(raws[i]),
+            role,
+        };
         let mut row = PairRow {
-            chosen: [msg("yes \"quoted\"\n", "assistant")],
+            chosen: [msg(0, "assistant")],
             criteria: Criteria(vec![
                 ("compliance".into(), "chosen"),
                 ("tone".into(), "tie"),
             ]),
             item_id: "item\\1",
             margin: None,
-            prompt: vec![msg("be careful", "system"), msg("héllo \u{1}", "user")],
+            prompt: vec![msg(1, "system"), msg(2, "user")],
             provenance: Provenance {
                 annotator_judgments: 2,
                 chosen_id: "a",
@@ -533,7 +594,7 @@ mod tests {
                 rubric_version: Some(3),
                 votes: 3,
             },
-            rejected: [msg("", "assistant")],
+            rejected: [msg(3, "assistant")],
             split: Some("eval"),
             strength: None,
             tags: &tags,
@@ -564,8 +625,15 @@ mod tests {
     fn items_borrow_their_texts_unless_escaped() {
         let body = r#"{"id":"x","context":[{"role":"user","content":"plain","speaker":"c","start":1.0}],"candidates":[{"id":"a","content":"say \"hi\""},{"id":"b","model":"m","content":"b"}],"tags":["t"],"metadata":{"k":[1]}}"#;
         let item = ItemView::parse(body).unwrap();
-        assert!(matches!(item.context[0].content, Cow::Borrowed("plain")));
-        assert_eq!(item.candidates[0].content, "say \"hi\"");
+        assert_eq!(item.context[0].content.literal(), "\"plain\"");
+        assert!(matches!(
+            item.context[0].content.text(),
+            Cow::Borrowed("plain")
+        ));
+        assert_eq!(item.candidates[0].content.literal(), r#""say \"hi\"""#);
+        assert_eq!(item.candidates[0].content.text(), "say \"hi\"");
+        // A text that is not a string is no item of ours.
+        assert!(ItemView::parse(r#"{"context":[{"role":"user","content":3}]}"#).is_none());
         assert_eq!(item.candidates[1].model.as_deref(), Some("m"));
         assert_eq!(item.tags, ["t"]);
     }

@@ -52,11 +52,18 @@ pub struct DawidSkene {
     pub log_likelihood: f64,
 }
 
-/// Fits Dawid-Skene to `labels`.
-pub fn dawid_skene(
-    labels: &LabelSet,
-    config: DawidSkeneConfig,
-) -> Result<DawidSkene, QualityError> {
+/// The EM's result: soft labels `t[i * k + c]` and the parameters.
+struct Em {
+    t: Vec<f64>,
+    priors: Vec<f64>,
+    theta: Vec<f64>,
+    iterations: usize,
+    converged: bool,
+    log_likelihood: f64,
+}
+
+/// Runs the EM to the tolerance or the iteration cap.
+fn em(labels: &LabelSet, config: DawidSkeneConfig) -> Result<Em, QualityError> {
     if !(config.tolerance > 0.0 && config.smoothing > 0.0 && config.max_iterations > 0) {
         return Err(QualityError::InvalidConfig(
             "Dawid-Skene needs a positive tolerance, smoothing and iteration cap".into(),
@@ -65,7 +72,6 @@ pub fn dawid_skene(
     let k = labels.n_categories();
     let n_ann = labels.n_annotators();
     let n_items = labels.n_items();
-    let tb = TieBreak::new(labels);
 
     // Soft labels T[i*k + c], started from vote shares.
     let mut t = vec![0.0; n_items * k];
@@ -162,6 +168,33 @@ pub fn dawid_skene(
         }
     }
 
+    Ok(Em {
+        t,
+        priors,
+        theta,
+        iterations,
+        converged,
+        log_likelihood: ll,
+    })
+}
+
+/// Fits Dawid-Skene to `labels`.
+pub fn dawid_skene(
+    labels: &LabelSet,
+    config: DawidSkeneConfig,
+) -> Result<DawidSkene, QualityError> {
+    let Em {
+        t,
+        priors,
+        theta,
+        iterations,
+        converged,
+        log_likelihood: ll,
+    } = em(labels, config)?;
+    let k = labels.n_categories();
+    let n_ann = labels.n_annotators();
+    let n_items = labels.n_items();
+    let tb = TieBreak::new(labels);
     let mut acc = vec![(0.0, 0usize); n_ann];
     let items = (0..n_items)
         .map(|i| {
@@ -210,4 +243,27 @@ pub fn dawid_skene(
         converged,
         log_likelihood: ll,
     })
+}
+
+/// Fits Dawid-Skene to `labels` and keeps, per item, only the label it gives and that
+/// label's posterior (`None` for an item without judgments): 8 bytes an item instead of
+/// an [`ItemLabel`] with its posterior vector, for callers that fit millions of items
+/// (exports). Same EM and tie-break as [`dawid_skene`].
+pub fn dawid_skene_winners(
+    labels: &LabelSet,
+    config: DawidSkeneConfig,
+) -> Result<Vec<Option<(u32, f32)>>, QualityError> {
+    let em = em(labels, config)?;
+    let k = labels.n_categories();
+    let tb = TieBreak::new(labels);
+    Ok((0..labels.n_items())
+        .map(|i| {
+            if labels.labels_of(i).is_empty() {
+                return None;
+            }
+            let post = &em.t[i * k..(i + 1) * k];
+            let (label, _) = tb.pick(post);
+            label.map(|l| (l, post[l as usize] as f32))
+        })
+        .collect())
 }

@@ -9,7 +9,7 @@ mod gold_anchored;
 mod majority;
 mod weighted;
 
-pub use dawid_skene::{DawidSkene, DawidSkeneConfig, dawid_skene};
+pub use dawid_skene::{DawidSkene, DawidSkeneConfig, dawid_skene, dawid_skene_winners};
 pub use gold_anchored::{AnnotatorGold, GoldAnchored, GoldAnchoredConfig, gold_anchored};
 pub use majority::majority_vote;
 pub use weighted::weighted_vote;

@@ -1,7 +1,8 @@
 //! Majority, weighted, Dawid-Skene and gold-anchored aggregation.
 
 use plumbline_quality::aggregate::{
-    DawidSkeneConfig, GoldAnchoredConfig, dawid_skene, gold_anchored, majority_vote, weighted_vote,
+    DawidSkeneConfig, GoldAnchoredConfig, dawid_skene, dawid_skene_winners, gold_anchored,
+    majority_vote, weighted_vote,
 };
 use plumbline_quality::rng::Rng;
 use plumbline_quality::{Judgment, LabelSet, QualityError};
@@ -154,6 +155,36 @@ fn dawid_skene_recovers_confusions_and_beats_majority_with_independent_annotator
     .unwrap();
     assert!(tight.iterations >= ds.iterations);
     assert!(tight.log_likelihood >= ds.log_likelihood - 1e-6);
+    // The compact fit gives the same label and posterior for every item.
+    let winners = dawid_skene_winners(&s, DawidSkeneConfig::default()).unwrap();
+    assert_eq!(winners.len(), n);
+    for (w, full) in winners.iter().zip(&ds.items) {
+        let label = full.label.unwrap();
+        assert_eq!(*w, Some((label, full.posterior[label as usize] as f32)));
+    }
+}
+
+#[test]
+fn compact_dawid_skene_leaves_unjudged_items_without_a_label() {
+    let s = set(3, 2, 2, &[(0, 0, 1), (0, 1, 1), (2, 0, 0)]);
+    let winners = dawid_skene_winners(&s, DawidSkeneConfig::default()).unwrap();
+    assert_eq!(winners[1], None);
+    let full = dawid_skene(&s, DawidSkeneConfig::default()).unwrap();
+    for i in [0, 2] {
+        let label = full.items[i].label.unwrap();
+        let posterior = full.items[i].posterior[label as usize] as f32;
+        assert_eq!(winners[i], Some((label, posterior)));
+    }
+    assert!(
+        dawid_skene_winners(
+            &s,
+            DawidSkeneConfig {
+                tolerance: 0.0,
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
 }
 
 #[test]
