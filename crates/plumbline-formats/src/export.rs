@@ -433,9 +433,8 @@ impl PairWriter {
     ) -> Option<R> {
         self.last_contested = false;
         if pass == Pass::Contested {
-            if self.posteriors.get(&j.ext_id).is_none() {
-                return None;
-            }
+            // Only the items collected in the first pass.
+            self.posteriors.get(&j.ext_id)?;
             self.last_contested = true;
         } else {
             self.summary.items += 1;
