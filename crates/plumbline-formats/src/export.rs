@@ -640,39 +640,48 @@ pub trait RowSink: Send {
     fn finish(&mut self) -> std::io::Result<()>;
 }
 
-/// One JSON object a line.
+/// One JSON object a line. Rows are written into a buffer of ours, handed to `out` a
+/// mebibyte at a time: a `BufWriter` would copy every row a second time.
 pub struct JsonlSink<W: std::io::Write + Send> {
-    out: std::io::BufWriter<W>,
-    /// The line being written (reused).
-    line: Vec<u8>,
+    out: W,
+    buf: Vec<u8>,
 }
+
+const JSONL_BUFFER: usize = 1 << 20;
 
 impl<W: std::io::Write + Send> JsonlSink<W> {
     /// Writes to `out`.
     pub fn new(out: W) -> Self {
         JsonlSink {
-            out: std::io::BufWriter::with_capacity(1 << 20, out),
-            line: Vec::new(),
+            out,
+            buf: Vec::with_capacity(JSONL_BUFFER + (64 << 10)),
         }
+    }
+
+    fn spill(&mut self) -> std::io::Result<()> {
+        if self.buf.len() >= JSONL_BUFFER {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
     }
 }
 
 impl<W: std::io::Write + Send> RowSink for JsonlSink<W> {
     fn write(&mut self, row: &Value) -> std::io::Result<()> {
-        use std::io::Write;
-        serde_json::to_writer(&mut self.out, row)?;
-        self.out.write_all(b"\n")
+        serde_json::to_writer(&mut self.buf, row)?;
+        self.buf.push(b'\n');
+        self.spill()
     }
 
     fn write_pair(&mut self, row: &PairRow<'_>) -> std::io::Result<()> {
-        use std::io::Write;
-        self.line.clear();
-        row.write_jsonl(&mut self.line);
-        self.out.write_all(&self.line)
+        row.write_jsonl(&mut self.buf);
+        self.spill()
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        use std::io::Write;
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
         self.out.flush()
     }
 }

@@ -163,8 +163,8 @@ pub async fn export<S: Store>(
         let mut rows = kind.rows().map(|k| RowWriter::new(k, opts.clone()));
         let mut demo_summary = PairSummary::default();
         while let Some(msg) = rx.blocking_recv() {
-            let (task, batch, pass) = match msg {
-                Msg::Batch(task, batch, pass) => (task, batch, pass),
+            let (task, batch, pass, recycle) = match msg {
+                Msg::Batch(task, batch, pass, recycle) => (task, batch, pass, recycle),
                 Msg::EndOfFirstPass(reply) => {
                     let deferred = pairs.as_ref().map_or(0, PairWriter::deferred);
                     if deferred > 0
@@ -216,6 +216,8 @@ pub async fn export<S: Store>(
                     }
                 }
             }
+            // Back to the reader, to be refilled (dropped if it has enough).
+            let _ = recycle.try_send(batch);
         }
         sink.finish().map_err(|e| format!("writing: {e}"))?;
         out.summary = match (pairs, rows) {
@@ -268,8 +270,13 @@ fn write_all(sink: &mut dyn RowSink, rows: &[serde_json::Value]) -> Result<bool,
 
 /// What the store side sends the writer thread.
 enum Msg {
-    /// Items of one task kind, for one pass.
-    Batch(TaskKind, Vec<JudgedItem>, Pass),
+    /// Items of one task kind, for one pass, and where to return the batch.
+    Batch(
+        TaskKind,
+        Vec<JudgedItem>,
+        Pass,
+        std::sync::mpsc::SyncSender<Vec<JudgedItem>>,
+    ),
     /// The first pass is over: fit the deferred items, answer how many there were.
     EndOfFirstPass(tokio::sync::oneshot::Sender<usize>),
 }
@@ -285,15 +292,22 @@ async fn stream<S: Store>(
     let mut total = 0;
     for &task in tasks {
         let (btx, mut brx) = mpsc::channel::<Vec<JudgedItem>>(2);
+        // Batches in flight are at most the two channels' and the writer's; room for
+        // four returned ones keeps every one of them recycled.
+        let (rtx, rrx) = std::sync::mpsc::sync_channel(4);
         let fwd = tx.clone();
         let forward = tokio::spawn(async move {
             while let Some(b) = brx.recv().await {
-                if fwd.send(Msg::Batch(task, b, pass)).await.is_err() {
+                if fwd
+                    .send(Msg::Batch(task, b, pass, rtx.clone()))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }
         });
-        let sent = store.judged_items(project.id, task, btx).await;
+        let sent = store.judged_items(project.id, task, btx, Some(rrx)).await;
         let _ = forward.await;
         total += sent?;
     }

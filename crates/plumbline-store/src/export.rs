@@ -36,6 +36,11 @@ pub struct JudgmentRow {
     pub gold_correct: Option<bool>,
 }
 
+/// Where a consumer of [`ExportStore::judged_items`] returns the batches it is done
+/// with, for the reader to refill: the texts' buffers are reused, so an export does not
+/// allocate (on one thread) and free (on another) every string of every item.
+pub type Recycle = std::sync::mpsc::Receiver<Vec<JudgedItem>>;
+
 /// An item with everything decided about it, for exports.
 #[derive(Debug, Clone, Default)]
 pub struct JudgedItem {
@@ -102,12 +107,15 @@ pub struct ReleaseRecord {
 pub trait ExportStore: Send + Sync {
     /// Streams every item of `task` kind with its judgments and latest adjudication, in
     /// import order, in batches on `sink` (one snapshot; a merge of three ordered
-    /// cursors, so memory holds one batch); returns how many items were sent.
+    /// cursors, so memory holds one batch); returns how many items were sent. Batches
+    /// the consumer sends back on `recycle` are refilled instead of allocating anew
+    /// (SQLite; a backend may ignore them).
     fn judged_items(
         &self,
         project: ProjectId,
         task: TaskKind,
         sink: mpsc::Sender<Vec<JudgedItem>>,
+        recycle: Option<Recycle>,
     ) -> impl Future<Output = Result<u64>> + Send;
 
     /// Streams every item of a project with its stored split, in import order, in

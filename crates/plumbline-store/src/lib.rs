@@ -18,7 +18,9 @@ mod url;
 mod work;
 
 pub use error::StoreError;
-pub use export::{ExportStore, JudgedItem, JudgmentRow, NewRelease, ReleaseRecord, SplitRow};
+pub use export::{
+    ExportStore, JudgedItem, JudgmentRow, NewRelease, Recycle, ReleaseRecord, SplitRow,
+};
 pub use identity::*;
 pub use model::*;
 pub use postgres::PgStore;

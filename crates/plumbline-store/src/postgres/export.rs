@@ -66,6 +66,8 @@ impl ExportStore for PgStore {
         project: ProjectId,
         task: TaskKind,
         sink: mpsc::Sender<Vec<JudgedItem>>,
+        // The portal's rows are owned values already; nothing to refill.
+        _recycle: Option<crate::export::Recycle>,
     ) -> Result<u64> {
         let mut client = self.client().await?;
         let tx = super::read_snapshot(&mut client).await?;

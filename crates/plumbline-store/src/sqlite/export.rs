@@ -15,11 +15,12 @@ impl ExportStore for SqliteStore {
         project: ProjectId,
         task: plumbline_domain::TaskKind,
         sink: mpsc::Sender<Vec<crate::export::JudgedItem>>,
+        recycle: Option<crate::export::Recycle>,
     ) -> Result<u64> {
         // One read transaction: the three cursors see one snapshot.
         self.read(move |conn| {
             conn.execute_batch("BEGIN")?;
-            let out = judged_items(conn, project, task, &sink);
+            let out = judged_items(conn, project, task, &sink, recycle.as_ref());
             let _ = conn.execute_batch("COMMIT");
             out
         })
@@ -191,12 +192,59 @@ impl ExportStore for SqliteStore {
     }
 }
 
-/// Streams judged items by merging three cursors ordered by item id.
+/// Items and judgment rows of returned batches, to refill.
+#[derive(Default)]
+struct Spares {
+    items: Vec<crate::export::JudgedItem>,
+    rows: Vec<crate::export::JudgmentRow>,
+}
+
+impl Spares {
+    /// Takes what the consumer has sent back, when out of spare items.
+    fn restock(&mut self, recycle: Option<&crate::export::Recycle>) {
+        if !self.items.is_empty() {
+            return;
+        }
+        if let Some(batch) = recycle.and_then(|r| r.try_recv().ok()) {
+            for mut item in batch {
+                self.rows.append(&mut item.judgments);
+                self.items.push(item);
+            }
+        }
+    }
+}
+
+fn text(v: rusqlite::types::ValueRef<'_>) -> Result<&str> {
+    v.as_str()
+        .map_err(|e| StoreError::Database(format!("stored text: {e}")))
+}
+
+fn opt_text(v: rusqlite::types::ValueRef<'_>) -> Result<Option<&str>> {
+    v.as_str_or_null()
+        .map_err(|e| StoreError::Database(format!("stored text: {e}")))
+}
+
+/// Sets `dst` to `src`, reusing its buffer.
+fn refill(dst: &mut String, src: &str) {
+    dst.clear();
+    dst.push_str(src);
+}
+
+fn refill_opt(dst: &mut Option<String>, src: Option<&str>) {
+    match (dst.as_mut(), src) {
+        (Some(d), Some(s)) => refill(d, s),
+        (_, s) => *dst = s.map(str::to_owned),
+    }
+}
+
+/// Streams judged items by merging three cursors ordered by item id, refilling the
+/// batches that come back on `recycle`.
 pub(super) fn judged_items(
     conn: &rusqlite::Connection,
     project: ProjectId,
     task: plumbline_domain::TaskKind,
     sink: &mpsc::Sender<Vec<crate::export::JudgedItem>>,
+    recycle: Option<&crate::export::Recycle>,
 ) -> Result<u64> {
     use crate::export::{JudgedItem, JudgmentRow};
     let mut items = conn.prepare(
@@ -215,22 +263,23 @@ pub(super) fn judged_items(
     let mut items = items.query(params![project.0, task.as_str()])?;
     let mut judgments = judgments.query(params![project.0, task.as_str()])?;
     let mut adjudications = adjudications.query(params![project.0])?;
-    let read_j = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, JudgmentRow)>> {
-        Ok(match rows.next()? {
-            None => None,
-            Some(r) => Some((
-                r.get(0)?,
-                JudgmentRow {
-                    annotator: r.get(1)?,
-                    external_source: r.get(2)?,
-                    payload: r.get(3)?,
-                    rubric_version: r.get(4)?,
-                    time_ms: r.get(5)?,
-                    display_order: r.get(6)?,
-                    gold_correct: r.get::<_, Option<i64>>(7)?.map(|g| g != 0),
-                },
-            )),
-        })
+    let mut spares = Spares::default();
+    // The next judgment row (its item id and the row, in a spare's buffers), if any.
+    let read_j = |rows: &mut rusqlite::Rows<'_>,
+                  spares: &mut Spares|
+     -> Result<Option<(i64, JudgmentRow)>> {
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        let mut row = spares.rows.pop().unwrap_or_default();
+        row.annotator = r.get(1)?;
+        refill_opt(&mut row.external_source, opt_text(r.get_ref(2)?)?);
+        refill(&mut row.payload, text(r.get_ref(3)?)?);
+        row.rubric_version = r.get(4)?;
+        row.time_ms = r.get(5)?;
+        refill_opt(&mut row.display_order, opt_text(r.get_ref(6)?)?);
+        row.gold_correct = r.get::<_, Option<i64>>(7)?.map(|g| g != 0);
+        Ok(Some((r.get(0)?, row)))
     };
     let read_a = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, (String, i64))>> {
         Ok(match rows.next()? {
@@ -238,7 +287,7 @@ pub(super) fn judged_items(
             Some(r) => Some((r.get(0)?, (r.get(1)?, r.get(2)?))),
         })
     };
-    let mut next_j = read_j(&mut judgments)?;
+    let mut next_j = read_j(&mut judgments, &mut spares)?;
     let mut next_a = read_a(&mut adjudications)?;
     let mut batch = Vec::with_capacity(crate::BATCH);
     let mut sent = 0u64;
@@ -248,18 +297,15 @@ pub(super) fn judged_items(
     };
     while let Some(r) = items.next()? {
         let id: i64 = r.get(0)?;
-        let mut item = JudgedItem {
-            ext_id: r.get(1)?,
-            body: r.get(2)?,
-            // Read in place: no string allocated per item for the split.
-            split: parse_split(
-                r.get_ref(3)?
-                    .as_str_or_null()
-                    .map_err(|e| StoreError::Database(format!("stored split: {e}")))?,
-            )?,
-            is_gold: r.get(4)?,
-            ..JudgedItem::default()
-        };
+        spares.restock(recycle);
+        let mut item = spares.items.pop().unwrap_or_default();
+        refill(&mut item.ext_id, text(r.get_ref(1)?)?);
+        refill(&mut item.body, text(r.get_ref(2)?)?);
+        // Read in place: no string allocated per item for the split.
+        item.split = parse_split(opt_text(r.get_ref(3)?)?)?;
+        item.is_gold = r.get(4)?;
+        item.adjudication = None;
+        item.adjudication_rubric_version = None;
         // Skip rows of items not exported (other kinds), keep this item's.
         while let Some((jid, _)) = &next_j {
             if *jid > id {
@@ -268,8 +314,10 @@ pub(super) fn judged_items(
             let (jid, row) = next_j.take().expect("peeked");
             if jid == id {
                 item.judgments.push(row);
+            } else {
+                spares.rows.push(row);
             }
-            next_j = read_j(&mut judgments)?;
+            next_j = read_j(&mut judgments, &mut spares)?;
         }
         while let Some((aid, _)) = &next_a {
             if *aid > id {

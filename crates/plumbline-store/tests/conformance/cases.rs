@@ -587,7 +587,7 @@ pub async fn judged_items_merge_judgments_in_item_order<S: Store>(store: S) {
         all
     });
     let n = store
-        .judged_items(p.id, TaskKind::Preference, tx)
+        .judged_items(p.id, TaskKind::Preference, tx, None)
         .await
         .unwrap();
     let all: Vec<JudgedItem> = collect.await.unwrap();
@@ -604,12 +604,54 @@ pub async fn judged_items_merge_judgments_in_item_order<S: Store>(store: S) {
             assert!(j.judgments.is_empty());
         }
     }
+    // Batches sent back to be refilled give the same items: nothing of an earlier
+    // item (judgments, split, texts) stays in a refilled one.
+    let fingerprint = |j: &JudgedItem| {
+        let rows: Vec<(Option<i64>, Option<String>, String, Option<String>)> = j
+            .judgments
+            .iter()
+            .map(|r| {
+                (
+                    r.annotator,
+                    r.external_source.clone(),
+                    r.payload.clone(),
+                    r.display_order.clone(),
+                )
+            })
+            .collect();
+        (
+            j.ext_id.clone(),
+            j.body.clone(),
+            j.split,
+            j.adjudication.clone(),
+            rows,
+        )
+    };
+    let expected: Vec<_> = all.iter().map(fingerprint).collect();
+    let (tx, mut rx) = mpsc::channel::<Vec<JudgedItem>>(2);
+    let (back, recycle) = std::sync::mpsc::sync_channel(4);
+    let collect = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(b) = rx.recv().await {
+            seen.extend(b.iter().map(fingerprint));
+            let _ = back.try_send(b);
+        }
+        seen
+    });
+    store
+        .judged_items(p.id, TaskKind::Preference, tx, Some(recycle))
+        .await
+        .unwrap();
+    assert!(
+        collect.await.unwrap() == expected,
+        "a refilled batch differs"
+    );
     // Another kind: nothing.
     let (tx, mut rx) = mpsc::channel(2);
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
     assert_eq!(
         store
-            .judged_items(p.id, TaskKind::Rating, tx)
+            .judged_items(p.id, TaskKind::Rating, tx, None)
             .await
             .unwrap(),
         0
