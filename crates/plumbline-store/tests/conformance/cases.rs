@@ -607,18 +607,7 @@ pub async fn judged_items_merge_judgments_in_item_order<S: Store>(store: S) {
     // Batches sent back to be refilled give the same items: nothing of an earlier
     // item (judgments, split, texts) stays in a refilled one.
     let fingerprint = |j: &JudgedItem| {
-        let rows: Vec<(Option<i64>, Option<String>, String, Option<String>)> = j
-            .judgments
-            .iter()
-            .map(|r| {
-                (
-                    r.annotator,
-                    r.external_source.clone(),
-                    r.payload.clone(),
-                    r.display_order.clone(),
-                )
-            })
-            .collect();
+        let rows: Vec<String> = j.judgments.iter().map(|r| format!("{r:?}")).collect();
         (
             j.ext_id.clone(),
             j.body.clone(),
