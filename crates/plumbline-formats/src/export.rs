@@ -16,7 +16,8 @@
 //! Studio, …) count as votes only when asked, each source as one annotator.
 
 use crate::pair_row::{
-    CandidateView, Criteria, ItemView, Message, PairRow, PrefVote, Provenance, role_name,
+    CandidateView, Criteria, ItemLayout, ItemView, Message, PairRow, PrefVote, Provenance,
+    role_name,
 };
 use plumbline_domain::Split;
 use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene_winners};
@@ -419,16 +420,19 @@ impl PairWriter {
     /// (counted) when it makes none.
     pub fn pair(&mut self, j: &JudgedItem) -> Option<Value> {
         let sft = self.opts.sft;
-        self.pair_in(j, Pass::All, |row| row_value(row, sft))
+        self.pair_in(j, Pass::All, None, |row| row_value(row, sft))
     }
 
     /// Decides one item in `pass` and hands its pair to `emit`, returning what `emit`
     /// returned; `None` when the item makes no pair (counted once over both passes).
     /// The row borrows from `j`, so it is written before the next item is read.
+    /// `layout`, when given, is the item's [`ItemLayout`], found on another thread, so
+    /// this one does not parse the item.
     pub fn pair_in<R>(
         &mut self,
         j: &JudgedItem,
         pass: Pass,
+        layout: Option<&ItemLayout>,
         emit: impl FnOnce(&PairRow<'_>) -> R,
     ) -> Option<R> {
         self.last_contested = false;
@@ -448,7 +452,11 @@ impl PairWriter {
         } else {
             j
         };
-        let item = ItemView::parse(&j.body)?;
+        // A filtered copy has the same body text, so the layout holds for it too.
+        let item = match layout {
+            Some(l) => ItemView::from_layout(&j.body, l)?,
+            None => ItemView::parse(&j.body)?,
+        };
         if item.candidates.len() != 2 || !wanted(&item, j, &self.opts) {
             self.summary.filtered += 1;
             return None;

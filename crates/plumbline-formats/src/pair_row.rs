@@ -20,24 +20,17 @@ use std::fmt;
 /// Any literal of a valid document is a valid literal of a row, so JSONL copies it as
 /// it is; Parquet wants the text itself ([`JsonText::text`]).
 #[derive(Debug, Clone, Copy)]
-pub struct JsonText<'a>(&'a RawValue);
+pub struct JsonText<'a>(&'a str);
 
 impl<'a> JsonText<'a> {
     /// The literal, quotes included.
     pub fn literal(self) -> &'a str {
-        self.0.get()
+        self.0
     }
 
     /// The text, borrowed unless it has escapes.
     pub fn text(self) -> Cow<'a, str> {
-        serde_json::from_str::<Str<'a>>(self.0.get()).map_or(Cow::Borrowed(""), |s| s.0)
-    }
-
-    /// A literal of ours (a fixed role or an empty text).
-    fn of_static(literal: &'static str) -> JsonText<'static> {
-        JsonText(
-            serde_json::from_str::<&RawValue>(literal).expect("a static literal is valid JSON"),
-        )
+        serde_json::from_str::<Str<'a>>(self.0).map_or(Cow::Borrowed(""), |s| s.0)
     }
 }
 
@@ -45,7 +38,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonText<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = <&'a RawValue>::deserialize(d)?;
         if raw.get().starts_with('"') {
-            Ok(JsonText(raw))
+            Ok(JsonText(raw.get()))
         } else {
             Err(de::Error::custom("a text must be a JSON string"))
         }
@@ -54,13 +47,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonText<'a> {
 
 impl Serialize for JsonText<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        // The slow path (rows as `Value`s): the literal is parsed once more.
+        let raw: &RawValue = serde_json::from_str(self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
     }
 }
 
 impl Default for JsonText<'_> {
     fn default() -> Self {
-        JsonText::of_static("\"\"")
+        JsonText("\"\"")
     }
 }
 
@@ -72,7 +67,7 @@ pub(crate) struct ItemView<'a> {
     #[serde(borrow, default)]
     pub candidates: Vec<CandidateView<'a>>,
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub tags: Cow<'a, [String]>,
 }
 
 /// One turn of the context, as a message.
@@ -89,7 +84,7 @@ pub(crate) struct CandidateView<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     #[serde(default)]
-    pub model: Option<String>,
+    pub model: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub content: JsonText<'a>,
 }
@@ -98,6 +93,74 @@ impl<'a> ItemView<'a> {
     /// Reads an item's stored JSON; `None` when it is not an item's shape.
     pub fn parse(body: &'a str) -> Option<ItemView<'a>> {
         serde_json::from_str(body).ok()
+    }
+
+    /// The view `layout` describes of `body` (which it was made from).
+    pub fn from_layout(body: &'a str, layout: &'a ItemLayout) -> Option<ItemView<'a>> {
+        let text = |r: (u32, u32)| body.get(r.0 as usize..r.1 as usize).map(JsonText);
+        let mut context = Vec::with_capacity(layout.turns.len());
+        for &(role, r) in &layout.turns {
+            context.push(TurnView {
+                role,
+                content: text(r)?,
+            });
+        }
+        let mut candidates = Vec::with_capacity(layout.candidates.len());
+        for (id, model, r) in &layout.candidates {
+            candidates.push(CandidateView {
+                id: Cow::Borrowed(id),
+                model: model.as_deref().map(Cow::Borrowed),
+                content: text(*r)?,
+            });
+        }
+        Some(ItemView {
+            context,
+            candidates,
+            tags: Cow::Borrowed(&layout.tags),
+        })
+    }
+}
+
+/// Where an item's texts stand in its JSON: what [`ItemView::parse`] finds, with byte
+/// ranges for the texts, so that the parse can run on another thread than the one that
+/// writes the row (the item moves between them, a view borrowing it cannot).
+#[derive(Debug, Clone)]
+pub struct ItemLayout {
+    turns: Vec<(Role, (u32, u32))>,
+    candidates: Vec<(String, Option<String>, (u32, u32))>,
+    tags: Vec<String>,
+}
+
+impl ItemLayout {
+    /// The layout of an item's stored JSON; `None` when it is not an item's shape (or
+    /// larger than 4 GiB).
+    pub fn of(body: &str) -> Option<ItemLayout> {
+        let view = ItemView::parse(body)?;
+        // A literal borrowed from `body`: its place, from the addresses.
+        let at = |t: JsonText<'_>| -> Option<(u32, u32)> {
+            let start = (t.0.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+            let end = start + t.0.len();
+            (end <= body.len()).then_some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+        };
+        Some(ItemLayout {
+            turns: view
+                .context
+                .iter()
+                .map(|t| Some((t.role, at(t.content)?)))
+                .collect::<Option<_>>()?,
+            candidates: view
+                .candidates
+                .iter()
+                .map(|c| {
+                    Some((
+                        c.id.to_string(),
+                        c.model.as_deref().map(str::to_owned),
+                        at(c.content)?,
+                    ))
+                })
+                .collect::<Option<_>>()?,
+            tags: view.tags.into_owned(),
+        })
     }
 }
 
@@ -565,12 +628,8 @@ mod tests {
             .iter()
             .map(|t| serde_json::to_string(t).unwrap())
             .collect();
-        let raws: Vec<&RawValue> = literals
-            .iter()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
         let msg = |i: usize, role| Message {
-            content: JsonText(raws[i]),
+            content: JsonText(&literals[i]),
             role,
         };
         let mut row = PairRow {
@@ -635,6 +694,14 @@ mod tests {
         // A text that is not a string is no item of ours.
         assert!(ItemView::parse(r#"{"context":[{"role":"user","content":3}]}"#).is_none());
         assert_eq!(item.candidates[1].model.as_deref(), Some("m"));
-        assert_eq!(item.tags, ["t"]);
+        assert_eq!(&*item.tags, ["t"]);
+        // The layout gives the same view back, on another thread if need be.
+        let layout = ItemLayout::of(body).unwrap();
+        let again = ItemView::from_layout(body, &layout).unwrap();
+        assert_eq!(again.context[0].content.literal(), "\"plain\"");
+        assert_eq!(again.candidates[0].content.literal(), r#""say \"hi\"""#);
+        assert_eq!(again.candidates[0].id, "a");
+        assert_eq!(again.candidates[1].model.as_deref(), Some("m"));
+        assert_eq!(&*again.tags, ["t"]);
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::export::{PairOptions, PairSummary, PairWriter, Pass, RowSink};
 use crate::kinds::{AnnotatorInfo, Annotators, RowKind, RowWriter, pseudonym};
+use crate::pair_row::ItemLayout;
 use plumbline_domain::{Level, TaskKind};
 use plumbline_store::{JudgedItem, Project, Store};
 use serde::Serialize;
@@ -163,8 +164,14 @@ pub async fn export<S: Store>(
         let mut rows = kind.rows().map(|k| RowWriter::new(k, opts.clone()));
         let mut demo_summary = PairSummary::default();
         while let Some(msg) = rx.blocking_recv() {
-            let (task, batch, pass, recycle) = match msg {
-                Msg::Batch(task, batch, pass, recycle) => (task, batch, pass, recycle),
+            let (task, batch, layouts, pass, recycle) = match msg {
+                Msg::Batch {
+                    task,
+                    items,
+                    layouts,
+                    pass,
+                    recycle,
+                } => (task, items, layouts, pass, recycle),
                 Msg::EndOfFirstPass(reply) => {
                     let deferred = pairs.as_ref().map_or(0, PairWriter::deferred);
                     if deferred > 0
@@ -176,14 +183,15 @@ pub async fn export<S: Store>(
                     continue;
                 }
             };
-            for j in &batch {
+            for (at, j) in batch.iter().enumerate() {
                 let mut counted = true;
                 let exported = match (&mut pairs, &mut rows) {
                     (_, Some(w)) => write_all(sink.as_mut(), &w.rows(task, j))?,
                     (Some(p), None) if task == TaskKind::Preference => {
                         let sft = opts.sft;
                         let sink = sink.as_mut();
-                        let written = p.pair_in(j, pass, |row| {
+                        let layout = layouts.get(at).and_then(Option::as_ref);
+                        let written = p.pair_in(j, pass, layout, |row| {
                             if sft {
                                 sink.write(&crate::export::row_value(row, true))
                             } else {
@@ -270,13 +278,16 @@ fn write_all(sink: &mut dyn RowSink, rows: &[serde_json::Value]) -> Result<bool,
 
 /// What the store side sends the writer thread.
 enum Msg {
-    /// Items of one task kind, for one pass, and where to return the batch.
-    Batch(
-        TaskKind,
-        Vec<JudgedItem>,
-        Pass,
-        std::sync::mpsc::SyncSender<Vec<JudgedItem>>,
-    ),
+    /// Items of one task kind, for one pass.
+    Batch {
+        task: TaskKind,
+        items: Vec<JudgedItem>,
+        /// The items' layouts, when found beside the writer (else empty).
+        layouts: Vec<Option<ItemLayout>>,
+        pass: Pass,
+        /// Where to return the batch for refilling.
+        recycle: std::sync::mpsc::SyncSender<Vec<JudgedItem>>,
+    },
     /// The first pass is over: fit the deferred items, answer how many there were.
     EndOfFirstPass(tokio::sync::oneshot::Sender<usize>),
 }
@@ -296,13 +307,34 @@ async fn stream<S: Store>(
         // four returned ones keeps every one of them recycled.
         let (rtx, rrx) = std::sync::mpsc::sync_channel(4);
         let fwd = tx.clone();
+        // The first read of pair kinds parses every item: that parse runs here, on the
+        // blocking pool beside the writer, which then only slices the texts out (the
+        // writer was the busier of the reading and writing threads). The second read
+        // writes few items and skips the rest, so it parses its own.
+        let find_layouts = pass == Pass::Decided && task == TaskKind::Preference;
         let forward = tokio::spawn(async move {
-            while let Some(b) = brx.recv().await {
-                if fwd
-                    .send(Msg::Batch(task, b, pass, rtx.clone()))
-                    .await
-                    .is_err()
-                {
+            while let Some(items) = brx.recv().await {
+                let (items, layouts) = if find_layouts {
+                    let found = tokio::task::spawn_blocking(move || {
+                        let layouts = items.iter().map(|j| ItemLayout::of(&j.body)).collect();
+                        (items, layouts)
+                    })
+                    .await;
+                    match found {
+                        Ok(found) => found,
+                        Err(_) => break,
+                    }
+                } else {
+                    (items, Vec::new())
+                };
+                let msg = Msg::Batch {
+                    task,
+                    items,
+                    layouts,
+                    pass,
+                    recycle: rtx.clone(),
+                };
+                if fwd.send(msg).await.is_err() {
                     break;
                 }
             }
