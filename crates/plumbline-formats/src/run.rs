@@ -153,7 +153,8 @@ pub async fn export<S: Store>(
         None if kind == Kind::Sft => vec![TaskKind::Preference, TaskKind::Demonstration],
         None => vec![TaskKind::Preference],
     };
-    let (tx, mut rx) = mpsc::channel::<Msg>(4);
+    // Two batches queued for the writer keep it busy; more would only hold memory.
+    let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let stats_opts = opts.clone();
     let pair_kind = kind.rows().is_none();
     let write = tokio::task::spawn_blocking(move || -> Result<Outcome, String> {
@@ -303,9 +304,10 @@ async fn stream<S: Store>(
     let mut total = 0;
     for &task in tasks {
         let (btx, mut brx) = mpsc::channel::<Vec<JudgedItem>>(2);
-        // Batches in flight are at most the two channels' and the writer's; room for
-        // four returned ones keeps every one of them recycled.
-        let (rtx, rrx) = std::sync::mpsc::sync_channel(4);
+        // Batches in flight: two queued for the forwarder, one being parsed, two queued
+        // for the writer and its own; two returned ones waiting to be refilled keep the
+        // reader supplied (a batch returned beyond them is dropped).
+        let (rtx, rrx) = std::sync::mpsc::sync_channel(2);
         let fwd = tx.clone();
         // The first read of pair kinds parses every item: that parse runs here, on the
         // blocking pool beside the writer, which then only slices the texts out (the
