@@ -27,6 +27,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "releases",
         include_str!("../../migrations/postgres/0004_releases.sql"),
     ),
+    (
+        5,
+        "item_queue",
+        include_str!("../../migrations/postgres/0005_item_queue.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

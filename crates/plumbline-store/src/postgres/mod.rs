@@ -458,6 +458,28 @@ impl Store for PgStore {
                 "integrity check failed: {bad} items have a malformed hash or revision"
             )));
         }
+        // The work queue's row of every item: its copies of the item's state and gold
+        // flag, and its counters against the judgments and live leases they count.
+        let bad: i64 = client
+            .query_one(
+                "SELECT count(*) FROM items i
+                 LEFT JOIN item_queue q ON q.item_id = i.id
+                 LEFT JOIN (SELECT item_id, count(*) AS n FROM judgments
+                            WHERE source = 'annotator' GROUP BY item_id) j ON j.item_id = i.id
+                 LEFT JOIN (SELECT item_id, count(*) AS n FROM assignments
+                            WHERE state = 'leased' GROUP BY item_id) a ON a.item_id = i.id
+                 WHERE q.item_id IS NULL OR q.project_id <> i.project_id OR q.state <> i.state
+                    OR q.is_gold <> i.is_gold OR q.judgments <> coalesce(j.n, 0)
+                    OR q.leases <> coalesce(a.n, 0)",
+                &[],
+            )
+            .await?
+            .get(0);
+        if bad > 0 {
+            return Err(StoreError::Database(format!(
+                "integrity check failed: {bad} items disagree with their work-queue row"
+            )));
+        }
         Ok(())
     }
 }

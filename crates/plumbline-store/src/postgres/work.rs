@@ -103,13 +103,18 @@ async fn reclaim(tx: &Transaction<'_>, project: ProjectId, now: i64, limit: i64)
         &[&now, &project.0, &limit],
     )
     .await?;
-    let mut items: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    // A fixed lock order, so concurrent reclaims cannot deadlock on item rows.
+    let items: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    give_back(tx, items).await
+}
+
+/// Takes one live lease each off the queue rows of `items` (the items of expired leases).
+async fn give_back(tx: &Transaction<'_>, mut items: Vec<i64>) -> Result<u64> {
+    // A fixed lock order, so concurrent reclaims cannot deadlock on queue rows.
     items.sort_unstable();
     for item in &items {
         exec(
             tx,
-            "UPDATE items SET leases = leases - 1 WHERE id = $1 AND leases > 0",
+            "UPDATE item_queue SET leases = leases - 1 WHERE item_id = $1 AND leases > 0",
             &[item],
         )
         .await?;
@@ -163,15 +168,16 @@ async fn pick_work(
     satisfied: &[String],
     tag: Option<&str>,
 ) -> Result<Option<Candidate>> {
+    // The queue row is locked (the item row is only read): counters change there.
     let sql = format!(
-        "SELECT i.id, i.ext_id, i.task, i.body FROM items i
-         WHERE i.project_id = $1 AND i.state = 'open' AND NOT i.is_gold
-           AND i.judgments + i.leases < $4 AND i.purged_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = $2)
+        "SELECT i.id, i.ext_id, i.task, i.body FROM item_queue q JOIN items i ON i.id = q.item_id
+         WHERE q.project_id = $1 AND q.state = 'open' AND NOT q.is_gold
+           AND q.judgments + q.leases < $4 AND i.purged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = q.item_id AND a.user_id = $2)
            AND {REQUIRES}
            AND ($5::text IS NULL OR jsonb_exists(i.body::jsonb -> 'tags', $5::text))
-         ORDER BY i.judgments + i.leases DESC, i.id
-         LIMIT 1 FOR NO KEY UPDATE OF i SKIP LOCKED"
+         ORDER BY q.judgments + q.leases DESC, q.item_id
+         LIMIT 1 FOR NO KEY UPDATE OF q SKIP LOCKED"
     );
     Ok(q_opt(
         tx,
@@ -207,26 +213,52 @@ async fn served_count(tx: &Transaction<'_>, project: ProjectId, tag: &str) -> Re
     .map_or(0, |r| r.get(0)))
 }
 
+/// What a lease needs to know before it picks, read (and expired leases of the project
+/// returned) in one statement: the project's settings and rubric version, the annotator's
+/// verified expertise, their next sequence number and qualification row.
+const NEXT_CONTEXT: &str = "WITH expired AS (
+        UPDATE assignments SET state = 'expired' WHERE id IN (
+            SELECT id FROM assignments
+            WHERE state = 'leased' AND expires_at < $3 AND project_id = $1
+            LIMIT $4 FOR UPDATE SKIP LOCKED)
+        RETURNING item_id)
+    SELECT p.settings, p.rubric_version,
+        ARRAY(SELECT e.domain || ':' || e.level FROM expertise e
+              WHERE e.user_id = $2 AND e.verified_at IS NOT NULL),
+        (SELECT coalesce(max(a.seq), 0) + 1 FROM assignments a
+         WHERE a.project_id = $1 AND a.user_id = $2),
+        coalesce(ql.state, 'pending'), coalesce(ql.since, 0),
+        ARRAY(SELECT item_id FROM expired)
+    FROM projects p LEFT JOIN qualifications ql ON ql.project_id = p.id AND ql.user_id = $2
+    WHERE p.id = $1";
+
 async fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Result<Next> {
     let now = now_ms();
-    let (settings, rubric_version) = settings_of(tx, project).await?;
-    let verified = verified_expertise(tx, user).await?;
+    let row = q_opt(
+        tx,
+        NEXT_CONTEXT,
+        &[&project.0, &user.0, &now, &RECLAIM_BATCH],
+    )
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
+    // The queue rows of the leases that just expired, before anything else is decided.
+    give_back(tx, row.get(6)).await?;
+    let settings: ProjectSettings = serde_json::from_str(row.get(0))?;
+    let rubric_version: i64 = row.get(1);
+    let verified: Vec<Expertise> = row
+        .get::<_, Vec<String>>(2)
+        .iter()
+        .filter_map(|e| e.parse().ok())
+        .collect();
+    let seq: i64 = row.get(3);
+    let (qualification_state, since): (String, i64) = (row.get(4), row.get(5));
     if let Some(required) = missing_requirement(&settings, &verified) {
         return Ok(Next::None(NoTask::MissingExpertise { required }));
     }
     let satisfied = satisfied_requirements(&verified);
-    reclaim(tx, project, now, RECLAIM_BATCH).await?;
-    let seq: i64 = q_one(
-        tx,
-        "SELECT coalesce(max(seq), 0) + 1 FROM assignments WHERE project_id = $1 AND user_id = $2",
-        &[&project.0, &user.0],
-    )
-    .await?
-    .get(0);
     let mut chosen: Option<(Candidate, Purpose)> = None;
     if settings.qualification_size > 0 {
-        let (state, _, _, since) = qualification_row(tx, project, user).await?;
-        match state.as_str() {
+        match qualification_state.as_str() {
             "failed" => return Ok(Next::None(NoTask::QualificationFailed)),
             "passed" => {}
             _ => {
@@ -298,11 +330,17 @@ tx,
     let display = shuffled(candidate_ids(&c.body)?);
     let display_json = serde_json::to_string(&display)?;
     let expires = now + settings.lease_seconds as i64 * 1000;
+    // The lease, its queue row's counter and its audit event in one statement.
     let assignment: i64 = q_one(
         tx,
-        "INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
-                                      leased_at, expires_at, rubric_version)
-             VALUES ($1, $2, $3, $4, $5, $6, 'leased', $7, $8, $9) RETURNING id",
+        "WITH a AS (
+            INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
+                                     leased_at, expires_at, rubric_version)
+            VALUES ($1, $2, $3, $4, $5, $6, 'leased', $7, $8, $9) RETURNING id),
+         q AS (UPDATE item_queue SET leases = leases + 1 WHERE item_id = $2),
+         e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id)
+               SELECT $7, $3, 'assignment.lease', 'assignment', a.id::text, $1 FROM a)
+         SELECT id FROM a",
         &[
             &project.0,
             &c.id,
@@ -317,12 +355,7 @@ tx,
     )
     .await?
     .get(0);
-    exec(
-        tx,
-        "UPDATE items SET leases = leases + 1 WHERE id = $1",
-        &[&c.id],
-    )
-    .await?;
+    crate::audit::mark_pending_written();
     for tag in &quota_tags {
         exec(
             tx,
@@ -332,14 +365,6 @@ tx,
         )
         .await?;
     }
-    pg_append(
-        tx,
-        &AuditEvent::new("assignment.lease", "assignment")
-            .by(Some(user))
-            .object(assignment)
-            .in_project(project),
-    )
-    .await?;
     Ok(Next::Task(Box::new(Task {
         assignment: AssignmentId(assignment),
         item_id: ItemId(c.id),
@@ -422,34 +447,28 @@ async fn settle(
     settings: &ProjectSettings,
     now: i64,
 ) -> Result<ItemState> {
-    let decided: bool = q_one(
+    let r = q_one(
         tx,
-        "SELECT EXISTS (SELECT 1 FROM adjudications WHERE item_id = $1)",
-        &[&item],
-    )
-    .await?
-    .get(0);
-    if decided {
-        return current_state(tx, item).await;
-    }
-    let rows = q(
-        tx,
-        "SELECT payload FROM judgments WHERE item_id = $1 AND source = 'annotator'",
+        "SELECT i.state, EXISTS (SELECT 1 FROM adjudications d WHERE d.item_id = i.id),
+            ARRAY(SELECT j.payload FROM judgments j WHERE j.item_id = i.id AND j.source = 'annotator')
+         FROM items i WHERE i.id = $1",
         &[&item],
     )
     .await?;
-    if rows.len() < settings.overlap as usize {
-        return current_state(tx, item).await;
+    let (current, decided, payloads): (&str, bool, Vec<String>) = (r.get(0), r.get(1), r.get(2));
+    if decided || payloads.len() < settings.overlap as usize {
+        return parse_state(current);
     }
-    let parsed = rows
+    let parsed = payloads
         .iter()
-        .map(|r| stored_payload(kind, r.get(0)))
+        .map(|p| stored_payload(kind, p))
         .collect::<Result<Vec<Payload>>>()?;
     let state = if consensus(&parsed, settings) {
         ItemState::Resolved
     } else {
         ItemState::Adjudication
     };
+    // The trigger `items_queue_mirror` moves the queue row with the item.
     exec(tx,
         "UPDATE items SET state = $2, resolved_at = CASE WHEN $2 = 'resolved' THEN $3::bigint END, updated_at = $3
          WHERE id = $1",
@@ -498,6 +517,21 @@ tx,
     Ok(())
 }
 
+/// What a submission needs, in one statement: the assignment (locked), the project's
+/// settings, the item, the rubric version of the lease and the judgment already given
+/// under it, if any.
+const SUBMIT_CONTEXT: &str =
+    "SELECT a.item_id, a.user_id, a.purpose, a.state, a.leased_at, a.expires_at,
+        a.display_order, a.rubric_version, p.settings, i.body, i.task, i.is_gold, r.rubric,
+        j.id, j.payload, j.rationale, j.time_ms
+    FROM assignments a
+    JOIN projects p ON p.id = a.project_id
+    JOIN items i ON i.id = a.item_id
+    JOIN rubric_versions r ON r.project_id = a.project_id AND r.version = a.rubric_version
+    LEFT JOIN judgments j ON j.assignment_id = a.id
+    WHERE a.id = $1 AND a.project_id = $2
+    FOR UPDATE OF a";
+
 async fn submit_in(
     tx: &Transaction<'_>,
     user: UserId,
@@ -506,19 +540,34 @@ async fn submit_in(
     submission: Submission,
 ) -> WorkResult<SubmitOutcome> {
     let now = now_ms();
-    let a = assignment_row(tx, project, user, id).await?;
+    let r = q_opt(tx, SUBMIT_CONTEXT, &[&id.0, &project.0])
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
+    if r.get::<_, i64>(1) != user.0 {
+        return Err(WorkError::Forbidden(format!(
+            "assignment {id} belongs to another annotator"
+        )));
+    }
+    let a = AssignmentRow {
+        item_id: r.get(0),
+        purpose: Purpose::parse(r.get(2))?,
+        state: r.get(3),
+        leased_at: r.get(4),
+        expires_at: r.get(5),
+        display_order: r.get(6),
+        rubric_version: r.get(7),
+    };
     check_live(&a, id, now)?;
-    let (settings, _) = settings_of(tx, project).await?;
-    let r = q_one(
-        tx,
-        "SELECT body, task, is_gold FROM items WHERE id = $1",
-        &[&a.item_id],
-    )
-    .await?;
-    let (body, task, is_gold): (String, String, bool) = (r.get(0), r.get(1), r.get(2));
+    let settings: ProjectSettings = serde_json::from_str(r.get(8)).map_err(StoreError::from)?;
+    let (body, task, is_gold): (&str, &str, bool) = (r.get(9), r.get(10), r.get(11));
     let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
-    let rubric = rubric_of(tx, project, a.rubric_version).await?;
-    let valid = validate_payload(&body, kind, &rubric, &submission.payload)?;
+    let rubric = Rubric::from_json(r.get(12)).map_err(|e| {
+        StoreError::Database(format!(
+            "stored rubric v{} is unreadable: {e}",
+            a.rubric_version
+        ))
+    })?;
+    let valid = validate_payload(body, kind, &rubric, &submission.payload)?;
     let inversion = valid.priority_inversion();
     let payload = valid.into_payload();
     let payload_json = serde_json::to_string(&payload).map_err(StoreError::from)?;
@@ -540,97 +589,92 @@ async fn submit_in(
     } else {
         None
     };
-    let existing = q_opt(
-        tx,
-        "SELECT id, payload, rationale, time_ms FROM judgments WHERE assignment_id = $1",
-        &[&id.0],
-    )
-    .await?;
-    let (judgment, resubmitted) = match existing {
-        Some(old) => {
-            let jid: i64 = old.get(0);
-            exec(tx,
-                "INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
-                 VALUES ($1, $2, $3, $4, $5)",
+    let digest = crate::audit::sha256_hex(payload_json.as_bytes());
+    let existing: Option<i64> = r.get(13);
+    // The item's judgment count after this submission, when it is a new one (its queue
+    // row is locked by then, so concurrent submissions on the item take turns).
+    let (judgment, resubmitted, counted) = match existing {
+        Some(jid) => {
+            exec(
+                tx,
+                "WITH h AS (
+                    INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
+                    VALUES ($1, $8, $9, $10, $7)),
+                 e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
+                    VALUES ($7, $11, 'judgment.resubmit', 'judgment', $1::text, $12, $13))
+                 UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
+                    gold_correct = $6, updated_at = $7 WHERE id = $1",
                 &[
                     &jid,
-                    &old.get::<_, String>(1),
-                    &old.get::<_, Option<String>>(2),
-                    &old.get::<_, Option<i64>>(3),
+                    &payload_json,
+                    &rationale,
+                    &inversion,
+                    &time_ms,
+                    &gold_correct,
                     &now,
+                    &r.get::<_, String>(14),
+                    &r.get::<_, Option<String>>(15),
+                    &r.get::<_, Option<i64>>(16),
+                    &user.0,
+                    &project.0,
+                    &digest,
                 ],
             )
             .await?;
-            exec(tx,
-                "UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
-                 gold_correct = $6, updated_at = $7 WHERE id = $1",
-                &[&jid, &payload_json, &rationale, &inversion, &time_ms, &gold_correct, &now],
-            )
-            .await?;
-            (jid, true)
+            (jid, true, None)
         }
         None => {
-            let jid: i64 = q_one(
-tx,
-                    "INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
-                       payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
-                    &[
-                        &project.0,
-                        &a.item_id,
-                        &id.0,
-                        &user.0,
-                        &a.rubric_version,
-                        &kind.as_str(),
-                        &payload_json,
-                        &rationale,
-                        &a.display_order,
-                        &inversion,
-                        &time_ms,
-                        &gold_correct,
-                        &now,
-                    ],
-                )
-                .await?
-                .get(0);
-            exec(
+            let row = q_one(
                 tx,
-                "UPDATE assignments SET state = 'submitted' WHERE id = $1",
-                &[&id.0],
+                "WITH j AS (
+                    INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
+                       payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id),
+                 a AS (UPDATE assignments SET state = 'submitted' WHERE id = $3),
+                 q AS (UPDATE item_queue SET leases = leases - 1, judgments = judgments + 1
+                       WHERE item_id = $2 RETURNING judgments, state),
+                 e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
+                       SELECT $13, $4, 'judgment.submit', 'judgment', j.id::text, $1, $14 FROM j)
+                 SELECT j.id, q.judgments, q.state FROM j, q",
+                &[
+                    &project.0,
+                    &a.item_id,
+                    &id.0,
+                    &user.0,
+                    &a.rubric_version,
+                    &kind.as_str(),
+                    &payload_json,
+                    &rationale,
+                    &a.display_order,
+                    &inversion,
+                    &time_ms,
+                    &gold_correct,
+                    &now,
+                    &digest,
+                ],
             )
             .await?;
-            exec(tx,
-                "UPDATE items SET leases = leases - 1, judgments = judgments + 1, updated_at = $2 WHERE id = $1",
-                &[&a.item_id, &now],
-            )
-            .await?;
-            (jid, false)
+            let state: String = row.get(2);
+            (row.get(0), false, Some((row.get::<_, i64>(1), state)))
         }
     };
+    crate::audit::mark_pending_written();
     if a.purpose == Purpose::Qualification {
         update_qualification(tx, project, user, &settings, now).await?;
     }
-    let item_state = if a.purpose == Purpose::Work && !is_gold {
-        settle(tx, a.item_id, kind, &settings, now).await?
-    } else {
-        current_state(tx, a.item_id).await?
+    let item_state = match counted {
+        // Fewer judgments than the overlap: nothing to settle, the state is as it was.
+        Some((n, state))
+            if a.purpose == Purpose::Work && !is_gold && n < settings.overlap as i64 =>
+        {
+            parse_state(&state)?
+        }
+        _ if a.purpose == Purpose::Work && !is_gold => {
+            settle(tx, a.item_id, kind, &settings, now).await?
+        }
+        Some((_, state)) => parse_state(&state)?,
+        None => current_state(tx, a.item_id).await?,
     };
-    pg_append(
-        tx,
-        &AuditEvent::new(
-            if resubmitted {
-                "judgment.resubmit"
-            } else {
-                "judgment.submit"
-            },
-            "judgment",
-        )
-        .by(Some(user))
-        .object(judgment)
-        .in_project(project)
-        .digest_of(payload_json.as_bytes()),
-    )
-    .await?;
     Ok(SubmitOutcome {
         judgment: JudgmentId(judgment),
         resubmitted,
@@ -638,6 +682,10 @@ tx,
         item_state,
         time_ms,
     })
+}
+
+fn parse_state(s: &str) -> Result<ItemState> {
+    ItemState::parse(s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
 }
 
 const GOLD_COLUMNS: &str =
@@ -754,16 +802,17 @@ impl WorkStore for PgStore {
         let client = self.client().await?;
         // `state = 'leased'` matches the partial index of live leases: a few rows per
         // active annotator, never a user's history.
-        let Some(r) = client
-            .query_opt(
-                "SELECT a.id, a.item_id, i.ext_id, i.task, i.body, a.display_order, a.rubric_version,
-                        a.seq, a.leased_at, a.expires_at, a.purpose
-                 FROM assignments a JOIN items i ON i.id = a.item_id
-                 WHERE a.state = 'leased' AND a.expires_at >= $1 AND a.project_id = $2 AND a.user_id = $3
-                 ORDER BY a.id LIMIT 1",
-                &[&now_ms(), &project.0, &annotator.0],
-            )
-            .await?
+        // Prepared once per connection, like the engine's other statements.
+        let Some(r) = q_opt(
+            &client,
+            "SELECT a.id, a.item_id, i.ext_id, i.task, i.body, a.display_order, a.rubric_version,
+                    a.seq, a.leased_at, a.expires_at, a.purpose
+             FROM assignments a JOIN items i ON i.id = a.item_id
+             WHERE a.state = 'leased' AND a.expires_at >= $1 AND a.project_id = $2 AND a.user_id = $3
+             ORDER BY a.id LIMIT 1",
+            &[&now_ms(), &project.0, &annotator.0],
+        )
+        .await?
         else {
             return Ok(None);
         };
@@ -820,7 +869,7 @@ impl WorkStore for PgStore {
         .await?;
         exec(
             &tx,
-            "UPDATE items SET leases = leases - 1 WHERE id = $1 AND leases > 0",
+            "UPDATE item_queue SET leases = leases - 1 WHERE item_id = $1 AND leases > 0",
             &[&a.item_id],
         )
         .await?;
