@@ -149,13 +149,18 @@ pub(crate) async fn read_snapshot(
 const PROJECT_COLUMNS: &str = "id, name, settings, rubric_version, split_salt, created_at";
 
 fn to_project(row: &Row) -> Result<Project> {
+    to_project_at(row, 0)
+}
+
+/// The project in the [`PROJECT_COLUMNS`] of `row` from column `at` on.
+fn to_project_at(row: &Row, at: usize) -> Result<Project> {
     Ok(Project {
-        id: ProjectId(row.get(0)),
-        name: row.get(1),
-        settings: serde_json::from_str::<ProjectSettings>(row.get(2))?,
-        rubric_version: RubricVersion(row.get::<_, i64>(3) as i32),
-        split_salt: row.get(4),
-        created_at: row.get(5),
+        id: ProjectId(row.get(at)),
+        name: row.get(at + 1),
+        settings: serde_json::from_str::<ProjectSettings>(row.get(at + 2))?,
+        rubric_version: RubricVersion(row.get::<_, i64>(at + 3) as i32),
+        split_salt: row.get(at + 4),
+        created_at: row.get(at + 5),
     })
 }
 

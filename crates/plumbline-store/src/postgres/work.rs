@@ -228,21 +228,47 @@ const NEXT_CONTEXT: &str = "WITH expired AS (
         (SELECT coalesce(max(a.seq), 0) + 1 FROM assignments a
          WHERE a.project_id = $1 AND a.user_id = $2),
         coalesce(ql.state, 'pending'), coalesce(ql.since, 0),
-        ARRAY(SELECT item_id FROM expired)
+        ARRAY(SELECT item_id FROM expired),
+        CASE WHEN $5 THEN EXISTS (SELECT 1 FROM assignments h
+            WHERE h.state = 'leased' AND h.expires_at >= $3 AND h.project_id = $1 AND h.user_id = $2) END
     FROM projects p LEFT JOIN qualifications ql ON ql.project_id = p.id AND ql.user_id = $2
     WHERE p.id = $1";
 
-async fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Result<Next> {
+/// A new lease (`false`), or with `resume` the annotator's held lease if they have one
+/// (`true`).
+async fn next_in(
+    tx: &Transaction<'_>,
+    user: UserId,
+    project: ProjectId,
+    resume: bool,
+) -> Result<(Next, bool)> {
     let now = now_ms();
     let row = q_opt(
         tx,
         NEXT_CONTEXT,
-        &[&project.0, &user.0, &now, &RECLAIM_BATCH],
+        &[&project.0, &user.0, &now, &RECLAIM_BATCH, &resume],
     )
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
     // The queue rows of the leases that just expired, before anything else is decided.
     give_back(tx, row.get(6)).await?;
+    if row.get::<_, Option<bool>>(7) == Some(true)
+        && let Some(held) = held_in(tx, project, user, now).await?
+    {
+        return Ok((Next::Task(Box::new(held)), true));
+    }
+    let next = lease_in(tx, user, project, now, &row).await?;
+    Ok((next, false))
+}
+
+/// The lease decision of [`next_in`], given its context row.
+async fn lease_in(
+    tx: &Transaction<'_>,
+    user: UserId,
+    project: ProjectId,
+    now: i64,
+    row: &Row,
+) -> Result<Next> {
     let settings: ProjectSettings = serde_json::from_str(row.get(0))?;
     let rubric_version: i64 = row.get(1);
     let verified: Vec<Expertise> = row
@@ -775,11 +801,50 @@ async fn item_by_ext<C: GenericClient>(
     Ok((r.get(0), r.get(1), r.get(2), r.get(3)))
 }
 
+/// The annotator's oldest live lease in the project. `state = 'leased'` matches the
+/// partial index of live leases: a few rows per active annotator, never a user's history.
+async fn held_in<C: GenericClient>(
+    c: &C,
+    project: ProjectId,
+    annotator: UserId,
+    now: i64,
+) -> Result<Option<Task>> {
+    let Some(r) = q_opt(
+        c,
+        "SELECT a.id, a.item_id, i.ext_id, i.task, i.body, a.display_order, a.rubric_version,
+                a.seq, a.leased_at, a.expires_at, a.purpose
+         FROM assignments a JOIN items i ON i.id = a.item_id
+         WHERE a.state = 'leased' AND a.expires_at >= $1 AND a.project_id = $2 AND a.user_id = $3
+         ORDER BY a.id LIMIT 1",
+        &[&now, &project.0, &annotator.0],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Task {
+        assignment: AssignmentId(r.get(0)),
+        item_id: ItemId(r.get(1)),
+        item: r.get(2),
+        task: r
+            .get::<_, &str>(3)
+            .parse::<TaskKind>()
+            .map_err(StoreError::Database)?,
+        body: r.get(4),
+        display_order: serde_json::from_str(r.get::<_, &str>(5))?,
+        rubric_version: RubricVersion(r.get::<_, i64>(6) as i32),
+        seq: r.get(7),
+        leased_at: r.get(8),
+        expires_at: r.get(9),
+        purpose: Purpose::parse(r.get::<_, &str>(10))?,
+    }))
+}
+
 impl WorkStore for PgStore {
     async fn next_task(&self, annotator: UserId, project: ProjectId) -> Result<Next> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let next = next_in(&tx, annotator, project).await?;
+        let (next, _) = next_in(&tx, annotator, project, false).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -800,38 +865,15 @@ impl WorkStore for PgStore {
 
     async fn held_task(&self, annotator: UserId, project: ProjectId) -> Result<Option<Task>> {
         let client = self.client().await?;
-        // `state = 'leased'` matches the partial index of live leases: a few rows per
-        // active annotator, never a user's history.
-        // Prepared once per connection, like the engine's other statements.
-        let Some(r) = q_opt(
-            &client,
-            "SELECT a.id, a.item_id, i.ext_id, i.task, i.body, a.display_order, a.rubric_version,
-                    a.seq, a.leased_at, a.expires_at, a.purpose
-             FROM assignments a JOIN items i ON i.id = a.item_id
-             WHERE a.state = 'leased' AND a.expires_at >= $1 AND a.project_id = $2 AND a.user_id = $3
-             ORDER BY a.id LIMIT 1",
-            &[&now_ms(), &project.0, &annotator.0],
-        )
-        .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Task {
-            assignment: AssignmentId(r.get(0)),
-            item_id: ItemId(r.get(1)),
-            item: r.get(2),
-            task: r
-                .get::<_, &str>(3)
-                .parse::<TaskKind>()
-                .map_err(StoreError::Database)?,
-            body: r.get(4),
-            display_order: serde_json::from_str(r.get::<_, &str>(5))?,
-            rubric_version: RubricVersion(r.get::<_, i64>(6) as i32),
-            seq: r.get(7),
-            leased_at: r.get(8),
-            expires_at: r.get(9),
-            purpose: Purpose::parse(r.get::<_, &str>(10))?,
-        }))
+        held_in(&client, project, annotator, now_ms()).await
+    }
+
+    async fn held_or_next(&self, annotator: UserId, project: ProjectId) -> Result<(Next, bool)> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let next = next_in(&tx, annotator, project, true).await?;
+        tx.commit().await?;
+        Ok(next)
     }
 
     async fn skip(

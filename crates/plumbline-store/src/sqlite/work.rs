@@ -858,6 +858,13 @@ impl WorkStore for SqliteStore {
             .await
     }
 
+    async fn held_or_next(&self, annotator: UserId, project: ProjectId) -> Result<(Next, bool)> {
+        if let Some(held) = self.held_task(annotator, project).await? {
+            return Ok((Next::Task(Box::new(held)), true));
+        }
+        Ok((self.next_task(annotator, project).await?, false))
+    }
+
     async fn held_task(&self, annotator: UserId, project: ProjectId) -> Result<Option<Task>> {
         self.read(move |conn| {
             // The partial index holds only leased rows, so this reads the live leases of
