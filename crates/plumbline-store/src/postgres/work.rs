@@ -12,7 +12,7 @@ use crate::audit::{AuditEvent, pg_append};
 use crate::error::StoreError;
 use crate::model::{ItemState, now_ms};
 use crate::work::*;
-use deadpool_postgres::{GenericClient, Transaction};
+use deadpool_postgres::{Client, GenericClient};
 use plumbline_domain::{
     AssignmentId, Expertise, GoldId, ItemId, JudgmentId, Payload, ProjectId, ProjectSettings,
     Rubric, RubricVersion, TaskKind, UserId,
@@ -22,6 +22,67 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 const RECLAIM_BATCH: i64 = 256;
+
+/// A transaction whose BEGIN travels with its first statement and whose COMMIT may
+/// travel with its last: tokio-postgres pipelines requests issued together on one
+/// connection, and the server runs them in order, so a short transaction spends one
+/// round trip on BEGIN and COMMIT instead of two. Dropped unfinished (an error
+/// returned early, or the request's future dropped) it queues ROLLBACK on the
+/// connection the way tokio-postgres's own transactions do, before the connection can
+/// serve anyone else.
+struct Tx<'a> {
+    c: &'a Client,
+    done: bool,
+}
+
+impl<'a> Tx<'a> {
+    /// BEGIN and `sql` (at most one row) in one round trip.
+    async fn begin(
+        c: &'a Client,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<(Tx<'a>, Option<Row>)> {
+        // Prepared (a round trip the first time only) before BEGIN is sent.
+        let st = c.prepare_cached(sql).await?;
+        let tx = Tx { c, done: false };
+        let (begun, row) = tokio::join!(c.batch_execute("BEGIN"), c.query_opt(&st, params));
+        begun?;
+        Ok((tx, row?))
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.c.batch_execute("COMMIT").await?;
+        Ok(())
+    }
+
+    /// `sql` (exactly one row) and COMMIT in one round trip. Only for a statement
+    /// whose success is the whole decision: COMMIT is sent before its answer is read
+    /// (after a failed statement PostgreSQL answers it by rolling back).
+    async fn commit_with(mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
+        let st = self.c.prepare_cached(sql).await?;
+        self.done = true;
+        let (rows, committed) =
+            tokio::join!(self.c.query(&st, params), self.c.batch_execute("COMMIT"));
+        let mut rows = rows?;
+        committed?;
+        match rows.pop() {
+            Some(r) if rows.is_empty() => Ok(r),
+            _ => Err(StoreError::Database(format!(
+                "expected one row from a committed statement, got {}",
+                rows.len() + 1
+            ))),
+        }
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.c.__private_api_rollback(None);
+        }
+    }
+}
 
 async fn settings_of<C: GenericClient>(
     c: &C,
@@ -92,7 +153,12 @@ async fn exec<C: GenericClient>(c: &C, sql: &str, params: &[&(dyn ToSql + Sync)]
     Ok(GenericClient::execute(c, &st, params).await?)
 }
 
-async fn reclaim(tx: &Transaction<'_>, project: ProjectId, now: i64, limit: i64) -> Result<u64> {
+async fn reclaim<C: GenericClient>(
+    tx: &C,
+    project: ProjectId,
+    now: i64,
+    limit: i64,
+) -> Result<u64> {
     let rows = q(
         tx,
         "UPDATE assignments SET state = 'expired' WHERE id IN (
@@ -108,7 +174,7 @@ async fn reclaim(tx: &Transaction<'_>, project: ProjectId, now: i64, limit: i64)
 }
 
 /// Takes one live lease each off the queue rows of `items` (the items of expired leases).
-async fn give_back(tx: &Transaction<'_>, mut items: Vec<i64>) -> Result<u64> {
+async fn give_back<C: GenericClient>(tx: &C, mut items: Vec<i64>) -> Result<u64> {
     // A fixed lock order, so concurrent reclaims cannot deadlock on queue rows.
     items.sort_unstable();
     for item in &items {
@@ -141,8 +207,8 @@ fn candidate(r: &Row) -> Candidate {
     }
 }
 
-async fn pick_gold(
-    tx: &Transaction<'_>,
+async fn pick_gold<C: GenericClient>(
+    tx: &C,
     project: ProjectId,
     user: UserId,
     satisfied: &[String],
@@ -160,8 +226,8 @@ async fn pick_gold(
         .map(|r| candidate(&r)))
 }
 
-async fn pick_work(
-    tx: &Transaction<'_>,
+async fn pick_work<C: GenericClient>(
+    tx: &C,
     project: ProjectId,
     user: UserId,
     overlap: u32,
@@ -203,7 +269,7 @@ c,
         .unwrap_or_else(|| ("pending".into(), 0, 0, 0)))
 }
 
-async fn served_count(tx: &Transaction<'_>, project: ProjectId, tag: &str) -> Result<i64> {
+async fn served_count<C: GenericClient>(tx: &C, project: ProjectId, tag: &str) -> Result<i64> {
     Ok(q_opt(
         tx,
         "SELECT served FROM serve_counts WHERE project_id = $1 AND tag = $2",
@@ -235,35 +301,37 @@ const NEXT_CONTEXT: &str = "WITH expired AS (
     WHERE p.id = $1";
 
 /// A new lease (`false`), or with `resume` the annotator's held lease if they have one
-/// (`true`).
+/// (`true`). One transaction.
 async fn next_in(
-    tx: &Transaction<'_>,
+    c: &Client,
     user: UserId,
     project: ProjectId,
     resume: bool,
 ) -> Result<(Next, bool)> {
     let now = now_ms();
-    let row = q_opt(
-        tx,
+    let (tx, row) = Tx::begin(
+        c,
         NEXT_CONTEXT,
         &[&project.0, &user.0, &now, &RECLAIM_BATCH, &resume],
     )
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
+    .await?;
+    let row = row.ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
     // The queue rows of the leases that just expired, before anything else is decided.
-    give_back(tx, row.get(6)).await?;
+    give_back(c, row.get(6)).await?;
     if row.get::<_, Option<bool>>(7) == Some(true)
-        && let Some(held) = held_in(tx, project, user, now).await?
+        && let Some(held) = held_in(c, project, user, now).await?
     {
+        tx.commit().await?;
         return Ok((Next::Task(Box::new(held)), true));
     }
-    let next = lease_in(tx, user, project, now, &row).await?;
+    let next = lease_in(c, tx, user, project, now, &row).await?;
     Ok((next, false))
 }
 
 /// The lease decision of [`next_in`], given its context row.
 async fn lease_in(
-    tx: &Transaction<'_>,
+    tx: &Client,
+    finish: Tx<'_>,
     user: UserId,
     project: ProjectId,
     now: i64,
@@ -279,13 +347,17 @@ async fn lease_in(
     let seq: i64 = row.get(3);
     let (qualification_state, since): (String, i64) = (row.get(4), row.get(5));
     if let Some(required) = missing_requirement(&settings, &verified) {
+        finish.commit().await?;
         return Ok(Next::None(NoTask::MissingExpertise { required }));
     }
     let satisfied = satisfied_requirements(&verified);
     let mut chosen: Option<(Candidate, Purpose)> = None;
     if settings.qualification_size > 0 {
         match qualification_state.as_str() {
-            "failed" => return Ok(Next::None(NoTask::QualificationFailed)),
+            "failed" => {
+                finish.commit().await?;
+                return Ok(Next::None(NoTask::QualificationFailed));
+            }
             "passed" => {}
             _ => {
                 let served: i64 = q_one(
@@ -297,11 +369,15 @@ tx,
                     .await?
                     .get(0);
                 if served >= settings.qualification_size as i64 {
+                    finish.commit().await?;
                     return Ok(Next::None(NoTask::QualificationPending));
                 }
                 match pick_gold(tx, project, user, &satisfied).await? {
                     Some(c) => chosen = Some((c, Purpose::Qualification)),
-                    None => return Ok(Next::None(NoTask::NotEnoughGold)),
+                    None => {
+                        finish.commit().await?;
+                        return Ok(Next::None(NoTask::NotEnoughGold));
+                    }
                 }
             }
         }
@@ -351,46 +427,50 @@ tx,
         }
     }
     let Some((c, purpose)) = chosen else {
+        finish.commit().await?;
         return Ok(Next::None(NoTask::Drained));
     };
     let display = shuffled(candidate_ids(&c.body)?);
     let display_json = serde_json::to_string(&display)?;
     let expires = now + settings.lease_seconds as i64 * 1000;
     // The lease, its queue row's counter and its audit event in one statement.
-    let assignment: i64 = q_one(
-        tx,
-        "WITH a AS (
+    let insert = "WITH a AS (
             INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
                                      leased_at, expires_at, rubric_version)
             VALUES ($1, $2, $3, $4, $5, $6, 'leased', $7, $8, $9) RETURNING id),
          q AS (UPDATE item_queue SET leases = leases + 1 WHERE item_id = $2),
          e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id)
                SELECT $7, $3, 'assignment.lease', 'assignment', a.id::text, $1 FROM a)
-         SELECT id FROM a",
-        &[
-            &project.0,
-            &c.id,
-            &user.0,
-            &purpose.as_str(),
-            &seq,
-            &display_json,
-            &now,
-            &expires,
-            &rubric_version,
-        ],
-    )
-    .await?
-    .get(0);
+         SELECT id FROM a";
+    let params: &[&(dyn ToSql + Sync)] = &[
+        &project.0,
+        &c.id,
+        &user.0,
+        &purpose.as_str(),
+        &seq,
+        &display_json,
+        &now,
+        &expires,
+        &rubric_version,
+    ];
+    let assignment: i64 = if quota_tags.is_empty() {
+        // The usual lease: its one write and the commit in one round trip.
+        finish.commit_with(insert, params).await?.get(0)
+    } else {
+        let id = q_one(tx, insert, params).await?.get(0);
+        for tag in &quota_tags {
+            exec(
+                tx,
+                "INSERT INTO serve_counts (project_id, tag, served) VALUES ($1, $2, 1)
+                 ON CONFLICT (project_id, tag) DO UPDATE SET served = serve_counts.served + 1",
+                &[&project.0, tag],
+            )
+            .await?;
+        }
+        finish.commit().await?;
+        id
+    };
     crate::audit::mark_pending_written();
-    for tag in &quota_tags {
-        exec(
-            tx,
-            "INSERT INTO serve_counts (project_id, tag, served) VALUES ($1, $2, 1)
-             ON CONFLICT (project_id, tag) DO UPDATE SET served = serve_counts.served + 1",
-            &[&project.0, tag],
-        )
-        .await?;
-    }
     Ok(Next::Task(Box::new(Task {
         assignment: AssignmentId(assignment),
         item_id: ItemId(c.id),
@@ -416,8 +496,8 @@ struct AssignmentRow {
     rubric_version: i64,
 }
 
-async fn assignment_row(
-    tx: &Transaction<'_>,
+async fn assignment_row<C: GenericClient>(
+    tx: &C,
     project: ProjectId,
     user: UserId,
     id: AssignmentId,
@@ -466,8 +546,8 @@ async fn current_state<C: GenericClient>(c: &C, item: i64) -> Result<ItemState> 
     ItemState::parse(&s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
 }
 
-async fn settle(
-    tx: &Transaction<'_>,
+async fn settle<C: GenericClient>(
+    tx: &C,
     item: i64,
     kind: TaskKind,
     settings: &ProjectSettings,
@@ -504,8 +584,8 @@ async fn settle(
     Ok(state)
 }
 
-async fn update_qualification(
-    tx: &Transaction<'_>,
+async fn update_qualification<C: GenericClient>(
+    tx: &C,
     project: ProjectId,
     user: UserId,
     settings: &ProjectSettings,
@@ -558,17 +638,17 @@ const SUBMIT_CONTEXT: &str =
     WHERE a.id = $1 AND a.project_id = $2
     FOR UPDATE OF a";
 
+/// One transaction; its BEGIN travels with the first read.
 async fn submit_in(
-    tx: &Transaction<'_>,
+    tx: &Client,
     user: UserId,
     project: ProjectId,
     id: AssignmentId,
     submission: Submission,
 ) -> WorkResult<SubmitOutcome> {
     let now = now_ms();
-    let r = q_opt(tx, SUBMIT_CONTEXT, &[&id.0, &project.0])
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
+    let (finish, r) = Tx::begin(tx, SUBMIT_CONTEXT, &[&id.0, &project.0]).await?;
+    let r = r.ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
     if r.get::<_, i64>(1) != user.0 {
         return Err(WorkError::Forbidden(format!(
             "assignment {id} belongs to another annotator"
@@ -701,6 +781,7 @@ async fn submit_in(
         Some((_, state)) => parse_state(&state)?,
         None => current_state(tx, a.item_id).await?,
     };
+    finish.commit().await?;
     Ok(SubmitOutcome {
         judgment: JudgmentId(judgment),
         resubmitted,
@@ -735,8 +816,8 @@ fn to_gold(r: &Row) -> Result<GoldRecord> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_gold(
-    tx: &Transaction<'_>,
+async fn insert_gold<C: GenericClient>(
+    tx: &C,
     actor: Option<UserId>,
     project: ProjectId,
     item: i64,
@@ -842,11 +923,8 @@ async fn held_in<C: GenericClient>(
 
 impl WorkStore for PgStore {
     async fn next_task(&self, annotator: UserId, project: ProjectId) -> Result<Next> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let (next, _) = next_in(&tx, annotator, project, false).await?;
-        tx.commit().await?;
-        Ok(next)
+        let client = self.client().await?;
+        Ok(next_in(&client, annotator, project, false).await?.0)
     }
 
     async fn submit(
@@ -856,11 +934,8 @@ impl WorkStore for PgStore {
         assignment: AssignmentId,
         submission: Submission,
     ) -> WorkResult<SubmitOutcome> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(StoreError::from)?;
-        let out = submit_in(&tx, annotator, project, assignment, submission).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(out)
+        let client = self.client().await?;
+        submit_in(&client, annotator, project, assignment, submission).await
     }
 
     async fn held_task(&self, annotator: UserId, project: ProjectId) -> Result<Option<Task>> {
@@ -869,11 +944,8 @@ impl WorkStore for PgStore {
     }
 
     async fn held_or_next(&self, annotator: UserId, project: ProjectId) -> Result<(Next, bool)> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let next = next_in(&tx, annotator, project, true).await?;
-        tx.commit().await?;
-        Ok(next)
+        let client = self.client().await?;
+        next_in(&client, annotator, project, true).await
     }
 
     async fn skip(
