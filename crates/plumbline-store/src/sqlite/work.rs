@@ -246,14 +246,26 @@ fn pick_gold(
     user: UserId,
     satisfied: &str,
 ) -> Result<Option<Candidate>> {
-    let sql = format!(
-        "SELECT i.id, i.ext_id, i.task, i.body FROM items i
+    // Each annotator walks the gold items in id order from their own starting point
+    // (wrapping round), so gold is spread across annotators; the walk follows the gold
+    // index and stops at the first eligible item instead of sorting every gold item by
+    // a per-annotator key (~1 ms of the writer's time a gold lease with 500 gold items).
+    let one = format!(
+        "SELECT i.id, i.ext_id, i.task, i.body FROM items i INDEXED BY items_gold
          WHERE i.project_id = ?1 AND i.is_gold = 1 AND i.purged_at IS NULL
+           AND i.id {{}} (SELECT m.lo + (?2 * 7919) % (m.hi - m.lo + 1)
+                        FROM (SELECT min(id) AS lo, max(id) AS hi FROM items INDEXED BY items_gold
+                              WHERE project_id = ?1 AND is_gold = 1) m)
            AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active = 1 AND g.needs_revalidation = 0)
            AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?2)
            AND {}
-         ORDER BY (i.id + ?2 * 7919) % 104729, i.id LIMIT 1",
+         ORDER BY i.id LIMIT 1",
         requires_clause(3)
+    );
+    let sql = format!(
+        "SELECT * FROM ({}) UNION ALL SELECT * FROM ({}) LIMIT 1",
+        one.replace("{}", ">="),
+        one.replace("{}", "<")
     );
     Ok(tx
         .prepare_cached(&sql)?
