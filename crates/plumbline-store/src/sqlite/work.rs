@@ -125,15 +125,19 @@ fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
         return;
     }
     let mut finishers = Vec::with_capacity(jobs.len());
+    // Prepared once per connection (cached): `execute_batch` parsed both every job.
+    let cached = |conn: &Connection, sql: &str| -> rusqlite::Result<()> {
+        conn.prepare_cached(sql)?.execute([]).map(drop)
+    };
     for job in jobs {
-        let saved = conn.execute_batch("SAVEPOINT job");
+        let saved = cached(conn, "SAVEPOINT job");
         let (ok, finish) = job(saved.as_ref().ok().map(|_| &*conn));
-        let undo = if ok {
-            "RELEASE job"
+        let undone = if ok {
+            cached(conn, "RELEASE job")
         } else {
-            "ROLLBACK TO job; RELEASE job"
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
         };
-        if saved.is_ok() && conn.execute_batch(undo).is_err() {
+        if saved.is_ok() && undone.is_err() {
             // A savepoint that cannot be closed leaves the group undecidable: abandon it.
             let _ = conn.execute_batch("ROLLBACK");
             finishers.push(finish);
