@@ -167,9 +167,14 @@ const WAL_RESTART_BYTES: u64 = 256 << 20;
 /// reads from it, and with requests arriving all the time some reader always does. It
 /// grew by the write rate, ~100 MB/s at 2,000 cycles/s, without bound. Past
 /// [`WAL_RESTART_BYTES`] a RESTART checkpoint waits for the readers of the moment to
-/// finish (holding new writes back meanwhile, a few milliseconds) so that the next
-/// write starts the log over, and `journal_size_limit` cuts the file back.
+/// finish (holding new writes back meanwhile) so that the next write starts the log
+/// over, and `journal_size_limit` cuts the file back. It waits at most 50 ms: a long
+/// reader (an export streaming one snapshot) makes it give up, and it is not tried
+/// again for 2 s, so writes are never held back for long.
 fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
+    if let Err(e) = conn.execute_batch("PRAGMA busy_timeout = 50;") {
+        tracing::warn!(error = %e, "checkpoint connection keeps the default busy timeout");
+    }
     let wal = match store.upgrade() {
         Some(inner) => {
             let mut p = inner.path.clone().into_os_string();
@@ -181,11 +186,22 @@ fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
+            let mut restart_after = std::time::Instant::now();
             while store.strong_count() > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(100));
                 let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES);
-                let mode = if big { "RESTART" } else { "PASSIVE" };
-                let _ = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()));
+                if big && std::time::Instant::now() >= restart_after {
+                    // The first column is 1 when the checkpoint could not finish.
+                    let done = conn
+                        .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
+                    let busy = !matches!(done, Ok(0));
+                    if busy {
+                        restart_after =
+                            std::time::Instant::now() + std::time::Duration::from_secs(2);
+                    }
+                } else {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
             }
         })
         .map(drop)
