@@ -163,25 +163,34 @@ impl<S: Store> FromRequestParts<AppState<S>> for Actor {
             .token_by_hash(token_hash(secret))
             .await
             .map_err(AuthError::Store)?;
-        let Some(record) = record.filter(|t| t.is_live(now_ms())) else {
-            let _ = state
-                .store
-                .record_event(
-                    AuditEvent::new("access.refuse", "token")
-                        .object("unknown, expired or revoked token"),
-                )
-                .await;
-            return Err(AuthError::Unauthenticated(
-                "the token is unknown, expired or revoked",
-            ));
-        };
-        let actor = Actor {
-            user: record.user,
-            scopes: record.scopes,
-        };
-        parts.extensions.insert(actor.clone());
-        Ok(actor)
+        token_actor(parts, state, record).await
     }
+}
+
+/// The actor of a token record, if it is live (else refused and audited).
+async fn token_actor<S: Store>(
+    parts: &mut Parts,
+    state: &AppState<S>,
+    record: Option<plumbline_store::TokenRecord>,
+) -> Result<Actor, AuthError> {
+    let Some(record) = record.filter(|t| t.is_live(now_ms())) else {
+        let _ = state
+            .store
+            .record_event(
+                AuditEvent::new("access.refuse", "token")
+                    .object("unknown, expired or revoked token"),
+            )
+            .await;
+        return Err(AuthError::Unauthenticated(
+            "the token is unknown, expired or revoked",
+        ));
+    };
+    let actor = Actor {
+        user: record.user,
+        scopes: record.scopes,
+    };
+    parts.extensions.insert(actor.clone());
+    Ok(actor)
 }
 
 /// The actor of a session cookie; mutations must echo the session's CSRF token.
@@ -249,29 +258,64 @@ async fn member<S: Store>(
     min_role: ProjectRole,
     scope: Scope,
 ) -> Result<Member, AuthError> {
-    let actor = Actor::from_request_parts(parts, state).await?;
     let params = RawPathParams::from_request_parts(parts, state)
         .await
-        .map_err(|_| AuthError::NotFound("no project in the path".into()))?;
-    let name = params
-        .iter()
-        .find(|(k, _)| *k == "project")
-        .map(|(_, v)| v.to_owned())
-        .ok_or_else(|| AuthError::NotFound("no project in the path".into()))?;
+        .map_err(|_| AuthError::NotFound("no project in the path".into()));
+    let name = params.and_then(|params| {
+        params
+            .iter()
+            .find(|(k, _)| *k == "project")
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| AuthError::NotFound("no project in the path".into()))
+    });
+    let (actor, name, project, role) = match bearer(parts) {
+        // The common case, a token not yet resolved: token, project and role in one
+        // read of the store (they were three).
+        Some(secret) if parts.extensions.get::<Actor>().is_none() => {
+            let secret = token_hash(secret);
+            let name = match name {
+                Ok(name) => name,
+                Err(e) => {
+                    // No project to read with it: authenticate first, as below.
+                    Actor::from_request_parts(parts, state).await?;
+                    return Err(e);
+                }
+            };
+            let access = state
+                .store
+                .project_access(secret, &name)
+                .await
+                .map_err(AuthError::Store)?;
+            let actor = token_actor(parts, state, access.token).await?;
+            (actor, name, access.project, access.role)
+        }
+        _ => {
+            let actor = Actor::from_request_parts(parts, state).await?;
+            let name = name?;
+            let project = match state.store.project_by_name(&name).await {
+                Ok(p) => Some(p),
+                Err(StoreError::NotFound(_)) => None,
+                Err(e) => return Err(AuthError::Store(e)),
+            };
+            let role = match &project {
+                Some(p) if !actor.user.is_admin => state
+                    .store
+                    .member_role(p.id, actor.user.id)
+                    .await
+                    .map_err(AuthError::Store)?,
+                _ => None,
+            };
+            (actor, name, project, role)
+        }
+    };
     let not_found = || AuthError::NotFound(format!("project `{name}` not found"));
-    let project = match state.store.project_by_name(&name).await {
-        Ok(p) => p,
-        Err(StoreError::NotFound(_)) => return Err(not_found()),
-        Err(e) => return Err(AuthError::Store(e)),
+    let Some(project) = project else {
+        return Err(not_found());
     };
     let role = if actor.user.is_admin {
         Some(ProjectRole::Lead)
     } else {
-        state
-            .store
-            .member_role(project.id, actor.user.id)
-            .await
-            .map_err(AuthError::Store)?
+        role
     };
     let refuse = |reason: String| {
         let store = state.store.clone();

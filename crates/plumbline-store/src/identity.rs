@@ -7,6 +7,18 @@ use plumbline_domain::{Expertise, ProjectId, ProjectRole, Scopes, UserId};
 use serde::Serialize;
 use std::future::Future;
 
+/// What a token-authenticated request in a project reads before anything else (see
+/// [`IdentityStore::project_access`]).
+#[derive(Debug, Clone)]
+pub struct ProjectAccess {
+    /// The token whose secret hashes to the given hash, live or not.
+    pub token: Option<TokenRecord>,
+    /// The project of the given name.
+    pub project: Option<crate::model::Project>,
+    /// The token user's role in that project, if they are a member.
+    pub role: Option<ProjectRole>,
+}
+
 /// A user to create.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -195,6 +207,16 @@ pub trait IdentityStore: Send + Sync {
         &self,
         secret_hash: [u8; 32],
     ) -> impl Future<Output = Result<Option<TokenRecord>>> + Send;
+
+    /// [`token_by_hash`](Self::token_by_hash), the project called `project` and the
+    /// token user's [`member_role`](Self::member_role) there, read together (one
+    /// statement on PostgreSQL, one reader on SQLite): every token-authenticated
+    /// request in a project needs all three before it does anything.
+    fn project_access(
+        &self,
+        secret_hash: [u8; 32],
+        project: &str,
+    ) -> impl Future<Output = Result<ProjectAccess>> + Send;
 
     /// Every token of a user.
     fn tokens(&self, user: UserId) -> impl Future<Output = Result<Vec<TokenRecord>>> + Send;

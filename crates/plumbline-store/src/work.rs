@@ -414,6 +414,15 @@ pub trait WorkStore: Send + Sync {
         project: ProjectId,
     ) -> impl Future<Output = Result<Option<Task>>> + Send;
 
+    /// The annotator's [`held_task`](Self::held_task) with `true`, else
+    /// [`next_task`](Self::next_task) with `false`: what the API's and the judging
+    /// page's `next` do (one transaction on PostgreSQL).
+    fn held_or_next(
+        &self,
+        annotator: UserId,
+        project: ProjectId,
+    ) -> impl Future<Output = Result<(Next, bool)>> + Send;
+
     /// Gives a leased assignment back with a reason.
     fn skip(
         &self,

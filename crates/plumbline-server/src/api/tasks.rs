@@ -99,12 +99,11 @@ pub async fn resume_or_lease<S: Store>(
     user: plumbline_domain::UserId,
     project: plumbline_domain::ProjectId,
 ) -> Result<(Next, bool), plumbline_store::StoreError> {
-    if let Some(held) = store.held_task(user, project).await? {
-        return Ok((Next::Task(Box::new(held)), true));
+    let (next, resumed) = store.held_or_next(user, project).await?;
+    if !resumed {
+        crate::metrics::count_lease(matches!(next, Next::Task(_)));
     }
-    let next = store.next_task(user, project).await?;
-    crate::metrics::count_lease(matches!(next, Next::Task(_)));
-    Ok((next, false))
+    Ok((next, resumed))
 }
 
 /// Gives the annotator's held lease back, else leases the next task.

@@ -357,6 +357,42 @@ impl IdentityStore for PgStore {
         row.as_ref().map(token).transpose()
     }
 
+    async fn project_access(&self, secret_hash: [u8; 32], project: &str) -> Result<ProjectAccess> {
+        let client = self.client().await?;
+        let hash: &[u8] = &secret_hash;
+        // One row always: NULL token columns for an unknown token, NULL project
+        // columns for an unknown project. Prepared once per connection.
+        let st = client
+            .prepare_cached(
+                "SELECT t.id, t.scopes, t.created_at, t.expires_at, t.revoked_at,
+                        u.id, u.name, u.is_admin, u.disabled, u.created_at,
+                        p.id, p.name, p.settings, p.rubric_version, p.split_salt, p.created_at, m.role
+                 FROM (SELECT 1) one
+                 LEFT JOIN (api_tokens t JOIN users u ON u.id = t.user_id) ON t.token_hash = $1
+                 LEFT JOIN projects p ON p.name = $2
+                 LEFT JOIN members m ON m.project_id = p.id AND m.user_id = u.id",
+            )
+            .await?;
+        let r = client.query_one(&st, &[&hash, &project]).await?;
+        let token = match r.get::<_, Option<i64>>(0) {
+            Some(_) => Some(token(&r)?),
+            None => None,
+        };
+        let project = match r.get::<_, Option<i64>>(10) {
+            Some(_) => Some(super::to_project_at(&r, 10)?),
+            None => None,
+        };
+        let role = r
+            .get::<_, Option<&str>>(16)
+            .map(parse::<ProjectRole>)
+            .transpose()?;
+        Ok(ProjectAccess {
+            token,
+            project,
+            role,
+        })
+    }
+
     async fn tokens(&self, user: UserId) -> Result<Vec<TokenRecord>> {
         let client = self.client().await?;
         let rows = client

@@ -28,6 +28,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/postgres/0004_releases.sql"),
     ),
     (
+        5,
+        "item_queue",
+        include_str!("../../migrations/postgres/0005_item_queue.sql"),
+    ),
+    (
         6,
         "export_order",
         include_str!("../../migrations/postgres/0006_export_order.sql"),

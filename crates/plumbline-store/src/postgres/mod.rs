@@ -149,13 +149,18 @@ pub(crate) async fn read_snapshot(
 const PROJECT_COLUMNS: &str = "id, name, settings, rubric_version, split_salt, created_at";
 
 fn to_project(row: &Row) -> Result<Project> {
+    to_project_at(row, 0)
+}
+
+/// The project in the [`PROJECT_COLUMNS`] of `row` from column `at` on.
+fn to_project_at(row: &Row, at: usize) -> Result<Project> {
     Ok(Project {
-        id: ProjectId(row.get(0)),
-        name: row.get(1),
-        settings: serde_json::from_str::<ProjectSettings>(row.get(2))?,
-        rubric_version: RubricVersion(row.get::<_, i64>(3) as i32),
-        split_salt: row.get(4),
-        created_at: row.get(5),
+        id: ProjectId(row.get(at)),
+        name: row.get(at + 1),
+        settings: serde_json::from_str::<ProjectSettings>(row.get(at + 2))?,
+        rubric_version: RubricVersion(row.get::<_, i64>(at + 3) as i32),
+        split_salt: row.get(at + 4),
+        created_at: row.get(at + 5),
     })
 }
 
@@ -456,6 +461,28 @@ impl Store for PgStore {
         if bad > 0 {
             return Err(StoreError::Database(format!(
                 "integrity check failed: {bad} items have a malformed hash or revision"
+            )));
+        }
+        // The work queue's row of every item: its copies of the item's state and gold
+        // flag, and its counters against the judgments and live leases they count.
+        let bad: i64 = client
+            .query_one(
+                "SELECT count(*) FROM items i
+                 LEFT JOIN item_queue q ON q.item_id = i.id
+                 LEFT JOIN (SELECT item_id, count(*) AS n FROM judgments
+                            WHERE source = 'annotator' GROUP BY item_id) j ON j.item_id = i.id
+                 LEFT JOIN (SELECT item_id, count(*) AS n FROM assignments
+                            WHERE state = 'leased' GROUP BY item_id) a ON a.item_id = i.id
+                 WHERE q.item_id IS NULL OR q.project_id <> i.project_id OR q.state <> i.state
+                    OR q.is_gold <> i.is_gold OR q.judgments <> coalesce(j.n, 0)
+                    OR q.leases <> coalesce(a.n, 0)",
+                &[],
+            )
+            .await?
+            .get(0);
+        if bad > 0 {
+            return Err(StoreError::Database(format!(
+                "integrity check failed: {bad} items disagree with their work-queue row"
             )));
         }
         Ok(())

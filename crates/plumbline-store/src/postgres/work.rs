@@ -12,7 +12,7 @@ use crate::audit::{AuditEvent, pg_append};
 use crate::error::StoreError;
 use crate::model::{ItemState, now_ms};
 use crate::work::*;
-use deadpool_postgres::{GenericClient, Transaction};
+use deadpool_postgres::{Client, GenericClient};
 use plumbline_domain::{
     AssignmentId, Expertise, GoldId, ItemId, JudgmentId, Payload, ProjectId, ProjectSettings,
     Rubric, RubricVersion, TaskKind, UserId,
@@ -22,6 +22,67 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 const RECLAIM_BATCH: i64 = 256;
+
+/// A transaction whose BEGIN travels with its first statement and whose COMMIT may
+/// travel with its last: tokio-postgres pipelines requests issued together on one
+/// connection, and the server runs them in order, so a short transaction spends one
+/// round trip on BEGIN and COMMIT instead of two. Dropped unfinished (an error
+/// returned early, or the request's future dropped) it queues ROLLBACK on the
+/// connection the way tokio-postgres's own transactions do, before the connection can
+/// serve anyone else.
+struct Tx<'a> {
+    c: &'a Client,
+    done: bool,
+}
+
+impl<'a> Tx<'a> {
+    /// BEGIN and `sql` (at most one row) in one round trip.
+    async fn begin(
+        c: &'a Client,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<(Tx<'a>, Option<Row>)> {
+        // Prepared (a round trip the first time only) before BEGIN is sent.
+        let st = c.prepare_cached(sql).await?;
+        let tx = Tx { c, done: false };
+        let (begun, row) = tokio::join!(c.batch_execute("BEGIN"), c.query_opt(&st, params));
+        begun?;
+        Ok((tx, row?))
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.c.batch_execute("COMMIT").await?;
+        Ok(())
+    }
+
+    /// `sql` (exactly one row) and COMMIT in one round trip. Only for a statement
+    /// whose success is the whole decision: COMMIT is sent before its answer is read
+    /// (after a failed statement PostgreSQL answers it by rolling back).
+    async fn commit_with(mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
+        let st = self.c.prepare_cached(sql).await?;
+        self.done = true;
+        let (rows, committed) =
+            tokio::join!(self.c.query(&st, params), self.c.batch_execute("COMMIT"));
+        let mut rows = rows?;
+        committed?;
+        match rows.pop() {
+            Some(r) if rows.is_empty() => Ok(r),
+            _ => Err(StoreError::Database(format!(
+                "expected one row from a committed statement, got {}",
+                rows.len() + 1
+            ))),
+        }
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.c.__private_api_rollback(None);
+        }
+    }
+}
 
 async fn settings_of<C: GenericClient>(
     c: &C,
@@ -92,7 +153,12 @@ async fn exec<C: GenericClient>(c: &C, sql: &str, params: &[&(dyn ToSql + Sync)]
     Ok(GenericClient::execute(c, &st, params).await?)
 }
 
-async fn reclaim(tx: &Transaction<'_>, project: ProjectId, now: i64, limit: i64) -> Result<u64> {
+async fn reclaim<C: GenericClient>(
+    tx: &C,
+    project: ProjectId,
+    now: i64,
+    limit: i64,
+) -> Result<u64> {
     let rows = q(
         tx,
         "UPDATE assignments SET state = 'expired' WHERE id IN (
@@ -103,13 +169,18 @@ async fn reclaim(tx: &Transaction<'_>, project: ProjectId, now: i64, limit: i64)
         &[&now, &project.0, &limit],
     )
     .await?;
-    let mut items: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    // A fixed lock order, so concurrent reclaims cannot deadlock on item rows.
+    let items: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    give_back(tx, items).await
+}
+
+/// Takes one live lease each off the queue rows of `items` (the items of expired leases).
+async fn give_back<C: GenericClient>(tx: &C, mut items: Vec<i64>) -> Result<u64> {
+    // A fixed lock order, so concurrent reclaims cannot deadlock on queue rows.
     items.sort_unstable();
     for item in &items {
         exec(
             tx,
-            "UPDATE items SET leases = leases - 1 WHERE id = $1 AND leases > 0",
+            "UPDATE item_queue SET leases = leases - 1 WHERE item_id = $1 AND leases > 0",
             &[item],
         )
         .await?;
@@ -136,42 +207,57 @@ fn candidate(r: &Row) -> Candidate {
     }
 }
 
-async fn pick_gold(
-    tx: &Transaction<'_>,
+async fn pick_gold<C: GenericClient>(
+    tx: &C,
     project: ProjectId,
     user: UserId,
     satisfied: &[String],
 ) -> Result<Option<Candidate>> {
-    let sql = format!(
+    // Each annotator walks the gold items in id order from their own starting point
+    // (wrapping round), so gold is spread across annotators; the walk follows the gold
+    // index and stops at the first eligible item (sorting every gold item by a
+    // per-annotator key cost ~2 ms a gold lease with 500 gold items).
+    let one = format!(
         "SELECT i.id, i.ext_id, i.task, i.body FROM items i
          WHERE i.project_id = $1 AND i.is_gold AND i.purged_at IS NULL
-           AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active AND NOT g.needs_revalidation)
+           AND i.id {{}} (SELECT m.lo + ($2::bigint * 7919) % (m.hi - m.lo + 1)
+                        FROM (SELECT min(id) AS lo, max(id) AS hi FROM items
+                              WHERE project_id = $1 AND is_gold) m)
+           -- OFFSET 0 keeps this a per-row check: as a join it sorts every gold item.
+           AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active AND NOT g.needs_revalidation
+                       OFFSET 0)
            AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = $2)
            AND {REQUIRES}
-         ORDER BY (i.id + $2 * 7919) % 104729, i.id LIMIT 1"
+         ORDER BY i.id LIMIT 1"
+    );
+    let sql = format!(
+        "({}) UNION ALL ({}) LIMIT 1",
+        one.replace("{}", ">="),
+        one.replace("{}", "<")
     );
     Ok(q_opt(tx, &sql, &[&project.0, &user.0, &satisfied])
         .await?
         .map(|r| candidate(&r)))
 }
 
-async fn pick_work(
-    tx: &Transaction<'_>,
+async fn pick_work<C: GenericClient>(
+    tx: &C,
     project: ProjectId,
     user: UserId,
     overlap: u32,
     satisfied: &[String],
     tag: Option<&str>,
 ) -> Result<Option<Candidate>> {
+    // The queue row is locked (the item row is only read): counters change there.
     let sql = format!(
-        "SELECT i.id, i.ext_id, i.task, i.body FROM items i
-         WHERE i.project_id = $1 AND i.state = 'open' AND NOT i.is_gold
-           AND i.judgments + i.leases < $4 AND i.purged_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = $2)
+        "SELECT i.id, i.ext_id, i.task, i.body FROM item_queue q JOIN items i ON i.id = q.item_id
+         WHERE q.project_id = $1 AND q.state = 'open' AND NOT q.is_gold
+           AND q.judgments + q.leases < $4 AND i.purged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = q.item_id AND a.user_id = $2)
            AND {REQUIRES}
            AND ($5::text IS NULL OR jsonb_exists(i.body::jsonb -> 'tags', $5::text))
-         ORDER BY i.judgments + i.leases DESC, i.id
-         LIMIT 1 FOR NO KEY UPDATE OF i SKIP LOCKED"
+         ORDER BY q.judgments + q.leases DESC, q.item_id
+         LIMIT 1 FOR NO KEY UPDATE OF q SKIP LOCKED"
     );
     Ok(q_opt(
         tx,
@@ -197,7 +283,7 @@ c,
         .unwrap_or_else(|| ("pending".into(), 0, 0, 0)))
 }
 
-async fn served_count(tx: &Transaction<'_>, project: ProjectId, tag: &str) -> Result<i64> {
+async fn served_count<C: GenericClient>(tx: &C, project: ProjectId, tag: &str) -> Result<i64> {
     Ok(q_opt(
         tx,
         "SELECT served FROM serve_counts WHERE project_id = $1 AND tag = $2",
@@ -207,27 +293,85 @@ async fn served_count(tx: &Transaction<'_>, project: ProjectId, tag: &str) -> Re
     .map_or(0, |r| r.get(0)))
 }
 
-async fn next_in(tx: &Transaction<'_>, user: UserId, project: ProjectId) -> Result<Next> {
+/// What a lease needs to know before it picks, read (and expired leases of the project
+/// returned) in one statement: the project's settings and rubric version, the annotator's
+/// verified expertise, their next sequence number and qualification row.
+const NEXT_CONTEXT: &str = "WITH expired AS (
+        UPDATE assignments SET state = 'expired' WHERE id IN (
+            SELECT id FROM assignments
+            WHERE state = 'leased' AND expires_at < $3 AND project_id = $1
+            LIMIT $4 FOR UPDATE SKIP LOCKED)
+        RETURNING item_id)
+    SELECT p.settings, p.rubric_version,
+        ARRAY(SELECT e.domain || ':' || e.level FROM expertise e
+              WHERE e.user_id = $2 AND e.verified_at IS NOT NULL),
+        (SELECT coalesce(max(a.seq), 0) + 1 FROM assignments a
+         WHERE a.project_id = $1 AND a.user_id = $2),
+        coalesce(ql.state, 'pending'), coalesce(ql.since, 0),
+        ARRAY(SELECT item_id FROM expired),
+        CASE WHEN $5 THEN EXISTS (SELECT 1 FROM assignments h
+            WHERE h.state = 'leased' AND h.expires_at >= $3 AND h.project_id = $1 AND h.user_id = $2) END
+    FROM projects p LEFT JOIN qualifications ql ON ql.project_id = p.id AND ql.user_id = $2
+    WHERE p.id = $1";
+
+/// A new lease (`false`), or with `resume` the annotator's held lease if they have one
+/// (`true`). One transaction.
+async fn next_in(
+    c: &Client,
+    user: UserId,
+    project: ProjectId,
+    resume: bool,
+) -> Result<(Next, bool)> {
     let now = now_ms();
-    let (settings, rubric_version) = settings_of(tx, project).await?;
-    let verified = verified_expertise(tx, user).await?;
+    let (tx, row) = Tx::begin(
+        c,
+        NEXT_CONTEXT,
+        &[&project.0, &user.0, &now, &RECLAIM_BATCH, &resume],
+    )
+    .await?;
+    let row = row.ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
+    // The queue rows of the leases that just expired, before anything else is decided.
+    give_back(c, row.get(6)).await?;
+    if row.get::<_, Option<bool>>(7) == Some(true)
+        && let Some(held) = held_in(c, project, user, now).await?
+    {
+        tx.commit().await?;
+        return Ok((Next::Task(Box::new(held)), true));
+    }
+    let next = lease_in(c, tx, user, project, now, &row).await?;
+    Ok((next, false))
+}
+
+/// The lease decision of [`next_in`], given its context row.
+async fn lease_in(
+    tx: &Client,
+    finish: Tx<'_>,
+    user: UserId,
+    project: ProjectId,
+    now: i64,
+    row: &Row,
+) -> Result<Next> {
+    let settings: ProjectSettings = serde_json::from_str(row.get(0))?;
+    let rubric_version: i64 = row.get(1);
+    let verified: Vec<Expertise> = row
+        .get::<_, Vec<String>>(2)
+        .iter()
+        .filter_map(|e| e.parse().ok())
+        .collect();
+    let seq: i64 = row.get(3);
+    let (qualification_state, since): (String, i64) = (row.get(4), row.get(5));
     if let Some(required) = missing_requirement(&settings, &verified) {
+        finish.commit().await?;
         return Ok(Next::None(NoTask::MissingExpertise { required }));
     }
     let satisfied = satisfied_requirements(&verified);
-    reclaim(tx, project, now, RECLAIM_BATCH).await?;
-    let seq: i64 = q_one(
-        tx,
-        "SELECT coalesce(max(seq), 0) + 1 FROM assignments WHERE project_id = $1 AND user_id = $2",
-        &[&project.0, &user.0],
-    )
-    .await?
-    .get(0);
     let mut chosen: Option<(Candidate, Purpose)> = None;
     if settings.qualification_size > 0 {
-        let (state, _, _, since) = qualification_row(tx, project, user).await?;
-        match state.as_str() {
-            "failed" => return Ok(Next::None(NoTask::QualificationFailed)),
+        match qualification_state.as_str() {
+            "failed" => {
+                finish.commit().await?;
+                return Ok(Next::None(NoTask::QualificationFailed));
+            }
             "passed" => {}
             _ => {
                 let served: i64 = q_one(
@@ -239,11 +383,15 @@ tx,
                     .await?
                     .get(0);
                 if served >= settings.qualification_size as i64 {
+                    finish.commit().await?;
                     return Ok(Next::None(NoTask::QualificationPending));
                 }
                 match pick_gold(tx, project, user, &satisfied).await? {
                     Some(c) => chosen = Some((c, Purpose::Qualification)),
-                    None => return Ok(Next::None(NoTask::NotEnoughGold)),
+                    None => {
+                        finish.commit().await?;
+                        return Ok(Next::None(NoTask::NotEnoughGold));
+                    }
                 }
             }
         }
@@ -293,53 +441,50 @@ tx,
         }
     }
     let Some((c, purpose)) = chosen else {
+        finish.commit().await?;
         return Ok(Next::None(NoTask::Drained));
     };
     let display = shuffled(candidate_ids(&c.body)?);
     let display_json = serde_json::to_string(&display)?;
     let expires = now + settings.lease_seconds as i64 * 1000;
-    let assignment: i64 = q_one(
-        tx,
-        "INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
-                                      leased_at, expires_at, rubric_version)
-             VALUES ($1, $2, $3, $4, $5, $6, 'leased', $7, $8, $9) RETURNING id",
-        &[
-            &project.0,
-            &c.id,
-            &user.0,
-            &purpose.as_str(),
-            &seq,
-            &display_json,
-            &now,
-            &expires,
-            &rubric_version,
-        ],
-    )
-    .await?
-    .get(0);
-    exec(
-        tx,
-        "UPDATE items SET leases = leases + 1 WHERE id = $1",
-        &[&c.id],
-    )
-    .await?;
-    for tag in &quota_tags {
-        exec(
-            tx,
-            "INSERT INTO serve_counts (project_id, tag, served) VALUES ($1, $2, 1)
-             ON CONFLICT (project_id, tag) DO UPDATE SET served = serve_counts.served + 1",
-            &[&project.0, tag],
-        )
-        .await?;
-    }
-    pg_append(
-        tx,
-        &AuditEvent::new("assignment.lease", "assignment")
-            .by(Some(user))
-            .object(assignment)
-            .in_project(project),
-    )
-    .await?;
+    // The lease, its queue row's counter and its audit event in one statement.
+    let insert = "WITH a AS (
+            INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
+                                     leased_at, expires_at, rubric_version)
+            VALUES ($1, $2, $3, $4, $5, $6, 'leased', $7, $8, $9) RETURNING id),
+         q AS (UPDATE item_queue SET leases = leases + 1 WHERE item_id = $2),
+         e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id)
+               SELECT $7, $3, 'assignment.lease', 'assignment', a.id::text, $1 FROM a)
+         SELECT id FROM a";
+    let params: &[&(dyn ToSql + Sync)] = &[
+        &project.0,
+        &c.id,
+        &user.0,
+        &purpose.as_str(),
+        &seq,
+        &display_json,
+        &now,
+        &expires,
+        &rubric_version,
+    ];
+    let assignment: i64 = if quota_tags.is_empty() {
+        // The usual lease: its one write and the commit in one round trip.
+        finish.commit_with(insert, params).await?.get(0)
+    } else {
+        let id = q_one(tx, insert, params).await?.get(0);
+        for tag in &quota_tags {
+            exec(
+                tx,
+                "INSERT INTO serve_counts (project_id, tag, served) VALUES ($1, $2, 1)
+                 ON CONFLICT (project_id, tag) DO UPDATE SET served = serve_counts.served + 1",
+                &[&project.0, tag],
+            )
+            .await?;
+        }
+        finish.commit().await?;
+        id
+    };
+    crate::audit::mark_pending_written();
     Ok(Next::Task(Box::new(Task {
         assignment: AssignmentId(assignment),
         item_id: ItemId(c.id),
@@ -365,8 +510,8 @@ struct AssignmentRow {
     rubric_version: i64,
 }
 
-async fn assignment_row(
-    tx: &Transaction<'_>,
+async fn assignment_row<C: GenericClient>(
+    tx: &C,
     project: ProjectId,
     user: UserId,
     id: AssignmentId,
@@ -415,41 +560,35 @@ async fn current_state<C: GenericClient>(c: &C, item: i64) -> Result<ItemState> 
     ItemState::parse(&s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
 }
 
-async fn settle(
-    tx: &Transaction<'_>,
+async fn settle<C: GenericClient>(
+    tx: &C,
     item: i64,
     kind: TaskKind,
     settings: &ProjectSettings,
     now: i64,
 ) -> Result<ItemState> {
-    let decided: bool = q_one(
+    let r = q_one(
         tx,
-        "SELECT EXISTS (SELECT 1 FROM adjudications WHERE item_id = $1)",
-        &[&item],
-    )
-    .await?
-    .get(0);
-    if decided {
-        return current_state(tx, item).await;
-    }
-    let rows = q(
-        tx,
-        "SELECT payload FROM judgments WHERE item_id = $1 AND source = 'annotator'",
+        "SELECT i.state, EXISTS (SELECT 1 FROM adjudications d WHERE d.item_id = i.id),
+            ARRAY(SELECT j.payload FROM judgments j WHERE j.item_id = i.id AND j.source = 'annotator')
+         FROM items i WHERE i.id = $1",
         &[&item],
     )
     .await?;
-    if rows.len() < settings.overlap as usize {
-        return current_state(tx, item).await;
+    let (current, decided, payloads): (&str, bool, Vec<String>) = (r.get(0), r.get(1), r.get(2));
+    if decided || payloads.len() < settings.overlap as usize {
+        return parse_state(current);
     }
-    let parsed = rows
+    let parsed = payloads
         .iter()
-        .map(|r| stored_payload(kind, r.get(0)))
+        .map(|p| stored_payload(kind, p))
         .collect::<Result<Vec<Payload>>>()?;
     let state = if consensus(&parsed, settings) {
         ItemState::Resolved
     } else {
         ItemState::Adjudication
     };
+    // The trigger `items_queue_mirror` moves the queue row with the item.
     exec(tx,
         "UPDATE items SET state = $2, resolved_at = CASE WHEN $2 = 'resolved' THEN $3::bigint END, updated_at = $3
          WHERE id = $1",
@@ -459,8 +598,8 @@ async fn settle(
     Ok(state)
 }
 
-async fn update_qualification(
-    tx: &Transaction<'_>,
+async fn update_qualification<C: GenericClient>(
+    tx: &C,
     project: ProjectId,
     user: UserId,
     settings: &ProjectSettings,
@@ -498,27 +637,57 @@ tx,
     Ok(())
 }
 
+/// What a submission needs, in one statement: the assignment (locked), the project's
+/// settings, the item, the rubric version of the lease and the judgment already given
+/// under it, if any.
+const SUBMIT_CONTEXT: &str =
+    "SELECT a.item_id, a.user_id, a.purpose, a.state, a.leased_at, a.expires_at,
+        a.display_order, a.rubric_version, p.settings, i.body, i.task, i.is_gold, r.rubric,
+        j.id, j.payload, j.rationale, j.time_ms
+    FROM assignments a
+    JOIN projects p ON p.id = a.project_id
+    JOIN items i ON i.id = a.item_id
+    JOIN rubric_versions r ON r.project_id = a.project_id AND r.version = a.rubric_version
+    LEFT JOIN judgments j ON j.assignment_id = a.id
+    WHERE a.id = $1 AND a.project_id = $2
+    FOR UPDATE OF a";
+
+/// One transaction; its BEGIN travels with the first read.
 async fn submit_in(
-    tx: &Transaction<'_>,
+    tx: &Client,
     user: UserId,
     project: ProjectId,
     id: AssignmentId,
     submission: Submission,
 ) -> WorkResult<SubmitOutcome> {
     let now = now_ms();
-    let a = assignment_row(tx, project, user, id).await?;
+    let (finish, r) = Tx::begin(tx, SUBMIT_CONTEXT, &[&id.0, &project.0]).await?;
+    let r = r.ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
+    if r.get::<_, i64>(1) != user.0 {
+        return Err(WorkError::Forbidden(format!(
+            "assignment {id} belongs to another annotator"
+        )));
+    }
+    let a = AssignmentRow {
+        item_id: r.get(0),
+        purpose: Purpose::parse(r.get(2))?,
+        state: r.get(3),
+        leased_at: r.get(4),
+        expires_at: r.get(5),
+        display_order: r.get(6),
+        rubric_version: r.get(7),
+    };
     check_live(&a, id, now)?;
-    let (settings, _) = settings_of(tx, project).await?;
-    let r = q_one(
-        tx,
-        "SELECT body, task, is_gold FROM items WHERE id = $1",
-        &[&a.item_id],
-    )
-    .await?;
-    let (body, task, is_gold): (String, String, bool) = (r.get(0), r.get(1), r.get(2));
+    let settings: ProjectSettings = serde_json::from_str(r.get(8)).map_err(StoreError::from)?;
+    let (body, task, is_gold): (&str, &str, bool) = (r.get(9), r.get(10), r.get(11));
     let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
-    let rubric = rubric_of(tx, project, a.rubric_version).await?;
-    let valid = validate_payload(&body, kind, &rubric, &submission.payload)?;
+    let rubric = Rubric::from_json(r.get(12)).map_err(|e| {
+        StoreError::Database(format!(
+            "stored rubric v{} is unreadable: {e}",
+            a.rubric_version
+        ))
+    })?;
+    let valid = validate_payload(body, kind, &rubric, &submission.payload)?;
     let inversion = valid.priority_inversion();
     let payload = valid.into_payload();
     let payload_json = serde_json::to_string(&payload).map_err(StoreError::from)?;
@@ -540,97 +709,93 @@ async fn submit_in(
     } else {
         None
     };
-    let existing = q_opt(
-        tx,
-        "SELECT id, payload, rationale, time_ms FROM judgments WHERE assignment_id = $1",
-        &[&id.0],
-    )
-    .await?;
-    let (judgment, resubmitted) = match existing {
-        Some(old) => {
-            let jid: i64 = old.get(0);
-            exec(tx,
-                "INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
-                 VALUES ($1, $2, $3, $4, $5)",
+    let digest = crate::audit::sha256_hex(payload_json.as_bytes());
+    let existing: Option<i64> = r.get(13);
+    // The item's judgment count after this submission, when it is a new one (its queue
+    // row is locked by then, so concurrent submissions on the item take turns).
+    let (judgment, resubmitted, counted) = match existing {
+        Some(jid) => {
+            exec(
+                tx,
+                "WITH h AS (
+                    INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
+                    VALUES ($1, $8, $9, $10, $7)),
+                 e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
+                    VALUES ($7, $11, 'judgment.resubmit', 'judgment', $1::text, $12, $13))
+                 UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
+                    gold_correct = $6, updated_at = $7 WHERE id = $1",
                 &[
                     &jid,
-                    &old.get::<_, String>(1),
-                    &old.get::<_, Option<String>>(2),
-                    &old.get::<_, Option<i64>>(3),
+                    &payload_json,
+                    &rationale,
+                    &inversion,
+                    &time_ms,
+                    &gold_correct,
                     &now,
+                    &r.get::<_, String>(14),
+                    &r.get::<_, Option<String>>(15),
+                    &r.get::<_, Option<i64>>(16),
+                    &user.0,
+                    &project.0,
+                    &digest,
                 ],
             )
             .await?;
-            exec(tx,
-                "UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
-                 gold_correct = $6, updated_at = $7 WHERE id = $1",
-                &[&jid, &payload_json, &rationale, &inversion, &time_ms, &gold_correct, &now],
-            )
-            .await?;
-            (jid, true)
+            (jid, true, None)
         }
         None => {
-            let jid: i64 = q_one(
-tx,
-                    "INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
-                       payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
-                    &[
-                        &project.0,
-                        &a.item_id,
-                        &id.0,
-                        &user.0,
-                        &a.rubric_version,
-                        &kind.as_str(),
-                        &payload_json,
-                        &rationale,
-                        &a.display_order,
-                        &inversion,
-                        &time_ms,
-                        &gold_correct,
-                        &now,
-                    ],
-                )
-                .await?
-                .get(0);
-            exec(
+            let row = q_one(
                 tx,
-                "UPDATE assignments SET state = 'submitted' WHERE id = $1",
-                &[&id.0],
+                "WITH j AS (
+                    INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
+                       payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id),
+                 a AS (UPDATE assignments SET state = 'submitted' WHERE id = $3),
+                 q AS (UPDATE item_queue SET leases = leases - 1, judgments = judgments + 1
+                       WHERE item_id = $2 RETURNING judgments, state),
+                 e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
+                       SELECT $13, $4, 'judgment.submit', 'judgment', j.id::text, $1, $14 FROM j)
+                 SELECT j.id, q.judgments, q.state FROM j, q",
+                &[
+                    &project.0,
+                    &a.item_id,
+                    &id.0,
+                    &user.0,
+                    &a.rubric_version,
+                    &kind.as_str(),
+                    &payload_json,
+                    &rationale,
+                    &a.display_order,
+                    &inversion,
+                    &time_ms,
+                    &gold_correct,
+                    &now,
+                    &digest,
+                ],
             )
             .await?;
-            exec(tx,
-                "UPDATE items SET leases = leases - 1, judgments = judgments + 1, updated_at = $2 WHERE id = $1",
-                &[&a.item_id, &now],
-            )
-            .await?;
-            (jid, false)
+            let state: String = row.get(2);
+            (row.get(0), false, Some((row.get::<_, i64>(1), state)))
         }
     };
+    crate::audit::mark_pending_written();
     if a.purpose == Purpose::Qualification {
         update_qualification(tx, project, user, &settings, now).await?;
     }
-    let item_state = if a.purpose == Purpose::Work && !is_gold {
-        settle(tx, a.item_id, kind, &settings, now).await?
-    } else {
-        current_state(tx, a.item_id).await?
+    let item_state = match counted {
+        // Fewer judgments than the overlap: nothing to settle, the state is as it was.
+        Some((n, state))
+            if a.purpose == Purpose::Work && !is_gold && n < settings.overlap as i64 =>
+        {
+            parse_state(&state)?
+        }
+        _ if a.purpose == Purpose::Work && !is_gold => {
+            settle(tx, a.item_id, kind, &settings, now).await?
+        }
+        Some((_, state)) => parse_state(&state)?,
+        None => current_state(tx, a.item_id).await?,
     };
-    pg_append(
-        tx,
-        &AuditEvent::new(
-            if resubmitted {
-                "judgment.resubmit"
-            } else {
-                "judgment.submit"
-            },
-            "judgment",
-        )
-        .by(Some(user))
-        .object(judgment)
-        .in_project(project)
-        .digest_of(payload_json.as_bytes()),
-    )
-    .await?;
+    finish.commit().await?;
     Ok(SubmitOutcome {
         judgment: JudgmentId(judgment),
         resubmitted,
@@ -638,6 +803,10 @@ tx,
         item_state,
         time_ms,
     })
+}
+
+fn parse_state(s: &str) -> Result<ItemState> {
+    ItemState::parse(s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
 }
 
 const GOLD_COLUMNS: &str =
@@ -661,8 +830,8 @@ fn to_gold(r: &Row) -> Result<GoldRecord> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_gold(
-    tx: &Transaction<'_>,
+async fn insert_gold<C: GenericClient>(
+    tx: &C,
     actor: Option<UserId>,
     project: ProjectId,
     item: i64,
@@ -727,13 +896,49 @@ async fn item_by_ext<C: GenericClient>(
     Ok((r.get(0), r.get(1), r.get(2), r.get(3)))
 }
 
+/// The annotator's oldest live lease in the project. `state = 'leased'` matches the
+/// partial index of live leases: a few rows per active annotator, never a user's history.
+async fn held_in<C: GenericClient>(
+    c: &C,
+    project: ProjectId,
+    annotator: UserId,
+    now: i64,
+) -> Result<Option<Task>> {
+    let Some(r) = q_opt(
+        c,
+        "SELECT a.id, a.item_id, i.ext_id, i.task, i.body, a.display_order, a.rubric_version,
+                a.seq, a.leased_at, a.expires_at, a.purpose
+         FROM assignments a JOIN items i ON i.id = a.item_id
+         WHERE a.state = 'leased' AND a.expires_at >= $1 AND a.project_id = $2 AND a.user_id = $3
+         ORDER BY a.id LIMIT 1",
+        &[&now, &project.0, &annotator.0],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Task {
+        assignment: AssignmentId(r.get(0)),
+        item_id: ItemId(r.get(1)),
+        item: r.get(2),
+        task: r
+            .get::<_, &str>(3)
+            .parse::<TaskKind>()
+            .map_err(StoreError::Database)?,
+        body: r.get(4),
+        display_order: serde_json::from_str(r.get::<_, &str>(5))?,
+        rubric_version: RubricVersion(r.get::<_, i64>(6) as i32),
+        seq: r.get(7),
+        leased_at: r.get(8),
+        expires_at: r.get(9),
+        purpose: Purpose::parse(r.get::<_, &str>(10))?,
+    }))
+}
+
 impl WorkStore for PgStore {
     async fn next_task(&self, annotator: UserId, project: ProjectId) -> Result<Next> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let next = next_in(&tx, annotator, project).await?;
-        tx.commit().await?;
-        Ok(next)
+        let client = self.client().await?;
+        Ok(next_in(&client, annotator, project, false).await?.0)
     }
 
     async fn submit(
@@ -743,46 +948,18 @@ impl WorkStore for PgStore {
         assignment: AssignmentId,
         submission: Submission,
     ) -> WorkResult<SubmitOutcome> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(StoreError::from)?;
-        let out = submit_in(&tx, annotator, project, assignment, submission).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(out)
+        let client = self.client().await?;
+        submit_in(&client, annotator, project, assignment, submission).await
     }
 
     async fn held_task(&self, annotator: UserId, project: ProjectId) -> Result<Option<Task>> {
         let client = self.client().await?;
-        // `state = 'leased'` matches the partial index of live leases: a few rows per
-        // active annotator, never a user's history.
-        let Some(r) = client
-            .query_opt(
-                "SELECT a.id, a.item_id, i.ext_id, i.task, i.body, a.display_order, a.rubric_version,
-                        a.seq, a.leased_at, a.expires_at, a.purpose
-                 FROM assignments a JOIN items i ON i.id = a.item_id
-                 WHERE a.state = 'leased' AND a.expires_at >= $1 AND a.project_id = $2 AND a.user_id = $3
-                 ORDER BY a.id LIMIT 1",
-                &[&now_ms(), &project.0, &annotator.0],
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Task {
-            assignment: AssignmentId(r.get(0)),
-            item_id: ItemId(r.get(1)),
-            item: r.get(2),
-            task: r
-                .get::<_, &str>(3)
-                .parse::<TaskKind>()
-                .map_err(StoreError::Database)?,
-            body: r.get(4),
-            display_order: serde_json::from_str(r.get::<_, &str>(5))?,
-            rubric_version: RubricVersion(r.get::<_, i64>(6) as i32),
-            seq: r.get(7),
-            leased_at: r.get(8),
-            expires_at: r.get(9),
-            purpose: Purpose::parse(r.get::<_, &str>(10))?,
-        }))
+        held_in(&client, project, annotator, now_ms()).await
+    }
+
+    async fn held_or_next(&self, annotator: UserId, project: ProjectId) -> Result<(Next, bool)> {
+        let client = self.client().await?;
+        next_in(&client, annotator, project, true).await
     }
 
     async fn skip(
@@ -820,7 +997,7 @@ impl WorkStore for PgStore {
         .await?;
         exec(
             &tx,
-            "UPDATE items SET leases = leases - 1 WHERE id = $1 AND leases > 0",
+            "UPDATE item_queue SET leases = leases - 1 WHERE item_id = $1 AND leases > 0",
             &[&a.item_id],
         )
         .await?;

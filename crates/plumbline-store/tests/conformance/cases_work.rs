@@ -826,3 +826,95 @@ pub async fn held_lease_comes_back_until_submitted_skipped_or_expired<S: Store>(
     assert_eq!(js.len(), 1);
     assert!(js[0].submitted_at >= t1.leased_at && js[0].updated_at >= js[0].submitted_at);
 }
+
+/// `held_or_next` gives the held lease back (`true`), else leases (`false`); and the work
+/// queue's counters and copies follow every path that changes them (lease, skip, expiry
+/// and reclaim, submission, consensus, gold), which the integrity check compares.
+pub async fn held_or_next_and_the_queue_follow_every_path<S: Store>(store: S) {
+    let p = project_with(
+        &store,
+        ProjectSettings {
+            lease_seconds: 2,
+            ..settings()
+        },
+    )
+    .await;
+    import(&store, &p, (0..4).map(|n| item(n, "")).collect()).await;
+    store.check_integrity().await.unwrap();
+    let (ann, bob) = (user(&store, "ann").await, user(&store, "bob").await);
+    let task = |n: Next| match n {
+        Next::Task(t) => *t,
+        Next::None(why) => panic!("no task: {why:?}"),
+    };
+    let (first, resumed) = store.held_or_next(ann, p.id).await.unwrap();
+    assert!(!resumed);
+    let t1 = task(first);
+    let (again, resumed) = store.held_or_next(ann, p.id).await.unwrap();
+    assert!(resumed, "the held lease comes back");
+    let again = task(again);
+    assert_eq!(
+        (again.assignment, again.display_order.clone()),
+        (t1.assignment, t1.display_order.clone())
+    );
+    store.check_integrity().await.unwrap();
+    store
+        .skip(ann, p.id, t1.assignment, "not my language".into())
+        .await
+        .unwrap();
+    store.check_integrity().await.unwrap();
+    // Bob's lease expires; his next call leases afresh and reclaims it.
+    let b = take(&store, bob, &p).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    store.check_integrity().await.unwrap();
+    let (fresh, resumed) = store.held_or_next(bob, p.id).await.unwrap();
+    assert!(!resumed, "an expired lease is not resumed");
+    let b2 = task(fresh);
+    assert_ne!(b2.assignment, b.assignment);
+    store.check_integrity().await.unwrap();
+    // Two agreeing judgments resolve an item; its queue row leaves the queue with it.
+    let a2 = take(&store, ann, &p).await;
+    for (who, t) in [(bob, &b2), (ann, &a2)] {
+        store
+            .submit(who, p.id, t.assignment, submission(pref("a")))
+            .await
+            .unwrap();
+    }
+    store.check_integrity().await.unwrap();
+    let item = if a2.item == b2.item {
+        a2.item.clone()
+    } else {
+        // Different items: fill Bob's with a third annotator.
+        let cy = user(&store, "cy").await;
+        let c = loop {
+            let t = take(&store, cy, &p).await;
+            if t.item == b2.item {
+                break t;
+            }
+            store
+                .skip(cy, p.id, t.assignment, "later".into())
+                .await
+                .unwrap();
+        };
+        store
+            .submit(cy, p.id, c.assignment, submission(pref("a")))
+            .await
+            .unwrap();
+        b2.item.clone()
+    };
+    let (it, _) = store.item(p.id, &item).await.unwrap();
+    assert_eq!(it.state, ItemState::Resolved);
+    store.check_integrity().await.unwrap();
+    // Gold leaves the work queue too.
+    store
+        .add_gold(
+            None,
+            p.id,
+            NewGold {
+                item: "it-00003".into(),
+                payload: pref("b"),
+            },
+        )
+        .await
+        .unwrap();
+    store.check_integrity().await.unwrap();
+}

@@ -63,4 +63,5 @@ conformance!(
     adjudication_decides_and_promotes,
     concurrent_annotators_keep_the_overlap,
     held_lease_comes_back_until_submitted_skipped_or_expired,
+    held_or_next_and_the_queue_follow_every_path,
 );
