@@ -23,6 +23,7 @@ use plumbline_domain::Split;
 use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene_winners};
 use plumbline_quality::{Judgment, LabelSet};
 use plumbline_store::JudgedItem;
+use plumbline_store::export::split_name;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::borrow::Cow;
@@ -377,13 +378,6 @@ pub struct PairWriter {
     pub summary: PairSummary,
 }
 
-fn split_name(s: Option<Split>) -> Option<&'static str> {
-    s.map(|s| match s {
-        Split::Train => "train",
-        Split::Eval => "eval",
-    })
-}
-
 impl PairWriter {
     /// A writer using the posteriors of pass one.
     pub fn new(opts: PairOptions, posteriors: Posteriors) -> Self {
@@ -549,7 +543,7 @@ impl PairWriter {
                 votes: v.by.len(),
             },
             rejected: [assistant(rejected)],
-            split: split_name(j.split),
+            split: j.split.map(split_name),
             strength,
             tags: &item.tags,
         };
@@ -894,7 +888,7 @@ pub fn demonstration_rows(j: &JudgedItem, opts: &PairOptions) -> Vec<Value> {
             json!({
                 "messages": messages,
                 "item_id": j.ext_id,
-                "split": split_name(j.split),
+                "split": j.split.map(split_name),
                 "tags": item.tags,
                 "provenance": {"source": source},
             })

@@ -171,7 +171,7 @@ impl ItemLayout {
 pub(crate) struct PrefVote<'a> {
     pub winner: Option<Cow<'a, str>>,
     pub strength: Option<i64>,
-    pub criteria: Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>,
+    pub criteria: Verdicts<'a>,
 }
 
 impl<'a> PrefVote<'a> {
@@ -206,10 +206,15 @@ impl<'de> Deserialize<'de> for Str<'de> {
     }
 }
 
-/// Any JSON value, keeping only a string or an integer.
+/// Verdicts by criterion key.
+type Verdicts<'a> = Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>;
+
+/// Any JSON value, keeping only a string, an integer, or an object's string members.
 enum Lenient<'a> {
     Str(Cow<'a, str>),
     Int(i64),
+    /// An object: its members, each a string or `None`.
+    Map(Verdicts<'a>),
     Other,
 }
 
@@ -225,6 +230,14 @@ impl<'a> Lenient<'a> {
         match self {
             Lenient::Int(i) => Some(*i),
             _ => None,
+        }
+    }
+
+    /// The members when an object, else none.
+    fn into_verdicts(self) -> Verdicts<'a> {
+        match self {
+            Lenient::Map(m) => m,
+            _ => Vec::new(),
         }
     }
 }
@@ -263,58 +276,16 @@ impl<'de> Deserialize<'de> for Lenient<'de> {
                 Ok(Lenient::Other)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Lenient<'de>, A::Error> {
-                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Lenient::Other)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// The `criteria` member: verdicts by criterion key when it is an object, else none.
-struct Verdicts<'a>(Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>);
-
-impl<'de> Deserialize<'de> for Verdicts<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Verdicts<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Verdicts<'de>, A::Error> {
-                let mut out: Vec<(Cow<'de, str>, Option<Cow<'de, str>>)> = Vec::new();
+                let mut out: Verdicts<'de> = Vec::new();
                 while let Some(Str(key)) = m.next_key::<Str<'de>>()? {
-                    let verdict = m.next_value::<Lenient<'de>>()?.into_str();
-                    // A repeated key keeps its last verdict, as a `Value` object would.
+                    let value = m.next_value::<Lenient<'de>>()?.into_str();
+                    // A repeated key keeps its last value, as a `Value` object would.
                     match out.iter_mut().find(|(k, _)| *k == key) {
-                        Some(slot) => slot.1 = verdict,
-                        None => out.push((key, verdict)),
+                        Some(slot) => slot.1 = value,
+                        None => out.push((key, value)),
                     }
                 }
-                Ok(Verdicts(out))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Verdicts<'de>, A::Error> {
-                while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Verdicts(Vec::new()))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Verdicts<'de>, E> {
-                Ok(Verdicts(Vec::new()))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Verdicts<'de>, E> {
-                Ok(Verdicts(Vec::new()))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Verdicts<'de>, E> {
-                Ok(Verdicts(Vec::new()))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Verdicts<'de>, E> {
-                Ok(Verdicts(Vec::new()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Verdicts<'de>, E> {
-                Ok(Verdicts(Vec::new()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Verdicts<'de>, E> {
-                Ok(Verdicts(Vec::new()))
+                Ok(Lenient::Map(out))
             }
         }
         d.deserialize_any(V)
@@ -335,7 +306,9 @@ impl<'de> Deserialize<'de> for PrefVote<'de> {
                     match &*key {
                         "winner" => out.winner = m.next_value::<Lenient<'de>>()?.into_str(),
                         "strength" => out.strength = m.next_value::<Lenient<'de>>()?.int(),
-                        "criteria" => out.criteria = m.next_value::<Verdicts<'de>>()?.0,
+                        "criteria" => {
+                            out.criteria = m.next_value::<Lenient<'de>>()?.into_verdicts();
+                        }
                         _ => {
                             m.next_value::<IgnoredAny>()?;
                         }
