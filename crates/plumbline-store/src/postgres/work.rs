@@ -524,6 +524,12 @@ tx,
         )
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
+    users_assignment(&r, user, id)
+}
+
+/// The assignment in the first eight columns of `r` (`item_id, user_id, purpose, state,
+/// leased_at, expires_at, display_order, rubric_version`), refused unless `user` holds it.
+fn users_assignment(r: &Row, user: UserId, id: AssignmentId) -> WorkResult<AssignmentRow> {
     if r.get::<_, i64>(1) != user.0 {
         return Err(WorkError::Forbidden(format!(
             "assignment {id} belongs to another annotator"
@@ -663,20 +669,7 @@ async fn submit_in(
     let now = now_ms();
     let (finish, r) = Tx::begin(tx, SUBMIT_CONTEXT, &[&id.0, &project.0]).await?;
     let r = r.ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
-    if r.get::<_, i64>(1) != user.0 {
-        return Err(WorkError::Forbidden(format!(
-            "assignment {id} belongs to another annotator"
-        )));
-    }
-    let a = AssignmentRow {
-        item_id: r.get(0),
-        purpose: Purpose::parse(r.get(2))?,
-        state: r.get(3),
-        leased_at: r.get(4),
-        expires_at: r.get(5),
-        display_order: r.get(6),
-        rubric_version: r.get(7),
-    };
+    let a = users_assignment(&r, user, id)?;
     check_live(&a, id, now)?;
     let settings: ProjectSettings = serde_json::from_str(r.get(8)).map_err(StoreError::from)?;
     let (body, task, is_gold): (&str, &str, bool) = (r.get(9), r.get(10), r.get(11));
