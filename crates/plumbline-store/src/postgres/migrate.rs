@@ -37,11 +37,6 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "export_order",
         include_str!("../../migrations/postgres/0006_export_order.sql"),
     ),
-    (
-        7,
-        "held_leases",
-        include_str!("../../migrations/postgres/0007_held_leases.sql"),
-    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

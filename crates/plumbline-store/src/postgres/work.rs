@@ -23,13 +23,6 @@ use tokio_postgres::types::ToSql;
 
 const RECLAIM_BATCH: i64 = 256;
 
-/// How an engine transaction begins. Its statements are prepared once per connection
-/// and their plans kept, so a plan made while a table was small (a new project's first
-/// leases, or statistics older than the table until autovacuum's next pass) would stay
-/// a sequential scan as the table grows; every engine statement has an index path, so
-/// the planner is told to take it. `LOCAL`: the setting ends with the transaction.
-const BEGIN_ENGINE: &str = "BEGIN; SET LOCAL enable_seqscan = off";
-
 /// A transaction whose BEGIN travels with its first statement and whose COMMIT may
 /// travel with its last: tokio-postgres pipelines requests issued together on one
 /// connection, and the server runs them in order, so a short transaction spends one
@@ -52,7 +45,7 @@ impl<'a> Tx<'a> {
         // Prepared (a round trip the first time only) before BEGIN is sent.
         let st = c.prepare_cached(sql).await?;
         let tx = Tx { c, done: false };
-        let (begun, row) = tokio::join!(c.batch_execute(BEGIN_ENGINE), c.query_opt(&st, params));
+        let (begun, row) = tokio::join!(c.batch_execute("BEGIN"), c.query_opt(&st, params));
         begun?;
         Ok((tx, row?))
     }
@@ -66,28 +59,18 @@ impl<'a> Tx<'a> {
     /// `sql` (exactly one row) and COMMIT in one round trip. Only for a statement
     /// whose success is the whole decision: COMMIT is sent before its answer is read
     /// (after a failed statement PostgreSQL answers it by rolling back).
-    async fn commit_with(self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
-        self.commit_with_opt(sql, params).await?.ok_or_else(|| {
-            StoreError::Database("expected one row from a committed statement, got 0".into())
-        })
-    }
-
-    /// As [`Tx::commit_with`], for a statement of at most one row.
-    async fn commit_with_opt(
-        mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>> {
+    async fn commit_with(mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
         let st = self.c.prepare_cached(sql).await?;
         self.done = true;
         let (rows, committed) =
             tokio::join!(self.c.query(&st, params), self.c.batch_execute("COMMIT"));
         let mut rows = rows?;
         committed?;
-        match rows.len() {
-            0 | 1 => Ok(rows.pop()),
-            n => Err(StoreError::Database(format!(
-                "expected at most one row from a committed statement, got {n}"
+        match rows.pop() {
+            Some(r) if rows.is_empty() => Ok(r),
+            _ => Err(StoreError::Database(format!(
+                "expected one row from a committed statement, got {}",
+                rows.len() + 1
             ))),
         }
     }
@@ -205,14 +188,8 @@ async fn give_back<C: GenericClient>(tx: &C, mut items: Vec<i64>) -> Result<u64>
     Ok(items.len() as u64)
 }
 
-/// The item `i` asks for no expertise beyond the satisfied requirements in `$3`.
-macro_rules! requires_sql {
-    () => {
-        "(position('\"requires\":' in i.body) = 0 OR NOT EXISTS (
-    SELECT 1 FROM jsonb_array_elements_text(i.body::jsonb -> 'requires') r WHERE r <> ALL($3::text[])))"
-    };
-}
-const REQUIRES: &str = requires_sql!();
+const REQUIRES: &str = "(position('\"requires\":' in i.body) = 0 OR NOT EXISTS (
+    SELECT 1 FROM jsonb_array_elements_text(i.body::jsonb -> 'requires') r WHERE r <> ALL($3::text[])))";
 
 struct Candidate {
     id: i64,
@@ -249,9 +226,7 @@ async fn pick_gold<C: GenericClient>(
            -- OFFSET 0 keeps this a per-row check: as a join it sorts every gold item.
            AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active AND NOT g.needs_revalidation
                        OFFSET 0)
-           -- OFFSET 0 here too: the annotator's assignments as an anti join ran a scan of
-           -- every assignment whenever the statistics were older than the table.
-           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = $2 OFFSET 0)
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = $2)
            AND {REQUIRES}
          ORDER BY i.id LIMIT 1"
     );
@@ -265,29 +240,6 @@ async fn pick_gold<C: GenericClient>(
         .map(|r| candidate(&r)))
 }
 
-/// The work queue's pick: the fullest open item the annotator may take, its queue row
-/// locked (the item row is only read; counters change on the queue row). Parameters:
-/// `$1` project, `$2` annotator, `$3` satisfied requirements, `$4` overlap, `$5` tag or NULL.
-macro_rules! pick_work_sql {
-    () => {
-        concat!(
-        "SELECT i.id, i.ext_id, i.task, i.body FROM item_queue q JOIN items i ON i.id = q.item_id
-         WHERE q.project_id = $1 AND q.state = 'open' AND NOT q.is_gold
-           AND q.judgments + q.leases < $4 AND i.purged_at IS NULL
-           -- OFFSET 0 keeps this a probe of the (item, annotator) key per queue entry
-           -- walked: planned as an anti join on statistics older than the table (a new
-           -- project's first minute) it read every assignment of the annotator each lease.
-           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = q.item_id AND a.user_id = $2 OFFSET 0)
-           AND ",
-        requires_sql!(),
-        "
-           AND ($5::text IS NULL OR jsonb_exists(i.body::jsonb -> 'tags', $5::text))
-         ORDER BY q.judgments + q.leases DESC, q.item_id
-         LIMIT 1 FOR NO KEY UPDATE OF q SKIP LOCKED"
-        )
-    };
-}
-
 async fn pick_work<C: GenericClient>(
     tx: &C,
     project: ProjectId,
@@ -296,39 +248,25 @@ async fn pick_work<C: GenericClient>(
     satisfied: &[String],
     tag: Option<&str>,
 ) -> Result<Option<Candidate>> {
+    // The queue row is locked (the item row is only read): counters change there.
+    let sql = format!(
+        "SELECT i.id, i.ext_id, i.task, i.body FROM item_queue q JOIN items i ON i.id = q.item_id
+         WHERE q.project_id = $1 AND q.state = 'open' AND NOT q.is_gold
+           AND q.judgments + q.leases < $4 AND i.purged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = q.item_id AND a.user_id = $2)
+           AND {REQUIRES}
+           AND ($5::text IS NULL OR jsonb_exists(i.body::jsonb -> 'tags', $5::text))
+         ORDER BY q.judgments + q.leases DESC, q.item_id
+         LIMIT 1 FOR NO KEY UPDATE OF q SKIP LOCKED"
+    );
     Ok(q_opt(
         tx,
-        pick_work_sql!(),
+        &sql,
         &[&project.0, &user.0, &satisfied, &(overlap as i64), &tag],
     )
     .await?
     .map(|r| candidate(&r)))
 }
-
-/// The usual lease in one statement: the pick of [`pick_work_sql`] (no tag), the
-/// assignment with its display order shuffled here (the candidates' ids in random
-/// order, compact JSON like `serde_json`'s), the queue row's counter and the audit
-/// event. Sent with COMMIT, a work lease costs one round trip after its context read.
-/// Parameters 1–5 as the pick's, then `$6` seq, `$7` now, `$8` expiry, `$9` rubric version.
-const LEASE_WORK: &str = concat!(
-    "WITH pick AS (",
-    pick_work_sql!(),
-    "),
-     a AS (
-        INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
-                                 leased_at, expires_at, rubric_version)
-        SELECT $1, pick.id, $2, 'work', $6,
-            coalesce((SELECT '[' || string_agg(to_json(c ->> 'id')::text, ',' ORDER BY random()) || ']'
-                      FROM jsonb_array_elements(pick.body::jsonb -> 'candidates') c), '[]'),
-            'leased', $7, $8, $9
-        FROM pick
-        RETURNING id, item_id, display_order),
-     q AS (UPDATE item_queue SET leases = leases + 1 WHERE item_id = (SELECT item_id FROM a)),
-     e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id)
-           SELECT $7, $2, 'assignment.lease', 'assignment', a.id::text, $1 FROM a)
-     SELECT a.id, pick.id, pick.ext_id, pick.task, pick.body, a.display_order
-     FROM pick JOIN a ON a.item_id = pick.id"
-);
 
 async fn qualification_row<C: GenericClient>(
     c: &C,
@@ -465,34 +403,24 @@ tx,
     }
     let mut quota_tags: Vec<String> = Vec::new();
     if chosen.is_none() {
-        if settings.edge_case_quotas.is_empty() {
-            // The usual lease: pick, write and commit in one round trip.
-            let lease = WorkLease {
-                project,
-                user,
-                seq,
-                now,
-                rubric_version,
-            };
-            return lease_work(finish, lease, &settings, &satisfied).await;
-        }
-        // Edge-case quotas: an item of the first tag below its share, else any item.
-        let total = served_count(tx, project, "").await?;
-        for q in &settings.edge_case_quotas {
-            let got = served_count(tx, project, &q.tag).await?;
-            if (got as f64) < q.min_share * (total + 1) as f64
-                && let Some(c) = pick_work(
-                    tx,
-                    project,
-                    user,
-                    settings.overlap,
-                    &satisfied,
-                    Some(&q.tag),
-                )
-                .await?
-            {
-                chosen = Some((c, Purpose::Work));
-                break;
+        if !settings.edge_case_quotas.is_empty() {
+            let total = served_count(tx, project, "").await?;
+            for q in &settings.edge_case_quotas {
+                let got = served_count(tx, project, &q.tag).await?;
+                if (got as f64) < q.min_share * (total + 1) as f64
+                    && let Some(c) = pick_work(
+                        tx,
+                        project,
+                        user,
+                        settings.overlap,
+                        &satisfied,
+                        Some(&q.tag),
+                    )
+                    .await?
+                {
+                    chosen = Some((c, Purpose::Work));
+                    break;
+                }
             }
         }
         if chosen.is_none() {
@@ -500,7 +428,9 @@ tx,
                 .await?
                 .map(|c| (c, Purpose::Work));
         }
-        if let Some((c, _)) = &chosen {
+        if let Some((c, _)) = &chosen
+            && !settings.edge_case_quotas.is_empty()
+        {
             quota_tags.push(String::new());
             let tags = item_tags(&c.body)?;
             for q in &settings.edge_case_quotas {
@@ -570,62 +500,6 @@ tx,
     })))
 }
 
-/// Who takes a lease, when, and under which rubric version.
-struct WorkLease {
-    project: ProjectId,
-    user: UserId,
-    seq: i64,
-    now: i64,
-    rubric_version: i64,
-}
-
-/// The usual lease (no gold drawn, no edge-case quota to meet): [`LEASE_WORK`] and
-/// COMMIT in one round trip; no row is a drained queue.
-async fn lease_work(
-    finish: Tx<'_>,
-    l: WorkLease,
-    settings: &ProjectSettings,
-    satisfied: &[String],
-) -> Result<Next> {
-    let expires = l.now + settings.lease_seconds as i64 * 1000;
-    let Some(r) = finish
-        .commit_with_opt(
-            LEASE_WORK,
-            &[
-                &l.project.0,
-                &l.user.0,
-                &satisfied,
-                &(settings.overlap as i64),
-                &None::<&str>,
-                &l.seq,
-                &l.now,
-                &expires,
-                &l.rubric_version,
-            ],
-        )
-        .await?
-    else {
-        return Ok(Next::None(NoTask::Drained));
-    };
-    crate::audit::mark_pending_written();
-    Ok(Next::Task(Box::new(Task {
-        assignment: AssignmentId(r.get(0)),
-        item_id: ItemId(r.get(1)),
-        item: r.get(2),
-        task: r
-            .get::<_, &str>(3)
-            .parse::<TaskKind>()
-            .map_err(StoreError::Database)?,
-        body: r.get(4),
-        display_order: serde_json::from_str(r.get::<_, &str>(5))?,
-        rubric_version: RubricVersion(l.rubric_version as i32),
-        seq: l.seq,
-        leased_at: l.now,
-        expires_at: expires,
-        purpose: Purpose::Work,
-    })))
-}
-
 struct AssignmentRow {
     item_id: i64,
     purpose: Purpose,
@@ -683,6 +557,13 @@ fn check_live(a: &AssignmentRow, id: AssignmentId, now: i64) -> WorkResult<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+async fn current_state<C: GenericClient>(c: &C, item: i64) -> Result<ItemState> {
+    let s: String = q_one(c, "SELECT state FROM items WHERE id = $1", &[&item])
+        .await?
+        .get(0);
+    ItemState::parse(&s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
 }
 
 async fn settle<C: GenericClient>(
@@ -763,55 +644,19 @@ tx,
 }
 
 /// What a submission needs, in one statement: the assignment (locked), the project's
-/// settings, the item, the rubric version of the lease, the judgment already given
-/// under it, if any, and the item's queue row (locked, so its judgment count stays
-/// exact until the commit and the submission knows beforehand whether it settles the
-/// item). Locks are taken in clause order, assignment before queue row, as every other
-/// writer of both does.
+/// settings, the item, the rubric version of the lease and the judgment already given
+/// under it, if any.
 const SUBMIT_CONTEXT: &str =
     "SELECT a.item_id, a.user_id, a.purpose, a.state, a.leased_at, a.expires_at,
         a.display_order, a.rubric_version, p.settings, i.body, i.task, i.is_gold, r.rubric,
-        j.id, j.payload, j.rationale, j.time_ms, q.judgments, q.state
+        j.id, j.payload, j.rationale, j.time_ms
     FROM assignments a
     JOIN projects p ON p.id = a.project_id
     JOIN items i ON i.id = a.item_id
-    JOIN item_queue q ON q.item_id = a.item_id
     JOIN rubric_versions r ON r.project_id = a.project_id AND r.version = a.rubric_version
     LEFT JOIN judgments j ON j.assignment_id = a.id
     WHERE a.id = $1 AND a.project_id = $2
-    FOR UPDATE OF a FOR NO KEY UPDATE OF q";
-
-/// A new judgment: the judgment, its assignment submitted, its queue row's counters and
-/// its audit event, then the statement's `SELECT` (`$select`).
-macro_rules! judgment_insert {
-    ($select:literal) => {
-        concat!(
-            "WITH j AS (
-                INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
-                   payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id),
-             a AS (UPDATE assignments SET state = 'submitted' WHERE id = $3),
-             q AS (UPDATE item_queue SET leases = leases - 1, judgments = judgments + 1
-                   WHERE item_id = $2 RETURNING state),
-             e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
-                   SELECT $13, $4, 'judgment.submit', 'judgment', j.id::text, $1, $14 FROM j)
-             ",
-            $select
-        )
-    };
-}
-
-/// A judgment that does not settle its item: sent with COMMIT.
-const JUDGMENT_INSERT: &str = judgment_insert!("SELECT j.id, q.state FROM j, q");
-
-/// The judgment that brings its item to the overlap, with what settling needs: whether
-/// the item was adjudicated, and the other annotators' payloads (the statement's
-/// snapshot does not see its own insert).
-const JUDGMENT_INSERT_SETTLING: &str = judgment_insert!(
-    "SELECT j.id, q.state, EXISTS (SELECT 1 FROM adjudications d WHERE d.item_id = $2),
-        ARRAY(SELECT o.payload FROM judgments o WHERE o.item_id = $2 AND o.source = 'annotator')
-     FROM j, q"
-);
+    FOR UPDATE OF a";
 
 /// One transaction; its BEGIN travels with the first read.
 async fn submit_in(
@@ -858,127 +703,99 @@ async fn submit_in(
         None
     };
     let digest = crate::audit::sha256_hex(payload_json.as_bytes());
-    let outcome = |judgment, resubmitted, item_state| SubmitOutcome {
+    let existing: Option<i64> = r.get(13);
+    // The item's judgment count after this submission, when it is a new one (its queue
+    // row is locked by then, so concurrent submissions on the item take turns).
+    let (judgment, resubmitted, counted) = match existing {
+        Some(jid) => {
+            exec(
+                tx,
+                "WITH h AS (
+                    INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
+                    VALUES ($1, $8, $9, $10, $7)),
+                 e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
+                    VALUES ($7, $11, 'judgment.resubmit', 'judgment', $1::text, $12, $13))
+                 UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
+                    gold_correct = $6, updated_at = $7 WHERE id = $1",
+                &[
+                    &jid,
+                    &payload_json,
+                    &rationale,
+                    &inversion,
+                    &time_ms,
+                    &gold_correct,
+                    &now,
+                    &r.get::<_, String>(14),
+                    &r.get::<_, Option<String>>(15),
+                    &r.get::<_, Option<i64>>(16),
+                    &user.0,
+                    &project.0,
+                    &digest,
+                ],
+            )
+            .await?;
+            (jid, true, None)
+        }
+        None => {
+            let row = q_one(
+                tx,
+                "WITH j AS (
+                    INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
+                       payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
+                    VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id),
+                 a AS (UPDATE assignments SET state = 'submitted' WHERE id = $3),
+                 q AS (UPDATE item_queue SET leases = leases - 1, judgments = judgments + 1
+                       WHERE item_id = $2 RETURNING judgments, state),
+                 e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
+                       SELECT $13, $4, 'judgment.submit', 'judgment', j.id::text, $1, $14 FROM j)
+                 SELECT j.id, q.judgments, q.state FROM j, q",
+                &[
+                    &project.0,
+                    &a.item_id,
+                    &id.0,
+                    &user.0,
+                    &a.rubric_version,
+                    &kind.as_str(),
+                    &payload_json,
+                    &rationale,
+                    &a.display_order,
+                    &inversion,
+                    &time_ms,
+                    &gold_correct,
+                    &now,
+                    &digest,
+                ],
+            )
+            .await?;
+            let state: String = row.get(2);
+            (row.get(0), false, Some((row.get::<_, i64>(1), state)))
+        }
+    };
+    crate::audit::mark_pending_written();
+    if a.purpose == Purpose::Qualification {
+        update_qualification(tx, project, user, &settings, now).await?;
+    }
+    let item_state = match counted {
+        // Fewer judgments than the overlap: nothing to settle, the state is as it was.
+        Some((n, state))
+            if a.purpose == Purpose::Work && !is_gold && n < settings.overlap as i64 =>
+        {
+            parse_state(&state)?
+        }
+        _ if a.purpose == Purpose::Work && !is_gold => {
+            settle(tx, a.item_id, kind, &settings, now).await?
+        }
+        Some((_, state)) => parse_state(&state)?,
+        None => current_state(tx, a.item_id).await?,
+    };
+    finish.commit().await?;
+    Ok(SubmitOutcome {
         judgment: JudgmentId(judgment),
         resubmitted,
         priority_inversion: inversion,
         item_state,
         time_ms,
-    };
-    let settles_work = a.purpose == Purpose::Work && !is_gold;
-    if let Some(jid) = r.get::<_, Option<i64>>(13) {
-        exec(
-            tx,
-            "WITH h AS (
-                INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
-                VALUES ($1, $8, $9, $10, $7)),
-             e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
-                VALUES ($7, $11, 'judgment.resubmit', 'judgment', $1::text, $12, $13))
-             UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
-                gold_correct = $6, updated_at = $7 WHERE id = $1",
-            &[
-                &jid,
-                &payload_json,
-                &rationale,
-                &inversion,
-                &time_ms,
-                &gold_correct,
-                &now,
-                &r.get::<_, String>(14),
-                &r.get::<_, Option<String>>(15),
-                &r.get::<_, Option<i64>>(16),
-                &user.0,
-                &project.0,
-                &digest,
-            ],
-        )
-        .await?;
-        crate::audit::mark_pending_written();
-        if a.purpose == Purpose::Qualification {
-            update_qualification(tx, project, user, &settings, now).await?;
-        }
-        let item_state = if settles_work {
-            settle(tx, a.item_id, kind, &settings, now).await?
-        } else {
-            parse_state(r.get(18))?
-        };
-        finish.commit().await?;
-        return Ok(outcome(jid, true, item_state));
-    }
-    let params: &[&(dyn ToSql + Sync)] = &[
-        &project.0,
-        &a.item_id,
-        &id.0,
-        &user.0,
-        &a.rubric_version,
-        &kind.as_str(),
-        &payload_json,
-        &rationale,
-        &a.display_order,
-        &inversion,
-        &time_ms,
-        &gold_correct,
-        &now,
-        &digest,
-    ];
-    // The queue row is locked since the context read: this judgment is the item's
-    // (counted + 1)-th, whoever else submits on it meanwhile.
-    let counted: i64 = r.get(17);
-    let settles = settles_work && counted + 1 >= settings.overlap as i64;
-    if !settles && a.purpose != Purpose::Qualification {
-        // The usual submission: its one write and the commit in one round trip.
-        let row = finish.commit_with(JUDGMENT_INSERT, params).await?;
-        crate::audit::mark_pending_written();
-        return Ok(outcome(row.get(0), false, parse_state(row.get(1))?));
-    }
-    let sql = if settles {
-        JUDGMENT_INSERT_SETTLING
-    } else {
-        JUDGMENT_INSERT
-    };
-    let row = q_one(tx, sql, params).await?;
-    crate::audit::mark_pending_written();
-    if a.purpose == Purpose::Qualification {
-        update_qualification(tx, project, user, &settings, now).await?;
-    }
-    let current = parse_state(row.get(1))?;
-    let settled = if settles && !row.get::<_, bool>(2) {
-        let mut payloads = row
-            .get::<_, Vec<String>>(3)
-            .iter()
-            .map(|p| stored_payload(kind, p))
-            .collect::<Result<Vec<Payload>>>()?;
-        payloads.push(payload);
-        (payloads.len() >= settings.overlap as usize).then(|| {
-            if consensus(&payloads, &settings) {
-                ItemState::Resolved
-            } else {
-                ItemState::Adjudication
-            }
-        })
-    } else {
-        None
-    };
-    let item_state = match settled {
-        // The item's new state and the commit in one round trip. The trigger
-        // `items_queue_mirror` moves the queue row with the item.
-        Some(state) => {
-            finish
-                .commit_with(
-                    "UPDATE items SET state = $2,
-                        resolved_at = CASE WHEN $2 = 'resolved' THEN $3::bigint END, updated_at = $3
-                     WHERE id = $1 RETURNING id",
-                    &[&a.item_id, &state.as_str(), &now],
-                )
-                .await?;
-            state
-        }
-        None => {
-            finish.commit().await?;
-            current
-        }
-    };
-    Ok(outcome(row.get(0), false, item_state))
+    })
 }
 
 fn parse_state(s: &str) -> Result<ItemState> {
