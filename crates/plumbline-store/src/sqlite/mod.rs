@@ -171,9 +171,17 @@ const WAL_RESTART_BYTES: u64 = 256 << 20;
 /// over, and `journal_size_limit` cuts the file back. It waits at most 50 ms: a long
 /// reader (an export streaming one snapshot) makes it give up, and it is not tried
 /// again for 2 s, so writes are never held back for long.
-fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
-    if let Err(e) = conn.execute_batch("PRAGMA busy_timeout = 50;") {
-        tracing::warn!(error = %e, "checkpoint connection keeps the default busy timeout");
+///
+/// A RESTART holds new writes back from the moment it has the write lock: while it
+/// copies the frames not yet checkpointed, syncs the WAL and the database file, and
+/// waits for the readers. So a PASSIVE pass copies (and syncs) first, outside the lock,
+/// and the RESTART right after has only the last few milliseconds' frames left; and its
+/// waits poll every 200 µs ([`checkpoint_wait`]) instead of SQLite's default sleeps of
+/// 1, 2, 5, 10 … ms, which can hold writes back for milliseconds after the last reader
+/// of the moment has finished.
+fn spawn_checkpointer(store: std::sync::Weak<Inner>, mut conn: Connection) {
+    if let Err(e) = conn.busy_handler(Some(checkpoint_wait)) {
+        tracing::warn!(error = %e, "checkpoint connection keeps the default busy handler");
     }
     let wal = match store.upgrade() {
         Some(inner) => {
@@ -190,6 +198,7 @@ fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
             while store.strong_count() > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(100));
                 let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES);
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 if big && std::time::Instant::now() >= restart_after {
                     // The first column is 1 when the checkpoint could not finish.
                     let done = conn
@@ -199,13 +208,20 @@ fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
                         restart_after =
                             std::time::Instant::now() + std::time::Duration::from_secs(2);
                     }
-                } else {
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 }
             }
         })
         .map(drop)
         .unwrap_or_else(|e| tracing::warn!(error = %e, "no WAL checkpoint thread"));
+}
+
+/// Busy handler of the checkpoint connection: polls every 200 µs, gives up after 50 ms.
+fn checkpoint_wait(attempt: i32) -> bool {
+    if attempt >= 250 {
+        return false;
+    }
+    std::thread::sleep(std::time::Duration::from_micros(200));
+    true
 }
 
 fn project_from_row(
