@@ -119,6 +119,8 @@ print(json.dumps({
     'wal_frames': total,
     'wal_commits': commits,
     'pages_per_commit_mean': round(sum(pages) / max(1, len(pages)), 1),
+    # Commits in the window = frames appended / frames a commit (of the copy).
+    'cycles_per_commit': round(cycles / max(1, wal_frames / (total / max(1, commits))), 1),
     'frames_by_btree': {k: round(v / total, 3) for k, v in by_tree.most_common(20)},
 }, indent=1))
 if os.environ.get('KEEP'):
