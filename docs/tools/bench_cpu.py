@@ -8,7 +8,8 @@ with --warmup 3 --duration >= 15), and prints (and appends to results.jsonl) the
 benchmark's figures with the cores each group used and its milliseconds of CPU per cycle:
 `postgres` (every PostgreSQL process, autovacuum and checkpointer included), `server`
 (processes started as `serve --listen`), `client` (the `bench serve` process itself),
-`other` (everything else: another user's builds on a shared machine). Note that another
+`other` (everything else: another user's builds on a shared machine), and the bytes
+the servers wrote per cycle (/proc/<pid>/io write_bytes: WAL and checkpoints). Note that another
 `bench serve` running at the same time is counted in the same groups.
 """
 import os, sys, time, subprocess, json
@@ -41,9 +42,18 @@ while True:
     if any(group(c, m) == 'server' for c, m, _ in snap().values()): break
     if p.poll() is not None: break
 time.sleep(4)
-a = snap(); t0 = time.time(); la0 = os.getloadavg()[0]
+def written():
+    """Bytes the server processes wrote (WAL and checkpoints), /proc/<pid>/io write_bytes."""
+    total = 0
+    for pid, (c, m, _) in snap().items():
+        if group(c, m) == 'server':
+            try:
+                total += int(next(l for l in open(f'/proc/{pid}/io') if l.startswith('write_bytes:')).split()[1])
+            except Exception: pass
+    return total
+a = snap(); w0 = written(); t0 = time.time(); la0 = os.getloadavg()[0]
 time.sleep(10)
-b = snap(); t1 = time.time(); la1 = os.getloadavg()[0]
+b = snap(); w1 = written(); t1 = time.time(); la1 = os.getloadavg()[0]
 o, e = p.communicate()
 res = json.loads(o)
 tot = {}
@@ -55,6 +65,6 @@ secs = t1 - t0
 cyc = res['cycles_per_s'] * secs
 line = {k: round(v / secs, 2) for k, v in tot.items()}
 per = {k: round(1000 * v / cyc, 3) for k, v in tot.items() if k != 'other'}
-summary = dict(cycles_per_s=res['cycles_per_s'], next_p50=res['next_ms']['p50'], next_p99=res['next_ms']['p99'], submit_p50=res['submit_ms']['p50'], submit_p99=res['submit_ms']['p99'], rss=res['server_peak_rss_mb'], errors=res['request_errors'], cores=line, ms_cpu_per_cycle=per, load=(round(la0,2), round(la1,2)))
+summary = dict(cycles_per_s=res['cycles_per_s'], next_p50=res['next_ms']['p50'], next_p99=res['next_ms']['p99'], submit_p50=res['submit_ms']['p50'], submit_p99=res['submit_ms']['p99'], rss=res['server_peak_rss_mb'], errors=res['request_errors'], cores=line, ms_cpu_per_cycle=per, server_kb_written_per_cycle=round((w1 - w0) / cyc / 1000, 1), load=(round(la0,2), round(la1,2)))
 print(json.dumps(summary))
 open(out, 'a').write(json.dumps(summary) + '\n')

@@ -27,6 +27,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "export_order",
         include_str!("../../migrations/sqlite/0006_export_order.sql"),
     ),
+    (
+        7,
+        "annotator_counts",
+        include_str!("../../migrations/sqlite/0007_annotator_counts.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.
@@ -72,4 +77,104 @@ pub(crate) fn check_version(conn: &Connection) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Applies the migrations after version `from` up to and including `to`.
+    fn migrate(conn: &Connection, from: i64, to: i64) {
+        for &(version, _, sql) in MIGRATIONS.iter().filter(|m| m.0 > from && m.0 <= to) {
+            conn.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("migration {version}: {e}"));
+        }
+    }
+
+    /// Per-annotator figures as the queries before 0007 computed them from the rows.
+    const FROM_ROWS: &str = "SELECT a.project_id, a.user_id, max(a.seq),
+           (SELECT count(*) FROM judgments j WHERE j.project_id = a.project_id AND j.user_id = a.user_id),
+           (SELECT coalesce(sum(j.gold_correct = 1), 0) FROM judgments j WHERE j.project_id = a.project_id AND j.user_id = a.user_id),
+           (SELECT count(j.gold_correct) FROM judgments j WHERE j.project_id = a.project_id AND j.user_id = a.user_id),
+           (SELECT coalesce(sum(j.priority_inversion), 0) FROM judgments j WHERE j.project_id = a.project_id AND j.user_id = a.user_id)
+         FROM assignments a GROUP BY a.project_id, a.user_id ORDER BY 1, 2";
+    const FROM_COUNTS: &str =
+        "SELECT project_id, user_id, seq, judgments, gold_correct, gold_scored, inversions
+         FROM annotator_counts ORDER BY 1, 2";
+
+    fn table(conn: &Connection, sql: &str) -> Vec<[i64; 7]> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| {
+            let mut row = [0; 7];
+            for (i, v) in row.iter_mut().enumerate() {
+                *v = r.get(i)?;
+            }
+            Ok(row)
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    /// Leases item `item` to `user` as their `seq`-th and, with `judged`, submits it.
+    fn lease(
+        conn: &Connection,
+        item: i64,
+        user: i64,
+        seq: i64,
+        judged: Option<(Option<i64>, i64)>,
+    ) {
+        conn.execute(
+            "INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state, leased_at, expires_at)
+             VALUES (1, ?1, ?2, 'work', ?3, '[]', 'leased', 0, 1)",
+            params![item, user, seq],
+        )
+        .unwrap();
+        if let Some((gold_correct, inversion)) = judged {
+            conn.execute(
+                "INSERT INTO judgments (project_id, item_id, assignment_id, user_id, rubric_version, task, payload,
+                   priority_inversion, gold_correct, created_at, updated_at)
+                 VALUES (1, ?1, last_insert_rowid(), ?2, 1, 'preference', '{}', ?3, ?4, 0, 0)",
+                params![item, user, inversion, gold_correct],
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn annotator_counts_are_backfilled_and_kept() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, 0, 6);
+        conn.execute_batch(
+            "INSERT INTO users (id, name, created_at) VALUES (1, 'a', 0), (2, 'b', 0), (3, 'c', 0);
+             INSERT INTO projects (id, name, settings, rubric_version, split_salt, created_at)
+                 VALUES (1, 'p', '{}', 1, 's', 0);
+             INSERT INTO items (id, project_id, ext_id, task, content_hash, body, created_at, updated_at)
+                 VALUES (1, 1, 'i1', 'preference', x'00', '{}', 0, 0), (2, 1, 'i2', 'preference', x'00', '{}', 0, 0),
+                        (3, 1, 'i3', 'preference', x'00', '{}', 0, 0);
+             INSERT INTO judgments (project_id, item_id, source, external_source, rubric_version, task, payload,
+                 created_at, updated_at) VALUES (1, 1, 'external', 'hh-rlhf', 1, 'preference', '{}', 0, 0);",
+        )
+        .unwrap();
+        lease(&conn, 1, 1, 1, Some((None, 0)));
+        lease(&conn, 2, 1, 2, Some((Some(1), 1)));
+        lease(&conn, 3, 1, 3, None);
+        lease(&conn, 1, 2, 1, Some((Some(0), 0)));
+        lease(&conn, 2, 3, 1, None);
+        let before = table(&conn, FROM_ROWS);
+        migrate(&conn, 6, 7);
+        assert_eq!(table(&conn, FROM_COUNTS), before);
+
+        // Later writes: a lease, a submission, a rescored resubmission, a deletion.
+        lease(&conn, 3, 2, 2, Some((Some(1), 1)));
+        lease(&conn, 1, 3, 2, None);
+        conn.execute_batch(
+            "UPDATE judgments SET gold_correct = 1, priority_inversion = 1 WHERE user_id = 2 AND item_id = 1;
+             DELETE FROM judgments WHERE user_id = 1 AND item_id = 1;
+             UPDATE judgments SET payload = '{\"x\": 1}' WHERE user_id IS NULL;",
+        )
+        .unwrap();
+        assert_eq!(table(&conn, FROM_COUNTS), table(&conn, FROM_ROWS));
+        assert_eq!(table(&conn, FROM_COUNTS).len(), 3);
+    }
 }

@@ -116,6 +116,29 @@ impl SqliteStore {
         &self.inner.path
     }
 
+    /// Copies the whole WAL into the database file and empties it (TRUNCATE), holding
+    /// this store's writes back meanwhile. An import commits as one transaction, so
+    /// after a large one the database is all in the WAL (2.7 GB at 1M items) until the
+    /// checkpointer has copied it, which a serving process otherwise does under load in
+    /// its first seconds. Tried again every 100 ms for up to a minute while another
+    /// checkpoint (the background one's) or a reader is in the way.
+    pub async fn checkpoint(&self) -> Result<()> {
+        self.write(|conn| {
+            for _ in 0..600 {
+                let busy: i64 =
+                    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+                if busy == 0 {
+                    return Ok(());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(StoreError::Database(
+                "the WAL checkpoint could not finish within a minute: a reader was busy".into(),
+            ))
+        })
+        .await
+    }
+
     /// Runs `f` on the writer connection (writes are serialized by SQLite anyway).
     async fn write<T: Send + 'static>(
         &self,
@@ -171,9 +194,17 @@ const WAL_RESTART_BYTES: u64 = 256 << 20;
 /// over, and `journal_size_limit` cuts the file back. It waits at most 50 ms: a long
 /// reader (an export streaming one snapshot) makes it give up, and it is not tried
 /// again for 2 s, so writes are never held back for long.
-fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
-    if let Err(e) = conn.execute_batch("PRAGMA busy_timeout = 50;") {
-        tracing::warn!(error = %e, "checkpoint connection keeps the default busy timeout");
+///
+/// A RESTART holds new writes back from the moment it has the write lock: while it
+/// copies the frames not yet checkpointed, syncs the WAL and the database file, and
+/// waits for the readers. So a PASSIVE pass copies (and syncs) first, outside the lock,
+/// and the RESTART right after has only the last few milliseconds' frames left; and its
+/// waits poll every 200 µs ([`checkpoint_wait`]) instead of SQLite's default sleeps of
+/// 1, 2, 5, 10 … ms, which can hold writes back for milliseconds after the last reader
+/// of the moment has finished.
+fn spawn_checkpointer(store: std::sync::Weak<Inner>, mut conn: Connection) {
+    if let Err(e) = conn.busy_handler(Some(checkpoint_wait)) {
+        tracing::warn!(error = %e, "checkpoint connection keeps the default busy handler");
     }
     let wal = match store.upgrade() {
         Some(inner) => {
@@ -190,6 +221,7 @@ fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
             while store.strong_count() > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(100));
                 let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES);
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 if big && std::time::Instant::now() >= restart_after {
                     // The first column is 1 when the checkpoint could not finish.
                     let done = conn
@@ -199,13 +231,20 @@ fn spawn_checkpointer(store: std::sync::Weak<Inner>, conn: Connection) {
                         restart_after =
                             std::time::Instant::now() + std::time::Duration::from_secs(2);
                     }
-                } else {
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 }
             }
         })
         .map(drop)
         .unwrap_or_else(|e| tracing::warn!(error = %e, "no WAL checkpoint thread"));
+}
+
+/// Busy handler of the checkpoint connection: polls every 200 µs, gives up after 50 ms.
+fn checkpoint_wait(attempt: i32) -> bool {
+    if attempt >= 250 {
+        return false;
+    }
+    std::thread::sleep(std::time::Duration::from_micros(200));
+    true
 }
 
 fn project_from_row(
@@ -580,11 +619,37 @@ impl Store for SqliteStore {
                     "integrity check failed: {dangling} rows break foreign keys"
                 )));
             }
+            let drifted: i64 = conn.query_row(ANNOTATOR_COUNTS_DRIFT, [], |r| r.get(0))?;
+            if drifted > 0 {
+                return Err(StoreError::Database(format!(
+                    "integrity check failed: {drifted} annotator_counts rows differ from the assignments and judgments they count"
+                )));
+            }
             migrate::check_version(conn)
         })
         .await
     }
 }
+
+/// Rows of `annotator_counts` (migration 0007) that differ from what they count: the
+/// highest `seq` of each annotator's assignments in a project, and their judgments' count,
+/// gold scores and priority inversions. (Neither assignments nor annotators' judgments
+/// are ever deleted, so every row has assignments behind it.)
+const ANNOTATOR_COUNTS_DRIFT: &str = "
+    WITH a AS (SELECT project_id, user_id, max(seq) AS seq FROM assignments GROUP BY 1, 2),
+    j AS (SELECT project_id, user_id, count(*) AS n, coalesce(sum(gold_correct = 1), 0) AS ok,
+                 count(gold_correct) AS scored, coalesce(sum(priority_inversion), 0) AS inv
+          FROM judgments WHERE user_id IS NOT NULL GROUP BY 1, 2),
+    counted AS (SELECT a.project_id, a.user_id, a.seq, coalesce(j.n, 0), coalesce(j.ok, 0),
+                       coalesce(j.scored, 0), coalesce(j.inv, 0)
+                FROM a LEFT JOIN j ON j.project_id = a.project_id AND j.user_id = a.user_id
+                UNION ALL
+                SELECT j.project_id, j.user_id, 0, j.n, j.ok, j.scored, j.inv FROM j
+                WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.project_id = j.project_id AND a.user_id = j.user_id)),
+    kept AS (SELECT project_id, user_id, seq, judgments, gold_correct, gold_scored, inversions
+             FROM annotator_counts)
+    SELECT (SELECT count(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept))
+         + (SELECT count(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted))";
 
 fn stored_rubric(version: i64, json: &str, created_at: i64) -> Result<StoredRubric> {
     Ok(StoredRubric {

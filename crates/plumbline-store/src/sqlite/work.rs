@@ -331,9 +331,10 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     }
     let satisfied = serde_json::to_string(&satisfied_requirements(&verified))?;
     reclaim(tx, Some(project), now, RECLAIM_BATCH)?;
+    // `annotator_counts.seq` is the highest so far (kept by a trigger on `assignments`).
     let seq: i64 = tx
         .prepare_cached(
-            "SELECT coalesce(max(seq), 0) + 1 FROM assignments WHERE project_id = ?1 AND user_id = ?2",
+            "SELECT coalesce((SELECT seq FROM annotator_counts WHERE project_id = ?1 AND user_id = ?2), 0) + 1",
         )?
         .query_row(params![project.0, user.0], |r| r.get(0))?;
 
@@ -1216,15 +1217,15 @@ impl WorkStore for SqliteStore {
                 |r| r.get(0),
             )?;
             let mut stmt = conn.prepare_cached(
-                "SELECT u.id, u.name,
-                   (SELECT count(*) FROM judgments j WHERE j.project_id = ?1 AND j.user_id = u.id),
-                   sum(a.state = 'leased' AND a.expires_at >= ?2), sum(a.state = 'skipped'),
-                   sum(a.state = 'expired' OR (a.state = 'leased' AND a.expires_at < ?2)),
-                   (SELECT coalesce(sum(j.gold_correct = 1), 0) FROM judgments j WHERE j.project_id = ?1 AND j.user_id = u.id),
-                   (SELECT count(j.gold_correct) FROM judgments j WHERE j.project_id = ?1 AND j.user_id = u.id),
-                   (SELECT coalesce(sum(j.priority_inversion), 0) FROM judgments j WHERE j.project_id = ?1 AND j.user_id = u.id)
-                 FROM assignments a JOIN users u ON u.id = a.user_id
-                 WHERE a.project_id = ?1 GROUP BY u.id ORDER BY u.name",
+                "SELECT u.id, u.name, coalesce(c.judgments, 0), a.leased, a.skipped, a.expired,
+                   coalesce(c.gold_correct, 0), coalesce(c.gold_scored, 0), coalesce(c.inversions, 0)
+                 FROM (SELECT user_id, sum(state = 'leased' AND expires_at >= ?2) AS leased,
+                         sum(state = 'skipped') AS skipped,
+                         sum(state = 'expired' OR (state = 'leased' AND expires_at < ?2)) AS expired
+                       FROM assignments WHERE project_id = ?1 GROUP BY user_id) a
+                 JOIN users u ON u.id = a.user_id
+                 LEFT JOIN annotator_counts c ON c.project_id = ?1 AND c.user_id = a.user_id
+                 ORDER BY u.name",
             )?;
             let annotators = stmt
                 .query_map(params![project.0, now_ms()], |r| {
@@ -1339,9 +1340,9 @@ impl WorkStore for SqliteStore {
 fn judgment_views(conn: &Connection, project: ProjectId, item: i64) -> Result<Vec<JudgmentView>> {
     let mut stmt = conn.prepare_cached(
         "SELECT j.id, j.user_id, u.name, j.payload, j.priority_inversion, j.rubric_version, j.display_order, j.time_ms,
-           (SELECT coalesce(sum(g.gold_correct = 1), 0) FROM judgments g WHERE g.project_id = ?1 AND g.user_id = j.user_id),
-           (SELECT count(g.gold_correct) FROM judgments g WHERE g.project_id = ?1 AND g.user_id = j.user_id)
+           coalesce(c.gold_correct, 0), coalesce(c.gold_scored, 0)
          FROM judgments j LEFT JOIN users u ON u.id = j.user_id
+         LEFT JOIN annotator_counts c ON c.project_id = ?1 AND c.user_id = j.user_id
          WHERE j.item_id = ?2 AND j.source = 'annotator' ORDER BY j.id",
     )?;
     let rows: Vec<_> = stmt
