@@ -37,6 +37,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "export_order",
         include_str!("../../migrations/postgres/0006_export_order.sql"),
     ),
+    (
+        8,
+        "held_leases",
+        include_str!("../../migrations/postgres/0008_held_leases.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.
