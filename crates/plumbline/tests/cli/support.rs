@@ -15,6 +15,8 @@ pub fn repo_root() -> PathBuf {
 pub struct Env {
     pub dir: PathBuf,
     pub db: String,
+    /// The admin URL and name of this Env's scratch PostgreSQL database, dropped with it.
+    scratch_pg: Option<(String, String)>,
 }
 
 /// What one run printed.
@@ -67,7 +69,11 @@ impl Env {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let db = format!("sqlite://{}", dir.join("data/plumbline.db").display());
-        Env { dir, db }
+        Env {
+            dir,
+            db,
+            scratch_pg: None,
+        }
     }
 
     /// A fresh directory and a fresh PostgreSQL database, or `None` (loudly) when
@@ -88,22 +94,7 @@ impl Env {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
-        let admin = |sql: String| {
-            let status = Command::new("psql")
-                .env("PGOPTIONS", "--client-min-messages=warning")
-                .args([
-                    url.as_str(),
-                    "-q",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-c",
-                    sql.as_str(),
-                ])
-                .stdout(Stdio::null())
-                .status()
-                .expect("psql runs");
-            assert!(status.success(), "psql failed: {sql}");
-        };
+        let admin = |sql: String| assert!(psql(&url, &sql), "psql failed: {sql}");
         admin(format!("DROP DATABASE IF EXISTS {name}"));
         admin(format!("CREATE DATABASE {name}"));
         let base = url.split('?').next().unwrap();
@@ -112,6 +103,7 @@ impl Env {
             .filter(|&i| i > base.find("://").unwrap() + 2)
             .unwrap_or(base.len());
         env.db = format!("{}/{name}", &base[..cut]);
+        env.scratch_pg = Some((url, name));
         Some(env)
     }
 
@@ -149,9 +141,23 @@ impl Env {
     }
 }
 
+/// Runs one SQL command with `psql` on `url`; whether it succeeded.
+fn psql(url: &str, sql: &str) -> bool {
+    Command::new("psql")
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 impl Drop for Env {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        // Scratch databases used to pile up on the server, five a test run.
+        if let Some((url, name)) = &self.scratch_pg {
+            psql(url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
     }
 }
 
