@@ -261,8 +261,8 @@ async fn pick_work<C: GenericClient>(
            -- OFFSET 0: a probe of (item, user) for each queue entry the walk passes.
            -- Left to the planner, about two runs in five cached a plan that read the
            -- whole `assignments` table per lease (8,000-8,800 rows a cycle, 803-866
-           -- cycles/s against 974-1,076 with the probes), depending on the statistics
-           -- of the moment the plan was made.
+           -- cycles/s against 974-1,076 in the runs whose plan kept the probe),
+           -- depending on the statistics of the moment the plan was made.
            AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = q.item_id AND a.user_id = $2
                            OFFSET 0)
            AND {REQUIRES}

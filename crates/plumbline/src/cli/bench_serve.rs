@@ -123,29 +123,13 @@ struct Annotator {
 /// import saw them empty) decide the plans the servers cache.
 const ENGINE_TABLES: &str = "assignments, judgments, item_queue, audit_pending, audit_events";
 
-/// Analyses [`ENGINE_TABLES`] once the warm-up has filled them, as autovacuum's first
-/// pass does within a minute or so of a project's first load.
-///
-/// Why: the plans a server caches are made from the statistics of the moment, and
-/// those of the empty tables say "no rows", so until autovacuum's first ANALYZE the
-/// planner walks whichever index it meets first. Measured at 100,000 items: the
-/// held-lease check took `assignments_live` and read the project's every live lease
-/// (26 a `next`) instead of one entry of `assignments_held`, and the pick's anti join
-/// read the annotator's assignments. A 15 s window ends before that first pass, so
-/// without this it measures the first minute of a new project, not a server's
-/// steady state (`--cold-plans` measures that minute).
-async fn analyse_engine_tables(db_url: &str) -> anyhow::Result<()> {
+/// Runs `sql` on its own connection to the scratch database; how long it took.
+async fn timed_sql(db_url: &str, sql: &str) -> anyhow::Result<f64> {
     let (client, conn) = tokio_postgres::connect(db_url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     let t = Instant::now();
-    client
-        .batch_execute(&format!("ANALYZE {ENGINE_TABLES}"))
-        .await?;
-    eprintln!(
-        "analysed the engine's tables after the warm-up in {:.2}s",
-        t.elapsed().as_secs_f64()
-    );
-    Ok(())
+    client.batch_execute(sql).await?;
+    Ok(t.elapsed().as_secs_f64())
 }
 
 /// A running `plumbline serve` child.
@@ -253,11 +237,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         // Autovacuum visits a freshly filled database within its first minute or two
         // (vacuuming and analysing the 1.6 KB-a-row items); doing it now keeps that
         // pass, whose timing is chance, out of the measured window.
-        let (client, conn) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls).await?;
-        tokio::spawn(conn);
-        let t = Instant::now();
-        client.batch_execute("VACUUM ANALYZE").await?;
-        eprintln!("vacuumed and analysed in {:.1}s", t.elapsed().as_secs_f64());
+        let took = timed_sql(&db_url, "VACUUM ANALYZE").await?;
+        eprintln!("vacuumed and analysed in {took:.1}s");
     }
 
     let mut servers = Vec::new();
@@ -334,7 +315,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if !args.until_drained && args.warmup > 0.0 {
         tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
         if scratch_pg.is_some() && !args.cold_plans {
-            analyse_engine_tables(&db_url).await?;
+            // The plans a server caches are made from the statistics of the moment, and
+            // the setup's VACUUM ANALYZE saw the engine's tables empty: until
+            // autovacuum's first ANALYZE (a minute or so into a project's first load,
+            // after a 15 s window) the planner picks among their indexes blind. With
+            // those plans the held-lease check read every live lease of the project
+            // (26 a `next`) along `assignments_live` instead of one entry of
+            // `assignments_held`. Analysing them now measures a server's steady state;
+            // `--cold-plans` measures that first minute.
+            let took = timed_sql(&db_url, &format!("ANALYZE {ENGINE_TABLES}")).await?;
+            eprintln!("analysed the engine's tables after the warm-up in {took:.2}s");
         }
         cycles_at_start = cycles.load(Ordering::Relaxed);
         measure_start = Instant::now();
