@@ -16,7 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use plumbline_domain::{ProjectRole, Scope, Scopes};
-use plumbline_store::audit::AuditEvent;
+use plumbline_store::audit::{AuditAction, AuditEvent};
 use plumbline_store::{Project, Store, StoreError, User, now_ms};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -177,7 +177,7 @@ async fn token_actor<S: Store>(
         let _ = state
             .store
             .record_event(
-                AuditEvent::new("access.refuse", "token")
+                AuditEvent::new(AuditAction::AccessRefuse, "token")
                     .object("unknown, expired or revoked token"),
             )
             .await;
@@ -221,7 +221,9 @@ async fn session_actor<S: Store>(
         if !constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
             let _ = state
                 .store
-                .record_event(AuditEvent::new("access.refuse", "csrf").by(Some(session.user.id)))
+                .record_event(
+                    AuditEvent::new(AuditAction::AccessRefuse, "csrf").by(Some(session.user.id)),
+                )
                 .await;
             return Err(AuthError::Forbidden(
                 "missing or wrong X-CSRF-Token for a cookie-authenticated change".into(),
@@ -319,7 +321,7 @@ async fn member<S: Store>(
     };
     let refuse = |reason: String| {
         let store = state.store.clone();
-        let event = AuditEvent::new("access.refuse", "project")
+        let event = AuditEvent::new(AuditAction::AccessRefuse, "project")
             .by(Some(actor.user.id))
             .object(&project.name)
             .in_project(project.id);

@@ -20,13 +20,109 @@ use sha2::{Digest, Sha256};
 /// The hash that stands before the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+crate::states::stored_enum! {
+    /// What happened, as `noun.verb`: the stored `action` of an event.
+    AuditAction, "audit action" {
+        /// A user was created.
+        UserCreate = "user.create",
+        /// A user was disabled.
+        UserDisable = "user.disable",
+        /// A user was enabled again.
+        UserEnable = "user.enable",
+        /// A sign-in succeeded.
+        LoginOk = "login.ok",
+        /// A sign-in failed.
+        LoginFail = "login.fail",
+        /// A session ended.
+        Logout = "logout",
+        /// A request was refused (token, project or CSRF check).
+        AccessRefuse = "access.refuse",
+        /// An API token was created.
+        TokenCreate = "token.create",
+        /// An API token was revoked.
+        TokenRevoke = "token.revoke",
+        /// A project role was given or changed.
+        MemberRole = "member.role",
+        /// An expertise claim was proposed.
+        ExpertisePropose = "expertise.propose",
+        /// An expertise claim was verified.
+        ExpertiseVerify = "expertise.verify",
+        /// A project was created.
+        ProjectCreate = "project.create",
+        /// A new rubric version became current.
+        RubricVersion = "rubric.version",
+        /// Items were imported.
+        ItemsImport = "items.import",
+        /// One item was imported or replaced.
+        ItemImport = "item.import",
+        /// The evaluation split was drawn.
+        ItemsSplit = "items.split",
+        /// Data was exported.
+        ExportDownload = "export.download",
+        /// A release was written.
+        ReleaseCreate = "release.create",
+        /// A retention policy was set.
+        RetentionSet = "retention.set",
+        /// Data was purged.
+        Purge = "purge",
+        /// A task was leased to an annotator.
+        AssignmentLease = "assignment.lease",
+        /// A lease was given back with a reason.
+        AssignmentSkip = "assignment.skip",
+        /// Expired leases were returned to the pool.
+        AssignmentReclaim = "assignment.reclaim",
+        /// A judgment was submitted.
+        JudgmentSubmit = "judgment.submit",
+        /// A judgment was replaced inside its lease.
+        JudgmentResubmit = "judgment.resubmit",
+        /// An annotator passed qualification.
+        QualificationPass = "qualification.pass",
+        /// An annotator failed qualification.
+        QualificationFail = "qualification.fail",
+        /// A lead let an annotator take the qualification again.
+        QualificationReset = "qualification.reset",
+        /// An item's judgments agreed: it is resolved.
+        ItemConsensus = "item.consensus",
+        /// An item's judgments disagreed: it waits for a reviewer.
+        ItemContest = "item.contest",
+        /// A reviewer decided an item.
+        AdjudicationDecide = "adjudication.decide",
+        /// A gold version was stored.
+        GoldAdd = "gold.add",
+        /// A new rubric version marked older gold for revalidation.
+        GoldRevalidate = "gold.revalidate",
+        /// A benchmark's own event.
+        BenchEvent = "bench.event",
+    }
+}
+
+impl AuditAction {
+    /// The actions the annotation engine writes: each has an expectation in the
+    /// conformance suite's audit-parity cases.
+    pub const ENGINE: &'static [AuditAction] = &[
+        AuditAction::AssignmentLease,
+        AuditAction::AssignmentSkip,
+        AuditAction::AssignmentReclaim,
+        AuditAction::JudgmentSubmit,
+        AuditAction::JudgmentResubmit,
+        AuditAction::QualificationPass,
+        AuditAction::QualificationFail,
+        AuditAction::QualificationReset,
+        AuditAction::ItemConsensus,
+        AuditAction::ItemContest,
+        AuditAction::AdjudicationDecide,
+        AuditAction::GoldAdd,
+        AuditAction::GoldRevalidate,
+    ];
+}
+
 /// What happened, to what, by whom; never the content itself, only its digest.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuditEvent {
     /// Who acted; `None` for the command line or the system.
     pub actor: Option<UserId>,
-    /// Verb in `noun.verb` form, e.g. `project.create`, `judgment.submit`, `login.fail`.
-    pub action: &'static str,
+    /// What happened.
+    pub action: AuditAction,
     /// Kind of object, e.g. `project`, `item`, `judgment`.
     pub object_type: &'static str,
     /// Id of the object (or a summary such as `call-1..call-99` for bulk changes).
@@ -39,11 +135,14 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     /// An event of `action` on an object of `object_type`.
-    pub fn new(action: &'static str, object_type: &'static str) -> Self {
+    pub fn new(action: AuditAction, object_type: &'static str) -> Self {
         AuditEvent {
+            actor: None,
             action,
             object_type,
-            ..AuditEvent::default()
+            object_id: None,
+            project: None,
+            digest: None,
         }
     }
 
@@ -165,7 +264,7 @@ fn stored(seq: i64, prev_hash: String, at: i64, e: &AuditEvent) -> StoredAuditEv
         seq,
         at,
         actor: e.actor.map(|u| u.0),
-        action: e.action.to_owned(),
+        action: e.action.as_str().to_owned(),
         object_type: e.object_type.to_owned(),
         object_id: e.object_id.clone(),
         project_id: e.project.map(|p| p.0),
@@ -217,24 +316,80 @@ const SEAL_BATCH: i64 = 4096;
 /// wrote them, and before anyone reads the chain.
 pub async fn pg_append(tx: &tokio_postgres::Transaction<'_>, event: &AuditEvent) -> Result<()> {
     use tokio_postgres::types::Type;
+    let rows = PgEvents::of(std::slice::from_ref(event), now_ms());
     // Typed parameters: one round trip, no statement to prepare first.
-    tx.query_typed(
-        "INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            (&now_ms(), Type::INT8),
-            (&event.actor.map(|u| u.0), Type::INT8),
-            (&event.action, Type::TEXT),
-            (&event.object_type, Type::TEXT),
-            (&event.object_id, Type::TEXT),
-            (&event.project.map(|p| p.0), Type::INT8),
-            (&event.digest, Type::TEXT),
-        ],
-    )
-    .await
-    .map_err(StoreError::from)?;
-    PENDING_WRITTEN.store(true, std::sync::atomic::Ordering::Relaxed);
+    let types = [
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+    ];
+    let params: Vec<_> = rows.params().into_iter().zip(types).collect();
+    tx.query_typed(&pg_pending_insert(1), &params)
+        .await
+        .map_err(StoreError::from)?;
+    mark_pending_written();
     Ok(())
+}
+
+/// The insert every PostgreSQL audit event goes through, as pending rows: the events
+/// as seven parallel arrays in parameters `$first` to `$first + 6` ([`PgEvents`]), so
+/// one statement, or one CTE of a larger statement, records any number of them in order.
+pub(crate) fn pg_pending_insert(first: usize) -> String {
+    let p = |i: usize, ty: &str| format!("${}::{ty}[]", first + i);
+    format!(
+        "INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
+         SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {})",
+        p(0, "bigint"),
+        p(1, "bigint"),
+        p(2, "text"),
+        p(3, "text"),
+        p(4, "text"),
+        p(5, "bigint"),
+        p(6, "text"),
+    )
+}
+
+/// Events as the parameters of [`pg_pending_insert`].
+pub(crate) struct PgEvents {
+    at: Vec<i64>,
+    actor: Vec<Option<i64>>,
+    action: Vec<&'static str>,
+    object_type: Vec<&'static str>,
+    object_id: Vec<Option<String>>,
+    project: Vec<Option<i64>>,
+    digest: Vec<Option<String>>,
+}
+
+impl PgEvents {
+    /// `events`, in order, all at `at`.
+    pub(crate) fn of(events: &[AuditEvent], at: i64) -> PgEvents {
+        PgEvents {
+            at: vec![at; events.len()],
+            actor: events.iter().map(|e| e.actor.map(|u| u.0)).collect(),
+            action: events.iter().map(|e| e.action.as_str()).collect(),
+            object_type: events.iter().map(|e| e.object_type).collect(),
+            object_id: events.iter().map(|e| e.object_id.clone()).collect(),
+            project: events.iter().map(|e| e.project.map(|p| p.0)).collect(),
+            digest: events.iter().map(|e| e.digest.clone()).collect(),
+        }
+    }
+
+    /// The seven parameters, in [`pg_pending_insert`]'s order.
+    pub(crate) fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 7] {
+        [
+            &self.at,
+            &self.actor,
+            &self.action,
+            &self.object_type,
+            &self.object_id,
+            &self.project,
+            &self.digest,
+        ]
+    }
 }
 
 /// Set when this process wrote a pending event that its sealer has not yet swept.
@@ -395,7 +550,7 @@ mod tests {
                     seq,
                     prev.clone(),
                     1000 + seq,
-                    &AuditEvent::new("item.import", "item").object(seq),
+                    &AuditEvent::new(AuditAction::ItemImport, "item").object(seq),
                 );
                 prev = e.hash.clone();
                 e

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod engine;
 mod error;
 pub mod export;
 mod identity;
@@ -14,6 +15,7 @@ mod model;
 mod postgres;
 pub mod retention;
 mod sqlite;
+mod states;
 mod url;
 mod work;
 

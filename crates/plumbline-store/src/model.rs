@@ -1,5 +1,6 @@
 //! The values the store takes and returns.
 
+pub use crate::states::ItemState;
 use plumbline_domain::{
     ItemId, ProjectId, ProjectName, ProjectSettings, Rubric, RubricVersion, Split, TaskKind,
 };
@@ -137,39 +138,6 @@ pub struct ImportOutcome {
     pub conflict_count: u64,
     /// Whether the transaction committed.
     pub committed: bool,
-}
-
-/// Where an item stands in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemState {
-    /// Waiting for judgments.
-    Open,
-    /// Judgments disagree; waiting for a reviewer.
-    Adjudication,
-    /// Settled by consensus or adjudication.
-    Resolved,
-}
-
-impl ItemState {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemState::Open => "open",
-            ItemState::Adjudication => "adjudication",
-            ItemState::Resolved => "resolved",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<ItemState> {
-        match s {
-            "open" => Some(ItemState::Open),
-            "adjudication" => Some(ItemState::Adjudication),
-            "resolved" => Some(ItemState::Resolved),
-            _ => None,
-        }
-    }
 }
 
 /// A stored item.

@@ -1,56 +1,22 @@
 //! The annotation engine's storage: handing out work (assignment), taking judgments,
 //! gold, consensus and adjudication, and progress counts (DESIGN.md "Assignment").
 //!
-//! The rules that need no database live here as pure functions (hidden-gold draw,
-//! display-order shuffle, agreement between judgments, expertise sets), so both
-//! backends apply exactly the same policy; the backends only differ in how they make
-//! each step one short transaction that stays exact under concurrency (SQLite: one
-//! writer, IMMEDIATE transactions; PostgreSQL: `FOR UPDATE SKIP LOCKED` row locks).
+//! This module holds the engine's types and its storage trait. Every decision lives in
+//! [`crate::engine`], without IO, so both backends apply exactly the same policy; the
+//! backends only read the context a decision needs and write its result, each in one
+//! short transaction that stays exact under concurrency (SQLite: one writer, group
+//! commit; PostgreSQL: `FOR NO KEY UPDATE SKIP LOCKED` row locks, pipelined statements).
 
+pub use crate::engine::{agree, consensus, is_gold_draw, kendall_distance};
+pub use crate::states::{AssignmentState, ItemState, Purpose, QualificationState};
 use crate::{Result, StoreError};
 use plumbline_domain::{
-    AssignmentId, Expertise, GoldId, Item, ItemId, JudgmentError, JudgmentId, Payload, ProjectId,
-    ProjectSettings, Rubric, RubricVersion, TaskKind, UserId, ValidatedJudgment,
+    AssignmentId, GoldId, ItemId, JudgmentError, JudgmentId, ProjectId, RubricVersion, TaskKind,
+    UserId,
 };
 use serde::Serialize;
-use std::collections::HashMap;
 use std::future::Future;
 use thiserror::Error;
-
-/// Why an assignment was made: qualification, hidden gold, or regular work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    /// Regular work that counts toward an item's overlap.
-    Work,
-    /// A hidden gold check, served at the project's gold rate.
-    Gold,
-    /// Part of the annotator's qualification set.
-    Qualification,
-}
-
-impl Purpose {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Work => "work",
-            Purpose::Gold => "gold",
-            Purpose::Qualification => "qualification",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Result<Purpose> {
-        match s {
-            "work" => Ok(Purpose::Work),
-            "gold" => Ok(Purpose::Gold),
-            "qualification" => Ok(Purpose::Qualification),
-            other => Err(StoreError::Database(format!(
-                "unknown assignment purpose `{other}`"
-            ))),
-        }
-    }
-}
 
 /// A leased task as the annotator receives it. Hidden gold looks exactly like work:
 /// `purpose` is for the store's callers and tests, never sent to the annotator.
@@ -151,7 +117,7 @@ pub struct SubmitOutcome {
     /// True when the judgment breaks the priority rule and was kept by an override.
     pub priority_inversion: bool,
     /// The item's state afterwards.
-    pub item_state: crate::ItemState,
+    pub item_state: ItemState,
     /// Time on task recorded, ms.
     pub time_ms: i64,
 }
@@ -299,8 +265,8 @@ pub struct DecisionRecord {
 /// An annotator's qualification in a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Qualification {
-    /// `pending`, `passed` or `failed`.
-    pub state: String,
+    /// Where the annotator stands.
+    pub state: QualificationState,
     /// Qualification items judged correctly.
     pub correct: i64,
     /// Qualification items judged.
@@ -330,11 +296,38 @@ pub struct AnnotatorProgress {
     pub priority_inversions: i64,
 }
 
+/// Items of a project by state (gold excluded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ItemCounts {
+    /// Waiting for judgments.
+    pub open: i64,
+    /// Waiting for a reviewer.
+    pub adjudication: i64,
+    /// Settled.
+    pub resolved: i64,
+}
+
+impl ItemCounts {
+    /// Adds `n` items in `state`.
+    pub fn add(&mut self, state: ItemState, n: i64) {
+        match state {
+            ItemState::Open => self.open += n,
+            ItemState::Adjudication => self.adjudication += n,
+            ItemState::Resolved => self.resolved += n,
+        }
+    }
+
+    /// Every item counted.
+    pub fn total(&self) -> i64 {
+        self.open + self.adjudication + self.resolved
+    }
+}
+
 /// A project's progress.
 #[derive(Debug, Clone, Serialize)]
 pub struct Progress {
-    /// Items by state (`open`, `adjudication`, `resolved`), gold excluded.
-    pub items: HashMap<String, i64>,
+    /// Items by state, gold excluded.
+    pub items: ItemCounts,
     /// Gold items.
     pub gold_items: i64,
     /// Annotator judgments.
@@ -382,7 +375,7 @@ pub struct StoredJudgment {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ItemFilter {
     /// Only items in this state.
-    pub state: Option<crate::ItemState>,
+    pub state: Option<ItemState>,
     /// Only gold items (`true`) or only non-gold items (`false`).
     pub gold: Option<bool>,
 }
@@ -500,237 +493,4 @@ pub trait WorkStore: Send + Sync {
         project: ProjectId,
         item: &str,
     ) -> impl Future<Output = Result<Vec<StoredJudgment>>> + Send;
-}
-
-// ---- Pure policy shared by both backends -----------------------------------------
-
-/// SplitMix64: a fast, well-mixed 64-bit hash step.
-pub(crate) fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
-/// Whether the annotator's `seq`-th assignment in `project` is a hidden-gold draw:
-/// deterministic per (project, annotator, seq), with probability `rate`.
-pub fn is_gold_draw(project: ProjectId, annotator: UserId, seq: i64, rate: f64) -> bool {
-    if rate <= 0.0 {
-        return false;
-    }
-    let h = splitmix(splitmix(splitmix(project.0 as u64) ^ annotator.0 as u64) ^ seq as u64);
-    ((h >> 11) as f64 / (1u64 << 53) as f64) < rate
-}
-
-/// A random permutation of `ids` (the display order of one assignment).
-pub(crate) fn shuffled(mut ids: Vec<String>) -> Vec<String> {
-    let mut seed = [0u8; 8];
-    if getrandom::fill(&mut seed).is_err() {
-        seed = crate::now_ms().to_le_bytes();
-    }
-    let mut state = u64::from_le_bytes(seed);
-    for i in (1..ids.len()).rev() {
-        state = splitmix(state);
-        let j = (state % (i as u64 + 1)) as usize;
-        ids.swap(i, j);
-    }
-    ids
-}
-
-/// Candidate ids of an item body, in stored order, without parsing the whole item.
-pub(crate) fn candidate_ids(body: &str) -> Result<Vec<String>> {
-    #[derive(serde::Deserialize)]
-    struct Cand {
-        id: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Body {
-        #[serde(default)]
-        candidates: Vec<Cand>,
-    }
-    let b: Body = serde_json::from_str(body)?;
-    Ok(b.candidates.into_iter().map(|c| c.id).collect())
-}
-
-/// The tags of an item body.
-pub(crate) fn item_tags(body: &str) -> Result<Vec<String>> {
-    #[derive(serde::Deserialize)]
-    struct Tags {
-        #[serde(default)]
-        tags: Vec<String>,
-    }
-    Ok(serde_json::from_str::<Tags>(body)?.tags)
-}
-
-/// Every `domain:level` string that `verified` expertise satisfies (a requirement
-/// string matches when it is in the set).
-pub(crate) fn satisfied_requirements(verified: &[Expertise]) -> Vec<String> {
-    use plumbline_domain::Level;
-    let mut out = Vec::new();
-    for e in verified {
-        for level in [Level::Novice, Level::Practitioner, Level::Expert] {
-            if level <= e.level {
-                out.push(format!("{}:{}", e.domain, level.as_str()));
-            }
-        }
-    }
-    out
-}
-
-/// The first project requirement `verified` does not meet.
-pub(crate) fn missing_requirement(
-    settings: &ProjectSettings,
-    verified: &[Expertise],
-) -> Option<String> {
-    settings
-        .required_expertise
-        .iter()
-        .find(|r| !verified.iter().any(|e| e.satisfies(r)))
-        .map(|r| r.to_string())
-}
-
-/// Parses and validates a payload for `item_body` under `rubric`.
-pub(crate) fn validate_payload(
-    item_body: &str,
-    default_task: TaskKind,
-    rubric: &Rubric,
-    payload: &str,
-) -> WorkResult<ValidatedJudgment> {
-    let item = Item::from_json(item_body, default_task)
-        .map_err(|e| StoreError::Database(format!("stored item is unreadable: {e}")))?;
-    let kind = item.task_or(default_task);
-    let parsed = Payload::from_json(kind, payload)?;
-    Ok(parsed.validate(&item, rubric)?)
-}
-
-/// Normalised Kendall distance between two rankings (tie groups best first): the share
-/// of candidate pairs ordered differently, a tie against a strict order counting one
-/// half. 0 = same order, 1 = reversed.
-pub fn kendall_distance(a: &[Vec<String>], b: &[Vec<String>]) -> f64 {
-    let pos = |order: &[Vec<String>]| -> HashMap<String, usize> {
-        order
-            .iter()
-            .enumerate()
-            .flat_map(|(i, g)| g.iter().map(move |id| (id.clone(), i)))
-            .collect()
-    };
-    let (pa, pb) = (pos(a), pos(b));
-    let mut ids: Vec<&String> = pa.keys().filter(|k| pb.contains_key(*k)).collect();
-    ids.sort();
-    let (mut pairs, mut dist) = (0u64, 0.0f64);
-    for i in 0..ids.len() {
-        for j in i + 1..ids.len() {
-            let sa = (pa[ids[i]] as i64 - pa[ids[j]] as i64).signum();
-            let sb = (pb[ids[i]] as i64 - pb[ids[j]] as i64).signum();
-            pairs += 1;
-            if sa != sb {
-                dist += if sa == 0 || sb == 0 { 0.5 } else { 1.0 };
-            }
-        }
-    }
-    if pairs == 0 { 0.0 } else { dist / pairs as f64 }
-}
-
-/// Whether two payloads of the same kind agree under the project's thresholds
-/// (preference: same winner; ranking: Kendall distance within `ranking_agreement`;
-/// rating: every score within `rating_spread`; red team: same outcome; demonstration:
-/// free text never conflicts).
-pub fn agree(a: &Payload, b: &Payload, settings: &ProjectSettings) -> bool {
-    match (a, b) {
-        (Payload::Preference(x), Payload::Preference(y)) => x.winner == y.winner,
-        (Payload::Ranking(x), Payload::Ranking(y)) => {
-            kendall_distance(&x.order, &y.order) <= settings.ranking_agreement + 1e-9
-        }
-        (Payload::Rating(x), Payload::Rating(y)) => x.scores.iter().all(|(cand, scores)| {
-            scores.iter().all(|(crit, s)| {
-                y.scores
-                    .get(cand)
-                    .and_then(|m| m.get(crit))
-                    .is_none_or(|t| (s - t).unsigned_abs() <= settings.rating_spread as u64)
-            })
-        }),
-        (Payload::RedTeam(x), Payload::RedTeam(y)) => x.outcome == y.outcome,
-        (Payload::Demonstration(_), Payload::Demonstration(_)) => true,
-        _ => false,
-    }
-}
-
-/// Whether every payload agrees with every other (consensus).
-pub fn consensus(payloads: &[Payload], settings: &ProjectSettings) -> bool {
-    payloads
-        .iter()
-        .enumerate()
-        .all(|(i, a)| payloads[i + 1..].iter().all(|b| agree(a, b, settings)))
-}
-
-/// Parses stored payload text of `kind` (already validated when stored).
-pub(crate) fn stored_payload(kind: TaskKind, json: &str) -> Result<Payload> {
-    Payload::from_json(kind, json)
-        .map_err(|e| StoreError::Database(format!("stored judgment is unreadable: {e}")))
-}
-
-/// Whether a qualification with `correct` of `total` passes at share `pass`.
-pub(crate) fn passes(correct: i64, total: i64, pass: f64) -> bool {
-    total > 0 && (correct as f64) >= pass * total as f64 - 1e-9
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn order(groups: &[&[&str]]) -> Vec<Vec<String>> {
-        groups
-            .iter()
-            .map(|g| g.iter().map(|s| s.to_string()).collect())
-            .collect()
-    }
-
-    #[test]
-    fn kendall_distance_counts_discordant_pairs() {
-        let abc = order(&[&["a"], &["b"], &["c"]]);
-        assert_eq!(kendall_distance(&abc, &abc), 0.0);
-        assert_eq!(
-            kendall_distance(&abc, &order(&[&["c"], &["b"], &["a"]])),
-            1.0
-        );
-        let d = kendall_distance(&abc, &order(&[&["b"], &["a"], &["c"]]));
-        assert!((d - 1.0 / 3.0).abs() < 1e-12);
-        let t = kendall_distance(&abc, &order(&[&["a", "b"], &["c"]]));
-        assert!((t - 0.5 / 3.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn gold_draw_is_deterministic_and_near_the_rate() {
-        let hits = (1..=20_000)
-            .filter(|&s| is_gold_draw(ProjectId(3), UserId(7), s, 0.1))
-            .count();
-        assert!((1_800..2_200).contains(&hits), "{hits}");
-        assert_eq!(
-            is_gold_draw(ProjectId(1), UserId(2), 3, 0.5),
-            is_gold_draw(ProjectId(1), UserId(2), 3, 0.5)
-        );
-        assert!(!(1..1000).any(|s| is_gold_draw(ProjectId(1), UserId(1), s, 0.0)));
-    }
-
-    #[test]
-    fn shuffle_is_a_permutation() {
-        let ids: Vec<String> = (0..6).map(|i| i.to_string()).collect();
-        let mut s = shuffled(ids.clone());
-        s.sort();
-        assert_eq!(s, ids);
-    }
-
-    #[test]
-    fn expertise_levels_satisfy_lower_requirements() {
-        let e: Expertise = "banking:practitioner".parse().unwrap();
-        let s = satisfied_requirements(&[e]);
-        assert_eq!(s, ["banking:novice", "banking:practitioner"]);
-    }
-
-    #[test]
-    fn qualification_threshold() {
-        assert!(passes(4, 5, 0.8));
-        assert!(!passes(3, 5, 0.8));
-        assert!(!passes(0, 0, 0.0));
-    }
 }

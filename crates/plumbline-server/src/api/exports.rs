@@ -21,7 +21,7 @@ use plumbline_domain::{Level, Split};
 use plumbline_formats::export::{JsonlSink, PairOptions, RowSink};
 use plumbline_formats::release::{FileFormat, ReleaseRequest};
 use plumbline_formats::run::{self, Kind};
-use plumbline_store::audit::AuditEvent;
+use plumbline_store::audit::{AuditAction, AuditEvent};
 use plumbline_store::{Project, ReleaseRecord, Store};
 use serde::Deserialize;
 use std::io::Read;
@@ -225,7 +225,7 @@ pub async fn export<S: Store>(
     state
         .store
         .record_event(
-            AuditEvent::new("export.download", "export")
+            AuditEvent::new(AuditAction::ExportDownload, "export")
                 .by(Some(exporter.actor.user.id))
                 .in_project(project.id)
                 .object(format!("{} {} {filters}", kind.as_str(), format.as_str())),

@@ -262,7 +262,6 @@ pub async fn dashboard_page<S: Store>(
     push!(&mut body, "<h1>Dashboard · {}</h1>", esc(&project.name));
 
     // Progress tiles.
-    let get = |k: &str| progress.items.get(k).copied().unwrap_or(0);
     let alpha = LabelSet::new(
         q.labels
             .iter()
@@ -281,9 +280,9 @@ pub async fn dashboard_page<S: Store>(
         "<div class=\"tiles\"><div><b>{}</b> open</div><div><b>{}</b> awaiting adjudication</div><div><b>{}</b> resolved</div>\
          <div><b>{}</b> gold items</div><div><b>{}</b> judgments</div><div><b>{}</b> live leases</div>\
          <div><b>{}</b> priority inversions</div><div><b>{}</b> α on winner</div></div>",
-        get("open"),
-        get("adjudication"),
-        get("resolved"),
+        progress.items.open,
+        progress.items.adjudication,
+        progress.items.resolved,
         progress.gold_items,
         progress.judgments,
         progress.leases,

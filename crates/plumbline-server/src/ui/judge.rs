@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::{Annotator, AuthError};
 use axum::extract::{Path, State};
 use plumbline_domain::{Criterion, Item, Role, Rubric, TaskKind};
-use plumbline_store::{Next, Store, Task};
+use plumbline_store::{Next, QualificationState, Store, Task};
 
 /// Below this ASR confidence a turn is shaded: the words may be wrong.
 pub const LOW_ASR: f64 = 0.8;
@@ -117,7 +117,7 @@ pub async fn feedback<S: Store>(
         Err(e) => return Ok(axum::response::IntoResponse::into_response(e)),
     };
     let (project, user) = (who.project.id, who.actor.user.id);
-    if state.store.qualification(project, user).await?.state == "passed" {
+    if state.store.qualification(project, user).await?.state == QualificationState::Passed {
         return Ok(page(String::new()));
     }
     let missed = state

@@ -39,10 +39,8 @@ pub async fn projects<S: Store>(
         let progress = store.progress(p.id).await?;
         let mine = progress.annotators.iter().find(|a| a.user == actor.user.id);
         let done = mine.map_or(0, |a| a.judgments);
-        let open = progress.items.get("open").copied().unwrap_or(0);
-        let adjudication = progress.items.get("adjudication").copied().unwrap_or(0);
-        let resolved = progress.items.get("resolved").copied().unwrap_or(0);
-        let total = (open + adjudication + resolved).max(1);
+        let (adjudication, resolved) = (progress.items.adjudication, progress.items.resolved);
+        let total = progress.items.total().max(1);
         let name = &p.name;
         push!(
             &mut rows,

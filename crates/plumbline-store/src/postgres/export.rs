@@ -2,7 +2,7 @@
 
 use super::PgStore;
 use crate::Result;
-use crate::audit::{AuditEvent, pg_append};
+use crate::audit::{AuditAction, AuditEvent, pg_append};
 use crate::error::StoreError;
 use crate::export::{
     ExportStore, JudgedItem, JudgmentRow, NewRelease, ReleaseRecord, SplitRow, parse_split,
@@ -199,7 +199,7 @@ impl ExportStore for PgStore {
         }
         pg_append(
             &tx,
-            &AuditEvent::new("items.split", "items")
+            &AuditEvent::new(AuditAction::ItemsSplit, "items")
                 .by(actor)
                 .in_project(project)
                 .object(summary),
@@ -260,7 +260,7 @@ impl ExportStore for PgStore {
                 )));
             }
         }
-        let mut event = AuditEvent::new("release.create", "release")
+        let mut event = AuditEvent::new(AuditAction::ReleaseCreate, "release")
             .by(actor)
             .in_project(project)
             .object(&release.manifest_sha256);

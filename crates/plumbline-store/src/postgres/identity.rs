@@ -2,7 +2,7 @@
 
 use super::PgStore;
 use crate::Result;
-use crate::audit::{AuditEvent, StoredAuditEvent, pg_append};
+use crate::audit::{AuditAction, AuditEvent, StoredAuditEvent, pg_append};
 use crate::error::StoreError;
 use crate::identity::*;
 use crate::model::now_ms;
@@ -75,7 +75,7 @@ impl IdentityStore for PgStore {
         let u = user(&row, 0);
         pg_append(
             &tx,
-            &AuditEvent::new("user.create", "user")
+            &AuditEvent::new(AuditAction::UserCreate, "user")
                 .by(actor)
                 .object(u.id),
         )
@@ -149,9 +149,9 @@ impl IdentityStore for PgStore {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
         let action = if disabled {
-            "user.disable"
+            AuditAction::UserDisable
         } else {
-            "user.enable"
+            AuditAction::UserEnable
         };
         pg_append(&tx, &AuditEvent::new(action, "user").by(actor).object(id)).await?;
         tx.commit().await?;
@@ -176,7 +176,7 @@ impl IdentityStore for PgStore {
         .map_err(missing(format!("project {project} or user {user}")))?;
         pg_append(
             &tx,
-            &AuditEvent::new("member.role", "member")
+            &AuditEvent::new(AuditAction::MemberRole, "member")
                 .by(actor)
                 .object(format!("user {user} as {role}"))
                 .in_project(project),
@@ -236,7 +236,7 @@ impl IdentityStore for PgStore {
         .map_err(missing(format!("user {user}")))?;
         pg_append(
             &tx,
-            &AuditEvent::new("expertise.propose", "expertise")
+            &AuditEvent::new(AuditAction::ExpertisePropose, "expertise")
                 .by(actor)
                 .object(format!("user {user} {e}")),
         )
@@ -263,7 +263,7 @@ impl IdentityStore for PgStore {
             .ok_or_else(|| StoreError::NotFound(format!("expertise `{domain}` of user {user}")))?;
         pg_append(
             &tx,
-            &AuditEvent::new("expertise.verify", "expertise")
+            &AuditEvent::new(AuditAction::ExpertiseVerify, "expertise")
                 .by(actor)
                 .object(format!("user {user} {domain}")),
         )
@@ -305,7 +305,7 @@ impl IdentityStore for PgStore {
             .get(0);
         pg_append(
             &tx,
-            &AuditEvent::new("token.create", "token")
+            &AuditEvent::new(AuditAction::TokenCreate, "token")
                 .by(actor)
                 .object(format!("{id} of user {user} ({scopes})")),
         )
@@ -337,7 +337,7 @@ impl IdentityStore for PgStore {
         .await?;
         pg_append(
             &tx,
-            &AuditEvent::new("token.revoke", "token")
+            &AuditEvent::new(AuditAction::TokenRevoke, "token")
                 .by(actor)
                 .object(id),
         )
@@ -423,7 +423,7 @@ impl IdentityStore for PgStore {
         .await?;
         pg_append(
             &tx,
-            &AuditEvent::new("login.ok", "session")
+            &AuditEvent::new(AuditAction::LoginOk, "session")
                 .by(Some(user))
                 .object(user),
         )
@@ -479,7 +479,7 @@ impl IdentityStore for PgStore {
             let u: i64 = row.get(0);
             pg_append(
                 &tx,
-                &AuditEvent::new("logout", "session")
+                &AuditEvent::new(AuditAction::Logout, "session")
                     .by(Some(UserId(u)))
                     .object(u),
             )
@@ -523,7 +523,7 @@ impl IdentityStore for PgStore {
         .await?;
         pg_append(
             &tx,
-            &AuditEvent::new("login.fail", "user")
+            &AuditEvent::new(AuditAction::LoginFail, "user")
                 .object(name)
                 .digest_of(failures.to_string().as_bytes()),
         )

@@ -9,7 +9,7 @@ mod migrate;
 mod retention;
 mod work;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditAction, AuditEvent};
 use crate::error::StoreError;
 use crate::model::*;
 use crate::{Result, Store};
@@ -222,7 +222,7 @@ impl Store for PgStore {
         .await?;
         crate::audit::pg_append(
             &tx,
-            &AuditEvent::new("project.create", "project")
+            &AuditEvent::new(AuditAction::ProjectCreate, "project")
                 .by(actor)
                 .object(project.name.as_str())
                 .in_project(project.id)
@@ -351,7 +351,7 @@ impl Store for PgStore {
         .await?;
         crate::audit::pg_append(
             &tx,
-            &AuditEvent::new("rubric.version", "rubric")
+            &AuditEvent::new(AuditAction::RubricVersion, "rubric")
                 .by(actor)
                 .object(format!("v{next}"))
                 .in_project(project)

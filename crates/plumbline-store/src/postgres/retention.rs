@@ -2,7 +2,7 @@
 
 use super::PgStore;
 use crate::Result;
-use crate::audit::{AuditEvent, pg_append};
+use crate::audit::{AuditAction, AuditEvent, pg_append};
 use crate::error::StoreError;
 use crate::model::now_ms;
 use crate::retention::*;
@@ -70,7 +70,7 @@ impl RetentionStore for PgStore {
         }
         pg_append(
             &tx,
-            &AuditEvent::new("retention.set", "project")
+            &AuditEvent::new(AuditAction::RetentionSet, "project")
                 .by(actor)
                 .in_project(project)
                 .object(json.as_deref().unwrap_or("none")),
@@ -224,7 +224,7 @@ impl RetentionStore for PgStore {
         }
         pg_append(
             &tx,
-            &AuditEvent::new("purge", "items")
+            &AuditEvent::new(AuditAction::Purge, "items")
                 .by(actor)
                 .in_project(project)
                 .object(format!(

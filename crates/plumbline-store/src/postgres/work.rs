@@ -8,14 +8,17 @@
 
 use super::PgStore;
 use crate::Result;
-use crate::audit::{AuditEvent, pg_append};
+use crate::audit::{AuditEvent, PgEvents, pg_pending_insert};
+use crate::engine::lease::{self, LeaseContext, Source};
+use crate::engine::review;
+use crate::engine::submit::{self, Held, SubmitContext};
 use crate::error::StoreError;
-use crate::model::{ItemState, now_ms};
+use crate::model::now_ms;
 use crate::work::*;
 use deadpool_postgres::{Client, GenericClient};
 use plumbline_domain::{
-    AssignmentId, Expertise, GoldId, ItemId, JudgmentId, Payload, ProjectId, ProjectSettings,
-    Rubric, RubricVersion, TaskKind, UserId,
+    AssignmentId, Expertise, GoldId, ItemId, JudgmentId, ProjectId, ProjectSettings, Rubric,
+    RubricVersion, TaskKind, UserId,
 };
 use std::collections::HashMap;
 use tokio_postgres::Row;
@@ -279,34 +282,54 @@ async fn pick_work<C: GenericClient>(
     .map(|r| candidate(&r)))
 }
 
+/// The annotator's qualification row: state, correct, total, and since when it counts.
 async fn qualification_row<C: GenericClient>(
     c: &C,
     project: ProjectId,
     user: UserId,
-) -> Result<(String, i64, i64, i64)> {
-    Ok(q_opt(
-c,
-            "SELECT state, correct, total, since FROM qualifications WHERE project_id = $1 AND user_id = $2",
-            &[&project.0, &user.0],
-        )
-        .await?
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-        .unwrap_or_else(|| ("pending".into(), 0, 0, 0)))
-}
-
-async fn served_count<C: GenericClient>(tx: &C, project: ProjectId, tag: &str) -> Result<i64> {
-    Ok(q_opt(
-        tx,
-        "SELECT served FROM serve_counts WHERE project_id = $1 AND tag = $2",
-        &[&project.0, &tag],
+) -> Result<(QualificationState, i64, i64, i64)> {
+    match q_opt(
+        c,
+        "SELECT state, correct, total, since FROM qualifications WHERE project_id = $1 AND user_id = $2",
+        &[&project.0, &user.0],
     )
     .await?
-    .map_or(0, |r| r.get(0)))
+    {
+        None => Ok((QualificationState::Pending, 0, 0, 0)),
+        Some(r) => Ok((stored(r.get(0))?, r.get(1), r.get(2), r.get(3))),
+    }
+}
+
+/// A stored state name as its type.
+fn stored<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
+    s.parse().map_err(StoreError::Database)
+}
+
+/// Records `events` in order through the audit chain's one pending insert.
+async fn write_events<C: GenericClient>(c: &C, events: &[AuditEvent], now: i64) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows = PgEvents::of(events, now);
+    exec(c, &pg_pending_insert(1), &rows.params()).await?;
+    crate::audit::mark_pending_written();
+    Ok(())
+}
+
+/// `params` followed by the parameters of `events` (for a statement that ends with
+/// [`pg_pending_insert`] at the next parameter number).
+fn with_events<'a>(
+    params: &[&'a (dyn ToSql + Sync)],
+    events: &'a PgEvents,
+) -> Vec<&'a (dyn ToSql + Sync)> {
+    params.iter().copied().chain(events.params()).collect()
 }
 
 /// What a lease needs to know before it picks, read (and expired leases of the project
 /// returned) in one statement: the project's settings and rubric version, the annotator's
-/// verified expertise, their next sequence number and qualification row.
+/// verified expertise, their next sequence number and qualification row, the id the
+/// lease will have (so its audit event is complete before it is written), the quota
+/// counters, and with `$5` whether a lease is held.
 const NEXT_CONTEXT: &str = "WITH expired AS (
         UPDATE assignments SET state = 'expired' WHERE id IN (
             SELECT id FROM assignments
@@ -321,7 +344,10 @@ const NEXT_CONTEXT: &str = "WITH expired AS (
         coalesce(ql.state, 'pending'), coalesce(ql.since, 0),
         ARRAY(SELECT item_id FROM expired),
         CASE WHEN $5 THEN EXISTS (SELECT 1 FROM assignments h
-            WHERE h.state = 'leased' AND h.expires_at >= $3 AND h.project_id = $1 AND h.user_id = $2) END
+            WHERE h.state = 'leased' AND h.expires_at >= $3 AND h.project_id = $1 AND h.user_id = $2) END,
+        nextval(pg_get_serial_sequence('assignments', 'id')),
+        ARRAY(SELECT s.tag FROM serve_counts s WHERE s.project_id = $1),
+        ARRAY(SELECT s.served FROM serve_counts s WHERE s.project_id = $1)
     FROM projects p LEFT JOIN qualifications ql ON ql.project_id = p.id AND ql.user_id = $2
     WHERE p.id = $1";
 
@@ -370,251 +396,189 @@ async fn lease_in(
         .filter_map(|e| e.parse().ok())
         .collect();
     let seq: i64 = row.get(3);
-    let (qualification_state, since): (String, i64) = (row.get(4), row.get(5));
-    if let Some(required) = missing_requirement(&settings, &verified) {
-        finish.commit().await?;
-        return Ok(Next::None(NoTask::MissingExpertise { required }));
-    }
-    let satisfied = satisfied_requirements(&verified);
-    let mut chosen: Option<(Candidate, Purpose)> = None;
-    if settings.qualification_size > 0 {
-        match qualification_state.as_str() {
-            "failed" => {
+    let (qualification, since): (QualificationState, i64) = (stored(row.get(4))?, row.get(5));
+    let assignment = AssignmentId(row.get(8));
+    let qualification_served = if lease::needs_qualification_count(&settings, qualification) {
+        q_one(
+            tx,
+            "SELECT count(*) FROM assignments WHERE project_id = $1 AND user_id = $2
+             AND purpose = 'qualification' AND state IN ('leased', 'submitted') AND leased_at >= $3",
+            &[&project.0, &user.0, &since],
+        )
+        .await?
+        .get(0)
+    } else {
+        0
+    };
+    let served: HashMap<String, i64> = row
+        .get::<_, Vec<String>>(9)
+        .into_iter()
+        .zip(row.get::<_, Vec<i64>>(10))
+        .collect();
+    let ctx = LeaseContext {
+        project,
+        annotator: user,
+        settings: &settings,
+        verified: &verified,
+        seq,
+        qualification,
+        qualification_served,
+        served: &served,
+    };
+    let plan = match lease::plan(&ctx) {
+        Ok(plan) => plan,
+        Err(no) => {
+            finish.commit().await?;
+            return Ok(Next::None(no));
+        }
+    };
+    let mut found = None;
+    for pick in &plan.picks {
+        let item = match &pick.source {
+            Source::Gold => pick_gold(tx, project, user, &plan.satisfied).await?,
+            Source::Work { tag } => {
+                let tag = tag.as_deref();
+                pick_work(tx, project, user, settings.overlap, &plan.satisfied, tag).await?
+            }
+        };
+        match (item, &pick.when_empty) {
+            (Some(c), _) => found = Some((c, pick.purpose)),
+            (None, Some(no)) => {
                 finish.commit().await?;
-                return Ok(Next::None(NoTask::QualificationFailed));
+                return Ok(Next::None(no.clone()));
             }
-            "passed" => {}
-            _ => {
-                let served: i64 = q_one(
-tx,
-                        "SELECT count(*) FROM assignments WHERE project_id = $1 AND user_id = $2
-                         AND purpose = 'qualification' AND state IN ('leased', 'submitted') AND leased_at >= $3",
-                        &[&project.0, &user.0, &since],
-                    )
-                    .await?
-                    .get(0);
-                if served >= settings.qualification_size as i64 {
-                    finish.commit().await?;
-                    return Ok(Next::None(NoTask::QualificationPending));
-                }
-                match pick_gold(tx, project, user, &satisfied).await? {
-                    Some(c) => chosen = Some((c, Purpose::Qualification)),
-                    None => {
-                        finish.commit().await?;
-                        return Ok(Next::None(NoTask::NotEnoughGold));
-                    }
-                }
-            }
+            (None, None) => continue,
         }
+        break;
     }
-    if chosen.is_none() && is_gold_draw(project, user, seq, settings.gold_rate) {
-        chosen = pick_gold(tx, project, user, &satisfied)
-            .await?
-            .map(|c| (c, Purpose::Gold));
-    }
-    let mut quota_tags: Vec<String> = Vec::new();
-    if chosen.is_none() {
-        if !settings.edge_case_quotas.is_empty() {
-            let total = served_count(tx, project, "").await?;
-            for q in &settings.edge_case_quotas {
-                let got = served_count(tx, project, &q.tag).await?;
-                if (got as f64) < q.min_share * (total + 1) as f64
-                    && let Some(c) = pick_work(
-                        tx,
-                        project,
-                        user,
-                        settings.overlap,
-                        &satisfied,
-                        Some(&q.tag),
-                    )
-                    .await?
-                {
-                    chosen = Some((c, Purpose::Work));
-                    break;
-                }
-            }
-        }
-        if chosen.is_none() {
-            chosen = pick_work(tx, project, user, settings.overlap, &satisfied, None)
-                .await?
-                .map(|c| (c, Purpose::Work));
-        }
-        if let Some((c, _)) = &chosen
-            && !settings.edge_case_quotas.is_empty()
-        {
-            quota_tags.push(String::new());
-            let tags = item_tags(&c.body)?;
-            for q in &settings.edge_case_quotas {
-                if tags.contains(&q.tag) {
-                    quota_tags.push(q.tag.clone());
-                }
-            }
-        }
-    }
-    let Some((c, purpose)) = chosen else {
+    let Some((c, purpose)) = found else {
         finish.commit().await?;
         return Ok(Next::None(NoTask::Drained));
     };
-    let display = shuffled(candidate_ids(&c.body)?);
-    let display_json = serde_json::to_string(&display)?;
-    let expires = now + settings.lease_seconds as i64 * 1000;
+    let new = lease::lease(&settings, purpose, &c.body, now)?;
+    let display_json = serde_json::to_string(&new.display_order)?;
+    let events = PgEvents::of(&[lease::lease_event(project, user, assignment)], now);
     // The lease, its queue row's counter and its audit event in one statement.
-    let insert = "WITH a AS (
-            INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
+    let insert = format!(
+        "WITH a AS (
+            INSERT INTO assignments (id, project_id, item_id, user_id, purpose, seq, display_order, state,
                                      leased_at, expires_at, rubric_version)
-            VALUES ($1, $2, $3, $4, $5, $6, 'leased', $7, $8, $9) RETURNING id),
-         q AS (UPDATE item_queue SET leases = leases + 1 WHERE item_id = $2),
-         e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id)
-               SELECT $7, $3, 'assignment.lease', 'assignment', a.id::text, $1 FROM a)
-         SELECT id FROM a";
-    let params: &[&(dyn ToSql + Sync)] = &[
-        &project.0,
-        &c.id,
-        &user.0,
-        &purpose.as_str(),
-        &seq,
-        &display_json,
-        &now,
-        &expires,
-        &rubric_version,
-    ];
-    let assignment: i64 = if quota_tags.is_empty() {
+            OVERRIDING SYSTEM VALUE
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'leased', $8, $9, $10)),
+         q AS (UPDATE item_queue SET leases = leases + 1 WHERE item_id = $3),
+         e AS ({})
+         SELECT $1::bigint",
+        pg_pending_insert(11)
+    );
+    let purpose_name = purpose.as_str();
+    let params = with_events(
+        &[
+            &assignment.0,
+            &project.0,
+            &c.id,
+            &user.0,
+            &purpose_name,
+            &seq,
+            &display_json,
+            &new.leased_at,
+            &new.expires_at,
+            &rubric_version,
+        ],
+        &events,
+    );
+    if new.quota_tags.is_empty() {
         // The usual lease: its one write and the commit in one round trip.
-        finish.commit_with(insert, params).await?.get(0)
+        finish.commit_with(&insert, &params).await?;
     } else {
-        let id = q_one(tx, insert, params).await?.get(0);
-        for tag in &quota_tags {
-            exec(
-                tx,
-                "INSERT INTO serve_counts (project_id, tag, served) VALUES ($1, $2, 1)
-                 ON CONFLICT (project_id, tag) DO UPDATE SET served = serve_counts.served + 1",
-                &[&project.0, tag],
-            )
-            .await?;
-        }
+        q_one(tx, &insert, &params).await?;
+        exec(
+            tx,
+            "INSERT INTO serve_counts (project_id, tag, served) SELECT $1, unnest($2::text[]), 1
+             ON CONFLICT (project_id, tag) DO UPDATE SET served = serve_counts.served + 1",
+            &[&project.0, &new.quota_tags],
+        )
+        .await?;
         finish.commit().await?;
-        id
-    };
+    }
     crate::audit::mark_pending_written();
     Ok(Next::Task(Box::new(Task {
-        assignment: AssignmentId(assignment),
+        assignment,
         item_id: ItemId(c.id),
         item: c.ext_id,
-        task: c.task.parse::<TaskKind>().map_err(StoreError::Database)?,
+        task: submit::task_kind(&c.task)?,
         body: c.body,
-        display_order: display,
+        display_order: new.display_order,
         rubric_version: RubricVersion(rubric_version as i32),
         seq,
-        leased_at: now,
-        expires_at: expires,
+        leased_at: new.leased_at,
+        expires_at: new.expires_at,
         purpose,
     })))
 }
 
-struct AssignmentRow {
-    item_id: i64,
-    purpose: Purpose,
-    state: String,
-    leased_at: i64,
-    expires_at: i64,
-    display_order: String,
-    rubric_version: i64,
-}
-
-async fn assignment_row<C: GenericClient>(
-    tx: &C,
-    project: ProjectId,
-    user: UserId,
-    id: AssignmentId,
-) -> WorkResult<AssignmentRow> {
-    let r = q_opt(
-tx,
-            "SELECT item_id, user_id, purpose, state, leased_at, expires_at, display_order, rubric_version
-             FROM assignments WHERE id = $1 AND project_id = $2 FOR UPDATE",
-            &[&id.0, &project.0],
-        )
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
-    users_assignment(&r, user, id)
-}
-
-/// The assignment in the first eight columns of `r` (`item_id, user_id, purpose, state,
-/// leased_at, expires_at, display_order, rubric_version`), refused unless `user` holds it.
-fn users_assignment(r: &Row, user: UserId, id: AssignmentId) -> WorkResult<AssignmentRow> {
-    if r.get::<_, i64>(1) != user.0 {
-        return Err(WorkError::Forbidden(format!(
-            "assignment {id} belongs to another annotator"
-        )));
-    }
-    Ok(AssignmentRow {
-        item_id: r.get(0),
-        purpose: Purpose::parse(r.get(2))?,
-        state: r.get(3),
+/// The assignment in the first six columns of `r` (`item_id, user_id, purpose, state,
+/// leased_at, expires_at`), as the engine sees it.
+fn held_of(r: &Row, id: AssignmentId) -> Result<Held> {
+    Ok(Held {
+        id,
+        owner: UserId(r.get(1)),
+        purpose: stored(r.get(2))?,
+        state: stored(r.get(3))?,
         leased_at: r.get(4),
         expires_at: r.get(5),
-        display_order: r.get(6),
-        rubric_version: r.get(7),
     })
 }
 
-fn check_live(a: &AssignmentRow, id: AssignmentId, now: i64) -> WorkResult<()> {
-    match a.state.as_str() {
-        "skipped" => Err(WorkError::Expired(format!("assignment {id} was skipped"))),
-        "expired" => Err(WorkError::Expired(format!(
-            "the lease of assignment {id} has expired; take a new task"
-        ))),
-        _ if now > a.expires_at => Err(WorkError::Expired(format!(
-            "the lease of assignment {id} has expired; take a new task"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 async fn current_state<C: GenericClient>(c: &C, item: i64) -> Result<ItemState> {
-    let s: String = q_one(c, "SELECT state FROM items WHERE id = $1", &[&item])
-        .await?
-        .get(0);
-    ItemState::parse(&s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
+    stored(
+        q_one(c, "SELECT state FROM items WHERE id = $1", &[&item])
+            .await?
+            .get(0),
+    )
 }
 
+/// Settles the item as [`submit::settle`] decides, if it does, with its event.
 async fn settle<C: GenericClient>(
     tx: &C,
+    project: ProjectId,
+    ext_id: &str,
     item: i64,
     kind: TaskKind,
     settings: &ProjectSettings,
     now: i64,
-) -> Result<ItemState> {
+) -> Result<Option<ItemState>> {
     let r = q_one(
         tx,
-        "SELECT i.state, EXISTS (SELECT 1 FROM adjudications d WHERE d.item_id = i.id),
-            ARRAY(SELECT j.payload FROM judgments j WHERE j.item_id = i.id AND j.source = 'annotator')
-         FROM items i WHERE i.id = $1",
+        "SELECT EXISTS (SELECT 1 FROM adjudications d WHERE d.item_id = $1),
+            ARRAY(SELECT j.payload FROM judgments j WHERE j.item_id = $1 AND j.source = 'annotator')",
         &[&item],
     )
     .await?;
-    let (current, decided, payloads): (&str, bool, Vec<String>) = (r.get(0), r.get(1), r.get(2));
-    if decided || payloads.len() < settings.overlap as usize {
-        return parse_state(current);
-    }
-    let parsed = payloads
-        .iter()
-        .map(|p| stored_payload(kind, p))
-        .collect::<Result<Vec<Payload>>>()?;
-    let state = if consensus(&parsed, settings) {
-        ItemState::Resolved
-    } else {
-        ItemState::Adjudication
+    let (decided, payloads): (bool, Vec<String>) = (r.get(0), r.get(1));
+    let Some((state, event)) = submit::settle(project, ext_id, kind, &payloads, decided, settings)?
+    else {
+        return Ok(None);
     };
+    let events = PgEvents::of(&[event], now);
     // The trigger `items_queue_mirror` moves the queue row with the item.
-    exec(tx,
-        "UPDATE items SET state = $2, resolved_at = CASE WHEN $2 = 'resolved' THEN $3::bigint END, updated_at = $3
+    let sql = format!(
+        "WITH e AS ({}) UPDATE items SET state = $2,
+            resolved_at = CASE WHEN $2 = 'resolved' THEN $3::bigint END, updated_at = $3
          WHERE id = $1",
-        &[&item, &state.as_str(), &now],
+        pg_pending_insert(4)
+    );
+    exec(
+        tx,
+        &sql,
+        &with_events(&[&item, &state.as_str(), &now], &events),
     )
     .await?;
-    Ok(state)
+    crate::audit::mark_pending_written();
+    Ok(Some(state))
 }
 
+/// Recounts the annotator's qualification answers and stores what
+/// [`submit::qualification_outcome`] decides, with its event.
 async fn update_qualification<C: GenericClient>(
     tx: &C,
     project: ProjectId,
@@ -623,44 +587,38 @@ async fn update_qualification<C: GenericClient>(
     now: i64,
 ) -> Result<()> {
     let (state, _, _, since) = qualification_row(tx, project, user).await?;
-    if state != "pending" {
-        return Ok(());
-    }
     let r = q_one(
-tx,
-            "SELECT count(*), count(*) FILTER (WHERE j.gold_correct) FROM assignments a
-             JOIN judgments j ON j.assignment_id = a.id
-             WHERE a.project_id = $1 AND a.user_id = $2 AND a.purpose = 'qualification' AND a.leased_at >= $3",
-            &[&project.0, &user.0, &since],
-        )
-        .await?;
-    let (total, correct): (i64, i64) = (r.get(0), r.get(1));
-    let new_state = if total >= settings.qualification_size as i64 {
-        if passes(correct, total, settings.qualification_pass) {
-            "passed"
-        } else {
-            "failed"
-        }
-    } else {
-        "pending"
+        tx,
+        "SELECT count(*), count(*) FILTER (WHERE j.gold_correct) FROM assignments a
+         JOIN judgments j ON j.assignment_id = a.id
+         WHERE a.project_id = $1 AND a.user_id = $2 AND a.purpose = 'qualification' AND a.leased_at >= $3",
+        &[&project.0, &user.0, &since],
+    )
+    .await?;
+    let Some((q, event)) =
+        submit::qualification_outcome(project, user, state, r.get(1), r.get(0), settings)
+    else {
+        return Ok(());
     };
     exec(tx,
         "INSERT INTO qualifications (project_id, user_id, state, correct, total, updated_at, since)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (project_id, user_id) DO UPDATE SET state = $3, correct = $4, total = $5, updated_at = $6",
-        &[&project.0, &user.0, &new_state, &correct, &total, &now, &since],
+        &[&project.0, &user.0, &q.state.as_str(), &q.correct, &q.total, &now, &since],
     )
     .await?;
-    Ok(())
+    write_events(tx, event.as_slice(), now).await
 }
 
 /// What a submission needs, in one statement: the assignment (locked), the project's
-/// settings, the item, the rubric version of the lease and the judgment already given
-/// under it, if any.
+/// settings, the item, the rubric version of the lease, the judgment already given
+/// under it if any, else the id the new judgment will have (so its audit event is
+/// complete before it is written).
 const SUBMIT_CONTEXT: &str =
     "SELECT a.item_id, a.user_id, a.purpose, a.state, a.leased_at, a.expires_at,
         a.display_order, a.rubric_version, p.settings, i.body, i.task, i.is_gold, r.rubric,
-        j.id, j.payload, j.rationale, j.time_ms
+        j.id, j.payload, j.rationale, j.time_ms, i.ext_id,
+        CASE WHEN j.id IS NULL THEN nextval(pg_get_serial_sequence('judgments', 'id')) END
     FROM assignments a
     JOIN projects p ON p.id = a.project_id
     JOIN items i ON i.id = a.item_id
@@ -680,137 +638,138 @@ async fn submit_in(
     let now = now_ms();
     let (finish, r) = Tx::begin(tx, SUBMIT_CONTEXT, &[&id.0, &project.0]).await?;
     let r = r.ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
-    let a = users_assignment(&r, user, id)?;
-    check_live(&a, id, now)?;
+    let held = held_of(&r, id)?;
+    submit::check_held(&held, user, now)?;
+    let item_id: i64 = r.get(0);
+    let (display_order, rubric_version): (&str, i64) = (r.get(6), r.get(7));
     let settings: ProjectSettings = serde_json::from_str(r.get(8)).map_err(StoreError::from)?;
-    let (body, task, is_gold): (&str, &str, bool) = (r.get(9), r.get(10), r.get(11));
-    let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+    let (body, is_gold, ext_id): (&str, bool, &str) = (r.get(9), r.get(11), r.get(17));
+    let kind = submit::task_kind(r.get(10))?;
     let rubric = Rubric::from_json(r.get(12)).map_err(|e| {
         StoreError::Database(format!(
-            "stored rubric v{} is unreadable: {e}",
-            a.rubric_version
+            "stored rubric v{rubric_version} is unreadable: {e}"
         ))
     })?;
-    let valid = validate_payload(body, kind, &rubric, &submission.payload)?;
-    let inversion = valid.priority_inversion();
-    let payload = valid.into_payload();
-    let payload_json = serde_json::to_string(&payload).map_err(StoreError::from)?;
-    let rationale = Some(payload.rationale().to_owned()).filter(|r| !r.is_empty());
-    let time_ms = submission.time_ms.unwrap_or(now - a.leased_at).max(0);
-    let gold_correct = if matches!(a.purpose, Purpose::Gold | Purpose::Qualification) || is_gold {
-        let g = q_opt(
+    let gold = if submit::scores_gold(held.purpose, is_gold) {
+        q_opt(
             tx,
             "SELECT payload FROM gold WHERE item_id = $1 AND active",
-            &[&a.item_id],
+            &[&item_id],
         )
-        .await?;
-        match g {
-            Some(g) if kind != TaskKind::Demonstration => {
-                Some(agree(&payload, &stored_payload(kind, g.get(0))?, &settings))
-            }
-            _ => None,
-        }
+        .await?
+        .map(|g| g.get::<_, String>(0))
     } else {
         None
     };
-    let digest = crate::audit::sha256_hex(payload_json.as_bytes());
-    let existing: Option<i64> = r.get(13);
-    // The item's judgment count after this submission, when it is a new one (its queue
-    // row is locked by then, so concurrent submissions on the item take turns).
-    let (judgment, resubmitted, counted) = match existing {
-        Some(jid) => {
-            exec(
-                tx,
-                "WITH h AS (
-                    INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
-                    VALUES ($1, $8, $9, $10, $7)),
-                 e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
-                    VALUES ($7, $11, 'judgment.resubmit', 'judgment', $1::text, $12, $13))
-                 UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
-                    gold_correct = $6, updated_at = $7 WHERE id = $1",
-                &[
-                    &jid,
-                    &payload_json,
-                    &rationale,
-                    &inversion,
-                    &time_ms,
-                    &gold_correct,
-                    &now,
-                    &r.get::<_, String>(14),
-                    &r.get::<_, Option<String>>(15),
-                    &r.get::<_, Option<i64>>(16),
-                    &user.0,
-                    &project.0,
-                    &digest,
-                ],
-            )
-            .await?;
-            (jid, true, None)
-        }
-        None => {
-            let row = q_one(
-                tx,
-                "WITH j AS (
-                    INSERT INTO judgments (project_id, item_id, assignment_id, user_id, source, rubric_version, task,
-                       payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, 'annotator', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id),
-                 a AS (UPDATE assignments SET state = 'submitted' WHERE id = $3),
-                 q AS (UPDATE item_queue SET leases = leases - 1, judgments = judgments + 1
-                       WHERE item_id = $2 RETURNING judgments, state),
-                 e AS (INSERT INTO audit_pending (at, actor, action, object_type, object_id, project_id, digest)
-                       SELECT $13, $4, 'judgment.submit', 'judgment', j.id::text, $1, $14 FROM j)
-                 SELECT j.id, q.judgments, q.state FROM j, q",
-                &[
-                    &project.0,
-                    &a.item_id,
-                    &id.0,
-                    &user.0,
-                    &a.rubric_version,
-                    &kind.as_str(),
-                    &payload_json,
-                    &rationale,
-                    &a.display_order,
-                    &inversion,
-                    &time_ms,
-                    &gold_correct,
-                    &now,
-                    &digest,
-                ],
-            )
-            .await?;
-            let state: String = row.get(2);
-            (row.get(0), false, Some((row.get::<_, i64>(1), state)))
-        }
+    let existing = r.get::<_, Option<i64>>(13).map(JudgmentId);
+    let ctx = SubmitContext {
+        project,
+        annotator: user,
+        held: &held,
+        settings: &settings,
+        rubric: &rubric,
+        item_body: body,
+        kind,
+        item_is_gold: is_gold,
+        active_gold: gold.as_deref(),
+        existing,
+        now,
+    };
+    let j = submit::judge(&ctx, &submission)?;
+    let judgment = match existing {
+        Some(j) => j,
+        None => JudgmentId(r.get(18)),
+    };
+    let events = PgEvents::of(&[submit::judgment_event(project, user, judgment, &j)], now);
+    // The item's judgment count and state after this submission, when it is a new one
+    // (its queue row is locked by then, so concurrent submissions on the item take turns).
+    let counted: Option<(i64, String)> = if j.resubmission {
+        let sql = format!(
+            "WITH h AS (
+                INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
+                VALUES ($1, $8, $9, $10, $7)),
+             e AS ({})
+             UPDATE judgments SET payload = $2, rationale = $3, priority_inversion = $4, time_ms = $5,
+                gold_correct = $6, updated_at = $7 WHERE id = $1",
+            pg_pending_insert(11)
+        );
+        let (old, old_rationale, old_time): (String, Option<String>, Option<i64>) =
+            (r.get(14), r.get(15), r.get(16));
+        let params = with_events(
+            &[
+                &judgment.0,
+                &j.payload_json,
+                &j.rationale,
+                &j.priority_inversion,
+                &j.time_ms,
+                &j.gold_correct,
+                &now,
+                &old,
+                &old_rationale,
+                &old_time,
+            ],
+            &events,
+        );
+        exec(tx, &sql, &params).await?;
+        None
+    } else {
+        let sql = format!(
+            "WITH j AS (
+                INSERT INTO judgments (id, project_id, item_id, assignment_id, user_id, source, rubric_version, task,
+                   payload, rationale, display_order, priority_inversion, time_ms, gold_correct, created_at, updated_at)
+                OVERRIDING SYSTEM VALUE
+                VALUES ($1, $2, $3, $4, $5, 'annotator', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)),
+             a AS (UPDATE assignments SET state = 'submitted' WHERE id = $4),
+             e AS ({})
+             UPDATE item_queue SET leases = leases - 1, judgments = judgments + 1
+             WHERE item_id = $3 RETURNING judgments, state",
+            pg_pending_insert(15)
+        );
+        let kind_name = kind.as_str();
+        let params = with_events(
+            &[
+                &judgment.0,
+                &project.0,
+                &item_id,
+                &id.0,
+                &user.0,
+                &rubric_version,
+                &kind_name,
+                &j.payload_json,
+                &j.rationale,
+                &display_order,
+                &j.priority_inversion,
+                &j.time_ms,
+                &j.gold_correct,
+                &now,
+            ],
+            &events,
+        );
+        let row = q_one(tx, &sql, &params).await?;
+        Some((row.get(0), row.get(1)))
     };
     crate::audit::mark_pending_written();
-    if a.purpose == Purpose::Qualification {
+    if j.recount_qualification {
         update_qualification(tx, project, user, &settings, now).await?;
     }
-    let item_state = match counted {
-        // Fewer judgments than the overlap: nothing to settle, the state is as it was.
-        Some((n, state))
-            if a.purpose == Purpose::Work && !is_gold && n < settings.overlap as i64 =>
-        {
-            parse_state(&state)?
-        }
-        _ if a.purpose == Purpose::Work && !is_gold => {
-            settle(tx, a.item_id, kind, &settings, now).await?
-        }
-        Some((_, state)) => parse_state(&state)?,
-        None => current_state(tx, a.item_id).await?,
+    let settled = match &counted {
+        Some((n, _)) if !submit::reaches_overlap(*n, &settings) => None,
+        _ if j.may_settle => settle(tx, project, ext_id, item_id, kind, &settings, now).await?,
+        _ => None,
+    };
+    let item_state = match (settled, counted) {
+        (Some(state), _) => state,
+        (None, Some((_, state))) => stored(&state)?,
+        (None, None) => current_state(tx, item_id).await?,
     };
     finish.commit().await?;
     Ok(SubmitOutcome {
-        judgment: JudgmentId(judgment),
-        resubmitted,
-        priority_inversion: inversion,
+        judgment,
+        resubmitted: j.resubmission,
+        priority_inversion: j.priority_inversion,
         item_state,
-        time_ms,
+        time_ms: j.time_ms,
     })
-}
-
-fn parse_state(s: &str) -> Result<ItemState> {
-    ItemState::parse(s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
 }
 
 const GOLD_COLUMNS: &str =
@@ -882,6 +841,12 @@ tx,
         &[&id],
     )
     .await?;
+    write_events(
+        tx,
+        &[review::gold_event(actor, project, GoldId(id), payload_json)],
+        now,
+    )
+    .await?;
     to_gold(&row)
 }
 
@@ -925,17 +890,14 @@ async fn held_in<C: GenericClient>(
         assignment: AssignmentId(r.get(0)),
         item_id: ItemId(r.get(1)),
         item: r.get(2),
-        task: r
-            .get::<_, &str>(3)
-            .parse::<TaskKind>()
-            .map_err(StoreError::Database)?,
+        task: submit::task_kind(r.get(3))?,
         body: r.get(4),
         display_order: serde_json::from_str(r.get::<_, &str>(5))?,
         rubric_version: RubricVersion(r.get::<_, i64>(6) as i32),
         seq: r.get(7),
         leased_at: r.get(8),
         expires_at: r.get(9),
-        purpose: Purpose::parse(r.get::<_, &str>(10))?,
+        purpose: stored(r.get(10))?,
     }))
 }
 
@@ -973,47 +935,29 @@ impl WorkStore for PgStore {
         assignment: AssignmentId,
         reason: String,
     ) -> WorkResult<()> {
-        if reason.trim().is_empty() {
-            return Err(StoreError::Invalid("a skip needs a reason".into()).into());
-        }
-        if reason.chars().count() > 2000 {
-            return Err(StoreError::Invalid(
-                "a skip reason may have at most 2000 characters".into(),
-            )
-            .into());
-        }
+        review::check_skip_reason(&reason)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
         let now = now_ms();
-        let a = assignment_row(&tx, project, annotator, assignment).await?;
-        check_live(&a, assignment, now)?;
-        if a.state != "leased" {
-            return Err(StoreError::Conflict(format!(
-                "assignment {assignment} has been submitted; it cannot be skipped"
-            ))
-            .into());
-        }
+        let r = q_opt(
+            &tx,
+            "SELECT item_id, user_id, purpose, state, leased_at, expires_at
+             FROM assignments WHERE id = $1 AND project_id = $2 FOR UPDATE",
+            &[&assignment.0, &project.0],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("assignment {assignment} in this project")))?;
+        review::check_skip(&held_of(&r, assignment)?, annotator, now)?;
+        let item: i64 = r.get(0);
         exec(
             &tx,
-            "UPDATE assignments SET state = 'skipped', skip_reason = $2 WHERE id = $1",
-            &[&assignment.0, &reason],
+            "WITH q AS (UPDATE item_queue SET leases = leases - 1 WHERE item_id = $3 AND leases > 0)
+             UPDATE assignments SET state = 'skipped', skip_reason = $2 WHERE id = $1",
+            &[&assignment.0, &reason, &item],
         )
         .await?;
-        exec(
-            &tx,
-            "UPDATE item_queue SET leases = leases - 1 WHERE item_id = $1 AND leases > 0",
-            &[&a.item_id],
-        )
-        .await?;
-        pg_append(
-            &tx,
-            &AuditEvent::new("assignment.skip", "assignment")
-                .by(Some(annotator))
-                .object(assignment)
-                .in_project(project)
-                .digest_of(reason.as_bytes()),
-        )
-        .await?;
+        let event = review::skip_event(project, annotator, assignment, &reason);
+        write_events(&tx, &[event], now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -1021,16 +965,9 @@ impl WorkStore for PgStore {
     async fn reclaim_expired(&self, project: ProjectId) -> Result<u64> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let n = reclaim(&tx, project, now_ms(), i64::MAX).await?;
-        if n > 0 {
-            pg_append(
-                &tx,
-                &AuditEvent::new("assignment.reclaim", "assignment")
-                    .object(n)
-                    .in_project(project),
-            )
-            .await?;
-        }
+        let now = now_ms();
+        let n = reclaim(&tx, project, now, i64::MAX).await?;
+        write_events(&tx, review::reclaim_event(project, n).as_slice(), now).await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -1063,14 +1000,7 @@ impl WorkStore for PgStore {
             &[&project.0, &annotator.0, &now, &actor_id],
         )
         .await?;
-        pg_append(
-            &tx,
-            &AuditEvent::new("qualification.reset", "user")
-                .by(actor)
-                .object(annotator)
-                .in_project(project),
-        )
-        .await?;
+        write_events(&tx, &[review::reset_event(actor, project, annotator)], now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1085,23 +1015,19 @@ impl WorkStore for PgStore {
         let tx = client.transaction().await.map_err(StoreError::from)?;
         let (_, version) = settings_of(&tx, project).await?;
         let (item, body, task, _) = item_by_ext(&tx, project, &gold.item).await?;
-        let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
         let rubric = rubric_of(&tx, project, version).await?;
-        let payload = validate_payload(&body, kind, &rubric, &gold.payload)?.into_payload();
-        let json = serde_json::to_string(&payload).map_err(StoreError::from)?;
-        let rationale = Some(payload.rationale()).filter(|r| !r.is_empty());
+        let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &gold.payload)?;
         let now = now_ms();
         let g = insert_gold(
-            &tx, actor, project, item, version, &json, rationale, "expert", now,
-        )
-        .await?;
-        pg_append(
             &tx,
-            &AuditEvent::new("gold.add", "gold")
-                .by(actor)
-                .object(g.id.0)
-                .in_project(project)
-                .digest_of(json.as_bytes()),
+            actor,
+            project,
+            item,
+            version,
+            &r.payload_json,
+            r.rationale.as_deref(),
+            "expert",
+            now,
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -1156,9 +1082,7 @@ impl WorkStore for PgStore {
         project: ProjectId,
         decision: Decision,
     ) -> WorkResult<DecisionRecord> {
-        if decision.rationale.trim().is_empty() {
-            return Err(StoreError::Invalid("a decision needs a rationale".into()).into());
-        }
+        review::check_decision(&decision)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
         let now = now_ms();
@@ -1172,17 +1096,21 @@ impl WorkStore for PgStore {
         )
         .await?
         .get(0);
-        if state != "adjudication" {
-            return Err(StoreError::Conflict(format!(
-                "item `{}` is not waiting for adjudication (it is {state})",
-                decision.item
-            ))
-            .into());
-        }
-        let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+        review::check_adjudicable(&decision.item, stored(&state)?)?;
         let rubric = rubric_of(&tx, project, version).await?;
-        let payload = validate_payload(&body, kind, &rubric, &decision.payload)?.into_payload();
-        let json = serde_json::to_string(&payload).map_err(StoreError::from)?;
+        let json = review::reference(&body, submit::task_kind(&task)?, &rubric, &decision.payload)?
+            .payload_json;
+        write_events(
+            &tx,
+            &[review::decision_event(
+                reviewer,
+                project,
+                &decision.item,
+                &json,
+            )],
+            now,
+        )
+        .await?;
         let id: i64 = q_one(
 &tx,
                 "INSERT INTO adjudications (project_id, item_id, reviewer_id, rubric_version, payload, rationale, created_at)
@@ -1220,22 +1148,6 @@ impl WorkStore for PgStore {
         } else {
             None
         };
-        pg_append(
-            &tx,
-            &AuditEvent::new(
-                if gold.is_some() {
-                    "adjudication.decide_and_promote"
-                } else {
-                    "adjudication.decide"
-                },
-                "item",
-            )
-            .by(Some(reviewer))
-            .object(&decision.item)
-            .in_project(project)
-            .digest_of(json.as_bytes()),
-        )
-        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(DecisionRecord {
             id,
@@ -1247,10 +1159,7 @@ impl WorkStore for PgStore {
     async fn progress(&self, project: ProjectId) -> Result<Progress> {
         let client = self.client().await?;
         settings_of(&client, project).await?;
-        let mut items: HashMap<String, i64> = ["open", "adjudication", "resolved"]
-            .into_iter()
-            .map(|s| (s.to_owned(), 0))
-            .collect();
+        let mut items = ItemCounts::default();
         let mut gold_items = 0;
         for r in q(
 &client,
@@ -1263,7 +1172,7 @@ impl WorkStore for PgStore {
             if r.get::<_, bool>(0) {
                 gold_items += n;
             } else {
-                *items.entry(r.get(1)).or_insert(0) += n;
+                items.add(stored(r.get(1))?, n);
             }
         }
         let r = q_one(

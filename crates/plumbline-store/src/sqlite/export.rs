@@ -2,7 +2,7 @@
 
 use super::SqliteStore;
 use crate::Result;
-use crate::audit::{AuditEvent, sqlite_append};
+use crate::audit::{AuditAction, AuditEvent, sqlite_append};
 use crate::error::StoreError;
 use crate::export::{ExportStore, NewRelease, ReleaseRecord, SplitRow, parse_split, split_name};
 use plumbline_domain::{ProjectId, Split, UserId};
@@ -89,7 +89,7 @@ impl ExportStore for SqliteStore {
             }
             sqlite_append(
                 &tx,
-                &AuditEvent::new("items.split", "items")
+                &AuditEvent::new(AuditAction::ItemsSplit, "items")
                     .by(actor)
                     .in_project(project)
                     .object(summary),
@@ -142,7 +142,7 @@ impl ExportStore for SqliteStore {
                     }
                 }
             }
-            let mut event = AuditEvent::new("release.create", "release")
+            let mut event = AuditEvent::new(AuditAction::ReleaseCreate, "release")
                 .by(actor)
                 .in_project(project)
                 .object(&release.manifest_sha256);

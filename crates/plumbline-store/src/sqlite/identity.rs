@@ -2,7 +2,7 @@
 
 use super::SqliteStore;
 use crate::Result;
-use crate::audit::{AuditEvent, StoredAuditEvent, sqlite_append};
+use crate::audit::{AuditAction, AuditEvent, StoredAuditEvent, sqlite_append};
 use crate::error::StoreError;
 use crate::identity::*;
 use crate::model::now_ms;
@@ -100,7 +100,7 @@ impl IdentityStore for SqliteStore {
                 return Err(StoreError::Conflict(format!("a user named `{}` exists already", new.name)));
             }
             let id = tx.last_insert_rowid();
-            sqlite_append(&tx, &AuditEvent::new("user.create", "user").by(actor).object(id))?;
+            sqlite_append(&tx, &AuditEvent::new(AuditAction::UserCreate, "user").by(actor).object(id))?;
             let u = user_where(&tx, "u.id = ?1", &id, format!("user {id}"))?;
             tx.commit()?;
             Ok(u)
@@ -164,9 +164,9 @@ impl IdentityStore for SqliteStore {
                 return Err(StoreError::NotFound(format!("user {id}")));
             }
             let action = if disabled {
-                "user.disable"
+                AuditAction::UserDisable
             } else {
-                "user.enable"
+                AuditAction::UserEnable
             };
             sqlite_append(&tx, &AuditEvent::new(action, "user").by(actor).object(id))?;
             let u = user_where(&tx, "u.id = ?1", &id.0, format!("user {id}"))?;
@@ -196,7 +196,7 @@ impl IdentityStore for SqliteStore {
             })?;
             sqlite_append(
                 &tx,
-                &AuditEvent::new("member.role", "member")
+                &AuditEvent::new(AuditAction::MemberRole, "member")
                     .by(actor)
                     .object(format!("user {user} as {role}"))
                     .in_project(project),
@@ -260,7 +260,7 @@ impl IdentityStore for SqliteStore {
             })?;
             sqlite_append(
                 &tx,
-                &AuditEvent::new("expertise.propose", "expertise").by(actor).object(format!("user {user} {expertise}")),
+                &AuditEvent::new(AuditAction::ExpertisePropose, "expertise").by(actor).object(format!("user {user} {expertise}")),
             )?;
             tx.commit()?;
             Ok(())
@@ -286,7 +286,7 @@ impl IdentityStore for SqliteStore {
             }
             sqlite_append(
                 &tx,
-                &AuditEvent::new("expertise.verify", "expertise").by(actor).object(format!("user {user} {domain}")),
+                &AuditEvent::new(AuditAction::ExpertiseVerify, "expertise").by(actor).object(format!("user {user} {domain}")),
             )?;
             let raw = tx.query_row(
                 "SELECT domain, level, proposed_by, verified_by, verified_at FROM expertise WHERE user_id = ?1 AND domain = ?2",
@@ -331,7 +331,7 @@ impl IdentityStore for SqliteStore {
             let id = tx.last_insert_rowid();
             sqlite_append(
                 &tx,
-                &AuditEvent::new("token.create", "token").by(actor).object(format!("{id} of user {user} ({scopes})")),
+                &AuditEvent::new(AuditAction::TokenCreate, "token").by(actor).object(format!("{id} of user {user} ({scopes})")),
             )?;
             tx.commit()?;
             Ok(id)
@@ -359,7 +359,7 @@ impl IdentityStore for SqliteStore {
             }
             sqlite_append(
                 &tx,
-                &AuditEvent::new("token.revoke", "token")
+                &AuditEvent::new(AuditAction::TokenRevoke, "token")
                     .by(actor)
                     .object(id),
             )?;
@@ -447,7 +447,7 @@ impl IdentityStore for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
                 params![&secret_hash[..], user.0, csrf, now, now + limits.absolute_ms],
             )?;
-            sqlite_append(&tx, &AuditEvent::new("login.ok", "session").by(Some(user)).object(user))?;
+            sqlite_append(&tx, &AuditEvent::new(AuditAction::LoginOk, "session").by(Some(user)).object(user))?;
             tx.commit()?;
             Ok(())
         })
@@ -501,7 +501,7 @@ impl IdentityStore for SqliteStore {
                 )
                 .optional()?;
             if let Some(u) = user {
-                sqlite_append(&tx, &AuditEvent::new("logout", "session").by(Some(UserId(u))).object(u))?;
+                sqlite_append(&tx, &AuditEvent::new(AuditAction::Logout, "session").by(Some(UserId(u))).object(u))?;
             }
             tx.commit()?;
             Ok(())
@@ -540,7 +540,7 @@ impl IdentityStore for SqliteStore {
             tx.execute("UPDATE login_throttle SET locked_until = ?2 WHERE name = ?1", params![name, until])?;
             sqlite_append(
                 &tx,
-                &AuditEvent::new("login.fail", "user").object(&name).digest_of(failures.to_string().as_bytes()),
+                &AuditEvent::new(AuditAction::LoginFail, "user").object(&name).digest_of(failures.to_string().as_bytes()),
             )?;
             tx.commit()?;
             Ok(until)

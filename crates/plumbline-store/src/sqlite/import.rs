@@ -165,7 +165,7 @@ pub(crate) fn import_event(
     project: ProjectId,
     outcome: &ImportOutcome,
 ) -> crate::audit::AuditEvent {
-    crate::audit::AuditEvent::new("items.import", "items")
+    crate::audit::AuditEvent::new(crate::audit::AuditAction::ItemsImport, "items")
         .by(actor)
         .object(if outcome.external_judgments == 0 {
             format!(

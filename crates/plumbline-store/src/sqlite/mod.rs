@@ -9,7 +9,7 @@ mod migrate;
 mod retention;
 mod work;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditAction, AuditEvent};
 use crate::error::StoreError;
 use crate::model::*;
 use crate::{Result, Store};
@@ -330,7 +330,7 @@ impl Store for SqliteStore {
             )?;
             crate::audit::sqlite_append(
                 &tx,
-                &AuditEvent::new("project.create", "project")
+                &AuditEvent::new(AuditAction::ProjectCreate, "project")
                     .by(actor)
                     .object(new.name.as_str())
                     .in_project(ProjectId(id))
@@ -463,7 +463,7 @@ impl Store for SqliteStore {
             )?;
             crate::audit::sqlite_append(
                 &tx,
-                &AuditEvent::new("rubric.version", "rubric")
+                &AuditEvent::new(AuditAction::RubricVersion, "rubric")
                     .by(actor)
                     .object(format!("v{next}"))
                     .in_project(project)

@@ -2,7 +2,7 @@
 
 use super::SqliteStore;
 use crate::Result;
-use crate::audit::{AuditEvent, sqlite_append};
+use crate::audit::{AuditAction, AuditEvent, sqlite_append};
 use crate::error::StoreError;
 use crate::model::now_ms;
 use crate::retention::*;
@@ -166,7 +166,7 @@ impl RetentionStore for SqliteStore {
             }
             sqlite_append(
                 &tx,
-                &AuditEvent::new("retention.set", "project")
+                &AuditEvent::new(AuditAction::RetentionSet, "project")
                     .by(actor)
                     .in_project(project)
                     .object(json.as_deref().unwrap_or("none")),
@@ -208,7 +208,7 @@ impl RetentionStore for SqliteStore {
             }
             sqlite_append(
                 &tx,
-                &AuditEvent::new("purge", "items")
+                &AuditEvent::new(AuditAction::Purge, "items")
                     .by(actor)
                     .in_project(project)
                     .object(format!(

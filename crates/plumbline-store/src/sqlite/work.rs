@@ -4,12 +4,15 @@
 use super::SqliteStore;
 use crate::Result;
 use crate::audit::{AuditEvent, sqlite_append};
+use crate::engine::lease::{self, LeaseContext, Source};
+use crate::engine::review;
+use crate::engine::submit::{self, Held, SubmitContext};
 use crate::error::StoreError;
-use crate::model::{ItemState, now_ms};
+use crate::model::now_ms;
 use crate::work::*;
 use plumbline_domain::{
-    AssignmentId, Expertise, GoldId, ItemId, JudgmentId, Payload, ProjectId, ProjectSettings,
-    Rubric, RubricVersion, TaskKind, UserId,
+    AssignmentId, Expertise, GoldId, ItemId, JudgmentId, ProjectId, ProjectSettings, Rubric,
+    RubricVersion, TaskKind, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
@@ -306,30 +309,43 @@ fn pick_work(
         .optional()?)
 }
 
+/// The annotator's qualification row: state, correct, total, and since when it counts.
 fn qualification_row(
     tx: &Connection,
     project: ProjectId,
     user: UserId,
-) -> Result<(String, i64, i64, i64)> {
-    Ok(tx
+) -> Result<(QualificationState, i64, i64, i64)> {
+    let row: Option<(String, i64, i64, i64)> = tx
         .prepare_cached(
             "SELECT state, correct, total, since FROM qualifications WHERE project_id = ?1 AND user_id = ?2",
         )?
         .query_row(params![project.0, user.0], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
-        .optional()?
-        .unwrap_or_else(|| ("pending".into(), 0, 0, 0)))
+        .optional()?;
+    match row {
+        None => Ok((QualificationState::Pending, 0, 0, 0)),
+        Some((state, correct, total, since)) => Ok((stored(&state)?, correct, total, since)),
+    }
+}
+
+/// A stored state name as its type.
+fn stored<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
+    s.parse().map_err(StoreError::Database)
+}
+
+/// The serve counters of the project's edge-case quotas, by tag (`""` is the total).
+fn serve_counts(tx: &Connection, project: ProjectId) -> Result<HashMap<String, i64>> {
+    tx.prepare_cached("SELECT tag, served FROM serve_counts WHERE project_id = ?1")?
+        .query_map([project.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(Into::into)
 }
 
 fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     let now = now_ms();
     let (settings, rubric_version) = settings_of(tx, project)?;
     let verified = verified_expertise(tx, user)?;
-    if let Some(required) = missing_requirement(&settings, &verified) {
-        return Ok(Next::None(NoTask::MissingExpertise { required }));
-    }
-    let satisfied = serde_json::to_string(&satisfied_requirements(&verified))?;
     reclaim(tx, Some(project), now, RECLAIM_BATCH)?;
     // `annotator_counts.seq` is the highest so far (kept by a trigger on `assignments`).
     let seq: i64 = tx
@@ -337,77 +353,60 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
             "SELECT coalesce((SELECT seq FROM annotator_counts WHERE project_id = ?1 AND user_id = ?2), 0) + 1",
         )?
         .query_row(params![project.0, user.0], |r| r.get(0))?;
-
-    let mut chosen: Option<(Candidate, Purpose)> = None;
-    if settings.qualification_size > 0 {
-        let (state, _, total, since) = qualification_row(tx, project, user)?;
-        match state.as_str() {
-            "failed" => return Ok(Next::None(NoTask::QualificationFailed)),
-            "passed" => {}
-            _ => {
-                let served: i64 = tx
-                    .prepare_cached(
-                        "SELECT count(*) FROM assignments WHERE project_id = ?1 AND user_id = ?2
-                         AND purpose = 'qualification' AND state IN ('leased', 'submitted') AND leased_at >= ?3",
-                    )?
-                    .query_row(params![project.0, user.0, since], |r| r.get(0))?;
-                if served >= settings.qualification_size as i64 {
-                    let _ = total;
-                    return Ok(Next::None(NoTask::QualificationPending));
-                }
-                match pick_gold(tx, project, user, &satisfied)? {
-                    Some(c) => chosen = Some((c, Purpose::Qualification)),
-                    None => return Ok(Next::None(NoTask::NotEnoughGold)),
-                }
-            }
+    let (qualification, _, _, since) = qualification_row(tx, project, user)?;
+    let qualification_served = if lease::needs_qualification_count(&settings, qualification) {
+        tx.prepare_cached(
+            "SELECT count(*) FROM assignments WHERE project_id = ?1 AND user_id = ?2
+             AND purpose = 'qualification' AND state IN ('leased', 'submitted') AND leased_at >= ?3",
+        )?
+        .query_row(params![project.0, user.0, since], |r| r.get(0))?
+    } else {
+        0
+    };
+    let served = if lease::needs_serve_counts(&settings) {
+        serve_counts(tx, project)?
+    } else {
+        HashMap::new()
+    };
+    let ctx = LeaseContext {
+        project,
+        annotator: user,
+        settings: &settings,
+        verified: &verified,
+        seq,
+        qualification,
+        qualification_served,
+        served: &served,
+    };
+    let plan = match lease::plan(&ctx) {
+        Ok(plan) => plan,
+        Err(no) => return Ok(Next::None(no)),
+    };
+    let satisfied = serde_json::to_string(&plan.satisfied)?;
+    let mut found = None;
+    for pick in &plan.picks {
+        let item = match &pick.source {
+            Source::Gold => pick_gold(tx, project, user, &satisfied)?,
+            Source::Work { tag } => pick_work(
+                tx,
+                project,
+                user,
+                settings.overlap,
+                &satisfied,
+                tag.as_deref(),
+            )?,
+        };
+        match (item, &pick.when_empty) {
+            (Some(c), _) => found = Some((c, pick.purpose)),
+            (None, Some(no)) => return Ok(Next::None(no.clone())),
+            (None, None) => continue,
         }
+        break;
     }
-    if chosen.is_none() && is_gold_draw(project, user, seq, settings.gold_rate) {
-        chosen = pick_gold(tx, project, user, &satisfied)?.map(|c| (c, Purpose::Gold));
-    }
-    let mut quota_tags: Vec<String> = Vec::new();
-    if chosen.is_none() {
-        if !settings.edge_case_quotas.is_empty() {
-            let total = served_count(tx, project, "")?;
-            for q in &settings.edge_case_quotas {
-                let got = served_count(tx, project, &q.tag)?;
-                if (got as f64) < q.min_share * (total + 1) as f64
-                    && let Some(c) = pick_work(
-                        tx,
-                        project,
-                        user,
-                        settings.overlap,
-                        &satisfied,
-                        Some(&q.tag),
-                    )?
-                {
-                    chosen = Some((c, Purpose::Work));
-                    break;
-                }
-            }
-        }
-        if chosen.is_none() {
-            chosen = pick_work(tx, project, user, settings.overlap, &satisfied, None)?
-                .map(|c| (c, Purpose::Work));
-        }
-        if let Some((c, _)) = &chosen
-            && !settings.edge_case_quotas.is_empty()
-        {
-            quota_tags.push(String::new());
-            let tags = item_tags(&c.body)?;
-            for q in &settings.edge_case_quotas {
-                if tags.contains(&q.tag) {
-                    quota_tags.push(q.tag.clone());
-                }
-            }
-        }
-    }
-    let Some((c, purpose)) = chosen else {
+    let Some((c, purpose)) = found else {
         return Ok(Next::None(NoTask::Drained));
     };
-    let display = shuffled(candidate_ids(&c.body)?);
-    let display_json = serde_json::to_string(&display)?;
-    let expires = now + settings.lease_seconds as i64 * 1000;
+    let new = lease::lease(&settings, purpose, &c.body, now)?;
     tx.prepare_cached(
         "INSERT INTO assignments (project_id, item_id, user_id, purpose, seq, display_order, state,
                                   leased_at, expires_at, rubric_version)
@@ -419,58 +418,41 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
         user.0,
         purpose.as_str(),
         seq,
-        display_json,
-        now,
-        expires,
+        serde_json::to_string(&new.display_order)?,
+        new.leased_at,
+        new.expires_at,
         rubric_version
     ])?;
-    let assignment = tx.last_insert_rowid();
+    let assignment = AssignmentId(tx.last_insert_rowid());
     tx.prepare_cached("UPDATE items SET leases = leases + 1 WHERE id = ?1")?
         .execute([c.id])?;
-    for tag in &quota_tags {
+    for tag in &new.quota_tags {
         tx.prepare_cached(
             "INSERT INTO serve_counts (project_id, tag, served) VALUES (?1, ?2, 1)
              ON CONFLICT (project_id, tag) DO UPDATE SET served = served + 1",
         )?
         .execute(params![project.0, tag])?;
     }
-    sqlite_append(
-        tx,
-        &AuditEvent::new("assignment.lease", "assignment")
-            .by(Some(user))
-            .object(assignment)
-            .in_project(project),
-    )?;
+    sqlite_append(tx, &lease::lease_event(project, user, assignment))?;
     Ok(Next::Task(Box::new(Task {
-        assignment: AssignmentId(assignment),
+        assignment,
         item_id: ItemId(c.id),
         item: c.ext_id,
-        task: c.task.parse::<TaskKind>().map_err(StoreError::Database)?,
+        task: submit::task_kind(&c.task)?,
         body: c.body,
-        display_order: display,
+        display_order: new.display_order,
         rubric_version: RubricVersion(rubric_version as i32),
         seq,
-        leased_at: now,
-        expires_at: expires,
+        leased_at: new.leased_at,
+        expires_at: new.expires_at,
         purpose,
     })))
 }
 
-fn served_count(tx: &Connection, project: ProjectId, tag: &str) -> Result<i64> {
-    Ok(tx
-        .prepare_cached("SELECT served FROM serve_counts WHERE project_id = ?1 AND tag = ?2")?
-        .query_row(params![project.0, tag], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
-}
-
+/// An assignment as stored: the engine's view of it, and what a judgment copies.
 struct AssignmentRow {
+    held: Held,
     item_id: i64,
-    user_id: i64,
-    purpose: Purpose,
-    state: String,
-    leased_at: i64,
-    expires_at: i64,
     display_order: String,
     rubric_version: i64,
 }
@@ -478,7 +460,6 @@ struct AssignmentRow {
 fn assignment_row(
     tx: &Connection,
     project: ProjectId,
-    user: UserId,
     id: AssignmentId,
 ) -> WorkResult<AssignmentRow> {
     let row = tx
@@ -488,47 +469,31 @@ fn assignment_row(
         )?
         .query_row(params![id.0, project.0], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, i64>(7)?,
+                (r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?),
+                (r.get::<_, String>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?),
+                (r.get::<_, String>(6)?, r.get::<_, i64>(7)?),
             ))
         })
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("assignment {id} in this project")))?;
-    let a = AssignmentRow {
-        item_id: row.0,
-        user_id: row.1,
-        purpose: Purpose::parse(&row.2)?,
-        state: row.3,
-        leased_at: row.4,
-        expires_at: row.5,
-        display_order: row.6,
-        rubric_version: row.7,
-    };
-    if a.user_id != user.0 {
-        return Err(WorkError::Forbidden(format!(
-            "assignment {id} belongs to another annotator"
-        )));
-    }
-    Ok(a)
-}
-
-fn check_live(a: &AssignmentRow, id: AssignmentId, now: i64) -> WorkResult<()> {
-    match a.state.as_str() {
-        "skipped" => Err(WorkError::Expired(format!("assignment {id} was skipped"))),
-        "expired" => Err(WorkError::Expired(format!(
-            "the lease of assignment {id} has expired; take a new task"
-        ))),
-        _ if now > a.expires_at => Err(WorkError::Expired(format!(
-            "the lease of assignment {id} has expired; take a new task"
-        ))),
-        _ => Ok(()),
-    }
+    let (
+        (item_id, owner, purpose),
+        (state, leased_at, expires_at),
+        (display_order, rubric_version),
+    ) = row;
+    Ok(AssignmentRow {
+        held: Held {
+            id,
+            owner: UserId(owner),
+            purpose: stored(&purpose)?,
+            state: stored(&state)?,
+            leased_at,
+            expires_at,
+        },
+        item_id,
+        display_order,
+        rubric_version,
+    })
 }
 
 fn active_gold(tx: &Connection, item: i64) -> Result<Option<String>> {
@@ -546,27 +511,18 @@ fn submit_in(
     submission: Submission,
 ) -> WorkResult<SubmitOutcome> {
     let now = now_ms();
-    let a = assignment_row(tx, project, user, id)?;
-    check_live(&a, id, now)?;
+    let a = assignment_row(tx, project, id)?;
+    submit::check_held(&a.held, user, now)?;
     let (settings, _) = settings_of(tx, project)?;
-    let (body, task, is_gold): (String, String, bool) = tx
-        .prepare_cached("SELECT body, task, is_gold FROM items WHERE id = ?1")?
-        .query_row([a.item_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+    let (ext_id, body, task, is_gold): (String, String, String, bool) = tx
+        .prepare_cached("SELECT ext_id, body, task, is_gold FROM items WHERE id = ?1")?
+        .query_row([a.item_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    let kind = submit::task_kind(&task)?;
     let rubric = rubric_of(tx, project, a.rubric_version)?;
-    let valid = validate_payload(&body, kind, &rubric, &submission.payload)?;
-    let inversion = valid.priority_inversion();
-    let payload = valid.into_payload();
-    let payload_json = serde_json::to_string(&payload)?;
-    let rationale = Some(payload.rationale().to_owned()).filter(|r| !r.is_empty());
-    let time_ms = submission.time_ms.unwrap_or(now - a.leased_at).max(0);
-    let gold_correct = if matches!(a.purpose, Purpose::Gold | Purpose::Qualification) || is_gold {
-        match active_gold(tx, a.item_id)? {
-            Some(g) if kind != TaskKind::Demonstration => {
-                Some(agree(&payload, &stored_payload(kind, &g)?, &settings))
-            }
-            _ => None,
-        }
+    let gold = if submit::scores_gold(a.held.purpose, is_gold) {
+        active_gold(tx, a.item_id)?
     } else {
         None
     };
@@ -576,7 +532,21 @@ fn submit_in(
         )?
         .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
-    let (judgment, resubmitted) = match existing {
+    let ctx = SubmitContext {
+        project,
+        annotator: user,
+        held: &a.held,
+        settings: &settings,
+        rubric: &rubric,
+        item_body: &body,
+        kind,
+        item_is_gold: is_gold,
+        active_gold: gold.as_deref(),
+        existing: existing.as_ref().map(|e| JudgmentId(e.0)),
+        now,
+    };
+    let j = submit::judge(&ctx, &submission)?;
+    let judgment = match existing {
         Some((jid, old, old_rationale, old_time)) => {
             tx.prepare_cached(
                 "INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
@@ -587,8 +557,16 @@ fn submit_in(
                 "UPDATE judgments SET payload = ?2, rationale = ?3, priority_inversion = ?4, time_ms = ?5,
                  gold_correct = ?6, updated_at = ?7 WHERE id = ?1",
             )?
-            .execute(params![jid, payload_json, rationale, inversion, time_ms, gold_correct, now])?;
-            (jid, true)
+            .execute(params![
+                jid,
+                j.payload_json,
+                j.rationale,
+                j.priority_inversion,
+                j.time_ms,
+                j.gold_correct,
+                now
+            ])?;
+            jid
         }
         None => {
             tx.prepare_cached(
@@ -603,12 +581,12 @@ fn submit_in(
                 user.0,
                 a.rubric_version,
                 kind.as_str(),
-                payload_json,
-                rationale,
+                j.payload_json,
+                j.rationale,
                 a.display_order,
-                inversion,
-                time_ms,
-                gold_correct,
+                j.priority_inversion,
+                j.time_ms,
+                j.gold_correct,
                 now
             ])?;
             let jid = tx.last_insert_rowid();
@@ -618,38 +596,39 @@ fn submit_in(
                 "UPDATE items SET leases = leases - 1, judgments = judgments + 1, updated_at = ?2 WHERE id = ?1",
             )?
             .execute(params![a.item_id, now])?;
-            (jid, false)
+            jid
         }
     };
-    if a.purpose == Purpose::Qualification {
-        update_qualification(tx, project, user, &settings, now)?;
+    let mut events = vec![submit::judgment_event(
+        project,
+        user,
+        JudgmentId(judgment),
+        &j,
+    )];
+    if j.recount_qualification {
+        events.extend(update_qualification(tx, project, user, &settings, now)?);
     }
-    let item_state = if a.purpose == Purpose::Work && !is_gold {
-        settle(tx, a.item_id, kind, &settings, now)?
+    let settled = if j.may_settle {
+        settle(tx, project, &ext_id, a.item_id, kind, &settings, now)?
     } else {
-        current_state(tx, a.item_id)?
+        None
     };
-    sqlite_append(
-        tx,
-        &AuditEvent::new(
-            if resubmitted {
-                "judgment.resubmit"
-            } else {
-                "judgment.submit"
-            },
-            "judgment",
-        )
-        .by(Some(user))
-        .object(judgment)
-        .in_project(project)
-        .digest_of(payload_json.as_bytes()),
-    )?;
+    let item_state = match settled {
+        Some((state, event)) => {
+            events.push(event);
+            state
+        }
+        None => current_state(tx, a.item_id)?,
+    };
+    for e in &events {
+        sqlite_append(tx, e)?;
+    }
     Ok(SubmitOutcome {
         judgment: JudgmentId(judgment),
-        resubmitted,
-        priority_inversion: inversion,
+        resubmitted: j.resubmission,
+        priority_inversion: j.priority_inversion,
         item_state,
-        time_ms,
+        time_ms: j.time_ms,
     })
 }
 
@@ -657,59 +636,48 @@ fn current_state(tx: &Connection, item: i64) -> Result<ItemState> {
     let s: String = tx
         .prepare_cached("SELECT state FROM items WHERE id = ?1")?
         .query_row([item], |r| r.get(0))?;
-    ItemState::parse(&s).ok_or_else(|| StoreError::Database(format!("unknown item state `{s}`")))
+    stored(&s)
 }
 
-/// Resolves or queues an item once it has `overlap` judgments (and no reviewer decided it).
+/// Settles the item as [`submit::settle`] decides, if it does.
 fn settle(
     tx: &Connection,
+    project: ProjectId,
+    ext_id: &str,
     item: i64,
     kind: TaskKind,
     settings: &ProjectSettings,
     now: i64,
-) -> Result<ItemState> {
+) -> Result<Option<(ItemState, AuditEvent)>> {
     let decided: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM adjudications WHERE item_id = ?1)")?
         .query_row([item], |r| r.get(0))?;
-    if decided {
-        return current_state(tx, item);
-    }
     let payloads: Vec<String> = tx
         .prepare_cached(
             "SELECT payload FROM judgments WHERE item_id = ?1 AND source = 'annotator'",
         )?
         .query_map([item], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    if payloads.len() < settings.overlap as usize {
-        return current_state(tx, item);
+    let settled = submit::settle(project, ext_id, kind, &payloads, decided, settings)?;
+    if let Some((state, _)) = &settled {
+        tx.prepare_cached(
+            "UPDATE items SET state = ?2, resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 END, updated_at = ?3 WHERE id = ?1",
+        )?
+        .execute(params![item, state.as_str(), now])?;
     }
-    let parsed = payloads
-        .iter()
-        .map(|p| stored_payload(kind, p))
-        .collect::<Result<Vec<Payload>>>()?;
-    let state = if consensus(&parsed, settings) {
-        ItemState::Resolved
-    } else {
-        ItemState::Adjudication
-    };
-    tx.prepare_cached(
-        "UPDATE items SET state = ?2, resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 END, updated_at = ?3 WHERE id = ?1",
-    )?
-    .execute(params![item, state.as_str(), now])?;
-    Ok(state)
+    Ok(settled)
 }
 
+/// Recounts the annotator's qualification answers and stores what
+/// [`submit::qualification_outcome`] decides; its event, if any.
 fn update_qualification(
     tx: &Connection,
     project: ProjectId,
     user: UserId,
     settings: &ProjectSettings,
     now: i64,
-) -> Result<()> {
+) -> Result<Option<AuditEvent>> {
     let (state, _, _, since) = qualification_row(tx, project, user)?;
-    if state != "pending" {
-        return Ok(());
-    }
     let (total, correct): (i64, i64) = tx
         .prepare_cached(
             "SELECT count(*), coalesce(sum(j.gold_correct = 1), 0) FROM assignments a
@@ -717,22 +685,18 @@ fn update_qualification(
              WHERE a.project_id = ?1 AND a.user_id = ?2 AND a.purpose = 'qualification' AND a.leased_at >= ?3",
         )?
         .query_row(params![project.0, user.0, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let new_state = if total >= settings.qualification_size as i64 {
-        if passes(correct, total, settings.qualification_pass) {
-            "passed"
-        } else {
-            "failed"
-        }
-    } else {
-        "pending"
+    let Some((q, event)) =
+        submit::qualification_outcome(project, user, state, correct, total, settings)
+    else {
+        return Ok(None);
     };
     tx.prepare_cached(
         "INSERT INTO qualifications (project_id, user_id, state, correct, total, updated_at, since)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (project_id, user_id) DO UPDATE SET state = ?3, correct = ?4, total = ?5, updated_at = ?6",
     )?
-    .execute(params![project.0, user.0, new_state, correct, total, now, since])?;
-    Ok(())
+    .execute(params![project.0, user.0, q.state.as_str(), q.correct, q.total, now, since])?;
+    Ok(event)
 }
 
 fn gold_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawGold> {
@@ -821,11 +785,7 @@ fn insert_gold(
         .execute(params![item, now])?;
     sqlite_append(
         tx,
-        &AuditEvent::new("gold.add", "gold")
-            .by(actor)
-            .object(id)
-            .in_project(project)
-            .digest_of(payload_json.as_bytes()),
+        &review::gold_event(actor, project, GoldId(id), payload_json),
     )?;
     let raw = tx
         .prepare_cached(&format!(
@@ -912,14 +872,14 @@ impl WorkStore for SqliteStore {
                 assignment: AssignmentId(id),
                 item_id: ItemId(item),
                 item: ext,
-                task: task.parse::<TaskKind>().map_err(StoreError::Database)?,
+                task: submit::task_kind(&task)?,
                 body,
                 display_order: serde_json::from_str(&order)?,
                 rubric_version: RubricVersion(version as i32),
                 seq,
                 leased_at: leased,
                 expires_at: expires,
-                purpose: Purpose::parse(&purpose)?,
+                purpose: stored(&purpose)?,
             }))
         })
         .await
@@ -932,25 +892,10 @@ impl WorkStore for SqliteStore {
         assignment: AssignmentId,
         reason: String,
     ) -> WorkResult<()> {
-        if reason.trim().is_empty() {
-            return Err(StoreError::Invalid("a skip needs a reason".into()).into());
-        }
-        if reason.chars().count() > 2000 {
-            return Err(StoreError::Invalid(
-                "a skip reason may have at most 2000 characters".into(),
-            )
-            .into());
-        }
+        review::check_skip_reason(&reason)?;
         self.write_grouped(move |tx| {
-            let now = now_ms();
-            let a = assignment_row(tx, project, annotator, assignment)?;
-            check_live(&a, assignment, now)?;
-            if a.state != "leased" {
-                return Err(StoreError::Conflict(format!(
-                    "assignment {assignment} has been submitted; it cannot be skipped"
-                ))
-                .into());
-            }
+            let a = assignment_row(tx, project, assignment)?;
+            review::check_skip(&a.held, annotator, now_ms())?;
             tx.prepare_cached(
                 "UPDATE assignments SET state = 'skipped', skip_reason = ?2 WHERE id = ?1",
             )?
@@ -959,11 +904,7 @@ impl WorkStore for SqliteStore {
                 .execute([a.item_id])?;
             sqlite_append(
                 tx,
-                &AuditEvent::new("assignment.skip", "assignment")
-                    .by(Some(annotator))
-                    .object(assignment)
-                    .in_project(project)
-                    .digest_of(reason.as_bytes()),
+                &review::skip_event(project, annotator, assignment, &reason),
             )?;
             Ok(())
         })
@@ -974,13 +915,8 @@ impl WorkStore for SqliteStore {
         self.write(move |conn| {
             let tx = immediate(conn)?;
             let n = reclaim(&tx, Some(project), now_ms(), i64::MAX)?;
-            if n > 0 {
-                sqlite_append(
-                    &tx,
-                    &AuditEvent::new("assignment.reclaim", "assignment")
-                        .object(n)
-                        .in_project(project),
-                )?;
+            if let Some(event) = review::reclaim_event(project, n) {
+                sqlite_append(&tx, &event)?;
             }
             tx.commit()?;
             Ok(n)
@@ -1016,13 +952,7 @@ impl WorkStore for SqliteStore {
                  SET state = 'pending', correct = 0, total = 0, updated_at = ?3, reset_by = ?4, since = ?3",
                 params![project.0, annotator.0, now, actor.map(|u| u.0)],
             )?;
-            sqlite_append(
-                &tx,
-                &AuditEvent::new("qualification.reset", "user")
-                    .by(actor)
-                    .object(annotator)
-                    .in_project(project),
-            )?;
+            sqlite_append(&tx, &review::reset_event(actor, project, annotator))?;
             tx.commit()?;
             Ok(())
         })
@@ -1038,22 +968,19 @@ impl WorkStore for SqliteStore {
         self.write(move |conn| {
             let tx = immediate(conn)?;
             let run = || -> WorkResult<GoldRecord> {
-                let (settings, version) = settings_of(&tx, project)?;
+                let (_, version) = settings_of(&tx, project)?;
                 let (item, body, task, _) = item_by_ext(&tx, project, &gold.item)?;
-                let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
-                let _ = settings;
                 let rubric = rubric_of(&tx, project, version)?;
-                let payload = validate_payload(&body, kind, &rubric, &gold.payload)?.into_payload();
-                let json = serde_json::to_string(&payload)?;
-                let rationale = Some(payload.rationale()).filter(|r| !r.is_empty());
+                let r =
+                    review::reference(&body, submit::task_kind(&task)?, &rubric, &gold.payload)?;
                 Ok(insert_gold(
                     &tx,
                     actor,
                     project,
                     item,
                     version,
-                    &json,
-                    rationale,
+                    &r.payload_json,
+                    r.rationale.as_deref(),
                     "expert",
                     now_ms(),
                 )?)
@@ -1116,26 +1043,17 @@ impl WorkStore for SqliteStore {
         project: ProjectId,
         decision: Decision,
     ) -> WorkResult<DecisionRecord> {
-        if decision.rationale.trim().is_empty() {
-            return Err(StoreError::Invalid("a decision needs a rationale".into()).into());
-        }
+        review::check_decision(&decision)?;
         self.write(move |conn| {
             let tx = immediate(conn)?;
             let run = || -> WorkResult<DecisionRecord> {
                 let now = now_ms();
                 let (_, version) = settings_of(&tx, project)?;
                 let (item, body, task, state) = item_by_ext(&tx, project, &decision.item)?;
-                if state != "adjudication" {
-                    return Err(StoreError::Conflict(format!(
-                        "item `{}` is not waiting for adjudication (it is {state})",
-                        decision.item
-                    ))
-                    .into());
-                }
-                let kind: TaskKind = task.parse().map_err(StoreError::Database)?;
+                review::check_adjudicable(&decision.item, stored(&state)?)?;
                 let rubric = rubric_of(&tx, project, version)?;
-                let payload = validate_payload(&body, kind, &rubric, &decision.payload)?.into_payload();
-                let json = serde_json::to_string(&payload)?;
+                let json = review::reference(&body, submit::task_kind(&task)?, &rubric, &decision.payload)?
+                    .payload_json;
                 tx.prepare_cached(
                     "INSERT INTO adjudications (project_id, item_id, reviewer_id, rubric_version, payload, rationale, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1146,14 +1064,7 @@ impl WorkStore for SqliteStore {
                     "UPDATE items SET state = 'resolved', resolved_at = ?2, updated_at = ?2 WHERE id = ?1",
                 )?
                 .execute(params![item, now])?;
-                sqlite_append(
-                    &tx,
-                    &AuditEvent::new("adjudication.decide", "item")
-                        .by(Some(reviewer))
-                        .object(&decision.item)
-                        .in_project(project)
-                        .digest_of(json.as_bytes()),
-                )?;
+                sqlite_append(&tx, &review::decision_event(reviewer, project, &decision.item, &json))?;
                 let gold = if decision.promote_to_gold {
                     let g = insert_gold(&tx, Some(reviewer), project, item, version, &json,
                         Some(decision.rationale.as_str()), "adjudication", now)?;
@@ -1179,10 +1090,7 @@ impl WorkStore for SqliteStore {
     async fn progress(&self, project: ProjectId) -> Result<Progress> {
         self.read(move |conn| {
             settings_of(conn, project)?;
-            let mut items = HashMap::new();
-            for s in ["open", "adjudication", "resolved"] {
-                items.insert(s.to_owned(), 0);
-            }
+            let mut items = ItemCounts::default();
             let mut gold_items = 0;
             {
                 let mut stmt = conn.prepare_cached(
@@ -1196,7 +1104,7 @@ impl WorkStore for SqliteStore {
                     if gold {
                         gold_items += n;
                     } else {
-                        *items.entry(state).or_insert(0) += n;
+                        items.add(stored(&state)?, n);
                     }
                 }
             }

@@ -217,7 +217,9 @@ pub async fn audit_chain_records_every_mutation<S: Store>(store: S) {
         .await
         .unwrap();
     store
-        .record_event(audit::AuditEvent::new("login.fail", "user").object("mallory"))
+        .record_event(
+            audit::AuditEvent::new(audit::AuditAction::LoginFail, "user").object("mallory"),
+        )
         .await
         .unwrap();
     let events = store.audit_events(0, 100).await.unwrap();
@@ -254,7 +256,7 @@ pub async fn audit_chain_stays_whole_under_concurrent_writers<S: Store>(store: S
                 for i in 0..25 {
                     store
                         .record_event(
-                            audit::AuditEvent::new("login.fail", "user")
+                            audit::AuditEvent::new(audit::AuditAction::LoginFail, "user")
                                 .object(format!("w{w}-{i}")),
                         )
                         .await

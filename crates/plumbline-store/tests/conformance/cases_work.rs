@@ -250,8 +250,8 @@ pub async fn submit_validates_and_settles_by_consensus<S: Store>(store: S) {
     assert_eq!(js.len(), 2);
     assert!(js[0].priority_inversion && js[0].display_order.is_some());
     let progress = store.progress(p.id).await.unwrap();
-    assert_eq!(progress.items["resolved"], 1);
-    assert_eq!(progress.items["adjudication"], 1);
+    assert_eq!(progress.items.resolved, 1);
+    assert_eq!(progress.items.adjudication, 1);
     assert_eq!(progress.judgments, 4);
     assert_eq!(progress.priority_inversions, 1);
     assert_eq!(progress.annotators.len(), 2);
@@ -438,7 +438,7 @@ pub async fn qualification_passes_fails_and_resets<S: Store>(store: S) {
     }
     assert_eq!(
         store.qualification(p.id, good).await.unwrap().state,
-        "passed"
+        QualificationState::Passed
     );
     let w = take(&store, good, &p).await;
     assert_eq!(w.purpose, Purpose::Work);
@@ -453,7 +453,7 @@ pub async fn qualification_passes_fails_and_resets<S: Store>(store: S) {
         .unwrap();
     assert_eq!(row.leased, 2);
     let q = store.qualification(p.id, bad).await.unwrap();
-    assert_eq!((q.state.as_str(), q.total), ("pending", 0));
+    assert_eq!((q.state, q.total), (QualificationState::Pending, 0));
 
     let worse = user(&store, "worse").await;
     for _ in 0..2 {
@@ -468,7 +468,7 @@ pub async fn qualification_passes_fails_and_resets<S: Store>(store: S) {
     assert_eq!(
         q,
         Qualification {
-            state: "failed".into(),
+            state: QualificationState::Failed,
             correct: 0,
             total: 2
         }
@@ -754,7 +754,7 @@ pub async fn concurrent_annotators_keep_the_overlap<S: Store>(store: S) {
     assert!(!stored.is_empty());
     let progress = store.progress(p.id).await.unwrap();
     assert_eq!(progress.judgments, 120);
-    assert_eq!(progress.items["open"], 0);
+    assert_eq!(progress.items.open, 0);
     store.check_integrity().await.unwrap();
 }
 

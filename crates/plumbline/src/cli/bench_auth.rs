@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use plumbline_server::AppState;
 use plumbline_server::auth::hash_password;
-use plumbline_store::audit::AuditEvent;
+use plumbline_store::audit::{AuditAction, AuditEvent};
 use plumbline_store::{IdentityStore, NewUser, SqliteStore};
 use serde_json::json;
 use std::path::PathBuf;
@@ -103,7 +103,7 @@ pub async fn run(args: AuthArgs) -> anyhow::Result<()> {
     for i in 0..args.events {
         store
             .record_event(
-                AuditEvent::new("bench.event", "bench")
+                AuditEvent::new(AuditAction::BenchEvent, "bench")
                     .object(i)
                     .digest_of(&i.to_le_bytes()),
             )

@@ -34,12 +34,11 @@ pub async fn run<S: Store>(store: &S, args: ReportArgs) -> anyhow::Result<ExitCo
 }
 
 fn text(name: &str, p: &Progress) -> String {
-    let n = |k: &str| p.items.get(k).copied().unwrap_or(0);
-    let total = n("open") + n("adjudication") + n("resolved");
+    let total = p.items.total();
     let done = if total == 0 {
         0.0
     } else {
-        100.0 * n("resolved") as f64 / total as f64
+        100.0 * p.items.resolved as f64 / total as f64
     };
     let mut out = format!(
         "project {name}\n\
@@ -52,9 +51,9 @@ fn text(name: &str, p: &Progress) -> String {
          live leases  {:>9}\n\
          inversions   {:>9}\n\
          adjudicated  {:>9}\n",
-        n("open"),
-        n("adjudication"),
-        n("resolved"),
+        p.items.open,
+        p.items.adjudication,
+        p.items.resolved,
         p.gold_items,
         p.judgments,
         p.leases,
@@ -85,17 +84,16 @@ fn text(name: &str, p: &Progress) -> String {
 mod tests {
     use super::*;
     use plumbline_domain::UserId;
-    use plumbline_store::AnnotatorProgress;
-    use std::collections::HashMap;
+    use plumbline_store::{AnnotatorProgress, ItemCounts};
 
     #[test]
     fn text_report_lists_states_and_annotators() {
         let p = Progress {
-            items: HashMap::from([
-                ("open".to_owned(), 2),
-                ("adjudication".to_owned(), 1),
-                ("resolved".to_owned(), 1),
-            ]),
+            items: ItemCounts {
+                open: 2,
+                adjudication: 1,
+                resolved: 1,
+            },
             gold_items: 3,
             judgments: 7,
             leases: 1,

@@ -194,7 +194,7 @@ async fn verify<S: Store>(store: S, load: &Load, items: u64) {
         }
     }
     let progress = store.progress(project.id).await.unwrap();
-    assert_eq!(progress.items["open"], 0);
+    assert_eq!(progress.items.open, 0);
     // Abandoned leases of regular work must have expired for their items to fill; an
     // abandoned gold lease may still be running when the queue drains.
     let expired: i64 = progress.annotators.iter().map(|a| a.expired).sum();

@@ -1,0 +1,310 @@
+//! Lease planning: which sources `next` tries for an annotator, in which order, and the
+//! lease it makes from the item a source gave.
+//!
+//! The backend reads a [`LeaseContext`], asks [`plan`] for the picks, runs each pick's
+//! query in order until one finds an item (a pick that finds none may end the search
+//! with its [`Pick::when_empty`] reason), and stores the [`NewLease`] that [`lease`]
+//! makes of it with the event of [`lease_event`].
+
+use super::rules::{
+    candidate_ids, item_tags, missing_requirement, satisfied_requirements, shuffled,
+};
+use crate::Result;
+use crate::audit::{AuditAction, AuditEvent};
+use crate::states::{Purpose, QualificationState};
+use crate::work::NoTask;
+use plumbline_domain::{AssignmentId, Expertise, ProjectId, ProjectSettings, UserId};
+use std::collections::HashMap;
+
+/// What a lease decision needs to know about the project and the annotator.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseContext<'a> {
+    /// The project.
+    pub project: ProjectId,
+    /// Who asks.
+    pub annotator: UserId,
+    /// The project's settings.
+    pub settings: &'a ProjectSettings,
+    /// The annotator's verified expertise.
+    pub verified: &'a [Expertise],
+    /// The number this lease will have among the annotator's assignments in the project.
+    pub seq: i64,
+    /// The annotator's qualification state.
+    pub qualification: QualificationState,
+    /// Qualification tasks leased or submitted since the last reset; read only when
+    /// [`needs_qualification_count`] says so (0 otherwise).
+    pub qualification_served: i64,
+    /// Serve counters of the edge-case quotas (`""` is the total); read only when
+    /// [`needs_serve_counts`] says so (empty otherwise).
+    pub served: &'a HashMap<String, i64>,
+}
+
+/// Whether [`LeaseContext::qualification_served`] matters for this decision.
+pub fn needs_qualification_count(settings: &ProjectSettings, state: QualificationState) -> bool {
+    settings.qualification_size > 0 && state == QualificationState::Pending
+}
+
+/// Whether [`LeaseContext::served`] matters for this decision.
+pub fn needs_serve_counts(settings: &ProjectSettings) -> bool {
+    !settings.edge_case_quotas.is_empty()
+}
+
+/// Where a pick looks for an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An active, current gold item the annotator was never assigned.
+    Gold,
+    /// The fullest open item below the overlap that the annotator may judge and was
+    /// never assigned; with a tag, only items carrying it.
+    Work {
+        /// Only items with this tag.
+        tag: Option<String>,
+    },
+}
+
+/// One query to try, and what an item found by it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pick {
+    /// Where to look.
+    pub source: Source,
+    /// What the lease is for.
+    pub purpose: Purpose,
+    /// When this pick finds nothing: stop with this reason (`None`: try the next pick).
+    pub when_empty: Option<NoTask>,
+}
+
+/// The picks to try, in order, with the requirement strings the annotator satisfies
+/// (an item's `requires` must all be among them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeasePlan {
+    /// Every `domain:level` the annotator's verified expertise satisfies.
+    pub satisfied: Vec<String>,
+    /// The picks, first to last; none finding an item means [`NoTask::Drained`].
+    pub picks: Vec<Pick>,
+}
+
+/// Decides what `next` tries for the annotator, or why there is nothing to try.
+pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
+    let s = ctx.settings;
+    if let Some(required) = missing_requirement(s, ctx.verified) {
+        return Err(NoTask::MissingExpertise { required });
+    }
+    let satisfied = satisfied_requirements(ctx.verified);
+    if s.qualification_size > 0 {
+        match ctx.qualification {
+            QualificationState::Failed => return Err(NoTask::QualificationFailed),
+            QualificationState::Passed => {}
+            QualificationState::Pending => {
+                if ctx.qualification_served >= i64::from(s.qualification_size) {
+                    return Err(NoTask::QualificationPending);
+                }
+                // Until they pass, the qualification set is all an annotator gets.
+                let picks = vec![Pick {
+                    source: Source::Gold,
+                    purpose: Purpose::Qualification,
+                    when_empty: Some(NoTask::NotEnoughGold),
+                }];
+                return Ok(LeasePlan { satisfied, picks });
+            }
+        }
+    }
+    let mut picks = Vec::new();
+    if super::is_gold_draw(ctx.project, ctx.annotator, ctx.seq, s.gold_rate) {
+        picks.push(Pick {
+            source: Source::Gold,
+            purpose: Purpose::Gold,
+            when_empty: None,
+        });
+    }
+    // A quota below its share of everything served so far (this lease included) comes
+    // before ordinary work.
+    let total = ctx.served.get("").copied().unwrap_or(0);
+    for q in &s.edge_case_quotas {
+        let got = ctx.served.get(&q.tag).copied().unwrap_or(0);
+        if (got as f64) < q.min_share * (total + 1) as f64 {
+            picks.push(Pick {
+                source: Source::Work {
+                    tag: Some(q.tag.clone()),
+                },
+                purpose: Purpose::Work,
+                when_empty: None,
+            });
+        }
+    }
+    picks.push(Pick {
+        source: Source::Work { tag: None },
+        purpose: Purpose::Work,
+        when_empty: None,
+    });
+    Ok(LeasePlan { satisfied, picks })
+}
+
+/// A lease to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLease {
+    /// What it is for.
+    pub purpose: Purpose,
+    /// Candidate ids in the order they are shown.
+    pub display_order: Vec<String>,
+    /// Lease start, Unix milliseconds.
+    pub leased_at: i64,
+    /// Lease end, Unix milliseconds.
+    pub expires_at: i64,
+    /// Serve counters to increment: `""` (the total) and each quota tag the item
+    /// carries; empty when the project has no quotas or the lease is not work.
+    pub quota_tags: Vec<String>,
+}
+
+/// The lease of the item `body` found for `purpose` at `now`.
+pub fn lease(
+    settings: &ProjectSettings,
+    purpose: Purpose,
+    body: &str,
+    now: i64,
+) -> Result<NewLease> {
+    let mut quota_tags = Vec::new();
+    if purpose == Purpose::Work && !settings.edge_case_quotas.is_empty() {
+        quota_tags.push(String::new());
+        let tags = item_tags(body)?;
+        for q in &settings.edge_case_quotas {
+            if tags.contains(&q.tag) {
+                quota_tags.push(q.tag.clone());
+            }
+        }
+    }
+    Ok(NewLease {
+        purpose,
+        display_order: shuffled(candidate_ids(body)?),
+        leased_at: now,
+        expires_at: now + i64::from(settings.lease_seconds) * 1000,
+        quota_tags,
+    })
+}
+
+/// The event of a stored lease.
+pub fn lease_event(project: ProjectId, annotator: UserId, assignment: AssignmentId) -> AuditEvent {
+    AuditEvent::new(AuditAction::AssignmentLease, "assignment")
+        .by(Some(annotator))
+        .object(assignment)
+        .in_project(project)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plumbline_domain::EdgeCaseQuota;
+
+    fn ctx<'a>(
+        settings: &'a ProjectSettings,
+        verified: &'a [Expertise],
+        served: &'a HashMap<String, i64>,
+    ) -> LeaseContext<'a> {
+        LeaseContext {
+            project: ProjectId(1),
+            annotator: UserId(2),
+            settings,
+            verified,
+            seq: 1,
+            qualification: QualificationState::Pending,
+            qualification_served: 0,
+            served,
+        }
+    }
+
+    fn work(tag: Option<&str>) -> Pick {
+        Pick {
+            source: Source::Work {
+                tag: tag.map(str::to_owned),
+            },
+            purpose: Purpose::Work,
+            when_empty: None,
+        }
+    }
+
+    #[test]
+    fn missing_expertise_refuses_before_anything_else() {
+        let settings = ProjectSettings {
+            required_expertise: vec!["clinical:expert".parse().unwrap()],
+            qualification_size: 3,
+            ..ProjectSettings::default()
+        };
+        let verified = ["clinical:practitioner".parse().unwrap()];
+        let served = HashMap::new();
+        assert_eq!(
+            plan(&ctx(&settings, &verified, &served)),
+            Err(NoTask::MissingExpertise {
+                required: "clinical:expert".into()
+            })
+        );
+    }
+
+    #[test]
+    fn qualification_comes_first_and_alone() {
+        let settings = ProjectSettings {
+            qualification_size: 2,
+            gold_rate: 0.0,
+            ..ProjectSettings::default()
+        };
+        let served = HashMap::new();
+        let mut c = ctx(&settings, &[], &served);
+        let p = plan(&c).unwrap();
+        assert_eq!(
+            p.picks,
+            [Pick {
+                source: Source::Gold,
+                purpose: Purpose::Qualification,
+                when_empty: Some(NoTask::NotEnoughGold),
+            }]
+        );
+        c.qualification_served = 2;
+        assert_eq!(plan(&c), Err(NoTask::QualificationPending));
+        c.qualification = QualificationState::Failed;
+        assert_eq!(plan(&c), Err(NoTask::QualificationFailed));
+        c.qualification = QualificationState::Passed;
+        assert_eq!(plan(&c).unwrap().picks, [work(None)]);
+    }
+
+    #[test]
+    fn gold_draw_then_quotas_below_share_then_work() {
+        let settings = ProjectSettings {
+            gold_rate: 0.999,
+            edge_case_quotas: vec![
+                EdgeCaseQuota {
+                    tag: "rare".into(),
+                    min_share: 0.3,
+                },
+                EdgeCaseQuota {
+                    tag: "met".into(),
+                    min_share: 0.1,
+                },
+            ],
+            ..ProjectSettings::default()
+        };
+        let served: HashMap<String, i64> =
+            [("".into(), 9), ("rare".into(), 2), ("met".into(), 5)].into();
+        let p = plan(&ctx(&settings, &[], &served)).unwrap();
+        assert_eq!(p.picks[0].purpose, Purpose::Gold);
+        assert_eq!(p.picks[1..], [work(Some("rare")), work(None)]);
+    }
+
+    #[test]
+    fn a_lease_counts_its_quota_tags_only_for_work() {
+        let settings = ProjectSettings {
+            lease_seconds: 60,
+            edge_case_quotas: vec![EdgeCaseQuota {
+                tag: "rare".into(),
+                min_share: 0.3,
+            }],
+            ..ProjectSettings::default()
+        };
+        let body = r#"{"id":"x","tags":["rare","other"],"candidates":[{"id":"a"},{"id":"b"}]}"#;
+        let l = lease(&settings, Purpose::Work, body, 1_000).unwrap();
+        assert_eq!(l.quota_tags, ["", "rare"]);
+        assert_eq!(l.expires_at, 61_000);
+        let mut order = l.display_order.clone();
+        order.sort();
+        assert_eq!(order, ["a", "b"]);
+        let g = lease(&settings, Purpose::Gold, body, 1_000).unwrap();
+        assert!(g.quota_tags.is_empty());
+    }
+}
