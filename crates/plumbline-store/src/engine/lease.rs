@@ -12,8 +12,10 @@ use super::rules::{
 use crate::Result;
 use crate::audit::{AuditAction, AuditEvent};
 use crate::states::{Purpose, QualificationState};
-use crate::work::NoTask;
-use plumbline_domain::{AssignmentId, Expertise, ProjectId, ProjectSettings, UserId};
+use crate::work::{NoTask, Task};
+use plumbline_domain::{
+    AssignmentId, Expertise, ItemId, ProjectId, ProjectSettings, RubricVersion, UserId,
+};
 use std::collections::HashMap;
 
 /// What a lease decision needs to know about the project and the annotator.
@@ -37,6 +39,46 @@ pub struct LeaseContext<'a> {
     /// Serve counters of the edge-case quotas (`""` is the total); read only when
     /// [`needs_serve_counts`] says so (empty otherwise).
     pub served: &'a HashMap<String, i64>,
+}
+
+impl<'a> LeaseContext<'a> {
+    /// The context of an annotator whose qualification is not in play (passed, or
+    /// none asked) and of a project without quota counters read; the reads that
+    /// [`needs_qualification_count`] and [`needs_serve_counts`] ask for are added with
+    /// [`qualification`](Self::qualification) and [`served`](Self::served).
+    pub fn new(
+        project: ProjectId,
+        annotator: UserId,
+        settings: &'a ProjectSettings,
+        verified: &'a [Expertise],
+        seq: i64,
+    ) -> Self {
+        static NONE_SERVED: std::sync::LazyLock<HashMap<String, i64>> =
+            std::sync::LazyLock::new(HashMap::new);
+        LeaseContext {
+            project,
+            annotator,
+            settings,
+            verified,
+            seq,
+            qualification: QualificationState::Passed,
+            qualification_served: 0,
+            served: &NONE_SERVED,
+        }
+    }
+
+    /// With the annotator's qualification state and the qualification tasks served.
+    pub fn qualification(mut self, state: QualificationState, served: i64) -> Self {
+        self.qualification = state;
+        self.qualification_served = served;
+        self
+    }
+
+    /// With the quota counters.
+    pub fn served(mut self, served: &'a HashMap<String, i64>) -> Self {
+        self.served = served;
+        self
+    }
 }
 
 /// Whether [`LeaseContext::qualification_served`] matters for this decision.
@@ -139,6 +181,79 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
     Ok(LeasePlan { satisfied, picks })
 }
 
+/// An item a pick found, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Database id.
+    pub id: i64,
+    /// The item's own id.
+    pub ext_id: String,
+    /// Its stored task kind.
+    pub task: String,
+    /// Its canonical JSON.
+    pub body: String,
+}
+
+/// How a search through a plan's picks ended.
+pub type Searched = std::result::Result<(Found, Purpose), NoTask>;
+
+/// Runs the plan's picks in order with `pick` (the backend's query for a source)
+/// until one finds an item; a pick that finds none stops the search with its
+/// [`Pick::when_empty`] reason, if it has one, and the end of the plan means
+/// [`NoTask::Drained`].
+pub async fn search<F, Fut>(plan: &LeasePlan, mut pick: F) -> Result<Searched>
+where
+    F: FnMut(Source) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Found>>>,
+{
+    for p in &plan.picks {
+        if let Some(found) = pick(p.source.clone()).await? {
+            return Ok(Ok((found, p.purpose)));
+        }
+        if let Some(no) = &p.when_empty {
+            return Ok(Err(no.clone()));
+        }
+    }
+    Ok(Err(NoTask::Drained))
+}
+
+/// [`search`] for a backend whose queries do not wait (SQLite on its writer thread):
+/// the search completes in one poll.
+pub fn search_now(
+    plan: &LeasePlan,
+    mut pick: impl FnMut(Source) -> Result<Option<Found>>,
+) -> Result<Searched> {
+    use std::task::{Context, Poll, Waker};
+    let fut = std::pin::pin!(search(plan, |s| std::future::ready(pick(s))));
+    match fut.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(r) => r,
+        Poll::Pending => unreachable!("a search over ready queries never waits"),
+    }
+}
+
+/// The task the annotator receives for a stored lease.
+pub fn task(
+    found: Found,
+    lease: NewLease,
+    assignment: AssignmentId,
+    rubric_version: i64,
+    seq: i64,
+) -> Result<Task> {
+    Ok(Task {
+        assignment,
+        item_id: ItemId(found.id),
+        item: found.ext_id,
+        task: super::submit::task_kind(&found.task)?,
+        body: found.body,
+        display_order: lease.display_order,
+        rubric_version: RubricVersion(rubric_version as i32),
+        seq,
+        leased_at: lease.leased_at,
+        expires_at: lease.expires_at,
+        purpose: lease.purpose,
+    })
+}
+
 /// A lease to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewLease {
@@ -199,16 +314,9 @@ mod tests {
         verified: &'a [Expertise],
         served: &'a HashMap<String, i64>,
     ) -> LeaseContext<'a> {
-        LeaseContext {
-            project: ProjectId(1),
-            annotator: UserId(2),
-            settings,
-            verified,
-            seq: 1,
-            qualification: QualificationState::Pending,
-            qualification_served: 0,
-            served,
-        }
+        LeaseContext::new(ProjectId(1), UserId(2), settings, verified, 1)
+            .qualification(QualificationState::Pending, 0)
+            .served(served)
     }
 
     fn work(tag: Option<&str>) -> Pick {
@@ -285,6 +393,41 @@ mod tests {
         let p = plan(&ctx(&settings, &[], &served)).unwrap();
         assert_eq!(p.picks[0].purpose, Purpose::Gold);
         assert_eq!(p.picks[1..], [work(Some("rare")), work(None)]);
+    }
+
+    #[test]
+    fn the_search_takes_the_first_find_or_stops_where_a_pick_says() {
+        let settings = ProjectSettings {
+            gold_rate: 0.999,
+            ..ProjectSettings::default()
+        };
+        let served = HashMap::new();
+        let p = plan(&ctx(&settings, &[], &served).qualification(QualificationState::Passed, 0))
+            .unwrap();
+        let found = |id| Found {
+            id,
+            ext_id: format!("it-{id}"),
+            task: "preference".into(),
+            body: "{}".into(),
+        };
+        let mut asked = Vec::new();
+        let r = search_now(&p, |s| {
+            asked.push(s.clone());
+            Ok((s != Source::Gold).then(|| found(4)))
+        })
+        .unwrap();
+        assert_eq!(r, Ok((found(4), Purpose::Work)), "gold was empty: work");
+        assert_eq!(asked, [Source::Gold, Source::Work { tag: None }]);
+        assert_eq!(search_now(&p, |_| Ok(None)).unwrap(), Err(NoTask::Drained));
+        let q = ProjectSettings {
+            qualification_size: 1,
+            ..ProjectSettings::default()
+        };
+        let p = plan(&ctx(&q, &[], &served)).unwrap();
+        assert_eq!(
+            search_now(&p, |_| Ok(None)).unwrap(),
+            Err(NoTask::NotEnoughGold)
+        );
     }
 
     #[test]

@@ -100,6 +100,43 @@ pub fn reference(
     })
 }
 
+/// Where a gold version came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoldOrigin {
+    /// Given by a lead or expert.
+    Expert,
+    /// Promoted from a reviewer's decision.
+    Adjudication,
+}
+
+impl GoldOrigin {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GoldOrigin::Expert => "expert",
+            GoldOrigin::Adjudication => "adjudication",
+        }
+    }
+}
+
+/// A new gold version to store for an item: the newest version becomes the item's
+/// active gold, older versions inactive.
+#[derive(Debug, Clone, Copy)]
+pub struct GoldVersion<'a> {
+    /// Who made it.
+    pub actor: Option<UserId>,
+    /// The item's database id.
+    pub item: i64,
+    /// The rubric version it was made under (the current one).
+    pub rubric_version: i64,
+    /// The validated payload, canonical JSON.
+    pub payload_json: &'a str,
+    /// Why.
+    pub rationale: Option<&'a str>,
+    /// Where it came from.
+    pub origin: GoldOrigin,
+}
+
 /// The event of a stored gold version.
 pub fn gold_event(
     actor: Option<UserId>,

@@ -344,7 +344,7 @@ impl Store for PgStore {
         )
         .await?;
         // Gold made under an older rubric must be checked again before it scores anyone.
-        tx.execute(
+        let marked = tx.execute(
             "UPDATE gold SET needs_revalidation = TRUE WHERE project_id = $1 AND active AND rubric_version < $2",
             &[&project.0, &next],
         )
@@ -358,6 +358,9 @@ impl Store for PgStore {
                 .digest_of(json.as_bytes()),
         )
         .await?;
+        if let Some(e) = crate::engine::review::revalidate_event(actor, project, marked) {
+            crate::audit::pg_append(&tx, &e).await?;
+        }
         tx.commit().await?;
         Ok(StoredRubric {
             version: RubricVersion(next as i32),

@@ -9,8 +9,8 @@
 use super::PgStore;
 use crate::Result;
 use crate::audit::{AuditEvent, PgEvents, pg_pending_insert};
-use crate::engine::lease::{self, LeaseContext, Source};
-use crate::engine::review;
+use crate::engine::lease::{self, Found, LeaseContext, Source};
+use crate::engine::review::{self, GoldOrigin, GoldVersion};
 use crate::engine::submit::{self, Held, SubmitContext};
 use crate::error::StoreError;
 use crate::model::now_ms;
@@ -194,15 +194,8 @@ async fn give_back<C: GenericClient>(tx: &C, mut items: Vec<i64>) -> Result<u64>
 const REQUIRES: &str = "(position('\"requires\":' in i.body) = 0 OR NOT EXISTS (
     SELECT 1 FROM jsonb_array_elements_text(i.body::jsonb -> 'requires') r WHERE r <> ALL($3::text[])))";
 
-struct Candidate {
-    id: i64,
-    ext_id: String,
-    task: String,
-    body: String,
-}
-
-fn candidate(r: &Row) -> Candidate {
-    Candidate {
+fn candidate(r: &Row) -> Found {
+    Found {
         id: r.get(0),
         ext_id: r.get(1),
         task: r.get(2),
@@ -215,7 +208,7 @@ async fn pick_gold<C: GenericClient>(
     project: ProjectId,
     user: UserId,
     satisfied: &[String],
-) -> Result<Option<Candidate>> {
+) -> Result<Option<Found>> {
     // Each annotator walks the gold items in id order from their own starting point
     // (wrapping round), so gold is spread across annotators; the walk follows the gold
     // index and stops at the first eligible item (sorting every gold item by a
@@ -255,7 +248,7 @@ async fn pick_work<C: GenericClient>(
     overlap: u32,
     satisfied: &[String],
     tag: Option<&str>,
-) -> Result<Option<Candidate>> {
+) -> Result<Option<Found>> {
     // The queue row is locked (the item row is only read): counters change there.
     let sql = format!(
         "SELECT i.id, i.ext_id, i.task, i.body FROM item_queue q JOIN items i ON i.id = q.item_id
@@ -415,45 +408,32 @@ async fn lease_in(
         .into_iter()
         .zip(row.get::<_, Vec<i64>>(10))
         .collect();
-    let ctx = LeaseContext {
-        project,
-        annotator: user,
-        settings: &settings,
-        verified: &verified,
-        seq,
-        qualification,
-        qualification_served,
-        served: &served,
+    let plan = lease::plan(
+        &LeaseContext::new(project, user, &settings, &verified, seq)
+            .qualification(qualification, qualification_served)
+            .served(&served),
+    );
+    let searched = match &plan {
+        Err(no) => Err(no.clone()),
+        Ok(plan) => {
+            let (overlap, satisfied) = (settings.overlap, &plan.satisfied);
+            lease::search(plan, |source| async move {
+                match source {
+                    Source::Gold => pick_gold(tx, project, user, satisfied).await,
+                    Source::Work { tag } => {
+                        pick_work(tx, project, user, overlap, satisfied, tag.as_deref()).await
+                    }
+                }
+            })
+            .await?
+        }
     };
-    let plan = match lease::plan(&ctx) {
-        Ok(plan) => plan,
+    let (c, purpose) = match searched {
+        Ok(found) => found,
         Err(no) => {
             finish.commit().await?;
             return Ok(Next::None(no));
         }
-    };
-    let mut found = None;
-    for pick in &plan.picks {
-        let item = match &pick.source {
-            Source::Gold => pick_gold(tx, project, user, &plan.satisfied).await?,
-            Source::Work { tag } => {
-                let tag = tag.as_deref();
-                pick_work(tx, project, user, settings.overlap, &plan.satisfied, tag).await?
-            }
-        };
-        match (item, &pick.when_empty) {
-            (Some(c), _) => found = Some((c, pick.purpose)),
-            (None, Some(no)) => {
-                finish.commit().await?;
-                return Ok(Next::None(no.clone()));
-            }
-            (None, None) => continue,
-        }
-        break;
-    }
-    let Some((c, purpose)) = found else {
-        finish.commit().await?;
-        return Ok(Next::None(NoTask::Drained));
     };
     let new = lease::lease(&settings, purpose, &c.body, now)?;
     let display_json = serde_json::to_string(&new.display_order)?;
@@ -501,19 +481,8 @@ async fn lease_in(
         finish.commit().await?;
     }
     crate::audit::mark_pending_written();
-    Ok(Next::Task(Box::new(Task {
-        assignment,
-        item_id: ItemId(c.id),
-        item: c.ext_id,
-        task: submit::task_kind(&c.task)?,
-        body: c.body,
-        display_order: new.display_order,
-        rubric_version: RubricVersion(rubric_version as i32),
-        seq,
-        leased_at: new.leased_at,
-        expires_at: new.expires_at,
-        purpose,
-    })))
+    let task = lease::task(c, new, assignment, rubric_version, seq)?;
+    Ok(Next::Task(Box::new(task)))
 }
 
 /// The assignment in the first six columns of `r` (`item_id, user_id, purpose, state,
@@ -792,18 +761,14 @@ fn to_gold(r: &Row) -> Result<GoldRecord> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Stores a new gold version (the caller validated the payload) with its event.
 async fn insert_gold<C: GenericClient>(
     tx: &C,
-    actor: Option<UserId>,
     project: ProjectId,
-    item: i64,
-    rubric_version: i64,
-    payload_json: &str,
-    rationale: Option<&str>,
-    origin: &str,
+    g: &GoldVersion<'_>,
     now: i64,
 ) -> Result<GoldRecord> {
+    let item = g.item;
     // Lock the item so two new gold versions get distinct numbers.
     exec(
         tx,
@@ -824,12 +789,12 @@ async fn insert_gold<C: GenericClient>(
         &[&item],
     )
     .await?;
-    let actor_id = actor.map(|u| u.0);
+    let actor_id = g.actor.map(|u| u.0);
     let id: i64 = q_one(
 tx,
             "INSERT INTO gold (project_id, item_id, version, rubric_version, payload, rationale, origin, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            &[&project.0, &item, &version, &rubric_version, &payload_json, &rationale, &origin, &actor_id, &now],
+            &[&project.0, &item, &version, &g.rubric_version, &g.payload_json, &g.rationale, &g.origin.as_str(), &actor_id, &now],
         )
         .await?
         .get(0);
@@ -843,7 +808,12 @@ tx,
     .await?;
     write_events(
         tx,
-        &[review::gold_event(actor, project, GoldId(id), payload_json)],
+        &[review::gold_event(
+            g.actor,
+            project,
+            GoldId(id),
+            g.payload_json,
+        )],
         now,
     )
     .await?;
@@ -1018,18 +988,15 @@ impl WorkStore for PgStore {
         let rubric = rubric_of(&tx, project, version).await?;
         let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &gold.payload)?;
         let now = now_ms();
-        let g = insert_gold(
-            &tx,
+        let g = GoldVersion {
             actor,
-            project,
             item,
-            version,
-            &r.payload_json,
-            r.rationale.as_deref(),
-            "expert",
-            now,
-        )
-        .await?;
+            rubric_version: version,
+            payload_json: &r.payload_json,
+            rationale: r.rationale.as_deref(),
+            origin: GoldOrigin::Expert,
+        };
+        let g = insert_gold(&tx, project, &g, now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(g)
     }
@@ -1126,18 +1093,15 @@ impl WorkStore for PgStore {
         )
         .await?;
         let gold = if decision.promote_to_gold {
-            let g = insert_gold(
-                &tx,
-                Some(reviewer),
-                project,
+            let g = GoldVersion {
+                actor: Some(reviewer),
                 item,
-                version,
-                &json,
-                Some(decision.rationale.as_str()),
-                "adjudication",
-                now,
-            )
-            .await?;
+                rubric_version: version,
+                payload_json: &json,
+                rationale: Some(&decision.rationale),
+                origin: GoldOrigin::Adjudication,
+            };
+            let g = insert_gold(&tx, project, &g, now).await?;
             exec(
                 &tx,
                 "UPDATE adjudications SET gold_id = $2 WHERE id = $1",

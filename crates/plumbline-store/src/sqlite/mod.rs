@@ -457,7 +457,7 @@ impl Store for SqliteStore {
                 params![project.0, next],
             )?;
             // Gold made under an older rubric must be checked again before it scores anyone.
-            tx.execute(
+            let marked = tx.execute(
                 "UPDATE gold SET needs_revalidation = 1 WHERE project_id = ?1 AND active = 1 AND rubric_version < ?2",
                 params![project.0, next],
             )?;
@@ -469,6 +469,9 @@ impl Store for SqliteStore {
                     .in_project(project)
                     .digest_of(json.as_bytes()),
             )?;
+            if let Some(e) = crate::engine::review::revalidate_event(actor, project, marked as u64) {
+                crate::audit::sqlite_append(&tx, &e)?;
+            }
             tx.commit()?;
             Ok(StoredRubric {
                 version: RubricVersion(next as i32),

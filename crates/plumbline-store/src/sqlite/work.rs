@@ -4,8 +4,8 @@
 use super::SqliteStore;
 use crate::Result;
 use crate::audit::{AuditEvent, sqlite_append};
-use crate::engine::lease::{self, LeaseContext, Source};
-use crate::engine::review;
+use crate::engine::lease::{self, Found, LeaseContext, Source};
+use crate::engine::review::{self, GoldOrigin, GoldVersion};
 use crate::engine::submit::{self, Held, SubmitContext};
 use crate::error::StoreError;
 use crate::model::now_ms;
@@ -230,15 +230,8 @@ fn requires_clause(param: usize) -> String {
     )
 }
 
-struct Candidate {
-    id: i64,
-    ext_id: String,
-    task: String,
-    body: String,
-}
-
-fn candidate_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
-    Ok(Candidate {
+fn candidate_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Found> {
+    Ok(Found {
         id: r.get(0)?,
         ext_id: r.get(1)?,
         task: r.get(2)?,
@@ -252,7 +245,7 @@ fn pick_gold(
     project: ProjectId,
     user: UserId,
     satisfied: &str,
-) -> Result<Option<Candidate>> {
+) -> Result<Option<Found>> {
     // Each annotator walks the gold items in id order from their own starting point
     // (wrapping round), so gold is spread across annotators; the walk follows the gold
     // index and stops at the first eligible item instead of sorting every gold item by
@@ -289,7 +282,7 @@ fn pick_work(
     overlap: u32,
     satisfied: &str,
     tag: Option<&str>,
-) -> Result<Option<Candidate>> {
+) -> Result<Option<Found>> {
     let sql = format!(
         "SELECT i.id, i.ext_id, i.task, i.body FROM items i INDEXED BY items_queue
          WHERE i.project_id = ?1 AND i.state = 'open' AND i.is_gold = 0
@@ -368,43 +361,27 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     } else {
         HashMap::new()
     };
-    let ctx = LeaseContext {
-        project,
-        annotator: user,
-        settings: &settings,
-        verified: &verified,
-        seq,
-        qualification,
-        qualification_served,
-        served: &served,
-    };
+    let ctx = LeaseContext::new(project, user, &settings, &verified, seq)
+        .qualification(qualification, qualification_served)
+        .served(&served);
     let plan = match lease::plan(&ctx) {
         Ok(plan) => plan,
         Err(no) => return Ok(Next::None(no)),
     };
     let satisfied = serde_json::to_string(&plan.satisfied)?;
-    let mut found = None;
-    for pick in &plan.picks {
-        let item = match &pick.source {
-            Source::Gold => pick_gold(tx, project, user, &satisfied)?,
-            Source::Work { tag } => pick_work(
-                tx,
-                project,
-                user,
-                settings.overlap,
-                &satisfied,
-                tag.as_deref(),
-            )?,
-        };
-        match (item, &pick.when_empty) {
-            (Some(c), _) => found = Some((c, pick.purpose)),
-            (None, Some(no)) => return Ok(Next::None(no.clone())),
-            (None, None) => continue,
-        }
-        break;
-    }
-    let Some((c, purpose)) = found else {
-        return Ok(Next::None(NoTask::Drained));
+    let (c, purpose) = match lease::search_now(&plan, |source| match source {
+        Source::Gold => pick_gold(tx, project, user, &satisfied),
+        Source::Work { tag } => pick_work(
+            tx,
+            project,
+            user,
+            settings.overlap,
+            &satisfied,
+            tag.as_deref(),
+        ),
+    })? {
+        Ok(found) => found,
+        Err(no) => return Ok(Next::None(no)),
     };
     let new = lease::lease(&settings, purpose, &c.body, now)?;
     tx.prepare_cached(
@@ -434,19 +411,8 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
         .execute(params![project.0, tag])?;
     }
     sqlite_append(tx, &lease::lease_event(project, user, assignment))?;
-    Ok(Next::Task(Box::new(Task {
-        assignment,
-        item_id: ItemId(c.id),
-        item: c.ext_id,
-        task: submit::task_kind(&c.task)?,
-        body: c.body,
-        display_order: new.display_order,
-        rubric_version: RubricVersion(rubric_version as i32),
-        seq,
-        leased_at: new.leased_at,
-        expires_at: new.expires_at,
-        purpose,
-    })))
+    let task = lease::task(c, new, assignment, rubric_version, seq)?;
+    Ok(Next::Task(Box::new(task)))
 }
 
 /// An assignment as stored: the engine's view of it, and what a judgment copies.
@@ -757,19 +723,14 @@ type RawJudgment = (
     (Option<i64>, Option<String>, Option<bool>, i64, i64),
 );
 
-/// Stores a new gold version of `item` (the caller validated the payload).
-#[allow(clippy::too_many_arguments)]
+/// Stores a new gold version (the caller validated the payload) with its event.
 fn insert_gold(
     tx: &Transaction<'_>,
-    actor: Option<UserId>,
     project: ProjectId,
-    item: i64,
-    rubric_version: i64,
-    payload_json: &str,
-    rationale: Option<&str>,
-    origin: &str,
+    g: &GoldVersion<'_>,
     now: i64,
 ) -> Result<GoldRecord> {
+    let item = g.item;
     let version: i64 = tx
         .prepare_cached("SELECT coalesce(max(version), 0) + 1 FROM gold WHERE item_id = ?1")?
         .query_row([item], |r| r.get(0))?;
@@ -779,13 +740,23 @@ fn insert_gold(
         "INSERT INTO gold (project_id, item_id, version, rubric_version, payload, rationale, origin, created_by, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![project.0, item, version, rubric_version, payload_json, rationale, origin, actor.map(|u| u.0), now])?;
+    .execute(params![
+        project.0,
+        item,
+        version,
+        g.rubric_version,
+        g.payload_json,
+        g.rationale,
+        g.origin.as_str(),
+        g.actor.map(|u| u.0),
+        now
+    ])?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached("UPDATE items SET is_gold = 1, updated_at = ?2 WHERE id = ?1")?
         .execute(params![item, now])?;
     sqlite_append(
         tx,
-        &review::gold_event(actor, project, GoldId(id), payload_json),
+        &review::gold_event(g.actor, project, GoldId(id), g.payload_json),
     )?;
     let raw = tx
         .prepare_cached(&format!(
@@ -973,17 +944,15 @@ impl WorkStore for SqliteStore {
                 let rubric = rubric_of(&tx, project, version)?;
                 let r =
                     review::reference(&body, submit::task_kind(&task)?, &rubric, &gold.payload)?;
-                Ok(insert_gold(
-                    &tx,
+                let g = GoldVersion {
                     actor,
-                    project,
                     item,
-                    version,
-                    &r.payload_json,
-                    r.rationale.as_deref(),
-                    "expert",
-                    now_ms(),
-                )?)
+                    rubric_version: version,
+                    payload_json: &r.payload_json,
+                    rationale: r.rationale.as_deref(),
+                    origin: GoldOrigin::Expert,
+                };
+                Ok(insert_gold(&tx, project, &g, now_ms())?)
             };
             match run() {
                 Ok(g) => {
@@ -1066,8 +1035,15 @@ impl WorkStore for SqliteStore {
                 .execute(params![item, now])?;
                 sqlite_append(&tx, &review::decision_event(reviewer, project, &decision.item, &json))?;
                 let gold = if decision.promote_to_gold {
-                    let g = insert_gold(&tx, Some(reviewer), project, item, version, &json,
-                        Some(decision.rationale.as_str()), "adjudication", now)?;
+                    let g = GoldVersion {
+                        actor: Some(reviewer),
+                        item,
+                        rubric_version: version,
+                        payload_json: &json,
+                        rationale: Some(&decision.rationale),
+                        origin: GoldOrigin::Adjudication,
+                    };
+                    let g = insert_gold(&tx, project, &g, now)?;
                     tx.prepare_cached("UPDATE adjudications SET gold_id = ?2 WHERE id = ?1")?
                         .execute(params![id, g.id.0])?;
                     Some(g.id)

@@ -4,6 +4,7 @@ use plumbline_domain::{ProjectName, ProjectSettings, Rubric, RubricVersion, Task
 use plumbline_store::*;
 use tokio::sync::mpsc;
 
+pub use crate::cases_audit::*;
 pub use crate::cases_identity::*;
 pub use crate::cases_work::*;
 

@@ -6,7 +6,7 @@ use plumbline_store::*;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 
-const RUBRIC: &str = r#"
+pub(crate) const RUBRIC: &str = r#"
 name = "Retail banking support"
 [[criteria]]
 key = "compliance"
@@ -57,7 +57,7 @@ fn hash(body: &str) -> [u8; 32] {
 }
 
 /// A preference item; `extra` is spliced into the JSON object (`"tags":[...]`).
-fn item(n: usize, extra: &str) -> NewItem {
+pub(crate) fn item(n: usize, extra: &str) -> NewItem {
     let id = format!("it-{n:05}");
     let body = format!(
         r#"{{"id":"{id}","context":[{{"role":"user","content":"question {n}"}}],"candidates":[{{"id":"a","content":"x{n}"}},{{"id":"b","content":"y{n}"}}]{extra}}}"#
@@ -73,7 +73,7 @@ fn item(n: usize, extra: &str) -> NewItem {
     }
 }
 
-async fn import<S: Store>(store: &S, project: &Project, items: Vec<NewItem>) {
+pub(crate) async fn import<S: Store>(store: &S, project: &Project, items: Vec<NewItem>) {
     let (tx, rx) = mpsc::channel(2);
     let feeder = tokio::spawn(async move {
         for chunk in items.chunks(500) {
@@ -89,7 +89,7 @@ async fn import<S: Store>(store: &S, project: &Project, items: Vec<NewItem>) {
     assert!(out.committed);
 }
 
-async fn user<S: Store>(store: &S, name: &str) -> UserId {
+pub(crate) async fn user<S: Store>(store: &S, name: &str) -> UserId {
     store
         .create_user(
             None,
@@ -104,21 +104,21 @@ async fn user<S: Store>(store: &S, name: &str) -> UserId {
         .id
 }
 
-fn pref(winner: &str) -> String {
+pub(crate) fn pref(winner: &str) -> String {
     let strength = if winner == "tie" { 0 } else { 2 };
     format!(
         r#"{{"winner":"{winner}","strength":{strength},"criteria":{{"compliance":"{winner}","tone":"{winner}"}}}}"#
     )
 }
 
-fn submission(payload: String) -> Submission {
+pub(crate) fn submission(payload: String) -> Submission {
     Submission {
         payload,
         time_ms: Some(1234),
     }
 }
 
-async fn take<S: Store>(store: &S, user: UserId, project: &Project) -> Task {
+pub(crate) async fn take<S: Store>(store: &S, user: UserId, project: &Project) -> Task {
     match store.next_task(user, project.id).await.unwrap() {
         Next::Task(t) => *t,
         Next::None(why) => panic!("expected a task, got {why:?}"),

@@ -2,6 +2,7 @@
 //! PostgreSQL database (from `PLUMBLINE_TEST_POSTGRES_URL`) per test.
 
 mod cases;
+mod cases_audit;
 mod cases_identity;
 mod cases_work;
 mod support;
@@ -64,4 +65,5 @@ conformance!(
     concurrent_annotators_keep_the_overlap,
     held_lease_comes_back_until_submitted_skipped_or_expired,
     held_or_next_and_the_queue_follow_every_path,
+    every_engine_path_writes_the_same_events,
 );
