@@ -4,7 +4,7 @@
 Usage: python3 examples/check_examples.py [EXAMPLES_DIR]
 
 Every sub-folder holding a rubric.toml is a domain; its items.jsonl and gold.jsonl are
-checked against the shapes in DESIGN.md ("Native item format", "Rubric file (TOML)",
+checked against the shapes in docs/DESIGN.md ("Native item format", "Rubric file (TOML)",
 "Judgment payloads", "The priority rule"). Exits 1 if any error is found. Standard library
 only (Python 3.11+ for tomllib).
 """

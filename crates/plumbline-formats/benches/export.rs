@@ -1,4 +1,4 @@
-//! Preference-pair export throughput (issue 6: JSONL ≥ 200,000 pairs/s, Parquet ≥
+//! Preference-pair export throughput (targets: JSONL ≥ 200,000 pairs/s, Parquet ≥
 //! 100,000 pairs/s, memory ≤ 300 MB, at 1,000,000 pairs).
 //!
 //! Run with `cargo bench -p plumbline-formats --bench export`. Settings:

@@ -1,4 +1,4 @@
-//! HH-RLHF-shaped import throughput (issue 6: ≥ 50,000 lines/s), on synthetic lines.
+//! HH-RLHF-shaped import throughput (target: ≥ 50,000 lines/s), on synthetic lines.
 //!
 //! Run with `cargo bench -p plumbline-formats` (`PLUMBLINE_BENCH_LINES` sets the line
 //! count, default 200,000; `PLUMBLINE_TEST_POSTGRES_URL` adds a PostgreSQL run). It

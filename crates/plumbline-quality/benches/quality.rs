@@ -1,4 +1,4 @@
-//! The figures of the quality issue, on seeded synthetic data, one thread.
+//! The quality statistics' figures (docs/BENCHMARKS.md), on seeded synthetic data, one thread.
 //!
 //! Run with `cargo bench -p plumbline-quality`. Each figure is the median wall time of
 //! `RUNS` runs; the output is one JSON document on stdout.

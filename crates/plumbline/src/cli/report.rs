@@ -1,5 +1,6 @@
 //! `plumbline report --project N [--json]`: a project's progress (items by state,
-//! judgments, leases, per-annotator counts). The quality issue extends it.
+//! judgments, leases, per-annotator counts). Quality figures are on the lead's dashboard
+//! and in `plumbline stats`.
 
 use clap::Args;
 use plumbline_store::{Progress, Store};

@@ -1,4 +1,4 @@
-//! The engine's concurrency test (issue 4): 64 simulated annotators over HTTP against
+//! The engine's concurrency test: 64 simulated annotators over HTTP against
 //! a project of 10,000 items, overlap 3, gold rate 0.1, some clients vanishing
 //! mid-lease, until the queue drains — on SQLite (one server) and on PostgreSQL (two
 //! server processes) — and a second run that SIGKILLs a server mid-load and restarts
