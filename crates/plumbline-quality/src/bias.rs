@@ -2,6 +2,11 @@
 //!
 //! Every share comes with the count it rests on, pooled and per annotator. Ties carry no
 //! direction and are left out of the position, length and surface-trait shares.
+//!
+//! Position and length bias are flagged by an exact two-sided binomial test of share = 1/2 at
+//! p < [`BIAS_FLAG_P`], reported with the effect (share − 1/2): a flag is evidence, not a
+//! distance from 50% that a handful of judgments can cross by chance. The length threshold τ only
+//! chooses which pairs are length comparisons at all (lengths differing by more than τ).
 
 use serde::Serialize;
 
@@ -11,6 +16,12 @@ use crate::{Estimate, Undefined};
 
 /// Default length threshold τ, in characters.
 pub const DEFAULT_LENGTH_THRESHOLD: u32 = 30;
+
+/// Significance level of the position and length flags: 0.01.
+///
+/// Strict because every annotator is tested twice on each dashboard view; at 0.05 one unbiased
+/// annotator in ten would carry a flag.
+pub const BIAS_FLAG_P: f64 = 0.01;
 
 /// A display side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,10 +104,15 @@ pub struct Share {
     pub n: u64,
     /// Exact two-sided binomial test of share = 1/2, where that null makes sense.
     pub p_value: Option<f64>,
+    /// Effect size share − 1/2, where the test applies.
+    pub effect: Option<f64>,
+    /// Whether the test rejects share = 1/2 at p < [`BIAS_FLAG_P`].
+    pub flagged: bool,
 }
 
 impl Share {
     fn new(hits: u64, n: u64, empty: Undefined, test: bool) -> Share {
+        let p_value = (test && n > 0).then(|| binomial_test(hits, n, 0.5));
         Share {
             share: if n == 0 {
                 Estimate::Undefined(empty)
@@ -105,8 +121,17 @@ impl Share {
             },
             hits,
             n,
-            p_value: (test && n > 0).then(|| binomial_test(hits, n, 0.5)),
+            p_value,
+            effect: p_value.map(|_| hits as f64 / n as f64 - 0.5),
+            flagged: p_value.is_some_and(|p| p < BIAS_FLAG_P),
         }
+    }
+
+    /// `hits` out of `n` tested against one half and flagged at p < [`BIAS_FLAG_P`], for callers
+    /// that count position or length picks themselves (hits beyond `n` are not counted);
+    /// undefined with no data when `n = 0`.
+    pub fn tested(hits: u64, n: u64) -> Share {
+        Share::new(hits.min(n), n, Undefined::NoData, true)
     }
 }
 

@@ -22,6 +22,17 @@ pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<(f64, f64)> {
     Some(((center - half).clamp(0.0, p), (center + half).clamp(p, 1.0)))
 }
 
+/// The upper end of the Wilson score interval; `None` when `n = 0`.
+pub fn wilson_upper(successes: u64, n: u64, z: f64) -> Option<f64> {
+    wilson_interval(successes, n, z).map(|i| i.1)
+}
+
+/// Whether `correct` out of `total` gold answers is clearly below `min_accuracy`: the upper end of
+/// the Wilson 95% interval is below it (probation). False without gold answers.
+pub fn below_min_accuracy(correct: u64, total: u64, min_accuracy: f64) -> bool {
+    wilson_upper(correct, total, Z_95).is_some_and(|u| u < min_accuracy)
+}
+
 /// Accuracy against gold with a Wilson 95% interval and the count it rests on.
 #[derive(Debug, Clone, Serialize)]
 pub struct GoldAccuracy {
@@ -53,6 +64,11 @@ impl GoldAccuracy {
             lower: interval.map(|i| i.0),
             upper: interval.map(|i| i.1),
         }
+    }
+
+    /// Whether even the upper end of the Wilson 95% interval is below `min_accuracy`.
+    pub fn below(&self, min_accuracy: f64) -> bool {
+        self.upper.is_some_and(|u| u < min_accuracy)
     }
 }
 

@@ -141,3 +141,53 @@ fn all_ties_is_its_own_reason() {
         Undefined::AllTies.reason()
     );
 }
+
+#[test]
+fn position_and_length_flags_come_from_the_binomial_test() {
+    use plumbline_quality::bias::{BIAS_FLAG_P, Share};
+    // Annotator 0: picks the first-shown and the longer option 85 times in 100 (flagged);
+    // annotator 1: 58 in 100 (p = 0.13, not flagged, though 8 points from even);
+    // annotator 2: 9 of 10 (p = 0.021: a large share on too few judgments, not flagged at 0.01).
+    let mut js = Vec::new();
+    for (a, hits, n) in [(0u32, 85u32, 100u32), (1, 58, 100), (2, 9, 10)] {
+        for k in 0..n {
+            let w = if k < hits {
+                Winner::Left
+            } else {
+                Winner::Right
+            };
+            js.push(PairwiseJudgment {
+                first_shown: Some(Side::Left),
+                left_len: Some(500),
+                right_len: Some(100),
+                ..pj(a, w)
+            });
+        }
+    }
+    let r = bias(&js, 3, BiasConfig::default());
+    for s in [&r.per_annotator[0].position, &r.per_annotator[0].length] {
+        assert!(s.flagged);
+        assert!(s.p_value.unwrap() < 1e-10);
+        assert!((s.effect.unwrap() - 0.35).abs() < 1e-12);
+    }
+    let one = &r.per_annotator[1].length;
+    assert!(!one.flagged && (one.effect.unwrap() - 0.08).abs() < 1e-12);
+    let two = &r.per_annotator[2].position;
+    assert!(two.p_value.unwrap() < 0.05 && two.p_value.unwrap() > BIAS_FLAG_P);
+    assert!(!two.flagged);
+    // Surface trait and inversions are shares without a test, so never flagged.
+    assert!(r.pooled.surface_trait.effect.is_none() && !r.pooled.surface_trait.flagged);
+    // Undefined shares carry no test.
+    let none = &r.per_annotator[0].surface_trait;
+    assert!(none.p_value.is_none() && !none.flagged);
+    // The same test for callers with their own counts.
+    let s = Share::tested(85, 100);
+    assert!(s.flagged && (s.effect.unwrap() - 0.35).abs() < 1e-12);
+    assert_eq!(s.p_value, r.per_annotator[0].position.p_value);
+    let empty = Share::tested(0, 0);
+    assert!(!empty.flagged && empty.effect.is_none());
+    assert_eq!(empty.share, Estimate::Undefined(Undefined::NoData));
+    let json = serde_json::to_value(&r.per_annotator[0].length).unwrap();
+    assert_eq!(json["flagged"], true);
+    assert!((json["effect"].as_f64().unwrap() - 0.35).abs() < 1e-12);
+}

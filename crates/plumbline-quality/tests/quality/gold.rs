@@ -61,3 +61,21 @@ fn gold_accuracy_per_annotator_and_pooled() {
     let g = GoldAccuracy::new(3, 4);
     assert!(g.lower.unwrap() < 0.75 && g.upper.unwrap() > 0.75);
 }
+
+#[test]
+fn probation_uses_the_wilson_upper_bound() {
+    use plumbline_quality::gold::{below_min_accuracy, wilson_upper};
+    assert_eq!(
+        wilson_upper(81, 263, Z_95),
+        wilson_interval(81, 263, Z_95).map(|i| i.1)
+    );
+    assert_eq!(wilson_upper(0, 0, Z_95), None);
+    // 6 of 10 right: upper bound 0.83, so not clearly below 0.8, but clearly below 0.9.
+    assert!(!below_min_accuracy(6, 10, 0.8));
+    assert!(below_min_accuracy(6, 10, 0.9));
+    // 60 of 100: upper bound 0.69, clearly below 0.7; no gold is never probation.
+    assert!(below_min_accuracy(60, 100, 0.7));
+    assert!(!below_min_accuracy(0, 0, 0.7));
+    let g = GoldAccuracy::new(60, 100);
+    assert!(g.below(0.7) && !g.below(0.65));
+}

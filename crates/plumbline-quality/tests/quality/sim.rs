@@ -127,3 +127,133 @@ pub fn random_labels(seed: u64, items: usize, annotators: usize, k: u32, missing
     }
     LabelSet::new(items, annotators, k as usize, &judgments).unwrap()
 }
+
+/// A pairwise pool where each item is judged by a few annotators drawn at random: a handful of
+/// experts who are right with their accuracy, and a crowd who pick the longer answer with their
+/// bias, length independent of truth (so every crowd member is right half the time, and they
+/// agree with each other far more often than with the truth).
+///
+/// Category 0 = left is better, 1 = right is better. The first `n_gold` items carry their truth
+/// as gold. Experts are annotators `0..experts.len()`, the crowd follows.
+pub struct OverlapPool {
+    /// Every judgment.
+    pub labels: LabelSet,
+    /// True category per item.
+    pub truth: Vec<u32>,
+    /// Gold answers (the truth on the first `n_gold` items).
+    pub gold: Vec<Option<u32>>,
+    /// Number of experts (annotator indices below it).
+    pub n_experts: usize,
+    /// First item index that is not gold.
+    pub n_gold: usize,
+}
+
+impl OverlapPool {
+    /// Simulates `n_items` items with `overlap` distinct annotators each.
+    pub fn simulate(
+        seed: u64,
+        n_items: usize,
+        overlap: usize,
+        n_gold: usize,
+        experts: &[f64],
+        crowd_bias: &[f64],
+    ) -> OverlapPool {
+        let mut rng = Rng::new(seed);
+        let n_ann = experts.len() + crowd_bias.len();
+        assert!(overlap <= n_ann);
+        let mut truth = Vec::with_capacity(n_items);
+        let mut judgments = Vec::with_capacity(n_items * overlap);
+        let mut chosen: Vec<usize> = Vec::with_capacity(overlap);
+        for item in 0..n_items {
+            let t = rng.below(2) as u32;
+            let longer = rng.below(2) as u32;
+            truth.push(t);
+            chosen.clear();
+            while chosen.len() < overlap {
+                let a = rng.below(n_ann as u64) as usize;
+                if !chosen.contains(&a) {
+                    chosen.push(a);
+                }
+            }
+            for &a in &chosen {
+                let label = match experts.get(a) {
+                    Some(acc) => {
+                        if rng.chance(*acc) {
+                            t
+                        } else {
+                            1 - t
+                        }
+                    }
+                    None => {
+                        if rng.chance(crowd_bias[a - experts.len()]) {
+                            longer
+                        } else {
+                            1 - longer
+                        }
+                    }
+                };
+                judgments.push(Judgment {
+                    item: item as u32,
+                    annotator: a as u32,
+                    label,
+                });
+            }
+        }
+        let gold = (0..n_items)
+            .map(|i| (i < n_gold).then_some(truth[i]))
+            .collect();
+        OverlapPool {
+            labels: LabelSet::new(n_items, n_ann, 2, &judgments).unwrap(),
+            truth,
+            gold,
+            n_experts: experts.len(),
+            n_gold,
+        }
+    }
+
+    /// Non-gold items with at least one expert vote.
+    pub fn expert_items(&self) -> Vec<usize> {
+        (self.n_gold..self.truth.len())
+            .filter(|i| {
+                self.labels
+                    .annotators_of(*i)
+                    .iter()
+                    .any(|a| (*a as usize) < self.n_experts)
+            })
+            .collect()
+    }
+
+    /// Share of `items` whose label is the truth.
+    pub fn accuracy_on(&self, items: &[usize], labels: impl Fn(usize) -> Option<u32>) -> f64 {
+        let right = items
+            .iter()
+            .filter(|i| labels(**i) == Some(self.truth[**i]))
+            .count();
+        right as f64 / items.len() as f64
+    }
+
+    /// Majority of the experts' votes alone, per item (`None` without an expert vote).
+    pub fn experts_majority(&self) -> Vec<Option<u32>> {
+        let js: Vec<Judgment> = (0..self.truth.len())
+            .flat_map(|i| {
+                self.labels
+                    .annotators_of(i)
+                    .iter()
+                    .zip(self.labels.labels_of(i))
+                    .filter(|(a, _)| (**a as usize) < self.n_experts)
+                    .map(move |(&annotator, &label)| Judgment {
+                        item: i as u32,
+                        annotator,
+                        label,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let set = LabelSet::new(self.truth.len(), self.n_experts, 2, &js).unwrap();
+        plumbline_quality::aggregate::majority_vote(&set)
+            .items
+            .iter()
+            .map(|l| l.label)
+            .collect()
+    }
+}
