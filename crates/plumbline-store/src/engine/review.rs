@@ -137,6 +137,38 @@ pub struct GoldVersion<'a> {
     pub origin: GoldOrigin,
 }
 
+impl<'a> GoldVersion<'a> {
+    /// A lead's or expert's gold for `item`, validated into `r`.
+    pub fn expert(actor: Option<UserId>, item: i64, rubric_version: i64, r: &'a Reference) -> Self {
+        GoldVersion {
+            actor,
+            item,
+            rubric_version,
+            payload_json: &r.payload_json,
+            rationale: r.rationale.as_deref(),
+            origin: GoldOrigin::Expert,
+        }
+    }
+
+    /// A reviewer's decision promoted to gold, with the decision's rationale.
+    pub fn promoted(
+        reviewer: UserId,
+        item: i64,
+        rubric_version: i64,
+        payload_json: &'a str,
+        decision: &'a Decision,
+    ) -> Self {
+        GoldVersion {
+            actor: Some(reviewer),
+            item,
+            rubric_version,
+            payload_json,
+            rationale: Some(&decision.rationale),
+            origin: GoldOrigin::Adjudication,
+        }
+    }
+}
+
 /// The event of a stored gold version.
 pub fn gold_event(
     actor: Option<UserId>,

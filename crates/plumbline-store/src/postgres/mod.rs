@@ -6,7 +6,9 @@ mod export;
 mod identity;
 mod import;
 mod migrate;
+mod reads;
 mod retention;
+mod tx;
 mod work;
 
 use crate::audit::{AuditAction, AuditEvent};

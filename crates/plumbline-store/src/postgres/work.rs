@@ -1,5 +1,9 @@
-//! The engine on PostgreSQL: any number of server processes share the queue. A lease
-//! takes its item with `FOR NO KEY UPDATE SKIP LOCKED`, and READ COMMITTED re-checks
+//! The engine's adapter on PostgreSQL: each write reads the context a decision of
+//! [`crate::engine`] needs in as few pipelined statements as it can, calls it, and
+//! writes its result with its audit events.
+//!
+//! Any number of server processes share the queue. A lease takes its item's queue row
+//! with `FOR NO KEY UPDATE SKIP LOCKED`, and READ COMMITTED re-checks
 //! the overlap condition on the locked row, so the overlap stays exact; submissions lock
 //! their assignment row. `NO KEY`: the lease changes no key, and a plain `FOR UPDATE`
 //! would also block the key-share locks that inserting a judgment or an assignment of
@@ -7,10 +11,11 @@
 //! process memory.
 
 use super::PgStore;
+use super::tx::Tx;
 use crate::Result;
 use crate::audit::{AuditEvent, PgEvents, pg_pending_insert};
 use crate::engine::lease::{self, Found, LeaseContext, Source};
-use crate::engine::review::{self, GoldOrigin, GoldVersion};
+use crate::engine::review::{self, GoldVersion};
 use crate::engine::submit::{self, Held, SubmitContext};
 use crate::error::StoreError;
 use crate::model::now_ms;
@@ -26,68 +31,7 @@ use tokio_postgres::types::ToSql;
 
 const RECLAIM_BATCH: i64 = 256;
 
-/// A transaction whose BEGIN travels with its first statement and whose COMMIT may
-/// travel with its last: tokio-postgres pipelines requests issued together on one
-/// connection, and the server runs them in order, so a short transaction spends one
-/// round trip on BEGIN and COMMIT instead of two. Dropped unfinished (an error
-/// returned early, or the request's future dropped) it queues ROLLBACK on the
-/// connection the way tokio-postgres's own transactions do, before the connection can
-/// serve anyone else.
-struct Tx<'a> {
-    c: &'a Client,
-    done: bool,
-}
-
-impl<'a> Tx<'a> {
-    /// BEGIN and `sql` (at most one row) in one round trip.
-    async fn begin(
-        c: &'a Client,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<(Tx<'a>, Option<Row>)> {
-        // Prepared (a round trip the first time only) before BEGIN is sent.
-        let st = c.prepare_cached(sql).await?;
-        let tx = Tx { c, done: false };
-        let (begun, row) = tokio::join!(c.batch_execute("BEGIN"), c.query_opt(&st, params));
-        begun?;
-        Ok((tx, row?))
-    }
-
-    async fn commit(mut self) -> Result<()> {
-        self.done = true;
-        self.c.batch_execute("COMMIT").await?;
-        Ok(())
-    }
-
-    /// `sql` (exactly one row) and COMMIT in one round trip. Only for a statement
-    /// whose success is the whole decision: COMMIT is sent before its answer is read
-    /// (after a failed statement PostgreSQL answers it by rolling back).
-    async fn commit_with(mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
-        let st = self.c.prepare_cached(sql).await?;
-        self.done = true;
-        let (rows, committed) =
-            tokio::join!(self.c.query(&st, params), self.c.batch_execute("COMMIT"));
-        let mut rows = rows?;
-        committed?;
-        match rows.pop() {
-            Some(r) if rows.is_empty() => Ok(r),
-            _ => Err(StoreError::Database(format!(
-                "expected one row from a committed statement, got {}",
-                rows.len() + 1
-            ))),
-        }
-    }
-}
-
-impl Drop for Tx<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.c.__private_api_rollback(None);
-        }
-    }
-}
-
-async fn settings_of<C: GenericClient>(
+pub(super) async fn settings_of<C: GenericClient>(
     c: &C,
     project: ProjectId,
 ) -> Result<(ProjectSettings, i64)> {
@@ -112,7 +56,10 @@ async fn rubric_of<C: GenericClient>(c: &C, project: ProjectId, version: i64) ->
         .map_err(|e| StoreError::Database(format!("stored rubric v{version} is unreadable: {e}")))
 }
 
-async fn verified_expertise<C: GenericClient>(c: &C, user: UserId) -> Result<Vec<Expertise>> {
+pub(super) async fn verified_expertise<C: GenericClient>(
+    c: &C,
+    user: UserId,
+) -> Result<Vec<Expertise>> {
     let rows = q(
         c,
         "SELECT domain, level FROM expertise WHERE user_id = $1 AND verified_at IS NOT NULL",
@@ -132,17 +79,25 @@ async fn verified_expertise<C: GenericClient>(c: &C, user: UserId) -> Result<Vec
 // The engine's statements are prepared once per pooled connection (deadpool's cache):
 // `query` with SQL text prepares on every call, a second round trip per statement.
 
-async fn q<C: GenericClient>(c: &C, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+pub(super) async fn q<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>> {
     let st = c.prepare_cached(sql).await?;
     Ok(GenericClient::query(c, &st, params).await?)
 }
 
-async fn q_one<C: GenericClient>(c: &C, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
+pub(super) async fn q_one<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Row> {
     let st = c.prepare_cached(sql).await?;
     Ok(GenericClient::query_one(c, &st, params).await?)
 }
 
-async fn q_opt<C: GenericClient>(
+pub(super) async fn q_opt<C: GenericClient>(
     c: &C,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
@@ -151,7 +106,11 @@ async fn q_opt<C: GenericClient>(
     Ok(GenericClient::query_opt(c, &st, params).await?)
 }
 
-async fn exec<C: GenericClient>(c: &C, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+pub(super) async fn exec<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64> {
     let st = c.prepare_cached(sql).await?;
     Ok(GenericClient::execute(c, &st, params).await?)
 }
@@ -294,7 +253,7 @@ async fn qualification_row<C: GenericClient>(
 }
 
 /// A stored state name as its type.
-fn stored<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
+pub(super) fn stored<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
     s.parse().map_err(StoreError::Database)
 }
 
@@ -741,11 +700,11 @@ async fn submit_in(
     })
 }
 
-const GOLD_COLUMNS: &str =
+pub(super) const GOLD_COLUMNS: &str =
     "g.id, i.ext_id, g.version, g.rubric_version, g.payload, g.rationale, g.origin,
     g.created_by, g.created_at, g.active, g.needs_revalidation";
 
-fn to_gold(r: &Row) -> Result<GoldRecord> {
+pub(super) fn to_gold(r: &Row) -> Result<GoldRecord> {
     Ok(GoldRecord {
         id: GoldId(r.get(0)),
         item: r.get(1),
@@ -820,7 +779,7 @@ tx,
     to_gold(&row)
 }
 
-async fn item_by_ext<C: GenericClient>(
+pub(super) async fn item_by_ext<C: GenericClient>(
     c: &C,
     project: ProjectId,
     ext: &str,
@@ -988,32 +947,14 @@ impl WorkStore for PgStore {
         let rubric = rubric_of(&tx, project, version).await?;
         let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &gold.payload)?;
         let now = now_ms();
-        let g = GoldVersion {
-            actor,
-            item,
-            rubric_version: version,
-            payload_json: &r.payload_json,
-            rationale: r.rationale.as_deref(),
-            origin: GoldOrigin::Expert,
-        };
+        let g = GoldVersion::expert(actor, item, version, &r);
         let g = insert_gold(&tx, project, &g, now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(g)
     }
 
     async fn gold(&self, project: ProjectId, item: Option<String>) -> Result<Vec<GoldRecord>> {
-        let client = self.client().await?;
-        let rows = q(
-            &client,
-            &format!(
-                "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id
-                     WHERE g.project_id = $1 AND ($2::text IS NULL OR i.ext_id = $2)
-                     ORDER BY g.item_id, g.version DESC"
-            ),
-            &[&project.0, &item],
-        )
-        .await?;
-        rows.iter().map(to_gold).collect()
+        self.read_gold(project, item).await
     }
 
     async fn adjudication_queue(
@@ -1021,26 +962,7 @@ impl WorkStore for PgStore {
         project: ProjectId,
         limit: u32,
     ) -> Result<Vec<AdjudicationCase>> {
-        let client = self.client().await?;
-        let rows = q(
-&client,
-                "SELECT id, ext_id, task, body FROM items WHERE project_id = $1 AND state = 'adjudication'
-                 ORDER BY updated_at, id LIMIT $2",
-                &[&project.0, &(limit as i64)],
-            )
-            .await?;
-        let mut out = Vec::new();
-        for r in rows {
-            let id: i64 = r.get(0);
-            out.push(AdjudicationCase {
-                item_id: ItemId(id),
-                item: r.get(1),
-                task: r.get::<_, &str>(2).parse().map_err(StoreError::Database)?,
-                body: r.get(3),
-                judgments: judgment_views(&client, project, id).await?,
-            });
-        }
-        Ok(out)
+        self.read_adjudication_queue(project, limit).await
     }
 
     async fn adjudicate(
@@ -1093,14 +1015,7 @@ impl WorkStore for PgStore {
         )
         .await?;
         let gold = if decision.promote_to_gold {
-            let g = GoldVersion {
-                actor: Some(reviewer),
-                item,
-                rubric_version: version,
-                payload_json: &json,
-                rationale: Some(&decision.rationale),
-                origin: GoldOrigin::Adjudication,
-            };
+            let g = GoldVersion::promoted(reviewer, item, version, &json, &decision);
             let g = insert_gold(&tx, project, &g, now).await?;
             exec(
                 &tx,
@@ -1121,85 +1036,7 @@ impl WorkStore for PgStore {
     }
 
     async fn progress(&self, project: ProjectId) -> Result<Progress> {
-        let client = self.client().await?;
-        settings_of(&client, project).await?;
-        let mut items = ItemCounts::default();
-        let mut gold_items = 0;
-        for r in q(
-&client,
-                "SELECT is_gold, state, count(*) FROM items WHERE project_id = $1 GROUP BY is_gold, state",
-                &[&project.0],
-            )
-            .await?
-        {
-            let n: i64 = r.get(2);
-            if r.get::<_, bool>(0) {
-                gold_items += n;
-            } else {
-                items.add(stored(r.get(1))?, n);
-            }
-        }
-        let r = q_one(
-            &client,
-            "SELECT count(*), count(*) FILTER (WHERE priority_inversion) FROM judgments
-                 WHERE project_id = $1 AND source = 'annotator'",
-            &[&project.0],
-        )
-        .await?;
-        let (judgments, inversions): (i64, i64) = (r.get(0), r.get(1));
-        let now = now_ms();
-        let leases: i64 = q_one(
-&client,
-                "SELECT count(*) FROM assignments WHERE project_id = $1 AND state = 'leased' AND expires_at >= $2",
-                &[&project.0, &now],
-            )
-            .await?
-            .get(0);
-        let adjudications: i64 = q_one(
-            &client,
-            "SELECT count(*) FROM adjudications WHERE project_id = $1",
-            &[&project.0],
-        )
-        .await?
-        .get(0);
-        let rows = q(
-&client,
-                "SELECT u.id, u.name,
-                   (SELECT count(*) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id),
-                   count(*) FILTER (WHERE a.state = 'leased' AND a.expires_at >= $2),
-                   count(*) FILTER (WHERE a.state = 'skipped'),
-                   count(*) FILTER (WHERE a.state = 'expired' OR (a.state = 'leased' AND a.expires_at < $2)),
-                   (SELECT count(*) FILTER (WHERE j.gold_correct) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id),
-                   (SELECT count(j.gold_correct) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id),
-                   (SELECT count(*) FILTER (WHERE j.priority_inversion) FROM judgments j WHERE j.project_id = $1 AND j.user_id = u.id)
-                 FROM assignments a JOIN users u ON u.id = a.user_id
-                 WHERE a.project_id = $1 GROUP BY u.id, u.name ORDER BY u.name",
-                &[&project.0, &now],
-            )
-            .await?;
-        let annotators = rows
-            .iter()
-            .map(|r| AnnotatorProgress {
-                user: UserId(r.get(0)),
-                name: r.get(1),
-                judgments: r.get(2),
-                leased: r.get(3),
-                skipped: r.get(4),
-                expired: r.get(5),
-                gold_correct: r.get(6),
-                gold_scored: r.get(7),
-                priority_inversions: r.get(8),
-            })
-            .collect();
-        Ok(Progress {
-            items,
-            gold_items,
-            judgments,
-            leases,
-            priority_inversions: inversions,
-            adjudications,
-            annotators,
-        })
+        self.read_progress(project).await
     }
 
     async fn items_page(
@@ -1209,112 +1046,10 @@ impl WorkStore for PgStore {
         after: Option<ItemId>,
         limit: u32,
     ) -> Result<Vec<crate::StoredItem>> {
-        let client = self.client().await?;
-        let rows = q(
-            &client,
-            "SELECT id, ext_id, task, revision, state, body, content_hash FROM items
-                 WHERE project_id = $1 AND id > $2 AND ($3::text IS NULL OR state = $3)
-                   AND ($4::boolean IS NULL OR is_gold = $4)
-                 ORDER BY id LIMIT $5",
-            &[
-                &project.0,
-                &after.map_or(0, |a| a.0),
-                &filter.state.map(|s| s.as_str()),
-                &filter.gold,
-                &(limit as i64),
-            ],
-        )
-        .await?;
-        rows.iter().map(super::to_item).collect()
+        self.read_items_page(project, filter, after, limit).await
     }
 
     async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {
-        let client = self.client().await?;
-        let (id, _, _, _) = item_by_ext(&client, project, item).await?;
-        let rows = q(
-            &client,
-            "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct,
-                    created_at, updated_at
-                 FROM judgments WHERE item_id = $1 AND source = 'annotator' ORDER BY id",
-                &[&id],
-            )
-            .await?;
-        let mut out = Vec::new();
-        for r in rows {
-            let jid: i64 = r.get(0);
-            let history = q(
-                &client,
-                "SELECT payload FROM judgment_history WHERE judgment_id = $1 ORDER BY id",
-                &[&jid],
-            )
-            .await?
-            .iter()
-            .map(|h| h.get(0))
-            .collect();
-            out.push(StoredJudgment {
-                id: JudgmentId(jid),
-                assignment: r.get::<_, Option<i64>>(1).map(AssignmentId),
-                item_id: ItemId(id),
-                user: r.get::<_, Option<i64>>(2).map(UserId),
-                payload: r.get(3),
-                priority_inversion: r.get(4),
-                time_ms: r.get(5),
-                display_order: r
-                    .get::<_, Option<&str>>(6)
-                    .map(serde_json::from_str)
-                    .transpose()?,
-                gold_correct: r.get(7),
-                history,
-                submitted_at: r.get(8),
-                updated_at: r.get(9),
-            });
-        }
-        Ok(out)
+        self.read_judgments_of(project, item).await
     }
-}
-
-async fn judgment_views<C: GenericClient>(
-    c: &C,
-    project: ProjectId,
-    item: i64,
-) -> Result<Vec<JudgmentView>> {
-    let rows = q(
-c,
-            "SELECT j.id, j.user_id, u.name, j.payload, j.priority_inversion, j.rubric_version, j.display_order, j.time_ms,
-               (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g WHERE g.project_id = $1 AND g.user_id = j.user_id),
-               (SELECT count(g.gold_correct) FROM judgments g WHERE g.project_id = $1 AND g.user_id = j.user_id)
-             FROM judgments j LEFT JOIN users u ON u.id = j.user_id
-             WHERE j.item_id = $2 AND j.source = 'annotator' ORDER BY j.id",
-            &[&project.0, &item],
-        )
-        .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let user: Option<i64> = r.get(1);
-        let expertise = match user {
-            Some(u) => verified_expertise(c, UserId(u))
-                .await?
-                .iter()
-                .map(|e| e.to_string())
-                .collect(),
-            None => Vec::new(),
-        };
-        out.push(JudgmentView {
-            id: JudgmentId(r.get(0)),
-            annotator: user.map(UserId),
-            annotator_name: r.get(2),
-            expertise,
-            gold_correct: r.get(8),
-            gold_scored: r.get(9),
-            payload: serde_json::from_str(r.get(3))?,
-            priority_inversion: r.get(4),
-            rubric_version: RubricVersion(r.get::<_, i64>(5) as i32),
-            display_order: r
-                .get::<_, Option<&str>>(6)
-                .map(serde_json::from_str)
-                .transpose()?,
-            time_ms: r.get(7),
-        });
-    }
-    Ok(out)
 }

@@ -3,9 +3,11 @@
 //! tokio's blocking pool so the async server never stalls on disk.
 
 mod export;
+mod group;
 mod identity;
 pub(crate) mod import;
 mod migrate;
+mod reads;
 mod retention;
 mod work;
 
@@ -31,8 +33,8 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// Engine writes waiting to be committed together (see `work::write_grouped`).
-    pending: Mutex<Vec<work::Job>>,
+    /// Engine writes waiting to be committed together (see `group::write_grouped`).
+    pending: Mutex<Vec<group::Job>>,
     /// Whether a blocking task is draining `pending` (at most one at a time).
     leading: std::sync::atomic::AtomicBool,
 }

@@ -1,11 +1,13 @@
-//! The engine on SQLite: each `next` and `submit` is one short IMMEDIATE transaction on
-//! the single writer connection, so counters and the overlap are exact without locks.
+//! The engine's adapter on SQLite: each write reads the context a decision of
+//! [`crate::engine`] needs, calls it, and writes its result with its audit events,
+//! inside a savepoint of a group commit on the single writer connection (see
+//! `group.rs`), so counters and the overlap are exact without locks.
 
 use super::SqliteStore;
 use crate::Result;
 use crate::audit::{AuditEvent, sqlite_append};
 use crate::engine::lease::{self, Found, LeaseContext, Source};
-use crate::engine::review::{self, GoldOrigin, GoldVersion};
+use crate::engine::review::{self, GoldVersion};
 use crate::engine::submit::{self, Held, SubmitContext};
 use crate::error::StoreError;
 use crate::model::now_ms;
@@ -16,155 +18,11 @@ use plumbline_domain::{
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
-
-/// What a grouped job hands back after it ran: whether it succeeded (its savepoint is
-/// kept) and how to deliver its result once the group's commit is known.
-type Finish = Box<dyn FnOnce(Option<String>) + Send>;
-
-/// An engine write waiting for the writer: `None` means the group could not start.
-pub(crate) type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
-
-/// Largest number of jobs committed together.
-const GROUP_MAX: usize = 128;
-
-impl SqliteStore {
-    /// Runs `f` on the writer inside a savepoint of a transaction it may share with
-    /// other engine writes waiting at the same moment (group commit): one commit, and
-    /// one write of each shared page (audit tail, queue index, assignment pages), for
-    /// the whole group. `f` failing rolls back its own savepoint only; its caller gets
-    /// its result only after the group's commit, so an acknowledged write is durable.
-    async fn write_grouped<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> WorkResult<T> + Send + 'static,
-    ) -> WorkResult<T> {
-        let (tx, rx) = tokio::sync::oneshot::channel::<WorkResult<T>>();
-        let job: Job = Box::new(move |conn| {
-            let result = match conn {
-                Some(conn) => f(conn),
-                None => Err(StoreError::Database(
-                    "the writer could not begin a transaction".into(),
-                )
-                .into()),
-            };
-            let ok = result.is_ok();
-            let finish: Finish = Box::new(move |commit_error| {
-                let result = match (commit_error, result) {
-                    (Some(e), Ok(_)) => {
-                        Err(StoreError::Database(format!("commit failed: {e}")).into())
-                    }
-                    (_, r) => r,
-                };
-                let _ = tx.send(result);
-            });
-            (ok, finish)
-        });
-        self.inner
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(job);
-        // One leader at a time drains the queue on the blocking pool; the others only
-        // wait for their answer, so a burst of writes costs one thread hand-off.
-        if !self.inner.leading.swap(true, Ordering::AcqRel) {
-            let inner = self.inner.clone();
-            tokio::task::spawn_blocking(move || {
-                /// Gives up the lead however the drain ends (a panicking job included).
-                struct Lead<'a>(&'a std::sync::atomic::AtomicBool);
-                impl Drop for Lead<'_> {
-                    fn drop(&mut self) {
-                        self.0.store(false, Ordering::Release);
-                    }
-                }
-                loop {
-                    let lead = Lead(&inner.leading);
-                    {
-                        let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-                        loop {
-                            let jobs: Vec<Job> = {
-                                let mut pending =
-                                    inner.pending.lock().unwrap_or_else(|p| p.into_inner());
-                                let n = pending.len().min(GROUP_MAX);
-                                pending.drain(..n).collect()
-                            };
-                            if jobs.is_empty() {
-                                break;
-                            }
-                            run_group(&mut conn, jobs);
-                        }
-                    }
-                    drop(lead);
-                    // A job pushed after the last drain but before the flag fell would
-                    // wait forever: take the lead again if one is there.
-                    let more = !inner
-                        .pending
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .is_empty();
-                    if !more || inner.leading.swap(true, Ordering::AcqRel) {
-                        break;
-                    }
-                }
-            });
-        }
-        rx.await.unwrap_or_else(|_| {
-            Err(StoreError::Database("the writer dropped the request".into()).into())
-        })
-    }
-}
-
-fn run_group(conn: &mut Connection, jobs: Vec<Job>) {
-    if !conn.is_autocommit() {
-        // A group cut short by a panic left its transaction open: nothing of it was
-        // acknowledged, so roll it back.
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let msg = e.to_string();
-        for job in jobs {
-            let (_, finish) = job(None);
-            finish(Some(msg.clone()));
-        }
-        return;
-    }
-    let mut finishers = Vec::with_capacity(jobs.len());
-    // Prepared once per connection (cached): `execute_batch` parsed both every job.
-    let cached = |conn: &Connection, sql: &str| -> rusqlite::Result<()> {
-        conn.prepare_cached(sql)?.execute([]).map(drop)
-    };
-    for job in jobs {
-        let saved = cached(conn, "SAVEPOINT job");
-        let (ok, finish) = job(saved.as_ref().ok().map(|_| &*conn));
-        let undone = if ok {
-            cached(conn, "RELEASE job")
-        } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
-        };
-        if saved.is_ok() && undone.is_err() {
-            // A savepoint that cannot be closed leaves the group undecidable: abandon it.
-            let _ = conn.execute_batch("ROLLBACK");
-            finishers.push(finish);
-            for f in finishers {
-                f(Some("the group transaction failed".into()));
-            }
-            return;
-        }
-        finishers.push(finish);
-    }
-    let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
-    if committed.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    let error = committed.err();
-    for f in finishers {
-        f(error.clone());
-    }
-}
 
 /// Expired leases returned per `next` call (the rest on the following calls).
 const RECLAIM_BATCH: i64 = 256;
 
-fn settings_of(conn: &Connection, project: ProjectId) -> Result<(ProjectSettings, i64)> {
+pub(super) fn settings_of(conn: &Connection, project: ProjectId) -> Result<(ProjectSettings, i64)> {
     let (json, version): (String, i64) = conn
         .prepare_cached("SELECT settings, rubric_version FROM projects WHERE id = ?1")?
         .query_row([project.0], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -183,7 +41,7 @@ fn rubric_of(conn: &Connection, project: ProjectId, version: i64) -> Result<Rubr
         .map_err(|e| StoreError::Database(format!("stored rubric v{version} is unreadable: {e}")))
 }
 
-fn verified_expertise(conn: &Connection, user: UserId) -> Result<Vec<Expertise>> {
+pub(super) fn verified_expertise(conn: &Connection, user: UserId) -> Result<Vec<Expertise>> {
     let mut stmt = conn.prepare_cached(
         "SELECT domain, level FROM expertise WHERE user_id = ?1 AND verified_at IS NOT NULL",
     )?;
@@ -323,7 +181,7 @@ fn qualification_row(
 }
 
 /// A stored state name as its type.
-fn stored<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
+pub(super) fn stored<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
     s.parse().map_err(StoreError::Database)
 }
 
@@ -665,7 +523,7 @@ fn update_qualification(
     Ok(event)
 }
 
-fn gold_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawGold> {
+pub(super) fn gold_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawGold> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -681,7 +539,7 @@ fn gold_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawGold> {
     ))
 }
 
-fn to_gold(raw: RawGold) -> Result<GoldRecord> {
+pub(super) fn to_gold(raw: RawGold) -> Result<GoldRecord> {
     Ok(GoldRecord {
         id: GoldId(raw.0),
         item: raw.1,
@@ -697,12 +555,12 @@ fn to_gold(raw: RawGold) -> Result<GoldRecord> {
     })
 }
 
-const GOLD_COLUMNS: &str =
+pub(super) const GOLD_COLUMNS: &str =
     "g.id, i.ext_id, g.version, g.rubric_version, g.payload, g.rationale, g.origin,
     g.created_by, g.created_at, g.active, g.needs_revalidation";
 
 /// A gold row as read, before its JSON is parsed.
-type RawGold = (
+pub(super) type RawGold = (
     i64,
     String,
     i64,
@@ -718,7 +576,7 @@ type RawGold = (
 
 /// A judgment row as read: (id, assignment, user, payload, inversion) and (time on
 /// task, display order, gold score, submitted, updated).
-type RawJudgment = (
+pub(super) type RawJudgment = (
     (i64, Option<i64>, Option<i64>, String, bool),
     (Option<i64>, Option<String>, Option<bool>, i64, i64),
 );
@@ -766,7 +624,7 @@ fn insert_gold(
     to_gold(raw)
 }
 
-fn item_by_ext(
+pub(super) fn item_by_ext(
     tx: &Connection,
     project: ProjectId,
     ext: &str,
@@ -944,14 +802,7 @@ impl WorkStore for SqliteStore {
                 let rubric = rubric_of(&tx, project, version)?;
                 let r =
                     review::reference(&body, submit::task_kind(&task)?, &rubric, &gold.payload)?;
-                let g = GoldVersion {
-                    actor,
-                    item,
-                    rubric_version: version,
-                    payload_json: &r.payload_json,
-                    rationale: r.rationale.as_deref(),
-                    origin: GoldOrigin::Expert,
-                };
+                let g = GoldVersion::expert(actor, item, version, &r);
                 Ok(insert_gold(&tx, project, &g, now_ms())?)
             };
             match run() {
@@ -966,16 +817,7 @@ impl WorkStore for SqliteStore {
     }
 
     async fn gold(&self, project: ProjectId, item: Option<String>) -> Result<Vec<GoldRecord>> {
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id
-                 WHERE g.project_id = ?1 AND (?2 IS NULL OR i.ext_id = ?2)
-                 ORDER BY g.item_id, g.version DESC"
-            ))?;
-            let rows = stmt.query_map(params![project.0, item], gold_record)?;
-            rows.map(|r| to_gold(r?)).collect()
-        })
-        .await
+        self.read_gold(project, item).await
     }
 
     async fn adjudication_queue(
@@ -983,27 +825,7 @@ impl WorkStore for SqliteStore {
         project: ProjectId,
         limit: u32,
     ) -> Result<Vec<AdjudicationCase>> {
-        self.read(move |conn| {
-            let items: Vec<(i64, String, String, String)> = conn
-                .prepare_cached(
-                    "SELECT id, ext_id, task, body FROM items WHERE project_id = ?1 AND state = 'adjudication'
-                     ORDER BY updated_at, id LIMIT ?2",
-                )?
-                .query_map(params![project.0, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut out = Vec::new();
-            for (id, ext, task, body) in items {
-                out.push(AdjudicationCase {
-                    item_id: ItemId(id),
-                    item: ext,
-                    task: task.parse().map_err(StoreError::Database)?,
-                    body,
-                    judgments: judgment_views(conn, project, id)?,
-                });
-            }
-            Ok(out)
-        })
-        .await
+        self.read_adjudication_queue(project, limit).await
     }
 
     async fn adjudicate(
@@ -1035,14 +857,7 @@ impl WorkStore for SqliteStore {
                 .execute(params![item, now])?;
                 sqlite_append(&tx, &review::decision_event(reviewer, project, &decision.item, &json))?;
                 let gold = if decision.promote_to_gold {
-                    let g = GoldVersion {
-                        actor: Some(reviewer),
-                        item,
-                        rubric_version: version,
-                        payload_json: &json,
-                        rationale: Some(&decision.rationale),
-                        origin: GoldOrigin::Adjudication,
-                    };
+                    let g = GoldVersion::promoted(reviewer, item, version, &json, &decision);
                     let g = insert_gold(&tx, project, &g, now)?;
                     tx.prepare_cached("UPDATE adjudications SET gold_id = ?2 WHERE id = ?1")?
                         .execute(params![id, g.id.0])?;
@@ -1064,79 +879,7 @@ impl WorkStore for SqliteStore {
     }
 
     async fn progress(&self, project: ProjectId) -> Result<Progress> {
-        self.read(move |conn| {
-            settings_of(conn, project)?;
-            let mut items = ItemCounts::default();
-            let mut gold_items = 0;
-            {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT is_gold, state, count(*) FROM items WHERE project_id = ?1 GROUP BY is_gold, state",
-                )?;
-                let rows = stmt.query_map([project.0], |r| {
-                    Ok((r.get::<_, bool>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
-                })?;
-                for row in rows {
-                    let (gold, state, n) = row?;
-                    if gold {
-                        gold_items += n;
-                    } else {
-                        items.add(stored(&state)?, n);
-                    }
-                }
-            }
-            let (judgments, inversions): (i64, i64) = conn.query_row(
-                "SELECT count(*), coalesce(sum(priority_inversion), 0) FROM judgments
-                 WHERE project_id = ?1 AND source = 'annotator'",
-                [project.0],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let leases: i64 = conn.query_row(
-                "SELECT count(*) FROM assignments WHERE project_id = ?1 AND state = 'leased' AND expires_at >= ?2",
-                params![project.0, now_ms()],
-                |r| r.get(0),
-            )?;
-            let adjudications: i64 = conn.query_row(
-                "SELECT count(*) FROM adjudications WHERE project_id = ?1",
-                [project.0],
-                |r| r.get(0),
-            )?;
-            let mut stmt = conn.prepare_cached(
-                "SELECT u.id, u.name, coalesce(c.judgments, 0), a.leased, a.skipped, a.expired,
-                   coalesce(c.gold_correct, 0), coalesce(c.gold_scored, 0), coalesce(c.inversions, 0)
-                 FROM (SELECT user_id, sum(state = 'leased' AND expires_at >= ?2) AS leased,
-                         sum(state = 'skipped') AS skipped,
-                         sum(state = 'expired' OR (state = 'leased' AND expires_at < ?2)) AS expired
-                       FROM assignments WHERE project_id = ?1 GROUP BY user_id) a
-                 JOIN users u ON u.id = a.user_id
-                 LEFT JOIN annotator_counts c ON c.project_id = ?1 AND c.user_id = a.user_id
-                 ORDER BY u.name",
-            )?;
-            let annotators = stmt
-                .query_map(params![project.0, now_ms()], |r| {
-                    Ok(AnnotatorProgress {
-                        user: UserId(r.get(0)?),
-                        name: r.get(1)?,
-                        judgments: r.get(2)?,
-                        leased: r.get(3)?,
-                        skipped: r.get(4)?,
-                        expired: r.get(5)?,
-                        gold_correct: r.get(6)?,
-                        gold_scored: r.get(7)?,
-                        priority_inversions: r.get(8)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(Progress {
-                items,
-                gold_items,
-                judgments,
-                leases,
-                priority_inversions: inversions,
-                adjudications,
-                annotators,
-            })
-        })
-        .await
+        self.read_progress(project).await
     }
 
     async fn items_page(
@@ -1146,127 +889,10 @@ impl WorkStore for SqliteStore {
         after: Option<ItemId>,
         limit: u32,
     ) -> Result<Vec<crate::StoredItem>> {
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, ext_id, task, revision, state, body, content_hash FROM items
-                 WHERE project_id = ?1 AND id > ?2 AND (?3 IS NULL OR state = ?3)
-                   AND (?4 IS NULL OR is_gold = ?4)
-                 ORDER BY id LIMIT ?5",
-            )?;
-            let mut rows = stmt.query(params![
-                project.0,
-                after.map_or(0, |a| a.0),
-                filter.state.map(|s| s.as_str()),
-                filter.gold,
-                limit
-            ])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(super::to_item(
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get_ref(2)?.as_str()?,
-                    r.get(3)?,
-                    r.get_ref(4)?.as_str()?,
-                    r.get(5)?,
-                    r.get_ref(6)?.as_blob()?,
-                )?);
-            }
-            Ok(out)
-        })
-        .await
+        self.read_items_page(project, filter, after, limit).await
     }
 
     async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {
-        let item = item.to_owned();
-        self.read(move |conn| {
-            let (id, _, _, _) = item_by_ext(conn, project, &item)?;
-            let rows: Vec<RawJudgment> = conn
-                .prepare_cached(
-                    "SELECT id, assignment_id, user_id, payload, priority_inversion, time_ms, display_order, gold_correct,
-                            created_at, updated_at
-                     FROM judgments WHERE item_id = ?1 AND source = 'annotator' ORDER BY id",
-                )?
-                .query_map([id], |r| {
-                    Ok((
-                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-                        (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
-                    ))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut out = Vec::new();
-            for ((jid, aid, uid, payload, inv), (time, order, gold, created, updated)) in rows {
-                let history = conn
-                    .prepare_cached("SELECT payload FROM judgment_history WHERE judgment_id = ?1 ORDER BY id")?
-                    .query_map([jid], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                out.push(StoredJudgment {
-                    id: JudgmentId(jid),
-                    assignment: aid.map(AssignmentId),
-                    item_id: ItemId(id),
-                    user: uid.map(UserId),
-                    payload,
-                    priority_inversion: inv,
-                    time_ms: time,
-                    display_order: order.map(|o| serde_json::from_str(&o)).transpose()?,
-                    gold_correct: gold,
-                    history,
-                    submitted_at: created,
-                    updated_at: updated,
-                });
-            }
-            Ok(out)
-        })
-        .await
+        self.read_judgments_of(project, item).await
     }
-}
-
-fn judgment_views(conn: &Connection, project: ProjectId, item: i64) -> Result<Vec<JudgmentView>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT j.id, j.user_id, u.name, j.payload, j.priority_inversion, j.rubric_version, j.display_order, j.time_ms,
-           coalesce(c.gold_correct, 0), coalesce(c.gold_scored, 0)
-         FROM judgments j LEFT JOIN users u ON u.id = j.user_id
-         LEFT JOIN annotator_counts c ON c.project_id = ?1 AND c.user_id = j.user_id
-         WHERE j.item_id = ?2 AND j.source = 'annotator' ORDER BY j.id",
-    )?;
-    let rows: Vec<_> = stmt
-        .query_map(params![project.0, item], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<i64>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, bool>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<i64>>(7)?,
-                r.get::<_, i64>(8)?,
-                r.get::<_, i64>(9)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut out = Vec::new();
-    for (id, user, name, payload, inv, rv, order, time, correct, scored) in rows {
-        let expertise = match user {
-            Some(u) => verified_expertise(conn, UserId(u))?
-                .iter()
-                .map(|e| e.to_string())
-                .collect(),
-            None => Vec::new(),
-        };
-        out.push(JudgmentView {
-            id: JudgmentId(id),
-            annotator: user.map(UserId),
-            annotator_name: name,
-            expertise,
-            gold_correct: correct,
-            gold_scored: scored,
-            payload: serde_json::from_str(&payload)?,
-            priority_inversion: inv,
-            rubric_version: RubricVersion(rv as i32),
-            display_order: order.map(|o| serde_json::from_str(&o)).transpose()?,
-            time_ms: time,
-        });
-    }
-    Ok(out)
 }
