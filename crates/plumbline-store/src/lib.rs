@@ -10,6 +10,7 @@ pub mod audit;
 mod error;
 pub mod export;
 mod identity;
+mod import;
 mod model;
 mod postgres;
 pub mod retention;

@@ -4,7 +4,7 @@
 
 mod export;
 mod identity;
-pub(crate) mod import;
+mod import;
 mod migrate;
 mod retention;
 mod work;
