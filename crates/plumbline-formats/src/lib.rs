@@ -1,7 +1,9 @@
 //! Plumbline's importers and exporters: the native JSONL format, CSV and Parquet with a
 //! column mapping, and the shapes of public preference datasets and tools (Anthropic
 //! HH-RLHF, OpenAssistant oasst1, NVIDIA HelpSteer2, Label Studio exports), read as a
-//! stream into the store's import channel, with `--format auto` detection.
+//! stream into the store's import channel, with `--format auto` detection; and the one
+//! import driver ([`import_driver`]) and export driver ([`export_driver`], with the one
+//! check of export options) that the command line and the API both call.
 //!
 //! Architecture invariant: parsers never panic on user input and report every refusal
 //! with its line (or record), field and reason; they hold at most one batch in memory,
@@ -12,12 +14,14 @@
 pub mod csv;
 pub mod detect;
 pub mod export;
+pub mod export_driver;
 pub mod export_parquet;
 pub mod export_table;
 pub mod feed;
 pub mod helpsteer2;
 pub mod hh_rlhf;
 pub mod import;
+pub mod import_driver;
 pub mod json_out;
 pub mod kinds;
 pub mod label_studio;

@@ -40,6 +40,15 @@ impl FileFormat {
             FileFormat::Parquet => "parquet",
         }
     }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Result<FileFormat, String> {
+        match s {
+            "jsonl" => Ok(FileFormat::Jsonl),
+            "parquet" => Ok(FileFormat::Parquet),
+            _ => Err(format!("unknown format `{s}` (expected jsonl or parquet)")),
+        }
+    }
 }
 
 /// One file of a release.

@@ -39,6 +39,17 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order messages list them.
+    pub const ALL: [Kind; 7] = [
+        Kind::Preference,
+        Kind::Reward,
+        Kind::Sft,
+        Kind::Ranking,
+        Kind::Rating,
+        Kind::RedTeam,
+        Kind::Full,
+    ];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,6 +79,12 @@ impl Kind {
                 ));
             }
         })
+    }
+
+    /// Whether rows are preference pairs decided by adjudication, unanimity or a
+    /// Dawid-Skene threshold (SFT takes the winner of such a pair).
+    pub fn decides_pairs(self) -> bool {
+        self.rows().is_none()
     }
 
     fn rows(self) -> Option<RowKind> {
@@ -156,7 +173,7 @@ pub async fn export<S: Store>(
     // Two batches queued for the writer keep it busy; more would only hold memory.
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let stats_opts = opts.clone();
-    let pair_kind = kind.rows().is_none();
+    let pair_kind = kind.decides_pairs();
     let write = tokio::task::spawn_blocking(move || -> Result<Outcome, String> {
         let mut sink = open().map_err(|e| format!("cannot open the output: {e}"))?;
         let mut out = Outcome::default();

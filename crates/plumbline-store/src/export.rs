@@ -156,7 +156,7 @@ pub trait ExportStore: Send + Sync {
 
 /// The stored name of a split.
 pub fn split_name(s: Split) -> &'static str {
-    crate::sqlite::import::split_str(s)
+    crate::import::split_str(s)
 }
 
 /// Parses a stored split name.

@@ -11,6 +11,7 @@ pub mod engine;
 mod error;
 pub mod export;
 mod identity;
+mod import;
 mod model;
 mod postgres;
 pub mod retention;

@@ -6,6 +6,9 @@ use plumbline_domain::{
     Expertise, Level, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind, UserId,
 };
 use plumbline_formats::export::{JsonlSink, PairOptions, RowSink};
+use plumbline_formats::export_driver::{
+    self, Destination, Export, ExportRequest, Exported, Filters, RequestError, Target,
+};
 use plumbline_formats::release::{self, FileFormat, ReleaseRequest};
 use plumbline_formats::run::{self, Kind};
 use plumbline_store::{
@@ -161,6 +164,20 @@ async fn annotate<S: Store>(store: &S, project: &Project) -> Vec<UserId> {
     users
 }
 
+/// A writer into memory that the test keeps a handle on.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Exports `kind` as JSONL into memory.
 async fn rows<S: Store>(
     store: &S,
@@ -168,17 +185,6 @@ async fn rows<S: Store>(
     kind: Kind,
     opts: PairOptions,
 ) -> (Vec<Value>, plumbline_formats::export::PairSummary) {
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Shared {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let buf = Shared::default();
     let w = buf.clone();
     let sink: run::SinkFactory =
@@ -311,6 +317,8 @@ async fn flow<S: Store>(store: S, tag: &str) {
     let (r, _) = rows(&store, &project, Kind::Full, tagged).await;
     assert_eq!(r.len(), 6);
 
+    drivers(&store, &project, tag).await;
+
     // Releases: written, recorded, verified; tampering, extra and missing files named.
     let dir = scratch(&format!("{tag}-release"));
     let released = release::create(
@@ -406,6 +414,91 @@ async fn flow<S: Store>(store: S, tag: &str) {
     tamper(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&again);
+}
+
+/// The export driver: one check of the options (a filter the kind cannot apply, a
+/// rubric version the project lacks, a share out of range), then the same bytes to a
+/// file and to a stream.
+async fn drivers<S: Store>(store: &S, project: &Project, tag: &str) {
+    let check = |target, filters| {
+        ExportRequest {
+            target,
+            format: FileFormat::Jsonl,
+            filters,
+        }
+        .validate(store, project)
+    };
+    let refused = |e: Result<Export, RequestError>| e.unwrap_err().to_string();
+    let threshold = Filters {
+        threshold: Some(0.5),
+        ..Filters::default()
+    };
+    assert_eq!(
+        refused(check(Target::Rows(Kind::Full), threshold.clone()).await),
+        "--threshold does not apply to full exports; it applies to preference, reward and sft exports"
+    );
+    let tagged = Filters {
+        tags: vec!["edge:bereavement".into()],
+        ..Filters::default()
+    };
+    assert_eq!(
+        refused(check(Target::Items, tagged).await),
+        "--tag does not apply to items exports; it applies to preference, reward, sft, ranking, \
+         rating, red_team and full exports"
+    );
+    let v2 = Filters {
+        rubric_version: Some(2),
+        ..Filters::default()
+    };
+    assert_eq!(
+        refused(check(Target::Rows(Kind::Full), v2).await),
+        "--rubric-version 2: project exports has rubric versions 1"
+    );
+    let agreement = Filters {
+        min_agreement: Some(1.5),
+        ..Filters::default()
+    };
+    assert_eq!(
+        refused(check(Target::Rows(Kind::Rating), agreement).await),
+        "--min-agreement must lie in [0, 1], got 1.5"
+    );
+
+    // The same rows, byte for byte, in a file (through `.partial`) and in a stream.
+    let pairs = check(Target::Rows(Kind::Preference), threshold)
+        .await
+        .unwrap();
+    assert_eq!(pairs.opts.threshold, 0.5);
+    let dir = scratch(&format!("{tag}-driver"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pairs.jsonl");
+    let to_file = Destination::File(file.clone());
+    let written = export_driver::run(store, project, pairs.clone(), to_file)
+        .await
+        .unwrap();
+    let Exported::Rows(Kind::Preference, summary) = written else {
+        panic!("{written:?}");
+    };
+    let buf = Shared::default();
+    let to_stream = Destination::Stream(Box::new(buf.clone()));
+    export_driver::run(store, project, pairs, to_stream)
+        .await
+        .unwrap();
+    let streamed = buf.0.lock().unwrap().clone();
+    assert_eq!(std::fs::read(&file).unwrap(), streamed);
+    assert_eq!(
+        streamed.iter().filter(|b| **b == b'\n').count() as u64,
+        summary.exported
+    );
+    assert!(summary.exported > 0, "{summary:?}");
+    assert!(!dir.join("pairs.partial").exists());
+    // Items: every item, native JSONL.
+    let items = check(Target::Items, Filters::default()).await.unwrap();
+    let to_file = Destination::File(dir.join("items.jsonl"));
+    let written = export_driver::run(store, project, items, to_file)
+        .await
+        .unwrap();
+    assert!(matches!(written, Exported::Items(5)), "{written:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn tamper(dir: &Path) {

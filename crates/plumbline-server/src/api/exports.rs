@@ -1,7 +1,9 @@
 //! Exports and releases: `GET /projects/{p}/export` streams rows in constant memory;
 //! `POST /projects/{p}/releases` writes a release under the server's release directory
 //! and records it; `GET /projects/{p}/releases` lists them. Leads with the `export`
-//! scope only ([`Exporter`]).
+//! scope only ([`Exporter`]). The query is checked, and the rows written, by
+//! `plumbline_formats::export_driver`, as for `plumbline export`: the same refusals, the
+//! same bytes.
 //!
 //! JSONL is produced on a blocking thread into a bounded channel of 64 KiB chunks that
 //! the response body drains, so a slow client slows the export instead of growing
@@ -18,9 +20,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use plumbline_domain::{Level, Split};
-use plumbline_formats::export::{JsonlSink, PairOptions, RowSink};
+use plumbline_formats::export_driver::{
+    self, Destination, Export, ExportRequest, Filters, RequestError, Target,
+};
 use plumbline_formats::release::{FileFormat, ReleaseRequest};
-use plumbline_formats::run::{self, Kind};
+use plumbline_formats::run::Kind;
 use plumbline_store::audit::{AuditAction, AuditEvent};
 use plumbline_store::{Project, ReleaseRecord, Store};
 use serde::Deserialize;
@@ -77,36 +81,14 @@ pub struct ExportQuery {
 }
 
 impl ExportQuery {
-    fn kind(&self) -> ApiResult<Kind> {
-        Kind::parse(&self.kind).map_err(ApiError::Invalid)
-    }
-
-    fn format(&self) -> ApiResult<FileFormat> {
-        match self.format.as_deref() {
-            None | Some("jsonl") => Ok(FileFormat::Jsonl),
-            Some("parquet") => Ok(FileFormat::Parquet),
-            Some(f) => Err(ApiError::Invalid(format!(
-                "unknown format `{f}` (expected jsonl or parquet)"
-            ))),
-        }
-    }
-
-    async fn options<S: Store>(&self, store: &S, project: &Project) -> ApiResult<PairOptions> {
-        let threshold = self
-            .threshold
-            .unwrap_or(plumbline_formats::export::DEFAULT_THRESHOLD);
-        if !(0.0..=1.0).contains(&threshold) {
-            return Err(ApiError::Invalid(format!(
-                "threshold must lie in [0, 1], got {threshold}"
-            )));
-        }
-        if let Some(a) = self.min_agreement
-            && !(0.0..=1.0).contains(&a)
-        {
-            return Err(ApiError::Invalid(format!(
-                "min_agreement must lie in [0, 1], got {a}"
-            )));
-        }
+    /// The kind and the checked export: the query's words parsed here, every other
+    /// check in [`ExportRequest::validate`], as for `plumbline export`.
+    async fn export<S: Store>(&self, store: &S, project: &Project) -> ApiResult<(Kind, Export)> {
+        let kind = Kind::parse(&self.kind).map_err(ApiError::Invalid)?;
+        let format = match self.format.as_deref() {
+            None => FileFormat::Jsonl,
+            Some(f) => FileFormat::parse(f).map_err(ApiError::Invalid)?,
+        };
         // An HTML form sends an unset choice as an empty value: the same as absent.
         let split = match self.split.as_deref().filter(|s| !s.is_empty()) {
             None => None,
@@ -122,31 +104,38 @@ impl ExportQuery {
             None => None,
             Some(l) => Some(l.parse().map_err(ApiError::Invalid)?),
         };
-        let annotators = run::annotators(store, project)
+        let tags = self
+            .tags
+            .as_deref()
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let request = ExportRequest {
+            target: Target::Rows(kind),
+            format,
+            filters: Filters {
+                split,
+                tags,
+                rubric_version: self.rubric_version,
+                min_expertise,
+                min_agreement: self.min_agreement,
+                include_external: self.include_external,
+                threshold: self.threshold,
+            },
+        };
+        let export = request
+            .validate(store, project)
             .await
-            .map_err(|e| ApiError::Store(plumbline_store::StoreError::Database(e)))?;
-        Ok(PairOptions {
-            threshold,
-            include_external: self.include_external,
-            split,
-            tags: self
-                .tags
-                .as_deref()
-                .map(|t| {
-                    t.split(',')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            rubric_version: self.rubric_version,
-            min_agreement: self.min_agreement,
-            min_expertise,
-            annotators: std::sync::Arc::new(annotators),
-            salt: project.split_salt.clone(),
-            ..PairOptions::default()
-        })
+            .map_err(|e| match e {
+                RequestError::Store(e) => ApiError::Store(e),
+                e => ApiError::Invalid(e.to_string()),
+            })?;
+        Ok((kind, export))
     }
 }
 
@@ -208,20 +197,10 @@ pub async fn export<S: Store>(
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let kind = q.kind()?;
-    let format = q.format()?;
     let project = exporter.project.clone();
-    let opts = q.options(&state.store, &project).await?;
-    let criteria: Vec<String> = state
-        .store
-        .rubric(project.id, None)
-        .await?
-        .rubric
-        .criteria
-        .iter()
-        .map(|c| c.key.to_string())
-        .collect();
-    let filters = plumbline_formats::release::filters(&opts);
+    let (kind, export) = q.export(&state.store, &project).await?;
+    let format = export.format;
+    let filters = plumbline_formats::release::filters(&export.opts);
     state
         .store
         .record_event(
@@ -241,16 +220,13 @@ pub async fn export<S: Store>(
     );
     match format {
         FileFormat::Jsonl => {
-            let writer_tx = tx.clone();
-            let sink: run::SinkFactory = Box::new(move || {
-                let w = ChunkWriter {
-                    tx: writer_tx,
-                    buf: Vec::with_capacity(CHUNK),
-                };
-                Ok(Box::new(JsonlSink::new(w)) as Box<dyn RowSink>)
-            });
+            let body = ChunkWriter {
+                tx: tx.clone(),
+                buf: Vec::with_capacity(CHUNK),
+            };
             tokio::spawn(async move {
-                if let Err(e) = run::export(&store, &project, kind, opts, sink, false).await {
+                let to = Destination::Stream(Box::new(body));
+                if let Err(e) = export_driver::run(&store, &project, export, to).await {
                     // The status is sent; an error ends the body early (the client sees a
                     // truncated transfer, never a silently short file).
                     tracing::warn!(error = %e, "export stopped");
@@ -260,10 +236,9 @@ pub async fn export<S: Store>(
         }
         FileFormat::Parquet => {
             let tmp = tempfile_path(&name);
-            let sink =
-                run::file_sink(kind, format, tmp.clone(), criteria).map_err(ApiError::Invalid)?;
             tokio::spawn(async move {
-                let done = run::export(&store, &project, kind, opts, sink, false).await;
+                let to = Destination::File(tmp.clone());
+                let done = export_driver::run(&store, &project, export, to).await;
                 let sent = match done {
                     Ok(_) => {
                         let path = tmp.clone();
@@ -346,10 +321,8 @@ pub async fn create_release<S: Store>(
     bytes: Bytes,
 ) -> ApiResult<(StatusCode, Json<ReleaseRecord>)> {
     let q: ReleaseBody = json_body(&bytes)?;
-    let kind = q.kind()?;
-    let format = q.format()?;
     let project = &exporter.project;
-    let opts = q.options(&state.store, project).await?;
+    let (kind, export) = q.export(&state.store, project).await?;
     let dir = state.releases_dir.join(format!(
         "{}-{}-{}-{}",
         slug(&project.name),
@@ -363,8 +336,8 @@ pub async fn create_release<S: Store>(
         project,
         ReleaseRequest {
             kind,
-            format,
-            opts,
+            format: export.format,
+            opts: export.opts,
             out: dir,
         },
     )

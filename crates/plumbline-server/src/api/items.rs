@@ -1,5 +1,6 @@
-//! Items: import an NDJSON body (the native format, one transaction), list with
-//! filters and keyset pagination, read one with its revisions.
+//! Items: import an NDJSON body (the native format, one transaction, through the import
+//! driver the CLI uses too), list with filters and keyset pagination, read one with its
+//! revisions.
 
 use super::{ApiError, ApiResult, page_size};
 use crate::AppState;
@@ -9,12 +10,13 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use plumbline_domain::{ItemId, ProjectRole};
-use plumbline_formats::feed::ReadOptions;
+use plumbline_formats::Input;
+use plumbline_formats::import_driver::{self, ImportError, ImportRequest};
 use plumbline_store::{
-    ImportOptions, ImportOutcome, ItemFilter, ItemRevision, ItemState, Store, StoredItem,
+    ImportOptions, ImportOutcome, ItemFilter, ItemRevision, ItemState, Store, StoreError,
+    StoredItem,
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 
 /// Routes of this resource (JSON bodies).
 pub fn routes<S: Store>() -> Router<AppState<S>> {
@@ -68,40 +70,26 @@ pub async fn import<S: Store>(
     Query(q): Query<ImportQuery>,
     bytes: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<ImportReply>)> {
-    let project = &importer.project;
-    let rubric = state.store.rubric(project.id, None).await?;
-    let mut opts = ReadOptions::new(project.settings.task);
-    opts.edge_cases = rubric
-        .rubric
-        .edge_cases
-        .iter()
-        .map(|e| e.key.to_string())
-        .collect();
-    opts.criteria = rubric
-        .rubric
-        .criteria
-        .iter()
-        .map(|c| (c.key.to_string(), c.scale))
-        .collect();
-    opts.report_errors = q.report_errors.unwrap_or(10).min(1000);
-    let options = ImportOptions {
+    let request = ImportRequest::native(ImportOptions {
         update: q.update,
-        report_errors: opts.report_errors,
-    };
-    let (tx, rx) = mpsc::channel(4);
-    let reader = tokio::task::spawn_blocking(move || {
-        plumbline_formats::read_native(std::io::Cursor::new(bytes), &opts, &tx, |_| {})
+        report_errors: q.report_errors.unwrap_or(10).min(1000),
     });
-    let outcome = state
-        .store
-        .import_items(Some(importer.actor.user.id), project.id, options, rx)
-        .await;
-    let summary = reader
-        .await
-        .map_err(|e| ApiError::Store(plumbline_store::StoreError::Database(e.to_string())))?
-        .map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
-    let outcome = outcome?;
-    let status = if outcome.committed {
+    let input = Input::Stream(Box::new(std::io::Cursor::new(bytes)));
+    let imported = import_driver::run(
+        &state.store,
+        Some(importer.actor.user.id),
+        &importer.project,
+        input,
+        &request,
+        |_| {},
+    )
+    .await
+    .map_err(|e| match e {
+        ImportError::Store(e) => ApiError::Store(e),
+        ImportError::Read(e) => ApiError::BadRequest(format!("reading the body: {e}")),
+        e @ ImportError::Reader(_) => ApiError::Store(StoreError::Database(e.to_string())),
+    })?;
+    let status = if imported.outcome.committed {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -109,10 +97,10 @@ pub async fn import<S: Store>(
     Ok((
         status,
         Json(ImportReply {
-            outcome,
-            records: summary.records,
-            errors: summary.errors,
-            error_count: summary.error_count,
+            outcome: imported.outcome,
+            records: imported.read.records,
+            errors: imported.read.errors,
+            error_count: imported.read.error_count,
         }),
     ))
 }

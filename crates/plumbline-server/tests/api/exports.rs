@@ -167,3 +167,57 @@ async fn exports_stream_and_releases_are_recorded() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+/// The export options are checked by the driver `plumbline export` uses: a rubric version
+/// the project lacks and a filter the kind cannot apply are refused, exports and releases
+/// alike, in the command line's words, and nothing is audited as exported.
+#[tokio::test]
+async fn export_options_are_refused_as_on_the_command_line() {
+    let app = App::start().await;
+    let token = judged(&app).await;
+    let get = |path: &str| app.http.get(app.url(path)).bearer_auth(&token).send();
+    let release = |body: Value| {
+        app.http
+            .post(app.url("/api/v1/projects/bank/releases"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let message = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 422);
+        let v: Value = r.json().await.unwrap();
+        v["error"]["message"].as_str().unwrap().to_owned()
+    };
+    let cases = [
+        (
+            "kind=full&rubric_version=7",
+            json!({"kind": "full", "rubric_version": 7}),
+            "--rubric-version 7: project bank has rubric versions 1",
+        ),
+        (
+            "kind=ranking&threshold=0.5",
+            json!({"kind": "ranking", "threshold": 0.5}),
+            "--threshold does not apply to ranking exports; it applies to preference, reward and sft exports",
+        ),
+    ];
+    for (query, body, expected) in cases {
+        let r = get(&format!("/api/v1/projects/bank/export?{query}"))
+            .await
+            .unwrap();
+        assert_eq!(message(r).await, expected, "{query}");
+        let r = release(body).await.unwrap();
+        assert_eq!(message(r).await, expected, "{query}");
+    }
+    let events = app.store.audit_events(0, 10_000).await.unwrap();
+    assert!(
+        !events
+            .iter()
+            .any(|e| e.action == "export.download" || e.action == "release.create")
+    );
+    // Where they apply, the same options pass.
+    let r = get("/api/v1/projects/bank/export?kind=preference&threshold=0.5&rubric_version=1")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap().lines().count(), 3);
+}

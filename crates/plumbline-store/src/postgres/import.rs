@@ -3,8 +3,8 @@
 
 use crate::Result;
 use crate::error::StoreError;
+use crate::import::{import_event, record_conflict, split_str};
 use crate::model::*;
-use crate::sqlite::import::{import_event, record_conflict, split_str};
 use plumbline_domain::{ProjectId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::pin::pin;

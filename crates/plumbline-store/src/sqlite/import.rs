@@ -2,6 +2,7 @@
 //! as they arrive (constant memory), rolled back unless the source finishes cleanly.
 
 use crate::Result;
+use crate::import::{import_event, record_conflict, split_str};
 use crate::model::*;
 use plumbline_domain::{ProjectId, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -130,53 +131,4 @@ pub(super) fn run(
         outcome.committed = true;
     }
     Ok(outcome)
-}
-
-/// Records a conflict; true when the import should stop listening.
-pub(crate) fn record_conflict(
-    outcome: &mut ImportOutcome,
-    options: &ImportOptions,
-    line: u64,
-    id: String,
-) -> bool {
-    outcome.conflict_count += 1;
-    if outcome.conflicts.len() < options.report_errors.max(1) {
-        outcome.conflicts.push(ImportConflict {
-            line,
-            reason: format!(
-                "item `{id}` exists already with other content (use --update to store a new revision)"
-            ),
-            id,
-        });
-    }
-    outcome.conflict_count as usize >= options.report_errors.max(1)
-}
-
-pub(crate) fn split_str(s: plumbline_domain::Split) -> &'static str {
-    match s {
-        plumbline_domain::Split::Train => "train",
-        plumbline_domain::Split::Eval => "eval",
-    }
-}
-
-/// The audit event of a committed import: the counts, not the items.
-pub(crate) fn import_event(
-    actor: Option<UserId>,
-    project: ProjectId,
-    outcome: &ImportOutcome,
-) -> crate::audit::AuditEvent {
-    crate::audit::AuditEvent::new(crate::audit::AuditAction::ItemsImport, "items")
-        .by(actor)
-        .object(if outcome.external_judgments == 0 {
-            format!(
-                "imported {}, updated {}, unchanged {}",
-                outcome.imported, outcome.updated, outcome.unchanged
-            )
-        } else {
-            format!(
-                "imported {}, updated {}, unchanged {}, external judgments {}",
-                outcome.imported, outcome.updated, outcome.unchanged, outcome.external_judgments
-            )
-        })
-        .in_project(project)
 }

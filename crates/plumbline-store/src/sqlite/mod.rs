@@ -5,7 +5,7 @@
 mod export;
 mod group;
 mod identity;
-pub(crate) mod import;
+mod import;
 mod migrate;
 mod reads;
 mod retention;

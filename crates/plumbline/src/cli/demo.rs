@@ -3,11 +3,13 @@
 //! generated passwords, and some judgments made through the engine's store methods so
 //! the dashboards and the adjudication queue are alive; then served on the listen address.
 
-use super::items::import_reader;
+use super::items::import_input;
 use anyhow::Context;
 use clap::Args;
 use indicatif::ProgressBar;
 use plumbline_domain::{Expertise, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind};
+use plumbline_formats::Input;
+use plumbline_formats::import_driver::ImportRequest;
 use plumbline_store::{
     ImportOptions, NewGold, NewProject, NewUser, Next, SqliteStore, Store, StoreError, Submission,
 };
@@ -81,13 +83,15 @@ pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
             Ok(_) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
-        let report = import_reader(
+        let report = import_input(
             store,
             example.name,
-            Box::new(example.items.as_bytes()),
+            Input::Stream(Box::new(example.items.as_bytes())),
             &format!("examples/{}/items.jsonl", example.name),
-            ImportOptions::default(),
-            1 << 24,
+            &ImportRequest {
+                max_line_bytes: 1 << 24,
+                ..ImportRequest::native(ImportOptions::default())
+            },
             &ProgressBar::hidden(),
         )
         .await?;

@@ -1,24 +1,27 @@
-//! `plumbline import` and `plumbline export`.
+//! `plumbline import` and `plumbline export`: flags in, the drivers of
+//! plumbline_formats (shared with the API) run, a summary out.
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use plumbline_domain::TaskKind;
-use plumbline_formats::LineError;
 use plumbline_formats::csv::Mapping;
-use plumbline_formats::export::{PairOptions, PairSummary};
-use plumbline_formats::feed::{DEFAULT_MAX_LINE_BYTES, ReadOptions, ReadSummary};
+use plumbline_formats::export::PairSummary;
+use plumbline_formats::export_driver::{
+    self, Destination, Export, ExportRequest, Exported, Filters, Target,
+};
+use plumbline_formats::feed::DEFAULT_MAX_LINE_BYTES;
+use plumbline_formats::import_driver::{self, ImportError, ImportRequest};
 use plumbline_formats::release::FileFormat;
 use plumbline_formats::run::Kind;
 use plumbline_formats::{Format, Input};
-use plumbline_store::{ImportConflict, ImportOptions, ImportOutcome, Store};
-use serde::Serialize;
-use std::collections::BTreeMap;
+use plumbline_store::{ImportOptions, Project, Store};
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tokio::sync::mpsc;
+
+pub use plumbline_formats::import_driver::ImportReport;
 
 /// `--format` of `plumbline import`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,66 +156,6 @@ pub struct ImportArgs {
     json: bool,
 }
 
-/// The closing summary of an import, for people and (with `--json`) machines.
-#[derive(Debug, Serialize)]
-pub struct ImportReport {
-    pub file: String,
-    pub project: String,
-    /// The format read (when it could be told).
-    pub format: Option<String>,
-    /// How the format was told.
-    pub detected: Option<String>,
-    pub imported: u64,
-    pub unchanged: u64,
-    pub updated: u64,
-    pub rejected: u64,
-    /// External prior judgments stored with the items.
-    pub external_judgments: u64,
-    /// Rows left out on purpose, by reason.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub skipped: BTreeMap<String, u64>,
-    pub stored: bool,
-    pub errors: Vec<LineError>,
-}
-
-impl ImportReport {
-    fn new(
-        file: &str,
-        project: &str,
-        detected: Option<plumbline_formats::Detected>,
-        read: ReadSummary,
-        outcome: ImportOutcome,
-    ) -> Self {
-        let mut errors = read.errors;
-        errors.extend(
-            outcome
-                .conflicts
-                .into_iter()
-                .map(|c: ImportConflict| LineError::new(c.line, Some("id".into()), c.reason)),
-        );
-        errors.sort_by_key(|e| e.line);
-        let stored = outcome.committed;
-        ImportReport {
-            file: file.to_owned(),
-            project: project.to_owned(),
-            format: detected.as_ref().map(|d| d.format.name().to_owned()),
-            detected: detected.map(|d| d.why),
-            imported: if stored { outcome.imported } else { 0 },
-            unchanged: if stored { outcome.unchanged } else { 0 },
-            updated: if stored { outcome.updated } else { 0 },
-            rejected: read.error_count + outcome.conflict_count,
-            external_judgments: if stored {
-                outcome.external_judgments
-            } else {
-                0
-            },
-            skipped: read.skipped,
-            stored,
-            errors,
-        }
-    }
-}
-
 fn open_input(file: &Path) -> anyhow::Result<(Input, Option<u64>)> {
     if file == Path::new("-") {
         return Ok((
@@ -249,18 +192,16 @@ fn progress_bar(len: Option<u64>) -> ProgressBar {
 
 /// Imports a file into a project: all of it or, on any bad record, none.
 pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let options = ImportOptions {
-        update: args.update,
-        report_errors: args.report_errors,
-    };
-    let mapping = args.columns.mapping()?;
-    let how = How {
+    let request = ImportRequest {
         format: args.format.format(),
-        mapping,
+        mapping: args.columns.mapping()?,
+        options: ImportOptions {
+            update: args.update,
+            report_errors: args.report_errors,
+        },
         max_line_bytes: args.max_line_bytes,
     };
-    let report =
-        import_file_as(store, &args.project, &args.file, options, &how, !args.json).await?;
+    let report = import_file_as(store, &args.project, &args.file, &request, !args.json).await?;
     let name = args.file.display().to_string();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -302,13 +243,6 @@ pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<Exi
     })
 }
 
-/// How to read an import: the format (`None`: detect it), the column mapping, the cap.
-pub struct How {
-    pub format: Option<Format>,
-    pub mapping: Option<Mapping>,
-    pub max_line_bytes: usize,
-}
-
 /// Imports a native JSONL file (or standard input for `-`).
 pub async fn import_file<S: Store>(
     store: &S,
@@ -318,12 +252,11 @@ pub async fn import_file<S: Store>(
     max_line_bytes: usize,
     show_progress: bool,
 ) -> anyhow::Result<ImportReport> {
-    let how = How {
-        format: Some(Format::Native),
-        mapping: None,
+    let request = ImportRequest {
         max_line_bytes,
+        ..ImportRequest::native(options)
     };
-    import_file_as(store, project, file, options, &how, show_progress).await
+    import_file_as(store, project, file, &request, show_progress).await
 }
 
 /// Imports a file (or standard input for `-`) of any format; see [`import_input`].
@@ -331,8 +264,7 @@ pub async fn import_file_as<S: Store>(
     store: &S,
     project: &str,
     file: &Path,
-    options: ImportOptions,
-    how: &How,
+    request: &ImportRequest,
     show_progress: bool,
 ) -> anyhow::Result<ImportReport> {
     let (input, len) = open_input(file)?;
@@ -342,91 +274,33 @@ pub async fn import_file_as<S: Store>(
         ProgressBar::hidden()
     };
     let name = file.display().to_string();
-    let report = import_input(store, project, input, &name, options, how, &bar).await;
+    let report = import_input(store, project, input, &name, request, &bar).await;
     bar.finish_and_clear();
     report
 }
 
-/// Imports native JSONL from a reader. Shared by the demo.
-pub async fn import_reader<S: Store>(
-    store: &S,
-    project: &str,
-    input: Box<dyn BufRead + Send>,
-    name: &str,
-    options: ImportOptions,
-    max_line_bytes: usize,
-    bar: &ProgressBar,
-) -> anyhow::Result<ImportReport> {
-    let how = How {
-        format: Some(Format::Native),
-        mapping: None,
-        max_line_bytes,
-    };
-    import_input(
-        store,
-        project,
-        Input::Stream(input),
-        name,
-        options,
-        &how,
-        bar,
-    )
-    .await
-}
-
-/// The import pipeline: a blocking reader parses and sends batches while the store
-/// writes them in one transaction. Shared by the CLI, the demo and the benchmark.
+/// Runs the import driver on `input` (called `name` in messages) into the project
+/// called `project`. Shared by the CLI, the demo and the benchmarks.
 pub async fn import_input<S: Store>(
     store: &S,
     project: &str,
     input: Input,
     name: &str,
-    options: ImportOptions,
-    how: &How,
+    request: &ImportRequest,
     bar: &ProgressBar,
 ) -> anyhow::Result<ImportReport> {
     let project = store.project_by_name(project).await?;
-    let rubric = store.rubric(project.id, None).await?;
-    let mut read_options = ReadOptions::new(project.settings.task);
-    read_options.edge_cases = rubric
-        .rubric
-        .edge_cases
-        .iter()
-        .map(|e| e.key.to_string())
-        .collect();
-    read_options.criteria = rubric
-        .rubric
-        .criteria
-        .iter()
-        .map(|c| (c.key.to_string(), c.scale))
-        .collect();
-    read_options.max_line_bytes = how.max_line_bytes;
-    read_options.report_errors = options.report_errors;
-    let (tx, rx) = mpsc::channel(4);
-    let reader_bar = bar.clone();
-    let format = how.format;
-    let mapping = how.mapping.clone();
-    let reader = tokio::task::spawn_blocking(move || {
-        plumbline_formats::read(
-            input,
-            format,
-            mapping.as_ref(),
-            &read_options,
-            &tx,
-            |bytes| reader_bar.set_position(bytes),
-        )
-    });
-    let outcome = store.import_items(None, project.id, options, rx).await;
-    let read = reader.await.context("the reader thread failed")?;
-    let read = read.with_context(|| format!("reading {name}"))?;
-    let outcome = outcome.with_context(|| format!("storing items of {name}"))?;
-    Ok(ImportReport::new(
-        name,
-        &project.name,
-        read.detected,
-        read.summary,
-        outcome,
-    ))
+    let bar = bar.clone();
+    let imported = import_driver::run(store, None, &project, input, request, move |bytes| {
+        bar.set_position(bytes)
+    })
+    .await
+    .map_err(|e| match e {
+        ImportError::Read(e) => anyhow::Error::new(e).context(format!("reading {name}")),
+        ImportError::Store(e) => anyhow::Error::new(e).context(format!("storing items of {name}")),
+        e @ ImportError::Reader(_) => e.into(),
+    })?;
+    Ok(imported.report(name, &project.name))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -466,6 +340,11 @@ impl ExportKind {
             ExportKind::Full => Kind::Full,
         })
     }
+
+    /// What the export writes.
+    pub fn target(self) -> Target {
+        self.data().map_or(Target::Items, Target::Rows)
+    }
 }
 
 /// File format of an export.
@@ -498,9 +377,10 @@ pub enum SplitFilter {
 /// Which items and judgments an export or release takes.
 #[derive(Debug, Args, Clone)]
 pub struct FilterArgs {
-    /// Least Dawid-Skene posterior for a pair decided neither by adjudication nor unanimously.
-    #[arg(long, default_value_t = plumbline_formats::export::DEFAULT_THRESHOLD)]
-    threshold: f64,
+    /// Least Dawid-Skene posterior for a pair decided neither by adjudication nor
+    /// unanimously (preference, reward and sft; default 0.9).
+    #[arg(long, value_name = "P")]
+    threshold: Option<f64>,
     /// Count imported external judgments (HH-RLHF's choice, Label Studio annotations) as votes.
     #[arg(long)]
     include_external: bool,
@@ -524,52 +404,36 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
-    /// The export options, with the project's annotators when a filter or kind needs them.
-    pub async fn options<S: Store>(
-        &self,
-        store: &S,
-        project: &plumbline_store::Project,
-    ) -> anyhow::Result<PairOptions> {
-        if !(0.0..=1.0).contains(&self.threshold) {
-            bail!("--threshold must lie in [0, 1], got {}", self.threshold);
-        }
-        if let Some(a) = self.min_agreement
-            && !(0.0..=1.0).contains(&a)
-        {
-            bail!("--min-agreement must lie in [0, 1], got {a}");
-        }
-        if let Some(v) = self.rubric_version {
-            let known = store.rubric_versions(project.id).await?;
-            if !known.iter().any(|r| i64::from(r.version.0) == v) {
-                bail!(
-                    "--rubric-version {v}: project {} has rubric versions {}",
-                    project.name,
-                    known
-                        .iter()
-                        .map(|r| r.version.0.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-        }
-        let annotators = plumbline_formats::run::annotators(store, project)
-            .await
-            .map_err(anyhow::Error::msg)?;
-        Ok(PairOptions {
-            threshold: self.threshold,
-            include_external: self.include_external,
+    /// The filters given.
+    pub fn filters(&self) -> Filters {
+        Filters {
             split: self.split.map(|s| match s {
                 SplitFilter::Train => plumbline_domain::Split::Train,
                 SplitFilter::Eval => plumbline_domain::Split::Eval,
             }),
             tags: self.tags.clone(),
             rubric_version: self.rubric_version,
-            min_agreement: self.min_agreement,
             min_expertise: self.min_expertise,
-            annotators: std::sync::Arc::new(annotators),
-            salt: project.split_salt.clone(),
-            ..PairOptions::default()
-        })
+            min_agreement: self.min_agreement,
+            include_external: self.include_external,
+            threshold: self.threshold,
+        }
+    }
+
+    /// The checked export of `target` as `format` with these filters.
+    pub async fn export<S: Store>(
+        &self,
+        store: &S,
+        project: &Project,
+        target: Target,
+        format: FileFormat,
+    ) -> anyhow::Result<Export> {
+        let request = ExportRequest {
+            target,
+            format,
+            filters: self.filters(),
+        };
+        Ok(request.validate(store, project).await?)
     }
 }
 
@@ -646,125 +510,58 @@ pub fn summary_line(kind: Kind, summary: &PairSummary, to: &str) -> String {
 /// Exports a project's items or rows; a file is written beside its target and renamed
 /// into place only when complete, so a failed export leaves no half-written file.
 pub async fn export<S: Store>(store: &S, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let Some(kind) = args.kind.data() else {
-        let count = export_items(store, &args.project, &args.out).await?;
-        if args.out != Path::new("-") {
-            eprintln!("exported {count} items to {}", args.out.display());
-        }
-        return Ok(ExitCode::SUCCESS);
-    };
     let project = store.project_by_name(&args.project).await?;
-    let opts = args.filters.options(store, &project).await?;
-    let summary = export_rows(store, &project, kind, &args.out, opts, args.format).await?;
-    if args.json {
-        eprintln!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        eprintln!(
-            "{}",
-            summary_line(kind, &summary, &args.out.display().to_string())
-        );
+    let export = args
+        .filters
+        .export(store, &project, args.kind.target(), args.format.file())
+        .await?;
+    match export_to(store, &project, export, &args.out).await? {
+        Exported::Items(count) => {
+            if args.out != Path::new("-") {
+                eprintln!("exported {count} items to {}", args.out.display());
+            }
+        }
+        Exported::Rows(_, summary) if args.json => {
+            eprintln!("{}", serde_json::to_string_pretty(&summary)?);
+        }
+        Exported::Rows(kind, summary) => {
+            let to = args.out.display().to_string();
+            eprintln!("{}", summary_line(kind, &summary, &to));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the rows of `kind` of `project` to `out` (`-`: standard output, JSONL only),
-/// through a `.partial` file renamed into place when complete.
-pub async fn export_rows<S: Store>(
+/// Runs the export driver into `out` (`-`: standard output, JSONL only).
+pub async fn export_to<S: Store>(
     store: &S,
-    project: &plumbline_store::Project,
-    kind: Kind,
+    project: &Project,
+    export: Export,
     out: &Path,
-    opts: PairOptions,
-    format: ExportFormat,
-) -> anyhow::Result<PairSummary> {
-    let to_stdout = out == Path::new("-");
-    if to_stdout && format == ExportFormat::Parquet {
-        bail!("Parquet is written to a file, not to standard output");
-    }
-    let criteria: Vec<String> = store
-        .rubric(project.id, None)
-        .await?
-        .rubric
-        .criteria
-        .iter()
-        .map(|c| c.key.to_string())
-        .collect();
-    let tmp = out.with_extension("partial");
-    let sink: plumbline_formats::run::SinkFactory = if to_stdout {
-        Box::new(|| {
-            Ok(
-                Box::new(plumbline_formats::export::JsonlSink::new(std::io::stdout()))
-                    as Box<dyn plumbline_formats::export::RowSink>,
-            )
-        })
+) -> anyhow::Result<Exported> {
+    let to = if out == Path::new("-") {
+        Destination::Stream(Box::new(std::io::stdout()))
     } else {
-        plumbline_formats::run::file_sink(kind, format.file(), tmp.clone(), criteria)
-            .map_err(anyhow::Error::msg)?
+        Destination::File(out.to_owned())
     };
-    let result = plumbline_formats::run::export(store, project, kind, opts, sink, false)
+    export_driver::run(store, project, export, to)
         .await
-        .map_err(|e| anyhow::anyhow!("exporting to {}: {e}", out.display()));
-    match result {
-        Ok(outcome) => {
-            if !to_stdout {
-                std::fs::rename(&tmp, out)
-                    .with_context(|| format!("cannot move {} into place", out.display()))?;
-            }
-            Ok(outcome.summary)
-        }
-        Err(e) => {
-            if !to_stdout {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            Err(e)
-        }
-    }
+        .map_err(|e| anyhow::anyhow!("exporting to {}: {e}", out.display()))
 }
 
-/// Writes every item of `project` to `out` as native JSONL; returns the count.
+/// Writes every item of the project called `project` to `out` as native JSONL; returns
+/// the count. For the benchmarks.
 pub async fn export_items<S: Store>(store: &S, project: &str, out: &Path) -> anyhow::Result<u64> {
     let project = store.project_by_name(project).await?;
-    let (tx, mut rx) = mpsc::channel::<Vec<String>>(4);
-    let to_stdout = out == Path::new("-");
-    let tmp = out.with_extension("partial");
-    let writer: Box<dyn Write + Send> = if to_stdout {
-        Box::new(std::io::stdout())
-    } else {
-        Box::new(File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?)
-    };
-    let write = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
-        let mut w = BufWriter::with_capacity(1 << 20, writer);
-        let mut n = 0u64;
-        while let Some(batch) = rx.blocking_recv() {
-            for body in batch {
-                w.write_all(body.as_bytes())?;
-                w.write_all(b"\n")?;
-                n += 1;
-            }
-        }
-        w.flush()?;
-        Ok(n)
-    });
-    let sent = store.export_items(project.id, tx).await;
-    let written = write.await.context("the writer thread failed")?;
-    let result = sent.context("reading items").and_then(|sent| {
-        written
-            .with_context(|| format!("writing {}", out.display()))
-            .map(|w| (sent, w))
-    });
-    match result {
-        Ok((_, written)) => {
-            if !to_stdout {
-                std::fs::rename(&tmp, out)
-                    .with_context(|| format!("cannot move {} into place", out.display()))?;
-            }
-            Ok(written)
-        }
-        Err(e) => {
-            if !to_stdout {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            Err(e)
-        }
+    let export = ExportRequest {
+        target: Target::Items,
+        format: FileFormat::Jsonl,
+        filters: Filters::default(),
+    }
+    .validate(store, &project)
+    .await?;
+    match export_to(store, &project, export, out).await? {
+        Exported::Items(count) => Ok(count),
+        Exported::Rows(..) => bail!("an items export wrote rows"),
     }
 }

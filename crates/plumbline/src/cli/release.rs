@@ -4,6 +4,7 @@
 use super::items::{ExportFormat, ExportKind, FilterArgs, summary_line};
 use anyhow::bail;
 use clap::{Args, Subcommand};
+use plumbline_formats::export_driver::Target;
 use plumbline_formats::release::{ReleaseRequest, create, verify};
 use plumbline_store::Store;
 use std::path::PathBuf;
@@ -101,11 +102,14 @@ pub async fn run<S: Store>(store: &S, cmd: ReleaseCommand) -> anyhow::Result<Exi
                 );
             };
             let project = store.project_by_name(&args.project).await?;
-            let opts = args.filters.options(store, &project).await?;
+            let export = args
+                .filters
+                .export(store, &project, Target::Rows(kind), args.format.file())
+                .await?;
             let req = ReleaseRequest {
                 kind,
-                format: args.format.file(),
-                opts,
+                format: export.format,
+                opts: export.opts,
                 out: args.out.clone(),
             };
             let released = create(store, None, &project, req)

@@ -310,3 +310,38 @@ fn export_refuses_unknown_project_and_leaves_no_file() {
     .fails_with(&["project `nope` not found"]);
     assert!(!out.exists());
 }
+
+/// A filter the kind cannot apply is refused, naming the filter and the kind, in the
+/// words the API uses too; nothing is written.
+#[test]
+fn export_refuses_a_filter_the_kind_cannot_apply() {
+    let env = with_project();
+    let out = env.dir.join("x.jsonl");
+    let path = out.display().to_string();
+    let export = |kind: &str, extra: &[&str]| {
+        let mut args = vec![
+            "export",
+            "--project",
+            "banking",
+            "--kind",
+            kind,
+            "--out",
+            &path,
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    export("ranking", &["--threshold", "0.5"]).fails_with(&[
+        "--threshold does not apply to ranking exports; it applies to preference, reward and sft exports",
+    ]);
+    export("items", &["--split", "train"]).fails_with(&[
+        "--split does not apply to items exports; it applies to preference, reward, sft, \
+         ranking, rating, red_team and full exports",
+    ]);
+    export("items", &["--include-external"])
+        .fails_with(&["--include-external does not apply to items exports"]);
+    assert!(!out.exists());
+    // Where it applies, the threshold passes.
+    export("preference", &["--threshold", "0.5"]).ok();
+    export("items", &[]).ok();
+}

@@ -1,0 +1,399 @@
+//! The one export driver of the command line and the API: what a caller asks for
+//! ([`ExportRequest`]: the target, the file format, the [`Filters`]) is checked in one
+//! place ([`ExportRequest::validate`]) into an [`Export`], which [`run`] writes to a file
+//! (the CLI's `--out`, the API's temporary Parquet file) or to a JSONL stream (standard
+//! output, an HTTP body). Callers only translate flags or a query string, so both refuse
+//! the same requests with the same messages and write the same bytes.
+
+use crate::export::{JsonlSink, PairOptions, PairSummary, RowSink};
+use crate::release::FileFormat;
+use crate::run::{self, Kind, SinkFactory};
+use plumbline_domain::{Level, Split};
+use plumbline_store::{Project, Store, StoreError};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// What an export writes: the items themselves (native JSONL), or rows of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Every current item as imported.
+    Items,
+    /// Rows of a data kind, decided from the judgments.
+    Rows(Kind),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Items => f.write_str("items"),
+            Target::Rows(k) => f.write_str(k.as_str()),
+        }
+    }
+}
+
+/// One filter or decision setting of an export, named in messages by its flag (the
+/// query parameter is the same words in snake case; docs/EXPORTS.md lists both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// Only items of a split.
+    Split,
+    /// Only items carrying tags.
+    Tag,
+    /// Only judgments made under a rubric version.
+    RubricVersion,
+    /// Only judgments by annotators of a verified level.
+    MinExpertise,
+    /// Only items whose votes agree enough.
+    MinAgreement,
+    /// External prior judgments vote.
+    IncludeExternal,
+    /// The Dawid-Skene posterior a contested pair needs.
+    Threshold,
+}
+
+impl Filter {
+    /// The flag that sets it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Filter::Split => "--split",
+            Filter::Tag => "--tag",
+            Filter::RubricVersion => "--rubric-version",
+            Filter::MinExpertise => "--min-expertise",
+            Filter::MinAgreement => "--min-agreement",
+            Filter::IncludeExternal => "--include-external",
+            Filter::Threshold => "--threshold",
+        }
+    }
+
+    /// Whether an export of `target` applies it: an items export writes every item as
+    /// imported and applies none; only pair kinds decide by a Dawid-Skene threshold.
+    pub fn applies_to(self, target: Target) -> bool {
+        match (self, target) {
+            (_, Target::Items) => false,
+            (Filter::Threshold, Target::Rows(kind)) => kind.decides_pairs(),
+            (_, Target::Rows(_)) => true,
+        }
+    }
+
+    /// The kinds that apply it, for messages: "preference, reward and sft".
+    fn kinds(self) -> String {
+        let names: Vec<&str> = Kind::ALL
+            .into_iter()
+            .filter(|k| self.applies_to(Target::Rows(*k)))
+            .map(Kind::as_str)
+            .collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => "no kind".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.flag())
+    }
+}
+
+/// The filters and decision settings asked for; `None`, empty or `false`: not asked.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Only items of this split.
+    pub split: Option<Split>,
+    /// Only items carrying every one of these tags.
+    pub tags: Vec<String>,
+    /// Only judgments (and adjudications) made under this rubric version.
+    pub rubric_version: Option<i64>,
+    /// Only judgments by annotators with at least this verified level.
+    pub min_expertise: Option<Level>,
+    /// Only items whose votes agree at least this much (0..1).
+    pub min_agreement: Option<f64>,
+    /// Count imported external judgments as votes.
+    pub include_external: bool,
+    /// Least Dawid-Skene posterior for a contested pair (default
+    /// [`crate::export::DEFAULT_THRESHOLD`]).
+    pub threshold: Option<f64>,
+}
+
+impl Filters {
+    /// The filters asked for.
+    fn given(&self) -> Vec<Filter> {
+        [
+            (Filter::Split, self.split.is_some()),
+            (Filter::Tag, !self.tags.is_empty()),
+            (Filter::RubricVersion, self.rubric_version.is_some()),
+            (Filter::MinExpertise, self.min_expertise.is_some()),
+            (Filter::MinAgreement, self.min_agreement.is_some()),
+            (Filter::IncludeExternal, self.include_external),
+            (Filter::Threshold, self.threshold.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(f, given)| given.then_some(f))
+        .collect()
+    }
+}
+
+/// An export as asked for, not yet checked.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    /// What to write.
+    pub target: Target,
+    /// The file format (items are always native JSONL).
+    pub format: FileFormat,
+    /// Which items and judgments.
+    pub filters: Filters,
+}
+
+/// Why an export request is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The target cannot apply a filter that was given.
+    #[error("{filter} does not apply to {target} exports; it applies to {} exports", .filter.kinds())]
+    NotApplicable {
+        /// The filter.
+        filter: Filter,
+        /// What was to be exported.
+        target: Target,
+    },
+    /// A share or posterior outside [0, 1].
+    #[error("{filter} must lie in [0, 1], got {value}")]
+    OutOfRange {
+        /// The filter.
+        filter: Filter,
+        /// The value given.
+        value: f64,
+    },
+    /// The project has no such rubric version.
+    #[error("--rubric-version {version}: project {project} has rubric versions {known}")]
+    UnknownRubricVersion {
+        /// The version asked for.
+        version: i64,
+        /// The project's name.
+        project: String,
+        /// The versions it has, comma-separated.
+        known: String,
+    },
+    /// The rows cannot be laid out as Parquet columns (a criterion named like a fixed
+    /// column).
+    #[error("{0}")]
+    Columns(String),
+    /// The store failed reading the rubric or the annotators.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A checked export: what to write, in which format, and the options rows are decided
+/// with (the project's annotators included). Made only by [`ExportRequest::validate`].
+#[derive(Debug, Clone)]
+pub struct Export {
+    /// What to write.
+    pub target: Target,
+    /// The file format.
+    pub format: FileFormat,
+    /// The filters and decision settings, with the project's annotators.
+    pub opts: PairOptions,
+    /// The current rubric's criteria: the rating columns of a Parquet rating export.
+    criteria: Vec<String>,
+}
+
+impl ExportRequest {
+    /// Checks the request against `project`: every given filter applies to the target,
+    /// shares lie in [0, 1], a rubric version exists, the rows fit Parquet columns; then
+    /// reads the annotators the rows need.
+    pub async fn validate<S: Store>(
+        self,
+        store: &S,
+        project: &Project,
+    ) -> Result<Export, RequestError> {
+        let ExportRequest {
+            target,
+            format,
+            filters,
+        } = self;
+        if let Some(filter) = filters.given().into_iter().find(|f| !f.applies_to(target)) {
+            return Err(RequestError::NotApplicable { filter, target });
+        }
+        for (filter, value) in [
+            (Filter::Threshold, filters.threshold),
+            (Filter::MinAgreement, filters.min_agreement),
+        ] {
+            if let Some(value) = value
+                && !(0.0..=1.0).contains(&value)
+            {
+                return Err(RequestError::OutOfRange { filter, value });
+            }
+        }
+        if let Some(version) = filters.rubric_version {
+            let known = store.rubric_versions(project.id).await?;
+            if !known.iter().any(|r| i64::from(r.version.0) == version) {
+                return Err(RequestError::UnknownRubricVersion {
+                    version,
+                    project: project.name.to_string(),
+                    known: known
+                        .iter()
+                        .map(|r| r.version.0.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        let Target::Rows(kind) = target else {
+            return Ok(Export {
+                target,
+                format: FileFormat::Jsonl,
+                opts: PairOptions::default(),
+                criteria: Vec::new(),
+            });
+        };
+        let mut criteria = Vec::new();
+        if format == FileFormat::Parquet {
+            criteria = store
+                .rubric(project.id, None)
+                .await?
+                .rubric
+                .criteria
+                .iter()
+                .map(|c| c.key.to_string())
+                .collect();
+            // Making the sink lays out the columns; the file is made only when it is opened.
+            let unopened = run::file_sink(kind, format, PathBuf::new(), criteria.clone())
+                .map_err(RequestError::Columns)?;
+            drop(unopened);
+        }
+        let annotators = run::annotators(store, project)
+            .await
+            .map_err(StoreError::Database)?;
+        let opts = PairOptions {
+            threshold: filters
+                .threshold
+                .unwrap_or(crate::export::DEFAULT_THRESHOLD),
+            include_external: filters.include_external,
+            split: filters.split,
+            tags: filters.tags,
+            rubric_version: filters.rubric_version,
+            min_agreement: filters.min_agreement,
+            min_expertise: filters.min_expertise,
+            annotators: Arc::new(annotators),
+            salt: project.split_salt.clone(),
+            ..PairOptions::default()
+        };
+        Ok(Export {
+            target,
+            format,
+            opts,
+            criteria,
+        })
+    }
+}
+
+/// Where an export goes.
+pub enum Destination {
+    /// A file, written beside it as `NAME.partial` and renamed into place only when
+    /// complete, so a failed export leaves no half-written file.
+    File(PathBuf),
+    /// A JSONL stream (standard output, an HTTP body); Parquet needs a file.
+    Stream(Box<dyn Write + Send>),
+}
+
+/// What an export wrote.
+#[derive(Debug)]
+pub enum Exported {
+    /// How many items.
+    Items(u64),
+    /// The kind, and the rows written and left out.
+    Rows(Kind, PairSummary),
+}
+
+/// Writes `export` of `project` to `to`.
+pub async fn run<S: Store>(
+    store: &S,
+    project: &Project,
+    export: Export,
+    to: Destination,
+) -> Result<Exported, String> {
+    let path = match to {
+        Destination::Stream(w) => return write(store, project, export, Output::Stream(w)).await,
+        Destination::File(path) => path,
+    };
+    let tmp = path.with_extension("partial");
+    match write(store, project, export, Output::File(tmp.clone())).await {
+        Ok(done) => {
+            std::fs::rename(&tmp, &path)
+                .map_err(|e| format!("cannot move {} into place: {e}", path.display()))?;
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Where [`write`] puts the bytes.
+enum Output {
+    File(PathBuf),
+    Stream(Box<dyn Write + Send>),
+}
+
+async fn write<S: Store>(
+    store: &S,
+    project: &Project,
+    export: Export,
+    out: Output,
+) -> Result<Exported, String> {
+    let kind = match export.target {
+        Target::Items => {
+            let w: Box<dyn Write + Send> = match out {
+                Output::Stream(w) => w,
+                Output::File(path) => Box::new(
+                    File::create(&path)
+                        .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+                ),
+            };
+            return write_items(store, project, w).await.map(Exported::Items);
+        }
+        Target::Rows(kind) => kind,
+    };
+    let sink: SinkFactory = match out {
+        Output::File(path) => run::file_sink(kind, export.format, path, export.criteria)?,
+        Output::Stream(_) if export.format == FileFormat::Parquet => {
+            return Err("Parquet is written to a file, not to a stream".into());
+        }
+        Output::Stream(w) => Box::new(|| Ok(Box::new(JsonlSink::new(w)) as Box<dyn RowSink>)),
+    };
+    let outcome = run::export(store, project, kind, export.opts, sink, false).await?;
+    Ok(Exported::Rows(kind, outcome.summary))
+}
+
+/// Writes every current item of `project` to `w`, one canonical JSON a line.
+async fn write_items<S: Store>(
+    store: &S,
+    project: &Project,
+    w: Box<dyn Write + Send>,
+) -> Result<u64, String> {
+    let (tx, mut rx) = mpsc::channel::<Vec<String>>(4);
+    let write = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+        let mut w = BufWriter::with_capacity(1 << 20, w);
+        let mut n = 0u64;
+        while let Some(batch) = rx.blocking_recv() {
+            for body in batch {
+                w.write_all(body.as_bytes())?;
+                w.write_all(b"\n")?;
+                n += 1;
+            }
+        }
+        w.flush()?;
+        Ok(n)
+    });
+    let sent = store.export_items(project.id, tx).await;
+    let written = write
+        .await
+        .map_err(|e| format!("the writer thread failed: {e}"))?;
+    sent.map_err(|e| format!("reading items: {e}"))?;
+    written.map_err(|e| format!("writing: {e}"))
+}
