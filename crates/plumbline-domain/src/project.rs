@@ -87,6 +87,20 @@ pub struct ProjectSettings {
     pub ranking_agreement: f64,
     /// Largest score spread at which rating judgments count as agreeing.
     pub rating_spread: u32,
+    /// Expert judgments each item should get before others; `None`: 1 when the project
+    /// has members with verified expert-level expertise, else 0.
+    pub min_experts: Option<u32>,
+    /// Most judgments an item may get when its decision stays below
+    /// `decision_threshold` after `overlap` (the extra ones go to experts); `None`:
+    /// `overlap + 2`.
+    pub max_overlap: Option<u32>,
+    /// Least posterior of an item's decided label; below it an item is escalated (up to
+    /// `max_overlap`), then adjudicated. In (0.5, 1].
+    pub decision_threshold: f64,
+    /// Hidden-gold accuracy an annotator must be able to reach: when the upper end of
+    /// its Wilson interval falls below this, the annotator is on probation (no more
+    /// work) until a lead reinstates them. 0 disables probation.
+    pub min_gold_accuracy: f64,
 }
 
 impl Default for ProjectSettings {
@@ -102,6 +116,10 @@ impl Default for ProjectSettings {
             edge_case_quotas: Vec::new(),
             ranking_agreement: 0.2,
             rating_spread: 1,
+            min_experts: None,
+            max_overlap: None,
+            decision_threshold: 0.9,
+            min_gold_accuracy: 0.7,
         }
     }
 }
@@ -150,7 +168,50 @@ impl ProjectSettings {
                 "must lie between 0 and 1",
             ));
         }
+        if let Some(m) = self.max_overlap
+            && !(self.overlap..=100).contains(&m)
+        {
+            return Err(FieldError::new(
+                "max_overlap",
+                format!("must be between overlap ({}) and 100", self.overlap),
+            ));
+        }
+        if let Some(e) = self.min_experts
+            && e > self.effective_max_overlap()
+        {
+            return Err(FieldError::new(
+                "min_experts",
+                format!(
+                    "must be at most max_overlap ({})",
+                    self.effective_max_overlap()
+                ),
+            ));
+        }
+        if !(self.decision_threshold > 0.5 && self.decision_threshold <= 1.0) {
+            return Err(FieldError::new(
+                "decision_threshold",
+                "must be above 0.5 and at most 1",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_gold_accuracy) {
+            return Err(FieldError::new(
+                "min_gold_accuracy",
+                "must lie between 0 and 1",
+            ));
+        }
         Ok(())
+    }
+
+    /// The most judgments an item may get, escalation included.
+    pub fn effective_max_overlap(&self) -> u32 {
+        self.max_overlap
+            .unwrap_or(self.overlap.saturating_add(2).min(100))
+    }
+
+    /// Expert judgments each item should get, given whether the project has verified
+    /// experts among its members.
+    pub fn effective_min_experts(&self, has_experts: bool) -> u32 {
+        self.min_experts.unwrap_or(u32::from(has_experts))
     }
 }
 
@@ -172,6 +233,47 @@ mod tests {
             ..s
         };
         assert_eq!(bad.validate().unwrap_err().field, "gold_rate");
+        let s = ProjectSettings::default();
+        assert_eq!(s.effective_max_overlap(), 5);
+        assert_eq!(s.effective_min_experts(true), 1);
+        assert_eq!(s.effective_min_experts(false), 0);
+        for (bad, field) in [
+            (
+                ProjectSettings {
+                    max_overlap: Some(2),
+                    ..s.clone()
+                },
+                "max_overlap",
+            ),
+            (
+                ProjectSettings {
+                    min_experts: Some(6),
+                    ..s.clone()
+                },
+                "min_experts",
+            ),
+            (
+                ProjectSettings {
+                    decision_threshold: 0.5,
+                    ..s.clone()
+                },
+                "decision_threshold",
+            ),
+            (
+                ProjectSettings {
+                    min_gold_accuracy: 1.5,
+                    ..s.clone()
+                },
+                "min_gold_accuracy",
+            ),
+        ] {
+            assert_eq!(bad.validate().unwrap_err().field, field);
+        }
+        let old: ProjectSettings = serde_json::from_str(r#"{"overlap":3}"#).unwrap();
+        assert_eq!(
+            old.decision_threshold, 0.9,
+            "settings stored before these fields read"
+        );
     }
 
     #[test]
