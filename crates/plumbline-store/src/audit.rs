@@ -85,6 +85,11 @@ crate::states::stored_enum! {
         ItemConsensus = "item.consensus",
         /// An item's judgments disagreed: it waits for a reviewer.
         ItemContest = "item.contest",
+        /// An item's judgments disagreed, and their reliability-weighted posterior
+        /// decided it.
+        ItemDecide = "item.decide",
+        /// An item's decision stayed below the threshold: it waits for an expert.
+        ItemEscalate = "item.escalate",
         /// A reviewer decided an item.
         AdjudicationDecide = "adjudication.decide",
         /// A gold version was stored.
@@ -110,6 +115,8 @@ impl AuditAction {
         AuditAction::QualificationReset,
         AuditAction::ItemConsensus,
         AuditAction::ItemContest,
+        AuditAction::ItemDecide,
+        AuditAction::ItemEscalate,
         AuditAction::AdjudicationDecide,
         AuditAction::GoldAdd,
         AuditAction::GoldRevalidate,

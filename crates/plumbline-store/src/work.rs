@@ -48,7 +48,7 @@ pub struct Task {
 }
 
 /// Why `next` has no task for the annotator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum NoTask {
     /// Nothing left this annotator may judge (for now: leases of others may expire).
@@ -64,6 +64,16 @@ pub enum NoTask {
     QualificationPending,
     /// The project has too little active gold to qualify anyone.
     NotEnoughGold,
+    /// The annotator's hidden-gold accuracy is clearly below the project's minimum; a
+    /// lead can reinstate them.
+    Probation {
+        /// Hidden-gold answers scored right.
+        correct: i64,
+        /// Hidden-gold answers scored.
+        scored: i64,
+        /// The project's minimum accuracy.
+        min_accuracy: f64,
+    },
 }
 
 impl NoTask {
@@ -83,6 +93,16 @@ impl NoTask {
             NoTask::NotEnoughGold => {
                 "the project has too little gold for its qualification set; ask a lead".into()
             }
+            NoTask::Probation {
+                correct,
+                scored,
+                min_accuracy,
+            } => format!(
+                "your answers on this project's check items ({correct} of {scored} right) are \
+                 clearly below its minimum accuracy of {:.0}%, so no more work is given to you \
+                 here until a lead reinstates you",
+                min_accuracy * 100.0
+            ),
         }
     }
 }

@@ -7,7 +7,8 @@
 //! makes of it with the event of [`lease_event`].
 
 use super::rules::{
-    candidate_ids, item_tags, missing_requirement, satisfied_requirements, shuffled,
+    candidate_ids, item_tags, missing_requirement, on_probation, project_level,
+    satisfied_requirements, shuffled,
 };
 use crate::Result;
 use crate::audit::{AuditAction, AuditEvent};
@@ -16,6 +17,7 @@ use crate::work::{NoTask, Task};
 use plumbline_domain::{
     AssignmentId, Expertise, ItemId, ProjectId, ProjectSettings, RubricVersion, UserId,
 };
+use plumbline_quality::reliability::ExpertiseLevel;
 use std::collections::HashMap;
 
 /// What a lease decision needs to know about the project and the annotator.
@@ -39,6 +41,10 @@ pub struct LeaseContext<'a> {
     /// Serve counters of the edge-case quotas (`""` is the total); read only when
     /// [`needs_serve_counts`] says so (empty otherwise).
     pub served: &'a HashMap<String, i64>,
+    /// Members of the project with verified expert-level expertise in its domains.
+    pub experts_in_project: u32,
+    /// The annotator's hidden-gold answers: (scored right, scored).
+    pub gold: (i64, i64),
 }
 
 impl<'a> LeaseContext<'a> {
@@ -64,7 +70,21 @@ impl<'a> LeaseContext<'a> {
             qualification: QualificationState::Passed,
             qualification_served: 0,
             served: &NONE_SERVED,
+            experts_in_project: 0,
+            gold: (0, 0),
         }
+    }
+
+    /// With the number of experts among the project's members.
+    pub fn experts(mut self, n: u32) -> Self {
+        self.experts_in_project = n;
+        self
+    }
+
+    /// With the annotator's hidden-gold answers (right, scored).
+    pub fn gold(mut self, correct: i64, scored: i64) -> Self {
+        self.gold = (correct, scored);
+        self
     }
 
     /// With the annotator's qualification state and the qualification tasks served.
@@ -101,11 +121,23 @@ pub enum Source {
     Work {
         /// Only items with this tag.
         tag: Option<String>,
+        /// Slots to leave free on an item that has no expert judgment or lease yet, so
+        /// that experts still find a place on it (0 for experts and projects without).
+        reserve: u32,
+    },
+    /// Like work, but only items below the overlap with no expert judgment or live
+    /// expert lease yet: an expert's first choice.
+    NeedsExpert,
+    /// Open items past the overlap whose decision stayed below the project's threshold,
+    /// below `max_overlap`: waiting for one more (expert) judgment.
+    Escalated {
+        /// The most judgments an item may get.
+        max_overlap: u32,
     },
 }
 
 /// One query to try, and what an item found by it is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pick {
     /// Where to look.
     pub source: Source,
@@ -117,7 +149,7 @@ pub struct Pick {
 
 /// The picks to try, in order, with the requirement strings the annotator satisfies
 /// (an item's `requires` must all be among them).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LeasePlan {
     /// Every `domain:level` the annotator's verified expertise satisfies.
     pub satisfied: Vec<String>,
@@ -150,7 +182,27 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
             }
         }
     }
+    let (correct, scored) = ctx.gold;
+    if on_probation(correct, scored, s.min_gold_accuracy) {
+        return Err(NoTask::Probation {
+            correct,
+            scored,
+            min_accuracy: s.min_gold_accuracy,
+        });
+    }
     let mut picks = Vec::new();
+    let min_experts = s.effective_min_experts(ctx.experts_in_project > 0);
+    let expert = min_experts > 0 && project_level(s, ctx.verified) == ExpertiseLevel::Expert;
+    if expert {
+        // Experts go where only they help: items escalated past the overlap, then items
+        // that have no expert judgment yet; ordinary work after.
+        let max_overlap = s.effective_max_overlap();
+        if max_overlap > s.overlap {
+            picks.push(work_pick(Source::Escalated { max_overlap }));
+        }
+        picks.push(work_pick(Source::NeedsExpert));
+    }
+    let reserve = if expert { 0 } else { min_experts };
     if super::is_gold_draw(ctx.project, ctx.annotator, ctx.seq, s.gold_rate) {
         picks.push(Pick {
             source: Source::Gold,
@@ -164,21 +216,22 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
     for q in &s.edge_case_quotas {
         let got = ctx.served.get(&q.tag).copied().unwrap_or(0);
         if (got as f64) < q.min_share * (total + 1) as f64 {
-            picks.push(Pick {
-                source: Source::Work {
-                    tag: Some(q.tag.clone()),
-                },
-                purpose: Purpose::Work,
-                when_empty: None,
-            });
+            picks.push(work_pick(Source::Work {
+                tag: Some(q.tag.clone()),
+                reserve,
+            }));
         }
     }
-    picks.push(Pick {
-        source: Source::Work { tag: None },
+    picks.push(work_pick(Source::Work { tag: None, reserve }));
+    Ok(LeasePlan { satisfied, picks })
+}
+
+fn work_pick(source: Source) -> Pick {
+    Pick {
+        source,
         purpose: Purpose::Work,
         when_empty: None,
-    });
-    Ok(LeasePlan { satisfied, picks })
+    }
 }
 
 /// An item a pick found, as read.
@@ -320,13 +373,10 @@ mod tests {
     }
 
     fn work(tag: Option<&str>) -> Pick {
-        Pick {
-            source: Source::Work {
-                tag: tag.map(str::to_owned),
-            },
-            purpose: Purpose::Work,
-            when_empty: None,
-        }
+        work_pick(Source::Work {
+            tag: tag.map(str::to_owned),
+            reserve: 0,
+        })
     }
 
     #[test]
@@ -417,7 +467,16 @@ mod tests {
         })
         .unwrap();
         assert_eq!(r, Ok((found(4), Purpose::Work)), "gold was empty: work");
-        assert_eq!(asked, [Source::Gold, Source::Work { tag: None }]);
+        assert_eq!(
+            asked,
+            [
+                Source::Gold,
+                Source::Work {
+                    tag: None,
+                    reserve: 0
+                }
+            ]
+        );
         assert_eq!(search_now(&p, |_| Ok(None)).unwrap(), Err(NoTask::Drained));
         let q = ProjectSettings {
             qualification_size: 1,
@@ -428,6 +487,94 @@ mod tests {
             search_now(&p, |_| Ok(None)).unwrap(),
             Err(NoTask::NotEnoughGold)
         );
+    }
+
+    #[test]
+    fn experts_go_to_escalated_then_expertless_items_and_others_leave_them_a_slot() {
+        let settings = ProjectSettings {
+            gold_rate: 0.0,
+            overlap: 3,
+            ..ProjectSettings::default()
+        };
+        let served = HashMap::new();
+        let expert = ["banking:expert".parse().unwrap()];
+        let p = plan(
+            &ctx(&settings, &expert, &served)
+                .qualification(QualificationState::Passed, 0)
+                .experts(2),
+        )
+        .unwrap();
+        let sources: Vec<Source> = p.picks.into_iter().map(|p| p.source).collect();
+        assert_eq!(
+            sources,
+            [
+                Source::Escalated { max_overlap: 5 },
+                Source::NeedsExpert,
+                Source::Work {
+                    tag: None,
+                    reserve: 0
+                }
+            ]
+        );
+        let crowd = plan(
+            &ctx(&settings, &[], &served)
+                .qualification(QualificationState::Passed, 0)
+                .experts(2),
+        )
+        .unwrap();
+        assert_eq!(
+            crowd.picks,
+            [work_pick(Source::Work {
+                tag: None,
+                reserve: 1
+            })]
+        );
+        let none = ProjectSettings {
+            min_experts: Some(0),
+            ..settings.clone()
+        };
+        let p = plan(
+            &ctx(&none, &expert, &served)
+                .qualification(QualificationState::Passed, 0)
+                .experts(2),
+        )
+        .unwrap();
+        assert_eq!(p.picks, [work(None)], "min_experts 0 turns routing off");
+        let alone =
+            plan(&ctx(&settings, &expert, &served).qualification(QualificationState::Passed, 0))
+                .unwrap();
+        assert_eq!(
+            alone.picks,
+            [work(None)],
+            "a project without expert members"
+        );
+    }
+
+    #[test]
+    fn probation_follows_the_wilson_upper_bound() {
+        let settings = ProjectSettings {
+            gold_rate: 0.0,
+            min_gold_accuracy: 0.7,
+            ..ProjectSettings::default()
+        };
+        let served = HashMap::new();
+        let c = ctx(&settings, &[], &served).qualification(QualificationState::Passed, 0);
+        assert!(plan(&c.gold(0, 1)).is_ok(), "one miss proves nothing");
+        assert!(plan(&c.gold(18, 20)).is_ok());
+        assert!(matches!(
+            plan(&c.gold(50, 100)),
+            Err(NoTask::Probation {
+                correct: 50,
+                scored: 100,
+                ..
+            })
+        ));
+        let off = ProjectSettings {
+            min_gold_accuracy: 0.0,
+            ..settings.clone()
+        };
+        let c = ctx(&off, &[], &served).qualification(QualificationState::Passed, 0);
+        assert!(plan(&c.gold(0, 100)).is_ok(), "0 disables probation");
     }
 
     #[test]

@@ -20,4 +20,7 @@ pub mod review;
 mod rules;
 pub mod submit;
 
-pub use rules::{agree, consensus, is_gold_draw, kendall_distance};
+pub(crate) use rules::project_domains;
+pub use rules::{
+    agree, consensus, is_gold_draw, kendall_distance, on_probation, project_level, reliability,
+};

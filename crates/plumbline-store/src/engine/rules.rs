@@ -6,9 +6,11 @@ use crate::Result;
 use crate::error::StoreError;
 use crate::work::WorkResult;
 use plumbline_domain::{
-    Expertise, Item, Payload, ProjectId, ProjectSettings, Rubric, TaskKind, UserId,
+    Expertise, Item, Level, Payload, ProjectId, ProjectSettings, Rubric, TaskKind, UserId,
     ValidatedJudgment,
 };
+use plumbline_quality::gold::below_min_accuracy;
+use plumbline_quality::reliability::{ExpertiseLevel, ReliabilityPriors};
 use std::collections::HashMap;
 
 /// SplitMix64: a fast, well-mixed 64-bit hash step.
@@ -82,6 +84,51 @@ pub(crate) fn satisfied_requirements(verified: &[Expertise]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The domains a project's expertise is judged in: those of its requirements, or every
+/// domain when it requires none.
+pub(crate) fn project_domains(settings: &ProjectSettings) -> Vec<String> {
+    let mut d: Vec<String> = settings
+        .required_expertise
+        .iter()
+        .map(|e| e.domain.to_string())
+        .collect();
+    d.sort();
+    d.dedup();
+    d
+}
+
+/// The annotator's highest verified level in the project's domains (any domain when the
+/// project requires none), as the reliability model's prior level.
+pub fn project_level(settings: &ProjectSettings, verified: &[Expertise]) -> ExpertiseLevel {
+    let domains = project_domains(settings);
+    verified
+        .iter()
+        .filter(|e| domains.is_empty() || domains.iter().any(|d| *d == e.domain.to_string()))
+        .map(|e| match e.level {
+            Level::Novice => ExpertiseLevel::Novice,
+            Level::Practitioner => ExpertiseLevel::Practitioner,
+            Level::Expert => ExpertiseLevel::Expert,
+        })
+        .max()
+        .unwrap_or(ExpertiseLevel::None)
+}
+
+/// A voter's reliability: the posterior mean of the one-coin model's accuracy given
+/// their scored gold answers, with the prior of their expertise level.
+pub fn reliability(level: ExpertiseLevel, gold_correct: i64, gold_scored: i64) -> f64 {
+    let prior = ReliabilityPriors::default().for_level(level);
+    let (c, n) = (gold_correct.max(0) as f64, gold_scored.max(0) as f64);
+    (prior.alpha() + c) / (prior.alpha() + prior.beta() + n)
+}
+
+/// Whether `correct` of `scored` hidden-gold answers put an annotator on probation: the
+/// upper end of the Wilson 95% interval of their accuracy is below `min_accuracy` (0
+/// disables probation).
+pub fn on_probation(correct: i64, scored: i64, min_accuracy: f64) -> bool {
+    min_accuracy > 0.0
+        && below_min_accuracy(correct.max(0) as u64, scored.max(0) as u64, min_accuracy)
 }
 
 /// The first project requirement `verified` does not meet.

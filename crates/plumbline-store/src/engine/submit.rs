@@ -7,7 +7,9 @@
 //! the judgment says so, recounts the qualification ([`qualification_outcome`]) and
 //! settles the item ([`settle`]), writing the events in the order they are returned.
 
-use super::rules::{agree, consensus, passes, stored_payload, validate_payload};
+use super::rules::{
+    agree, candidate_ids, consensus, passes, reliability, stored_payload, validate_payload,
+};
 use crate::Result;
 use crate::audit::{AuditAction, AuditEvent, sha256_hex};
 use crate::error::StoreError;
@@ -16,6 +18,8 @@ use crate::work::{Submission, WorkError, WorkResult};
 use plumbline_domain::{
     AssignmentId, JudgmentId, Payload, ProjectId, ProjectSettings, Rubric, TaskKind, UserId,
 };
+use plumbline_quality::decision::{decide_into, vote_weight};
+use plumbline_quality::reliability::ExpertiseLevel;
 
 /// An assignment as the backend read it, for the checks of a submit or a skip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,33 +218,125 @@ pub fn qualification_outcome(
     ))
 }
 
-/// The state an item settles to once it has `overlap` annotator judgments (their
-/// stored payloads), with the event; `None` while it has fewer or after a reviewer
-/// decided it.
-pub fn settle(
-    project: ProjectId,
-    item: &str,
-    kind: TaskKind,
-    payloads: &[impl AsRef<str>],
-    decided: bool,
-    settings: &ProjectSettings,
+/// An annotator judgment of an item as settling weighs it: the stored payload and
+/// what its voter's reliability rests on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vote<P> {
+    /// The stored payload.
+    pub payload: P,
+    /// The voter's verified level in the project's domains.
+    pub level: ExpertiseLevel,
+    /// The voter's gold answers scored right.
+    pub gold_correct: i64,
+    /// The voter's gold answers scored.
+    pub gold_scored: i64,
+}
+
+/// What settling an item needs.
+#[derive(Debug, Clone, Copy)]
+pub struct SettleContext<'a, P> {
+    /// The project.
+    pub project: ProjectId,
+    /// The item's own id.
+    pub item: &'a str,
+    /// Its task kind.
+    pub kind: TaskKind,
+    /// Its canonical JSON (for its candidates).
+    pub item_body: &'a str,
+    /// Every annotator judgment of it.
+    pub votes: &'a [Vote<P>],
+    /// A reviewer decided it already.
+    pub decided: bool,
+    /// The project's settings.
+    pub settings: &'a ProjectSettings,
+    /// Members of the project with verified expert-level expertise in its domains.
+    pub experts_in_project: u32,
+}
+
+/// The state an item settles to once it has `overlap` annotator judgments, with the
+/// event; `None` while it has fewer or after a reviewer decided it.
+///
+/// Without experts in the project, agreement decides: unanimous items are resolved,
+/// others go to adjudication. With experts, a preference item is decided by its
+/// reliability-weighted posterior: at or above the project's `decision_threshold` it is
+/// resolved; below it, the item stays open for one more (expert) judgment while it has
+/// fewer than `max_overlap` and some expert of the project has not judged it; then it
+/// goes to adjudication.
+pub fn settle<P: AsRef<str>>(
+    ctx: &SettleContext<'_, P>,
 ) -> Result<Option<(ItemState, AuditEvent)>> {
-    if decided || payloads.len() < settings.overlap as usize {
+    let s = ctx.settings;
+    let n = ctx.votes.len();
+    if ctx.decided || n < s.overlap as usize {
         return Ok(None);
     }
-    let parsed = payloads
+    let parsed = ctx
+        .votes
         .iter()
-        .map(|p| stored_payload(kind, p.as_ref()))
+        .map(|v| stored_payload(ctx.kind, v.payload.as_ref()))
         .collect::<Result<Vec<Payload>>>()?;
-    let (state, action) = if consensus(&parsed, settings) {
-        (ItemState::Resolved, AuditAction::ItemConsensus)
+    let unanimous = consensus(&parsed, s);
+    let action = if ctx.experts_in_project == 0 || ctx.kind != TaskKind::Preference {
+        if unanimous {
+            AuditAction::ItemConsensus
+        } else {
+            AuditAction::ItemContest
+        }
     } else {
-        (ItemState::Adjudication, AuditAction::ItemContest)
+        let posterior = preference_posterior(ctx.item_body, &parsed, ctx.votes)?;
+        let expert_voters = ctx
+            .votes
+            .iter()
+            .filter(|v| v.level == ExpertiseLevel::Expert)
+            .count() as u32;
+        if posterior >= s.decision_threshold {
+            if unanimous {
+                AuditAction::ItemConsensus
+            } else {
+                AuditAction::ItemDecide
+            }
+        } else if (n as u32) < s.effective_max_overlap() && expert_voters < ctx.experts_in_project {
+            AuditAction::ItemEscalate
+        } else {
+            AuditAction::ItemContest
+        }
+    };
+    let state = match action {
+        AuditAction::ItemEscalate => ItemState::Open,
+        AuditAction::ItemContest => ItemState::Adjudication,
+        _ => ItemState::Resolved,
     };
     let event = AuditEvent::new(action, "item")
-        .object(item)
-        .in_project(project);
+        .object(ctx.item)
+        .in_project(ctx.project);
     Ok(Some((state, event)))
+}
+
+/// The posterior of the winning answer of preference votes, each weighted by its voter's
+/// reliability (the one-coin model over the candidates and a tie).
+fn preference_posterior<P>(body: &str, parsed: &[Payload], votes: &[Vote<P>]) -> Result<f64> {
+    let mut options = candidate_ids(body)?;
+    options.push("tie".to_owned());
+    let k = options.len();
+    let weighted: Vec<(u32, f64)> = parsed
+        .iter()
+        .zip(votes)
+        .filter_map(|(p, v)| {
+            let Payload::Preference(p) = p else {
+                return None;
+            };
+            let option = match p.winner.candidate() {
+                None => k - 1,
+                Some(id) => options.iter().position(|o| o == id)?,
+            };
+            let r = reliability(v.level, v.gold_correct, v.gold_scored);
+            Some((option as u32, vote_weight(r, k)))
+        })
+        .collect();
+    let mut out = vec![0.0; k];
+    let d = decide_into(&weighted, None, &mut out)
+        .map_err(|e| StoreError::Database(format!("deciding an item: {e}")))?;
+    Ok(d.posterior)
 }
 
 /// Whether a submission that brought an item to `judgments` annotator judgments can
@@ -366,28 +462,96 @@ priority = 1
         assert!(qualification_outcome(p, u, QualificationState::Passed, 0, 4, &s).is_none());
     }
 
+    fn votes<'a>(
+        payloads: &[&'a str],
+        level: ExpertiseLevel,
+        gold: (i64, i64),
+    ) -> Vec<Vote<&'a str>> {
+        payloads
+            .iter()
+            .map(|p| Vote {
+                payload: *p,
+                level,
+                gold_correct: gold.0,
+                gold_scored: gold.1,
+            })
+            .collect()
+    }
+
+    fn settle_with<'a>(
+        v: &'a [Vote<&'a str>],
+        decided: bool,
+        s: &'a ProjectSettings,
+        experts: u32,
+    ) -> Option<(ItemState, AuditAction)> {
+        let ctx = SettleContext {
+            project: ProjectId(1),
+            item: "x",
+            kind: TaskKind::Preference,
+            item_body: BODY,
+            votes: v,
+            decided,
+            settings: s,
+            experts_in_project: experts,
+        };
+        settle(&ctx).unwrap().map(|(state, e)| (state, e.action))
+    }
+
+    const A: &str = r#"{"winner":"a","strength":1,"criteria":{"accuracy":"a"}}"#;
+    const B: &str = r#"{"winner":"b","strength":1,"criteria":{"accuracy":"b"}}"#;
+
     #[test]
     fn settling_needs_the_overlap_and_no_decision() {
         let s = ProjectSettings {
             overlap: 2,
             ..ProjectSettings::default()
         };
-        let a = r#"{"winner":"a","strength":1,"criteria":{"accuracy":"a"}}"#;
-        let b = r#"{"winner":"b","strength":1,"criteria":{"accuracy":"b"}}"#;
-        let p = ProjectId(1);
-        let k = TaskKind::Preference;
-        assert!(settle(p, "x", k, &[a], false, &s).unwrap().is_none());
-        assert!(settle(p, "x", k, &[a, b], true, &s).unwrap().is_none());
-        let (state, e) = settle(p, "x", k, &[a, a], false, &s).unwrap().unwrap();
+        let none = ExpertiseLevel::None;
+        assert_eq!(settle_with(&votes(&[A], none, (0, 0)), false, &s, 0), None);
         assert_eq!(
-            (state, e.action),
-            (ItemState::Resolved, AuditAction::ItemConsensus)
+            settle_with(&votes(&[A, B], none, (0, 0)), true, &s, 0),
+            None
         );
-        let (state, e) = settle(p, "x", k, &[a, b], false, &s).unwrap().unwrap();
         assert_eq!(
-            (state, e.action),
-            (ItemState::Adjudication, AuditAction::ItemContest)
+            settle_with(&votes(&[A, A], none, (0, 0)), false, &s, 0),
+            Some((ItemState::Resolved, AuditAction::ItemConsensus))
         );
-        assert_eq!(e.object_id.as_deref(), Some("x"));
+        assert_eq!(
+            settle_with(&votes(&[A, B], none, (0, 0)), false, &s, 0),
+            Some((ItemState::Adjudication, AuditAction::ItemContest))
+        );
+    }
+
+    #[test]
+    fn with_experts_the_posterior_decides_escalates_or_contests() {
+        let s = ProjectSettings {
+            overlap: 3,
+            max_overlap: Some(4),
+            ..ProjectSettings::default()
+        };
+        let mut v = votes(&[B, B], ExpertiseLevel::None, (27, 50));
+        v.extend(votes(&[A], ExpertiseLevel::Expert, (46, 50)));
+        // One reliable expert against two unreliable voters: too close to call at 0.9.
+        assert_eq!(
+            settle_with(&v, false, &s, 2),
+            Some((ItemState::Open, AuditAction::ItemEscalate))
+        );
+        // Every expert of the project has judged it: nothing left to wait for.
+        assert_eq!(
+            settle_with(&v, false, &s, 1),
+            Some((ItemState::Adjudication, AuditAction::ItemContest))
+        );
+        // A second expert settles it for the experts, not the majority.
+        v.extend(votes(&[A], ExpertiseLevel::Expert, (46, 50)));
+        assert_eq!(
+            settle_with(&v, false, &s, 2),
+            Some((ItemState::Resolved, AuditAction::ItemDecide))
+        );
+        // Crowd unanimity without an expert is not taken as truth when it is weak.
+        let crowd = votes(&[B, B, B], ExpertiseLevel::None, (25, 50));
+        assert_eq!(
+            settle_with(&crowd, false, &s, 2),
+            Some((ItemState::Open, AuditAction::ItemEscalate))
+        );
     }
 }

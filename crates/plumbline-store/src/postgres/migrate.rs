@@ -42,6 +42,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "held_leases",
         include_str!("../../migrations/postgres/0008_held_leases.sql"),
     ),
+    (
+        11,
+        "gold_by_user",
+        include_str!("../../migrations/postgres/0011_gold_by_user.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -14,9 +14,10 @@ use super::PgStore;
 use super::tx::Tx;
 use crate::Result;
 use crate::audit::{AuditEvent, PgEvents, pg_pending_insert};
+use crate::engine;
 use crate::engine::lease::{self, Found, LeaseContext, Source};
 use crate::engine::review::{self, GoldVersion};
-use crate::engine::submit::{self, Held, SubmitContext};
+use crate::engine::submit::{self, Held, SettleContext, SubmitContext, Vote};
 use crate::error::StoreError;
 use crate::model::now_ms;
 use crate::work::*;
@@ -200,13 +201,32 @@ async fn pick_gold<C: GenericClient>(
         .map(|r| candidate(&r)))
 }
 
+/// Which open items a work pick considers (see [`Source`]).
+struct Queue<'a> {
+    overlap: u32,
+    satisfied: &'a [String],
+    /// The project's expertise domains (every domain when empty).
+    domains: &'a [String],
+    tag: Option<&'a str>,
+    reserve: u32,
+    needs_expert: bool,
+}
+
+/// `EXISTS` clause: the item has a live or submitted assignment of an annotator with
+/// verified expert-level expertise in the domains of parameter `$7`.
+const EXPERT: &str = "EXISTS (SELECT 1 FROM assignments x JOIN expertise e ON e.user_id = x.user_id
+    WHERE x.item_id = q.item_id AND x.state IN ('leased', 'submitted')
+      AND e.verified_at IS NOT NULL AND e.level = 'expert'
+      AND (cardinality($7::text[]) = 0 OR e.domain = ANY($7::text[])))";
+
+/// The fullest open item below the overlap this annotator may and has not judged;
+/// with a tag, only items carrying it; with a reserve, not the reserved last slots of
+/// an item without an expert; for an expert, only items without one.
 async fn pick_work<C: GenericClient>(
     tx: &C,
     project: ProjectId,
     user: UserId,
-    overlap: u32,
-    satisfied: &[String],
-    tag: Option<&str>,
+    w: &Queue<'_>,
 ) -> Result<Option<Found>> {
     // The queue row is locked (the item row is only read): counters change there.
     let sql = format!(
@@ -215,23 +235,82 @@ async fn pick_work<C: GenericClient>(
            AND q.judgments + q.leases < $4 AND i.purged_at IS NULL
            -- OFFSET 0: a probe of (item, user) for each queue entry the walk passes.
            -- Left to the planner, about two runs in five cached a plan that read the
-           -- whole `assignments` table per lease (8,000-8,800 rows a cycle, 803-866
-           -- cycles/s against 974-1,076 in the runs whose plan kept the probe),
-           -- depending on the statistics of the moment the plan was made.
+           -- whole `assignments` table per lease, depending on the statistics of the
+           -- moment the plan was made.
            AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = q.item_id AND a.user_id = $2
                            OFFSET 0)
            AND {REQUIRES}
            AND ($5::text IS NULL OR jsonb_exists(i.body::jsonb -> 'tags', $5::text))
+           AND (q.judgments + q.leases + $6 < $4 OR {EXPERT})
+           AND (NOT $8 OR NOT {EXPERT})
          ORDER BY q.judgments + q.leases DESC, q.item_id
          LIMIT 1 FOR NO KEY UPDATE OF q SKIP LOCKED"
     );
+    let (overlap, reserve) = (i64::from(w.overlap), i64::from(w.reserve));
     Ok(q_opt(
         tx,
         &sql,
-        &[&project.0, &user.0, &satisfied, &(overlap as i64), &tag],
+        &[
+            &project.0,
+            &user.0,
+            &w.satisfied,
+            &overlap,
+            &w.tag,
+            &reserve,
+            &w.domains,
+            &w.needs_expert,
+        ],
     )
     .await?
     .map(|r| candidate(&r)))
+}
+
+/// The fullest escalated item (open, past the overlap, below `max_overlap`) this
+/// annotator may and has not judged.
+async fn pick_escalated<C: GenericClient>(
+    tx: &C,
+    project: ProjectId,
+    user: UserId,
+    w: &Queue<'_>,
+    max_overlap: u32,
+) -> Result<Option<Found>> {
+    let sql = format!(
+        "SELECT i.id, i.ext_id, i.task, i.body FROM item_queue q JOIN items i ON i.id = q.item_id
+         WHERE q.project_id = $1 AND q.state = 'open' AND NOT q.is_gold
+           AND q.judgments >= $4 AND q.judgments + q.leases < $5 AND i.purged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = q.item_id AND a.user_id = $2
+                           OFFSET 0)
+           AND {REQUIRES}
+         ORDER BY q.judgments + q.leases DESC, q.item_id
+         LIMIT 1 FOR NO KEY UPDATE OF q SKIP LOCKED"
+    );
+    let (overlap, max) = (i64::from(w.overlap), i64::from(max_overlap));
+    Ok(q_opt(
+        tx,
+        &sql,
+        &[&project.0, &user.0, &w.satisfied, &overlap, &max],
+    )
+    .await?
+    .map(|r| candidate(&r)))
+}
+
+/// Members of the project with verified expert-level expertise in `domains` (every
+/// domain when empty).
+async fn experts_in_project<C: GenericClient>(
+    c: &C,
+    project: ProjectId,
+    domains: &[String],
+) -> Result<u32> {
+    let n: i64 = q_one(
+        c,
+        "SELECT count(DISTINCT m.user_id) FROM members m JOIN expertise e ON e.user_id = m.user_id
+         WHERE m.project_id = $1 AND e.verified_at IS NOT NULL AND e.level = 'expert'
+           AND (cardinality($2::text[]) = 0 OR e.domain = ANY($2::text[]))",
+        &[&project.0, &domains],
+    )
+    .await?
+    .get(0);
+    Ok(n as u32)
 }
 
 /// The annotator's qualification row: state, correct, total, and since when it counts.
@@ -281,7 +360,8 @@ fn with_events<'a>(
 /// returned) in one statement: the project's settings and rubric version, the annotator's
 /// verified expertise, their next sequence number and qualification row, the id the
 /// lease will have (so its audit event is complete before it is written), the quota
-/// counters, and with `$5` whether a lease is held.
+/// counters, their hidden-gold answers (along the partial index of gold judgments), and
+/// with `$5` whether a lease is held.
 const NEXT_CONTEXT: &str = "WITH expired AS (
         UPDATE assignments SET state = 'expired' WHERE id IN (
             SELECT id FROM assignments
@@ -299,7 +379,11 @@ const NEXT_CONTEXT: &str = "WITH expired AS (
             WHERE h.state = 'leased' AND h.expires_at >= $3 AND h.project_id = $1 AND h.user_id = $2) END,
         nextval(pg_get_serial_sequence('assignments', 'id')),
         ARRAY(SELECT s.tag FROM serve_counts s WHERE s.project_id = $1),
-        ARRAY(SELECT s.served FROM serve_counts s WHERE s.project_id = $1)
+        ARRAY(SELECT s.served FROM serve_counts s WHERE s.project_id = $1),
+        (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g
+         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL),
+        (SELECT count(*) FROM judgments g
+         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL)
     FROM projects p LEFT JOIN qualifications ql ON ql.project_id = p.id AND ql.user_id = $2
     WHERE p.id = $1";
 
@@ -367,20 +451,41 @@ async fn lease_in(
         .into_iter()
         .zip(row.get::<_, Vec<i64>>(10))
         .collect();
+    let domains = engine::project_domains(&settings);
+    let experts = experts_in_project(tx, project, &domains).await?;
     let plan = lease::plan(
         &LeaseContext::new(project, user, &settings, &verified, seq)
             .qualification(qualification, qualification_served)
-            .served(&served),
+            .served(&served)
+            .experts(experts)
+            .gold(row.get(11), row.get(12)),
     );
     let searched = match &plan {
         Err(no) => Err(no.clone()),
         Ok(plan) => {
-            let (overlap, satisfied) = (settings.overlap, &plan.satisfied);
+            let (settings, domains) = (&settings, &domains);
             lease::search(plan, |source| async move {
+                let mut q = Queue {
+                    overlap: settings.overlap,
+                    satisfied: &plan.satisfied,
+                    domains,
+                    tag: None,
+                    reserve: 0,
+                    needs_expert: false,
+                };
                 match source {
-                    Source::Gold => pick_gold(tx, project, user, satisfied).await,
-                    Source::Work { tag } => {
-                        pick_work(tx, project, user, overlap, satisfied, tag.as_deref()).await
+                    Source::Gold => pick_gold(tx, project, user, &plan.satisfied).await,
+                    Source::Work { tag, reserve } => {
+                        q.tag = tag.as_deref();
+                        q.reserve = reserve;
+                        pick_work(tx, project, user, &q).await
+                    }
+                    Source::NeedsExpert => {
+                        q.needs_expert = true;
+                        pick_work(tx, project, user, &q).await
+                    }
+                    Source::Escalated { max_overlap } => {
+                        pick_escalated(tx, project, user, &q, max_overlap).await
                     }
                 }
             })
@@ -466,25 +571,69 @@ async fn current_state<C: GenericClient>(c: &C, item: i64) -> Result<ItemState> 
 }
 
 /// Settles the item as [`submit::settle`] decides, if it does, with its event.
+#[allow(clippy::too_many_arguments)]
 async fn settle<C: GenericClient>(
     tx: &C,
     project: ProjectId,
-    ext_id: &str,
+    (ext_id, body): (&str, &str),
     item: i64,
     kind: TaskKind,
     settings: &ProjectSettings,
     now: i64,
 ) -> Result<Option<ItemState>> {
-    let r = q_one(
-        tx,
-        "SELECT EXISTS (SELECT 1 FROM adjudications d WHERE d.item_id = $1),
-            ARRAY(SELECT j.payload FROM judgments j WHERE j.item_id = $1 AND j.source = 'annotator')",
-        &[&item],
-    )
-    .await?;
-    let (decided, payloads): (bool, Vec<String>) = (r.get(0), r.get(1));
-    let Some((state, event)) = submit::settle(project, ext_id, kind, &payloads, decided, settings)?
-    else {
+    let domains = engine::project_domains(settings);
+    let by_item: [&(dyn ToSql + Sync); 1] = [&item];
+    let (r, experts) = tokio::try_join!(
+        q_one(
+            tx,
+            "SELECT EXISTS (SELECT 1 FROM adjudications d WHERE d.item_id = $1),
+                ARRAY(SELECT j.payload FROM judgments j WHERE j.item_id = $1 AND j.source = 'annotator' ORDER BY j.id),
+                ARRAY(SELECT (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g
+                              WHERE g.project_id = j.project_id AND g.user_id = j.user_id AND g.gold_correct IS NOT NULL)
+                      FROM judgments j WHERE j.item_id = $1 AND j.source = 'annotator' ORDER BY j.id),
+                ARRAY(SELECT (SELECT count(*) FROM judgments g
+                              WHERE g.project_id = j.project_id AND g.user_id = j.user_id AND g.gold_correct IS NOT NULL)
+                      FROM judgments j WHERE j.item_id = $1 AND j.source = 'annotator' ORDER BY j.id),
+                ARRAY(SELECT (SELECT string_agg(e.domain || ':' || e.level, ',') FROM expertise e
+                              WHERE e.user_id = j.user_id AND e.verified_at IS NOT NULL)
+                      FROM judgments j WHERE j.item_id = $1 AND j.source = 'annotator' ORDER BY j.id)",
+            &by_item,
+        ),
+        experts_in_project(tx, project, &domains),
+    )?;
+    let decided: bool = r.get(0);
+    let payloads: Vec<String> = r.get(1);
+    let (correct, scored): (Vec<i64>, Vec<i64>) = (r.get(2), r.get(3));
+    let expertise: Vec<Option<String>> = r.get(4);
+    let votes: Vec<Vote<String>> = payloads
+        .into_iter()
+        .zip(correct.into_iter().zip(scored))
+        .zip(expertise)
+        .map(|((payload, (gold_correct, gold_scored)), e)| {
+            let verified: Vec<Expertise> = e
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            Vote {
+                payload,
+                level: engine::project_level(settings, &verified),
+                gold_correct,
+                gold_scored,
+            }
+        })
+        .collect();
+    let ctx = SettleContext {
+        project,
+        item: ext_id,
+        kind,
+        item_body: body,
+        votes: &votes,
+        decided,
+        settings,
+        experts_in_project: experts,
+    };
+    let Some((state, event)) = submit::settle(&ctx)? else {
         return Ok(None);
     };
     let events = PgEvents::of(&[event], now);
@@ -682,7 +831,9 @@ async fn submit_in(
     }
     let settled = match &counted {
         Some((n, _)) if !submit::reaches_overlap(*n, &settings) => None,
-        _ if j.may_settle => settle(tx, project, ext_id, item_id, kind, &settings, now).await?,
+        _ if j.may_settle => {
+            settle(tx, project, (ext_id, body), item_id, kind, &settings, now).await?
+        }
         _ => None,
     };
     let item_state = match (settled, counted) {

@@ -6,9 +6,10 @@
 use super::SqliteStore;
 use crate::Result;
 use crate::audit::{AuditEvent, sqlite_append};
+use crate::engine;
 use crate::engine::lease::{self, Found, LeaseContext, Source};
 use crate::engine::review::{self, GoldVersion};
-use crate::engine::submit::{self, Held, SubmitContext};
+use crate::engine::submit::{self, Held, SettleContext, SubmitContext, Vote};
 use crate::error::StoreError;
 use crate::model::now_ms;
 use crate::work::*;
@@ -131,15 +132,37 @@ fn pick_gold(
         .optional()?)
 }
 
+/// Which open items a work pick considers (see [`Source`]).
+struct Queue<'a> {
+    overlap: u32,
+    satisfied: &'a str,
+    /// The project's expertise domains, a JSON array (every domain when empty).
+    domains: &'a str,
+    tag: Option<&'a str>,
+    reserve: u32,
+    needs_expert: bool,
+}
+
+/// `EXISTS` clause: the item has a live or submitted assignment of an annotator with
+/// verified expert-level expertise in the domains of parameter `?N`.
+fn expert_clause(domains: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM assignments x JOIN expertise e ON e.user_id = x.user_id
+            WHERE x.item_id = i.id AND x.state IN ('leased', 'submitted')
+              AND e.verified_at IS NOT NULL AND e.level = 'expert'
+              AND (json_array_length(?{domains}) = 0
+                   OR e.domain IN (SELECT value FROM json_each(?{domains}))))"
+    )
+}
+
 /// The fullest open item below the overlap this annotator may and has not judged;
-/// with `tag`, only items carrying it.
+/// with a tag, only items carrying it; with a reserve, not the reserved last slots of
+/// an item without an expert; for an expert, only items without one.
 fn pick_work(
     tx: &Connection,
     project: ProjectId,
     user: UserId,
-    overlap: u32,
-    satisfied: &str,
-    tag: Option<&str>,
+    q: &Queue<'_>,
 ) -> Result<Option<Found>> {
     let sql = format!(
         "SELECT i.id, i.ext_id, i.task, i.body FROM items i INDEXED BY items_queue
@@ -148,16 +171,67 @@ fn pick_work(
            AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?2)
            AND {}
            AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(i.body, '$.tags') t WHERE t.value = ?5))
+           AND (i.judgments + i.leases + ?6 < ?3 OR {expert})
+           AND (?8 = 0 OR NOT {expert})
+         ORDER BY i.judgments + i.leases DESC, i.id LIMIT 1",
+        requires_clause(4),
+        expert = expert_clause(7),
+    );
+    Ok(tx
+        .prepare_cached(&sql)?
+        .query_row(
+            params![
+                project.0,
+                user.0,
+                q.overlap,
+                q.satisfied,
+                q.tag,
+                q.reserve,
+                q.domains,
+                q.needs_expert
+            ],
+            candidate_row,
+        )
+        .optional()?)
+}
+
+/// The fullest escalated item (open, past the overlap, below `max_overlap`) this
+/// annotator may and has not judged.
+fn pick_escalated(
+    tx: &Connection,
+    project: ProjectId,
+    user: UserId,
+    q: &Queue<'_>,
+    max_overlap: u32,
+) -> Result<Option<Found>> {
+    let sql = format!(
+        "SELECT i.id, i.ext_id, i.task, i.body FROM items i INDEXED BY items_queue
+         WHERE i.project_id = ?1 AND i.state = 'open' AND i.is_gold = 0
+           AND i.judgments >= ?3 AND i.judgments + i.leases < ?5 AND i.purged_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?2)
+           AND {}
          ORDER BY i.judgments + i.leases DESC, i.id LIMIT 1",
         requires_clause(4)
     );
     Ok(tx
         .prepare_cached(&sql)?
         .query_row(
-            params![project.0, user.0, overlap, satisfied, tag],
+            params![project.0, user.0, q.overlap, q.satisfied, max_overlap],
             candidate_row,
         )
         .optional()?)
+}
+
+/// Members of the project with verified expert-level expertise in `domains` (a JSON
+/// array; every domain when empty).
+fn experts_in_project(tx: &Connection, project: ProjectId, domains: &str) -> Result<u32> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT count(DISTINCT m.user_id) FROM members m JOIN expertise e ON e.user_id = m.user_id
+             WHERE m.project_id = ?1 AND e.verified_at IS NOT NULL AND e.level = 'expert'
+               AND (json_array_length(?2) = 0 OR e.domain IN (SELECT value FROM json_each(?2)))",
+        )?
+        .query_row(params![project.0, domains], |r| r.get(0))?)
 }
 
 /// The annotator's qualification row: state, correct, total, and since when it counts.
@@ -199,11 +273,16 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     let verified = verified_expertise(tx, user)?;
     reclaim(tx, Some(project), now, RECLAIM_BATCH)?;
     // `annotator_counts.seq` is the highest so far (kept by a trigger on `assignments`).
-    let seq: i64 = tx
+    let (seq, gold_correct, gold_scored): (i64, i64, i64) = tx
         .prepare_cached(
-            "SELECT coalesce((SELECT seq FROM annotator_counts WHERE project_id = ?1 AND user_id = ?2), 0) + 1",
+            "SELECT coalesce(max(seq), 0) + 1, coalesce(max(gold_correct), 0), coalesce(max(gold_scored), 0)
+             FROM annotator_counts WHERE project_id = ?1 AND user_id = ?2",
         )?
-        .query_row(params![project.0, user.0], |r| r.get(0))?;
+        .query_row(params![project.0, user.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    let domains = serde_json::to_string(&engine::project_domains(&settings))?;
+    let experts = experts_in_project(tx, project, &domains)?;
     let (qualification, _, _, since) = qualification_row(tx, project, user)?;
     let qualification_served = if lease::needs_qualification_count(&settings, qualification) {
         tx.prepare_cached(
@@ -221,22 +300,36 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     };
     let ctx = LeaseContext::new(project, user, &settings, &verified, seq)
         .qualification(qualification, qualification_served)
-        .served(&served);
+        .served(&served)
+        .experts(experts)
+        .gold(gold_correct, gold_scored);
     let plan = match lease::plan(&ctx) {
         Ok(plan) => plan,
         Err(no) => return Ok(Next::None(no)),
     };
     let satisfied = serde_json::to_string(&plan.satisfied)?;
-    let (c, purpose) = match lease::search_now(&plan, |source| match source {
-        Source::Gold => pick_gold(tx, project, user, &satisfied),
-        Source::Work { tag } => pick_work(
-            tx,
-            project,
-            user,
-            settings.overlap,
-            &satisfied,
-            tag.as_deref(),
-        ),
+    let (c, purpose) = match lease::search_now(&plan, |source| {
+        let mut q = Queue {
+            overlap: settings.overlap,
+            satisfied: &satisfied,
+            domains: &domains,
+            tag: None,
+            reserve: 0,
+            needs_expert: false,
+        };
+        match source {
+            Source::Gold => pick_gold(tx, project, user, &satisfied),
+            Source::Work { tag, reserve } => {
+                q.tag = tag.as_deref();
+                q.reserve = reserve;
+                pick_work(tx, project, user, &q)
+            }
+            Source::NeedsExpert => {
+                q.needs_expert = true;
+                pick_work(tx, project, user, &q)
+            }
+            Source::Escalated { max_overlap } => pick_escalated(tx, project, user, &q, max_overlap),
+        }
     })? {
         Ok(found) => found,
         Err(no) => return Ok(Next::None(no)),
@@ -433,7 +526,15 @@ fn submit_in(
         events.extend(update_qualification(tx, project, user, &settings, now)?);
     }
     let settled = if j.may_settle {
-        settle(tx, project, &ext_id, a.item_id, kind, &settings, now)?
+        settle(
+            tx,
+            project,
+            (&ext_id, &body),
+            a.item_id,
+            kind,
+            &settings,
+            now,
+        )?
     } else {
         None
     };
@@ -467,22 +568,53 @@ fn current_state(tx: &Connection, item: i64) -> Result<ItemState> {
 fn settle(
     tx: &Connection,
     project: ProjectId,
-    ext_id: &str,
+    (ext_id, body): (&str, &str),
     item: i64,
     kind: TaskKind,
     settings: &ProjectSettings,
     now: i64,
 ) -> Result<Option<(ItemState, AuditEvent)>> {
-    let decided: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM adjudications WHERE item_id = ?1)")?
-        .query_row([item], |r| r.get(0))?;
-    let payloads: Vec<String> = tx
+    let (judgments, decided): (i64, bool) = tx
         .prepare_cached(
-            "SELECT payload FROM judgments WHERE item_id = ?1 AND source = 'annotator'",
+            "SELECT judgments, EXISTS (SELECT 1 FROM adjudications WHERE item_id = ?1) FROM items WHERE id = ?1",
         )?
-        .query_map([item], |r| r.get(0))?
+        .query_row([item], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if decided || !submit::reaches_overlap(judgments, settings) {
+        return Ok(None);
+    }
+    let rows: Vec<(String, i64, i64, String)> = tx
+        .prepare_cached(
+            "SELECT j.payload, coalesce(c.gold_correct, 0), coalesce(c.gold_scored, 0),
+                (SELECT json_group_array(e.domain || ':' || e.level) FROM expertise e
+                 WHERE e.user_id = j.user_id AND e.verified_at IS NOT NULL)
+             FROM judgments j
+             LEFT JOIN annotator_counts c ON c.project_id = j.project_id AND c.user_id = j.user_id
+             WHERE j.item_id = ?1 AND j.source = 'annotator'",
+        )?
+        .query_map([item], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let settled = submit::settle(project, ext_id, kind, &payloads, decided, settings)?;
+    let mut votes = Vec::with_capacity(rows.len());
+    for (payload, gold_correct, gold_scored, expertise) in rows {
+        let verified = parse_expertise(serde_json::from_str(&expertise)?);
+        votes.push(Vote {
+            payload,
+            level: engine::project_level(settings, &verified),
+            gold_correct,
+            gold_scored,
+        });
+    }
+    let domains = serde_json::to_string(&engine::project_domains(settings))?;
+    let ctx = SettleContext {
+        project,
+        item: ext_id,
+        kind,
+        item_body: body,
+        votes: &votes,
+        decided,
+        settings,
+        experts_in_project: experts_in_project(tx, project, &domains)?,
+    };
+    let settled = submit::settle(&ctx)?;
     if let Some((state, _)) = &settled {
         tx.prepare_cached(
             "UPDATE items SET state = ?2, resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 END, updated_at = ?3 WHERE id = ?1",
@@ -490,6 +622,11 @@ fn settle(
         .execute(params![item, state.as_str(), now])?;
     }
     Ok(settled)
+}
+
+/// `domain:level` strings as expertise, skipping any that no longer parse.
+fn parse_expertise(strings: Vec<String>) -> Vec<Expertise> {
+    strings.iter().filter_map(|s| s.parse().ok()).collect()
 }
 
 /// Recounts the annotator's qualification answers and stores what

@@ -298,6 +298,40 @@ pub async fn every_engine_path_writes_the_same_events<S: Store>(store: S) {
         )
         .await;
 
+    // Experts: an escalation, then the reliability-weighted decision.
+    let x = crate::cases_experts::project(&store, "audit-experts", crate::cases_experts::routed())
+        .await;
+    import(&store, &x, vec![item(0, "")]).await;
+    let e1 = crate::cases_experts::member(&store, &x, "erin", true).await;
+    let e2 = crate::cases_experts::member(&store, &x, "ezra", true).await;
+    let c1 = crate::cases_experts::member(&store, &x, "cam", false).await;
+    judge(&store, c1, &x, "b").await;
+    chain.skip().await;
+    let (t, out) = judge(&store, e1, &x, "a").await;
+    let (lease, j) = (t.assignment.to_string(), out.judgment.to_string());
+    chain
+        .expect(
+            "escalation",
+            &[
+                (AssignmentLease, &lease),
+                (JudgmentSubmit, &j),
+                (ItemEscalate, "it-00000"),
+            ],
+        )
+        .await;
+    let (t, out) = judge(&store, e2, &x, "a").await;
+    let (lease, j) = (t.assignment.to_string(), out.judgment.to_string());
+    chain
+        .expect(
+            "decision by reliability",
+            &[
+                (AssignmentLease, &lease),
+                (JudgmentSubmit, &j),
+                (ItemDecide, "it-00000"),
+            ],
+        )
+        .await;
+
     chain.all_engine_actions_covered();
     let events = store.audit_events(0, 100_000).await.unwrap();
     audit::verify_links((0, audit::GENESIS.to_owned()), &events).unwrap();

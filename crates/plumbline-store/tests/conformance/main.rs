@@ -3,6 +3,7 @@
 
 mod cases;
 mod cases_audit;
+mod cases_experts;
 mod cases_identity;
 mod cases_work;
 mod support;
@@ -66,4 +67,7 @@ conformance!(
     held_lease_comes_back_until_submitted_skipped_or_expired,
     held_or_next_and_the_queue_follow_every_path,
     every_engine_path_writes_the_same_events,
+    experts_come_first_and_decide_escalated_items,
+    without_experts_disagreement_goes_to_adjudication,
+    clearly_inaccurate_annotators_are_put_on_probation,
 );
