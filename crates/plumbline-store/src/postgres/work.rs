@@ -360,8 +360,9 @@ fn with_events<'a>(
 /// returned) in one statement: the project's settings and rubric version, the annotator's
 /// verified expertise, their next sequence number and qualification row, the id the
 /// lease will have (so its audit event is complete before it is written), the quota
-/// counters, their hidden-gold answers (along the partial index of gold judgments), and
-/// with `$5` whether a lease is held.
+/// counters, their hidden-gold answers (along the partial index of gold judgments), the
+/// project's expert members (in the domains its settings require), and with `$5`
+/// whether a lease is held.
 const NEXT_CONTEXT: &str = "WITH expired AS (
         UPDATE assignments SET state = 'expired' WHERE id IN (
             SELECT id FROM assignments
@@ -383,7 +384,12 @@ const NEXT_CONTEXT: &str = "WITH expired AS (
         (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g
          WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL),
         (SELECT count(*) FROM judgments g
-         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL)
+         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL),
+        (SELECT count(DISTINCT m.user_id) FROM members m JOIN expertise e ON e.user_id = m.user_id
+         WHERE m.project_id = $1 AND e.verified_at IS NOT NULL AND e.level = 'expert'
+           AND (coalesce(jsonb_array_length(p.settings::jsonb -> 'required_expertise'), 0) = 0
+                OR e.domain IN (SELECT split_part(r, ':', 1)
+                                FROM jsonb_array_elements_text(p.settings::jsonb -> 'required_expertise') r)))
     FROM projects p LEFT JOIN qualifications ql ON ql.project_id = p.id AND ql.user_id = $2
     WHERE p.id = $1";
 
@@ -452,7 +458,7 @@ async fn lease_in(
         .zip(row.get::<_, Vec<i64>>(10))
         .collect();
     let domains = engine::project_domains(&settings);
-    let experts = experts_in_project(tx, project, &domains).await?;
+    let experts = row.get::<_, i64>(13) as u32;
     let plan = lease::plan(
         &LeaseContext::new(project, user, &settings, &verified, seq)
             .qualification(qualification, qualification_served)
