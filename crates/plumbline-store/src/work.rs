@@ -107,7 +107,8 @@ pub struct Submission {
     pub time_ms: Option<i64>,
 }
 
-/// What a submission did.
+/// What a submission did: that it was stored, and nothing about the item (its state
+/// after the submission would say whether the others agreed, and whether it was work).
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmitOutcome {
     /// The stored judgment.
@@ -116,8 +117,6 @@ pub struct SubmitOutcome {
     pub resubmitted: bool,
     /// True when the judgment breaks the priority rule and was kept by an override.
     pub priority_inversion: bool,
-    /// The item's state afterwards.
-    pub item_state: ItemState,
     /// Time on task recorded, ms.
     pub time_ms: i64,
 }
@@ -486,6 +485,17 @@ pub trait WorkStore: Send + Sync {
         after: Option<ItemId>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<crate::StoredItem>>> + Send;
+
+    /// The gold answer `annotator` may see for `item` as training feedback (see
+    /// [`crate::engine::submit::training_feedback`]): the item's active gold after their
+    /// miss on it in their qualification set while undecided; `None` otherwise, an
+    /// unknown item included.
+    fn training_feedback(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+        item: &str,
+    ) -> impl Future<Output = Result<Option<GoldRecord>>> + Send;
 
     /// Every annotator judgment of an item with its history.
     fn judgments_of(
