@@ -66,11 +66,8 @@ pub enum NoTask {
     NotEnoughGold,
     /// The annotator's hidden-gold accuracy is clearly below the project's minimum; a
     /// lead can reinstate them.
+    /// (No counts: they would tell the annotator which of their tasks were gold.)
     Probation {
-        /// Hidden-gold answers scored right.
-        correct: i64,
-        /// Hidden-gold answers scored.
-        scored: i64,
         /// The project's minimum accuracy.
         min_accuracy: f64,
     },
@@ -93,14 +90,10 @@ impl NoTask {
             NoTask::NotEnoughGold => {
                 "the project has too little gold for its qualification set; ask a lead".into()
             }
-            NoTask::Probation {
-                correct,
-                scored,
-                min_accuracy,
-            } => format!(
-                "your answers on this project's check items ({correct} of {scored} right) are \
-                 clearly below its minimum accuracy of {:.0}%, so no more work is given to you \
-                 here until a lead reinstates you",
+            NoTask::Probation { min_accuracy } => format!(
+                "your answers on this project's check items are clearly below its minimum \
+                 accuracy of {:.0}%, so no more work is given to you here until a lead \
+                 reinstates you",
                 min_accuracy * 100.0
             ),
         }
@@ -127,7 +120,8 @@ pub struct Submission {
     pub time_ms: Option<i64>,
 }
 
-/// What a submission did.
+/// What a submission did: that it was stored, and nothing about the item (its state
+/// after the submission would say whether the others agreed, and whether it was work).
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmitOutcome {
     /// The stored judgment.
@@ -136,8 +130,6 @@ pub struct SubmitOutcome {
     pub resubmitted: bool,
     /// True when the judgment breaks the priority rule and was kept by an override.
     pub priority_inversion: bool,
-    /// The item's state afterwards.
-    pub item_state: ItemState,
     /// Time on task recorded, ms.
     pub time_ms: i64,
 }
@@ -506,6 +498,17 @@ pub trait WorkStore: Send + Sync {
         after: Option<ItemId>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<crate::StoredItem>>> + Send;
+
+    /// The gold answer `annotator` may see for `item` as training feedback (see
+    /// [`crate::engine::submit::training_feedback`]): the item's active gold after their
+    /// miss on it in their qualification set while undecided; `None` otherwise, an
+    /// unknown item included.
+    fn training_feedback(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+        item: &str,
+    ) -> impl Future<Output = Result<Option<GoldRecord>>> + Send;
 
     /// Every annotator judgment of an item with its history.
     fn judgments_of(

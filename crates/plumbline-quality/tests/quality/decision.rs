@@ -167,7 +167,8 @@ proptest! {
         let w = d.winner.unwrap();
         prop_assert!(vs.iter().any(|v| v.0 == w), "winner {} not voted in {:?}", w, vs);
         prop_assert_eq!(d.posterior, post[w as usize]);
-        prop_assert!(post.iter().all(|p| *p <= d.posterior));
+        // Options tied within the rule's tolerance may differ in the last bits.
+        prop_assert!(post.iter().all(|p| *p <= d.posterior * (1.0 + 1e-9)));
     }
 
     #[test]

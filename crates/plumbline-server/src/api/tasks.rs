@@ -7,7 +7,7 @@ use crate::auth::Annotator;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use plumbline_domain::AssignmentId;
+use plumbline_domain::{AssignmentId, JudgmentId};
 use plumbline_store::{Next, Store, Submission, SubmitOutcome, Task};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -144,6 +144,33 @@ pub struct SubmitBody {
     pub time_ms: Option<i64>,
 }
 
+/// The answer of a submission: that it was stored, and what the annotator's own
+/// judgment is. Nothing about the item: its state afterwards would say whether the
+/// others agreed (and, by not moving, that it was hidden gold), so a resubmission would
+/// become an oracle.
+#[derive(Debug, Serialize)]
+pub struct SubmitReply {
+    /// The stored judgment.
+    pub judgment: JudgmentId,
+    /// True when it replaced the earlier submission of this assignment (history kept).
+    pub resubmitted: bool,
+    /// True when the judgment breaks the priority rule and was kept by an override.
+    pub priority_inversion: bool,
+    /// Time on task recorded, ms.
+    pub time_ms: i64,
+}
+
+impl From<SubmitOutcome> for SubmitReply {
+    fn from(o: SubmitOutcome) -> Self {
+        SubmitReply {
+            judgment: o.judgment,
+            resubmitted: o.resubmitted,
+            priority_inversion: o.priority_inversion,
+            time_ms: o.time_ms,
+        }
+    }
+}
+
 fn assignment_id(raw: &str) -> ApiResult<AssignmentId> {
     raw.parse::<i64>()
         .map(AssignmentId)
@@ -155,7 +182,7 @@ fn assignment_id(raw: &str) -> ApiResult<AssignmentId> {
     params(("project" = String, Path, description = "Project name"),
            ("assignment" = i64, Path, description = "The assignment from `next`")),
     request_body = SubmitBody,
-    responses((status = 200, description = "Stored", body = Object),
+    responses((status = 200, description = "Stored: the judgment id, `resubmitted`, `priority_inversion` and `time_ms`; nothing about the item", body = Object),
               (status = 400, description = "Malformed JSON", body = super::ErrorBody),
               (status = 403, description = "Someone else's assignment", body = super::ErrorBody),
               (status = 409, description = "The lease has expired", body = super::ErrorBody),
@@ -165,7 +192,7 @@ pub async fn submit<S: Store>(
     who: Annotator,
     Path((_, assignment)): Path<(String, String)>,
     bytes: axum::body::Bytes,
-) -> ApiResult<Json<SubmitOutcome>> {
+) -> ApiResult<Json<SubmitReply>> {
     let assignment = assignment_id(&assignment)?;
     let body: SubmitBody = json_body(&bytes)?;
     if body
@@ -189,7 +216,7 @@ pub async fn submit<S: Store>(
         )
         .await;
     crate::metrics::count_submit(out.is_ok());
-    Ok(Json(out?))
+    Ok(Json(out?.into()))
 }
 
 /// Why the annotator gives the task back.

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::{Annotator, AuthError};
 use axum::extract::{Path, State};
 use plumbline_domain::{Criterion, Item, Role, Rubric, TaskKind};
-use plumbline_store::{Next, QualificationState, Store, Task};
+use plumbline_store::{Next, Store, Task};
 
 /// Below this ASR confidence a turn is shaded: the words may be wrong.
 pub const LOW_ASR: f64 = 0.8;
@@ -103,10 +103,11 @@ pub async fn next<S: Store>(
     Ok(page(html))
 }
 
-/// `GET /ui/api/projects/{project}/feedback/{item}`: training mode. While the caller is
-/// still in qualification (pending or failed) and their judgment of `item` missed its gold,
-/// the gold answer and its rationale as a fragment; otherwise an empty answer. Once
-/// qualification is passed nothing is revealed, so hidden gold stays hidden.
+/// `GET /ui/api/projects/{project}/feedback/{item}`: training mode. After the caller's
+/// miss on an item of their qualification set, while that qualification is undecided,
+/// the gold answer and its rationale as a fragment. Anything else (hidden gold, work, a
+/// right answer, a decided qualification, an unknown item) is the same 404, so the
+/// answer never tells what an item is.
 pub async fn feedback<S: Store>(
     State(state): State<AppState<S>>,
     who: Result<Annotator, AuthError>,
@@ -116,19 +117,14 @@ pub async fn feedback<S: Store>(
         Ok(who) => who,
         Err(e) => return Ok(axum::response::IntoResponse::into_response(e)),
     };
-    let (project, user) = (who.project.id, who.actor.user.id);
-    if state.store.qualification(project, user).await?.state == QualificationState::Passed {
-        return Ok(page(String::new()));
-    }
-    let missed = state
+    let Some(gold) = state
         .store
-        .judgments_of(project, &item)
+        .training_feedback(who.project.id, who.actor.user.id, &item)
         .await?
-        .into_iter()
-        .any(|j| j.user == Some(user) && j.gold_correct == Some(false));
-    let gold = state.store.gold(project, Some(item.clone())).await?;
-    let Some(gold) = gold.into_iter().find(|g| g.active).filter(|_| missed) else {
-        return Ok(page(String::new()));
+    else {
+        return Ok(axum::response::IntoResponse::into_response(
+            AuthError::NotFound("no training feedback for this item".into()),
+        ));
     };
     let mut out = String::new();
     push!(

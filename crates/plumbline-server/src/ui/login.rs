@@ -44,19 +44,34 @@ pub async fn projects<S: Store>(
         let name = &p.name;
         push!(
             &mut rows,
-            "<li class=\"project\"><div class=\"ptitle\"><h2>{}</h2><span class=\"role\">{}</span></div>\
-             <p class=\"muted\">{} items · {} resolved · {} awaiting adjudication · you judged {}</p>\
-             <div class=\"bar\" role=\"img\" aria-label=\"{} of {} items resolved\"><span style=\"width:{:.1}%\"></span></div><p class=\"actions\">",
+            "<li class=\"project\"><div class=\"ptitle\"><h2>{}</h2><span class=\"role\">{}</span></div>",
             esc(name),
             role,
-            summary.items,
-            resolved,
-            adjudication,
-            done,
-            resolved,
-            total,
-            100.0 * resolved as f64 / total as f64
         );
+        // Item states move when a submission settles an item: an annotator watching them
+        // would learn whether the others agreed. They see the size and their own count.
+        if crate::api::progress::sees_everyone(role) {
+            push!(
+                &mut rows,
+                "<p class=\"muted\">{} items · {} resolved · {} awaiting adjudication · you judged {}</p>\
+                 <div class=\"bar\" role=\"img\" aria-label=\"{} of {} items resolved\"><span style=\"width:{:.1}%\"></span></div>",
+                summary.items,
+                resolved,
+                adjudication,
+                done,
+                resolved,
+                total,
+                100.0 * resolved as f64 / total as f64
+            );
+        } else {
+            push!(
+                &mut rows,
+                "<p class=\"muted\">{} items · you judged {}</p>",
+                summary.items,
+                done
+            );
+        }
+        rows.push_str("<p class=\"actions\">");
         if role >= ProjectRole::Annotator {
             push!(
                 &mut rows,

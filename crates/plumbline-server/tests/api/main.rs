@@ -4,6 +4,7 @@
 mod access;
 mod engine;
 mod exports;
+mod hidden;
 mod matrix;
 mod payloads;
 mod support;

@@ -181,7 +181,8 @@ async fn start() -> Fixture {
         .await
         .unwrap();
     assert!(out.committed, "{out:?}");
-    // A project with a one-item qualification: training feedback after a miss.
+    // A project with a two-item qualification: training feedback after a miss while the
+    // qualification is undecided (none after the last item decides it).
     let qual = store
         .create_project(
             None,
@@ -190,7 +191,7 @@ async fn start() -> Fixture {
                 settings: ProjectSettings {
                     overlap: 1,
                     gold_rate: 0.0,
-                    qualification_size: 1,
+                    qualification_size: 2,
                     qualification_pass: 1.0,
                     ..ProjectSettings::default()
                 },
@@ -217,17 +218,19 @@ async fn start() -> Fixture {
         "criteria": {"compliance": "a", "correctness": "a", "resolution": "a", "tone": "tie"},
         "violations": {"b": ["unauthorised_promise"]},
         "rationale": "Gold says A: B promises a refund it cannot authorise <i>on the call</i>."});
-    store
-        .add_gold(
-            None,
-            qual.id,
-            plumbline_store::NewGold {
-                item: "call-01".into(),
-                payload: gold.to_string(),
-            },
-        )
-        .await
-        .unwrap();
+    for item in ["call-01", "call-02"] {
+        store
+            .add_gold(
+                None,
+                qual.id,
+                plumbline_store::NewGold {
+                    item: item.into(),
+                    payload: gold.to_string(),
+                },
+            )
+            .await
+            .unwrap();
+    }
     let lead = user(&store, "lead", true).await;
     let chloe = user(&store, "chloe", false).await;
     let ada = user(&store, "ada", false).await;
@@ -777,6 +780,14 @@ async fn browser_workflow() {
     assert_eq!(b.alert_text().await, None);
     b.screenshot("judge-training-1280").await;
     b.keys("\u{E007}").await;
+    // The last item decides the qualification (failed): no feedback, straight on.
+    b.wait_for(
+        "the second qualification item",
+        "return !!document.querySelector('#task[data-training] tr.crit');",
+    )
+    .await;
+    b.keys("ttttT0").await;
+    b.keys(CTRL_ENTER).await;
     b.wait_for(
         "the end of qualification",
         "return !!document.querySelector('#task[data-none]');",

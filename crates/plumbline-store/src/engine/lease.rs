@@ -6,6 +6,7 @@
 //! with its [`Pick::when_empty`] reason), and stores the [`NewLease`] that [`lease`]
 //! makes of it with the event of [`lease_event`].
 
+use super::GoldSecret;
 use super::rules::{
     candidate_ids, item_tags, missing_requirement, on_probation, project_level,
     satisfied_requirements, shuffled,
@@ -33,6 +34,8 @@ pub struct LeaseContext<'a> {
     pub verified: &'a [Expertise],
     /// The number this lease will have among the annotator's assignments in the project.
     pub seq: i64,
+    /// The project's key to the gold draw and the gold order.
+    pub secret: &'a GoldSecret,
     /// The annotator's qualification state.
     pub qualification: QualificationState,
     /// Qualification tasks leased or submitted since the last reset; read only when
@@ -58,6 +61,7 @@ impl<'a> LeaseContext<'a> {
         settings: &'a ProjectSettings,
         verified: &'a [Expertise],
         seq: i64,
+        secret: &'a GoldSecret,
     ) -> Self {
         static NONE_SERVED: std::sync::LazyLock<HashMap<String, i64>> =
             std::sync::LazyLock::new(HashMap::new);
@@ -67,6 +71,7 @@ impl<'a> LeaseContext<'a> {
             settings,
             verified,
             seq,
+            secret,
             qualification: QualificationState::Passed,
             qualification_served: 0,
             served: &NONE_SERVED,
@@ -85,6 +90,13 @@ impl<'a> LeaseContext<'a> {
     pub fn gold(mut self, correct: i64, scored: i64) -> Self {
         self.gold = (correct, scored);
         self
+    }
+
+    /// Where this lease's gold pick starts its walk through the gold items (the
+    /// backend's gold query takes it modulo their id range): a new, secret point for
+    /// every lease, so gold comes in an order nobody can predict.
+    pub fn gold_start(&self) -> i64 {
+        super::gold_start(self.secret, self.annotator, self.seq)
     }
 
     /// With the annotator's qualification state and the qualification tasks served.
@@ -185,8 +197,6 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
     let (correct, scored) = ctx.gold;
     if on_probation(correct, scored, s.min_gold_accuracy) {
         return Err(NoTask::Probation {
-            correct,
-            scored,
             min_accuracy: s.min_gold_accuracy,
         });
     }
@@ -203,7 +213,7 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
         picks.push(work_pick(Source::NeedsExpert));
     }
     let reserve = if expert { 0 } else { min_experts };
-    if super::is_gold_draw(ctx.project, ctx.annotator, ctx.seq, s.gold_rate) {
+    if super::is_gold_draw(ctx.secret, ctx.annotator, ctx.seq, s.gold_rate) {
         picks.push(Pick {
             source: Source::Gold,
             purpose: Purpose::Gold,
@@ -367,7 +377,9 @@ mod tests {
         verified: &'a [Expertise],
         served: &'a HashMap<String, i64>,
     ) -> LeaseContext<'a> {
-        LeaseContext::new(ProjectId(1), UserId(2), settings, verified, 1)
+        static SECRET: std::sync::LazyLock<GoldSecret> =
+            std::sync::LazyLock::new(|| GoldSecret::from_stored(&[7; 32]).unwrap());
+        LeaseContext::new(ProjectId(1), UserId(2), settings, verified, 1, &SECRET)
             .qualification(QualificationState::Pending, 0)
             .served(served)
     }
@@ -443,6 +455,34 @@ mod tests {
         let p = plan(&ctx(&settings, &[], &served)).unwrap();
         assert_eq!(p.picks[0].purpose, Purpose::Gold);
         assert_eq!(p.picks[1..], [work(Some("rare")), work(None)]);
+    }
+
+    #[test]
+    fn the_gold_pick_follows_the_keyed_draw_and_starts_anew_each_lease() {
+        let settings = ProjectSettings {
+            gold_rate: 0.5,
+            ..ProjectSettings::default()
+        };
+        let (k1, k2) = (
+            GoldSecret::from_stored(&[1; 32]).unwrap(),
+            GoldSecret::from_stored(&[2; 32]).unwrap(),
+        );
+        let gold_at = |k: &GoldSecret| -> Vec<bool> {
+            (1..=64)
+                .map(|seq| {
+                    let c = LeaseContext::new(ProjectId(1), UserId(2), &settings, &[], seq, k);
+                    let p = plan(&c).unwrap();
+                    assert_eq!(
+                        p.picks[0].source == Source::Gold,
+                        super::super::is_gold_draw(k, UserId(2), seq, 0.5)
+                    );
+                    p.picks[0].source == Source::Gold
+                })
+                .collect()
+        };
+        assert_ne!(gold_at(&k1), gold_at(&k2), "same ids, other secret");
+        let start = |seq| LeaseContext::new(ProjectId(1), UserId(2), &settings, &[], seq, &k1);
+        assert_ne!(start(1).gold_start(), start(2).gold_start());
     }
 
     #[test]
@@ -561,14 +601,10 @@ mod tests {
         let c = ctx(&settings, &[], &served).qualification(QualificationState::Passed, 0);
         assert!(plan(&c.gold(0, 1)).is_ok(), "one miss proves nothing");
         assert!(plan(&c.gold(18, 20)).is_ok());
-        assert!(matches!(
+        assert_eq!(
             plan(&c.gold(50, 100)),
-            Err(NoTask::Probation {
-                correct: 50,
-                scored: 100,
-                ..
-            })
-        ));
+            Err(NoTask::Probation { min_accuracy: 0.7 })
+        );
         let off = ProjectSettings {
             min_gold_accuracy: 0.0,
             ..settings.clone()

@@ -12,8 +12,8 @@
 //!   validation, gold scoring, resubmission), the qualification update, settling by
 //!   consensus, and the events of each.
 //! - [`review`]: skips, reclaims, gold versions and adjudication decisions.
-//! - [`rules`]: the pure rules the others use (gold draw, shuffle, expertise sets,
-//!   agreement).
+//! - [`rules`]: the pure rules the others use (the gold draw and gold order under the
+//!   project's secret, shuffle, expertise sets, agreement).
 
 pub mod lease;
 pub mod review;
@@ -21,6 +21,7 @@ mod rules;
 pub mod submit;
 
 pub(crate) use rules::project_domains;
+pub use rules::{GoldSecret, gold_start};
 pub use rules::{
     agree, consensus, is_gold_draw, kendall_distance, on_probation, project_level, reliability,
 };

@@ -1,16 +1,17 @@
 //! The engine's rules that need no context beyond their arguments: the hidden-gold
-//! draw, the display-order shuffle, expertise sets, payload validation, agreement and
-//! consensus between judgments, the qualification threshold.
+//! draw and the order of gold (keyed by the project's [`GoldSecret`]), the display-order
+//! shuffle, expertise sets, payload validation, agreement and consensus between
+//! judgments, the qualification threshold.
 
 use crate::Result;
 use crate::error::StoreError;
 use crate::work::WorkResult;
 use plumbline_domain::{
-    Expertise, Item, Level, Payload, ProjectId, ProjectSettings, Rubric, TaskKind, UserId,
-    ValidatedJudgment,
+    Expertise, Item, Level, Payload, ProjectSettings, Rubric, TaskKind, UserId, ValidatedJudgment,
 };
 use plumbline_quality::gold::below_min_accuracy;
 use plumbline_quality::reliability::{ExpertiseLevel, ReliabilityPriors};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// SplitMix64: a fast, well-mixed 64-bit hash step.
@@ -21,14 +22,73 @@ pub(crate) fn splitmix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Whether the annotator's `seq`-th assignment in `project` is a hidden-gold draw:
-/// deterministic per (project, annotator, seq), with probability `rate`.
-pub fn is_gold_draw(project: ProjectId, annotator: UserId, seq: i64, rate: f64) -> bool {
+/// A project's key to its hidden gold: 32 random bytes made with the project, stored
+/// with it and never sent anywhere. The gold draw and the order gold is served in are
+/// keyed hashes under it, so ids alone (project, annotator, sequence number) predict
+/// neither. `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GoldSecret([u8; 32]);
+
+impl GoldSecret {
+    /// A new secret from the operating system's random source.
+    pub fn random() -> Result<GoldSecret> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key)
+            .map_err(|e| StoreError::Database(format!("the system random source failed: {e}")))?;
+        Ok(GoldSecret(key))
+    }
+
+    /// The secret as stored; anything but 32 bytes is refused, so a damaged secret
+    /// stops the draw instead of weakening it.
+    pub fn from_stored(bytes: &[u8]) -> Result<GoldSecret> {
+        bytes.try_into().map(GoldSecret).map_err(|_| {
+            StoreError::Database(format!(
+                "the project's gold secret is damaged ({} bytes, expected 32)",
+                bytes.len()
+            ))
+        })
+    }
+
+    /// The bytes to store.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// SHA-256 over secret ‖ annotator ‖ seq (fixed widths, little-endian): the draw of
+    /// the annotator's `seq`-th lease.
+    fn keyed(&self, annotator: UserId, seq: i64) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.0);
+        h.update(annotator.0.to_le_bytes());
+        h.update(seq.to_le_bytes());
+        h.finalize().into()
+    }
+}
+
+impl std::fmt::Debug for GoldSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GoldSecret(redacted)")
+    }
+}
+
+/// Whether the annotator's `seq`-th assignment in the project of `secret` is a
+/// hidden-gold draw: with probability `rate`, fixed per (annotator, seq), and
+/// unpredictable without the secret.
+pub fn is_gold_draw(secret: &GoldSecret, annotator: UserId, seq: i64, rate: f64) -> bool {
     if rate <= 0.0 {
         return false;
     }
-    let h = splitmix(splitmix(splitmix(project.0 as u64) ^ annotator.0 as u64) ^ seq as u64);
+    let d = secret.keyed(annotator, seq);
+    let h = u64::from_le_bytes(d[..8].try_into().expect("8 bytes"));
     ((h >> 11) as f64 / (1u64 << 53) as f64) < rate
+}
+
+/// Where the annotator's `seq`-th gold pick starts its walk through the project's gold
+/// items (reduced modulo their id range by the backend's query), a non-negative number
+/// from other bits of the same keyed hash: gold comes in an order nobody can predict.
+pub fn gold_start(secret: &GoldSecret, annotator: UserId, seq: i64) -> i64 {
+    let d = secret.keyed(annotator, seq);
+    (u64::from_le_bytes(d[8..16].try_into().expect("8 bytes")) >> 1) as i64
 }
 
 /// A random permutation of `ids` (the display order of one assignment).
@@ -253,17 +313,54 @@ mod tests {
         assert!((t - 0.5 / 3.0).abs() < 1e-12);
     }
 
+    fn secret(byte: u8) -> GoldSecret {
+        GoldSecret::from_stored(&[byte; 32]).unwrap()
+    }
+
     #[test]
     fn gold_draw_is_deterministic_and_near_the_rate() {
+        let k = secret(3);
         let hits = (1..=20_000)
-            .filter(|&s| is_gold_draw(ProjectId(3), UserId(7), s, 0.1))
+            .filter(|&s| is_gold_draw(&k, UserId(7), s, 0.1))
             .count();
         assert!((1_800..2_200).contains(&hits), "{hits}");
         assert_eq!(
-            is_gold_draw(ProjectId(1), UserId(2), 3, 0.5),
-            is_gold_draw(ProjectId(1), UserId(2), 3, 0.5)
+            is_gold_draw(&k, UserId(2), 3, 0.5),
+            is_gold_draw(&k, UserId(2), 3, 0.5)
         );
-        assert!(!(1..1000).any(|s| is_gold_draw(ProjectId(1), UserId(1), s, 0.0)));
+        assert!(!(1..1000).any(|s| is_gold_draw(&k, UserId(1), s, 0.0)));
+    }
+
+    #[test]
+    fn gold_draw_and_start_depend_on_the_secret() {
+        // The same annotator and sequence numbers under two secrets: the draws and the
+        // starting points differ (ids alone predict nothing).
+        let (a, b) = (secret(1), secret(2));
+        let draws = |k: &GoldSecret| -> Vec<bool> {
+            (1..=64)
+                .map(|s| is_gold_draw(k, UserId(1), s, 0.5))
+                .collect()
+        };
+        assert_ne!(draws(&a), draws(&b));
+        let starts =
+            |k: &GoldSecret| -> Vec<i64> { (1..=8).map(|s| gold_start(k, UserId(1), s)).collect() };
+        assert_ne!(starts(&a), starts(&b));
+        assert!(starts(&a).iter().all(|s| *s >= 0));
+        // A new start for every lease, not one per annotator.
+        let mut distinct = starts(&a);
+        distinct.dedup();
+        assert_eq!(distinct.len(), 8);
+        assert_eq!(gold_start(&a, UserId(1), 5), gold_start(&a, UserId(1), 5));
+    }
+
+    #[test]
+    fn a_gold_secret_is_32_bytes_and_never_printed() {
+        let k = GoldSecret::random().unwrap();
+        assert_ne!(k, GoldSecret::random().unwrap());
+        assert_eq!(GoldSecret::from_stored(k.as_bytes()).unwrap(), k);
+        assert!(GoldSecret::from_stored(&[0; 16]).is_err());
+        assert!(GoldSecret::from_stored(&[]).is_err());
+        assert_eq!(format!("{:?}", secret(0xab)), "GoldSecret(redacted)");
     }
 
     #[test]

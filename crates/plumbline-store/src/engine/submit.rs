@@ -6,6 +6,7 @@
 //! reads a [`SubmitContext`], stores the [`Judgment`] that [`judge`] makes, then, when
 //! the judgment says so, recounts the qualification ([`qualification_outcome`]) and
 //! settles the item ([`settle`]), writing the events in the order they are returned.
+//! [`training_feedback`] says when an annotator may see the gold answer afterwards.
 
 use super::rules::{
     agree, candidate_ids, consensus, passes, reliability, stored_payload, validate_payload,
@@ -88,9 +89,18 @@ pub struct SubmitContext<'a> {
     /// The item's active gold payload, when [`scores_gold`] (else `None`).
     pub active_gold: Option<&'a str>,
     /// The judgment already given under this assignment (a resubmission replaces it).
-    pub existing: Option<JudgmentId>,
+    pub existing: Option<Given>,
     /// When.
     pub now: i64,
+}
+
+/// The judgment already stored under an assignment, as a resubmission finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Given {
+    /// Its id.
+    pub id: JudgmentId,
+    /// Its gold score, fixed by the first submission.
+    pub gold_correct: Option<bool>,
 }
 
 /// The judgment a submission stores.
@@ -104,7 +114,8 @@ pub struct Judgment {
     pub priority_inversion: bool,
     /// Time on task, ms.
     pub time_ms: i64,
-    /// Gold score: `Some(true)` correct, `Some(false)` wrong, `None` not scored.
+    /// Gold score: `Some(true)` correct, `Some(false)` wrong, `None` not scored; a
+    /// resubmission keeps the first submission's.
     pub gold_correct: Option<bool>,
     /// It replaces the judgment [`SubmitContext::existing`].
     pub resubmission: bool,
@@ -125,14 +136,18 @@ pub fn judge(ctx: &SubmitContext<'_>, submission: &Submission) -> WorkResult<Jud
         .time_ms
         .unwrap_or(ctx.now - ctx.held.leased_at)
         .max(0);
-    let gold_correct = match ctx.active_gold {
-        Some(g)
+    let gold_correct = match (ctx.existing, ctx.active_gold) {
+        // The first answer is the one scored: a resubmission inside the lease may change
+        // the payload, not the score (or a miss, once its gold answer is known, could be
+        // turned into a hit).
+        (Some(given), _) => given.gold_correct,
+        (None, Some(g))
             if scores_gold(ctx.held.purpose, ctx.item_is_gold)
                 && ctx.kind != TaskKind::Demonstration =>
         {
             Some(agree(&payload, &stored_payload(ctx.kind, g)?, ctx.settings))
         }
-        _ => None,
+        (None, _) => None,
     };
     Ok(Judgment {
         payload_json,
@@ -216,6 +231,23 @@ pub fn qualification_outcome(
         },
         event,
     ))
+}
+
+/// Whether an annotator may see the gold answer of an item they judged (training
+/// feedback): only after a miss on an item of their qualification set, and only while
+/// that qualification is undecided in a project that asks for one. Hidden gold and work
+/// never have feedback, so the answer (the gold, or a 404 like an unknown item's) tells
+/// nothing about what an item is.
+pub fn training_feedback(
+    settings: &ProjectSettings,
+    qualification: QualificationState,
+    purpose: Purpose,
+    gold_correct: Option<bool>,
+) -> bool {
+    settings.qualification_size > 0
+        && qualification == QualificationState::Pending
+        && purpose == Purpose::Qualification
+        && gold_correct == Some(false)
 }
 
 /// An annotator judgment of an item as settling weighs it: the stored payload and
@@ -439,6 +471,86 @@ priority = 1
         assert!(!j.may_settle && !j.recount_qualification && !j.resubmission);
         let e = judgment_event(ProjectId(1), UserId(1), JudgmentId(3), &j);
         assert_eq!(e.action, AuditAction::JudgmentSubmit);
+    }
+
+    #[test]
+    fn a_resubmission_keeps_the_first_gold_score() {
+        let settings = ProjectSettings::default();
+        let rubric = rubric();
+        let a = held(Purpose::Gold, AssignmentState::Submitted);
+        let gold = r#"{"winner":"a","strength":2,"criteria":{"accuracy":"a"}}"#;
+        let right = Submission {
+            payload: gold.into(),
+            time_ms: Some(10),
+        };
+        let mut ctx = SubmitContext {
+            project: ProjectId(1),
+            annotator: UserId(1),
+            held: &a,
+            settings: &settings,
+            rubric: &rubric,
+            item_body: BODY,
+            kind: TaskKind::Preference,
+            item_is_gold: true,
+            active_gold: Some(gold),
+            existing: Some(Given {
+                id: JudgmentId(3),
+                gold_correct: Some(false),
+            }),
+            now: 1_500,
+        };
+        let j = judge(&ctx, &right).unwrap();
+        assert!(j.resubmission);
+        assert_eq!(j.gold_correct, Some(false), "the miss stands");
+        assert!(
+            j.payload_json.contains("\"winner\":\"a\""),
+            "the payload changes"
+        );
+        ctx.existing = None;
+        assert_eq!(judge(&ctx, &right).unwrap().gold_correct, Some(true));
+    }
+
+    #[test]
+    fn feedback_only_after_a_qualification_miss_while_undecided() {
+        let q = ProjectSettings {
+            qualification_size: 2,
+            ..ProjectSettings::default()
+        };
+        let none = ProjectSettings::default();
+        let (pending, passed, failed) = (
+            QualificationState::Pending,
+            QualificationState::Passed,
+            QualificationState::Failed,
+        );
+        let miss = Some(false);
+        assert!(training_feedback(&q, pending, Purpose::Qualification, miss));
+        assert!(!training_feedback(
+            &q,
+            pending,
+            Purpose::Qualification,
+            Some(true)
+        ));
+        assert!(!training_feedback(
+            &q,
+            pending,
+            Purpose::Qualification,
+            None
+        ));
+        assert!(!training_feedback(&q, passed, Purpose::Qualification, miss));
+        assert!(!training_feedback(&q, failed, Purpose::Qualification, miss));
+        assert!(
+            !training_feedback(&q, pending, Purpose::Gold, miss),
+            "hidden gold"
+        );
+        assert!(!training_feedback(&q, pending, Purpose::Work, miss));
+        // Without a qualification set everyone is "pending": still no feedback.
+        assert!(!training_feedback(&none, pending, Purpose::Gold, miss));
+        assert!(!training_feedback(
+            &none,
+            pending,
+            Purpose::Qualification,
+            miss
+        ));
     }
 
     #[test]

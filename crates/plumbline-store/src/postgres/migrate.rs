@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/postgres/0008_held_leases.sql"),
     ),
     (
+        9,
+        "gold_secret",
+        include_str!("../../migrations/postgres/0009_gold_secret.sql"),
+    ),
+    (
         11,
         "gold_by_user",
         include_str!("../../migrations/postgres/0011_gold_by_user.sql"),

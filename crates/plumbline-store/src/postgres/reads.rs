@@ -4,6 +4,7 @@
 use super::PgStore;
 use super::work::*;
 use crate::Result;
+use crate::engine::submit;
 use crate::error::StoreError;
 use crate::model::now_ms;
 use crate::work::*;
@@ -163,6 +164,48 @@ impl PgStore {
         )
         .await?;
         rows.iter().map(super::to_item).collect()
+    }
+
+    pub(super) async fn read_training_feedback(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+        item: &str,
+    ) -> Result<Option<GoldRecord>> {
+        let client = self.client().await?;
+        // The annotator's own judgment of the item, under the one assignment they can
+        // have of it; no row (an unknown item, one they never judged) is no feedback.
+        let Some(r) = q_opt(
+            &client,
+            "SELECT p.settings, coalesce(q.state, 'pending'), a.purpose, j.gold_correct, i.id
+             FROM projects p
+             JOIN items i ON i.project_id = p.id AND i.ext_id = $3
+             JOIN assignments a ON a.item_id = i.id AND a.user_id = $2
+             JOIN judgments j ON j.assignment_id = a.id
+             LEFT JOIN qualifications q ON q.project_id = p.id AND q.user_id = $2
+             WHERE p.id = $1",
+            &[&project.0, &annotator.0, &item],
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let settings: plumbline_domain::ProjectSettings = serde_json::from_str(r.get(0))?;
+        if !submit::training_feedback(&settings, stored(r.get(1))?, stored(r.get(2))?, r.get(3)) {
+            return Ok(None);
+        }
+        let item_id: i64 = r.get(4);
+        q_opt(
+            &client,
+            &format!(
+                "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id
+                 WHERE g.item_id = $1 AND g.active"
+            ),
+            &[&item_id],
+        )
+        .await?
+        .map(|g| to_gold(&g))
+        .transpose()
     }
 
     pub(super) async fn read_judgments_of(

@@ -15,9 +15,10 @@ use super::tx::Tx;
 use crate::Result;
 use crate::audit::{AuditEvent, PgEvents, pg_pending_insert};
 use crate::engine;
+use crate::engine::GoldSecret;
 use crate::engine::lease::{self, Found, LeaseContext, Source};
 use crate::engine::review::{self, GoldVersion};
-use crate::engine::submit::{self, Held, SettleContext, SubmitContext, Vote};
+use crate::engine::submit::{self, Given, Held, SettleContext, SubmitContext, Vote};
 use crate::error::StoreError;
 use crate::model::now_ms;
 use crate::work::*;
@@ -163,20 +164,24 @@ fn candidate(r: &Row) -> Found {
     }
 }
 
+/// An active, current gold item this annotator has never been assigned, from the
+/// lease's secret starting point `start` ([`LeaseContext::gold_start`]).
 async fn pick_gold<C: GenericClient>(
     tx: &C,
     project: ProjectId,
     user: UserId,
     satisfied: &[String],
+    start: i64,
 ) -> Result<Option<Found>> {
-    // Each annotator walks the gold items in id order from their own starting point
-    // (wrapping round), so gold is spread across annotators; the walk follows the gold
-    // index and stops at the first eligible item (sorting every gold item by a
-    // per-annotator key cost ~2 ms a gold lease with 500 gold items).
+    // Each lease walks the gold items in id order from its own secret starting point
+    // (wrapping round), so gold is spread across annotators and comes in an order nobody
+    // can predict; the walk follows the gold index and stops at the first eligible item
+    // (sorting every gold item by a per-lease key cost ~2 ms a gold lease with 500 gold
+    // items).
     let one = format!(
         "SELECT i.id, i.ext_id, i.task, i.body FROM items i
          WHERE i.project_id = $1 AND i.is_gold AND i.purged_at IS NULL
-           AND i.id {{}} (SELECT m.lo + ($2::bigint * 7919) % (m.hi - m.lo + 1)
+           AND i.id {{}} (SELECT m.lo + $4::bigint % (m.hi - m.lo + 1)
                         FROM (SELECT min(id) AS lo, max(id) AS hi FROM items
                               WHERE project_id = $1 AND is_gold) m)
            -- OFFSET 0 keeps this a per-row check: as a join it sorts every gold item.
@@ -196,7 +201,7 @@ async fn pick_gold<C: GenericClient>(
         one.replace("{}", ">="),
         one.replace("{}", "<")
     );
-    Ok(q_opt(tx, &sql, &[&project.0, &user.0, &satisfied])
+    Ok(q_opt(tx, &sql, &[&project.0, &user.0, &satisfied, &start])
         .await?
         .map(|r| candidate(&r)))
 }
@@ -361,8 +366,8 @@ fn with_events<'a>(
 /// verified expertise, their next sequence number and qualification row, the id the
 /// lease will have (so its audit event is complete before it is written), the quota
 /// counters, their hidden-gold answers (along the partial index of gold judgments), the
-/// project's expert members (in the domains its settings require), and with `$5`
-/// whether a lease is held.
+/// project's expert members (in the domains its settings require), the project's gold
+/// secret, and with `$5` whether a lease is held.
 const NEXT_CONTEXT: &str = "WITH expired AS (
         UPDATE assignments SET state = 'expired' WHERE id IN (
             SELECT id FROM assignments
@@ -389,7 +394,8 @@ const NEXT_CONTEXT: &str = "WITH expired AS (
          WHERE m.project_id = $1 AND e.verified_at IS NOT NULL AND e.level = 'expert'
            AND (coalesce(jsonb_array_length(p.settings::jsonb -> 'required_expertise'), 0) = 0
                 OR e.domain IN (SELECT split_part(r, ':', 1)
-                                FROM jsonb_array_elements_text(p.settings::jsonb -> 'required_expertise') r)))
+                                FROM jsonb_array_elements_text(p.settings::jsonb -> 'required_expertise') r))),
+        p.gold_secret
     FROM projects p LEFT JOIN qualifications ql ON ql.project_id = p.id AND ql.user_id = $2
     WHERE p.id = $1";
 
@@ -459,17 +465,18 @@ async fn lease_in(
         .collect();
     let domains = engine::project_domains(&settings);
     let experts = row.get::<_, i64>(13) as u32;
-    let plan = lease::plan(
-        &LeaseContext::new(project, user, &settings, &verified, seq)
-            .qualification(qualification, qualification_served)
-            .served(&served)
-            .experts(experts)
-            .gold(row.get(11), row.get(12)),
-    );
+    let secret = GoldSecret::from_stored(row.get(14))?;
+    let ctx = LeaseContext::new(project, user, &settings, &verified, seq, &secret)
+        .qualification(qualification, qualification_served)
+        .served(&served)
+        .experts(experts)
+        .gold(row.get(11), row.get(12));
+    let plan = lease::plan(&ctx);
     let searched = match &plan {
         Err(no) => Err(no.clone()),
         Ok(plan) => {
             let (settings, domains) = (&settings, &domains);
+            let start = ctx.gold_start();
             lease::search(plan, |source| async move {
                 let mut q = Queue {
                     overlap: settings.overlap,
@@ -480,7 +487,7 @@ async fn lease_in(
                     needs_expert: false,
                 };
                 match source {
-                    Source::Gold => pick_gold(tx, project, user, &plan.satisfied).await,
+                    Source::Gold => pick_gold(tx, project, user, &plan.satisfied, start).await,
                     Source::Work { tag, reserve } => {
                         q.tag = tag.as_deref();
                         q.reserve = reserve;
@@ -566,14 +573,6 @@ fn held_of(r: &Row, id: AssignmentId) -> Result<Held> {
         leased_at: r.get(4),
         expires_at: r.get(5),
     })
-}
-
-async fn current_state<C: GenericClient>(c: &C, item: i64) -> Result<ItemState> {
-    stored(
-        q_one(c, "SELECT state FROM items WHERE id = $1", &[&item])
-            .await?
-            .get(0),
-    )
 }
 
 /// Settles the item as [`submit::settle`] decides, if it does, with its event.
@@ -695,13 +694,14 @@ async fn update_qualification<C: GenericClient>(
 
 /// What a submission needs, in one statement: the assignment (locked), the project's
 /// settings, the item, the rubric version of the lease, the judgment already given
-/// under it if any, else the id the new judgment will have (so its audit event is
-/// complete before it is written).
+/// under it if any (with its gold score, which a resubmission keeps), else the id the
+/// new judgment will have (so its audit event is complete before it is written).
 const SUBMIT_CONTEXT: &str =
     "SELECT a.item_id, a.user_id, a.purpose, a.state, a.leased_at, a.expires_at,
         a.display_order, a.rubric_version, p.settings, i.body, i.task, i.is_gold, r.rubric,
         j.id, j.payload, j.rationale, j.time_ms, i.ext_id,
-        CASE WHEN j.id IS NULL THEN nextval(pg_get_serial_sequence('judgments', 'id')) END
+        CASE WHEN j.id IS NULL THEN nextval(pg_get_serial_sequence('judgments', 'id')) END,
+        j.gold_correct
     FROM assignments a
     JOIN projects p ON p.id = a.project_id
     JOIN items i ON i.id = a.item_id
@@ -744,7 +744,10 @@ async fn submit_in(
     } else {
         None
     };
-    let existing = r.get::<_, Option<i64>>(13).map(JudgmentId);
+    let existing = r.get::<_, Option<i64>>(13).map(|id| Given {
+        id: JudgmentId(id),
+        gold_correct: r.get(19),
+    });
     let ctx = SubmitContext {
         project,
         annotator: user,
@@ -760,13 +763,13 @@ async fn submit_in(
     };
     let j = submit::judge(&ctx, &submission)?;
     let judgment = match existing {
-        Some(j) => j,
+        Some(given) => given.id,
         None => JudgmentId(r.get(18)),
     };
     let events = PgEvents::of(&[submit::judgment_event(project, user, judgment, &j)], now);
-    // The item's judgment count and state after this submission, when it is a new one
-    // (its queue row is locked by then, so concurrent submissions on the item take turns).
-    let counted: Option<(i64, String)> = if j.resubmission {
+    // The item's judgment count after this submission, when it is a new one (its queue
+    // row is locked by then, so concurrent submissions on the item take turns).
+    let counted: Option<i64> = if j.resubmission {
         let sql = format!(
             "WITH h AS (
                 INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
@@ -805,7 +808,7 @@ async fn submit_in(
              a AS (UPDATE assignments SET state = 'submitted' WHERE id = $4),
              e AS ({})
              UPDATE item_queue SET leases = leases - 1, judgments = judgments + 1
-             WHERE item_id = $3 RETURNING judgments, state",
+             WHERE item_id = $3 RETURNING judgments",
             pg_pending_insert(15)
         );
         let kind_name = kind.as_str();
@@ -829,30 +832,24 @@ async fn submit_in(
             &events,
         );
         let row = q_one(tx, &sql, &params).await?;
-        Some((row.get(0), row.get(1)))
+        Some(row.get(0))
     };
     crate::audit::mark_pending_written();
     if j.recount_qualification {
         update_qualification(tx, project, user, &settings, now).await?;
     }
-    let settled = match &counted {
-        Some((n, _)) if !submit::reaches_overlap(*n, &settings) => None,
+    match counted {
+        Some(n) if !submit::reaches_overlap(n, &settings) => {}
         _ if j.may_settle => {
-            settle(tx, project, (ext_id, body), item_id, kind, &settings, now).await?
+            settle(tx, project, (ext_id, body), item_id, kind, &settings, now).await?;
         }
-        _ => None,
-    };
-    let item_state = match (settled, counted) {
-        (Some(state), _) => state,
-        (None, Some((_, state))) => stored(&state)?,
-        (None, None) => current_state(tx, item_id).await?,
-    };
+        _ => {}
+    }
     finish.commit().await?;
     Ok(SubmitOutcome {
         judgment,
         resubmitted: j.resubmission,
         priority_inversion: j.priority_inversion,
-        item_state,
         time_ms: j.time_ms,
     })
 }
@@ -1204,6 +1201,15 @@ impl WorkStore for PgStore {
         limit: u32,
     ) -> Result<Vec<crate::StoredItem>> {
         self.read_items_page(project, filter, after, limit).await
+    }
+
+    async fn training_feedback(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+        item: &str,
+    ) -> Result<Option<GoldRecord>> {
+        self.read_training_feedback(project, annotator, item).await
     }
 
     async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {

@@ -32,6 +32,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "annotator_counts",
         include_str!("../../migrations/sqlite/0007_annotator_counts.sql"),
     ),
+    (
+        9,
+        "gold_secret",
+        include_str!("../../migrations/sqlite/0009_gold_secret.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.
@@ -176,5 +181,43 @@ mod tests {
         .unwrap();
         assert_eq!(table(&conn, FROM_COUNTS), table(&conn, FROM_ROWS));
         assert_eq!(table(&conn, FROM_COUNTS).len(), 3);
+    }
+
+    #[test]
+    fn every_project_gets_its_own_gold_secret() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, 0, 7);
+        conn.execute_batch(
+            "INSERT INTO projects (id, name, settings, rubric_version, split_salt, created_at)
+                 VALUES (1, 'p', '{}', 1, 's', 0), (2, 'q', '{}', 1, 's', 0);",
+        )
+        .unwrap();
+        migrate(&conn, 7, 9);
+        let secrets: Vec<Vec<u8>> = conn
+            .prepare("SELECT gold_secret FROM projects ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(secrets.len(), 2);
+        assert!(secrets.iter().all(|s| s.len() == 32), "{secrets:?}");
+        assert_ne!(secrets[0], secrets[1], "a secret of its own per project");
+        // A project without a 32-byte secret is refused, on insert and on update.
+        let insert = |secret: &dyn rusqlite::ToSql| {
+            conn.execute(
+                "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, created_at)
+                 VALUES ('r', '{}', 1, 's', ?1, 0)",
+                [secret],
+            )
+        };
+        assert!(insert(&rusqlite::types::Null).is_err());
+        assert!(insert(&vec![0u8; 16]).is_err());
+        assert!(insert(&"x".repeat(32)).is_err(), "text is not a secret");
+        assert!(
+            conn.execute("UPDATE projects SET gold_secret = NULL WHERE id = 1", [])
+                .is_err()
+        );
+        insert(&vec![7u8; 32]).unwrap();
     }
 }

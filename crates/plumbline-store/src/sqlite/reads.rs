@@ -4,11 +4,12 @@
 use super::SqliteStore;
 use super::work::*;
 use crate::Result;
+use crate::engine::submit;
 use crate::error::StoreError;
 use crate::model::now_ms;
 use crate::work::*;
 use plumbline_domain::{AssignmentId, ItemId, JudgmentId, ProjectId, RubricVersion, UserId};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 impl SqliteStore {
     pub(super) async fn read_gold(
@@ -166,6 +167,49 @@ impl SqliteStore {
                 )?);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    pub(super) async fn read_training_feedback(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+        item: String,
+    ) -> Result<Option<GoldRecord>> {
+        self.read(move |conn| {
+            // The annotator's own judgment of the item, under the one assignment they can
+            // have of it; no row (an unknown item, one they never judged) is no feedback.
+            let row: Option<(String, String, String, Option<bool>, i64)> = conn
+                .prepare_cached(
+                    "SELECT p.settings, coalesce(q.state, 'pending'), a.purpose, j.gold_correct, i.id
+                     FROM projects p
+                     JOIN items i ON i.project_id = p.id AND i.ext_id = ?3
+                     JOIN assignments a ON a.item_id = i.id AND a.user_id = ?2
+                     JOIN judgments j ON j.assignment_id = a.id
+                     LEFT JOIN qualifications q ON q.project_id = p.id AND q.user_id = ?2
+                     WHERE p.id = ?1",
+                )?
+                .query_row(params![project.0, annotator.0, item], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
+            let Some((settings, state, purpose, gold_correct, item_id)) = row else {
+                return Ok(None);
+            };
+            let settings: plumbline_domain::ProjectSettings = serde_json::from_str(&settings)?;
+            if !submit::training_feedback(&settings, stored(&state)?, stored(&purpose)?, gold_correct)
+            {
+                return Ok(None);
+            }
+            let raw = conn
+                .prepare_cached(&format!(
+                    "SELECT {GOLD_COLUMNS} FROM gold g JOIN items i ON i.id = g.item_id
+                     WHERE g.item_id = ?1 AND g.active = 1"
+                ))?
+                .query_row([item_id], gold_record)
+                .optional()?;
+            raw.map(to_gold).transpose()
         })
         .await
     }

@@ -7,9 +7,10 @@ use super::SqliteStore;
 use crate::Result;
 use crate::audit::{AuditEvent, sqlite_append};
 use crate::engine;
+use crate::engine::GoldSecret;
 use crate::engine::lease::{self, Found, LeaseContext, Source};
 use crate::engine::review::{self, GoldVersion};
-use crate::engine::submit::{self, Held, SettleContext, SubmitContext, Vote};
+use crate::engine::submit::{self, Given, Held, SettleContext, SubmitContext, Vote};
 use crate::error::StoreError;
 use crate::model::now_ms;
 use crate::work::*;
@@ -98,21 +99,24 @@ fn candidate_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Found> {
     })
 }
 
-/// An active, current gold item this annotator has never been assigned.
+/// An active, current gold item this annotator has never been assigned, from the
+/// lease's secret starting point `start` ([`LeaseContext::gold_start`]).
 fn pick_gold(
     tx: &Connection,
     project: ProjectId,
     user: UserId,
     satisfied: &str,
+    start: i64,
 ) -> Result<Option<Found>> {
-    // Each annotator walks the gold items in id order from their own starting point
-    // (wrapping round), so gold is spread across annotators; the walk follows the gold
-    // index and stops at the first eligible item instead of sorting every gold item by
-    // a per-annotator key (~1 ms of the writer's time a gold lease with 500 gold items).
+    // Each lease walks the gold items in id order from its own secret starting point
+    // (wrapping round), so gold is spread across annotators and comes in an order nobody
+    // can predict; the walk follows the gold index and stops at the first eligible item
+    // instead of sorting every gold item by a per-lease key (~1 ms of the writer's time
+    // a gold lease with 500 gold items).
     let one = format!(
         "SELECT i.id, i.ext_id, i.task, i.body FROM items i INDEXED BY items_gold
          WHERE i.project_id = ?1 AND i.is_gold = 1 AND i.purged_at IS NULL
-           AND i.id {{}} (SELECT m.lo + (?2 * 7919) % (m.hi - m.lo + 1)
+           AND i.id {{}} (SELECT m.lo + ?4 % (m.hi - m.lo + 1)
                         FROM (SELECT min(id) AS lo, max(id) AS hi FROM items INDEXED BY items_gold
                               WHERE project_id = ?1 AND is_gold = 1) m)
            AND EXISTS (SELECT 1 FROM gold g WHERE g.item_id = i.id AND g.active = 1 AND g.needs_revalidation = 0)
@@ -128,7 +132,7 @@ fn pick_gold(
     );
     Ok(tx
         .prepare_cached(&sql)?
-        .query_row(params![project.0, user.0, satisfied], candidate_row)
+        .query_row(params![project.0, user.0, satisfied, start], candidate_row)
         .optional()?)
 }
 
@@ -269,7 +273,13 @@ fn serve_counts(tx: &Connection, project: ProjectId) -> Result<HashMap<String, i
 
 fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     let now = now_ms();
-    let (settings, rubric_version) = settings_of(tx, project)?;
+    let (settings, rubric_version, secret): (String, i64, Vec<u8>) = tx
+        .prepare_cached("SELECT settings, rubric_version, gold_secret FROM projects WHERE id = ?1")?
+        .query_row([project.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("project {project}")))?;
+    let settings: ProjectSettings = serde_json::from_str(&settings)?;
+    let secret = GoldSecret::from_stored(&secret)?;
     let verified = verified_expertise(tx, user)?;
     reclaim(tx, Some(project), now, RECLAIM_BATCH)?;
     // `annotator_counts.seq` is the highest so far (kept by a trigger on `assignments`).
@@ -298,7 +308,7 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     } else {
         HashMap::new()
     };
-    let ctx = LeaseContext::new(project, user, &settings, &verified, seq)
+    let ctx = LeaseContext::new(project, user, &settings, &verified, seq, &secret)
         .qualification(qualification, qualification_served)
         .served(&served)
         .experts(experts)
@@ -318,7 +328,7 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
             needs_expert: false,
         };
         match source {
-            Source::Gold => pick_gold(tx, project, user, &satisfied),
+            Source::Gold => pick_gold(tx, project, user, &satisfied, ctx.gold_start()),
             Source::Work { tag, reserve } => {
                 q.tag = tag.as_deref();
                 q.reserve = reserve;
@@ -443,11 +453,14 @@ fn submit_in(
     } else {
         None
     };
-    let existing: Option<(i64, String, Option<String>, Option<i64>)> = tx
+    type Existing = (i64, String, Option<String>, Option<i64>, Option<bool>);
+    let existing: Option<Existing> = tx
         .prepare_cached(
-            "SELECT id, payload, rationale, time_ms FROM judgments WHERE assignment_id = ?1",
+            "SELECT id, payload, rationale, time_ms, gold_correct FROM judgments WHERE assignment_id = ?1",
         )?
-        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([id.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?;
     let ctx = SubmitContext {
         project,
@@ -459,12 +472,15 @@ fn submit_in(
         kind,
         item_is_gold: is_gold,
         active_gold: gold.as_deref(),
-        existing: existing.as_ref().map(|e| JudgmentId(e.0)),
+        existing: existing.as_ref().map(|e| Given {
+            id: JudgmentId(e.0),
+            gold_correct: e.4,
+        }),
         now,
     };
     let j = submit::judge(&ctx, &submission)?;
     let judgment = match existing {
-        Some((jid, old, old_rationale, old_time)) => {
+        Some((jid, old, old_rationale, old_time, _)) => {
             tx.prepare_cached(
                 "INSERT INTO judgment_history (judgment_id, payload, rationale, time_ms, replaced_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -525,8 +541,8 @@ fn submit_in(
     if j.recount_qualification {
         events.extend(update_qualification(tx, project, user, &settings, now)?);
     }
-    let settled = if j.may_settle {
-        settle(
+    if j.may_settle
+        && let Some((_, event)) = settle(
             tx,
             project,
             (&ext_id, &body),
@@ -535,16 +551,9 @@ fn submit_in(
             &settings,
             now,
         )?
-    } else {
-        None
-    };
-    let item_state = match settled {
-        Some((state, event)) => {
-            events.push(event);
-            state
-        }
-        None => current_state(tx, a.item_id)?,
-    };
+    {
+        events.push(event);
+    }
     for e in &events {
         sqlite_append(tx, e)?;
     }
@@ -552,16 +561,8 @@ fn submit_in(
         judgment: JudgmentId(judgment),
         resubmitted: j.resubmission,
         priority_inversion: j.priority_inversion,
-        item_state,
         time_ms: j.time_ms,
     })
-}
-
-fn current_state(tx: &Connection, item: i64) -> Result<ItemState> {
-    let s: String = tx
-        .prepare_cached("SELECT state FROM items WHERE id = ?1")?
-        .query_row([item], |r| r.get(0))?;
-    stored(&s)
 }
 
 /// Settles the item as [`submit::settle`] decides, if it does.
@@ -1027,6 +1028,16 @@ impl WorkStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<crate::StoredItem>> {
         self.read_items_page(project, filter, after, limit).await
+    }
+
+    async fn training_feedback(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+        item: &str,
+    ) -> Result<Option<GoldRecord>> {
+        self.read_training_feedback(project, annotator, item.to_owned())
+            .await
     }
 
     async fn judgments_of(&self, project: ProjectId, item: &str) -> Result<Vec<StoredJudgment>> {

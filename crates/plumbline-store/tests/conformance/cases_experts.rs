@@ -167,9 +167,7 @@ pub async fn clearly_inaccurate_annotators_are_put_on_probation<S: Store>(store:
             .unwrap();
     }
     match store.next_task(bad, p.id).await.unwrap() {
-        Next::None(NoTask::Probation {
-            correct, scored, ..
-        }) => assert_eq!((correct, scored), (0, 2)),
+        Next::None(NoTask::Probation { min_accuracy }) => assert_eq!(min_accuracy, 0.7),
         other => panic!("expected probation, got {other:?}"),
     }
     assert!(

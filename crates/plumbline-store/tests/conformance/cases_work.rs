@@ -125,6 +125,18 @@ pub(crate) async fn take<S: Store>(store: &S, user: UserId, project: &Project) -
     }
 }
 
+/// The stored state of item `ext`.
+async fn state_of<S: Store>(store: &S, project: &Project, ext: &str) -> ItemState {
+    store
+        .items_page(project.id, ItemFilter::default(), None, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.ext_id == ext)
+        .unwrap()
+        .state
+}
+
 async fn none<S: Store>(store: &S, user: UserId, project: &Project) -> NoTask {
     match store.next_task(user, project.id).await.unwrap() {
         Next::Task(t) => panic!("expected no task, got {}", t.item),
@@ -221,15 +233,15 @@ pub async fn submit_validates_and_settles_by_consensus<S: Store>(store: S) {
         .unwrap();
     assert!(out.priority_inversion && !out.resubmitted);
     assert_eq!(out.time_ms, 1234);
-    assert_eq!(out.item_state, ItemState::Open);
+    assert_eq!(state_of(&store, &p, &a1.item).await, ItemState::Open);
     let b1 = take(&store, bob, &p).await;
     assert_eq!(b1.item, a1.item);
-    let out = store
+    store
         .submit(bob, p.id, b1.assignment, submission(pref("a")))
         .await
         .unwrap();
     assert_eq!(
-        out.item_state,
+        state_of(&store, &p, &a1.item).await,
         ItemState::Resolved,
         "same winner: consensus"
     );
@@ -241,11 +253,14 @@ pub async fn submit_validates_and_settles_by_consensus<S: Store>(store: S) {
         .submit(ann, p.id, a2.assignment, submission(pref("a")))
         .await
         .unwrap();
-    let out = store
+    store
         .submit(bob, p.id, b2.assignment, submission(pref("b")))
         .await
         .unwrap();
-    assert_eq!(out.item_state, ItemState::Adjudication);
+    assert_eq!(
+        state_of(&store, &p, &a2.item).await,
+        ItemState::Adjudication
+    );
     let js = store.judgments_of(p.id, &a1.item).await.unwrap();
     assert_eq!(js.len(), 2);
     assert!(js[0].priority_inversion && js[0].display_order.is_some());
@@ -501,8 +516,6 @@ pub async fn hidden_gold_follows_the_rate_and_is_scored<S: Store>(store: S) {
     for seq in 1..=30i64 {
         let t = take(&store, ann, &p).await;
         assert_eq!(t.seq, seq);
-        let expected = is_gold_draw(p.id, ann, seq, 0.3);
-        assert_eq!(t.purpose == Purpose::Gold, expected, "seq {seq}");
         if t.purpose == Purpose::Gold {
             gold_count += 1;
             assert!(
@@ -519,7 +532,8 @@ pub async fn hidden_gold_follows_the_rate_and_is_scored<S: Store>(store: S) {
             .await
             .unwrap();
     }
-    assert!(gold_count > 0);
+    // 30 draws at 0.3 (the draw itself is secret: see `gold_draw_and_order_need_the_secret`).
+    assert!((1..=20).contains(&gold_count), "{gold_count}");
     let progress = store.progress(p.id).await.unwrap();
     let row = &progress.annotators[0];
     assert_eq!(row.gold_scored, gold_count);
@@ -917,4 +931,289 @@ pub async fn held_or_next_and_the_queue_follow_every_path<S: Store>(store: S) {
         .await
         .unwrap();
     store.check_integrity().await.unwrap();
+}
+
+/// The hidden-gold draw as it was before the project's secret: a hash of ids any
+/// annotator knows. Whoever computes this must learn nothing about the real draw.
+fn draw_from_ids(project: i64, annotator: i64, seq: i64, rate: f64) -> bool {
+    fn splitmix(mut x: u64) -> u64 {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    }
+    let h = splitmix(splitmix(splitmix(project as u64) ^ annotator as u64) ^ seq as u64);
+    ((h >> 11) as f64 / (1u64 << 53) as f64) < rate
+}
+
+/// What one annotator is served in a fresh database: the purposes of 40 leases and
+/// the gold items in the order they came.
+async fn draws<S: Store>(store: &S) -> (Project, UserId, Vec<bool>, Vec<String>) {
+    let p = project_with(
+        store,
+        ProjectSettings {
+            gold_rate: 0.5,
+            overlap: 1,
+            ..settings()
+        },
+    )
+    .await;
+    import(store, &p, (0..80).map(|n| item(n, "")).collect()).await;
+    gold_items(store, &p, 0..40, "a").await;
+    let ann = user(store, "ann").await;
+    let (mut gold, mut order) = (Vec::new(), Vec::new());
+    for _ in 0..40 {
+        let t = take(store, ann, &p).await;
+        gold.push(t.purpose == Purpose::Gold);
+        if t.purpose == Purpose::Gold {
+            order.push(t.item.clone());
+        }
+        store
+            .submit(ann, p.id, t.assignment, submission(pref("a")))
+            .await
+            .unwrap();
+    }
+    (p, ann, gold, order)
+}
+
+/// The same ids in two databases (project 1, annotator 1, leases 1..40): the draws
+/// and the order of gold differ, because each project keys them with a secret of its
+/// own; and neither follows the hash of ids that served them before the secret.
+pub async fn gold_draw_and_order_need_the_secret<S: Store>(one: S, two: S) {
+    let (p1, a1, gold1, order1) = draws(&one).await;
+    let (p2, a2, gold2, order2) = draws(&two).await;
+    assert_eq!((p1.id, a1), (p2.id, a2), "the same ids in both databases");
+    assert_ne!(gold1, gold2, "the same ids, another draw");
+    assert_ne!(order1, order2, "the same ids, another order of gold");
+    for gold in [&gold1, &gold2] {
+        let predicted: Vec<bool> = (1..=40)
+            .map(|seq| draw_from_ids(p1.id.0, a1.0, seq, 0.5))
+            .collect();
+        assert_ne!(gold, &predicted, "the ids alone predict the draw");
+    }
+    // Gold no longer comes in id order from a start fixed per annotator.
+    for order in [&order1, &order2] {
+        let mut sorted = order.to_vec();
+        sorted.sort();
+        let rotated = (0..sorted.len()).any(|k| {
+            let mut r = sorted.clone();
+            r.rotate_left(k);
+            &r == order
+        });
+        assert!(order.len() < 4 || !rotated, "gold in id order: {order:?}");
+    }
+}
+
+/// Takes tasks (submitting work) until a hidden-gold one comes (at a rate near 1).
+async fn take_gold<S: Store>(store: &S, who: UserId, p: &Project) -> Task {
+    for _ in 0..20 {
+        let t = take(store, who, p).await;
+        if t.purpose == Purpose::Gold {
+            return t;
+        }
+        store
+            .submit(who, p.id, t.assignment, submission(pref("a")))
+            .await
+            .unwrap();
+    }
+    panic!("no hidden gold in 20 draws at rate 0.999");
+}
+
+pub async fn the_first_submission_fixes_the_gold_score<S: Store>(store: S) {
+    // Hidden gold: a miss stays a miss when the answer is changed inside the lease.
+    let p = project_with(
+        &store,
+        ProjectSettings {
+            gold_rate: 0.999,
+            overlap: 1,
+            ..settings()
+        },
+    )
+    .await;
+    import(&store, &p, (0..40).map(|n| item(n, "")).collect()).await;
+    gold_items(&store, &p, 0..20, "a").await;
+    let ann = user(&store, "ann").await;
+    let t = take_gold(&store, ann, &p).await;
+    store
+        .submit(ann, p.id, t.assignment, submission(pref("b")))
+        .await
+        .unwrap();
+    let again = store
+        .submit(ann, p.id, t.assignment, submission(pref("a")))
+        .await
+        .unwrap();
+    assert!(again.resubmitted);
+    let js = store.judgments_of(p.id, &t.item).await.unwrap();
+    assert_eq!(js.len(), 1);
+    assert!(
+        js[0].payload.contains("\"winner\":\"a\""),
+        "the payload changes"
+    );
+    assert_eq!(js[0].history.len(), 1, "the first answer is kept");
+    assert_eq!(js[0].gold_correct, Some(false), "the score does not");
+    let progress = store.progress(p.id).await.unwrap();
+    let row = progress.annotators.iter().find(|a| a.user == ann).unwrap();
+    assert_eq!((row.gold_correct, row.gold_scored), (0, 1));
+
+    // Qualification: a miss corrected inside the lease still counts as a miss.
+    let q = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("qualified").unwrap(),
+                settings: ProjectSettings {
+                    qualification_size: 2,
+                    qualification_pass: 1.0,
+                    ..settings()
+                },
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    import(&store, &q, (0..10).map(|n| item(n, "")).collect()).await;
+    gold_items(&store, &q, 0..4, "a").await;
+    let first = take(&store, ann, &q).await;
+    assert_eq!(first.purpose, Purpose::Qualification);
+    for answer in ["b", "a", "a"] {
+        store
+            .submit(ann, q.id, first.assignment, submission(pref(answer)))
+            .await
+            .unwrap();
+    }
+    let second = take(&store, ann, &q).await;
+    store
+        .submit(ann, q.id, second.assignment, submission(pref("a")))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.qualification(q.id, ann).await.unwrap(),
+        Qualification {
+            state: QualificationState::Failed,
+            correct: 1,
+            total: 2
+        },
+        "a corrected miss does not pass a qualification"
+    );
+    store.check_integrity().await.unwrap();
+}
+
+pub async fn training_feedback_only_after_a_qualification_miss<S: Store>(store: S) {
+    let q = project_with(
+        &store,
+        ProjectSettings {
+            qualification_size: 2,
+            qualification_pass: 1.0,
+            ..settings()
+        },
+    )
+    .await;
+    import(&store, &q, (0..10).map(|n| item(n, "")).collect()).await;
+    gold_items(&store, &q, 0..4, "a").await;
+    let (ann, bob) = (user(&store, "ann").await, user(&store, "bob").await);
+    let missed = take(&store, ann, &q).await;
+    assert_eq!(
+        store
+            .training_feedback(q.id, ann, &missed.item)
+            .await
+            .unwrap()
+            .map(|g| g.item),
+        None,
+        "nothing before the judgment"
+    );
+    store
+        .submit(ann, q.id, missed.assignment, submission(pref("b")))
+        .await
+        .unwrap();
+    let gold = store
+        .training_feedback(q.id, ann, &missed.item)
+        .await
+        .unwrap()
+        .expect("the gold answer after a qualification miss");
+    assert_eq!(
+        (gold.item.as_str(), gold.active),
+        (missed.item.as_str(), true)
+    );
+    assert_eq!(gold.payload["winner"], "a");
+    // Not for someone who never judged it, nor for an unknown item.
+    assert!(
+        store
+            .training_feedback(q.id, bob, &missed.item)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .training_feedback(q.id, ann, "no-such-item")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A right answer has nothing to correct; once decided, nothing is shown.
+    let right = take(&store, ann, &q).await;
+    store
+        .submit(ann, q.id, right.assignment, submission(pref("a")))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .training_feedback(q.id, ann, &right.item)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.qualification(q.id, ann).await.unwrap().state,
+        QualificationState::Failed
+    );
+    assert!(
+        store
+            .training_feedback(q.id, ann, &missed.item)
+            .await
+            .unwrap()
+            .is_none(),
+        "the qualification is decided"
+    );
+
+    // Hidden gold never has feedback, though everyone's qualification is "pending" in a
+    // project without one.
+    let h = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("hidden").unwrap(),
+                settings: ProjectSettings {
+                    gold_rate: 0.999,
+                    overlap: 1,
+                    ..settings()
+                },
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    import(&store, &h, (0..20).map(|n| item(n, "")).collect()).await;
+    gold_items(&store, &h, 0..10, "a").await;
+    let t = take_gold(&store, bob, &h).await;
+    store
+        .submit(bob, h.id, t.assignment, submission(pref("b")))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.judgments_of(h.id, &t.item).await.unwrap()[0].gold_correct,
+        Some(false),
+        "a hidden-gold miss"
+    );
+    assert_eq!(
+        store.qualification(h.id, bob).await.unwrap().state,
+        QualificationState::Pending
+    );
+    assert!(
+        store
+            .training_feedback(h.id, bob, &t.item)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -70,4 +70,35 @@ conformance!(
     experts_come_first_and_decide_escalated_items,
     without_experts_disagreement_goes_to_adjudication,
     clearly_inaccurate_annotators_are_put_on_probation,
+    the_first_submission_fixes_the_gold_score,
+    training_feedback_only_after_a_qualification_miss,
 );
+
+/// Declares each case that compares two fresh databases of one backend.
+macro_rules! conformance_pairs {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite_pairs {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let (one, two) = (crate::support::sqlite().await, crate::support::sqlite().await);
+                    crate::cases::$case(one, two).await;
+                }
+            )*
+        }
+        mod postgres_pairs {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(one) = crate::support::postgres().await else { return };
+                    let Some(two) = crate::support::postgres().await else { return };
+                    crate::cases::$case(one.store.clone(), two.store.clone()).await;
+                    one.drop_database().await;
+                    two.drop_database().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance_pairs!(gold_draw_and_order_need_the_secret);
