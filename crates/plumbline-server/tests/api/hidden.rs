@@ -105,6 +105,8 @@ async fn feedback_only_after_a_qualification_miss_and_never_for_hidden_gold() {
             gold_rate: 0.0,
             qualification_size: 2,
             qualification_pass: 1.0,
+            // Gold is answered wrong on purpose here: probation would stop the annotator.
+            min_gold_accuracy: 0.0,
             ..ProjectSettings::default()
         },
     )
@@ -154,6 +156,8 @@ async fn annotators_see_only_their_own_figures_without_gold() {
         ProjectSettings {
             overlap: 2,
             gold_rate: 0.5,
+            // Gold is answered wrong on purpose here: probation would stop the annotator.
+            min_gold_accuracy: 0.0,
             ..ProjectSettings::default()
         },
     )
