@@ -16,10 +16,14 @@
 //! into a file, JSONL and Parquet, for each:
 //!
 //! - `unanimous`: three voters an item name the same reply (with a strength and a
-//!   per-criterion verdict), as in a project whose annotators agree: one read of the
-//!   items, no model fitted;
-//! - `split`: three voters an item, the third dissenting: every item is contested, so
-//!   the items are read twice around a Dawid-Skene fit over all of them (the worst case).
+//!   per-criterion verdict), as in a project whose annotators agree, decided by the
+//!   default reliability rule (three sources at 0.7: posterior 0.93): the annotators'
+//!   outcomes, then one read of the items;
+//! - `split`: three voters an item, the third dissenting, under `--decision
+//!   dawid-skene`: every item is contested, so the items are read twice around a
+//!   Dawid-Skene fit over all of them (the worst case);
+//! - `split reliability`: the same items by the reliability rule at `--threshold 0.65`
+//!   (two sources against one: posterior 0.7), one read.
 //!
 //! The votes are stored as external judgments through the store's import (submitting
 //! three million judgments through the work queue would take longer than the exports
@@ -31,9 +35,10 @@
 mod common;
 use common::*;
 
-use plumbline_formats::export::PairOptions;
+use plumbline_formats::export::{DEFAULT_THRESHOLD, PairOptions};
 use plumbline_formats::release::FileFormat;
 use plumbline_formats::run::{self, Kind};
+use plumbline_quality::decision::DecisionMethod;
 use plumbline_store::Store;
 use std::path::Path;
 use std::time::Instant;
@@ -54,14 +59,16 @@ fn env_usize(name: &str, default: usize) -> usize {
 /// ran, MiB.
 async fn export<S: Store>(
     store: &S,
-    name: &str,
+    case: &Case,
     dir: &Path,
     format: FileFormat,
     pairs: usize,
 ) -> (f64, f64, u64) {
-    let project = store.project_by_name(name).await.unwrap();
+    let project = store.project_by_name(case.project).await.unwrap();
     let opts = PairOptions {
         include_external: true,
+        decision: case.decision,
+        threshold: case.threshold,
         ..PairOptions::default()
     };
     let path = dir.join(match format {
@@ -82,6 +89,35 @@ async fn export<S: Store>(
     let _ = std::fs::remove_file(path);
     (secs, cpu, peak)
 }
+
+/// One figure's export: the project it reads and how it decides.
+struct Case {
+    name: &'static str,
+    project: &'static str,
+    decision: DecisionMethod,
+    threshold: f64,
+}
+
+const CASES: [Case; 3] = [
+    Case {
+        name: "unanimous",
+        project: "unanimous",
+        decision: DecisionMethod::Reliability,
+        threshold: DEFAULT_THRESHOLD,
+    },
+    Case {
+        name: "split",
+        project: "split",
+        decision: DecisionMethod::DawidSkene,
+        threshold: DEFAULT_THRESHOLD,
+    },
+    Case {
+        name: "split reliability",
+        project: "split",
+        decision: DecisionMethod::Reliability,
+        threshold: 0.65,
+    },
+];
 
 /// The one-minute load average, for reading the figures of a shared machine.
 fn load_average() -> f64 {
@@ -133,32 +169,32 @@ fn main() {
             "targets_pairs_per_s": {"jsonl": 200_000, "parquet": 100_000},
             "target_peak_mib": 300,
         });
-        for case in ["unanimous", "split"] {
+        for case in &CASES {
             for (format, label) in [
                 (FileFormat::Jsonl, "jsonl"),
                 (FileFormat::Parquet, "parquet"),
             ] {
-                let name = format!("{case} {label}");
+                let name = format!("{} {label}", case.name);
                 if !only.as_deref().is_none_or(|o| name.contains(o)) {
                     continue;
                 }
                 // One untimed run first, so every timed run reads the project from the
                 // page cache (what it gives is reported as the cold figure).
                 let (cold, _, _) = export(&store, case, &dir, format, pairs).await;
-                eprintln!("{case} {label}: warm-up {cold:.2} s");
+                eprintln!("{name}: warm-up {cold:.2} s");
                 let mut secs = Vec::new();
                 let mut cpus = Vec::new();
                 let mut peak = 0;
                 for _ in 0..runs {
                     let (s, c, p) = export(&store, case, &dir, format, pairs).await;
-                    eprintln!("{case} {label}: {s:.2} s, {c:.2} CPU s, peak {p} MiB");
+                    eprintln!("{name}: {s:.2} s, {c:.2} CPU s, peak {p} MiB");
                     secs.push(s);
                     cpus.push(c);
                     peak = peak.max(p);
                 }
                 let all: Vec<f64> = secs.iter().map(|s| (pairs as f64 / s).round()).collect();
                 let m = median(secs);
-                report[case][label] = serde_json::json!({
+                report[case.name][label] = serde_json::json!({
                     "seconds": m,
                     "pairs_per_s": (pairs as f64 / m).round(),
                     "runs_pairs_per_s": all,

@@ -2,25 +2,42 @@
 //! as a list of messages, `chosen` and `rejected` as one-message assistant lists) plus
 //! `strength`, per-criterion outcomes, `item_id` and provenance.
 //!
-//! Which judgments make a pair is explicit, in this order:
+//! One rule decides every pair kind (preference, reward, and the SFT rows of preference
+//! items), in this order:
 //!
-//! 1. **adjudicated** — a reviewer's latest decision on the item;
-//! 2. **unanimous** — judgments by two or more annotators, all naming the same winner;
-//! 3. **dawid_skene** — otherwise the item's Dawid-Skene posterior (fitted with
-//!    `plumbline-quality` over every contested item of the export, categories "first
-//!    candidate", "second candidate", "tie") for its most likely winner, if it is at
-//!    least `threshold` (default 0.9).
+//! 1. **adjudicated** — a reviewer's latest decision on the item stands;
+//! 2. **gold** — a gold item exports its active gold answer;
+//! 3. **single** — an item with one counted vote exports that vote, whatever the
+//!    threshold, with the posterior its voter's reliability gives (the reliability itself,
+//!    1/2 for a voter at or below chance);
+//! 4. otherwise the decision method ([`DecisionMethod`], `--decision`), whose winner
+//!    needs a posterior of at least the threshold (default 0.9, else the project's
+//!    `decision_threshold`):
+//!    - **reliability** (the default): the posterior from the votes, each weighted by its
+//!      voter's reliability ([`crate::reliabilities`]; `decide_into`, the one-coin model
+//!      over the two candidates: a tie vote is evidence for neither);
+//!    - **majority**: the most common answer (a tie is one), its share of the votes as
+//!      the posterior;
+//!    - **dawid-skene**: two or more voters naming the same answer (`unanimous`), else
+//!      the Dawid-Skene posterior fitted over every such contested item of the export
+//!      (categories first candidate, second candidate, tie), read a second time.
 //!
-//! Items decided as a tie, below the threshold, or without judgments are left out and
-//! counted in the summary. External prior judgments (imported from HH-RLHF, Label
-//! Studio, …) count as votes only when asked, each source as one annotator.
+//! Items decided as a tie (or whose candidates end exactly level), below the threshold,
+//! or without judgments are left out and counted in the summary. Apart from adjudication
+//! and gold, a pair is never exported against every one of its votes: the reliability rule
+//! and majority pick a candidate somebody voted for by construction, and a Dawid-Skene
+//! winner nobody voted for is left out (`against_votes`). External prior judgments
+//! (imported from HH-RLHF, Label Studio, …) count as votes only when asked, each source
+//! as one voter with the stated reliability 0.7.
 
 use crate::pair_row::{
     CandidateView, Criteria, ItemLayout, ItemView, Message, PairRow, PrefVote, Provenance,
-    role_name,
+    VoteWeight, role_name,
 };
+use crate::reliabilities::{PAIR_OPTIONS, Reliabilities};
 use plumbline_domain::Split;
 use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene_winners};
+use plumbline_quality::decision::{DecisionMethod, decide_into};
 use plumbline_quality::{Judgment, LabelSet};
 use plumbline_store::JudgedItem;
 use plumbline_store::export::split_name;
@@ -30,14 +47,18 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
 
-/// Default Dawid-Skene posterior an item needs to make a pair.
+/// Default posterior a pair's winner needs, when neither `--threshold` nor the project
+/// says otherwise.
 pub const DEFAULT_THRESHOLD: f64 = 0.9;
 
-/// Which items and judgments to export.
+/// Which items and judgments to export, and how to decide them.
 #[derive(Debug, Clone)]
 pub struct PairOptions {
-    /// Least Dawid-Skene posterior for an item decided neither by adjudication nor unanimously.
+    /// Least posterior of a winner decided by the method (not by adjudication, gold or a
+    /// single vote).
     pub threshold: f64,
+    /// How items with several votes are decided.
+    pub decision: DecisionMethod,
     /// Count external prior judgments as votes.
     pub include_external: bool,
     /// Only items of this split.
@@ -66,6 +87,7 @@ impl Default for PairOptions {
     fn default() -> Self {
         PairOptions {
             threshold: DEFAULT_THRESHOLD,
+            decision: DecisionMethod::default(),
             include_external: false,
             split: None,
             tags: Vec::new(),
@@ -93,10 +115,12 @@ pub struct PairSummary {
     pub filtered: u64,
     /// Left out: no judgment counted.
     pub no_judgments: u64,
-    /// Left out: decided as a tie.
+    /// Left out: decided as a tie (or the candidates ended exactly level).
     pub tie: u64,
-    /// Left out: Dawid-Skene posterior below the threshold.
+    /// Left out: the winner's posterior is below the threshold.
     pub below_threshold: u64,
+    /// Left out: the Dawid-Skene winner is named by none of the item's votes.
+    pub against_votes: u64,
     /// Left out: item agreement below `--min-agreement` (or undefined).
     pub low_agreement: u64,
     /// Judgments left out: made under another rubric version than `--rubric-version`.
@@ -105,6 +129,9 @@ pub struct PairSummary {
     pub judgments_below_expertise: u64,
     /// The threshold used.
     pub threshold: f64,
+    /// The decision method used (pair kinds only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<DecisionMethod>,
 }
 
 /// Who cast a vote: an annotator, or an external source (one voter per source).
@@ -114,21 +141,24 @@ enum Voter<'a> {
     External(&'a str),
 }
 
-/// One counted vote: who, the candidate index (0, 1) or 2 for a tie, and the payload.
+/// The category of a tie vote, after the two candidates.
+const TIE: u32 = 2;
+
+/// One counted vote: who, the candidate index (0, 1) or [`TIE`], and the payload.
 struct Vote<'a> {
     voter: Voter<'a>,
     label: u32,
     payload: PrefVote<'a>,
 }
 
-/// One item's counted votes, oldest first.
+/// One item's counted votes: the latest of each voter, in the order voters first voted.
 struct Votes<'a> {
     by: Vec<Vote<'a>>,
 }
 
 fn candidate_index(item: &ItemView<'_>, winner: &str) -> Option<u32> {
     if winner == "tie" {
-        return Some(2);
+        return Some(TIE);
     }
     item.candidates
         .iter()
@@ -137,7 +167,7 @@ fn candidate_index(item: &ItemView<'_>, winner: &str) -> Option<u32> {
 }
 
 fn votes<'a>(j: &'a JudgedItem, item: &ItemView<'_>, include_external: bool) -> Votes<'a> {
-    let mut by = Vec::with_capacity(j.judgments.len());
+    let mut by: Vec<Vote<'a>> = Vec::with_capacity(j.judgments.len());
     for row in &j.judgments {
         let voter = match (&row.annotator, &row.external_source) {
             (Some(u), _) => Voter::User(*u),
@@ -154,11 +184,15 @@ fn votes<'a>(j: &'a JudgedItem, item: &ItemView<'_>, include_external: bool) -> 
         else {
             continue;
         };
-        by.push(Vote {
+        let vote = Vote {
             voter,
             label,
             payload,
-        });
+        };
+        match by.iter_mut().find(|v| v.voter == voter) {
+            Some(earlier) => *earlier = vote,
+            None => by.push(vote),
+        }
     }
     Votes { by }
 }
@@ -170,10 +204,10 @@ fn wanted(item: &ItemView<'_>, j: &JudgedItem, opts: &PairOptions) -> bool {
     opts.tags.iter().all(|t| item.tags.contains(t))
 }
 
-/// Pass one: the Dawid-Skene posteriors of contested items (neither adjudicated nor
-/// unanimous), by item id. Call with every item, then [`PairWriter::new`].
+/// The items contested under Dawid-Skene (neither adjudicated, gold, single-voted nor
+/// unanimous), collected in the first read for the model.
 #[derive(Default)]
-pub struct Contested {
+struct Contested {
     users: HashMap<i64, u32>,
     sources: HashMap<String, u32>,
     /// 64-bit hashes of the contested items' ids (8 bytes an item, not a string).
@@ -186,7 +220,7 @@ pub struct Contested {
 /// A hash table, not a sorted array: a lookup is one cache miss, where a binary search
 /// over a million ids was twenty (and the largest cost of a contested export).
 #[derive(Debug, Default)]
-pub struct Posteriors(HashMap<u64, Option<(u32, f32)>, BuildHasherDefault<IdHasher>>);
+struct Posteriors(HashMap<u64, Option<(u32, f32)>, BuildHasherDefault<IdHasher>>);
 
 impl Posteriors {
     /// `None` when the item is not contested; else its winner and posterior, if any.
@@ -232,39 +266,10 @@ fn id_hash(id: &str) -> u64 {
 }
 
 impl Contested {
-    /// An empty collection.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Looks at one item.
-    pub fn add(&mut self, j: &JudgedItem, opts: &PairOptions) {
-        let filtered;
-        let j = if crate::kinds::filters_judgments(opts) {
-            filtered = crate::kinds::filter_judgments(j, opts, None);
-            &filtered
-        } else {
-            j
-        };
-        let Some(item) = ItemView::parse(&j.body) else {
-            return;
-        };
-        if item.candidates.len() != 2 || !wanted(&item, j, opts) || adjudicated(j, &item).is_some()
-        {
-            return;
-        }
-        let v = votes(j, &item, opts.include_external);
-        if v.by.is_empty() || unanimous(&v).is_some() || !agrees(&v, opts) {
-            return;
-        }
-        self.add_votes(id_hash(&j.ext_id), &v);
-    }
-
-    /// Adds a contested item's votes: one label per voter, the latest.
+    /// Adds a contested item's votes (already one a voter).
     fn add_votes(&mut self, id: u64, v: &Votes<'_>) {
         let idx = self.items.len() as u32;
         self.items.push(id);
-        let start = self.labels.len();
         for vote in &v.by {
             let next = (self.users.len() + self.sources.len()) as u32;
             let annotator = match vote.voter {
@@ -277,35 +282,23 @@ impl Contested {
                     }
                 },
             };
-            let label = Judgment {
+            self.labels.push(Judgment {
                 item: idx,
                 annotator,
                 label: vote.label,
-            };
-            match self.labels[start..]
-                .iter_mut()
-                .find(|l| l.annotator == annotator)
-            {
-                Some(l) => *l = label,
-                None => self.labels.push(label),
-            }
+            });
         }
     }
 
     /// How many items are contested.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.items.len()
-    }
-
-    /// Whether no item is contested.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     /// Fits the model: the most likely winner and its posterior, by item id. The labels
     /// are dropped once grouped, and the fit keeps only each item's winner, so memory
     /// holds about 80 bytes a contested item (three votes) at the peak.
-    pub fn fit(self) -> Result<Posteriors, String> {
+    fn fit(self) -> Result<Posteriors, String> {
         if self.items.is_empty() {
             return Ok(Posteriors::default());
         }
@@ -328,68 +321,125 @@ fn adjudicated<'a>(j: &'a JudgedItem, item: &ItemView<'_>) -> Option<(u32, PrefV
     Some((idx, payload))
 }
 
-/// Whether the votes meet `--min-agreement` (the modal share of the latest vote of
-/// each voter).
+/// The item's active gold answer, when it names a candidate or a tie.
+fn gold<'a>(j: &'a JudgedItem, item: &ItemView<'_>) -> Option<(u32, PrefVote<'a>)> {
+    let payload = PrefVote::parse(j.gold.as_deref()?)?;
+    let idx = candidate_index(item, payload.winner.as_deref()?)?;
+    Some((idx, payload))
+}
+
+/// Whether the votes meet `--min-agreement` (the modal share of the counted votes).
 fn agrees(v: &Votes<'_>, opts: &PairOptions) -> bool {
     let Some(min) = opts.min_agreement else {
         return true;
     };
-    let mut latest: HashMap<Voter<'_>, u32> = HashMap::new();
-    for vote in &v.by {
-        latest.insert(vote.voter, vote.label);
-    }
-    crate::kinds::modal_share(latest.into_values()).is_some_and(|a| a >= min)
+    crate::kinds::modal_share(v.by.iter().map(|x| x.label)).is_some_and(|a| a >= min)
 }
 
-/// The winner when two or more distinct voters all name it.
+/// The answer when two or more voters all name it.
 fn unanimous(v: &Votes<'_>) -> Option<u32> {
     let first = v.by.first()?;
     let all_same = v.by.iter().all(|x| x.label == first.label);
-    let two_voters = v.by.iter().any(|x| x.voter != first.voter);
-    (all_same && two_voters).then_some(first.label)
+    (all_same && v.by.len() >= 2).then_some(first.label)
 }
 
-/// Which items a call of [`PairWriter::pair_in`] decides.
+/// The most common answer of several votes and its share; `None` when two answers share
+/// the top count.
+fn majority(v: &Votes<'_>) -> Option<(u32, f64)> {
+    let mut counts = [0u32; 3];
+    for x in &v.by {
+        counts[x.label as usize] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(0);
+    let mut leaders = (0..3u32).filter(|&c| counts[c as usize] == top);
+    let winner = leaders.next()?;
+    if leaders.next().is_some() {
+        return None;
+    }
+    Some((winner, f64::from(top) / v.by.len() as f64))
+}
+
+/// How a pair's winner was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    Adjudicated,
+    Gold,
+    Single,
+    Reliability,
+    Majority,
+    Unanimous,
+    DawidSkene,
+}
+
+impl Rule {
+    fn as_str(self) -> &'static str {
+        match self {
+            Rule::Adjudicated => "adjudicated",
+            Rule::Gold => "gold",
+            Rule::Single => "single",
+            Rule::Reliability => "reliability",
+            Rule::Majority => "majority",
+            Rule::Unanimous => "unanimous",
+            Rule::DawidSkene => "dawid_skene",
+        }
+    }
+
+    /// Whether the winner must reach the threshold.
+    fn thresholded(self) -> bool {
+        matches!(self, Rule::Reliability | Rule::Majority | Rule::DawidSkene)
+    }
+}
+
+/// Which read of the items a call of [`PairWriter::pair_in`] belongs to.
 ///
-/// A one-pass export writes every adjudicated or unanimous pair at once and only
-/// collects the contested items ([`Pass::Decided`]); when there were any, Dawid-Skene is
-/// fitted over them and a second read writes just those ([`Pass::Contested`]). When no
-/// item is contested — the usual case — the items are read once and no model is fitted.
+/// Every export reads its items once ([`Pass::Decided`]), deciding every item it can and,
+/// under Dawid-Skene, collecting the contested ones; only when there were any is the
+/// model fitted and are the items read again to write just those ([`Pass::Contested`]).
+/// The reliability rule and majority decide every item in the first read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pass {
-    /// Decide every item with the posteriors given to [`PairWriter::new`].
+    /// The one read of an export of a kind that is not of pairs.
     All,
-    /// Decide adjudicated and unanimous items; collect contested ones for later.
+    /// The first read: decide what can be; collect items contested under Dawid-Skene.
     Decided,
     /// Decide only the items collected as contested, with their fitted posteriors.
     Contested,
 }
 
-/// Pass two: decides each item and renders its pair.
+/// Decides each item and renders its pair.
 pub struct PairWriter {
     opts: PairOptions,
+    reliabilities: Reliabilities,
     posteriors: Posteriors,
     /// Contested items collected in [`Pass::Decided`].
     deferred: Contested,
     /// Whether the last item given was deferred ([`Pass::Decided`]) or decided in
     /// [`Pass::Contested`].
     last_contested: bool,
+    /// Each counted vote's reliability and the method's weight, for the item at hand.
+    weights: Vec<(f64, Option<f64>)>,
+    /// The reliability rule's (candidate, log-odds) votes, for the item at hand.
+    decisive: Vec<(u32, f64)>,
     /// What was done so far.
     pub summary: PairSummary,
 }
 
 impl PairWriter {
-    /// A writer using the posteriors of pass one.
-    pub fn new(opts: PairOptions, posteriors: Posteriors) -> Self {
+    /// A writer deciding with `opts` and the voters' `reliabilities`.
+    pub fn new(opts: PairOptions, reliabilities: Reliabilities) -> Self {
         let summary = PairSummary {
             threshold: opts.threshold,
+            method: Some(opts.decision),
             ..PairSummary::default()
         };
         PairWriter {
             opts,
-            posteriors,
-            deferred: Contested::new(),
+            reliabilities,
+            posteriors: Posteriors::default(),
+            deferred: Contested::default(),
             last_contested: false,
+            weights: Vec::new(),
+            decisive: Vec::new(),
             summary,
         }
     }
@@ -410,11 +460,42 @@ impl PairWriter {
         Ok(())
     }
 
-    /// The pair of one item as a JSON value (the SFT row for SFT exports), or `None`
-    /// (counted) when it makes none.
-    pub fn pair(&mut self, j: &JudgedItem) -> Option<Value> {
-        let sft = self.opts.sft;
-        self.pair_in(j, Pass::All, None, |row| row_value(row, sft))
+    /// Each vote's reliability and weight under the export's method, into `self.weights`
+    /// (and the reliability rule's decisive votes into `self.decisive`).
+    fn weigh(&mut self, v: &Votes<'_>) {
+        self.weights.clear();
+        self.decisive.clear();
+        for vote in &v.by {
+            let (reliability, log_odds) = match vote.voter {
+                Voter::User(u) => {
+                    self.reliabilities.ensure(u);
+                    let a = self.reliabilities.annotator(u).expect("ensured");
+                    (a.reliability, a.weight)
+                }
+                Voter::External(_) => (
+                    self.reliabilities.external(),
+                    self.reliabilities.external_weight(),
+                ),
+            };
+            let log_odds = if vote.label == TIE { 0.0 } else { log_odds };
+            if vote.label != TIE {
+                self.decisive.push((vote.label, log_odds));
+            }
+            let weight = match self.opts.decision {
+                DecisionMethod::Reliability => Some(log_odds),
+                DecisionMethod::Majority => Some(1.0),
+                DecisionMethod::DawidSkene => None,
+            };
+            self.weights.push((reliability, weight));
+        }
+    }
+
+    /// The reliability rule over `self.decisive`: the winner and its posterior, tied or
+    /// not; `None` when no vote names a candidate.
+    fn by_reliability(&self) -> Option<(u32, f64, bool)> {
+        let mut posteriors = [0.0; PAIR_OPTIONS];
+        let d = decide_into(&self.decisive, None, &mut posteriors).ok()?;
+        Some((d.winner?, d.posterior, d.tied))
     }
 
     /// Decides one item in `pass` and hands its pair to `emit`, returning what `emit`
@@ -460,30 +541,65 @@ impl PairWriter {
             self.summary.low_agreement += 1;
             return None;
         }
-        let (winner, decision, posterior, adjudication) =
+        self.weigh(&v);
+        // (winner, rule, posterior, the reference payload, whether the winner is only
+        // level with the other candidate).
+        let (winner, rule, posterior, reference, level) =
             if let Some((w, p)) = adjudicated(j, &item) {
-                (w, "adjudicated", None, Some(p))
-            } else if let Some(w) = unanimous(&v) {
-                (w, "unanimous", None, None)
+                (w, Rule::Adjudicated, None, Some(p), false)
+            } else if let Some((w, p)) = gold(j, &item) {
+                (w, Rule::Gold, None, Some(p), false)
             } else if v.by.is_empty() {
                 self.summary.no_judgments += 1;
                 return None;
-            } else if pass == Pass::Decided {
-                // Collected as it is now, filters applied: the same votes as `add` sees.
-                self.deferred.add_votes(id_hash(&j.ext_id), &v);
-                self.last_contested = true;
-                return None;
+            } else if v.by.len() == 1 {
+                // The vote itself; its posterior is what its voter's reliability gives.
+                let label = v.by[0].label;
+                let posterior = self.by_reliability().map(|(_, p, _)| p);
+                (label, Rule::Single, posterior, None, false)
             } else {
-                match self.posteriors.get(&j.ext_id).flatten() {
-                    Some((w, p)) if p >= self.opts.threshold => (w, "dawid_skene", Some(p), None),
-                    _ => {
-                        self.summary.below_threshold += 1;
-                        return None;
+                match self.opts.decision {
+                    DecisionMethod::Reliability => match self.by_reliability() {
+                        Some((w, p, tied)) => (w, Rule::Reliability, Some(p), None, tied),
+                        // Every vote a tie.
+                        None => (TIE, Rule::Reliability, None, None, false),
+                    },
+                    DecisionMethod::Majority => match majority(&v) {
+                        Some((w, share)) => (w, Rule::Majority, Some(share), None, false),
+                        None => (TIE, Rule::Majority, None, None, true),
+                    },
+                    DecisionMethod::DawidSkene => {
+                        if let Some(w) = unanimous(&v) {
+                            (w, Rule::Unanimous, None, None, false)
+                        } else if pass != Pass::Contested {
+                            // Collected as it is now, filters applied.
+                            self.deferred.add_votes(id_hash(&j.ext_id), &v);
+                            self.last_contested = true;
+                            return None;
+                        } else {
+                            match self.posteriors.get(&j.ext_id).flatten() {
+                                Some((w, p)) => (w, Rule::DawidSkene, Some(p), None, false),
+                                None => {
+                                    self.summary.below_threshold += 1;
+                                    return None;
+                                }
+                            }
+                        }
                     }
                 }
             };
-        if winner == 2 {
+        if winner == TIE || level {
             self.summary.tie += 1;
+            return None;
+        }
+        if rule.thresholded() && posterior.is_none_or(|p| p < self.opts.threshold) {
+            self.summary.below_threshold += 1;
+            return None;
+        }
+        if reference.is_none() && !v.by.iter().any(|x| x.label == winner) {
+            // Only Dawid-Skene can get here: its confusion matrices may read every vote
+            // as evidence for the other candidate.
+            self.summary.against_votes += 1;
             return None;
         }
         let (chosen, rejected) = if winner == 0 {
@@ -491,9 +607,10 @@ impl PairWriter {
         } else {
             (&item.candidates[1], &item.candidates[0])
         };
-        // Strength and criteria: the adjudication's, else those of the judgments that
-        // agree with the decided winner (median strength; majority per criterion).
-        let agreeing: Vec<&PrefVote<'_>> = match &adjudication {
+        // Strength and criteria: the reviewer's or the gold answer's, else those of the
+        // judgments that agree with the decided winner (median strength; majority per
+        // criterion).
+        let agreeing: Vec<&PrefVote<'_>> = match &reference {
             Some(p) => vec![p],
             None => {
                 v.by.iter()
@@ -517,6 +634,32 @@ impl PairWriter {
         sources.dedup();
         let annotators = j.judgments.iter().filter(|r| r.annotator.is_some()).count();
         let rubric_version = j.judgments.iter().map(|r| r.rubric_version).max();
+        let vote_weights =
+            v.by.iter()
+                .zip(&self.weights)
+                .map(|(x, &(reliability, weight))| {
+                    let (annotator, external_source) = match x.voter {
+                        Voter::User(u) => (
+                            self.reliabilities
+                                .annotator(u)
+                                .map(|a| a.pseudonym.as_str()),
+                            None,
+                        ),
+                        Voter::External(s) => (None, Some(s)),
+                    };
+                    VoteWeight {
+                        annotator,
+                        choice: match item.candidates.get(x.label as usize) {
+                            Some(c) => c.id.as_ref(),
+                            None => "tie",
+                        },
+                        external_source,
+                        reliability,
+                        weight,
+                    }
+                })
+                .collect();
+        let decision = rule.as_str();
         let row = PairRow {
             chosen: [assistant(chosen)],
             criteria,
@@ -536,10 +679,12 @@ impl PairWriter {
                 chosen_model: chosen.model.as_deref(),
                 decision,
                 external_sources: sources,
+                method: self.opts.decision.as_str(),
                 posterior,
                 rejected_id: &rejected.id,
                 rejected_model: rejected.model.as_deref(),
                 rubric_version,
+                vote_weights,
                 votes: v.by.len(),
             },
             rejected: [assistant(rejected)],
@@ -691,12 +836,38 @@ impl<W: std::io::Write + Send> RowSink for JsonlSink<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plumbline_store::JudgmentRow;
+    use crate::kinds::{AnnotatorInfo, Annotators};
+    use plumbline_domain::Level;
+    use plumbline_store::{AnnotatorOutcomes, GoldScore, JudgmentRow};
+    use proptest::prelude::*;
+    use std::sync::Arc;
 
     fn body(id: &str) -> String {
         format!(
             r#"{{"id":"{id}","context":[{{"role":"system","content":"Be careful."}},{{"role":"user","content":"Close my account"}}],"candidates":[{{"id":"a","model":"m1","content":"A says"}},{{"id":"b","model":"m2","content":"B says"}}],"tags":["edge:bereavement"]}}"#
         )
+    }
+
+    fn vote_row(user: i64, winner: &str, strength: i64) -> JudgmentRow {
+        JudgmentRow {
+            annotator: Some(user),
+            external_source: None,
+            payload: format!(
+                r#"{{"winner":"{winner}","strength":{strength},"criteria":{{"compliance":"{winner}","tone":"tie"}}}}"#
+            ),
+            rubric_version: 1,
+            ..JudgmentRow::default()
+        }
+    }
+
+    fn external_row(source: &str, winner: &str) -> JudgmentRow {
+        JudgmentRow {
+            annotator: None,
+            external_source: Some(source.into()),
+            payload: format!(r#"{{"winner":"{winner}","strength":1}}"#),
+            rubric_version: 1,
+            ..JudgmentRow::default()
+        }
     }
 
     fn judged(id: &str, votes: &[(i64, &str, i64)], adjudication: Option<&str>) -> JudgedItem {
@@ -707,63 +878,110 @@ mod tests {
             adjudication: adjudication.map(str::to_owned),
             judgments: votes
                 .iter()
-                .map(|(user, winner, strength)| JudgmentRow {
-                    annotator: Some(*user),
-                    external_source: None,
-                    payload: format!(
-                        r#"{{"winner":"{winner}","strength":{strength},"criteria":{{"compliance":"{winner}","tone":"tie"}}}}"#
-                    ),
-                    rubric_version: 1,
-                    ..JudgmentRow::default()
-                })
+                .map(|(user, winner, strength)| vote_row(*user, winner, *strength))
                 .collect(),
             ..JudgedItem::default()
         }
     }
 
-    fn run(items: &[JudgedItem], opts: PairOptions) -> (Vec<Value>, PairSummary) {
-        let mut c = Contested::new();
-        for j in items {
-            c.add(j, &opts);
+    /// Annotators 1–3 verified experts, 4–9 without verified expertise.
+    fn team() -> Arc<Annotators> {
+        Arc::new(
+            (1..10)
+                .map(|u| {
+                    let info = AnnotatorInfo {
+                        pseudonym: format!("ann-{u}"),
+                        level: (u <= 3).then_some(Level::Expert),
+                    };
+                    (u, info)
+                })
+                .collect(),
+        )
+    }
+
+    fn options(decision: DecisionMethod) -> PairOptions {
+        PairOptions {
+            decision,
+            annotators: team(),
+            ..PairOptions::default()
         }
-        let mut w = PairWriter::new(opts, c.fit().unwrap());
-        let rows = items.iter().filter_map(|j| w.pair(j)).collect();
+    }
+
+    fn reliabilities(opts: &PairOptions, gold: &[(i64, u64, u64)]) -> Reliabilities {
+        let outcomes = AnnotatorOutcomes {
+            gold: gold
+                .iter()
+                .map(|&(annotator, right, scored)| GoldScore {
+                    annotator,
+                    right,
+                    scored,
+                })
+                .collect(),
+            adjudicated: Vec::new(),
+        };
+        Reliabilities::new(&opts.annotators, "salt", &outcomes)
+    }
+
+    /// Both reads, as `run::export` drives them: rows in the order written.
+    fn run_with(
+        items: &[JudgedItem],
+        opts: PairOptions,
+        rel: Reliabilities,
+    ) -> (Vec<Value>, PairSummary) {
+        let sft = opts.sft;
+        let mut w = PairWriter::new(opts, rel);
+        let mut rows = Vec::new();
+        for j in items {
+            rows.extend(w.pair_in(j, Pass::Decided, None, |r| row_value(r, sft)));
+        }
+        if w.deferred() > 0 {
+            w.fit_deferred().unwrap();
+            for j in items {
+                rows.extend(w.pair_in(j, Pass::Contested, None, |r| row_value(r, sft)));
+            }
+        }
         (rows, w.summary)
     }
 
+    fn run(items: &[JudgedItem], opts: PairOptions) -> (Vec<Value>, PairSummary) {
+        let rel = reliabilities(&opts, &[]);
+        run_with(items, opts, rel)
+    }
+
+    fn by_id(rows: &[Value]) -> HashMap<&str, &Value> {
+        rows.iter()
+            .map(|r| (r["item_id"].as_str().unwrap(), r))
+            .collect()
+    }
+
+    fn close(x: &Value, y: f64) -> bool {
+        (x.as_f64().unwrap() - y).abs() < 1e-9
+    }
+
     #[test]
-    fn pairs_follow_adjudication_then_unanimity_then_dawid_skene() {
-        let mut items = vec![
+    fn adjudication_then_gold_then_a_single_vote_then_the_method() {
+        let mut gold = judged("gold", &[(1, "b", 3), (2, "b", 3)], None);
+        gold.gold = Some(r#"{"winner":"a","strength":2,"criteria":{"compliance":"a"}}"#.into());
+        gold.gold_rubric_version = Some(1);
+        gold.is_gold = true;
+        let items = vec![
             // Adjudicated for b although the annotators said a.
             judged(
                 "adj",
                 &[(1, "a", 1), (2, "a", 2)],
                 Some(r#"{"winner":"b","strength":3,"criteria":{"compliance":"b"}}"#),
             ),
-            judged("unan", &[(1, "b", 1), (2, "b", 3), (3, "b", 2)], None),
+            gold,
+            judged("single", &[(4, "b", 1)], None),
+            judged("experts", &[(1, "b", 1), (2, "b", 3), (3, "b", 2)], None),
             judged("tie", &[(1, "tie", 0), (2, "tie", 0)], None),
+            judged("level", &[(1, "a", 1), (2, "b", 1)], None),
+            judged("crowd", &[(4, "a", 1), (5, "a", 1)], None),
             judged("none", &[], None),
         ];
-        // Reliable annotators 1–3 agree on many items; on `split` two of them outvote one.
-        for i in 0..30 {
-            let w = if i % 2 == 0 { "a" } else { "b" };
-            items.push(judged(
-                &format!("bulk{i}"),
-                &[(1, w, 2), (2, w, 2), (3, w, 2)],
-                None,
-            ));
-        }
-        items.push(judged(
-            "split",
-            &[(1, "a", 2), (2, "a", 1), (3, "b", 3)],
-            None,
-        ));
-        let (rows, summary) = run(&items, PairOptions::default());
-        let by_id: HashMap<&str, &Value> = rows
-            .iter()
-            .map(|r| (r["item_id"].as_str().unwrap(), r))
-            .collect();
-        let adj = by_id["adj"];
+        let (rows, summary) = run(&items, options(DecisionMethod::Reliability));
+        let rows = by_id(&rows);
+        let adj = rows["adj"];
         assert_eq!(
             adj["chosen"],
             json!([{"role": "assistant", "content": "B says"}])
@@ -771,68 +989,356 @@ mod tests {
         assert_eq!(adj["strength"], 3);
         assert_eq!(adj["criteria"]["compliance"], "chosen");
         assert_eq!(adj["provenance"]["decision"], "adjudicated");
+        assert_eq!(adj["provenance"]["posterior"], Value::Null);
         assert_eq!(
             adj["prompt"][0],
             json!({"role": "system", "content": "Be careful."})
         );
-        let unan = by_id["unan"];
-        assert_eq!(unan["strength"], 2, "the median strength");
-        assert_eq!(unan["provenance"]["decision"], "unanimous");
-        let split = by_id["split"];
-        assert_eq!(split["provenance"]["decision"], "dawid_skene");
-        assert!(split["provenance"]["posterior"].as_f64().unwrap() >= 0.9);
-        assert_eq!(split["chosen"][0]["content"], "A says");
-        assert_eq!(summary.tie, 1);
+        // A gold item exports its gold answer, against its votes, with the gold's strength.
+        let g = rows["gold"];
+        assert_eq!(g["chosen"][0]["content"], "A says");
+        assert_eq!(g["provenance"]["decision"], "gold");
+        assert_eq!(g["strength"], 2);
+        assert_eq!(g["provenance"]["votes"], 2);
+        // One vote: that vote, at its voter's reliability (the crowd prior, 0.65).
+        let single = rows["single"];
+        assert_eq!(single["chosen"][0]["content"], "B says");
+        assert_eq!(single["provenance"]["decision"], "single");
+        assert!(close(&single["provenance"]["posterior"], 0.65), "{single}");
+        // Three experts (0.9 each): posterior 1 / (1 + (1/9)³).
+        let experts = rows["experts"];
+        assert_eq!(experts["provenance"]["decision"], "reliability");
+        assert_eq!(experts["strength"], 2, "the median strength");
+        assert!(close(&experts["provenance"]["posterior"], 729.0 / 730.0));
+        // Two unverified voters agreeing (0.65 each) fall short of 0.9: unanimity of a crowd
+        // is not proof.
+        assert!(!rows.contains_key("crowd"));
+        assert_eq!(summary.tie, 2, "all-tie votes, and two equal experts apart");
+        assert_eq!(summary.below_threshold, 1);
         assert_eq!(summary.no_judgments, 1);
-        assert_eq!(summary.exported, 33);
-        // A threshold of 1 leaves the contested item out, counted.
-        let strict = PairOptions {
-            threshold: 1.0,
-            ..PairOptions::default()
+        assert_eq!(summary.exported, 4);
+        assert_eq!(summary.method, Some(DecisionMethod::Reliability));
+        for (d, n) in [
+            ("adjudicated", 1),
+            ("gold", 1),
+            ("single", 1),
+            ("reliability", 1),
+        ] {
+            assert_eq!(summary.by_decision[d], n, "{d}");
+        }
+        // A lower threshold lets the crowd's pair through; filters and reward as before.
+        let lenient = PairOptions {
+            threshold: 0.7,
+            ..options(DecisionMethod::Reliability)
         };
-        let (_, s) = run(&items, strict);
-        assert_eq!(s.below_threshold, 1);
-        // Filters.
+        let (rows, _) = run(&items, lenient);
+        let crowd = by_id(&rows)["crowd"];
+        let p = 0.65f64 * 0.65 / (0.65 * 0.65 + 0.35 * 0.35);
+        assert!(close(&crowd["provenance"]["posterior"], p));
         let eval_only = PairOptions {
             split: Some(Split::Eval),
-            ..PairOptions::default()
+            ..options(DecisionMethod::Reliability)
         };
-        assert_eq!(run(&items, eval_only).1.filtered, 35);
+        assert_eq!(run(&items, eval_only).1.filtered, 8);
         let tagged = PairOptions {
             tags: vec!["edge:other".into()],
-            ..PairOptions::default()
+            ..options(DecisionMethod::Reliability)
         };
         assert_eq!(run(&items, tagged).1.exported, 0);
         let reward = PairOptions {
             reward: true,
-            ..PairOptions::default()
+            ..options(DecisionMethod::Reliability)
         };
         assert_eq!(run(&items, reward).0[0]["margin"], 3.0);
+        // Gold made under another rubric version than asked for is not used.
+        let v2 = PairOptions {
+            rubric_version: Some(2),
+            ..options(DecisionMethod::Reliability)
+        };
+        let mut g2 = items[1].clone();
+        g2.judgments.clear();
+        assert_eq!(run(&[g2.clone()], v2).1.no_judgments, 1);
+        assert_eq!(
+            run(&[g2], options(DecisionMethod::Reliability))
+                .1
+                .by_decision["gold"],
+            1,
+            "a gold item needs no votes"
+        );
     }
 
     #[test]
-    fn external_judgments_count_only_when_asked() {
-        let mut j = judged("ext", &[], None);
-        j.judgments.push(JudgmentRow {
-            annotator: None,
-            external_source: Some("hh-rlhf".into()),
-            payload: r#"{"winner":"b","strength":0}"#.into(),
-            rubric_version: 1,
-            ..JudgmentRow::default()
-        });
-        let (rows, s) = run(std::slice::from_ref(&j), PairOptions::default());
-        assert!(rows.is_empty());
-        assert_eq!(s.no_judgments, 1);
+    fn a_single_vote_exports_as_itself_at_its_voters_reliability() {
+        let opts = options(DecisionMethod::Reliability);
+        // Annotator 4: 45 of 50 gold answers right; 5: 10 of 50 (well below chance).
+        let rel = reliabilities(&opts, &[(4, 45, 50), (5, 10, 50)]);
+        let r4 = rel.annotator(4).unwrap().reliability;
+        assert!((r4 - (3.25 + 45.0) / 55.0).abs() < 1e-12);
+        let items = [
+            judged("good", &[(4, "a", 2)], None),
+            judged("poor", &[(5, "b", 1)], None),
+        ];
+        for method in DecisionMethod::ALL {
+            let (rows, s) = run_with(&items, options(method), rel.clone());
+            assert_eq!(s.exported, 2, "{method}: {s:?}");
+            let rows = by_id(&rows);
+            assert_eq!(rows["good"]["chosen"][0]["content"], "A says", "{method}");
+            assert_eq!(rows["good"]["provenance"]["decision"], "single");
+            assert!(close(&rows["good"]["provenance"]["posterior"], r4));
+            // A voter at or below chance carries no evidence: still their vote, at 1/2.
+            assert_eq!(rows["poor"]["chosen"][0]["content"], "B says", "{method}");
+            assert!(close(&rows["poor"]["provenance"]["posterior"], 0.5));
+        }
+    }
+
+    #[test]
+    fn one_expert_outweighs_three_crowd_voters_with_poor_gold_accuracy() {
+        let opts = options(DecisionMethod::Reliability);
+        // The expert right on 47 of 50 gold answers; the crowd on half of theirs.
+        let gold = [(1, 47, 50), (4, 25, 50), (5, 26, 50), (6, 24, 50)];
+        let rel = reliabilities(&opts, &gold);
+        let items = [judged(
+            "x",
+            &[(4, "b", 3), (1, "a", 2), (5, "b", 3), (6, "b", 3)],
+            None,
+        )];
+        let (rows, s) = run_with(&items, opts, rel.clone());
+        assert_eq!(s.exported, 1, "{s:?}");
+        let row = &rows[0];
+        assert_eq!(row["chosen"][0]["content"], "A says");
+        assert_eq!(row["provenance"]["decision"], "reliability");
+        assert!(row["provenance"]["posterior"].as_f64().unwrap() >= 0.9);
+        assert_eq!(row["strength"], 2, "the agreeing vote's strength");
+        // Majority follows the crowd (and needs a lower threshold to say so).
+        let majority = PairOptions {
+            threshold: 0.7,
+            ..options(DecisionMethod::Majority)
+        };
+        let (rows, _) = run_with(&items, majority, rel);
+        assert_eq!(rows[0]["chosen"][0]["content"], "B says");
+        assert_eq!(rows[0]["provenance"]["decision"], "majority");
+        assert!(close(&rows[0]["provenance"]["posterior"], 0.75));
+    }
+
+    #[test]
+    fn imported_prior_choices_export_as_themselves() {
+        let mut items = Vec::new();
+        for (i, (source, winner)) in [("hh-rlhf", "a"), ("csv", "b"), ("label-studio", "b")]
+            .into_iter()
+            .enumerate()
+        {
+            let mut j = judged(&format!("ext{i}"), &[], None);
+            j.judgments.push(external_row(source, winner));
+            items.push(j);
+        }
         let with = PairOptions {
             include_external: true,
-            ..PairOptions::default()
+            ..options(DecisionMethod::Reliability)
         };
-        let (rows, _) = run(&[j], with);
-        assert_eq!(rows.len(), 1);
+        let (rows, s) = run(&items, with);
+        assert_eq!(s.exported, 3, "{s:?}");
+        for (row, (source, chosen)) in rows.iter().zip([
+            ("hh-rlhf", "A says"),
+            ("csv", "B says"),
+            ("label-studio", "B says"),
+        ]) {
+            assert_eq!(row["chosen"][0]["content"], chosen);
+            let p = &row["provenance"];
+            assert_eq!(p["decision"], "single");
+            assert!(close(&p["posterior"], DEFAULT_EXTERNAL_RELIABILITY));
+            assert_eq!(p["external_sources"], json!([source]));
+            assert_eq!(p["vote_weights"][0]["external_source"], source);
+            assert_eq!(p["vote_weights"][0]["annotator"], Value::Null);
+            assert!(close(&p["vote_weights"][0]["reliability"], 0.7));
+        }
+        // Without `--include-external` they do not vote.
+        let (rows, s) = run(&items, options(DecisionMethod::Reliability));
+        assert!(rows.is_empty());
+        assert_eq!(s.no_judgments, 3);
+        // An annotator who disagrees with an imported choice: neither decides alone.
+        let mut both = judged("both", &[(4, "b", 1)], None);
+        both.judgments.push(external_row("hh-rlhf", "a"));
+        let with = PairOptions {
+            include_external: true,
+            ..options(DecisionMethod::Reliability)
+        };
+        assert_eq!(run(&[both], with).1.below_threshold, 1);
+    }
+
+    use plumbline_quality::reliability::DEFAULT_EXTERNAL_RELIABILITY;
+
+    #[test]
+    fn majority_and_dawid_skene_stay_selectable() {
+        let mut items = vec![judged("unan", &[(4, "b", 1), (5, "b", 3)], None)];
+        // Reliable annotators 4–6 agree on many items; on `split` two of them outvote one.
+        for i in 0..30 {
+            let w = if i % 2 == 0 { "a" } else { "b" };
+            let other = if w == "a" { "b" } else { "a" };
+            items.push(judged(
+                &format!("bulk{i}"),
+                &[(4, w, 2), (5, w, 2), (6, other, 2)],
+                None,
+            ));
+        }
+        items.push(judged(
+            "split",
+            &[(4, "a", 2), (5, "a", 1), (6, "b", 3)],
+            None,
+        ));
+        let (rows, s) = run(&items, options(DecisionMethod::DawidSkene));
+        let rows = by_id(&rows);
+        assert_eq!(rows["unan"]["provenance"]["decision"], "unanimous");
+        assert_eq!(rows["unan"]["provenance"]["method"], "dawid-skene");
+        let split = rows["split"];
+        assert_eq!(split["provenance"]["decision"], "dawid_skene");
+        assert!(split["provenance"]["posterior"].as_f64().unwrap() >= 0.9);
+        assert_eq!(split["chosen"][0]["content"], "A says");
         assert_eq!(
-            rows[0]["provenance"]["external_sources"],
-            json!(["hh-rlhf"])
+            split["provenance"]["vote_weights"][0]["weight"],
+            Value::Null
         );
+        assert_eq!(s.method, Some(DecisionMethod::DawidSkene));
+        // Majority: two of three is 0.67, below 0.9; unanimity is 1.
+        let (rows, s) = run(&items, options(DecisionMethod::Majority));
+        assert_eq!(s.below_threshold, 31, "{s:?}");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["provenance"]["decision"], "majority");
+        assert_eq!(rows[0]["provenance"]["vote_weights"][1]["weight"], 1.0);
+        // A 1–1 split is level under majority.
+        let level = [judged("level", &[(4, "a", 1), (5, "b", 1)], None)];
+        assert_eq!(run(&level, options(DecisionMethod::Majority)).1.tie, 1);
+    }
+
+    #[test]
+    fn dawid_skene_never_exports_a_winner_nobody_voted_for() {
+        // Annotator 6 always contradicts 4 and 5, so the model reads 6's vote as evidence
+        // for the other candidate; on `flip` only 6 names a candidate.
+        let mut items = Vec::new();
+        for i in 0..40 {
+            let w = if i % 2 == 0 { "a" } else { "b" };
+            let other = if w == "a" { "b" } else { "a" };
+            items.push(judged(
+                &format!("bulk{i}"),
+                &[(4, w, 2), (5, w, 2), (6, other, 2)],
+                None,
+            ));
+        }
+        items.push(judged("flip", &[(6, "a", 2), (7, "tie", 0)], None));
+        let (rows, s) = run(&items, options(DecisionMethod::DawidSkene));
+        assert!(!by_id(&rows).contains_key("flip"), "{s:?}");
+        assert_eq!(s.against_votes, 1, "{s:?}");
+    }
+
+    #[test]
+    fn provenance_names_the_method_the_posterior_and_each_votes_weight() {
+        let mut j = judged("p", &[(1, "a", 2), (4, "b", 1), (2, "tie", 0)], None);
+        j.judgments.push(external_row("hh-rlhf", "a"));
+        // A resubmitted vote counts once, the latest.
+        j.judgments.push(vote_row(1, "a", 3));
+        let opts = PairOptions {
+            include_external: true,
+            ..options(DecisionMethod::Reliability)
+        };
+        let rel = reliabilities(&opts, &[]);
+        let (rows, _) = run_with(std::slice::from_ref(&j), opts, rel);
+        let p = &rows[0]["provenance"];
+        assert_eq!(p["method"], "reliability");
+        assert_eq!(p["decision"], "reliability");
+        assert_eq!(p["votes"], 4);
+        let expert = 9f64.ln();
+        let crowd = (0.65f64 / 0.35).ln();
+        let external = (0.7f64 / 0.3).ln();
+        let weights = p["vote_weights"].as_array().unwrap();
+        let expected = [
+            (json!("ann-1"), "a", Value::Null, 0.9, expert),
+            (json!("ann-4"), "b", Value::Null, 0.65, crowd),
+            (json!("ann-2"), "tie", Value::Null, 0.9, 0.0),
+            (Value::Null, "a", json!("hh-rlhf"), 0.7, external),
+        ];
+        for (w, (annotator, choice, source, r, weight)) in weights.iter().zip(expected) {
+            assert_eq!(w["annotator"], annotator, "{w}");
+            assert_eq!(w["choice"], choice);
+            assert_eq!(w["external_source"], source);
+            assert!(close(&w["reliability"], r), "{w}");
+            assert!(close(&w["weight"], weight), "{w}");
+        }
+        let logit = expert - crowd + external;
+        let posterior = 1.0 / (1.0 + (-logit).exp());
+        assert!(close(&p["posterior"], posterior));
+        // The SFT row carries the same decision.
+        let sft = PairOptions {
+            include_external: true,
+            sft: true,
+            ..options(DecisionMethod::Reliability)
+        };
+        let rel = reliabilities(&sft, &[]);
+        let (rows, _) = run_with(&[j], sft, rel);
+        let p = &rows[0]["provenance"];
+        assert_eq!(p["source"], "preference winner");
+        assert_eq!(p["method"], "reliability");
+        assert!(close(&p["posterior"], posterior));
+        assert_eq!(p["vote_weights"].as_array().unwrap().len(), 4);
+    }
+
+    fn any_item() -> impl Strategy<Value = Vec<(i64, u32)>> {
+        proptest::collection::vec((1i64..8, 0u32..3), 0..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Without adjudication or gold, a pair is never exported against every one of its
+        /// votes, whatever the method, the reliabilities or the threshold.
+        #[test]
+        fn no_pair_goes_against_every_vote(
+            items in proptest::collection::vec(any_item(), 1..25),
+            gold in proptest::collection::vec((1i64..8, 0u64..40, 0u64..40), 0..8),
+            threshold in 0.0f64..1.0,
+            external in proptest::bool::ANY,
+        ) {
+            let judged_items: Vec<JudgedItem> = items
+                .iter()
+                .enumerate()
+                .map(|(i, votes)| {
+                    let mut j = judged(&format!("i{i}"), &[], None);
+                    for &(user, label) in votes {
+                        let w = ["a", "b", "tie"][label as usize];
+                        // Voter 7 stands for an imported source.
+                        j.judgments.push(if user == 7 {
+                            external_row("hh-rlhf", w)
+                        } else {
+                            vote_row(user, w, 1)
+                        });
+                    }
+                    j
+                })
+                .collect();
+            let gold: Vec<(i64, u64, u64)> =
+                gold.into_iter().map(|(u, a, b)| (u, a.min(b), b)).collect();
+            for method in DecisionMethod::ALL {
+                let opts = PairOptions {
+                    threshold,
+                    include_external: external,
+                    ..options(method)
+                };
+                let rel = reliabilities(&opts, &gold);
+                let (rows, s) = run_with(&judged_items, opts, rel);
+                prop_assert_eq!(
+                    s.exported + s.tie + s.below_threshold + s.against_votes + s.no_judgments,
+                    s.items,
+                    "every item is counted once"
+                );
+                for row in &rows {
+                    let chosen = row["provenance"]["chosen_id"].as_str().unwrap();
+                    let named = row["provenance"]["vote_weights"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|v| v["choice"] == chosen);
+                    prop_assert!(named, "{}: {}", method, row);
+                }
+            }
+        }
     }
 }
 

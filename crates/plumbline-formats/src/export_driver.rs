@@ -9,6 +9,7 @@ use crate::export::{JsonlSink, PairOptions, PairSummary, RowSink};
 use crate::release::FileFormat;
 use crate::run::{self, Kind, SinkFactory};
 use plumbline_domain::{Level, Split};
+use plumbline_quality::decision::{DecisionMethod, UnknownDecisionMethod};
 use plumbline_store::{Project, Store, StoreError};
 use std::fmt;
 use std::fs::File;
@@ -51,8 +52,10 @@ pub enum Filter {
     MinAgreement,
     /// External prior judgments vote.
     IncludeExternal,
-    /// The Dawid-Skene posterior a contested pair needs.
+    /// The posterior a pair decided by the method needs.
     Threshold,
+    /// How items with several votes are decided.
+    Decision,
 }
 
 impl Filter {
@@ -66,15 +69,16 @@ impl Filter {
             Filter::MinAgreement => "--min-agreement",
             Filter::IncludeExternal => "--include-external",
             Filter::Threshold => "--threshold",
+            Filter::Decision => "--decision",
         }
     }
 
     /// Whether an export of `target` applies it: an items export writes every item as
-    /// imported and applies none; only pair kinds decide by a Dawid-Skene threshold.
+    /// imported and applies none; only pair kinds decide by a method and a threshold.
     pub fn applies_to(self, target: Target) -> bool {
         match (self, target) {
             (_, Target::Items) => false,
-            (Filter::Threshold, Target::Rows(kind)) => kind.decides_pairs(),
+            (Filter::Threshold | Filter::Decision, Target::Rows(kind)) => kind.decides_pairs(),
             (_, Target::Rows(_)) => true,
         }
     }
@@ -115,9 +119,12 @@ pub struct Filters {
     pub min_agreement: Option<f64>,
     /// Count imported external judgments as votes.
     pub include_external: bool,
-    /// Least Dawid-Skene posterior for a contested pair (default
-    /// [`crate::export::DEFAULT_THRESHOLD`]).
+    /// Least posterior of a pair decided by the method (default: the project's
+    /// `decision_threshold`).
     pub threshold: Option<f64>,
+    /// The decision method's name, as given (`reliability`, `dawid-skene`, `majority`;
+    /// default `reliability`); checked by [`ExportRequest::validate`].
+    pub decision: Option<String>,
 }
 
 impl Filters {
@@ -131,6 +138,7 @@ impl Filters {
             (Filter::MinAgreement, self.min_agreement.is_some()),
             (Filter::IncludeExternal, self.include_external),
             (Filter::Threshold, self.threshold.is_some()),
+            (Filter::Decision, self.decision.is_some()),
         ]
         .into_iter()
         .filter_map(|(f, given)| given.then_some(f))
@@ -168,6 +176,9 @@ pub enum RequestError {
         /// The value given.
         value: f64,
     },
+    /// No decision method has this name.
+    #[error("--decision: {0}")]
+    UnknownDecision(#[from] UnknownDecisionMethod),
     /// The project has no such rubric version.
     #[error("--rubric-version {version}: project {project} has rubric versions {known}")]
     UnknownRubricVersion {
@@ -203,8 +214,9 @@ pub struct Export {
 
 impl ExportRequest {
     /// Checks the request against `project`: every given filter applies to the target,
-    /// shares lie in [0, 1], a rubric version exists, the rows fit Parquet columns; then
-    /// reads the annotators the rows need.
+    /// shares lie in [0, 1], the decision method exists, a rubric version exists, the rows
+    /// fit Parquet columns; then reads the annotators the rows need. Without
+    /// `--threshold`, the project's `decision_threshold` is the threshold.
     pub async fn validate<S: Store>(
         self,
         store: &S,
@@ -228,6 +240,10 @@ impl ExportRequest {
                 return Err(RequestError::OutOfRange { filter, value });
             }
         }
+        let decision: DecisionMethod = match filters.decision.as_deref() {
+            None => DecisionMethod::default(),
+            Some(name) => name.parse()?,
+        };
         if let Some(version) = filters.rubric_version {
             let known = store.rubric_versions(project.id).await?;
             if !known.iter().any(|r| i64::from(r.version.0) == version) {
@@ -271,7 +287,8 @@ impl ExportRequest {
         let opts = PairOptions {
             threshold: filters
                 .threshold
-                .unwrap_or(crate::export::DEFAULT_THRESHOLD),
+                .unwrap_or(project.settings.decision_threshold),
+            decision,
             include_external: filters.include_external,
             split: filters.split,
             tags: filters.tags,

@@ -94,6 +94,14 @@ pub fn opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
+/// Appends a float or `null`.
+pub fn opt_float(out: &mut Vec<u8>, x: Option<f64>) {
+    match x {
+        Some(x) => float(out, x),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 /// Appends an integer or `null`.
 pub fn opt_int(out: &mut Vec<u8>, n: Option<i64>) {
     match n {

@@ -73,10 +73,10 @@ pub fn filters_judgments(opts: &PairOptions) -> bool {
 }
 
 /// A copy of `j` with only the judgments the rubric-version and expertise filters admit;
-/// left-out judgments are counted in `summary` when given. The adjudication stays only
-/// if it was made under the wanted rubric version (a reviewer's decision is not subject
-/// to the annotator expertise filter). External judgments have no verified expertise,
-/// so a minimum expertise leaves them out.
+/// left-out judgments are counted in `summary` when given. The adjudication and the gold
+/// answer stay only if made under the wanted rubric version (neither is subject to the
+/// annotator expertise filter). External judgments have no verified expertise, so a
+/// minimum expertise leaves them out.
 pub fn filter_judgments(
     j: &JudgedItem,
     opts: &PairOptions,
@@ -89,13 +89,19 @@ pub fn filter_judgments(
         adjudication: j.adjudication.clone(),
         adjudication_rubric_version: j.adjudication_rubric_version,
         is_gold: j.is_gold,
+        gold: j.gold.clone(),
+        gold_rubric_version: j.gold_rubric_version,
         judgments: Vec::with_capacity(j.judgments.len()),
     };
-    if let Some(v) = opts.rubric_version
-        && j.adjudication_rubric_version != Some(v)
-    {
-        out.adjudication = None;
-        out.adjudication_rubric_version = None;
+    if let Some(v) = opts.rubric_version {
+        if j.adjudication_rubric_version != Some(v) {
+            out.adjudication = None;
+            out.adjudication_rubric_version = None;
+        }
+        if j.gold_rubric_version != Some(v) {
+            out.gold = None;
+            out.gold_rubric_version = None;
+        }
     }
     for row in &j.judgments {
         if opts.rubric_version.is_some_and(|v| row.rubric_version != v) {

@@ -31,6 +31,7 @@ pub mod oasst1;
 pub mod pair_row;
 pub mod parquet;
 pub mod release;
+pub mod reliabilities;
 pub mod rows;
 pub mod run;
 pub mod split;

@@ -355,11 +355,15 @@ pub struct Provenance<'a> {
     pub chosen_id: &'a str,
     /// The chosen candidate's model, if known.
     pub chosen_model: Option<&'a str>,
-    /// `adjudicated`, `unanimous` or `dawid_skene`.
+    /// How the winner was decided: `adjudicated`, `gold`, `single`, or the method's rule
+    /// (`reliability`, `majority`, `unanimous`, `dawid_skene`).
     pub decision: &'static str,
     /// Sources of the item's external judgments, sorted, each once.
     pub external_sources: Vec<&'a str>,
-    /// The Dawid-Skene posterior of the winner, for `dawid_skene` decisions.
+    /// The export's decision method (`reliability`, `majority`, `dawid-skene`).
+    pub method: &'static str,
+    /// The winner's posterior (vote share for `majority`); null for `adjudicated`,
+    /// `gold` and `unanimous`.
     pub posterior: Option<f64>,
     /// The rejected candidate's id.
     pub rejected_id: &'a str,
@@ -367,8 +371,26 @@ pub struct Provenance<'a> {
     pub rejected_model: Option<&'a str>,
     /// Highest rubric version among the item's judgments.
     pub rubric_version: Option<i64>,
-    /// Votes counted.
+    /// Each counted vote, its voter's reliability and the weight the method gave it.
+    pub vote_weights: Vec<VoteWeight<'a>>,
+    /// Votes counted (the latest judgment of each voter).
     pub votes: usize,
+}
+
+/// One counted vote of a pair's item, as provenance shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct VoteWeight<'a> {
+    /// The annotator's pseudonym; null for an external source.
+    pub annotator: Option<&'a str>,
+    /// The candidate id voted for, or `tie`.
+    pub choice: &'a str,
+    /// The external source (`hh-rlhf`, …); null for an annotator.
+    pub external_source: Option<&'a str>,
+    /// The voter's reliability.
+    pub reliability: f64,
+    /// The vote's weight: log-odds for `reliability` (0 for a tie vote), 1 for `majority`,
+    /// null for `dawid-skene` (whose weights are confusion matrices).
+    pub weight: Option<f64>,
 }
 
 /// One preference pair in TRL's conversational format, with Plumbline's extra columns.
@@ -405,7 +427,7 @@ pub struct SftRow<'a> {
     /// The prompt's messages, then the chosen reply.
     pub messages: Vec<Message<'a>>,
     /// How the reply was decided.
-    pub provenance: SftProvenance,
+    pub provenance: SftProvenance<'a>,
     /// `train`, `eval` or none.
     pub split: Option<&'static str>,
     /// The item's tags.
@@ -414,18 +436,24 @@ pub struct SftRow<'a> {
 
 /// Where an SFT row from a pair comes from.
 #[derive(Debug, Serialize)]
-pub struct SftProvenance {
+pub struct SftProvenance<'a> {
     /// The pair's decision rule.
     pub decision: &'static str,
+    /// The export's decision method.
+    pub method: &'static str,
+    /// The pair's posterior.
+    pub posterior: Option<f64>,
     /// Always `preference winner`.
     pub source: &'static str,
+    /// The pair's counted votes with their weights.
+    pub vote_weights: &'a [VoteWeight<'a>],
 }
 
 impl<'a> PairRow<'a> {
     /// Appends the row as one line of JSON, byte for byte what `serde_json` writes for
     /// it, and a newline (see [`crate::json_out`] for why it is written by hand).
     pub fn write_jsonl(&self, out: &mut Vec<u8>) {
-        use crate::json_out::{float, int, key, opt_int, opt_str, write_str};
+        use crate::json_out::{float, int, key, opt_float, opt_int, opt_str, write_str};
         out.extend_from_slice(b"{");
         key(out, "chosen");
         write_messages(out, &self.chosen);
@@ -470,11 +498,11 @@ impl<'a> PairRow<'a> {
         key(out, "external_sources");
         write_strs(out, p.external_sources.iter().copied());
         out.push(b',');
+        key(out, "method");
+        write_str(out, p.method);
+        out.push(b',');
         key(out, "posterior");
-        match p.posterior {
-            Some(x) => float(out, x),
-            None => out.extend_from_slice(b"null"),
-        }
+        opt_float(out, p.posterior);
         out.push(b',');
         key(out, "rejected_id");
         write_str(out, p.rejected_id);
@@ -485,6 +513,30 @@ impl<'a> PairRow<'a> {
         key(out, "rubric_version");
         opt_int(out, p.rubric_version);
         out.push(b',');
+        key(out, "vote_weights");
+        out.push(b'[');
+        for (i, v) in p.vote_weights.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'{');
+            key(out, "annotator");
+            opt_str(out, v.annotator);
+            out.push(b',');
+            key(out, "choice");
+            write_str(out, v.choice);
+            out.push(b',');
+            key(out, "external_source");
+            opt_str(out, v.external_source);
+            out.push(b',');
+            key(out, "reliability");
+            float(out, v.reliability);
+            out.push(b',');
+            key(out, "weight");
+            opt_float(out, v.weight);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"],");
         key(out, "votes");
         int(out, p.votes as i64);
         out.extend_from_slice(b"},");
@@ -503,7 +555,7 @@ impl<'a> PairRow<'a> {
     }
 
     /// The SFT row of this pair.
-    pub fn sft(&self) -> SftRow<'a> {
+    pub fn sft(&self) -> SftRow<'_> {
         let mut messages = Vec::with_capacity(self.prompt.len() + 1);
         messages.extend_from_slice(&self.prompt);
         messages.push(self.chosen[0]);
@@ -512,7 +564,10 @@ impl<'a> PairRow<'a> {
             messages,
             provenance: SftProvenance {
                 decision: self.provenance.decision,
+                method: self.provenance.method,
+                posterior: self.provenance.posterior,
                 source: "preference winner",
+                vote_weights: &self.provenance.vote_weights,
             },
             split: self.split,
             tags: self.tags,
@@ -620,10 +675,27 @@ mod tests {
                 chosen_model: Some("m-1"),
                 decision: "dawid_skene",
                 external_sources: vec!["hh-rlhf", "x"],
+                method: "dawid-skene",
                 posterior: Some(f64::from(0.93_f32)),
                 rejected_id: "b",
                 rejected_model: None,
                 rubric_version: Some(3),
+                vote_weights: vec![
+                    VoteWeight {
+                        annotator: Some("ann-00ff"),
+                        choice: "a",
+                        external_source: None,
+                        reliability: 0.9,
+                        weight: Some(2.1972245773362196),
+                    },
+                    VoteWeight {
+                        annotator: None,
+                        choice: "tie \"x\"",
+                        external_source: Some("hh-rlhf"),
+                        reliability: 0.7,
+                        weight: None,
+                    },
+                ],
                 votes: 3,
             },
             rejected: [msg(3, "assistant")],
@@ -643,6 +715,7 @@ mod tests {
         row.split = None;
         row.strength = Some(0);
         row.provenance.posterior = None;
+        row.provenance.vote_weights.clear();
         row.provenance.external_sources.clear();
         row.provenance.rubric_version = None;
         let mut line = Vec::new();

@@ -116,7 +116,8 @@ pub fn filters(opts: &PairOptions) -> Value {
         "rubric_version": opts.rubric_version,
         "min_agreement": opts.min_agreement,
         "min_expertise": opts.min_expertise.map(|l| l.as_str()),
-        "dawid_skene_threshold": opts.threshold,
+        "decision": opts.decision.as_str(),
+        "threshold": opts.threshold,
         "include_external": opts.include_external,
     })
 }
@@ -435,7 +436,11 @@ fn datasheet(
         ("items not matching the split or tag filters", s.filtered),
         ("items without counted judgments", s.no_judgments),
         ("items decided as a tie", s.tie),
-        ("items below the Dawid-Skene threshold", s.below_threshold),
+        ("items below the threshold", s.below_threshold),
+        (
+            "items whose Dawid-Skene winner no vote named",
+            s.against_votes,
+        ),
         ("items below the minimum agreement", s.low_agreement),
         (
             "judgments under another rubric version",
@@ -447,6 +452,9 @@ fn datasheet(
         ),
     ] {
         let _ = writeln!(o, "| {what} | {n} |");
+    }
+    if req.kind.decides_pairs() {
+        let _ = writeln!(o, "\n## Decision\n\n{}", decision_text(&req.opts));
     }
     let _ = writeln!(
         o,
@@ -553,6 +561,24 @@ fn datasheet(
     o
 }
 
+/// How the pairs of a release were decided, in words.
+fn decision_text(opts: &PairOptions) -> String {
+    use plumbline_quality::decision::DecisionMethod;
+    let method = match opts.decision {
+        DecisionMethod::Reliability => format!(
+            "the posterior from its votes, each weighted by its voter's reliability (an annotator's prior by verified expertise, updated by their gold scores and their agreement with reviewers' decisions; an imported source's stated {})",
+            crate::reliabilities::DEFAULT_EXTERNAL_RELIABILITY
+        ),
+        DecisionMethod::Majority => "the most common answer, its share of the votes as the posterior".to_owned(),
+        DecisionMethod::DawidSkene => "the answer of two or more voters who all agree (`unanimous`), else the Dawid-Skene posterior fitted over the contested items; a winner no vote named is left out".to_owned(),
+    };
+    format!(
+        "Method `{}`. A pair is the reviewer's decision when there is one (`adjudicated`), else the item's active gold answer (`gold`), else its only vote (`single`), else {method}, kept when it reaches {}. Each row's `provenance` names the method, the posterior and every vote's reliability and weight.",
+        opts.decision.as_str(),
+        opts.threshold
+    )
+}
+
 /// Pretty JSON for a fenced block; a fence inside a string cannot close the block.
 fn md_block(v: &Value) -> String {
     serde_json::to_string_pretty(v)
@@ -563,8 +589,14 @@ fn md_block(v: &Value) -> String {
 fn limitations(req: &ReleaseRequest, s: &crate::export::PairSummary, st: &Stats) -> Vec<String> {
     let mut out = Vec::new();
     if matches!(req.kind, Kind::Preference | Kind::Reward | Kind::Sft) {
+        let single = s.by_decision.get("single").copied().unwrap_or(0);
+        if single > 0 {
+            out.push(format!(
+                "{single} pairs rest on one vote (decision `single`), whatever the threshold; their posterior is their voter's reliability."
+            ));
+        }
         out.push(format!(
-            "Pairs not decided by adjudication or unanimity rest on a Dawid-Skene posterior of at least {}; {} items were below it and are left out.",
+            "Pairs decided by the method rest on a posterior of at least {}; {} items were below it and are left out.",
             req.opts.threshold, s.below_threshold
         ));
     }

@@ -1,16 +1,18 @@
 //! Running an export over a store: read the project's judged items as a stream, decide
 //! rows with the kind's writer on a blocking thread, write them to a [`RowSink`]. Pair
-//! kinds read the items once, writing adjudicated and unanimous pairs at once; only when
-//! some item is contested is Dawid-Skene fitted and are the items read a second time to
-//! write those (after the others).
+//! kinds first read every annotator's scored outcomes (a few rows each) for their
+//! reliabilities, then the items once, deciding each as it comes; only under Dawid-Skene,
+//! when some item is contested, is the model fitted and are the items read a second
+//! time to write those (after the others).
 //! Shared by `plumbline export`, `plumbline release create` and the API, so every
 //! entry point decides rows the same way. Memory holds a few batches of items, the
-//! Dawid-Skene pass's labels (preference kinds) and, for releases, the statistics of
-//! [`Stats`].
+//! reliabilities, the Dawid-Skene pass's labels (when asked for) and, for releases, the
+//! statistics of [`Stats`].
 
 use crate::export::{PairOptions, PairSummary, PairWriter, Pass, RowSink};
 use crate::kinds::{AnnotatorInfo, Annotators, RowKind, RowWriter, pseudonym};
 use crate::pair_row::ItemLayout;
+use crate::reliabilities::Reliabilities;
 use plumbline_domain::{Level, TaskKind};
 use plumbline_store::{JudgedItem, Project, Store};
 use serde::Serialize;
@@ -81,8 +83,9 @@ impl Kind {
         })
     }
 
-    /// Whether rows are preference pairs decided by adjudication, unanimity or a
-    /// Dawid-Skene threshold (SFT takes the winner of such a pair).
+    /// Whether rows are preference pairs decided by the decision rule (adjudication,
+    /// gold, a single vote, else the method and its threshold; SFT takes the winner of
+    /// such a pair).
     pub fn decides_pairs(self) -> bool {
         self.rows().is_none()
     }
@@ -170,15 +173,26 @@ pub async fn export<S: Store>(
         None if kind == Kind::Sft => vec![TaskKind::Preference, TaskKind::Demonstration],
         None => vec![TaskKind::Preference],
     };
+    let pair_kind = kind.decides_pairs();
+    // Every voter's reliability, read before the items, so every item of the export is
+    // decided with the same ones.
+    let reliabilities = if pair_kind {
+        let outcomes = store
+            .annotator_outcomes(project.id)
+            .await
+            .map_err(|e| format!("reading the annotators' outcomes: {e}"))?;
+        Reliabilities::new(&opts.annotators, &opts.salt, &outcomes)
+    } else {
+        Reliabilities::default()
+    };
     // Two batches queued for the writer keep it busy; more would only hold memory.
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let stats_opts = opts.clone();
-    let pair_kind = kind.decides_pairs();
     let write = tokio::task::spawn_blocking(move || -> Result<Outcome, String> {
         let mut sink = open().map_err(|e| format!("cannot open the output: {e}"))?;
         let mut out = Outcome::default();
         let mut stats = collect.then(|| Stats::new(&stats_opts));
-        let mut pairs = pair_kind.then(|| PairWriter::new(opts.clone(), Default::default()));
+        let mut pairs = pair_kind.then(|| PairWriter::new(opts.clone(), reliabilities));
         let mut rows = kind.rows().map(|k| RowWriter::new(k, opts.clone()));
         let mut demo_summary = PairSummary::default();
         while let Some(msg) = rx.blocking_recv() {

@@ -56,8 +56,49 @@ pub struct JudgedItem {
     pub adjudication_rubric_version: Option<i64>,
     /// Whether the item is a gold item.
     pub is_gold: bool,
+    /// The payload of its active gold, if it has one.
+    pub gold: Option<String>,
+    /// The rubric version of that gold.
+    pub gold_rubric_version: Option<i64>,
     /// Its judgments, oldest first (annotators' and external ones).
     pub judgments: Vec<JudgmentRow>,
+}
+
+/// An annotator's judgments scored against gold in a project, every task kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoldScore {
+    /// The annotator's user id.
+    pub annotator: i64,
+    /// Judgments scored right.
+    pub right: u64,
+    /// Judgments scored at all.
+    pub scored: u64,
+}
+
+/// How often an annotator named `vote` as the winner of preference items whose latest
+/// adjudication named `decided` (judgments not scored against gold only).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AdjudicatedVotes {
+    /// The annotator's user id.
+    pub annotator: i64,
+    /// The winner the annotator named (`None` if the payload names none).
+    pub vote: Option<String>,
+    /// The winner the reviewer named (`None` if the payload names none).
+    pub decided: Option<String>,
+    /// How many such judgments.
+    pub count: u64,
+}
+
+/// What an annotator's reliability in a project rests on: their outcomes against gold and
+/// against reviewers' decisions. Counts only: a few rows an annotator, whatever the size
+/// of the project.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnnotatorOutcomes {
+    /// Gold-scored judgments (hidden gold and qualification), by annotator.
+    pub gold: Vec<GoldScore>,
+    /// Preference votes on adjudicated items against the decision, by annotator, vote
+    /// and decision.
+    pub adjudicated: Vec<AdjudicatedVotes>,
 }
 
 /// A dataset release to record: what was written where, and which items it holds.
@@ -105,9 +146,9 @@ pub struct ReleaseRecord {
 
 /// Reading for exports and the split; recording splits.
 pub trait ExportStore: Send + Sync {
-    /// Streams every item of `task` kind with its judgments and latest adjudication, in
-    /// import order, in batches on `sink` (one snapshot; a merge of three ordered
-    /// cursors, so memory holds one batch); returns how many items were sent. Batches
+    /// Streams every item of `task` kind with its judgments, latest adjudication and
+    /// active gold, in import order, in batches on `sink` (one snapshot; a merge of four
+    /// ordered cursors, so memory holds one batch); returns how many items were sent. Batches
     /// the consumer sends back on `recycle` are refilled instead of allocating anew
     /// (SQLite; a backend may ignore them).
     fn judged_items(
@@ -117,6 +158,15 @@ pub trait ExportStore: Send + Sync {
         sink: mpsc::Sender<Vec<JudgedItem>>,
         recycle: Option<Recycle>,
     ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Every annotator's scored outcomes in the project (one snapshot): the gold scores
+    /// the engine recorded, and preference winners named on items a reviewer decided,
+    /// against that decision, counted. Sorted: gold scores by annotator, adjudicated votes
+    /// by annotator, vote and decision (an absent winner first).
+    fn annotator_outcomes(
+        &self,
+        project: ProjectId,
+    ) -> impl Future<Output = Result<AnnotatorOutcomes>> + Send;
 
     /// Streams every item of a project with its stored split, in import order, in
     /// batches on `sink` (one snapshot, constant memory); returns how many were sent.

@@ -22,7 +22,8 @@ mod work;
 
 pub use error::StoreError;
 pub use export::{
-    ExportStore, JudgedItem, JudgmentRow, NewRelease, Recycle, ReleaseRecord, SplitRow,
+    AdjudicatedVotes, AnnotatorOutcomes, ExportStore, GoldScore, JudgedItem, JudgmentRow,
+    NewRelease, Recycle, ReleaseRecord, SplitRow,
 };
 pub use identity::*;
 pub use model::*;

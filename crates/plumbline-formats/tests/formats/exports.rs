@@ -11,6 +11,7 @@ use plumbline_formats::export_driver::{
 };
 use plumbline_formats::release::{self, FileFormat, ReleaseRequest};
 use plumbline_formats::run::{self, Kind};
+use plumbline_quality::decision::DecisionMethod;
 use plumbline_store::{
     ImportMsg, ImportOptions, NewItem, NewProject, NewUser, Next, Project, Store, Submission,
 };
@@ -267,9 +268,27 @@ async fn flow<S: Store>(store: S, tag: &str) {
         "the unverified one"
     );
 
-    // Preference: p1 unanimous, written in the first read; p2 contested, decided by
-    // Dawid-Skene in the second. Each item is counted once.
+    // Preference, by reliability (the default): p1's three votes (expert 0.9, novice
+    // 0.7, unverified 0.65, no gold yet) give 0.975; on p2 the expert and the novice
+    // outweigh the third, 0.919. Both in one read.
     let (r, s) = rows(&store, &project, Kind::Preference, opts.clone()).await;
+    assert_eq!((s.items, s.exported), (2, 2), "{s:?}");
+    assert_eq!(r[0]["item_id"], "p1");
+    assert_eq!(r[0]["provenance"]["decision"], "reliability");
+    assert_eq!(r[0]["provenance"]["method"], "reliability");
+    let logit = |ws: [f64; 3]| ws.iter().map(|r: &f64| (r / (1.0 - r)).ln()).sum::<f64>();
+    let p1 = 1.0 / (1.0 + (-logit([0.9, 0.7, 0.65])).exp());
+    assert!((r[0]["provenance"]["posterior"].as_f64().unwrap() - p1).abs() < 1e-9);
+    assert_eq!(r[1]["item_id"], "p2");
+    assert_eq!(r[1]["chosen"][0]["content"], "a says x");
+    assert_eq!(r[1]["provenance"]["vote_weights"][2]["choice"], "b");
+    // Dawid-Skene, still selectable: p1 unanimous, written in the first read; p2
+    // contested, decided in the second. Each item is counted once.
+    let ds = PairOptions {
+        decision: DecisionMethod::DawidSkene,
+        ..opts.clone()
+    };
+    let (r, s) = rows(&store, &project, Kind::Preference, ds).await;
     assert_eq!(s.items, 2, "{s:?}");
     assert_eq!(s.exported + s.below_threshold, 2, "{s:?}");
     assert_eq!(r[0]["item_id"], "p1");
@@ -346,7 +365,10 @@ async fn flow<S: Store>(store: S, tag: &str) {
         "Krippendorff's alpha",
         "| `edge:bereavement` | 1 | 50.0% |",
         "Position: share of decisive judgments won by the candidate shown first: ",
-        "\"dawid_skene_threshold\": 0.9",
+        "\"threshold\": 0.9",
+        "\"decision\": \"reliability\"",
+        "## Decision\n\nMethod `reliability`.",
+        "| rows decided by `reliability` | 2 |",
     ] {
         assert!(sheet.contains(needle), "`{needle}` not in\n{sheet}");
     }
@@ -462,6 +484,44 @@ async fn drivers<S: Store>(store: &S, project: &Project, tag: &str) {
         refused(check(Target::Rows(Kind::Rating), agreement).await),
         "--min-agreement must lie in [0, 1], got 1.5"
     );
+    // The decision method: named, checked, and only where pairs are decided.
+    let method = |m: &str| Filters {
+        decision: Some(m.into()),
+        ..Filters::default()
+    };
+    assert_eq!(
+        refused(check(Target::Rows(Kind::Preference), method("coin")).await),
+        "--decision: unknown decision method `coin` (expected reliability, dawid-skene or majority)"
+    );
+    assert_eq!(
+        refused(check(Target::Rows(Kind::Ranking), method("majority")).await),
+        "--decision does not apply to ranking exports; it applies to preference, reward and sft exports"
+    );
+    for (name, m) in [
+        ("reliability", DecisionMethod::Reliability),
+        ("dawid-skene", DecisionMethod::DawidSkene),
+        ("majority", DecisionMethod::Majority),
+    ] {
+        let e = check(Target::Rows(Kind::Sft), method(name)).await.unwrap();
+        assert_eq!(e.opts.decision, m);
+    }
+    let e = check(Target::Rows(Kind::Reward), Filters::default())
+        .await
+        .unwrap();
+    assert_eq!(e.opts.decision, DecisionMethod::Reliability, "the default");
+    // Without --threshold, the project's decision_threshold.
+    assert_eq!(e.opts.threshold, 0.9);
+    let mut strict = project.clone();
+    strict.settings.decision_threshold = 0.97;
+    let e = ExportRequest {
+        target: Target::Rows(Kind::Preference),
+        format: FileFormat::Jsonl,
+        filters: Filters::default(),
+    }
+    .validate(store, &strict)
+    .await
+    .unwrap();
+    assert_eq!(e.opts.threshold, 0.97);
 
     // The same rows, byte for byte, in a file (through `.partial`) and in a stream.
     let pairs = check(Target::Rows(Kind::Preference), threshold)
@@ -559,4 +619,114 @@ async fn kinds_filters_and_releases_on_postgres() {
     let _ = admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await;
+}
+
+/// Imports `items` (each with one prior choice) into a new project `name` and exports
+/// pairs with the external judgments counted, at the default threshold; checks every pair
+/// is its item's imported choice, decided `single` at the stated 0.7.
+async fn export_imported<S: Store>(
+    store: &S,
+    name: &str,
+    items: Vec<NewItem>,
+) -> plumbline_formats::export::PairSummary {
+    let project = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse(name).unwrap(),
+                settings: ProjectSettings::default(),
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let choices: std::collections::HashMap<String, String> = items
+        .iter()
+        .map(|item| {
+            let payload: Value = serde_json::from_str(&item.external[0].payload).unwrap();
+            let winner = payload["winner"].as_str().unwrap().to_owned();
+            (item.ext_id.clone(), winner)
+        })
+        .collect();
+    let (tx, rx) = mpsc::channel(2);
+    let feed = tokio::spawn(async move {
+        for chunk in items.chunks(500) {
+            tx.send(ImportMsg::Items(chunk.to_vec())).await.unwrap();
+        }
+        tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    });
+    let out = store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    feed.await.unwrap();
+    assert!(out.committed);
+    let opts = PairOptions {
+        include_external: true,
+        ..options(store, &project).await
+    };
+    let (r, s) = rows(store, &project, Kind::Preference, opts).await;
+    for row in &r {
+        let id = row["item_id"].as_str().unwrap();
+        assert_eq!(
+            row["provenance"]["chosen_id"],
+            choices[id].as_str(),
+            "{row}"
+        );
+        assert_eq!(row["provenance"]["decision"], "single");
+        assert!((row["provenance"]["posterior"].as_f64().unwrap() - 0.7).abs() < 1e-12);
+        let chosen = row["chosen"][0]["content"].as_str().unwrap();
+        assert!(!chosen.starts_with("bad reply"), "{row}");
+    }
+    assert_eq!(s.exported, r.len() as u64);
+    s
+}
+
+/// Imported prior choices (HH-RLHF, a CSV winner column; files of any size) export as
+/// themselves at the default threshold.
+#[tokio::test]
+async fn imported_choices_export_as_themselves_on_sqlite() {
+    let dir = scratch("imported-db");
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = plumbline_store::SqliteStore::open(&dir.join("p.db"))
+        .await
+        .unwrap();
+    // The readers block on their channel: off the runtime's threads.
+    let read = |f: Box<dyn FnOnce() -> crate::support::Got + Send>| async move {
+        tokio::task::spawn_blocking(f).await.unwrap().ok().items
+    };
+    let hh = read(Box::new(|| {
+        crate::support::read("hh_rlhf.jsonl", None, None, TaskKind::Preference)
+    }))
+    .await;
+    let s = export_imported(&store, "hh", hh).await;
+    assert_eq!((s.items, s.exported), (4, 4), "{s:?}");
+    let mapping = plumbline_formats::csv::Mapping::from_toml(
+        &std::fs::read_to_string(crate::support::fixture("pairs_mapping.toml")).unwrap(),
+    )
+    .unwrap();
+    let csv = read(Box::new(|| {
+        crate::support::read("pairs.csv", None, Some(mapping), TaskKind::Preference)
+    }))
+    .await;
+    let s = export_imported(&store, "csv", csv).await;
+    // T-3 chose a tie: no pair.
+    assert_eq!((s.items, s.exported, s.tie), (3, 2, 1), "{s:?}");
+    // Synthetic dialogues, each choosing its "good" reply, in files of 20, 100 and 1,000
+    // lines (the earlier rule exported none of the first two and flipped choices).
+    for n in [20, 100, 1000] {
+        let mut lines = String::new();
+        for i in 0..n {
+            let reply = |r: &str| format!("\n\nHuman: question {i}?\n\nAssistant: {r} reply {i}");
+            let line = json!({"chosen": reply("good"), "rejected": reply("bad")});
+            lines.push_str(&format!("{line}\n"));
+        }
+        let got = read(Box::new(|| {
+            crate::support::read_bytes(lines.into_bytes(), None, TaskKind::Preference)
+        }))
+        .await;
+        let s = export_imported(&store, &format!("synthetic-{n}"), got).await;
+        assert_eq!((s.items, s.exported), (n, n), "{s:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

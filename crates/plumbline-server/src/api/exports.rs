@@ -72,9 +72,14 @@ pub struct ExportQuery {
     /// Only judgments by annotators with at least this verified level.
     #[serde(default)]
     pub min_expertise: Option<String>,
-    /// Least Dawid-Skene posterior for contested pairs (default 0.9).
+    /// Least posterior of a pair decided by the decision method (default: the project's
+    /// `decision_threshold`).
     #[serde(default)]
     pub threshold: Option<f64>,
+    /// How items with several votes are decided: `reliability` (default),
+    /// `dawid-skene` or `majority`.
+    #[serde(default)]
+    pub decision: Option<String>,
     /// Count imported external judgments as votes.
     #[serde(default)]
     pub include_external: bool,
@@ -126,6 +131,8 @@ impl ExportQuery {
                 min_agreement: self.min_agreement,
                 include_external: self.include_external,
                 threshold: self.threshold,
+                // An unset form field arrives empty: the same as absent.
+                decision: self.decision.clone().filter(|d| !d.is_empty()),
             },
         };
         let export = request

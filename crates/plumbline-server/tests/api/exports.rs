@@ -60,7 +60,7 @@ async fn exports_stream_and_releases_are_recorded() {
     let app = App::start().await;
     let token = judged(&app).await;
     let get = |path: &str| app.http.get(app.url(path)).bearer_auth(&token).send();
-    let r = get("/api/v1/projects/bank/export?kind=preference")
+    let r = get("/api/v1/projects/bank/export?kind=preference&decision=dawid-skene")
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
@@ -76,7 +76,46 @@ async fn exports_stream_and_releases_are_recorded() {
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["chosen"][0]["content"], "A answer");
     assert_eq!(rows[0]["provenance"]["decision"], "unanimous");
+    assert_eq!(rows[0]["provenance"]["method"], "dawid-skene");
     assert_eq!(rows[0]["prompt"][0]["content"], "question 0 <b>");
+    // By reliability (the default), two unverified annotators without gold (0.65 each)
+    // make a posterior of 0.78: below the project's 0.9, so no pair; majority counts
+    // their agreement as a share of 1.
+    let lines = |q: &'static str| async move {
+        let r = get(q).await.unwrap();
+        assert_eq!(r.status(), 200, "{q}");
+        let rows: Vec<Value> = r
+            .text()
+            .await
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        rows
+    };
+    assert!(
+        lines("/api/v1/projects/bank/export?kind=preference")
+            .await
+            .is_empty()
+    );
+    let rows =
+        lines("/api/v1/projects/bank/export?kind=preference&decision=reliability&threshold=0.75")
+            .await;
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["provenance"]["decision"], "reliability");
+    let posterior = rows[0]["provenance"]["posterior"].as_f64().unwrap();
+    assert!((posterior - 0.65 * 0.65 / (0.65 * 0.65 + 0.35 * 0.35)).abs() < 1e-9);
+    let weights = rows[0]["provenance"]["vote_weights"].as_array().unwrap();
+    assert_eq!(weights.len(), 2);
+    assert!(
+        weights[0]["annotator"]
+            .as_str()
+            .unwrap()
+            .starts_with("ann-")
+    );
+    let rows = lines("/api/v1/projects/bank/export?kind=sft&decision=majority").await;
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["provenance"]["decision"], "majority");
     // Filters in the query string.
     let text = get("/api/v1/projects/bank/export?kind=full&tags=edge:x&min_agreement=1")
         .await
@@ -124,14 +163,14 @@ async fn exports_stream_and_releases_are_recorded() {
         .iter()
         .filter(|e| e.action == "export.download")
         .count();
-    assert_eq!(exports, 3);
+    assert_eq!(exports, 6);
 
     // A release: written under the server's directory, recorded, listed, verifiable.
     let r = app
         .http
         .post(app.url("/api/v1/projects/bank/releases"))
         .bearer_auth(&token)
-        .json(&json!({"kind": "preference", "format": "parquet"}))
+        .json(&json!({"kind": "preference", "format": "parquet", "decision": "majority"}))
         .send()
         .await
         .unwrap();
@@ -142,6 +181,14 @@ async fn exports_stream_and_releases_are_recorded() {
     assert!(dir.starts_with(app.dir.join("releases")));
     let verified = plumbline_formats::release::verify(&dir).unwrap();
     assert_eq!(verified.id, id);
+    // The manifest and the datasheet name the decision method.
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("MANIFEST.json")).unwrap()).unwrap();
+    assert_eq!(manifest["filters"]["decision"], "majority");
+    assert_eq!(manifest["counts"]["method"], "majority");
+    assert_eq!(manifest["counts"]["exported"], 3);
+    let sheet = std::fs::read_to_string(dir.join("DATASHEET.md")).unwrap();
+    assert!(sheet.contains("Method `majority`"), "{sheet}");
     let listed: Value = get("/api/v1/projects/bank/releases")
         .await
         .unwrap()
@@ -198,6 +245,16 @@ async fn export_options_are_refused_as_on_the_command_line() {
             "kind=ranking&threshold=0.5",
             json!({"kind": "ranking", "threshold": 0.5}),
             "--threshold does not apply to ranking exports; it applies to preference, reward and sft exports",
+        ),
+        (
+            "kind=preference&decision=coin",
+            json!({"kind": "preference", "decision": "coin"}),
+            "--decision: unknown decision method `coin` (expected reliability, dawid-skene or majority)",
+        ),
+        (
+            "kind=rating&decision=majority",
+            json!({"kind": "rating", "decision": "majority"}),
+            "--decision does not apply to rating exports; it applies to preference, reward and sft exports",
         ),
     ];
     for (query, body, expected) in cases {

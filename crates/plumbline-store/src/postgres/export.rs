@@ -5,8 +5,8 @@ use crate::Result;
 use crate::audit::{AuditAction, AuditEvent, pg_append};
 use crate::error::StoreError;
 use crate::export::{
-    ExportStore, JudgedItem, JudgmentRow, NewRelease, ReleaseRecord, SplitRow, parse_split,
-    split_name,
+    AdjudicatedVotes, AnnotatorOutcomes, ExportStore, GoldScore, JudgedItem, JudgmentRow,
+    NewRelease, ReleaseRecord, SplitRow, parse_split, split_name,
 };
 use plumbline_domain::{ProjectId, Split, TaskKind, UserId};
 use tokio::sync::mpsc;
@@ -94,10 +94,19 @@ impl ExportStore for PgStore {
             &[&project.0],
         )
         .await?;
+        let mut gold = Cursor::open(
+            &tx,
+            "SELECT item_id, payload, rubric_version FROM gold
+             WHERE project_id = $1 AND active ORDER BY item_id, id",
+            &[&project.0],
+        )
+        .await?;
         let mut next_j = judgments.next(&tx).await?.map(|r| judgment(&r));
+        // Adjudications and gold have the same shape: (item id, (payload, rubric version)).
         let adj =
             |r: tokio_postgres::Row| -> (i64, (String, i64)) { (r.get(0), (r.get(1), r.get(2))) };
         let mut next_a = adjudications.next(&tx).await?.map(adj);
+        let mut next_g = gold.next(&tx).await?.map(adj);
         let mut batch = Vec::with_capacity(crate::BATCH);
         let mut sent = 0u64;
         while let Some(r) = items.next(&tx).await? {
@@ -124,6 +133,14 @@ impl ExportStore for PgStore {
                 }
                 next_a = adjudications.next(&tx).await?.map(adj);
             }
+            while next_g.as_ref().is_some_and(|(g, _)| *g <= id) {
+                let (g, (payload, version)) = next_g.take().expect("peeked");
+                if g == id {
+                    item.gold = Some(payload);
+                    item.gold_rubric_version = Some(version);
+                }
+                next_g = gold.next(&tx).await?.map(adj);
+            }
             batch.push(item);
             if batch.len() == crate::BATCH {
                 sent += batch.len() as u64;
@@ -141,6 +158,56 @@ impl ExportStore for PgStore {
         }
         tx.commit().await?;
         Ok(sent)
+    }
+
+    async fn annotator_outcomes(&self, project: ProjectId) -> Result<AnnotatorOutcomes> {
+        let mut client = self.client().await?;
+        let tx = super::read_snapshot(&mut client).await?;
+        let gold = tx
+            .query(
+                "SELECT user_id, count(*) FILTER (WHERE gold_correct), count(*) FROM judgments
+                 WHERE project_id = $1 AND user_id IS NOT NULL AND gold_correct IS NOT NULL
+                 GROUP BY user_id ORDER BY user_id",
+                &[&project.0],
+            )
+            .await?
+            .iter()
+            .map(|r| GoldScore {
+                annotator: r.get(0),
+                right: r.get::<_, i64>(1).max(0) as u64,
+                scored: r.get::<_, i64>(2).max(0) as u64,
+            })
+            .collect();
+        let adjudicated = tx
+            .query(
+                "SELECT j.user_id,
+                        CASE jsonb_typeof(j.payload::jsonb -> 'winner')
+                            WHEN 'string' THEN j.payload::jsonb ->> 'winner' END AS vote,
+                        CASE jsonb_typeof(a.payload::jsonb -> 'winner')
+                            WHEN 'string' THEN a.payload::jsonb ->> 'winner' END AS decided,
+                        count(*)
+                 FROM adjudications a
+                 JOIN judgments j ON j.item_id = a.item_id
+                 WHERE a.project_id = $1
+                   AND a.id = (SELECT max(l.id) FROM adjudications l WHERE l.item_id = a.item_id)
+                   AND j.task = 'preference' AND j.user_id IS NOT NULL AND j.gold_correct IS NULL
+                 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                &[&project.0],
+            )
+            .await?
+            .iter()
+            .map(|r| AdjudicatedVotes {
+                annotator: r.get(0),
+                vote: r.get(1),
+                decided: r.get(2),
+                count: r.get::<_, i64>(3).max(0) as u64,
+            })
+            .collect();
+        tx.commit().await?;
+        // NULLs sort last here and first in SQLite: one order for both.
+        let mut adjudicated: Vec<AdjudicatedVotes> = adjudicated;
+        adjudicated.sort();
+        Ok(AnnotatorOutcomes { gold, adjudicated })
     }
 
     async fn split_rows(

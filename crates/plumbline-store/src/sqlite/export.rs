@@ -4,7 +4,10 @@ use super::SqliteStore;
 use crate::Result;
 use crate::audit::{AuditAction, AuditEvent, sqlite_append};
 use crate::error::StoreError;
-use crate::export::{ExportStore, NewRelease, ReleaseRecord, SplitRow, parse_split, split_name};
+use crate::export::{
+    AdjudicatedVotes, AnnotatorOutcomes, ExportStore, GoldScore, NewRelease, ReleaseRecord,
+    SplitRow, parse_split, split_name,
+};
 use plumbline_domain::{ProjectId, Split, UserId};
 use rusqlite::params;
 use tokio::sync::mpsc;
@@ -21,6 +24,16 @@ impl ExportStore for SqliteStore {
         self.read(move |conn| {
             conn.execute_batch("BEGIN")?;
             let out = judged_items(conn, project, task, &sink, recycle.as_ref());
+            let _ = conn.execute_batch("COMMIT");
+            out
+        })
+        .await
+    }
+
+    async fn annotator_outcomes(&self, project: ProjectId) -> Result<AnnotatorOutcomes> {
+        self.read(move |conn| {
+            conn.execute_batch("BEGIN")?;
+            let out = annotator_outcomes(conn, project);
             let _ = conn.execute_batch("COMMIT");
             out
         })
@@ -237,7 +250,7 @@ fn refill_opt(dst: &mut Option<String>, src: Option<&str>) {
     }
 }
 
-/// Streams judged items by merging three cursors ordered by item id, refilling the
+/// Streams judged items by merging four cursors ordered by item id, refilling the
 /// batches that come back on `recycle`.
 pub(super) fn judged_items(
     conn: &rusqlite::Connection,
@@ -260,9 +273,14 @@ pub(super) fn judged_items(
         "SELECT item_id, payload, rubric_version FROM adjudications
          WHERE project_id = ?1 ORDER BY item_id, id",
     )?;
+    let mut gold = conn.prepare(
+        "SELECT item_id, payload, rubric_version FROM gold
+         WHERE project_id = ?1 AND active = 1 ORDER BY item_id, id",
+    )?;
     let mut items = items.query(params![project.0, task.as_str()])?;
     let mut judgments = judgments.query(params![project.0, task.as_str()])?;
     let mut adjudications = adjudications.query(params![project.0])?;
+    let mut gold = gold.query(params![project.0])?;
     let mut spares = Spares::default();
     // The next judgment row (its item id and the row, in a spare's buffers), if any.
     let read_j = |rows: &mut rusqlite::Rows<'_>,
@@ -289,6 +307,8 @@ pub(super) fn judged_items(
     };
     let mut next_j = read_j(&mut judgments, &mut spares)?;
     let mut next_a = read_a(&mut adjudications)?;
+    // Adjudications and gold have the same shape: (item id, (payload, rubric version)).
+    let mut next_g = read_a(&mut gold)?;
     let mut batch = Vec::with_capacity(crate::BATCH);
     let mut sent = 0u64;
     let send = |batch: Vec<JudgedItem>| {
@@ -306,6 +326,8 @@ pub(super) fn judged_items(
         item.is_gold = r.get(4)?;
         item.adjudication = None;
         item.adjudication_rubric_version = None;
+        item.gold = None;
+        item.gold_rubric_version = None;
         // Skip rows of items not exported (other kinds), keep this item's.
         while let Some((jid, _)) = &next_j {
             if *jid > id {
@@ -330,6 +352,17 @@ pub(super) fn judged_items(
             }
             next_a = read_a(&mut adjudications)?;
         }
+        while let Some((gid, _)) = &next_g {
+            if *gid > id {
+                break;
+            }
+            let (gid, (payload, version)) = next_g.take().expect("peeked");
+            if gid == id {
+                item.gold = Some(payload);
+                item.gold_rubric_version = Some(version);
+            }
+            next_g = read_a(&mut gold)?;
+        }
         batch.push(item);
         if batch.len() == crate::BATCH {
             sent += batch.len() as u64;
@@ -344,4 +377,50 @@ pub(super) fn judged_items(
         send(batch)?;
     }
     Ok(sent)
+}
+
+/// Gold scores from `annotator_counts` (kept by triggers, checked by `check_integrity`),
+/// and preference winners on adjudicated items against the latest adjudication.
+fn annotator_outcomes(
+    conn: &rusqlite::Connection,
+    project: ProjectId,
+) -> Result<AnnotatorOutcomes> {
+    let mut gold = conn.prepare_cached(
+        "SELECT user_id, gold_correct, gold_scored FROM annotator_counts
+         WHERE project_id = ?1 AND gold_scored > 0 ORDER BY user_id",
+    )?;
+    let gold = gold
+        .query_map([project.0], |r| {
+            Ok(GoldScore {
+                annotator: r.get(0)?,
+                right: r.get::<_, i64>(1)?.max(0) as u64,
+                scored: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut adjudicated = conn.prepare_cached(
+        "SELECT j.user_id,
+                CASE json_type(j.payload, '$.winner') WHEN 'text' THEN json_extract(j.payload, '$.winner') END,
+                CASE json_type(a.payload, '$.winner') WHEN 'text' THEN json_extract(a.payload, '$.winner') END,
+                count(*)
+         FROM adjudications a
+         JOIN judgments j ON j.item_id = a.item_id
+         WHERE a.project_id = ?1
+           AND a.id = (SELECT max(l.id) FROM adjudications l WHERE l.item_id = a.item_id)
+           AND j.task = 'preference' AND j.user_id IS NOT NULL AND j.gold_correct IS NULL
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )?;
+    let adjudicated = adjudicated
+        .query_map([project.0], |r| {
+            Ok(AdjudicatedVotes {
+                annotator: r.get(0)?,
+                vote: r.get(1)?,
+                decided: r.get(2)?,
+                count: r.get::<_, i64>(3)?.max(0) as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut adjudicated = adjudicated;
+    adjudicated.sort();
+    Ok(AnnotatorOutcomes { gold, adjudicated })
 }

@@ -6,6 +6,7 @@ use tokio::sync::mpsc;
 
 pub use crate::cases_audit::*;
 pub use crate::cases_experts::*;
+pub use crate::cases_export::*;
 pub use crate::cases_identity::*;
 pub use crate::cases_work::*;
 

@@ -4,6 +4,7 @@
 mod cases;
 mod cases_audit;
 mod cases_experts;
+mod cases_export;
 mod cases_identity;
 mod cases_work;
 mod support;
@@ -49,6 +50,7 @@ conformance!(
     external_judgments_come_and_go_with_their_items,
     splits_are_stored_streamed_and_all_or_nothing,
     judged_items_merge_judgments_in_item_order,
+    exports_read_gold_and_annotator_outcomes,
     users_members_and_expertise,
     tokens_live_expire_and_revoke,
     audit_chain_records_every_mutation,

@@ -377,10 +377,16 @@ pub enum SplitFilter {
 /// Which items and judgments an export or release takes.
 #[derive(Debug, Args, Clone)]
 pub struct FilterArgs {
-    /// Least Dawid-Skene posterior for a pair decided neither by adjudication nor
-    /// unanimously (preference, reward and sft; default 0.9).
+    /// Least posterior of a pair decided by the decision method, not by adjudication, gold
+    /// or a single vote (preference, reward and sft; default: the project's
+    /// decision_threshold, 0.9 unless set).
     #[arg(long, value_name = "P")]
     threshold: Option<f64>,
+    /// How items with several votes are decided: reliability (votes weighted by each
+    /// voter's reliability; the default), dawid-skene or majority (preference, reward and
+    /// sft).
+    #[arg(long, value_name = "METHOD")]
+    decision: Option<String>,
     /// Count imported external judgments (HH-RLHF's choice, Label Studio annotations) as votes.
     #[arg(long)]
     include_external: bool,
@@ -417,6 +423,7 @@ impl FilterArgs {
             min_agreement: self.min_agreement,
             include_external: self.include_external,
             threshold: self.threshold,
+            decision: self.decision.clone(),
         }
     }
 
@@ -465,32 +472,45 @@ pub fn summary_line(kind: Kind, summary: &PairSummary, to: &str) -> String {
         .iter()
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
+    let pairs = matches!(kind, Kind::Preference | Kind::Reward | Kind::Sft);
     let mut out = vec![];
-    for (n, what) in [
-        (summary.tie, "ties".to_owned()),
+    // (count, what, shown even at zero)
+    for (n, what, always) in [
+        (summary.tie, "ties".to_owned(), pairs),
         (
             summary.below_threshold,
-            format!("below the Dawid-Skene threshold {}", summary.threshold),
+            format!("below the threshold {}", summary.threshold),
+            pairs,
         ),
-        (summary.no_judgments, "without judgments".to_owned()),
-        (summary.filtered, "filtered".to_owned()),
+        (
+            summary.against_votes,
+            "with a Dawid-Skene winner no vote named".to_owned(),
+            false,
+        ),
+        (summary.no_judgments, "without judgments".to_owned(), pairs),
+        (summary.filtered, "filtered".to_owned(), pairs),
         (
             summary.low_agreement,
             "below the minimum agreement".to_owned(),
+            pairs,
         ),
     ] {
-        if n > 0 || matches!(kind, Kind::Preference | Kind::Reward | Kind::Sft) {
+        if n > 0 || always {
             out.push(format!("{n} {what}"));
         }
     }
+    let decided = if decided.is_empty() {
+        "none".to_owned()
+    } else {
+        decided.join(", ")
+    };
     let mut line = format!(
         "exported {} {} rows to {to} ({}); left out: {}",
         summary.exported,
         kind.as_str(),
-        if decided.is_empty() {
-            "none".to_owned()
-        } else {
-            decided.join(", ")
+        match summary.method {
+            Some(m) => format!("method {m}: {decided}"),
+            None => decided,
         },
         if out.is_empty() {
             "nothing".to_owned()

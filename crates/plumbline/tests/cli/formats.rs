@@ -317,6 +317,30 @@ fn export_flow(env: Env) {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows.len(), 6);
+    // Each item's imported choice is its one vote (each source is one voter): exported
+    // as itself, at the stated reliability of an external source.
+    let hh: Vec<serde_json::Value> = std::fs::read_to_string(fixture("hh_rlhf.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let last_reply = |dialogue: &serde_json::Value| {
+        let text = dialogue.as_str().unwrap();
+        text.rsplit("\n\nAssistant: ").next().unwrap().to_owned()
+    };
+    for r in &rows {
+        assert_eq!(r["provenance"]["decision"], "single", "{r}");
+        assert_eq!(r["provenance"]["method"], "reliability");
+        let posterior = r["provenance"]["posterior"].as_f64().unwrap();
+        assert!((posterior - 0.7).abs() < 1e-12, "{r}");
+        let chosen = r["chosen"][0]["content"].as_str().unwrap();
+        if r["provenance"]["external_sources"][0] == "hh-rlhf" {
+            assert!(
+                hh.iter().any(|line| last_reply(&line["chosen"]) == chosen),
+                "{r}"
+            );
+        }
+    }
     for r in &rows {
         assert!(
             r["prompt"].as_array().unwrap().last().unwrap()["role"] == "user",

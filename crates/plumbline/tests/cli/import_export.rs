@@ -340,8 +340,27 @@ fn export_refuses_a_filter_the_kind_cannot_apply() {
     ]);
     export("items", &["--include-external"])
         .fails_with(&["--include-external does not apply to items exports"]);
+    // The decision method: only where pairs are decided, and only a method that exists.
+    export("full", &["--decision", "majority"]).fails_with(&[
+        "--decision does not apply to full exports; it applies to preference, reward and sft exports",
+    ]);
+    export("preference", &["--decision", "coin-flip"]).fails_with(&[
+        "--decision: unknown decision method `coin-flip` (expected reliability, dawid-skene or majority)",
+    ]);
     assert!(!out.exists());
-    // Where it applies, the threshold passes.
+    // Where it applies, the threshold passes; every method can be chosen, and the summary
+    // names it.
     export("preference", &["--threshold", "0.5"]).ok();
+    for method in ["reliability", "dawid-skene", "majority"] {
+        let run = export("reward", &["--decision", method]).ok();
+        assert!(
+            run.stderr.contains(&format!("(method {method}: ")),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = export("sft", &["--decision", "majority", "--json"]).ok();
+    let summary: serde_json::Value = serde_json::from_str(&run.stderr).unwrap();
+    assert_eq!(summary["method"], "majority");
     export("items", &[]).ok();
 }
