@@ -4,6 +4,7 @@
 mod access;
 mod engine;
 mod exports;
+mod leads;
 mod matrix;
 mod payloads;
 mod support;

@@ -42,6 +42,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "held_leases",
         include_str!("../../migrations/postgres/0008_held_leases.sql"),
     ),
+    (
+        10,
+        "reinstatements",
+        include_str!("../../migrations/postgres/0010_reinstatements.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -32,6 +32,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "annotator_counts",
         include_str!("../../migrations/sqlite/0007_annotator_counts.sql"),
     ),
+    (
+        10,
+        "reinstatements",
+        include_str!("../../migrations/sqlite/0010_reinstatements.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

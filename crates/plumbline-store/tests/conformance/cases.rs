@@ -6,6 +6,7 @@ use tokio::sync::mpsc;
 
 pub use crate::cases_audit::*;
 pub use crate::cases_identity::*;
+pub use crate::cases_leads::*;
 pub use crate::cases_work::*;
 
 const RUBRIC: &str = r#"

@@ -4,6 +4,7 @@
 mod cases;
 mod cases_audit;
 mod cases_identity;
+mod cases_leads;
 mod cases_work;
 mod support;
 
@@ -66,4 +67,6 @@ conformance!(
     held_lease_comes_back_until_submitted_skipped_or_expired,
     held_or_next_and_the_queue_follow_every_path,
     every_engine_path_writes_the_same_events,
+    settings_change_whole_or_not_at_all,
+    reinstatement_resets_what_probation_counts,
 );
