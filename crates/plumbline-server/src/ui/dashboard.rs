@@ -537,12 +537,12 @@ pub async fn dashboard_page<S: Store>(
          <p id=\"members-error\" class=\"error\" role=\"alert\" hidden></p>\
          <div class=\"scroll\"><table class=\"sortable\" id=\"annotators\"><thead><tr>\
          <th scope=\"col\" data-sort=\"text\"><button type=\"button\">Annotator</button></th><th scope=\"col\"><button type=\"button\">Judgments</button></th>\
-         <th scope=\"col\"><button type=\"button\">Expertise</button></th><th scope=\"col\"><button type=\"button\">Reliability</button></th>\
-         <th scope=\"col\"><button type=\"button\">Gold accuracy</button></th><th scope=\"col\"><button type=\"button\">Position (left %)</button></th>\
-         <th scope=\"col\"><button type=\"button\">Length (longer %)</button></th>\
+         <th scope=\"col\"><button type=\"button\">Level</button></th><th scope=\"col\"><button type=\"button\">Reliability</button></th>\
+         <th scope=\"col\"><button type=\"button\">Gold accuracy</button></th><th scope=\"col\"><button type=\"button\">Position (left)</button></th>\
+         <th scope=\"col\"><button type=\"button\">Length (longer)</button></th>\
          <th scope=\"col\"><button type=\"button\">Position vs gold</button></th><th scope=\"col\"><button type=\"button\">Length vs gold</button></th>\
          <th scope=\"col\"><button type=\"button\">Inversions</button></th>\
-         <th scope=\"col\"><button type=\"button\">Skipped</button></th><th scope=\"col\"><button type=\"button\">Expired</button></th>\
+         <th scope=\"col\"><button type=\"button\">Skipped, expired</button></th>\
          <th scope=\"col\"><button type=\"button\">Probation</button></th></tr></thead><tbody>",
         quality.credible_level * 100.0,
         quality.bias_flag_p,
@@ -573,7 +573,7 @@ pub async fn dashboard_page<S: Store>(
              <td data-v=\"{:.4}\">{:.2} <small class=\"muted\">{:.2}–{:.2}</small></td>\
              <td data-v=\"{}\">{} <small class=\"muted\">{}/{}{}</small></td>\
              <td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td>{}, {}</td><td>{}</td></tr>",
             esc(&a.name),
             a.judgments,
             a.judgments,

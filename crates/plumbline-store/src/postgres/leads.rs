@@ -9,7 +9,7 @@ use deadpool_postgres::GenericClient;
 use plumbline_domain::{ProjectId, SettingsPatch, UserId};
 
 /// The annotator's scored hidden gold after their last reinstatement (see migration 0010).
-async fn hidden_gold<C: GenericClient>(
+pub(crate) async fn hidden_gold<C: GenericClient>(
     c: &C,
     project: ProjectId,
     user: UserId,

@@ -9,7 +9,11 @@ use plumbline_domain::{ProjectId, SettingsPatch, UserId};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The annotator's scored hidden gold after their last reinstatement (see migration 0010).
-fn hidden_gold(conn: &Connection, project: ProjectId, user: UserId) -> Result<HiddenGold> {
+pub(crate) fn hidden_gold(
+    conn: &Connection,
+    project: ProjectId,
+    user: UserId,
+) -> Result<HiddenGold> {
     let last: Option<(i64, i64)> = conn
         .prepare_cached(
             "SELECT at, after_judgment FROM reinstatements
