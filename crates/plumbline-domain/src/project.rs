@@ -63,6 +63,9 @@ pub struct EdgeCaseQuota {
     pub min_share: f64,
 }
 
+/// Largest qualification set: more gold than anyone judges before starting work.
+pub const MAX_QUALIFICATION_SIZE: u32 = 1000;
+
 /// How a project hands out and checks work. Defaults are sensible for a pilot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -140,6 +143,12 @@ impl ProjectSettings {
             return Err(FieldError::new(
                 "lease_seconds",
                 "must be between 10 seconds and 7 days",
+            ));
+        }
+        if self.qualification_size > MAX_QUALIFICATION_SIZE {
+            return Err(FieldError::new(
+                "qualification_size",
+                format!("must be between 0 and {MAX_QUALIFICATION_SIZE}"),
             ));
         }
         if !(0.0..=1.0).contains(&self.qualification_pass) {

@@ -30,6 +30,7 @@ pub mod native;
 pub mod oasst1;
 pub mod pair_row;
 pub mod parquet;
+pub mod quality;
 pub mod release;
 pub mod reliabilities;
 pub mod rows;

@@ -1,9 +1,43 @@
-// Plumbline: the lead's setup page (rubric versions, import by upload).
+// Plumbline: the lead's setup page (settings, rubric versions, import by upload).
 'use strict';
 document.addEventListener('DOMContentLoaded', function () {
   var root = document.getElementById('setup');
   if (!root) return;
   var base = '/api/v1/projects/' + root.getAttribute('data-project');
+  // Settings: only the fields whose value changed go in the PATCH; an empty
+  // expert-judgments or most-judgments field means automatic (null).
+  var settings = document.getElementById('settings-form');
+  settings.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var err = document.getElementById('settings-error'), ok = document.getElementById('settings-done');
+    PL.show(err, ''); PL.show(ok, '');
+    var inputs = settings.querySelectorAll('input[data-initial]');
+    var patch = {}, named = 0;
+    inputs.forEach(function (i) {
+      i.removeAttribute('aria-invalid');
+      var v = i.value.trim();
+      if (v === i.getAttribute('data-initial')) return;
+      patch[i.name] = v === '' ? null : Number(v);
+      named += 1;
+    });
+    if (!named) { PL.show(ok, 'Nothing changed.'); return; }
+    PL.call('PATCH', base, patch).then(function (res) {
+      if (!res.ok) {
+        PL.show(err, PL.message(res));
+        var field = res.body && res.body.error && res.body.error.field;
+        var bad = field && settings.querySelector('input[name="' + field + '"]');
+        if (bad) { bad.setAttribute('aria-invalid', 'true'); bad.focus(); }
+        return;
+      }
+      var now = res.body.settings;
+      inputs.forEach(function (i) {
+        var v = now[i.name];
+        i.value = v === null || v === undefined ? '' : String(v);
+        i.setAttribute('data-initial', i.value);
+      });
+      PL.show(ok, 'Saved: ' + Object.keys(patch).join(', ') + '.');
+    });
+  });
   var rubric = document.getElementById('rubric-form');
   rubric.addEventListener('submit', function (e) {
     e.preventDefault();

@@ -49,6 +49,8 @@ crate::states::stored_enum! {
         ExpertiseVerify = "expertise.verify",
         /// A project was created.
         ProjectCreate = "project.create",
+        /// A lead changed a project's settings (digest: the new settings' JSON).
+        SettingsChange = "project.settings",
         /// A new rubric version became current.
         RubricVersion = "rubric.version",
         /// Items were imported.
@@ -81,6 +83,8 @@ crate::states::stored_enum! {
         QualificationFail = "qualification.fail",
         /// A lead let an annotator take the qualification again.
         QualificationReset = "qualification.reset",
+        /// A lead lifted an annotator's probation.
+        AnnotatorReinstate = "annotator.reinstate",
         /// An item's judgments agreed: it is resolved.
         ItemConsensus = "item.consensus",
         /// An item's judgments disagreed: it waits for a reviewer.

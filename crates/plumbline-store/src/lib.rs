@@ -12,6 +12,7 @@ mod error;
 pub mod export;
 mod identity;
 mod import;
+mod leads;
 mod model;
 mod postgres;
 pub mod retention;
@@ -26,6 +27,7 @@ pub use export::{
     NewRelease, Recycle, ReleaseRecord, SplitRow,
 };
 pub use identity::*;
+pub use leads::{HiddenGold, Reinstatement, SettingsError};
 pub use model::*;
 pub use postgres::PgStore;
 pub use retention::{PurgeReport, PurgeScope, RetentionPolicy, RetentionStore};
@@ -33,7 +35,7 @@ pub use sqlite::SqliteStore;
 pub use url::{DEFAULT_DATABASE_URL, DatabaseUrl, redact as redact_url};
 pub use work::*;
 
-use plumbline_domain::{ProjectId, Rubric, RubricVersion, UserId};
+use plumbline_domain::{ProjectId, Rubric, RubricVersion, SettingsPatch, UserId};
 use std::future::Future;
 use tokio::sync::mpsc;
 
@@ -64,6 +66,38 @@ pub trait Store:
 
     /// The project called `name`.
     fn project_by_name(&self, name: &str) -> impl Future<Output = Result<Project>> + Send;
+
+    /// Changes the settings `patch` names and appends `project.settings` (digest: the
+    /// new settings' JSON), in one transaction. The settings are range-checked as a
+    /// whole: a bad value changes nothing and is refused with its field named. A patch
+    /// that changes no value writes nothing and returns the project as it is. The
+    /// caller checks that `actor` leads the project.
+    fn update_settings(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        patch: SettingsPatch,
+    ) -> impl Future<Output = Result<Project, SettingsError>> + Send;
+
+    /// Lifts `annotator`'s probation in `project`: from now on probation counts only the
+    /// hidden gold they judge after this. Records the hidden-gold record it sets aside
+    /// and appends `annotator.reinstate`, in one transaction. The caller checks that
+    /// `actor` leads the project and that the annotator is a member on probation.
+    fn reinstate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        annotator: UserId,
+    ) -> impl Future<Output = Result<Reinstatement>> + Send;
+
+    /// The annotator's hidden-gold judgments (assignments of purpose `gold`; not
+    /// qualification) scored since their last reinstatement in `project`, or ever: what
+    /// probation is decided on. Reads the annotator's scored gold after that point only.
+    fn hidden_gold_since_reinstatement(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+    ) -> impl Future<Output = Result<HiddenGold>> + Send;
 
     /// A rubric version of a project; `None` asks for the current one.
     fn rubric(

@@ -12,6 +12,7 @@ pub mod gold;
 pub mod items;
 pub mod progress;
 pub mod projects;
+pub mod quality;
 pub mod rubrics;
 pub mod tasks;
 
@@ -21,8 +22,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use plumbline_domain::JudgmentError;
-use plumbline_store::{Store, StoreError, WorkError};
+use plumbline_domain::{FieldError, JudgmentError};
+use plumbline_store::{SettingsError, Store, StoreError, WorkError};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use utoipa::OpenApi;
@@ -58,6 +59,8 @@ pub enum ApiError {
     Invalid(String),
     /// The body exceeds its limit.
     TooLarge(String),
+    /// A value is out of its range or not allowed; the body names the field.
+    Field(FieldError),
 }
 
 impl From<AuthError> for ApiError {
@@ -79,6 +82,15 @@ impl From<WorkError> for ApiError {
             WorkError::Payload(e) => ApiError::Payload(e),
             WorkError::Forbidden(m) => ApiError::Forbidden(m),
             WorkError::Expired(m) => ApiError::Expired(m),
+        }
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::Store(e) => ApiError::Store(e),
+            SettingsError::Field(e) => ApiError::Field(e),
         }
     }
 }
@@ -125,6 +137,7 @@ impl ApiError {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
             ApiError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone()),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m.clone()),
+            ApiError::Field(e) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
         })
     }
 }
@@ -140,6 +153,11 @@ impl IntoResponse for ApiError {
         let mut body = json!({"error": {"code": code, "message": message}});
         if let ApiError::Payload(JudgmentError::PriorityViolation { criterion, .. }) = &self {
             body["error"]["criterion"] = json!(criterion);
+        }
+        if let ApiError::Field(e) = &self
+            && !e.field.is_empty()
+        {
+            body["error"]["field"] = json!(e.field);
         }
         (status, axum::Json(body)).into_response()
     }
@@ -186,6 +204,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .merge(adjudication::routes())
         .merge(gold::routes())
         .merge(progress::routes())
+        .merge(quality::routes())
         .merge(exports::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()
@@ -200,13 +219,14 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 #[openapi(
     info(title = "Plumbline API", description = "Expert RLHF feedback: assignment, judgments, gold, adjudication."),
     paths(
-        projects::list, projects::create, projects::get_one,
+        projects::list, projects::create, projects::get_one, projects::update,
         rubrics::list, rubrics::get_one, rubrics::add,
         items::import, items::list, items::get_one,
         tasks::next, tasks::submit, tasks::skip,
         adjudication::queue, adjudication::decide,
         gold::list, gold::add, gold::reset_qualification,
         progress::progress,
+        quality::quality, quality::reinstate,
         exports::export, exports::create_release, exports::list_releases,
         crate::session::login, crate::session::whoami, crate::session::logout,
         crate::access_api::list_users, crate::access_api::create_user,
@@ -217,7 +237,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
     ),
     components(schemas(
         ErrorBody, ErrorDetail,
-        projects::NewProjectBody,
+        projects::NewProjectBody, projects::SettingsBody,
         rubrics::RubricBody,
         tasks::SubmitBody, tasks::SkipBody,
         adjudication::DecisionBody,
@@ -260,6 +280,8 @@ pub struct ErrorDetail {
     message: String,
     /// For `priority_rule`: the criterion the rule turned on.
     criterion: Option<String>,
+    /// For `invalid` settings: the field out of its range (`overlap`, `gold_rate`, …).
+    field: Option<String>,
 }
 
 async fn openapi_json() -> Response {

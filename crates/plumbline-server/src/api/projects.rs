@@ -1,13 +1,14 @@
-//! Projects: list the ones you belong to, create one (administrators), read one.
+//! Projects: list the ones you belong to, create one (administrators), read one, and
+//! change its settings (leads).
 
 use super::{ApiError, ApiResult, json_body};
 use crate::AppState;
-use crate::auth::{Actor, Viewer};
+use crate::auth::{Actor, Lead, Viewer};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use plumbline_domain::{ProjectName, ProjectSettings, Rubric};
+use plumbline_domain::{ProjectName, ProjectSettings, Rubric, SettingsPatch};
 use plumbline_store::{NewProject, Project, ProjectSummary, Store};
 use serde::Deserialize;
 
@@ -15,7 +16,10 @@ use serde::Deserialize;
 pub fn routes<S: Store>() -> Router<AppState<S>> {
     Router::new()
         .route("/api/v1/projects", get(list::<S>).post(create::<S>))
-        .route("/api/v1/projects/{project}", get(get_one::<S>))
+        .route(
+            "/api/v1/projects/{project}",
+            get(get_one::<S>).patch(update::<S>),
+        )
 }
 
 /// Projects the caller is a member of (every project for an administrator).
@@ -105,4 +109,66 @@ pub async fn create<S: Store>(
               (status = 404, body = super::ErrorBody)))]
 pub async fn get_one<S: Store>(viewer: Viewer) -> ApiResult<Json<Project>> {
     Ok(Json(viewer.project.clone()))
+}
+
+/// The settings to change, and only those: `overlap`, `gold_rate`, `lease_seconds`,
+/// `qualification_size`, `qualification_pass`, `min_experts`, `max_overlap`,
+/// `min_gold_accuracy`, `decision_threshold` (`null` returns `min_experts` or
+/// `max_overlap` to automatic). Any other field is refused.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SettingsBody {
+    /// Judgments wanted per item, 1 to 100.
+    overlap: Option<u32>,
+    /// Share of served work that is hidden gold, at least 0 and below 1.
+    gold_rate: Option<f64>,
+    /// Lease length in seconds, 10 to 604800.
+    lease_seconds: Option<u32>,
+    /// Gold items judged before regular work, 0 (none) to 1000.
+    qualification_size: Option<u32>,
+    /// Share of the qualification set to get right, 0 to 1.
+    qualification_pass: Option<f64>,
+    /// Expert judgments per item, at most `max_overlap`; `null`: automatic.
+    min_experts: Option<u32>,
+    /// Most judgments per item with escalation, `overlap` to 100; `null`: automatic.
+    max_overlap: Option<u32>,
+    /// Hidden-gold accuracy below which an annotator is on probation, 0 (off) to 1.
+    min_gold_accuracy: Option<f64>,
+    /// Least posterior of a decided label, above 0.5 and at most 1.
+    decision_threshold: Option<f64>,
+}
+
+/// Changes some of a project's settings (leads). The result is checked as a whole: a
+/// value out of its range changes nothing and is refused with its `field` named.
+#[utoipa::path(patch, path = "/api/v1/projects/{project}", tag = "projects",
+    params(("project" = String, Path, description = "Project name")),
+    request_body = SettingsBody,
+    responses((status = 200, description = "The project with its new settings", body = Object),
+              (status = 400, description = "Not a JSON object", body = super::ErrorBody),
+              (status = 403, body = super::ErrorBody),
+              (status = 422, description = "A setting out of its range, or unknown; `field` names it", body = super::ErrorBody)))]
+pub async fn update<S: Store>(
+    State(state): State<AppState<S>>,
+    lead: Lead,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<Project>> {
+    if bytes.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the request needs a JSON object of the settings to change".into(),
+        ));
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::BadRequest("the request body is not UTF-8".into()))?;
+    let patch = SettingsPatch::from_json(text).map_err(|e| {
+        if e.field.is_empty() {
+            ApiError::BadRequest(format!("request body: {}", e.reason))
+        } else {
+            ApiError::Field(e)
+        }
+    })?;
+    let project = state
+        .store
+        .update_settings(Some(lead.actor.user.id), lead.project.id, patch)
+        .await?;
+    Ok(Json(project))
 }

@@ -1,8 +1,10 @@
 //! The lead's dashboard: progress, and quality at a glance in server-rendered SVG
 //! (agreement and gold accuracy per ISO week by submission time, with drift flags; gold
 //! accuracy per annotator with Wilson intervals; position and length bias per annotator
-//! against 50% and against gold; priority inversions; error-taxonomy bars) and a sortable
-//! annotator table; the audit log for admins. Statistics come from `plumbline-quality`.
+//! against 50% and against gold, flagged by exact binomial tests; priority inversions;
+//! error-taxonomy bars) and the sortable annotator table of
+//! `plumbline_formats::quality` (reliability, probation with a Reinstate button); the
+//! audit log for admins. Statistics come from `plumbline-quality`.
 
 use super::html::{attr, esc};
 use super::{PageResult, access, layout, page};
@@ -10,9 +12,12 @@ use crate::AppState;
 use crate::auth::{Actor, AuthError, Lead};
 use axum::extract::{Query, State};
 use plumbline_domain::{Item, Payload, Rubric, UserId};
+use plumbline_formats::quality::{AnnotatorQuality, annotator_quality};
 use plumbline_quality::Estimate;
 use plumbline_quality::agreement::{Metric, krippendorff_alpha};
-use plumbline_quality::bias::{BiasConfig, PairwiseJudgment, Share, Side, Winner, bias};
+use plumbline_quality::bias::{
+    BiasConfig, DEFAULT_LENGTH_THRESHOLD, PairwiseJudgment, Share, Side, Winner, bias,
+};
 use plumbline_quality::drift::{DriftConfig, DriftReport, drift_by_window};
 use plumbline_quality::gold::GoldAccuracy;
 use plumbline_quality::{Judgment, LabelSet};
@@ -24,8 +29,13 @@ use std::collections::BTreeMap;
 pub const ITEM_CAP: u32 = 5_000;
 
 /// One annotator's bias against gold: name, (their share, gold's share on the same
-/// pairs) in percent when defined, and the pairs it rests on.
-type GoldBiasRow = (String, Option<(f64, f64)>, u64);
+/// pairs) in percent when defined, the pairs it rests on, and whether the exact test on
+/// the pairs where they and gold differ flags it.
+type GoldBiasRow = (String, Option<(f64, f64)>, u64, bool);
+
+/// One annotator's bias against 50%: name, share in percent when defined, the picks it
+/// rests on, and the binomial test's flag.
+type BiasRow = (String, Option<f64>, u64, bool);
 
 /// A week's departure from the running baseline that raises a drift flag.
 const DRIFT_THRESHOLD: f64 = 0.2;
@@ -40,8 +50,6 @@ pub struct Quality {
     pub names: Vec<String>,
     /// User ids by index.
     pub users: Vec<UserId>,
-    /// Pairwise preference judgments (bias input).
-    pub pairwise: Vec<PairwiseJudgment>,
     /// Per preference item with two or more judgments: (its last submission, Unix
     /// seconds; do all agree on the winner?).
     pub agreement: Vec<(i64, bool)>,
@@ -175,13 +183,12 @@ async fn collect<S: Store>(
                 if let Some(gold_side) = gold_side
                     && winner != Winner::Tie
                 {
-                    q.on_gold.push(judged.clone());
                     q.gold_reference.push(PairwiseJudgment {
                         winner: gold_side,
                         ..judged.clone()
                     });
+                    q.on_gold.push(judged);
                 }
-                q.pairwise.push(judged);
             }
             if winners.len() >= 2 {
                 q.agreement.push((
@@ -220,6 +227,94 @@ fn fmt_pct(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.0}%"))
 }
 
+/// The mark of a flagged figure in the annotator table.
+const FLAGGED: &str = " <span class=\"flag\">flagged</span>";
+
+/// A bias share with its test: percent, p, and the flag.
+fn bias_cell(s: &Share) -> String {
+    match (pct(&s.share), s.p_value) {
+        (Some(v), Some(p)) => format!(
+            "{v:.0}% <small class=\"muted\">n={} · p={}</small>{}",
+            s.n,
+            fmt_p(p),
+            if s.flagged { FLAGGED } else { "" }
+        ),
+        _ => "—".into(),
+    }
+}
+
+/// A p-value in two significant digits, small ones in scientific notation.
+fn fmt_p(p: f64) -> String {
+    if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// Probation: the hidden gold it rests on and a Reinstate button, or its absence.
+fn probation_cell(project: &plumbline_store::Project, a: &AnnotatorQuality) -> String {
+    let h = &a.probation.hidden_gold;
+    let record = format!(
+        "<small class=\"muted\">{}/{} hidden gold{}</small>",
+        h.correct,
+        h.total,
+        if a.probation.reinstated_at.is_some() {
+            " since reinstated"
+        } else {
+            ""
+        }
+    );
+    if !a.probation.on_probation {
+        return format!("no {record}");
+    }
+    let url = format!(
+        "/api/v1/projects/{}/annotators/{}/reinstate",
+        super::members::pct(&project.name),
+        super::members::pct(&a.name)
+    );
+    format!(
+        "<span class=\"probation\">on probation</span> {record} \
+         <button type=\"button\" data-call=\"POST\" data-url=\"{}\" aria-label=\"Reinstate {}\">Reinstate</button>",
+        attr(&url),
+        attr(&a.name)
+    )
+}
+
+/// Per annotator, exact tests of bias against gold on the pairs where the annotator and
+/// the gold answer picked different sides (McNemar's exact test: with no bias beyond the
+/// gold answer's, the two ways of differing are equally likely): (position: the annotator
+/// took the left side, length: the annotator took the longer side).
+fn against_gold_tests(
+    on_gold: &[PairwiseJudgment],
+    reference: &[PairwiseJudgment],
+    annotators: usize,
+) -> Vec<(Share, Share)> {
+    let mut counts = vec![[(0u64, 0u64); 2]; annotators];
+    for (a, g) in on_gold.iter().zip(reference) {
+        if a.winner == g.winner {
+            continue;
+        }
+        let i = a.annotator as usize;
+        if i >= counts.len() {
+            counts.resize(i + 1, [(0, 0); 2]);
+        }
+        counts[i][0].0 += u64::from(a.winner == Winner::Left);
+        counts[i][0].1 += 1;
+        if let (Some(l), Some(r)) = (a.left_len, a.right_len)
+            && l.abs_diff(r) > DEFAULT_LENGTH_THRESHOLD
+        {
+            let longer = if l > r { Winner::Left } else { Winner::Right };
+            counts[i][1].0 += u64::from(a.winner == longer);
+            counts[i][1].1 += 1;
+        }
+    }
+    counts
+        .iter()
+        .map(|[p, l]| (Share::tested(p.0, p.1), Share::tested(l.0, l.1)))
+        .collect()
+}
+
 /// `GET /projects/{project}/dashboard`.
 pub async fn dashboard_page<S: Store>(
     State(state): State<AppState<S>>,
@@ -231,33 +326,35 @@ pub async fn dashboard_page<S: Store>(
     let rubric = store.rubric(project.id, None).await?;
     let progress = store.progress(project.id).await?;
     let q = collect(store, project, &rubric.rubric).await?;
-    let report = bias(&q.pairwise, q.names.len(), BiasConfig::default());
+    let quality = annotator_quality(store, project).await?;
     let judged_gold = bias(&q.on_gold, q.names.len(), BiasConfig::default());
     let gold_ref = bias(&q.gold_reference, q.names.len(), BiasConfig::default());
+    let differ = against_gold_tests(&q.on_gold, &q.gold_reference, q.names.len());
     // Per annotator: (annotator's share, gold's share on the same pairs, pairs), percent.
     let against_gold = |i: usize, share: fn(&plumbline_quality::bias::BiasStats) -> &Share| {
         let a = judged_gold.per_annotator.get(i).map(share)?;
         let g = gold_ref.per_annotator.get(i).map(share)?;
         Some((pct(&a.share)?, pct(&g.share)?, a.n))
     };
-    let pos_gold: Vec<GoldBiasRow> = q
-        .names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let v = against_gold(i, |s| &s.position);
-            (n.clone(), v.map(|v| (v.0, v.1)), v.map_or(0, |v| v.2))
-        })
-        .collect();
-    let len_gold: Vec<GoldBiasRow> = q
-        .names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let v = against_gold(i, |s| &s.length);
-            (n.clone(), v.map(|v| (v.0, v.1)), v.map_or(0, |v| v.2))
-        })
-        .collect();
+    let gold_rows = |share: fn(&plumbline_quality::bias::BiasStats) -> &Share,
+                     flag: fn(&(Share, Share)) -> &Share|
+     -> Vec<GoldBiasRow> {
+        q.names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let v = against_gold(i, share);
+                (
+                    n.clone(),
+                    v.map(|v| (v.0, v.1)),
+                    v.map_or(0, |v| v.2),
+                    differ.get(i).is_some_and(|d| flag(d).flagged),
+                )
+            })
+            .collect()
+    };
+    let pos_gold = gold_rows(|s| &s.position, |d| &d.0);
+    let len_gold = gold_rows(|s| &s.length, |d| &d.1);
     let mut body = String::new();
     push!(&mut body, "<h1>Dashboard · {}</h1>", esc(&project.name));
 
@@ -279,7 +376,9 @@ pub async fn dashboard_page<S: Store>(
         &mut body,
         "<div class=\"tiles\"><div><b>{}</b> open</div><div><b>{}</b> awaiting adjudication</div><div><b>{}</b> resolved</div>\
          <div><b>{}</b> gold items</div><div><b>{}</b> judgments</div><div><b>{}</b> live leases</div>\
-         <div><b>{}</b> priority inversions</div><div><b>{}</b> α on winner</div></div>",
+         <div><b>{}</b> priority inversions</div><div><b>{}</b> α on winner</div>\
+         <div><b>{}</b> of items with an expert judgment</div><div><b>{}</b> of judgments by experts</div>\
+         <div><b>{}</b> on probation</div></div>",
         progress.items.open,
         progress.items.adjudication,
         progress.items.resolved,
@@ -287,7 +386,14 @@ pub async fn dashboard_page<S: Store>(
         progress.judgments,
         progress.leases,
         progress.priority_inversions,
-        alpha.map_or("—".into(), |a| format!("{a:.2}"))
+        alpha.map_or("—".into(), |a| format!("{a:.2}")),
+        fmt_pct(pct(&quality.experts.item_share)),
+        fmt_pct(pct(&quality.experts.judgment_share)),
+        quality
+            .annotators
+            .iter()
+            .filter(|a| a.probation.on_probation)
+            .count()
     );
 
     body.push_str("<div class=\"charts\">");
@@ -331,47 +437,33 @@ pub async fn dashboard_page<S: Store>(
         &interval_chart(&gold),
     );
 
-    let per = &report.per_annotator;
-    let pos: Vec<(String, Option<f64>, u64)> = q
-        .names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            (
-                n.clone(),
-                per.get(i).and_then(|s| pct(&s.position.share)),
-                per.get(i).map_or(0, |s| s.position.n),
-            )
-        })
-        .collect();
-    let len: Vec<(String, Option<f64>, u64)> = q
-        .names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            (
-                n.clone(),
-                per.get(i).and_then(|s| pct(&s.length.share)),
-                per.get(i).map_or(0, |s| s.length.n),
-            )
-        })
-        .collect();
+    let bias_rows = |share: fn(&AnnotatorQuality) -> &Share| -> Vec<BiasRow> {
+        quality
+            .annotators
+            .iter()
+            .map(|a| {
+                let s = share(a);
+                (a.name.clone(), pct(&s.share), s.n, s.flagged)
+            })
+            .collect()
+    };
+    let (pos, len) = (bias_rows(|a| &a.position), bias_rows(|a| &a.length));
     chart_panel(
         &mut body,
         "Position bias",
-        "Share of non-tie picks of the left (first-shown) candidate; 50% is unbiased.",
+        "Share of non-tie picks of the left (first-shown) candidate; 50% is unbiased. Red: the exact binomial test rejects 50% at p < 0.01 (all of the project's judgments).",
         &bias_chart(&pos),
     );
     chart_panel(
         &mut body,
         "Length bias",
-        "Share of non-tie picks of the longer candidate when lengths differ by more than 30 characters; 50% is length-blind.",
+        "Share of non-tie picks of the longer candidate when lengths differ by more than 30 characters; 50% is length-blind. Red: the exact binomial test rejects 50% at p < 0.01.",
         &bias_chart(&len),
     );
     chart_panel(
         &mut body,
         "Position bias against gold",
-        "On hidden gold where both picked a side: the annotator's share of left picks (filled) against the gold answer's share on the same pairs as shown to them (ring). The gap is the bias beyond what the items call for.",
+        "On hidden gold where both picked a side: the annotator's share of left picks (filled) against the gold answer's share on the same pairs as shown to them (ring). The gap is the bias beyond what the items call for; red when the exact test on the pairs where the two differ rejects no bias at p < 0.01.",
         &gold_bias_chart(&pos_gold, "Position bias against gold"),
     );
     chart_panel(
@@ -435,55 +527,81 @@ pub async fn dashboard_page<S: Store>(
         }
     );
 
-    // The annotator table.
-    body.push_str("<section class=\"panel\"><h2>Annotators</h2><div class=\"scroll\"><table class=\"sortable\" id=\"annotators\"><thead><tr>\
-        <th scope=\"col\" data-sort=\"text\"><button type=\"button\">Annotator</button></th><th scope=\"col\"><button type=\"button\">Judgments</button></th>\
-        <th scope=\"col\"><button type=\"button\">Gold accuracy</button></th><th scope=\"col\"><button type=\"button\">Position (left %)</button></th>\
-        <th scope=\"col\"><button type=\"button\">Length (longer %)</button></th>\
-        <th scope=\"col\"><button type=\"button\">Position vs gold</button></th><th scope=\"col\"><button type=\"button\">Length vs gold</button></th>\
-        <th scope=\"col\"><button type=\"button\">Inversions</button></th>\
-        <th scope=\"col\"><button type=\"button\">Skipped</button></th><th scope=\"col\"><button type=\"button\">Expired</button></th></tr></thead><tbody>");
-    for a in &progress.annotators {
+    // The annotator table: the quality table of `plumbline report` and the API, with the
+    // dashboard's figures against gold and the lease counts.
+    push!(
+        &mut body,
+        "<section class=\"panel\"><h2>Annotators</h2><p class=\"muted\">Reliability: posterior mean and {:.0}% credible interval from the prior of the verified level, gold and qualification answers, and agreement with adjudications. \
+         Gold accuracy with its Wilson 95% interval. Bias: the share, the exact binomial test's p against 50%, flagged below p = {}. \
+         Probation: hidden gold since the last reinstatement whose Wilson upper bound is below {}.</p>\
+         <p id=\"members-error\" class=\"error\" role=\"alert\" hidden></p>\
+         <div class=\"scroll\"><table class=\"sortable\" id=\"annotators\"><thead><tr>\
+         <th scope=\"col\" data-sort=\"text\"><button type=\"button\">Annotator</button></th><th scope=\"col\"><button type=\"button\">Judgments</button></th>\
+         <th scope=\"col\"><button type=\"button\">Level</button></th><th scope=\"col\"><button type=\"button\">Reliability</button></th>\
+         <th scope=\"col\"><button type=\"button\">Gold accuracy</button></th><th scope=\"col\"><button type=\"button\">Position (left)</button></th>\
+         <th scope=\"col\"><button type=\"button\">Length (longer)</button></th>\
+         <th scope=\"col\"><button type=\"button\">Position vs gold</button></th><th scope=\"col\"><button type=\"button\">Length vs gold</button></th>\
+         <th scope=\"col\"><button type=\"button\">Inversions</button></th>\
+         <th scope=\"col\"><button type=\"button\">Skipped, expired</button></th>\
+         <th scope=\"col\"><button type=\"button\">Probation</button></th></tr></thead><tbody>",
+        quality.credible_level * 100.0,
+        quality.bias_flag_p,
+        project.settings.min_gold_accuracy
+    );
+    for a in &quality.annotators {
         let i = q.users.iter().position(|u| *u == a.user);
-        let g = GoldAccuracy::new(a.gold_correct.max(0) as u64, a.gold_scored.max(0) as u64);
-        let p = i
-            .and_then(|i| per.get(i))
-            .and_then(|s| pct(&s.position.share));
-        let l = i
-            .and_then(|i| per.get(i))
-            .and_then(|s| pct(&s.length.share));
+        let counts = progress.annotators.iter().find(|p| p.user == a.user);
         // Points above (or below) the gold answer's share on the same pairs.
         let gap = |rows: &[GoldBiasRow]| {
             i.and_then(|i| rows.get(i))
-                .and_then(|r| r.1.map(|v| (v.0 - v.1, r.2)))
+                .and_then(|r| r.1.map(|v| (v.0 - v.1, r.2, r.3)))
         };
         let (pg, lg) = (gap(&pos_gold), gap(&len_gold));
-        let pts = |v: Option<(f64, u64)>| {
-            v.map_or("—".into(), |(v, n)| {
-                format!("{v:+.0} pts <small class=\"muted\">n={n}</small>")
+        let pts = |v: Option<(f64, u64, bool)>| {
+            v.map_or("—".into(), |(v, n, flagged)| {
+                format!(
+                    "{v:+.0} pts <small class=\"muted\">n={n}</small>{}",
+                    if flagged { FLAGGED } else { "" }
+                )
             })
         };
+        let g = &a.gold;
+        let r = &a.reliability;
         push!(
             &mut body,
-            "<tr><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{} <small class=\"muted\">{}/{}</small></td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td data-v=\"{}\">{}</td><td>{}</td>\
+             <td data-v=\"{:.4}\">{:.2} <small class=\"muted\">{:.2}–{:.2}</small></td>\
+             <td data-v=\"{}\">{} <small class=\"muted\">{}/{}{}</small></td>\
+             <td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td>\
+             <td>{}</td><td>{}, {}</td><td>{}</td></tr>",
             esc(&a.name),
             a.judgments,
             a.judgments,
+            a.expertise,
+            r.mean,
+            r.mean,
+            r.lower,
+            r.upper,
             g.accuracy.value().unwrap_or(-1.0),
             fmt_pct(pct(&g.accuracy)),
             g.correct,
             g.total,
-            p.unwrap_or(-1.0),
-            fmt_pct(p),
-            l.unwrap_or(-1.0),
-            fmt_pct(l),
+            match (g.lower, g.upper) {
+                (Some(lo), Some(hi)) => format!(" · {:.0}–{:.0}%", lo * 100.0, hi * 100.0),
+                _ => String::new(),
+            },
+            a.position.share.value().unwrap_or(-1.0),
+            bias_cell(&a.position),
+            a.length.share.value().unwrap_or(-1.0),
+            bias_cell(&a.length),
             pg.map_or(-1000.0, |g| g.0.abs()),
             pts(pg),
             lg.map_or(-1000.0, |g| g.0.abs()),
             pts(lg),
-            a.priority_inversions,
-            a.skipped,
-            a.expired
+            a.inversions,
+            counts.map_or(0, |c| c.skipped),
+            counts.map_or(0, |c| c.expired),
+            probation_cell(project, a)
         );
     }
     body.push_str("</tbody></table></div></section>");
@@ -736,8 +854,9 @@ fn interval_chart(rows: &[(String, GoldAccuracy)]) -> String {
     s
 }
 
-/// Dots per annotator on a 0–100% axis with the 50% line.
-fn bias_chart(rows: &[(String, Option<f64>, u64)]) -> String {
+/// Dots per annotator on a 0–100% axis with the 50% line; red where the binomial test
+/// flags the share.
+fn bias_chart(rows: &[BiasRow]) -> String {
     if rows.is_empty() {
         return empty_chart();
     }
@@ -762,7 +881,7 @@ fn bias_chart(rows: &[(String, Option<f64>, u64)]) -> String {
         lw + span,
         h - 4.0
     );
-    for (i, (name, v, n)) in rows.iter().enumerate() {
+    for (i, (name, v, n, flagged)) in rows.iter().enumerate() {
         let yy = 8.0 + 24.0 * i as f64;
         push!(
             &mut s,
@@ -776,7 +895,7 @@ fn bias_chart(rows: &[(String, Option<f64>, u64)]) -> String {
         );
         match v {
             Some(v) => {
-                let far = (v - 50.0).abs() > 15.0;
+                let far = *flagged;
                 push!(
                     &mut s,
                     "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" class=\"{}\"><title>{v:.0}% of {n}</title></circle><text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">{v:.0}% (n={n})</text>",
@@ -800,7 +919,7 @@ fn bias_chart(rows: &[(String, Option<f64>, u64)]) -> String {
 }
 
 /// Per annotator, their share (dot) against the gold answer's share on the same pairs
-/// (ring) on a 0–100% axis; a gap above 15 points in red.
+/// (ring) on a 0–100% axis; red where the exact test on the differing pairs flags it.
 fn gold_bias_chart(rows: &[GoldBiasRow], label: &str) -> String {
     if rows.iter().all(|r| r.1.is_none()) {
         return "<p class=\"muted\">No judged gold with a winner yet.</p>".into();
@@ -820,7 +939,7 @@ fn gold_bias_chart(rows: &[GoldBiasRow], label: &str) -> String {
         lw + span,
         h - 4.0
     );
-    for (i, (name, v, n)) in rows.iter().enumerate() {
+    for (i, (name, v, n, flagged)) in rows.iter().enumerate() {
         let yy = 8.0 + 24.0 * i as f64;
         push!(
             &mut s,
@@ -845,7 +964,7 @@ fn gold_bias_chart(rows: &[GoldBiasRow], label: &str) -> String {
                     yy + 8.0,
                     yy + 8.0,
                     yy + 8.0,
-                    if (a - g).abs() > 15.0 { "flag" } else { "dot" },
+                    if *flagged { "flag" } else { "dot" },
                     lw + span + 6.0,
                     yy + 12.0,
                     a - g

@@ -1,5 +1,7 @@
-//! The lead's setup page: the project's settings, the rubric editor (each save is a new,
-//! immutable version through `POST /api/v1/projects/{p}/rubrics`) and import by upload
+//! The lead's setup page: the project's settings (changed through
+//! `PATCH /api/v1/projects/{p}`, which checks every range and audits the change), the
+//! rubric editor (each save is a new, immutable version through
+//! `POST /api/v1/projects/{p}/rubrics`) and import by upload
 //! (`POST /api/v1/projects/{p}/items`, native JSONL, all or nothing).
 
 use super::html::{attr, esc};
@@ -8,6 +10,7 @@ use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{AuthError, Lead};
 use axum::extract::State;
+use plumbline_domain::ProjectSettings;
 use plumbline_store::Store;
 
 /// `GET /projects/{project}/setup`.
@@ -23,37 +26,11 @@ pub async fn setup_page<S: Store>(
     let mut body = String::new();
     push!(
         &mut body,
-        "<h1>Setup · {}</h1><div id=\"setup\" data-project=\"{}\"></div>\
-         <section class=\"panel\"><h2>Settings</h2><table class=\"side\"><tbody>\
-         <tr><th scope=\"row\">default task</th><td>{}</td></tr><tr><th scope=\"row\">overlap</th><td>{}</td></tr>\
-         <tr><th scope=\"row\">hidden gold rate</th><td>{:.0}%</td></tr><tr><th scope=\"row\">lease</th><td>{} s</td></tr>\
-         <tr><th scope=\"row\">qualification</th><td>{}</td></tr><tr><th scope=\"row\">required expertise</th><td>{}</td></tr>\
-         </tbody></table></section>",
+        "<h1>Setup · {}</h1><div id=\"setup\" data-project=\"{}\"></div>",
         esc(&project.name),
         attr(&pct(&project.name)),
-        s.task.as_str(),
-        s.overlap,
-        s.gold_rate * 100.0,
-        s.lease_seconds,
-        if s.qualification_size == 0 {
-            "none".to_owned()
-        } else {
-            format!(
-                "{} gold items, pass at {:.0}%",
-                s.qualification_size,
-                s.qualification_pass * 100.0
-            )
-        },
-        esc(&if s.required_expertise.is_empty() {
-            "none".to_owned()
-        } else {
-            s.required_expertise
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
     );
+    settings_panel(&mut body, s);
     push!(
         &mut body,
         "<section class=\"panel\"><h2>Rubric</h2><p class=\"muted\">Versions: {}. Judgments keep the version they were made under; \
@@ -144,4 +121,134 @@ fn export_panel(
         );
     }
     body.push_str("</tbody></table></section>");
+}
+
+/// One number field of the settings form: name, label, hint, current value ("" for
+/// automatic), and the input's `min`, `max` and `step`.
+struct Field<'a> {
+    name: &'a str,
+    label: &'a str,
+    hint: String,
+    value: String,
+    range: (&'a str, &'a str, &'a str),
+}
+
+/// The settings form: what is fixed at creation as text, the rest as inputs whose
+/// changed values `setup.js` sends as one partial `PATCH` (with the session's CSRF
+/// token); the server names any value out of range, and nothing changes then.
+fn settings_panel(body: &mut String, s: &ProjectSettings) {
+    let num = |v: f64| format!("{v}");
+    let fields = [
+        Field {
+            name: "overlap",
+            label: "Overlap",
+            hint: "judgments per item, 1 to 100".into(),
+            value: s.overlap.to_string(),
+            range: ("1", "100", "1"),
+        },
+        Field {
+            name: "gold_rate",
+            label: "Hidden gold rate",
+            hint: "share of served work, 0 to below 1".into(),
+            value: num(s.gold_rate),
+            range: ("0", "0.99", "any"),
+        },
+        Field {
+            name: "lease_seconds",
+            label: "Lease",
+            hint: "seconds, 10 to 604800".into(),
+            value: s.lease_seconds.to_string(),
+            range: ("10", "604800", "1"),
+        },
+        Field {
+            name: "qualification_size",
+            label: "Qualification size",
+            hint: "gold items before regular work; 0 for none".into(),
+            value: s.qualification_size.to_string(),
+            range: ("0", "1000", "1"),
+        },
+        Field {
+            name: "qualification_pass",
+            label: "Qualification pass",
+            hint: "share right to pass, 0 to 1".into(),
+            value: num(s.qualification_pass),
+            range: ("0", "1", "any"),
+        },
+        Field {
+            name: "min_experts",
+            label: "Expert judgments per item",
+            hint: "empty for automatic (1 when the project has verified experts)".into(),
+            value: s.min_experts.map_or(String::new(), |v| v.to_string()),
+            range: ("0", "100", "1"),
+        },
+        Field {
+            name: "max_overlap",
+            label: "Most judgments per item",
+            hint: format!(
+                "with escalation, overlap to 100; empty for automatic ({})",
+                s.effective_max_overlap()
+            ),
+            value: s.max_overlap.map_or(String::new(), |v| v.to_string()),
+            range: ("1", "100", "1"),
+        },
+        Field {
+            name: "min_gold_accuracy",
+            label: "Minimum gold accuracy",
+            hint:
+                "below it (Wilson upper bound) an annotator is on probation; 0 turns probation off"
+                    .into(),
+            value: num(s.min_gold_accuracy),
+            range: ("0", "1", "any"),
+        },
+        Field {
+            name: "decision_threshold",
+            label: "Decision threshold",
+            hint: "least posterior of a decided label, above 0.5 to 1".into(),
+            value: num(s.decision_threshold),
+            range: ("0.5", "1", "any"),
+        },
+    ];
+    push!(
+        body,
+        "<section class=\"panel\"><h2>Settings</h2><p class=\"muted\">Default task {}; required expertise {} (both fixed at creation). \
+         Changes apply to work handed out from now on and are recorded in the audit log.</p>\
+         <form id=\"settings-form\" class=\"inline\" novalidate>",
+        s.task.as_str(),
+        esc(&if s.required_expertise.is_empty() {
+            "none".to_owned()
+        } else {
+            s.required_expertise
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    );
+    for f in &fields {
+        push!(
+            body,
+            "<label>{} <input type=\"number\" name=\"{}\" value=\"{}\" data-initial=\"{}\" min=\"{}\" max=\"{}\" step=\"{}\" aria-describedby=\"hint-{}\"{}>\
+             <small class=\"muted\" id=\"hint-{}\">{}</small></label>",
+            esc(f.label),
+            attr(f.name),
+            attr(&f.value),
+            attr(&f.value),
+            f.range.0,
+            f.range.1,
+            f.range.2,
+            attr(f.name),
+            if f.value.is_empty() {
+                " placeholder=\"automatic\""
+            } else {
+                ""
+            },
+            attr(f.name),
+            esc(&f.hint)
+        );
+    }
+    body.push_str(
+        "<button type=\"submit\" class=\"primary\">Save settings</button></form>\
+         <p class=\"error\" id=\"settings-error\" role=\"alert\" hidden></p>\
+         <p class=\"rule ok\" id=\"settings-done\" role=\"status\" hidden></p></section>",
+    );
 }

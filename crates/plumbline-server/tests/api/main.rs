@@ -5,6 +5,7 @@ mod access;
 mod engine;
 mod exports;
 mod hidden;
+mod leads;
 mod matrix;
 mod payloads;
 mod support;

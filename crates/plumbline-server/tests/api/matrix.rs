@@ -47,6 +47,20 @@ fn ops() -> Vec<Op> {
         op(M::GET, "/api/v1/projects", ANYONE, Some("read")),
         op(M::POST, "/api/v1/projects", NOBODY, Some("admin")),
         op(M::GET, "/api/v1/projects/triage", MEMBERS, Some("read")),
+        // Settings: leads only; an annotator's or a reviewer's PATCH is refused.
+        op(M::PATCH, "/api/v1/projects/triage", LEAD, Some("admin")),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/quality",
+            LEAD,
+            Some("admin"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/annotators/ann/reinstate",
+            LEAD,
+            Some("admin"),
+        ),
         op(
             M::GET,
             "/api/v1/projects/triage/rubrics",

@@ -917,6 +917,12 @@ async fn browser_workflow() {
     )
     .await;
     b.screenshot("dashboard-1280").await;
+    b.js(
+        "document.querySelector('#annotators').scrollIntoView(); return true;",
+        json!([]),
+    )
+    .await;
+    b.screenshot("dashboard-annotators-1280").await;
     b.resize(820, 1180).await;
     b.screenshot("dashboard-tablet").await;
     b.resize(1280, 900).await;
@@ -978,8 +984,43 @@ async fn browser_workflow() {
     .await;
     assert_accessible(&b, "the members page").await;
     b.screenshot("members-1280").await;
-    // Setup: a new rubric version, and an import by upload (a bad file first).
+    // Setup: settings (a value out of range is refused by its field, nothing changes;
+    // then two are saved in one PATCH), a new rubric version, and an import by upload
+    // (a bad file first).
     b.goto(&format!("{base}/projects/banking/setup")).await;
+    b.js(
+        "var f = document.querySelector('#settings-form'); f.overlap.value = '0'; f.gold_rate.value = '0.2'; return true;",
+        json!([]),
+    )
+    .await;
+    b.click("#settings-form button[type=submit]").await;
+    b.wait_for(
+        "the refused setting",
+        "var e = document.querySelector('#settings-error'); \
+         return !e.hidden && /overlap/.test(e.textContent) \
+           && document.querySelector('#settings-form input[name=overlap]').getAttribute('aria-invalid') === 'true';",
+    )
+    .await;
+    let banking = || async { fx.store.project_by_name("banking").await.unwrap().settings };
+    assert_eq!(
+        banking().await.gold_rate,
+        0.0,
+        "a refused change changes nothing"
+    );
+    b.js(
+        "document.querySelector('#settings-form').overlap.value = '4'; return true;",
+        json!([]),
+    )
+    .await;
+    b.click("#settings-form button[type=submit]").await;
+    b.wait_for(
+        "the saved settings",
+        "var d = document.querySelector('#settings-done'); return !d.hidden && /overlap, gold_rate/.test(d.textContent);",
+    )
+    .await;
+    let saved = banking().await;
+    assert_eq!((saved.overlap, saved.gold_rate), (4, 0.2));
+    b.screenshot("setup-settings-1280").await;
     b.js(
         "var t = document.querySelector('#rubric-toml'); t.value = t.value.replace(/^name = .*$/m, 'name = \"Retail banking call centre, v2\"'); return true;",
         json!([]),

@@ -48,6 +48,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/postgres/0009_gold_secret.sql"),
     ),
     (
+        10,
+        "reinstatements",
+        include_str!("../../migrations/postgres/0010_reinstatements.sql"),
+    ),
+    (
         11,
         "gold_by_user",
         include_str!("../../migrations/postgres/0011_gold_by_user.sql"),

@@ -5,6 +5,7 @@
 mod export;
 mod identity;
 mod import;
+mod leads;
 mod migrate;
 mod reads;
 mod retention;
@@ -17,7 +18,7 @@ use crate::model::*;
 use crate::{Result, Store};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use plumbline_domain::{
-    ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, TaskKind, UserId,
+    ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, SettingsPatch, TaskKind, UserId,
 };
 use std::str::FromStr;
 use tokio::sync::mpsc;
@@ -270,6 +271,32 @@ impl Store for PgStore {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("project `{name}`")))?;
         to_project(&row)
+    }
+
+    async fn update_settings(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        patch: SettingsPatch,
+    ) -> Result<Project, crate::SettingsError> {
+        self.update_settings_impl(actor, project, patch).await
+    }
+
+    async fn reinstate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        annotator: UserId,
+    ) -> Result<crate::Reinstatement> {
+        self.reinstate_impl(actor, project, annotator).await
+    }
+
+    async fn hidden_gold_since_reinstatement(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+    ) -> Result<crate::HiddenGold> {
+        self.hidden_gold_impl(project, annotator).await
     }
 
     async fn rubric(

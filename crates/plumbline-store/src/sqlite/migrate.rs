@@ -37,6 +37,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "gold_secret",
         include_str!("../../migrations/sqlite/0009_gold_secret.sql"),
     ),
+    (
+        10,
+        "reinstatements",
+        include_str!("../../migrations/sqlite/0010_reinstatements.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

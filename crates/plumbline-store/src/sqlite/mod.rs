@@ -6,6 +6,7 @@ mod export;
 mod group;
 mod identity;
 mod import;
+mod leads;
 mod migrate;
 mod reads;
 mod retention;
@@ -16,7 +17,7 @@ use crate::error::StoreError;
 use crate::model::*;
 use crate::{Result, Store};
 use plumbline_domain::{
-    ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, TaskKind, UserId,
+    ItemId, ProjectId, ProjectSettings, Rubric, RubricVersion, SettingsPatch, TaskKind, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
@@ -379,6 +380,32 @@ impl Store for SqliteStore {
             to_project(raw)
         })
         .await
+    }
+
+    async fn update_settings(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        patch: SettingsPatch,
+    ) -> Result<Project, crate::SettingsError> {
+        self.update_settings_impl(actor, project, patch).await
+    }
+
+    async fn reinstate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        annotator: UserId,
+    ) -> Result<crate::Reinstatement> {
+        self.reinstate_impl(actor, project, annotator).await
+    }
+
+    async fn hidden_gold_since_reinstatement(
+        &self,
+        project: ProjectId,
+        annotator: UserId,
+    ) -> Result<crate::HiddenGold> {
+        self.hidden_gold_impl(project, annotator).await
     }
 
     async fn rubric(

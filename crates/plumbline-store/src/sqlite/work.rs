@@ -283,14 +283,21 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
     let verified = verified_expertise(tx, user)?;
     reclaim(tx, Some(project), now, RECLAIM_BATCH)?;
     // `annotator_counts.seq` is the highest so far (kept by a trigger on `assignments`).
-    let (seq, gold_correct, gold_scored): (i64, i64, i64) = tx
+    // `annotator_counts.seq` is the highest so far (kept by a trigger on `assignments`).
+    let seq: i64 = tx
         .prepare_cached(
-            "SELECT coalesce(max(seq), 0) + 1, coalesce(max(gold_correct), 0), coalesce(max(gold_scored), 0)
-             FROM annotator_counts WHERE project_id = ?1 AND user_id = ?2",
+            "SELECT coalesce((SELECT seq FROM annotator_counts WHERE project_id = ?1 AND user_id = ?2), 0) + 1",
         )?
-        .query_row(params![project.0, user.0], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
+        .query_row(params![project.0, user.0], |r| r.get(0))?;
+    // Probation counts the gold judged since the latest reinstatement.
+    let (gold_correct, gold_scored): (i64, i64) = tx
+        .prepare_cached(
+            "SELECT coalesce(sum(gold_correct = 1), 0), count(*) FROM judgments INDEXED BY judgments_gold_scored
+             WHERE project_id = ?1 AND user_id = ?2 AND gold_correct IS NOT NULL
+               AND id > coalesce((SELECT after_judgment FROM reinstatements
+                                  WHERE project_id = ?1 AND user_id = ?2 ORDER BY id DESC LIMIT 1), 0)",
+        )?
+        .query_row(params![project.0, user.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let domains = serde_json::to_string(&engine::project_domains(&settings))?;
     let experts = experts_in_project(tx, project, &domains)?;
     let (qualification, _, _, since) = qualification_row(tx, project, user)?;

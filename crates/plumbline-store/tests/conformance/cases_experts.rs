@@ -174,4 +174,9 @@ pub async fn clearly_inaccurate_annotators_are_put_on_probation<S: Store>(store:
         matches!(store.next_task(good, p.id).await.unwrap(), Next::Task(_)),
         "an accurate annotator keeps working"
     );
+    store.reinstate(None, p.id, bad).await.unwrap();
+    assert!(
+        matches!(store.next_task(bad, p.id).await.unwrap(), Next::Task(_)),
+        "a reinstated annotator works again: only gold judged after it counts"
+    );
 }

@@ -6,6 +6,7 @@ mod cases_audit;
 mod cases_experts;
 mod cases_export;
 mod cases_identity;
+mod cases_leads;
 mod cases_work;
 mod support;
 
@@ -74,6 +75,8 @@ conformance!(
     clearly_inaccurate_annotators_are_put_on_probation,
     the_first_submission_fixes_the_gold_score,
     training_feedback_only_after_a_qualification_miss,
+    settings_change_whole_or_not_at_all,
+    reinstatement_resets_what_probation_counts,
 );
 
 /// Declares each case that compares two fresh databases of one backend.

@@ -36,7 +36,7 @@ pub struct Cli {
 enum Command {
     /// Create or upgrade the database schema.
     Migrate,
-    /// Create and list projects.
+    /// Create and list projects, change their settings, reinstate annotators on probation.
     #[command(subcommand)]
     Project(project::ProjectCommand),
     /// Show a project's rubric or add a new version.
@@ -73,7 +73,7 @@ enum Command {
     Purge(retention::PurgeArgs),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
-    /// A project's progress: items by state, judgments, per-annotator counts.
+    /// A project's progress and the quality of each annotator (reliability, gold, bias, probation).
     Report(report::ReportArgs),
     /// Run the server on a fresh database seeded with the example projects.
     Demo(demo::DemoArgs),

@@ -1,8 +1,13 @@
 //! `plumbline report --project N [--json]`: a project's progress (items by state,
-//! judgments, leases, per-annotator counts). Quality figures are on the lead's dashboard
-//! and in `plumbline stats`.
+//! judgments, leases, per-annotator counts) and the quality of each annotator
+//! (`plumbline_formats::quality`, the table the API and the dashboard show: reliability,
+//! gold accuracy, position and length bias with the exact binomial test, inversions,
+//! probation) with verified experts' share of the work.
 
 use clap::Args;
+use plumbline_formats::quality::{AnnotatorQuality, QualityReport, annotator_quality};
+use plumbline_quality::Estimate;
+use plumbline_quality::bias::Share;
 use plumbline_store::{Progress, Store};
 use serde_json::json;
 use std::process::ExitCode;
@@ -20,18 +25,128 @@ pub struct ReportArgs {
 pub async fn run<S: Store>(store: &S, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let project = store.project_by_name(&args.project).await?;
     let progress = store.progress(project.id).await?;
+    let quality = annotator_quality(store, &project).await?;
     if args.json {
         let out = json!({
             "project": project.name,
             "rubric_version": project.rubric_version.0,
             "overlap": project.settings.overlap,
             "progress": progress,
+            "quality": quality,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", text(&project.name, &progress));
+        print!("{}", quality_text(&quality));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn pct(e: &Estimate) -> String {
+    e.value()
+        .map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// A bias share, its test's p and `*` when flagged.
+fn bias(s: &Share) -> String {
+    match (s.share.value(), s.p_value) {
+        (Some(v), Some(p)) => format!(
+            "{:.0}% p{}{}",
+            v * 100.0,
+            if p < 0.001 {
+                "<0.001".to_owned()
+            } else {
+                format!("={p:.3}")
+            },
+            if s.flagged { " *" } else { "" }
+        ),
+        _ => "-".to_owned(),
+    }
+}
+
+fn quality_row(a: &AnnotatorQuality) -> String {
+    let r = &a.reliability;
+    let g = &a.gold;
+    let gold = match (g.accuracy.value(), g.lower, g.upper) {
+        (Some(v), Some(lo), Some(hi)) => format!(
+            "{}/{} {:.0}% [{:.0}-{:.0}%]",
+            g.correct,
+            g.total,
+            v * 100.0,
+            lo * 100.0,
+            hi * 100.0
+        ),
+        _ => "-".to_owned(),
+    };
+    let h = &a.probation.hidden_gold;
+    let probation = format!(
+        "{} ({}/{} hidden gold{})",
+        if a.probation.on_probation { "ON" } else { "no" },
+        h.correct,
+        h.total,
+        if a.probation.reinstated_at.is_some() {
+            " since reinstated"
+        } else {
+            ""
+        }
+    );
+    format!(
+        "{:<20} {:<12} {:>9} {:>4.2} [{:.2}-{:.2}] {:<22} {:<16} {:<16} {:>4} {}\n",
+        a.name,
+        a.expertise.as_str(),
+        a.judgments,
+        r.mean,
+        r.lower,
+        r.upper,
+        gold,
+        bias(&a.position),
+        bias(&a.length),
+        a.inversions,
+        probation
+    )
+}
+
+fn quality_text(q: &QualityReport) -> String {
+    let x = &q.experts;
+    let mut out = format!(
+        "\nexperts: {} of {} items ({}) have a judgment by a verified expert; \
+         {} of {} judgments ({}) are by experts\n",
+        x.items_with_expert,
+        x.items,
+        pct(&x.item_share),
+        x.expert_judgments,
+        x.judgments,
+        pct(&x.judgment_share)
+    );
+    if q.annotators.is_empty() {
+        return out;
+    }
+    out.push_str(&format!(
+        "\n{:<20} {:<12} {:>9} {:<16} {:<22} {:<16} {:<16} {:>4} {}\n",
+        "annotator",
+        "expertise",
+        "judgments",
+        "reliability",
+        "gold (Wilson 95%)",
+        "position (p)",
+        "length (p)",
+        "inv",
+        "probation"
+    ));
+    for a in &q.annotators {
+        out.push_str(&quality_row(a));
+    }
+    out.push_str(&format!(
+        "\nreliability: posterior mean [{:.0}% credible interval], from the prior of the verified level, gold and adjudications\n\
+         position: share of non-tie picks of the candidate shown first; length: of the longer one (lengths differing by more than {} characters)\n\
+         * flagged: exact binomial test against 50% at p < {}\n\
+         probation: hidden gold since the last reinstatement, Wilson upper bound below {} (`plumbline project reinstate` lifts it)\n",
+        q.credible_level * 100.0,
+        q.length_threshold,
+        q.bias_flag_p,
+        q.min_gold_accuracy
+    ));
+    out
 }
 
 fn text(name: &str, p: &Progress) -> String {

@@ -4,6 +4,7 @@ mod demo;
 mod formats;
 mod governance;
 mod import_export;
+mod leads;
 mod load;
 mod projects;
 mod sovereignty;

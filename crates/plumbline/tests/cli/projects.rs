@@ -58,7 +58,7 @@ fn settings_flags_are_stored_and_checked() {
         "--gold-rate",
         "1.5",
     ])
-    .fails_with(&["gold_rate"]);
+    .fails_with(&["invalid --gold-rate"]);
     env.run(&[
         "project", "create", "--name", "y", "--rubric", &rubric, "--task", "essay",
     ])
