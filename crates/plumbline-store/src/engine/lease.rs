@@ -201,6 +201,16 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
         });
     }
     let mut picks = Vec::new();
+    // Hidden gold comes first for everyone, experts included: their reliability is
+    // measured the same way, and a gold draw that only some annotators get would tell
+    // gold apart by who is served it.
+    if super::is_gold_draw(ctx.secret, ctx.annotator, ctx.seq, s.gold_rate) {
+        picks.push(Pick {
+            source: Source::Gold,
+            purpose: Purpose::Gold,
+            when_empty: None,
+        });
+    }
     let min_experts = s.effective_min_experts(ctx.experts_in_project > 0);
     let expert = min_experts > 0 && project_level(s, ctx.verified) == ExpertiseLevel::Expert;
     if expert {
@@ -213,13 +223,6 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
         picks.push(work_pick(Source::NeedsExpert));
     }
     let reserve = if expert { 0 } else { min_experts };
-    if super::is_gold_draw(ctx.secret, ctx.annotator, ctx.seq, s.gold_rate) {
-        picks.push(Pick {
-            source: Source::Gold,
-            purpose: Purpose::Gold,
-            when_empty: None,
-        });
-    }
     // A quota below its share of everything served so far (this lease included) comes
     // before ordinary work.
     let total = ctx.served.get("").copied().unwrap_or(0);
@@ -588,6 +591,28 @@ mod tests {
             [work(None)],
             "a project without expert members"
         );
+    }
+
+    #[test]
+    fn experts_are_served_hidden_gold_before_expert_work() {
+        // Gold drawn for an expert comes before the items only they can help with:
+        // experts' reliability is measured like everyone's.
+        let settings = ProjectSettings {
+            gold_rate: 1.0,
+            overlap: 3,
+            ..ProjectSettings::default()
+        };
+        let served = HashMap::new();
+        let expert = ["banking:expert".parse().unwrap()];
+        let p = plan(
+            &ctx(&settings, &expert, &served)
+                .qualification(QualificationState::Passed, 0)
+                .experts(2),
+        )
+        .unwrap();
+        let sources: Vec<Source> = p.picks.into_iter().map(|p| p.source).collect();
+        assert_eq!(sources[0], Source::Gold);
+        assert_eq!(sources[2], Source::NeedsExpert);
     }
 
     #[test]

@@ -302,6 +302,10 @@ fn report_flow(env: Env) {
         "2",
         "--gold-rate",
         "0.4",
+        // Off while the annotators judge, so `ann` makes enough judgments for her
+        // length bias to show; turned on below, probation then follows her record.
+        "--min-gold-accuracy",
+        "0",
     ])
     .ok();
     let lines: String = (0..50)
@@ -341,6 +345,15 @@ fn report_flow(env: Env) {
         wrong >= 3 && right >= 3,
         "hidden gold served: {wrong}, {right}"
     );
+    env.run(&[
+        "project",
+        "set",
+        "--project",
+        "qa",
+        "--min-gold-accuracy",
+        "0.7",
+    ])
+    .ok();
 
     let out = env.run(&["report", "--project", "qa"]).ok().stdout;
     for needle in [
