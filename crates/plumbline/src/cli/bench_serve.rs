@@ -213,16 +213,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let t = Instant::now();
-    let annotators = match super::open(&db_url).await? {
+    let (annotators, observer) = match super::open(&db_url).await? {
         AnyStore::Sqlite(s) => {
-            let annotators = setup(&s, &args).await?;
+            let setup = setup(&s, &args).await?;
             // The import committed the whole database into the WAL; copying it into the
             // database file is the setup's work, not the measured servers' (in their
             // first seconds it stalled requests for over a second, paced runs' p99).
             let t = Instant::now();
             s.checkpoint().await?;
             eprintln!("checkpointed the WAL in {:.1}s", t.elapsed().as_secs_f64());
-            annotators
+            setup
         }
         AnyStore::Postgres(s) => setup(&s, &args).await?,
     };
@@ -293,6 +293,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             http: http.clone(),
             urls: urls.clone(),
             token: a.token,
+            observer: observer.clone(),
             name: a.name,
             stop: stop.clone(),
             measuring: measuring.clone(),
@@ -423,8 +424,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Project, items, gold and annotators with tokens.
-async fn setup<S: Store>(store: &S, args: &ServeArgs) -> anyhow::Result<Vec<Annotator>> {
+/// Project, items, gold and annotators with tokens; and the token of a reviewer who
+/// watches whether the queue has drained (annotators see only their own progress).
+async fn setup<S: Store>(store: &S, args: &ServeArgs) -> anyhow::Result<(Vec<Annotator>, String)> {
     let settings = ProjectSettings {
         task: TaskKind::Preference,
         overlap: args.overlap,
@@ -499,7 +501,25 @@ async fn setup<S: Store>(store: &S, args: &ServeArgs) -> anyhow::Result<Vec<Anno
             token: secret,
         });
     }
-    Ok(out)
+    let observer = store
+        .create_user(
+            None,
+            NewUser {
+                name: "bench-observer".into(),
+                password_hash: None,
+                is_admin: false,
+            },
+        )
+        .await?;
+    store
+        .add_member(None, project.id, observer.id, ProjectRole::Reviewer)
+        .await?;
+    let secret = new_token_secret()?;
+    let read: Scopes = "read".parse().map_err(anyhow::Error::msg)?;
+    store
+        .create_token(None, observer.id, token_hash(&secret), read, None)
+        .await?;
+    Ok((out, secret))
 }
 
 fn payload(winner: &str) -> String {
@@ -513,6 +533,8 @@ struct Worker {
     http: reqwest::Client,
     urls: Arc<RwLock<Vec<String>>>,
     token: String,
+    /// The reviewer's token that reads the whole project's progress.
+    observer: String,
     name: String,
     stop: Arc<AtomicBool>,
     measuring: Arc<AtomicBool>,
@@ -669,7 +691,7 @@ impl Worker {
         let r = self
             .http
             .get(format!("{}/api/v1/projects/load/progress", self.base(0)))
-            .bearer_auth(&self.token)
+            .bearer_auth(&self.observer)
             .send()
             .await
             .ok()?;
