@@ -57,6 +57,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "gold_by_user",
         include_str!("../../migrations/postgres/0011_gold_by_user.sql"),
     ),
+    (
+        12,
+        "one_gold_index",
+        include_str!("../../migrations/postgres/0012_one_gold_index.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -366,7 +366,7 @@ fn with_events<'a>(
 /// verified expertise, their next sequence number and qualification row, the id the
 /// lease will have (so its audit event is complete before it is written), the quota
 /// counters, their hidden-gold answers since their latest reinstatement (along the
-/// partial index of gold judgments), the
+/// partial index of gold judgments; the same count as `leads::hidden_gold`), the
 /// project's expert members (in the domains its settings require), the project's gold
 /// secret, and with `$5` whether a lease is held.
 const NEXT_CONTEXT: &str = "WITH expired AS (
@@ -387,12 +387,12 @@ const NEXT_CONTEXT: &str = "WITH expired AS (
         nextval(pg_get_serial_sequence('assignments', 'id')),
         ARRAY(SELECT s.tag FROM serve_counts s WHERE s.project_id = $1),
         ARRAY(SELECT s.served FROM serve_counts s WHERE s.project_id = $1),
-        (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g
-         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL
+        (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g JOIN assignments ga ON ga.id = g.assignment_id
+         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL AND ga.purpose = 'gold'
            AND g.id > coalesce((SELECT r.after_judgment FROM reinstatements r
                                 WHERE r.project_id = $1 AND r.user_id = $2 ORDER BY r.id DESC LIMIT 1), 0)),
-        (SELECT count(*) FROM judgments g
-         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL
+        (SELECT count(*) FROM judgments g JOIN assignments ga ON ga.id = g.assignment_id
+         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL AND ga.purpose = 'gold'
            AND g.id > coalesce((SELECT r.after_judgment FROM reinstatements r
                                 WHERE r.project_id = $1 AND r.user_id = $2 ORDER BY r.id DESC LIMIT 1), 0)),
         (SELECT count(DISTINCT m.user_id) FROM members m JOIN expertise e ON e.user_id = m.user_id

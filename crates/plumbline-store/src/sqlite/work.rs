@@ -289,15 +289,9 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
             "SELECT coalesce((SELECT seq FROM annotator_counts WHERE project_id = ?1 AND user_id = ?2), 0) + 1",
         )?
         .query_row(params![project.0, user.0], |r| r.get(0))?;
-    // Probation counts the gold judged since the latest reinstatement.
-    let (gold_correct, gold_scored): (i64, i64) = tx
-        .prepare_cached(
-            "SELECT coalesce(sum(gold_correct = 1), 0), count(*) FROM judgments INDEXED BY judgments_gold_scored
-             WHERE project_id = ?1 AND user_id = ?2 AND gold_correct IS NOT NULL
-               AND id > coalesce((SELECT after_judgment FROM reinstatements
-                                  WHERE project_id = ?1 AND user_id = ?2 ORDER BY id DESC LIMIT 1), 0)",
-        )?
-        .query_row(params![project.0, user.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // Probation counts the hidden gold judged since the latest reinstatement: the same
+    // read as the quality table's, so what leads see is what the engine acts on.
+    let hidden = super::leads::hidden_gold(tx, project, user)?;
     let domains = serde_json::to_string(&engine::project_domains(&settings))?;
     let experts = experts_in_project(tx, project, &domains)?;
     let (qualification, _, _, since) = qualification_row(tx, project, user)?;
@@ -319,7 +313,7 @@ fn next_in(tx: &Connection, user: UserId, project: ProjectId) -> Result<Next> {
         .qualification(qualification, qualification_served)
         .served(&served)
         .experts(experts)
-        .gold(gold_correct, gold_scored);
+        .gold(hidden.correct, hidden.scored);
     let plan = match lease::plan(&ctx) {
         Ok(plan) => plan,
         Err(no) => return Ok(Next::None(no)),

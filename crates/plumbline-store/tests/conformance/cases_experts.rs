@@ -180,3 +180,54 @@ pub async fn clearly_inaccurate_annotators_are_put_on_probation<S: Store>(store:
         "a reinstated annotator works again: only gold judged after it counts"
     );
 }
+
+pub async fn qualification_misses_do_not_count_toward_probation<S: Store>(store: S) {
+    // Probation is decided on hidden gold alone: the misses of a passed qualification
+    // are no evidence against the annotator's work (the quality table says the same).
+    let p = project(
+        &store,
+        "qualified",
+        ProjectSettings {
+            overlap: 1,
+            gold_rate: 0.0,
+            qualification_size: 6,
+            qualification_pass: 0.5,
+            min_gold_accuracy: 0.9,
+            lease_seconds: 600,
+            ..ProjectSettings::default()
+        },
+    )
+    .await;
+    import(&store, &p, (0..8).map(|n| item(n, "")).collect()).await;
+    for n in 0..6 {
+        store
+            .add_gold(
+                None,
+                p.id,
+                NewGold {
+                    item: format!("it-{n:05}"),
+                    payload: pref("a"),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let u = user(&store, "half").await;
+    for n in 0..6 {
+        let t = take(&store, u, &p).await;
+        assert_eq!(t.purpose, Purpose::Qualification);
+        let answer = if n < 3 { "b" } else { "a" };
+        store
+            .submit(u, p.id, t.assignment, submission(pref(answer)))
+            .await
+            .unwrap();
+    }
+    // 3 of 6 right: passed at 0.5, and on probation at 0.9 if these counted.
+    let t = take(&store, u, &p).await;
+    assert_eq!(t.purpose, Purpose::Work);
+    let hidden = store
+        .hidden_gold_since_reinstatement(p.id, u)
+        .await
+        .unwrap();
+    assert_eq!((hidden.correct, hidden.scored), (0, 0));
+}

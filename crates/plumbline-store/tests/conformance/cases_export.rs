@@ -32,6 +32,8 @@ pub async fn exports_read_gold_and_annotator_outcomes<S: Store>(store: S) {
                     overlap: 2,
                     gold_rate: 0.5,
                     lease_seconds: 600,
+                    // `bob` misses gold on purpose; probation would stop him early.
+                    min_gold_accuracy: 0.0,
                     ..ProjectSettings::default()
                 },
                 rubric: Rubric::from_toml(RUBRIC).unwrap(),

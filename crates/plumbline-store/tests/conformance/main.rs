@@ -73,6 +73,7 @@ conformance!(
     experts_come_first_and_decide_escalated_items,
     without_experts_disagreement_goes_to_adjudication,
     clearly_inaccurate_annotators_are_put_on_probation,
+    qualification_misses_do_not_count_toward_probation,
     the_first_submission_fixes_the_gold_score,
     training_feedback_only_after_a_qualification_miss,
     settings_change_whole_or_not_at_all,
