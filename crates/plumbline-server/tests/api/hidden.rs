@@ -65,6 +65,8 @@ async fn feedback_only_after_a_qualification_miss_and_never_for_hidden_gold() {
         ProjectSettings {
             overlap: 1,
             gold_rate: 0.5,
+            // Gold is answered wrong on purpose here: probation would stop the annotator.
+            min_gold_accuracy: 0.0,
             ..ProjectSettings::default()
         },
     )

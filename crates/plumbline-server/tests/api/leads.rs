@@ -6,8 +6,8 @@ use crate::engine::{As, engine_project, member, pref};
 use crate::support::{App, password_of};
 use plumbline_domain::{ProjectRole, ProjectSettings, TaskKind, UserId};
 use plumbline_store::{
-    IdentityStore, ImportMsg, ImportOptions, NewGold, NewItem, Next, Project, Purpose, Store,
-    Submission, WorkStore,
+    IdentityStore, ImportMsg, ImportOptions, NewGold, NewItem, Next, NoTask, Project, Purpose,
+    Store, Submission, WorkStore,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -246,7 +246,8 @@ async fn quality_table_and_reinstatement() {
         ProjectSettings {
             overlap: 2,
             gold_rate: 0.4,
-            min_gold_accuracy: 0.7,
+            // Off while ann judges enough for her length bias to show; on below.
+            min_gold_accuracy: 0.0,
             ..ProjectSettings::default()
         },
     )
@@ -284,6 +285,20 @@ async fn quality_table_and_reinstatement() {
     assert!(
         wrong >= 3 && right >= 3,
         "hidden gold served: {wrong}, {right}"
+    );
+    let (s, v) = patch(
+        &lead,
+        "/api/v1/projects/qual",
+        r#"{"min_gold_accuracy":0.7}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        matches!(
+            app.store.next_task(ann_id, p.id).await.unwrap(),
+            Next::None(NoTask::Probation { .. })
+        ),
+        "probation follows her record once it is on"
     );
 
     let (s, report) = lead.get("/api/v1/projects/qual/quality").await;

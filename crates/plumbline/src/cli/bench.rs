@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use plumbline_domain::{ProjectName, ProjectSettings, Rubric};
 use plumbline_store::{AnyStore, ImportOptions, NewProject, Store};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -86,7 +86,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let file = dir.join(format!("items-{items}.jsonl"));
     let started = Instant::now();
-    let bytes = generate(&file, items)?;
+    let bytes = generate(&file, items, Shape::SHORT_CALL)?;
     eprintln!(
         "generated {items} items ({:.1} MB, {:.0} bytes a line) in {:.1}s",
         bytes as f64 / 1e6,
@@ -259,7 +259,34 @@ pub fn replace_database(admin_url: &str, name: &str) -> String {
 
 /// Writes `n` synthetic items of about 1.5 KB: a 4-turn call transcript and two
 /// candidates. Returns the file size.
-pub(super) fn generate(path: &Path, n: u64) -> anyhow::Result<u64> {
+/// The sizes of a generated call: transcript turns (customer and agent alternating,
+/// each `turn_chars` long) and the two candidate replies.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shape {
+    pub turns: usize,
+    pub turn_chars: usize,
+    pub candidate_chars: usize,
+}
+
+impl Shape {
+    /// A short call: four turns, about 1.6 KB a line (the import and export benches).
+    pub const SHORT_CALL: Shape = Shape {
+        turns: 4,
+        turn_chars: 140,
+        candidate_chars: 240,
+    };
+    /// A call as contact centres send them: a 2.3 KB transcript of ten turns and two
+    /// full replies, about 3.3 KB a line (the engine under load).
+    pub const CALL: Shape = Shape {
+        turns: 10,
+        turn_chars: 230,
+        candidate_chars: 420,
+    };
+}
+
+/// Writes `n` synthetic call items of `shape` to `path` (kept if already there, so
+/// repeated runs share the file; the name should carry the count and shape).
+pub(super) fn generate(path: &Path, n: u64, shape: Shape) -> anyhow::Result<u64> {
     if let Ok(meta) = std::fs::metadata(path) {
         return Ok(meta.len());
     }
@@ -311,17 +338,30 @@ pub(super) fn generate(path: &Path, n: u64) -> anyhow::Result<u64> {
         s
     };
     for i in 0..n {
+        let mut at = 0.5f64;
+        let context: Vec<Value> = (0..shape.turns)
+            .map(|t| {
+                let (role, speaker) = if t % 2 == 0 {
+                    ("user", "customer")
+                } else {
+                    ("assistant", "agent")
+                };
+                let start = at;
+                at += 6.0 + (t % 3) as f64;
+                let mut turn = json!({"role": role, "speaker": speaker, "content": text(shape.turn_chars),
+                    "start": start, "end": at});
+                if role == "user" {
+                    turn["asr_confidence"] = json!(0.83 + (t % 5) as f64 / 50.0);
+                }
+                turn
+            })
+            .collect();
         let item = json!({
             "id": format!("bench-{i:08}"),
-            "context": [
-                {"role": "user", "speaker": "customer", "content": text(150), "start": 1.0, "end": 9.5, "asr_confidence": 0.91},
-                {"role": "assistant", "speaker": "agent", "content": text(150), "start": 10.0, "end": 18.0},
-                {"role": "user", "speaker": "customer", "content": text(150), "start": 18.2, "end": 25.0, "interrupted": true},
-                {"role": "user", "speaker": "customer", "content": text(100), "start": 25.1, "end": 29.0}
-            ],
+            "context": context,
             "candidates": [
-                {"id": "a", "model": "assist-v3", "content": text(240)},
-                {"id": "b", "model": "assist-v4", "content": text(240)}
+                {"id": "a", "model": "assist-v3", "content": text(shape.candidate_chars)},
+                {"id": "b", "model": "assist-v4", "content": text(shape.candidate_chars)}
             ],
             "tags": ["channel:voice", if i % 10 == 0 { "edge:bereavement" } else { "lang:en" }],
             "metadata": {"call_id": format!("C-{i}"), "queue": "retail"}

@@ -107,9 +107,29 @@ title = "Compliance"
 priority = 1
 hard = true
 [[criteria]]
+key = "accuracy"
+title = "Accuracy"
+priority = 2
+[[criteria]]
 key = "helpfulness"
 title = "Helpfulness"
-priority = 2
+priority = 3
+[[criteria]]
+key = "tone"
+title = "Tone"
+priority = 4
+[[errors]]
+key = "unauthorised_promise"
+criterion = "compliance"
+severity = "critical"
+[[errors]]
+key = "missed_escalation"
+criterion = "compliance"
+severity = "major"
+[[errors]]
+key = "wrong_fee"
+criterion = "accuracy"
+severity = "major"
 [[edge_cases]]
 key = "bereavement"
 "#;
@@ -169,6 +189,69 @@ fn rss_mb(pid: u32) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// CPU seconds (user and system) a process has used, from `/proc/PID/stat`.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: the fields follow the last `)`.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, in USER_HZ (100 on Linux).
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// CPU seconds used so far by every PostgreSQL process on this machine (its backends
+/// serve the benchmark; the rest are idle beside them).
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim_end() == "postgres")
+        })
+        .filter_map(cpu_seconds)
+        .sum()
+}
+
+/// CPU seconds used so far by this process, the servers and PostgreSQL.
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuSample {
+    client: f64,
+    servers: f64,
+    postgres: f64,
+}
+
+impl CpuSample {
+    fn take(servers: &[u32], postgres: bool) -> CpuSample {
+        CpuSample {
+            client: cpu_seconds(std::process::id()).unwrap_or(0.0),
+            servers: servers.iter().filter_map(|p| cpu_seconds(*p)).sum(),
+            postgres: if postgres {
+                postgres_cpu_seconds()
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Milliseconds of CPU a cycle of each group between `self` and `later`.
+    fn per_cycle(self, later: CpuSample, cycles: u64) -> Value {
+        let ms = |a: f64, b: f64| {
+            if cycles == 0 {
+                Value::Null
+            } else {
+                json!(((b - a) * 1000.0 / cycles as f64 * 1000.0).round() / 1000.0)
+            }
+        };
+        json!({
+            "client": ms(self.client, later.client),
+            "servers": ms(self.servers, later.servers),
+            "postgres": ms(self.postgres, later.postgres),
+        })
+    }
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -313,6 +396,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut killed = false;
     let mut measure_start = Instant::now();
     let mut cycles_at_start = 0;
+    let with_pg = scratch_pg.is_some();
+    let mut cpu_at_start = CpuSample::take(&pids.lock().unwrap(), with_pg);
     if !args.until_drained && args.warmup > 0.0 {
         tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
         if scratch_pg.is_some() && !args.cold_plans {
@@ -328,6 +413,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             eprintln!("analysed the engine's tables after the warm-up in {took:.2}s");
         }
         cycles_at_start = cycles.load(Ordering::Relaxed);
+        cpu_at_start = CpuSample::take(&pids.lock().unwrap(), with_pg);
         measure_start = Instant::now();
         measuring.store(true, Ordering::Relaxed);
     }
@@ -359,6 +445,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let elapsed = measure_start.elapsed().as_secs_f64();
     let measured_cycles = cycles.load(Ordering::Relaxed) - cycles_at_start;
+    let cpu_at_end = CpuSample::take(&pids.lock().unwrap(), with_pg);
     stop.store(true, Ordering::Relaxed);
     let mut next_lat = Vec::new();
     let mut submit_lat = Vec::new();
@@ -400,6 +487,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "next_ms": {"p50": pct(&next_lat, 0.5), "p99": pct(&next_lat, 0.99), "max": pct(&next_lat, 1.0)},
         "submit_ms": {"p50": pct(&submit_lat, 0.5), "p99": pct(&submit_lat, 0.99), "max": pct(&submit_lat, 1.0)},
         "server_peak_rss_mb": (*peak_rss.lock().unwrap()).round(),
+        // A restarted server's CPU before the kill is lost: no figure then.
+        "cpu_ms_per_cycle": if killed { Value::Null } else { cpu_at_start.per_cycle(cpu_at_end, measured_cycles) },
         "abandoned_leases": abandoned,
         "request_errors": errors.load(Ordering::Relaxed),
         "killed_and_restarted": killed,
@@ -448,8 +537,8 @@ async fn setup<S: Store>(store: &S, args: &ServeArgs) -> anyhow::Result<(Vec<Ann
             },
         )
         .await?;
-    let file = args.dir.join(format!("items-{}.jsonl", args.items));
-    super::bench::generate(&file, args.items)?;
+    let file = args.dir.join(format!("calls-{}.jsonl", args.items));
+    super::bench::generate(&file, args.items, super::bench::Shape::CALL)?;
     let report = super::items::import_file(
         store,
         "load",
@@ -522,10 +611,26 @@ async fn setup<S: Store>(store: &S, args: &ServeArgs) -> anyhow::Result<(Vec<Ann
     Ok((out, secret))
 }
 
+/// A full judgment as an annotator sends one (about 570 bytes): the winner and its
+/// strength, a verdict on every criterion, error tags on the losing reply and a
+/// rationale of a few sentences.
 fn payload(winner: &str) -> String {
-    format!(
-        r#"{{"winner":"{winner}","strength":2,"criteria":{{"compliance":"{winner}","helpfulness":"{winner}"}}}}"#
-    )
+    let loser = if winner == "a" { "b" } else { "a" };
+    json!({
+        "winner": winner,
+        "strength": 2,
+        "criteria": {"compliance": winner, "accuracy": winner, "helpfulness": winner, "tone": "tie"},
+        "violations": {loser: ["unauthorised_promise", "missed_escalation"]},
+        "rationale": format!(
+            "Reply {winner} follows the hardship procedure: it confirms identity, explains the \
+             fee freeze in plain words and offers the specialist team. Reply {loser} promises a \
+             refund the agent may not authorise and never offers the escalation the caller asked \
+             for twice; its figures for the overdraft fee are also out of date. Both are polite, \
+             so tone does not separate them."
+        ),
+        "edge_cases": [],
+    })
+    .to_string()
 }
 
 struct Worker {
@@ -602,6 +707,9 @@ impl Worker {
         let mut stats = WorkerStats::default();
         let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ (self.i as u64).wrapping_mul(0x100_0000_01b3);
         let mut idle = 0u32;
+        // Parsed once: the client's own CPU a cycle is reported beside the servers'.
+        let payloads: [Value; 2] = ["a", "b"]
+            .map(|w| serde_json::from_str(&payload(w)).expect("the benchmark payload is JSON"));
         let next_path = "/api/v1/projects/load/tasks/next";
         // Stagger the annotators' schedules across one period.
         let mut due = self
@@ -665,9 +773,9 @@ impl Worker {
                 }
                 continue;
             }
-            let winner = if rng % 10 < 8 { "a" } else { "b" };
+            let winner = usize::from(rng % 10 >= 8);
             let body = json!({
-                "payload": serde_json::from_str::<Value>(&payload(winner)).unwrap_or(Value::Null),
+                "payload": &payloads[winner],
                 "time_ms": 1000 + rng % 60_000,
             });
             let path = format!("/api/v1/projects/load/tasks/{assignment}/submit");
