@@ -8,33 +8,32 @@ use crate::model::{Project, now_ms};
 use plumbline_domain::{ProjectId, SettingsPatch, UserId};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-/// The annotator's scored hidden gold after their last reinstatement (see migration 0010).
+/// The annotator's scored hidden gold after their last reinstatement: their running
+/// hidden-gold counts (migration 0013) less what the reinstatements set aside (0010),
+/// one row read and a few, whatever the annotator has judged.
 pub(crate) fn hidden_gold(
     conn: &Connection,
     project: ProjectId,
     user: UserId,
 ) -> Result<HiddenGold> {
-    let last: Option<(i64, i64)> = conn
+    let (correct, scored, reinstated_at): (i64, i64, Option<i64>) = conn
         .prepare_cached(
-            "SELECT at, after_judgment FROM reinstatements
-             WHERE project_id = ?1 AND user_id = ?2 ORDER BY id DESC LIMIT 1",
+            "SELECT coalesce((SELECT hidden_correct FROM annotator_counts
+                              WHERE project_id = ?1 AND user_id = ?2), 0)
+                      - coalesce(sum(r.gold_correct), 0),
+                    coalesce((SELECT hidden_scored FROM annotator_counts
+                              WHERE project_id = ?1 AND user_id = ?2), 0)
+                      - coalesce(sum(r.gold_scored), 0),
+                    max(r.at)
+             FROM reinstatements r WHERE r.project_id = ?1 AND r.user_id = ?2",
         )?
-        .query_row(params![project.0, user.0], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (correct, scored): (i64, i64) = conn
-        .prepare_cached(
-            "SELECT coalesce(sum(j.gold_correct = 1), 0), count(*)
-             FROM judgments j JOIN assignments a ON a.id = j.assignment_id
-             WHERE j.project_id = ?1 AND j.user_id = ?2 AND j.gold_correct IS NOT NULL
-               AND j.id > ?3 AND a.purpose = 'gold'",
-        )?
-        .query_row(params![project.0, user.0, last.map_or(0, |l| l.1)], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+        .query_row(params![project.0, user.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
     Ok(HiddenGold {
         correct,
         scored,
-        reinstated_at: last.map(|l| l.0),
+        reinstated_at,
     })
 }
 

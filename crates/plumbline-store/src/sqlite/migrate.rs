@@ -42,6 +42,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reinstatements",
         include_str!("../../migrations/sqlite/0010_reinstatements.sql"),
     ),
+    (
+        13,
+        "hidden_gold_counts",
+        include_str!("../../migrations/sqlite/0013_hidden_gold_counts.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

@@ -664,22 +664,29 @@ impl Store for SqliteStore {
     }
 }
 
-/// Rows of `annotator_counts` (migration 0007) that differ from what they count: the
-/// highest `seq` of each annotator's assignments in a project, and their judgments' count,
-/// gold scores and priority inversions. (Neither assignments nor annotators' judgments
-/// are ever deleted, so every row has assignments behind it.)
+/// Rows of `annotator_counts` (migrations 0007 and 0013) that differ from what they
+/// count: the highest `seq` of each annotator's assignments in a project, and their
+/// judgments' count, gold scores, priority inversions and hidden-gold scores. (Neither
+/// assignments nor annotators' judgments are ever deleted, so every row has assignments
+/// behind it.)
 const ANNOTATOR_COUNTS_DRIFT: &str = "
     WITH a AS (SELECT project_id, user_id, max(seq) AS seq FROM assignments GROUP BY 1, 2),
-    j AS (SELECT project_id, user_id, count(*) AS n, coalesce(sum(gold_correct = 1), 0) AS ok,
-                 count(gold_correct) AS scored, coalesce(sum(priority_inversion), 0) AS inv
-          FROM judgments WHERE user_id IS NOT NULL GROUP BY 1, 2),
+    j AS (SELECT j.project_id, j.user_id, count(*) AS n, coalesce(sum(j.gold_correct = 1), 0) AS ok,
+                 count(j.gold_correct) AS scored, coalesce(sum(j.priority_inversion), 0) AS inv,
+                 coalesce(sum(j.gold_correct = 1 AND s.purpose = 'gold'), 0) AS hidden_ok,
+                 coalesce(sum(j.gold_correct IS NOT NULL AND s.purpose = 'gold'), 0) AS hidden
+          FROM judgments j LEFT JOIN assignments s ON s.id = j.assignment_id
+          WHERE j.user_id IS NOT NULL GROUP BY 1, 2),
     counted AS (SELECT a.project_id, a.user_id, a.seq, coalesce(j.n, 0), coalesce(j.ok, 0),
-                       coalesce(j.scored, 0), coalesce(j.inv, 0)
+                       coalesce(j.scored, 0), coalesce(j.inv, 0), coalesce(j.hidden_ok, 0),
+                       coalesce(j.hidden, 0)
                 FROM a LEFT JOIN j ON j.project_id = a.project_id AND j.user_id = a.user_id
                 UNION ALL
-                SELECT j.project_id, j.user_id, 0, j.n, j.ok, j.scored, j.inv FROM j
+                SELECT j.project_id, j.user_id, 0, j.n, j.ok, j.scored, j.inv, j.hidden_ok, j.hidden
+                FROM j
                 WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.project_id = j.project_id AND a.user_id = j.user_id)),
-    kept AS (SELECT project_id, user_id, seq, judgments, gold_correct, gold_scored, inversions
+    kept AS (SELECT project_id, user_id, seq, judgments, gold_correct, gold_scored, inversions,
+                    hidden_correct, hidden_scored
              FROM annotator_counts)
     SELECT (SELECT count(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept))
          + (SELECT count(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted))";
