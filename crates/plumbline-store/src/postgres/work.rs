@@ -387,11 +387,8 @@ const NEXT_CONTEXT: &str = "WITH expired AS (
         nextval(pg_get_serial_sequence('assignments', 'id')),
         ARRAY(SELECT s.tag FROM serve_counts s WHERE s.project_id = $1),
         ARRAY(SELECT s.served FROM serve_counts s WHERE s.project_id = $1),
-        (SELECT count(*) FILTER (WHERE g.gold_correct) FROM judgments g JOIN assignments ga ON ga.id = g.assignment_id
-         WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL AND ga.purpose = 'gold'
-           AND g.id > coalesce((SELECT r.after_judgment FROM reinstatements r
-                                WHERE r.project_id = $1 AND r.user_id = $2 ORDER BY r.id DESC LIMIT 1), 0)),
-        (SELECT count(*) FROM judgments g JOIN assignments ga ON ga.id = g.assignment_id
+        (SELECT ARRAY[count(*) FILTER (WHERE g.gold_correct), count(*)]
+         FROM judgments g JOIN assignments ga ON ga.id = g.assignment_id
          WHERE g.project_id = $1 AND g.user_id = $2 AND g.gold_correct IS NOT NULL AND ga.purpose = 'gold'
            AND g.id > coalesce((SELECT r.after_judgment FROM reinstatements r
                                 WHERE r.project_id = $1 AND r.user_id = $2 ORDER BY r.id DESC LIMIT 1), 0)),
@@ -469,13 +466,20 @@ async fn lease_in(
         .zip(row.get::<_, Vec<i64>>(10))
         .collect();
     let domains = engine::project_domains(&settings);
-    let experts = row.get::<_, i64>(13) as u32;
-    let secret = GoldSecret::from_stored(row.get(14))?;
+    // Hidden gold since the latest reinstatement: [right, scored].
+    let hidden: Vec<i64> = row.get(11);
+    if hidden.len() != 2 {
+        return Err(StoreError::Database(
+            "the hidden-gold count is not a pair".into(),
+        ));
+    }
+    let experts = row.get::<_, i64>(12) as u32;
+    let secret = GoldSecret::from_stored(row.get(13))?;
     let ctx = LeaseContext::new(project, user, &settings, &verified, seq, &secret)
         .qualification(qualification, qualification_served)
         .served(&served)
         .experts(experts)
-        .gold(row.get(11), row.get(12));
+        .gold(hidden[0], hidden[1]);
     let plan = lease::plan(&ctx);
     let searched = match &plan {
         Err(no) => Err(no.clone()),
