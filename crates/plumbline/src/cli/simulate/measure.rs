@@ -588,7 +588,7 @@ mod tests {
         assert_eq!((s.decided, s.correct), (4, 3));
         assert_eq!(s.accuracy, Some(0.75));
         assert_eq!(s.coverage, Some(0.5));
-        assert_eq!(s.chosen_longer, Some(0.5));
+        assert_eq!(s.chosen_longer, Some(0.75));
         assert!(s.lower.unwrap() < 0.75 && s.upper.unwrap() > 0.75);
         let none = Tally::default().scored(0);
         assert_eq!((none.accuracy, none.coverage), (None, None));

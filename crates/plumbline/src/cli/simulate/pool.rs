@@ -152,7 +152,7 @@ impl Pool {
             settings,
             groups: file.group,
         };
-        pool.check().with_context(|| format!("{source}"))?;
+        pool.check().with_context(|| source.to_owned())?;
         Ok(pool)
     }
 
@@ -164,7 +164,10 @@ impl Pool {
     /// Checks every value, naming the first one out of range.
     fn check(&self) -> anyhow::Result<()> {
         if !(1..=MAX_ITEMS).contains(&self.items) {
-            bail!("`items` must be between 1 and {MAX_ITEMS}, got {}", self.items);
+            bail!(
+                "`items` must be between 1 and {MAX_ITEMS}, got {}",
+                self.items
+            );
         }
         if self.gold_items > MAX_ITEMS {
             bail!(
@@ -330,11 +333,20 @@ mod tests {
     fn bad_pools_are_refused_naming_the_value() {
         let g = "[[group]]\nname = \"crowd\"\ncount = 2\naccuracy = 0.5\n";
         let e = refused(&format!("{g}acuracy = 0.3\n"));
-        assert!(e.contains("unknown field `acuracy`") && e.contains("line 5"), "{e}");
+        assert!(
+            e.contains("unknown field `acuracy`") && e.contains("line 5"),
+            "{e}"
+        );
         let e = refused(&format!("colour = 1\n{g}"));
-        assert!(e.contains("unknown field `colour`") && e.contains("line 1"), "{e}");
+        assert!(
+            e.contains("unknown field `colour`") && e.contains("line 1"),
+            "{e}"
+        );
         let e = refused(&g.replace("0.5", "1.5"));
-        assert!(e.contains("`crowd`") && e.contains("`accuracy` must lie in [0, 1]"), "{e}");
+        assert!(
+            e.contains("`crowd`") && e.contains("`accuracy` must lie in [0, 1]"),
+            "{e}"
+        );
         let e = refused(&format!("{g}length_bias = -0.1\n"));
         assert!(e.contains("`length_bias`"), "{e}");
         let e = refused(&g.replace("count = 2", "count = 0"));
@@ -377,7 +389,10 @@ mod tests {
             assert_eq!(behaviour(1.0, 0.0, 0.0).pick(&mut rng, SHOWN), "a");
             assert_eq!(behaviour(0.0, 0.0, 0.0).pick(&mut rng, SHOWN), "b");
             assert_eq!(behaviour(1.0, 1.0, 0.0).reason(&mut rng), Reason::Longer);
-            assert_eq!(behaviour(1.0, 0.0, 1.0).reason(&mut rng), Reason::ShownFirst);
+            assert_eq!(
+                behaviour(1.0, 0.0, 1.0).reason(&mut rng),
+                Reason::ShownFirst
+            );
         }
     }
 

@@ -15,7 +15,7 @@ use plumbline_formats::Input;
 use plumbline_formats::import_driver::ImportRequest;
 use plumbline_quality::rng::{Rng, SplitMix64};
 use plumbline_store::{
-    ImportOptions, NewGold, NewProject, NewUser, NoTask, Next, Project, Purpose, Store, Submission,
+    ImportOptions, NewGold, NewProject, NewUser, Next, NoTask, Project, Purpose, Store, Submission,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -85,9 +85,30 @@ pub struct Truth {
 
 /// Filler for candidate texts; only their lengths matter.
 const WORDS: [&str; 24] = [
-    "account", "balance", "the", "transfer", "is", "pending", "and", "will", "clear", "within",
-    "two", "working", "days", "please", "check", "your", "statement", "for", "details", "we",
-    "can", "help", "with", "that",
+    "account",
+    "balance",
+    "the",
+    "transfer",
+    "is",
+    "pending",
+    "and",
+    "will",
+    "clear",
+    "within",
+    "two",
+    "working",
+    "days",
+    "please",
+    "check",
+    "your",
+    "statement",
+    "for",
+    "details",
+    "we",
+    "can",
+    "help",
+    "with",
+    "that",
 ];
 
 fn filler(rng: &mut Rng, at_least: usize) -> String {
@@ -344,7 +365,9 @@ pub async fn take_turns<S: Store>(
                     },
                 )
                 .await
-                .map_err(|e| anyhow!("{}'s judgment of `{}` was refused: {e}", a.name, task.item))?;
+                .map_err(|e| {
+                    anyhow!("{}'s judgment of `{}` was refused: {e}", a.name, task.item)
+                })?;
             served = true;
             judged[i] += 1;
             turns.judgments += 1;

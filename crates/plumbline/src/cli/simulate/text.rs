@@ -18,8 +18,7 @@ fn pool_lines(p: &Pool) -> String {
         s.overlap,
         s.gold_rate,
         s.effective_max_overlap(),
-        s.min_experts
-            .map_or("auto".to_owned(), |m| m.to_string()),
+        s.min_experts.map_or("auto".to_owned(), |m| m.to_string()),
         s.decision_threshold,
         s.min_gold_accuracy,
         p.seed
@@ -36,7 +35,13 @@ fn pool_lines(p: &Pool) -> String {
             Some(l) => format!("verified {}:{}", super::run::DOMAIN, l.as_str()),
             None => "no verified expertise".into(),
         });
-        let _ = writeln!(out, "  {:<12} {:>3} × {}", g.name, g.count, traits.join(", "));
+        let _ = writeln!(
+            out,
+            "  {:<12} {:>3} × {}",
+            g.name,
+            g.count,
+            traits.join(", ")
+        );
     }
     out
 }
@@ -94,8 +99,8 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<27} {:>8} {:>15} {:>9} {:>9} {:>8}  {}",
-        "decision", "accuracy", "Wilson 95%", "coverage", "decided", "longer", "left out"
+        "\n{:<27} {:>8} {:>15} {:>9} {:>9} {:>8}  left out",
+        "decision", "accuracy", "Wilson 95%", "coverage", "decided", "longer"
     );
     for d in &r.decisions {
         out.push_str(&decision_row(d));
@@ -133,8 +138,7 @@ pub fn render(r: &Report) -> String {
             g.annotators,
             g.judgments,
             pct(g.gold_accuracy),
-            g.mean_reliability
-                .map_or("-".into(), |m| format!("{m:.3}")),
+            g.mean_reliability.map_or("-".into(), |m| format!("{m:.3}")),
             pct(g.length_share),
             pct(g.position_share),
             format!("{}/{}", g.length_flagged, g.annotators),
