@@ -201,6 +201,16 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
         });
     }
     let mut picks = Vec::new();
+    // Hidden gold first, for experts too: were their picks before it, an expert would
+    // get no gold while any item lacks an expert, their reliability would stay at the
+    // prior, and probation would never see them.
+    if super::is_gold_draw(ctx.secret, ctx.annotator, ctx.seq, s.gold_rate) {
+        picks.push(Pick {
+            source: Source::Gold,
+            purpose: Purpose::Gold,
+            when_empty: None,
+        });
+    }
     let min_experts = s.effective_min_experts(ctx.experts_in_project > 0);
     let expert = min_experts > 0 && project_level(s, ctx.verified) == ExpertiseLevel::Expert;
     if expert {
@@ -213,13 +223,6 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
         picks.push(work_pick(Source::NeedsExpert));
     }
     let reserve = if expert { 0 } else { min_experts };
-    if super::is_gold_draw(ctx.secret, ctx.annotator, ctx.seq, s.gold_rate) {
-        picks.push(Pick {
-            source: Source::Gold,
-            purpose: Purpose::Gold,
-            when_empty: None,
-        });
-    }
     // A quota below its share of everything served so far (this lease included) comes
     // before ordinary work.
     let total = ctx.served.get("").copied().unwrap_or(0);
@@ -587,6 +590,37 @@ mod tests {
             alone.picks,
             [work(None)],
             "a project without expert members"
+        );
+    }
+
+    #[test]
+    fn experts_are_served_hidden_gold_at_the_gold_rate_too() {
+        let settings = ProjectSettings {
+            gold_rate: 0.999,
+            overlap: 3,
+            ..ProjectSettings::default()
+        };
+        let served = HashMap::new();
+        let expert = ["banking:expert".parse().unwrap()];
+        let p = plan(
+            &ctx(&settings, &expert, &served)
+                .qualification(QualificationState::Passed, 0)
+                .experts(2),
+        )
+        .unwrap();
+        let sources: Vec<Source> = p.picks.into_iter().map(|p| p.source).collect();
+        assert_eq!(
+            sources,
+            [
+                Source::Gold,
+                Source::Escalated { max_overlap: 5 },
+                Source::NeedsExpert,
+                Source::Work {
+                    tag: None,
+                    reserve: 0
+                }
+            ],
+            "a gold draw comes before the expert picks, or experts would never be checked"
         );
     }
 
