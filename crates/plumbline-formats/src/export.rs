@@ -37,7 +37,7 @@ use crate::pair_row::{
 use crate::reliabilities::{PAIR_OPTIONS, Reliabilities};
 use plumbline_domain::Split;
 use plumbline_quality::aggregate::{DawidSkeneConfig, dawid_skene_winners};
-use plumbline_quality::decision::{DecisionMethod, decide_into};
+use plumbline_quality::decision::{DecisionMethod, decide_into, reaches};
 use plumbline_quality::{Judgment, LabelSet};
 use plumbline_store::JudgedItem;
 use plumbline_store::export::split_name;
@@ -592,7 +592,7 @@ impl PairWriter {
             self.summary.tie += 1;
             return None;
         }
-        if rule.thresholded() && posterior.is_none_or(|p| p < self.opts.threshold) {
+        if rule.thresholded() && posterior.is_none_or(|p| !reaches(p, self.opts.threshold)) {
             self.summary.below_threshold += 1;
             return None;
         }

@@ -43,6 +43,20 @@ pub const MAX_VOTE_WEIGHT: f64 = 64.0;
 /// Relative tolerance within which two posteriors count as tied.
 const TIE_TOLERANCE: f64 = 1e-12;
 
+/// A posterior this close below a threshold reaches it ([`reaches`]).
+pub const THRESHOLD_TOLERANCE: f64 = 1e-9;
+
+/// Whether a winner's `posterior` reaches `threshold`, within [`THRESHOLD_TOLERANCE`].
+///
+/// The rule's arithmetic (log-odds, then a softmax) is exact to a few ulps only, and its
+/// posteriors land on a threshold exactly in common cases: one voter of reliability r (the
+/// others at or below chance, weight 0) gives posterior r in exact arithmetic, so an
+/// expert at the prior mean 0.9 against the default threshold 0.9 computes to
+/// 0.8999999999999999 and would be left out by rounding.
+pub fn reaches(posterior: f64, threshold: f64) -> bool {
+    posterior >= threshold - THRESHOLD_TOLERANCE
+}
+
 /// The log-odds weight of a vote of reliability `reliability` among `k` options.
 ///
 /// ln(r (K − 1) / (1 − r)) with r clamped to [ε, 1 − ε]; zero at or below chance (r ≤ 1/K),
@@ -353,4 +367,23 @@ pub fn decide_winners(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_voter_at_the_threshold_reaches_it() {
+        let mut out = [0.0; 2];
+        let d = decide_into(&[(0, vote_weight(0.9, 2))], None, &mut out).unwrap();
+        assert!(
+            d.posterior < 0.9,
+            "rounding puts it a hair below: {}",
+            d.posterior
+        );
+        assert!(reaches(d.posterior, 0.9));
+        assert!(!reaches(0.899_999, 0.9));
+        assert!(reaches(0.95, 0.9));
+    }
 }

@@ -201,9 +201,9 @@ pub fn plan(ctx: &LeaseContext<'_>) -> std::result::Result<LeasePlan, NoTask> {
         });
     }
     let mut picks = Vec::new();
-    // Hidden gold comes first for everyone, experts included: their reliability is
-    // measured the same way, and a gold draw that only some annotators get would tell
-    // gold apart by who is served it.
+    // Hidden gold first, for experts too: were their picks before it, an expert would
+    // get no gold while any item lacks an expert, their reliability would stay at the
+    // prior, and probation would never see them.
     if super::is_gold_draw(ctx.secret, ctx.annotator, ctx.seq, s.gold_rate) {
         picks.push(Pick {
             source: Source::Gold,
@@ -594,11 +594,9 @@ mod tests {
     }
 
     #[test]
-    fn experts_are_served_hidden_gold_before_expert_work() {
-        // Gold drawn for an expert comes before the items only they can help with:
-        // experts' reliability is measured like everyone's.
+    fn experts_are_served_hidden_gold_at_the_gold_rate_too() {
         let settings = ProjectSettings {
-            gold_rate: 1.0,
+            gold_rate: 0.999,
             overlap: 3,
             ..ProjectSettings::default()
         };
@@ -611,8 +609,19 @@ mod tests {
         )
         .unwrap();
         let sources: Vec<Source> = p.picks.into_iter().map(|p| p.source).collect();
-        assert_eq!(sources[0], Source::Gold);
-        assert_eq!(sources[2], Source::NeedsExpert);
+        assert_eq!(
+            sources,
+            [
+                Source::Gold,
+                Source::Escalated { max_overlap: 5 },
+                Source::NeedsExpert,
+                Source::Work {
+                    tag: None,
+                    reserve: 0
+                }
+            ],
+            "a gold draw comes before the expert picks, or experts would never be checked"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::work::{Submission, WorkError, WorkResult};
 use plumbline_domain::{
     AssignmentId, JudgmentId, Payload, ProjectId, ProjectSettings, Rubric, TaskKind, UserId,
 };
-use plumbline_quality::decision::{decide_into, vote_weight};
+use plumbline_quality::decision::{decide_into, reaches, vote_weight};
 use plumbline_quality::reliability::ExpertiseLevel;
 
 /// An assignment as the backend read it, for the checks of a submit or a skip.
@@ -321,7 +321,7 @@ pub fn settle<P: AsRef<str>>(
             .iter()
             .filter(|v| v.level == ExpertiseLevel::Expert)
             .count() as u32;
-        if posterior >= s.decision_threshold {
+        if reaches(posterior, s.decision_threshold) {
             if unanimous {
                 AuditAction::ItemConsensus
             } else {

@@ -13,6 +13,7 @@ mod report;
 mod retention;
 mod rubric;
 mod serve;
+mod simulate;
 mod split;
 pub mod stats;
 
@@ -77,6 +78,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Run the server on a fresh database seeded with the example projects.
     Demo(demo::DemoArgs),
+    /// Run a pool of simulated annotators through the engine on a scratch database and
+    /// score every decision method against the known truth.
+    Simulate(simulate::SimulateArgs),
     /// Quality statistics on labelled files.
     #[command(subcommand)]
     Stats(stats::StatsCommand),
@@ -93,6 +97,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .block_on(bench::run(cmd))
             .map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => runtime()?.block_on(demo::run(args)),
+        Command::Simulate(args) => runtime()?.block_on(simulate::run(args)),
         Command::Release(release::ReleaseCommand::Verify { dir }) => Ok(release::verify_dir(&dir)),
         command => runtime()?.block_on(async move {
             match open(&cli.db).await? {
@@ -154,7 +159,7 @@ async fn run_command<S: Store>(store: S, command: Command) -> anyhow::Result<Exi
         Command::Audit(cmd) => access::audit(&store, cmd).await,
         Command::Retention(cmd) => retention::retention(&store, cmd).await,
         Command::Purge(args) => retention::purge(&store, args).await,
-        Command::Stats(_) | Command::Bench(_) | Command::Demo(_) => {
+        Command::Stats(_) | Command::Bench(_) | Command::Demo(_) | Command::Simulate(_) => {
             unreachable!("handled before opening a database")
         }
     }

@@ -7,6 +7,7 @@ mod import_export;
 mod leads;
 mod load;
 mod projects;
+mod simulate;
 mod sovereignty;
 mod stats;
 mod support;
