@@ -106,8 +106,9 @@ pub struct AnnotatorQuality {
 /// Probation: decided on hidden gold since the last reinstatement.
 #[derive(Debug, Clone, Serialize)]
 pub struct Probation {
-    /// True when the Wilson upper bound of the hidden-gold accuracy is below the
-    /// project's `min_gold_accuracy` (never when that is 0).
+    /// True when, over at least `PROBATION_MIN_ANSWERS` (10) hidden-gold answers, the
+    /// Wilson upper bound of the accuracy is below the project's `min_gold_accuracy`
+    /// (never when that is 0).
     pub on_probation: bool,
     /// Hidden-gold accuracy since the last reinstatement, with its Wilson interval.
     pub hidden_gold: GoldAccuracy,
@@ -119,8 +120,12 @@ pub struct Probation {
 pub fn probation(g: &HiddenGold, settings: &ProjectSettings) -> Probation {
     let (correct, scored) = (g.correct.max(0) as u64, g.scored.max(0) as u64);
     Probation {
-        on_probation: settings.min_gold_accuracy > 0.0
-            && gold::below_min_accuracy(correct, scored, settings.min_gold_accuracy),
+        // The engine's own rule, so the table shows what `next` acts on.
+        on_probation: plumbline_store::engine::on_probation(
+            g.correct,
+            g.scored,
+            settings.min_gold_accuracy,
+        ),
         hidden_gold: GoldAccuracy::new(correct, scored),
         reinstated_at: g.reinstated_at,
     }
@@ -427,6 +432,11 @@ mod tests {
             "no gold, no probation"
         );
         assert!(!probation(&g(1, 3), &s).on_probation, "too little to tell");
+        assert!(
+            !probation(&g(0, 9), &s).on_probation,
+            "fewer than ten answers never suffice"
+        );
+        assert!(probation(&g(3, 10), &s).on_probation);
         assert!(probation(&g(2, 20), &s).on_probation);
         assert!(!probation(&g(18, 20), &s).on_probation);
         let off = ProjectSettings {

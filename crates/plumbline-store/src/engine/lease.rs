@@ -634,6 +634,14 @@ mod tests {
         let served = HashMap::new();
         let c = ctx(&settings, &[], &served).qualification(QualificationState::Passed, 0);
         assert!(plan(&c.gold(0, 1)).is_ok(), "one miss proves nothing");
+        assert!(
+            plan(&c.gold(0, 9)).is_ok(),
+            "nine misses are below the evidence probation needs"
+        );
+        assert_eq!(
+            plan(&c.gold(0, 10)),
+            Err(NoTask::Probation { min_accuracy: 0.7 })
+        );
         assert!(plan(&c.gold(18, 20)).is_ok());
         assert_eq!(
             plan(&c.gold(50, 100)),

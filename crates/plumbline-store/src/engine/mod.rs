@@ -23,5 +23,6 @@ pub mod submit;
 pub(crate) use rules::project_domains;
 pub use rules::{GoldSecret, gold_start};
 pub use rules::{
-    agree, consensus, is_gold_draw, kendall_distance, on_probation, project_level, reliability,
+    PROBATION_MIN_ANSWERS, agree, consensus, is_gold_draw, kendall_distance, on_probation,
+    project_level, reliability,
 };

@@ -183,11 +183,22 @@ pub fn reliability(level: ExpertiseLevel, gold_correct: i64, gold_scored: i64) -
     (prior.alpha() + c) / (prior.alpha() + prior.beta() + n)
 }
 
-/// Whether `correct` of `scored` hidden-gold answers put an annotator on probation: the
-/// upper end of the Wilson 95% interval of their accuracy is below `min_accuracy` (0
-/// disables probation).
+/// Hidden-gold answers an annotator has given before probation may act on them. The
+/// Wilson bound alone would stop someone after two misses (0 of 2 has an upper bound of
+/// 0.66): an annotator right 75 % of the time has one chance in 16 of starting that way,
+/// and a stop after a handful of judgments leaves too few to show what was wrong with
+/// them (a bias test needs dozens). Ten answers are a hundred judgments at a gold rate
+/// of 0.1.
+pub const PROBATION_MIN_ANSWERS: i64 = 10;
+
+/// True when an annotator with `correct` of `scored` hidden-gold answers right (since
+/// their latest reinstatement) is on probation under `min_accuracy` (0 turns it off):
+/// at least [`PROBATION_MIN_ANSWERS`] answers, and the Wilson upper bound of their
+/// accuracy below the minimum. The engine stops leasing to them; the quality table
+/// shows the same verdict.
 pub fn on_probation(correct: i64, scored: i64, min_accuracy: f64) -> bool {
     min_accuracy > 0.0
+        && scored >= PROBATION_MIN_ANSWERS
         && below_min_accuracy(correct.max(0) as u64, scored.max(0) as u64, min_accuracy)
 }
 
