@@ -27,7 +27,7 @@
 
 use plumbline_domain::{Level, Payload, ProjectRole, ProjectSettings, TaskKind, UserId};
 use plumbline_quality::bias::{BIAS_FLAG_P, DEFAULT_LENGTH_THRESHOLD, Share};
-use plumbline_quality::gold::{self, GoldAccuracy};
+use plumbline_quality::gold::GoldAccuracy;
 use plumbline_quality::reliability::{
     ExpertiseLevel, Reliability, ReliabilityConfig, ReliabilityTally,
 };
