@@ -256,8 +256,20 @@ impl Acc<'_> {
         let view = (kind == TaskKind::Preference)
             .then(|| serde_json::from_str::<ItemView>(&item.body).ok())
             .flatten();
+        // Judgments beyond an item's overlap are escalations: the engine asked for them
+        // because the first votes disagreed, so those items are no random sample of the
+        // annotator's work, and their longer reply is right more or less often than
+        // chance by that choice alone (with escalations counted, experts who follow the
+        // truth against a crowd that follows length came out "biased" toward the shorter
+        // reply). Length bias is tested on the judgments within the overlap, and on gold,
+        // which is served by a random draw. Position needs no such care: the display order
+        // is drawn afresh for every lease.
+        let overlap = self.settings.overlap as usize;
+        let mut nth = 0usize;
         for j in &item.judgments {
             let Some(user) = j.annotator else { continue };
+            nth += 1;
+            let within_overlap = item.is_gold || nth <= overlap;
             let a = self.annotator(user);
             let c = &mut self.counts[a];
             if let Some(right) = j.gold_correct {
@@ -287,7 +299,8 @@ impl Acc<'_> {
                     c.first.0 += u64::from(order[0] == won);
                     c.first.1 += 1;
                 }
-                if let [x, y] = view.candidates.as_slice()
+                if within_overlap
+                    && let [x, y] = view.candidates.as_slice()
                     && let (lx, ly) = (x.content.chars().count(), y.content.chars().count())
                     && lx.abs_diff(ly) > DEFAULT_LENGTH_THRESHOLD as usize
                 {
