@@ -433,6 +433,63 @@ mod tests {
     use super::*;
 
     #[test]
+    fn length_bias_leaves_escalations_out() {
+        // Overlap 2: an item with three judgments, the third an escalation. Every vote
+        // is for the longer reply `b`; only the first two count for length.
+        let settings = ProjectSettings {
+            overlap: 2,
+            ..ProjectSettings::default()
+        };
+        let mut acc = Acc {
+            settings: &settings,
+            index: HashMap::new(),
+            users: Vec::new(),
+            counts: Vec::new(),
+            experts: HashSet::new(),
+            coverage: (0, 0, 0, 0),
+        };
+        let body = serde_json::json!({
+            "id": "x",
+            "context": [{"role": "user", "content": "q"}],
+            "candidates": [{"id": "a", "content": "Short."},
+                           {"id": "b", "content": "A much longer reply that goes on and on about fees, forms and the branch's opening hours."}]
+        })
+        .to_string();
+        let vote = |user: i64| plumbline_store::JudgmentRow {
+            annotator: Some(user),
+            external_source: None,
+            payload: r#"{"winner":"b","strength":2,"criteria":{}}"#.into(),
+            rubric_version: 1,
+            time_ms: None,
+            display_order: Some(r#"["a","b"]"#.into()),
+            gold_correct: None,
+        };
+        let item = JudgedItem {
+            ext_id: "x".into(),
+            body: body.clone(),
+            judgments: vec![vote(1), vote(2), vote(3)],
+            ..JudgedItem::default()
+        };
+        acc.add(TaskKind::Preference, &item);
+        let longer = |acc: &Acc, user: i64| acc.counts[acc.index[&user]].longer;
+        assert_eq!(longer(&acc, 1), (1, 1));
+        assert_eq!(longer(&acc, 2), (1, 1));
+        assert_eq!(longer(&acc, 3), (0, 0), "the escalation is left out");
+        assert_eq!(
+            acc.counts[acc.index[&3]].first,
+            (0, 1),
+            "position counts every judgment"
+        );
+        // Gold is served by a random draw: every judgment of it counts.
+        let gold = JudgedItem {
+            is_gold: true,
+            ..item
+        };
+        acc.add(TaskKind::Preference, &gold);
+        assert_eq!(longer(&acc, 3), (1, 1));
+    }
+
+    #[test]
     fn probation_needs_evidence_below_the_minimum() {
         let s = ProjectSettings::default();
         let g = |correct, scored| HiddenGold {
