@@ -154,10 +154,11 @@ pub async fn clearly_inaccurate_annotators_are_put_on_probation<S: Store>(store:
     }
     let (bad, good) = (user(&store, "bad").await, user(&store, "good").await);
     // Probation needs ten answers before it acts: after nine misses `take` still finds
-    // work (it panics on any refusal).
-    for _ in 0..10 {
+    // work (it panics on any refusal). A draw at 0.999 misses gold now and then: count.
+    let mut missed = 0;
+    while missed < 10 {
         let t = take(&store, bad, &p).await;
-        assert_eq!(t.purpose, Purpose::Gold);
+        missed += i32::from(t.purpose == Purpose::Gold);
         store
             .submit(bad, p.id, t.assignment, submission(pref("b")))
             .await
