@@ -1,7 +1,7 @@
 //! Expert routing, escalation and probation: the rules that put expert judgment where
 //! it decides the data.
 
-use crate::cases_work::{RUBRIC, import, item, pref, submission, take, user};
+use crate::cases_work::{RUBRIC, gold_items, import, item, pref, submission, take, user};
 use plumbline_domain::{ProjectName, ProjectRole, ProjectSettings, Rubric, UserId};
 use plumbline_store::*;
 
@@ -139,19 +139,7 @@ pub async fn clearly_inaccurate_annotators_are_put_on_probation<S: Store>(store:
     )
     .await;
     import(&store, &p, (0..14).map(|n| item(n, "")).collect()).await;
-    for n in 0..12 {
-        store
-            .add_gold(
-                None,
-                p.id,
-                NewGold {
-                    item: format!("it-{n:05}"),
-                    payload: pref("a"),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    gold_items(&store, &p, 0..12, "a").await;
     let (bad, good) = (user(&store, "bad").await, user(&store, "good").await);
     // Probation needs ten answers before it acts: after nine misses `take` still finds
     // work (it panics on any refusal). A draw at 0.999 misses gold now and then: count.
@@ -202,19 +190,7 @@ pub async fn qualification_misses_do_not_count_toward_probation<S: Store>(store:
     )
     .await;
     import(&store, &p, (0..8).map(|n| item(n, "")).collect()).await;
-    for n in 0..6 {
-        store
-            .add_gold(
-                None,
-                p.id,
-                NewGold {
-                    item: format!("it-{n:05}"),
-                    payload: pref("a"),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    gold_items(&store, &p, 0..6, "a").await;
     let u = user(&store, "half").await;
     for n in 0..6 {
         let t = take(&store, u, &p).await;

@@ -407,7 +407,12 @@ pub async fn routing_needs_verified_expertise<S: Store>(store: S) {
     );
 }
 
-async fn gold_items<S: Store>(store: &S, p: &Project, ids: std::ops::Range<usize>, winner: &str) {
+pub(crate) async fn gold_items<S: Store>(
+    store: &S,
+    p: &Project,
+    ids: std::ops::Range<usize>,
+    winner: &str,
+) {
     for n in ids {
         store
             .add_gold(

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use plumbline_domain::{ProjectName, ProjectRole, ProjectSettings, Rubric, Scopes, TaskKind};
 use plumbline_server::auth::{new_token_secret, token_hash};
-use plumbline_store::{AnyStore, ImportOptions, NewGold, NewProject, NewUser, Store};
+use plumbline_store::{AnyStore, ImportOptions, NewGold, NewProject, Store};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -568,47 +568,42 @@ async fn setup<S: Store>(store: &S, args: &ServeArgs) -> anyhow::Result<(Vec<Ann
     let mut out = Vec::new();
     for i in 0..args.annotators {
         let name = format!("annotator-{i:03}");
-        let user = store
-            .create_user(
-                None,
-                NewUser {
-                    name: name.clone(),
-                    password_hash: None,
-                    is_admin: false,
-                },
-            )
-            .await?;
-        store
-            .add_member(None, project.id, user.id, ProjectRole::Annotator)
-            .await?;
-        let secret = new_token_secret()?;
-        store
-            .create_token(None, user.id, token_hash(&secret), Scopes::all(), None)
-            .await?;
-        out.push(Annotator {
-            name,
-            token: secret,
-        });
-    }
-    let observer = store
-        .create_user(
-            None,
-            NewUser {
-                name: "bench-observer".into(),
-                password_hash: None,
-                is_admin: false,
-            },
+        let token = member_with_token(
+            store,
+            project.id,
+            &name,
+            ProjectRole::Annotator,
+            Scopes::all(),
         )
         .await?;
-    store
-        .add_member(None, project.id, observer.id, ProjectRole::Reviewer)
-        .await?;
-    let secret = new_token_secret()?;
+        out.push(Annotator { name, token });
+    }
     let read: Scopes = "read".parse().map_err(anyhow::Error::msg)?;
+    let observer = member_with_token(
+        store,
+        project.id,
+        "bench-observer",
+        ProjectRole::Reviewer,
+        read,
+    )
+    .await?;
+    Ok((out, observer))
+}
+
+/// A new member of `project` with `role` and an API token of `scopes`; the token.
+async fn member_with_token<S: Store>(
+    store: &S,
+    project: plumbline_domain::ProjectId,
+    name: &str,
+    role: ProjectRole,
+    scopes: Scopes,
+) -> anyhow::Result<String> {
+    let user = super::new_member(store, project, name, role).await?;
+    let secret = new_token_secret()?;
     store
-        .create_token(None, observer.id, token_hash(&secret), read, None)
+        .create_token(None, user, token_hash(&secret), scopes, None)
         .await?;
-    Ok((out, secret))
+    Ok(secret)
 }
 
 /// A full judgment as an annotator sends one (about 570 bytes): the winner and its

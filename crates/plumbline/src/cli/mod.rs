@@ -119,6 +119,28 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// A new user without a password, member of `project` with `role` (the synthetic
+/// users of `bench serve` and `simulate`).
+pub(crate) async fn new_member<S: Store>(
+    store: &S,
+    project: plumbline_domain::ProjectId,
+    name: &str,
+    role: plumbline_domain::ProjectRole,
+) -> anyhow::Result<plumbline_domain::UserId> {
+    let user = store
+        .create_user(
+            None,
+            plumbline_store::NewUser {
+                name: name.to_owned(),
+                password_hash: None,
+                is_admin: false,
+            },
+        )
+        .await?;
+    store.add_member(None, project, user.id, role).await?;
+    Ok(user.id)
+}
+
 /// Opens the database named by `url`, with the URL (password redacted) in any error.
 pub async fn open(url: &str) -> anyhow::Result<AnyStore> {
     AnyStore::open(url)

@@ -15,7 +15,7 @@ use plumbline_formats::Input;
 use plumbline_formats::import_driver::ImportRequest;
 use plumbline_quality::rng::{Rng, SplitMix64};
 use plumbline_store::{
-    ImportOptions, NewGold, NewProject, NewUser, Next, NoTask, Project, Purpose, Store, Submission,
+    ImportOptions, NewGold, NewProject, Next, NoTask, Project, Purpose, Store, Submission,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -241,28 +241,17 @@ pub async fn setup<S: Store>(store: &S, pool: &Pool) -> anyhow::Result<World> {
         let width = g.count.to_string().len().max(2);
         for k in 1..=g.count {
             let name = format!("{}-{k:0width$}", g.name);
-            let user = store
-                .create_user(
-                    None,
-                    NewUser {
-                        name: name.clone(),
-                        password_hash: None,
-                        is_admin: false,
-                    },
-                )
-                .await?;
-            store
-                .add_member(None, project.id, user.id, ProjectRole::Annotator)
-                .await?;
+            let user =
+                super::super::new_member(store, project.id, &name, ProjectRole::Annotator).await?;
             if let Some(level) = g.expertise {
                 let e: Expertise = format!("{DOMAIN}:{}", level.as_str())
                     .parse()
                     .map_err(|e: String| anyhow!(e))?;
-                store.propose_expertise(None, user.id, e).await?;
-                store.verify_expertise(None, user.id, DOMAIN).await?;
+                store.propose_expertise(None, user, e).await?;
+                store.verify_expertise(None, user, DOMAIN).await?;
             }
             annotators.push(Annotator {
-                user: user.id,
+                user,
                 name,
                 group,
                 number: annotators.len() as u32,
