@@ -183,6 +183,29 @@ pub fn reliability(level: ExpertiseLevel, gold_correct: i64, gold_scored: i64) -
     (prior.alpha() + c) / (prior.alpha() + prior.beta() + n)
 }
 
+/// How far, in log-odds, an item's posterior must clear the decision threshold for the
+/// engine to settle it as decided rather than ask an expert for one more judgment.
+///
+/// The export decides later, with reliabilities that have kept learning: an expert's
+/// estimate wanders by a point or two over a project, and a crowd's starts at its prior
+/// and may fall to chance. Without a margin an item resting on one expert at 0.91 against
+/// the threshold 0.9 settles, and is left out of the export once that expert's estimate
+/// reads 0.89. Half a nat moves the bar at 0.9 to 0.937: one more expert judgment on such
+/// items buys an export that keeps them.
+pub const SETTLE_MARGIN_LOG_ODDS: f64 = 0.5;
+
+/// Whether an item with this posterior settles as decided under `threshold` (the
+/// threshold plus [`SETTLE_MARGIN_LOG_ODDS`]; a threshold of 1 takes certainty).
+pub fn settles_decided(posterior: f64, threshold: f64) -> bool {
+    let bar = if threshold < 1.0 {
+        let logit = (threshold / (1.0 - threshold)).ln() + SETTLE_MARGIN_LOG_ODDS;
+        1.0 / (1.0 + (-logit).exp())
+    } else {
+        threshold
+    };
+    plumbline_quality::decision::reaches(posterior, bar)
+}
+
 /// Hidden-gold answers an annotator has given before probation may act on them. The
 /// Wilson bound alone would stop someone after two misses (0 of 2 has an upper bound of
 /// 0.66): an annotator right 75 % of the time has one chance in 16 of starting that way,

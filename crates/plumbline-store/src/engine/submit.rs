@@ -9,7 +9,8 @@
 //! [`training_feedback`] says when an annotator may see the gold answer afterwards.
 
 use super::rules::{
-    agree, candidate_ids, consensus, passes, reliability, stored_payload, validate_payload,
+    agree, candidate_ids, consensus, passes, reliability, settles_decided, stored_payload,
+    validate_payload,
 };
 use crate::Result;
 use crate::audit::{AuditAction, AuditEvent, sha256_hex};
@@ -290,8 +291,9 @@ pub struct SettleContext<'a, P> {
 ///
 /// Without experts in the project, agreement decides: unanimous items are resolved,
 /// others go to adjudication. With experts, a preference item is decided by its
-/// reliability-weighted posterior: at or above the project's `decision_threshold` it is
-/// resolved; below it, the item stays open for one more (expert) judgment while it has
+/// reliability-weighted posterior (the export's reliability rule): at or above the
+/// project's `decision_threshold` plus a margin ([`settles_decided`]) it is resolved;
+/// below it, the item stays open for one more (expert) judgment while it has
 /// fewer than `max_overlap` and some expert of the project has not judged it; then it
 /// goes to adjudication.
 pub fn settle<P: AsRef<str>>(
@@ -321,13 +323,20 @@ pub fn settle<P: AsRef<str>>(
             .iter()
             .filter(|v| v.level == ExpertiseLevel::Expert)
             .count() as u32;
-        if reaches(posterior, s.decision_threshold) {
+        // Votes that are all ties call the candidates level: unanimous, nothing to weigh.
+        let clears =
+            |bar: fn(f64, f64) -> bool| posterior.is_none_or(|p| bar(p, s.decision_threshold));
+        let may_escalate =
+            (n as u32) < s.effective_max_overlap() && expert_voters < ctx.experts_in_project;
+        // The margin asks for one more expert while one can be had; with none left, the
+        // threshold alone decides, as it does in the export.
+        if clears(settles_decided) || (!may_escalate && clears(reaches)) {
             if unanimous {
                 AuditAction::ItemConsensus
             } else {
                 AuditAction::ItemDecide
             }
-        } else if (n as u32) < s.effective_max_overlap() && expert_voters < ctx.experts_in_project {
+        } else if may_escalate {
             AuditAction::ItemEscalate
         } else {
             AuditAction::ItemContest
@@ -344,11 +353,16 @@ pub fn settle<P: AsRef<str>>(
     Ok(Some((state, event)))
 }
 
-/// The posterior of the winning answer of preference votes, each weighted by its voter's
-/// reliability (the one-coin model over the candidates and a tie).
-fn preference_posterior<P>(body: &str, parsed: &[Payload], votes: &[Vote<P>]) -> Result<f64> {
-    let mut options = candidate_ids(body)?;
-    options.push("tie".to_owned());
+/// The posterior of the winning candidate of preference votes, each weighted by its
+/// voter's reliability: the export's reliability rule (the one-coin model over the
+/// candidates; a tie vote is evidence for neither), so an item the engine settles as
+/// decided is one the default export keeps at the same threshold.
+fn preference_posterior<P>(
+    body: &str,
+    parsed: &[Payload],
+    votes: &[Vote<P>],
+) -> Result<Option<f64>> {
+    let options = candidate_ids(body)?;
     let k = options.len();
     let weighted: Vec<(u32, f64)> = parsed
         .iter()
@@ -357,18 +371,21 @@ fn preference_posterior<P>(body: &str, parsed: &[Payload], votes: &[Vote<P>]) ->
             let Payload::Preference(p) = p else {
                 return None;
             };
-            let option = match p.winner.candidate() {
-                None => k - 1,
-                Some(id) => options.iter().position(|o| o == id)?,
-            };
+            let option = options
+                .iter()
+                .position(|o| Some(o.as_str()) == p.winner.candidate())?;
             let r = reliability(v.level, v.gold_correct, v.gold_scored);
             Some((option as u32, vote_weight(r, k)))
         })
         .collect();
+    if weighted.is_empty() {
+        // Only ties: nothing names a winner.
+        return Ok(None);
+    }
     let mut out = vec![0.0; k];
     let d = decide_into(&weighted, None, &mut out)
         .map_err(|e| StoreError::Database(format!("deciding an item: {e}")))?;
-    Ok(d.posterior)
+    Ok(Some(d.posterior))
 }
 
 /// Whether a submission that brought an item to `judgments` annotator judgments can
@@ -665,5 +682,60 @@ priority = 1
             settle_with(&crowd, false, &s, 2),
             Some((ItemState::Open, AuditAction::ItemEscalate))
         );
+    }
+
+    #[test]
+    fn settling_weighs_votes_as_the_export_does_and_keeps_a_margin() {
+        let s = ProjectSettings {
+            overlap: 3,
+            max_overlap: Some(5),
+            ..ProjectSettings::default()
+        };
+        const TIE: &str = r#"{"winner":"tie","strength":0,"criteria":{"accuracy":"tie"}}"#;
+        // The export's rule, over the two candidates: a crowd pair at the prior 0.65
+        // (log-odds 0.62 each) against one expert at the prior 0.9 (2.20) leaves the
+        // expert's side at 0.72, too close to settle.
+        let mut v = votes(&[B, B], ExpertiseLevel::None, (0, 0));
+        v.extend(votes(&[A], ExpertiseLevel::Expert, (0, 0)));
+        assert_eq!(
+            settle_with(&v, false, &s, 2),
+            Some((ItemState::Open, AuditAction::ItemEscalate))
+        );
+        // A tie vote is evidence for neither: one expert and two ties rest on the expert
+        // alone, whose 0.9 is the threshold but not the margin above it.
+        let mut v = votes(&[TIE, TIE], ExpertiseLevel::None, (0, 0));
+        v.extend(votes(&[A], ExpertiseLevel::Expert, (0, 0)));
+        assert_eq!(
+            settle_with(&v, false, &s, 2),
+            Some((ItemState::Open, AuditAction::ItemEscalate))
+        );
+        // With no expert left to ask, the threshold alone decides, as in the export.
+        assert_eq!(
+            settle_with(&v, false, &s, 1),
+            Some((ItemState::Resolved, AuditAction::ItemDecide))
+        );
+        // A second expert agreeing clears the margin (0.988).
+        v.extend(votes(&[A], ExpertiseLevel::Expert, (0, 0)));
+        assert_eq!(
+            settle_with(&v, false, &s, 2),
+            Some((ItemState::Resolved, AuditAction::ItemDecide))
+        );
+        // Only ties: every voter calls the candidates level, a consensus the export
+        // leaves out as a tie.
+        let ties = votes(&[TIE, TIE, TIE], ExpertiseLevel::Expert, (0, 0));
+        assert_eq!(
+            settle_with(&ties, false, &s, 3),
+            Some((ItemState::Resolved, AuditAction::ItemConsensus))
+        );
+    }
+
+    #[test]
+    fn the_settle_bar_is_the_threshold_plus_the_margin() {
+        assert!(!settles_decided(0.92, 0.9));
+        assert!(settles_decided(0.94, 0.9));
+        assert!(settles_decided(1.0, 1.0));
+        assert!(!settles_decided(0.999, 1.0));
+        // Half a nat above 0.6 is 0.712.
+        assert!(!settles_decided(0.71, 0.6) && settles_decided(0.713, 0.6));
     }
 }
