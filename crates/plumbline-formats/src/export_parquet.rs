@@ -129,6 +129,17 @@ fn role_bytes(role: &str) -> ByteArray {
     }
 }
 
+/// Appends an optional value and its definition level.
+fn push_opt<T>(col: &mut (Vec<T>, Vec<i16>), v: Option<T>) {
+    match v {
+        Some(v) => {
+            col.0.push(v);
+            col.1.push(1);
+        }
+        None => col.1.push(0),
+    }
+}
+
 /// Buffers a row group of pairs and writes it.
 pub struct PairParquetSink {
     writer: Option<SerializedFileWriter<File>>,
@@ -136,7 +147,7 @@ pub struct PairParquetSink {
     rows: usize,
     lists: [Messages; 3],
     strength: (Vec<i64>, Vec<i16>),
-    margin: Vec<f64>,
+    margin: (Vec<f64>, Vec<i16>),
     item_id: Texts,
     split: (Vec<ByteArray>, Vec<i16>),
     criteria: Texts,
@@ -159,7 +170,7 @@ fn schema(reward: bool) -> String {
         list("chosen"),
         list("rejected"),
         if reward {
-            "REQUIRED DOUBLE margin;"
+            "OPTIONAL DOUBLE margin;"
         } else {
             ""
         }
@@ -208,7 +219,7 @@ impl PairParquetSink {
             rows: 0,
             lists: Default::default(),
             strength: Default::default(),
-            margin: Vec::new(),
+            margin: Default::default(),
             item_id: Texts::default(),
             split: Default::default(),
             criteria: Texts::default(),
@@ -250,7 +261,7 @@ impl PairParquetSink {
                     match k {
                         0 => {
                             col.typed::<DoubleType>()
-                                .write_batch(&self.margin, None, None)
+                                .write_batch(&self.margin.0, Some(&self.margin.1), None)
                                 .map_err(other)?;
                         }
                         1 => {
@@ -290,7 +301,8 @@ impl PairParquetSink {
         }
         self.strength.0.clear();
         self.strength.1.clear();
-        self.margin.clear();
+        self.margin.0.clear();
+        self.margin.1.clear();
         self.split.0.clear();
         self.split.1.clear();
         self.rows = 0;
@@ -311,8 +323,7 @@ impl RowSink for PairParquetSink {
             None => self.strength.1.push(0),
         }
         if self.reward {
-            self.margin
-                .push(row.get("margin").and_then(Value::as_f64).unwrap_or(0.0));
+            push_opt(&mut self.margin, row.get("margin").and_then(Value::as_f64));
         }
         self.item_id.push(
             row.get("item_id")
@@ -352,7 +363,7 @@ impl RowSink for PairParquetSink {
             None => self.strength.1.push(0),
         }
         if self.reward {
-            self.margin.push(row.margin.unwrap_or(0.0));
+            push_opt(&mut self.margin, row.margin.flatten());
         }
         self.item_id.push(row.item_id.as_bytes());
         match row.split {

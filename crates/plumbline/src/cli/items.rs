@@ -42,6 +42,15 @@ pub enum ImportFormat {
     Helpsteer2,
     /// Label Studio JSON export of a pairwise or ranker project.
     LabelStudio,
+    /// TRL preference rows (`chosen`/`rejected` message lists, or a prompt and two
+    /// texts), Plumbline's own preference and reward exports, UltraFeedback binarized.
+    Trl,
+    /// TRL conversational SFT rows (`messages`), Plumbline's own sft exports.
+    TrlSft,
+    /// UltraFeedback rows: a prompt and rated `completions`.
+    Ultrafeedback,
+    /// NVIDIA HelpSteer2 preference rows (`response_1`, `response_2`, `preference_strength`).
+    Helpsteer2Preference,
 }
 
 impl ImportFormat {
@@ -55,6 +64,10 @@ impl ImportFormat {
             ImportFormat::Oasst1 => Format::Oasst1,
             ImportFormat::Helpsteer2 => Format::HelpSteer2,
             ImportFormat::LabelStudio => Format::LabelStudio,
+            ImportFormat::Trl => Format::Trl,
+            ImportFormat::TrlSft => Format::TrlSft,
+            ImportFormat::Ultrafeedback => Format::UltraFeedback,
+            ImportFormat::Helpsteer2Preference => Format::HelpSteer2Preference,
         })
     }
 }
