@@ -1,7 +1,7 @@
 //! Preference pairs as Parquet, the shape TRL and `datasets` read: `prompt`, `chosen`
 //! and `rejected` as lists of `{role, content}` structs; `strength` (int64, null when
-//! unknown), `margin` (double, reward exports), `item_id`, `split`; `criteria`, `tags` and
-//! `provenance` as JSON text. Written with the `parquet` crate's column writers (no
+//! unknown), `margin` (double, null when unknown; reward exports), `item_id`, `split`,
+//! `tags` (a list of strings); `criteria` and `provenance` as JSON text. Written with the `parquet` crate's column writers (no
 //! Arrow), Snappy-compressed, in row groups of 4,096 pairs (one row group in memory: at
 //! 2–3 KB a pair, 8,192 held some 30 MB more at the peak of a million-pair export).
 
@@ -129,6 +129,36 @@ fn role_bytes(role: &str) -> ByteArray {
     }
 }
 
+/// One list-of-strings column (`tags`): values with their levels.
+#[derive(Default)]
+struct Strings {
+    values: Texts,
+    def: Vec<i16>,
+    rep: Vec<i16>,
+}
+
+impl Strings {
+    fn push<'s>(&mut self, list: impl Iterator<Item = &'s str>) {
+        let mut empty = true;
+        for (i, v) in list.enumerate() {
+            self.values.push(v.as_bytes());
+            self.def.push(1);
+            self.rep.push(i16::from(i > 0));
+            empty = false;
+        }
+        if empty {
+            self.def.push(0);
+            self.rep.push(0);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.values = Texts::default();
+        self.def.clear();
+        self.rep.clear();
+    }
+}
+
 /// Appends an optional value and its definition level.
 fn push_opt<T>(col: &mut (Vec<T>, Vec<i16>), v: Option<T>) {
     match v {
@@ -151,7 +181,7 @@ pub struct PairParquetSink {
     item_id: Texts,
     split: (Vec<ByteArray>, Vec<i16>),
     criteria: Texts,
-    tags: Texts,
+    tags: Strings,
     provenance: Texts,
 }
 
@@ -165,7 +195,8 @@ fn schema(reward: bool) -> String {
     format!(
         "message pair {{ {} {} {} OPTIONAL INT64 strength; {} REQUIRED BYTE_ARRAY item_id (UTF8);
            OPTIONAL BYTE_ARRAY split (UTF8); REQUIRED BYTE_ARRAY criteria (UTF8);
-           REQUIRED BYTE_ARRAY tags (UTF8); REQUIRED BYTE_ARRAY provenance (UTF8); }}",
+           REQUIRED group tags (LIST) {{ REPEATED group list {{ REQUIRED BYTE_ARRAY element (UTF8); }} }}
+           REQUIRED BYTE_ARRAY provenance (UTF8); }}",
         list("prompt"),
         list("chosen"),
         list("rejected"),
@@ -223,7 +254,7 @@ impl PairParquetSink {
             item_id: Texts::default(),
             split: Default::default(),
             criteria: Texts::default(),
-            tags: Texts::default(),
+            tags: Strings::default(),
             provenance: Texts::default(),
         })
     }
@@ -280,8 +311,9 @@ impl PairParquetSink {
                                 .map_err(other)?;
                         }
                         4 => {
+                            let t = &mut self.tags;
                             col.typed::<ByteArrayType>()
-                                .write_batch(&self.tags.take(), None, None)
+                                .write_batch(&t.values.take(), Some(&t.def), Some(&t.rep))
                                 .map_err(other)?;
                         }
                         _ => {
@@ -305,6 +337,7 @@ impl PairParquetSink {
         self.margin.1.clear();
         self.split.0.clear();
         self.split.1.clear();
+        self.tags.clear();
         self.rows = 0;
         Ok(())
     }
@@ -340,8 +373,13 @@ impl RowSink for PairParquetSink {
         }
         self.criteria
             .push_json(row.get("criteria").unwrap_or(&Value::Null))?;
-        self.tags
-            .push_json(row.get("tags").unwrap_or(&Value::Null))?;
+        self.tags.push(
+            row.get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str),
+        );
         self.provenance
             .push_json(row.get("provenance").unwrap_or(&Value::Null))?;
         self.rows += 1;
@@ -374,7 +412,7 @@ impl RowSink for PairParquetSink {
             None => self.split.1.push(0),
         }
         self.criteria.push_json(&row.criteria)?;
-        self.tags.push_json(row.tags)?;
+        self.tags.push(row.tags.iter().map(String::as_str));
         self.provenance.push_json(&row.provenance)?;
         self.rows += 1;
         if self.rows == ROW_GROUP {

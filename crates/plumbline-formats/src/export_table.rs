@@ -1,7 +1,7 @@
 //! Parquet for the export kinds other than preference pairs: a table described by a
 //! list of [`Column`]s, each read from a path into the JSON row. Message and candidate
-//! lists become lists of structs of UTF-8 fields; objects and free-form lists become
-//! JSON text (documented per kind). Snappy, row groups of 8,192 rows (one in memory).
+//! lists become lists of structs of UTF-8 fields, lists of strings lists of UTF-8;
+//! objects and other lists become JSON text (documented per kind). Snappy, row groups of 8,192 rows (one in memory).
 
 use crate::export::RowSink;
 use crate::kinds::RowKind;
@@ -33,6 +33,9 @@ pub enum ColType {
     Json,
     /// A list of structs with these nullable UTF-8 fields (`[{role, content}]`, …).
     Structs(Vec<&'static str>),
+    /// A nullable list of strings (`tags`, `edge_cases`, `display_order`); a non-string
+    /// element is written as its JSON text.
+    Strings,
 }
 
 /// One column: its name, where in the row its value is, and its type.
@@ -66,7 +69,7 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
         vec![
             col("item_id", Text),
             col("split", Text),
-            col("tags", Json),
+            col("tags", Strings),
             col("provenance", Json),
         ]
     };
@@ -106,7 +109,7 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
                 col("outcome", Text),
                 col("severity", Int),
                 col("violations", Json),
-                col("edge_cases", Json),
+                col("edge_cases", Strings),
                 col("annotator", Text),
                 col("external_source", Text),
             ];
@@ -123,12 +126,12 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
             col("gold", Bool),
             col("gold_correct", Bool),
             col("time_ms", Int),
-            col("display_order", Json),
+            col("display_order", Strings),
             col("payload", Json),
             col("prompt", messages()),
             col("candidates", Structs(vec!["id", "model", "content"])),
             col("split", Text),
-            col("tags", Json),
+            col("tags", Strings),
         ],
     };
     let mut names = std::collections::HashSet::new();
@@ -151,7 +154,7 @@ pub fn sft_columns() -> Vec<Column> {
         col("messages", messages()),
         col("item_id", ColType::Text),
         col("split", ColType::Text),
-        col("tags", ColType::Json),
+        col("tags", ColType::Strings),
         col("provenance", ColType::Json),
     ]
 }
@@ -166,6 +169,9 @@ fn schema(cols: &[Column]) -> String {
             ColType::Double => format!("OPTIONAL DOUBLE {n};"),
             ColType::Bool => format!("OPTIONAL BOOLEAN {n};"),
             ColType::Json => format!("REQUIRED BYTE_ARRAY {n} (UTF8);"),
+            ColType::Strings => format!(
+                "OPTIONAL group {n} (LIST) {{ REPEATED group list {{ REQUIRED BYTE_ARRAY element (UTF8); }} }}"
+            ),
             ColType::Structs(fields) => {
                 let f: String = fields
                     .iter()
@@ -263,7 +269,8 @@ impl TableParquetSink {
                     .next_column()
                     .map_err(other)?
                     .ok_or_else(|| io::Error::other("the schema has fewer columns"))?;
-                let rep = matches!(c.ty, ColType::Structs(_)).then_some(&l.rep[..]);
+                let rep =
+                    matches!(c.ty, ColType::Structs(_) | ColType::Strings).then_some(&l.rep[..]);
                 let def = (c.ty != ColType::Json).then_some(&l.def[..]);
                 match c.ty {
                     ColType::Int => {
@@ -331,6 +338,28 @@ impl RowSink for TableParquetSink {
                     }
                     leaf += fields.len();
                     continue;
+                }
+                ColType::Strings => {
+                    // Levels: 0 null, 1 an empty list, 2 an element.
+                    let l = &mut self.leaves[leaf];
+                    let Some(items) = v.and_then(Value::as_array) else {
+                        l.def.push(0);
+                        l.rep.push(0);
+                        leaf += 1;
+                        continue;
+                    };
+                    if items.is_empty() {
+                        l.def.push(1);
+                        l.rep.push(0);
+                    }
+                    for (i, x) in items.iter().enumerate() {
+                        l.rep.push(i16::from(i > 0));
+                        l.def.push(2);
+                        l.bytes.push(match x {
+                            Value::String(s) => text(s),
+                            other => text(&other.to_string()),
+                        });
+                    }
                 }
                 ColType::Json => {
                     let t = v.map_or_else(|| "null".to_owned(), Value::to_string);
@@ -435,6 +464,9 @@ mod tests {
         assert!(rows[0].contains("safe: null"), "{}", rows[0]);
         assert!(rows[1].contains("safe: 4.0"), "{}", rows[1]);
         assert!(rows[1].contains("prompt: []"), "{}", rows[1]);
+        // Tags are a list of strings, as in JSONL.
+        assert!(rows[0].contains("tags: []"), "{}", rows[0]);
+        assert!(rows[1].contains("tags: [\"x\"]"), "{}", rows[1]);
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(columns(RowKind::Rating, &["response".into()]).is_err());
     }

@@ -21,3 +21,11 @@ python3 "$here/pyarrow_check.py" "$dir/pairs.jsonl" "$dir/pairs.parquet" 6
 "$bin" export --project pyarrow-kinds --kind rating --include-external --format parquet --out "$dir/rating.parquet" 2>/dev/null
 "$bin" export --project pyarrow-kinds --kind ranking --include-external --format parquet --out "$dir/ranking.parquet" 2>/dev/null
 python3 "$here/pyarrow_kinds.py" "$dir/rating.parquet" 6 "$dir/ranking.parquet"
+# Empty exports of every kind: valid Parquet files with their schema, empty JSONL files.
+"$bin" project create --name pyarrow-empty --rubric "$here/../../../examples/banking/rubric.toml" >/dev/null
+mkdir "$dir/empty"
+for kind in preference reward sft ranking rating red-team full; do
+  "$bin" export --project pyarrow-empty --kind "$kind" --format parquet --out "$dir/empty/$kind.parquet" 2>/dev/null
+  "$bin" export --project pyarrow-empty --kind "$kind" --out "$dir/empty/$kind.jsonl" 2>/dev/null
+done
+python3 "$here/pyarrow_empty.py" "$dir/empty"

@@ -146,15 +146,24 @@ impl ExportQuery {
     }
 }
 
-/// A response body fed by a bounded channel.
-struct ChannelBody(mpsc::Receiver<std::io::Result<Bytes>>);
+/// A response body fed by a bounded channel, after a first chunk already taken from it.
+struct ChannelBody(
+    Option<std::io::Result<Bytes>>,
+    mpsc::Receiver<std::io::Result<Bytes>>,
+);
 
 impl futures_core::Stream for ChannelBody {
     type Item = std::io::Result<Bytes>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx)
+        if let Some(first) = self.0.take() {
+            return Poll::Ready(Some(first));
+        }
+        self.1.poll_recv(cx)
     }
 }
+
+/// The header that marks an export of no rows (a JSONL body of no lines).
+pub const EMPTY_HEADER: &str = "x-plumbline-export-empty";
 
 /// A writer that sends full chunks into the channel (called on a blocking thread).
 struct ChunkWriter {
@@ -268,7 +277,15 @@ pub async fn export<S: Store>(
         FileFormat::Jsonl => "application/x-ndjson",
         FileFormat::Parquet => "application/vnd.apache.parquet",
     };
-    Ok((
+    // JSONL: wait for the first chunk (at most 64 KiB, or the end of a small export), so
+    // an export of no rows can say so in a header rather than as a bare empty body.
+    let mut rx = rx;
+    let first = match format {
+        FileFormat::Jsonl => rx.recv().await,
+        FileFormat::Parquet => None,
+    };
+    let empty = format == FileFormat::Jsonl && first.is_none();
+    let mut response = (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (
@@ -276,9 +293,18 @@ pub async fn export<S: Store>(
                 format!("attachment; filename=\"{name}\""),
             ),
         ],
-        Body::from_stream(ChannelBody(rx)),
+        Body::from_stream(ChannelBody(first, rx)),
     )
-        .into_response())
+        .into_response();
+    if empty {
+        response.headers_mut().insert(
+            EMPTY_HEADER,
+            header::HeaderValue::from_static(
+                "no rows matched: the body is empty (JSONL of no lines)",
+            ),
+        );
+    }
+    Ok(response)
 }
 
 /// A file name part: letters and digits, others as `-`.

@@ -832,3 +832,44 @@ fn compressed_files_and_exports_round_trip() {
         }
     }
 }
+
+/// An export of no rows: Parquet is a valid file with its schema (read back by our
+/// reader), JSONL an empty file, and each says so on standard error.
+#[test]
+fn an_empty_export_says_so() {
+    let env = with_project();
+    for (format, note) in [
+        ("jsonl", "note: no rows matched, so "),
+        (
+            "parquet",
+            "is a valid Parquet file with its schema and no rows",
+        ),
+    ] {
+        let out = env
+            .dir
+            .join(format!("empty.{format}"))
+            .display()
+            .to_string();
+        let run = env
+            .run(&[
+                "export",
+                "--project",
+                "banking",
+                "--kind",
+                "preference",
+                "--format",
+                format,
+                "--out",
+                &out,
+            ])
+            .ok();
+        assert!(run.stderr.contains(note), "{}", run.stderr);
+        if format == "jsonl" {
+            assert_eq!(std::fs::metadata(&out).unwrap().len(), 0);
+        } else {
+            let (columns, _) =
+                plumbline_formats::parquet::open(std::fs::File::open(&out).unwrap()).unwrap();
+            assert!(columns.contains(&"tags".to_owned()), "{columns:?}");
+        }
+    }
+}
