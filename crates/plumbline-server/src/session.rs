@@ -66,9 +66,10 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-#[derive(Deserialize)]
+/// A user name and password.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Login {
+pub(crate) struct Login {
     name: String,
     password: String,
 }
@@ -88,8 +89,8 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password that never matches").unwrap_or_default())
 }
 
-#[utoipa::path(post, path = "/api/v1/session", tag = "access", security(()),
-    request_body(content = Object, description = "{\"name\", \"password\"}"),
+#[utoipa::path(post, operation_id = "login", path = "/api/v1/session", tag = "access", security(()),
+    request_body(content = Login, description = "The user name and password"),
     responses((status = 200, description = "Logged in: session cookie set; the body carries the CSRF token", body = Object),
               (status = 401, body = crate::api::ErrorBody), (status = 429, description = "Throttled after repeated failures", body = crate::api::ErrorBody)))]
 async fn login<S: Store>(
@@ -179,7 +180,7 @@ async fn login<S: Store>(
     response
 }
 
-#[utoipa::path(get, path = "/api/v1/session", tag = "access",
+#[utoipa::path(get, operation_id = "whoami", path = "/api/v1/session", tag = "access",
     responses((status = 200, description = "The caller, their scopes and (for sessions) the CSRF token", body = Object), (status = 401, body = crate::api::ErrorBody)))]
 async fn whoami<S: Store>(
     State(state): State<AppState<S>>,
@@ -201,7 +202,7 @@ async fn whoami<S: Store>(
         .into_response()
 }
 
-#[utoipa::path(delete, path = "/api/v1/session", tag = "access",
+#[utoipa::path(delete, operation_id = "logout", path = "/api/v1/session", tag = "access",
     responses((status = 204, description = "Logged out"), (status = 403, description = "Missing X-CSRF-Token", body = crate::api::ErrorBody)))]
 async fn logout<S: Store>(
     State(state): State<AppState<S>>,

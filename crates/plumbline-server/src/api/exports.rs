@@ -50,6 +50,7 @@ const CHUNK: usize = 64 << 10;
 
 /// Which rows, in what format, and the filters (query string or release body).
 #[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `preference`, `reward`, `sft`, `ranking`, `rating`, `red_team` or `full`.
@@ -202,9 +203,11 @@ impl std::io::Write for ChunkWriter {
 }
 
 /// Streams a project's rows of one kind (see docs/EXPORTS.md for each schema).
-#[utoipa::path(get, path = "/api/v1/projects/{project}/export", tag = "exports",
+#[utoipa::path(get, operation_id = "export_rows", path = "/api/v1/projects/{project}/export", tag = "exports",
     params(("project" = String, Path, description = "Project name"), ExportQuery),
-    responses((status = 200, description = "JSONL (application/x-ndjson) or Parquet (application/vnd.apache.parquet), streamed", body = String),
+    responses((status = 200, description = "The rows, streamed as an attachment: JSONL (`format=jsonl`, the default) or Parquet (`format=parquet`)",
+               content((JsonlRows = "application/x-ndjson"), (ParquetFile = "application/vnd.apache.parquet")),
+               headers(("x-plumbline-export-empty" = String, description = "Present when no row matched (the JSONL body is empty)"))),
               (status = 422, body = super::ErrorBody),
               (status = 404, body = super::ErrorBody)))]
 pub async fn export<S: Store>(
@@ -336,13 +339,25 @@ fn stream_file(
     }
 }
 
+/// JSONL rows: one JSON object a line (docs/EXPORTS.md gives each kind's fields).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String)]
+#[allow(dead_code)]
+pub struct JsonlRows(String);
+
+/// An Apache Parquet file.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct ParquetFile(Vec<u8>);
+
 /// Body of a release request: the export's query fields.
 pub type ReleaseBody = ExportQuery;
 
 /// Writes a release of the project under the server's release directory, records it
 /// (with a `release.create` audit event) and answers its record; the release id is
 /// `manifest_sha256`.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/releases", tag = "exports",
+#[utoipa::path(post, operation_id = "create_release", path = "/api/v1/projects/{project}/releases", tag = "exports",
     params(("project" = String, Path, description = "Project name")),
     request_body = ReleaseBody,
     responses((status = 201, description = "Written and recorded", body = Object),
@@ -380,9 +395,9 @@ pub async fn create_release<S: Store>(
 }
 
 /// The project's releases, newest first.
-#[utoipa::path(get, path = "/api/v1/projects/{project}/releases", tag = "exports",
+#[utoipa::path(get, operation_id = "list_releases", path = "/api/v1/projects/{project}/releases", tag = "exports",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "Releases", body = Object)))]
+    responses((status = 200, description = "Releases", body = [Object])))]
 pub async fn list_releases<S: Store>(
     State(state): State<AppState<S>>,
     exporter: Exporter,

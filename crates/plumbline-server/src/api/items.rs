@@ -32,6 +32,7 @@ pub fn import_routes<S: Store>() -> Router<AppState<S>> {
 
 /// Import options in the query string.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// Store a new revision when an id exists with other content.
@@ -58,7 +59,7 @@ pub struct ImportReply {
 
 /// Imports items from an NDJSON body (native format); nothing is stored unless every
 /// line is good.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/items", tag = "items",
+#[utoipa::path(post, operation_id = "import_items", path = "/api/v1/projects/{project}/items", tag = "items",
     params(("project" = String, Path, description = "Project name"), ImportQuery),
     request_body(content = String, content_type = "application/x-ndjson", description = "One native item per line"),
     responses((status = 200, description = "Stored", body = Object),
@@ -107,6 +108,7 @@ pub async fn import<S: Store>(
 
 /// Listing filters and the page.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Items after this database id (the `next` of the previous page).
@@ -130,7 +132,7 @@ pub struct ItemPage {
 
 /// Lists items in import order (reviewers and leads: annotators judge blind and see
 /// items only through `tasks/next`).
-#[utoipa::path(get, path = "/api/v1/projects/{project}/items", tag = "items",
+#[utoipa::path(get, operation_id = "list_items", path = "/api/v1/projects/{project}/items", tag = "items",
     params(("project" = String, Path, description = "Project name"), ListQuery),
     responses((status = 200, description = "A page of items", body = Object),
               (status = 400, body = super::ErrorBody)))]
@@ -181,7 +183,7 @@ pub struct ItemReply {
 }
 
 /// One item by its own id.
-#[utoipa::path(get, path = "/api/v1/projects/{project}/items/{item}", tag = "items",
+#[utoipa::path(get, operation_id = "get_item", path = "/api/v1/projects/{project}/items/{item}", tag = "items",
     params(("project" = String, Path, description = "Project name"),
            ("item" = String, Path, description = "The item's own id")),
     responses((status = 200, description = "The item", body = Object),

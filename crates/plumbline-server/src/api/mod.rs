@@ -244,7 +244,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         gold::GoldBody,
         exports::ExportQuery,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Refusals),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -259,6 +259,93 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Documents the refusals every handler shares, where they apply, unless the handler's
+/// annotation already describes them: 401 (no valid token or session) and 503 (the
+/// database is unavailable) on every authenticated operation; 403 (role, token scope or
+/// CSRF token) on every operation but `whoami`; 404 on every path with a parameter (a
+/// project the caller is not a member of is not found); 400 and 422 where a body or a
+/// query string is read; 413 where a body is; 409 (a conflict, an expired lease) on
+/// every authenticated write.
+struct Refusals;
+
+impl utoipa::Modify for Refusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops: [(&str, &mut Option<Operation>); 5] = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let public = path == "/api/v1/session" && method == "post";
+                let body = op.request_body.is_some();
+                let query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description));
+                };
+                if body || query {
+                    add(
+                        "400",
+                        "The request is malformed (not JSON, a wrong field type, an unknown field)",
+                    );
+                    add(
+                        "422",
+                        "The request is well-formed but names something invalid",
+                    );
+                }
+                if body {
+                    add("413", "The body is larger than this endpoint accepts");
+                }
+                if path.contains('{') {
+                    add(
+                        "404",
+                        "Not found (a project the caller is not a member of is not found either)",
+                    );
+                }
+                if public {
+                    continue;
+                }
+                add("401", "Not signed in: no valid bearer token or session");
+                add("503", "The database is unavailable; try again");
+                if !(path == "/api/v1/session" && method == "get") {
+                    add(
+                        "403",
+                        "Signed in but not allowed: role, token scope, or the CSRF token of a session",
+                    );
+                }
+                if method != "get" {
+                    add("409", "A conflict: the object exists, or the lease expired");
+                }
+            }
+        }
     }
 }
 

@@ -101,7 +101,7 @@ pub fn sees_everyone(role: ProjectRole) -> bool {
 }
 
 /// Progress of a project.
-#[utoipa::path(get, path = "/api/v1/projects/{project}/progress", tag = "progress",
+#[utoipa::path(get, operation_id = "get_progress", path = "/api/v1/projects/{project}/progress", tag = "progress",
     params(("project" = String, Path, description = "Project name")),
     responses((status = 200, description = "Counts: the whole project for reviewers and leads; for anyone else the number of items and their own row, without gold figures", body = Object),
               (status = 404, body = super::ErrorBody)))]

@@ -107,7 +107,7 @@ pub async fn resume_or_lease<S: Store>(
 }
 
 /// Gives the annotator's held lease back, else leases the next task.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/next", tag = "tasks",
+#[utoipa::path(post, operation_id = "next_task", path = "/api/v1/projects/{project}/tasks/next", tag = "tasks",
     params(("project" = String, Path, description = "Project name")),
     responses((status = 200, description = "A task (`resumed: true` when it is the live lease the caller already holds), or `task: null` with the reason", body = Object),
               (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
@@ -178,7 +178,7 @@ fn assignment_id(raw: &str) -> ApiResult<AssignmentId> {
 }
 
 /// Submits (or, inside the lease, resubmits) the judgment of an assignment.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/{assignment}/submit", tag = "tasks",
+#[utoipa::path(post, operation_id = "submit_judgment", path = "/api/v1/projects/{project}/tasks/{assignment}/submit", tag = "tasks",
     params(("project" = String, Path, description = "Project name"),
            ("assignment" = i64, Path, description = "The assignment from `next`")),
     request_body = SubmitBody,
@@ -228,7 +228,7 @@ pub struct SkipBody {
 }
 
 /// Skips a leased task with a reason.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/{assignment}/skip", tag = "tasks",
+#[utoipa::path(post, operation_id = "skip_task", path = "/api/v1/projects/{project}/tasks/{assignment}/skip", tag = "tasks",
     params(("project" = String, Path, description = "Project name"),
            ("assignment" = i64, Path, description = "The assignment from `next`")),
     request_body = SkipBody,
