@@ -74,6 +74,25 @@ pub(crate) struct Login {
     password: String,
 }
 
+/// The answer of a login: the user, and the CSRF token every mutation of the session
+/// echoes in `X-CSRF-Token` (the session itself is the cookie).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct LoginReply {
+    user: plumbline_store::User,
+    csrf_token: String,
+}
+
+/// The caller: the user, their token's scopes (a session has every scope) and, for a
+/// session, its CSRF token.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct WhoAmI {
+    user: plumbline_store::User,
+    scopes: String,
+    csrf_token: Option<String>,
+}
+
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
@@ -91,7 +110,7 @@ fn decoy_hash() -> &'static str {
 
 #[utoipa::path(post, operation_id = "login", path = "/api/v1/session", tag = "access", security(()),
     request_body(content = Login, description = "The user name and password"),
-    responses((status = 200, description = "Logged in: session cookie set; the body carries the CSRF token", body = Object),
+    responses((status = 200, description = "Logged in: session cookie set; the body carries the CSRF token", body = LoginReply),
               (status = 401, body = crate::api::ErrorBody), (status = 429, description = "Throttled after repeated failures", body = crate::api::ErrorBody)))]
 async fn login<S: Store>(
     State(state): State<AppState<S>>,
@@ -181,7 +200,7 @@ async fn login<S: Store>(
 }
 
 #[utoipa::path(get, operation_id = "whoami", path = "/api/v1/session", tag = "access",
-    responses((status = 200, description = "The caller, their scopes and (for sessions) the CSRF token", body = Object), (status = 401, body = crate::api::ErrorBody)))]
+    responses((status = 200, description = "The caller, their scopes and (for sessions) the CSRF token", body = WhoAmI), (status = 401, body = crate::api::ErrorBody)))]
 async fn whoami<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,

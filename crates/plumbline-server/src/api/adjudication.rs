@@ -34,7 +34,7 @@ pub struct QueueQuery {
 /// Items waiting for a decision, oldest first.
 #[utoipa::path(get, operation_id = "adjudication_queue", path = "/api/v1/projects/{project}/adjudication", tag = "adjudication",
     params(("project" = String, Path, description = "Project name"), QueueQuery),
-    responses((status = 200, description = "The queue", body = [Object]),
+    responses((status = 200, description = "The queue", body = [plumbline_store::AdjudicationCase]),
               (status = 403, body = super::ErrorBody)))]
 pub async fn queue<S: Store>(
     State(state): State<AppState<S>>,
@@ -68,7 +68,7 @@ pub struct DecisionBody {
     params(("project" = String, Path, description = "Project name"),
            ("item" = String, Path, description = "The item's own id")),
     request_body = DecisionBody,
-    responses((status = 200, description = "Decided", body = Object),
+    responses((status = 200, description = "Decided", body = plumbline_store::DecisionRecord),
               (status = 409, description = "Not in the queue", body = super::ErrorBody),
               (status = 422, body = super::ErrorBody)))]
 pub async fn decide<S: Store>(

@@ -360,7 +360,7 @@ pub type ReleaseBody = ExportQuery;
 #[utoipa::path(post, operation_id = "create_release", path = "/api/v1/projects/{project}/releases", tag = "exports",
     params(("project" = String, Path, description = "Project name")),
     request_body = ReleaseBody,
-    responses((status = 201, description = "Written and recorded", body = Object),
+    responses((status = 201, description = "Written and recorded", body = plumbline_store::ReleaseRecord),
               (status = 400, body = super::ErrorBody),
               (status = 422, body = super::ErrorBody)))]
 pub async fn create_release<S: Store>(
@@ -397,7 +397,7 @@ pub async fn create_release<S: Store>(
 /// The project's releases, newest first.
 #[utoipa::path(get, operation_id = "list_releases", path = "/api/v1/projects/{project}/releases", tag = "exports",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "Releases", body = [Object])))]
+    responses((status = 200, description = "Releases", body = [plumbline_store::ReleaseRecord])))]
 pub async fn list_releases<S: Store>(
     State(state): State<AppState<S>>,
     exporter: Exporter,

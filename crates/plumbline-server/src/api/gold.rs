@@ -38,7 +38,7 @@ pub struct GoldQuery {
 /// Every gold version (leads: gold answers never reach annotators).
 #[utoipa::path(get, operation_id = "list_gold", path = "/api/v1/projects/{project}/gold", tag = "gold",
     params(("project" = String, Path, description = "Project name"), GoldQuery),
-    responses((status = 200, description = "Gold versions, newest first per item", body = [Object]),
+    responses((status = 200, description = "Gold versions, newest first per item", body = [plumbline_store::GoldRecord]),
               (status = 403, body = super::ErrorBody)))]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
@@ -63,7 +63,7 @@ pub struct GoldBody {
 #[utoipa::path(post, operation_id = "add_gold", path = "/api/v1/projects/{project}/gold", tag = "gold",
     params(("project" = String, Path, description = "Project name")),
     request_body = GoldBody,
-    responses((status = 201, description = "The new gold version", body = Object),
+    responses((status = 201, description = "The new gold version", body = plumbline_store::GoldRecord),
               (status = 404, body = super::ErrorBody),
               (status = 422, body = super::ErrorBody)))]
 pub async fn add<S: Store>(
