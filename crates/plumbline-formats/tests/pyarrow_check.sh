@@ -29,3 +29,16 @@ for kind in preference reward sft ranking rating red-team full; do
   "$bin" export --project pyarrow-empty --kind "$kind" --out "$dir/empty/$kind.jsonl" 2>/dev/null
 done
 python3 "$here/pyarrow_empty.py" "$dir/empty"
+# Files as other tools write them: pyarrow's Parquet in every codec, UltraFeedback, a
+# gzip-compressed HelpSteer2-preference file. Each codec holds the same 50 pairs.
+mkdir "$dir/written"
+python3 "$here/pyarrow_write.py" "$dir/written"
+"$bin" project create --name pyarrow-read --rubric "$here/../../../examples/banking/rubric.toml" >/dev/null
+for codec in zstd gzip brotli lz4 snappy none; do
+  out="$("$bin" import --project pyarrow-read --json "$dir/written/trl_$codec.parquet" 2>/dev/null)"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["format"] == "trl" and r["imported"] + r["unchanged"] == 50, r; print("ok    trl parquet ('"$codec"') imports 50 pairs")' "$out"
+done
+for file in ultrafeedback.parquet helpsteer2_preference.jsonl.gz; do
+  out="$("$bin" import --project pyarrow-read --json "$dir/written/$file" 2>/dev/null)"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["stored"] and r["imported"] == 10, r; print("ok    " + sys.argv[2] + ": " + r["format"])' "$out" "$file"
+done
