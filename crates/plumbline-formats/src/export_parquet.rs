@@ -1,11 +1,12 @@
 //! Preference pairs as Parquet, the shape TRL and `datasets` read: `prompt`, `chosen`
 //! and `rejected` as lists of `{role, content}` structs; `strength` (int64, null when
 //! unknown), `margin` (double, null when unknown; reward exports), `item_id`, `split`,
-//! `tags` (a list of strings); `criteria` and `provenance` as JSON text. Written with the `parquet` crate's column writers (no
+//! `tags` (a list of strings), `provenance` (a struct); `criteria` as JSON text. Written with the `parquet` crate's column writers (no
 //! Arrow), Snappy-compressed, in row groups of 4,096 pairs (one row group in memory: at
 //! 2–3 KB a pair, 8,192 held some 30 MB more at the peak of a million-pair export).
 
 use crate::export::RowSink;
+use crate::export_table::{ColType, Leaf, Ty, leaf_types, pair_provenance};
 use crate::pair_row::{Message, PairRow};
 use bytes::Bytes;
 use parquet::basic::Compression;
@@ -182,7 +183,9 @@ pub struct PairParquetSink {
     split: (Vec<ByteArray>, Vec<i16>),
     criteria: Texts,
     tags: Strings,
-    provenance: Texts,
+    /// The provenance struct's leaf columns.
+    provenance: Vec<Leaf>,
+    provenance_ty: Ty,
 }
 
 fn schema(reward: bool) -> String {
@@ -196,7 +199,7 @@ fn schema(reward: bool) -> String {
         "message pair {{ {} {} {} OPTIONAL INT64 strength; {} REQUIRED BYTE_ARRAY item_id (UTF8);
            OPTIONAL BYTE_ARRAY split (UTF8); REQUIRED BYTE_ARRAY criteria (UTF8);
            REQUIRED group tags (LIST) {{ REPEATED group list {{ REQUIRED BYTE_ARRAY element (UTF8); }} }}
-           REQUIRED BYTE_ARRAY provenance (UTF8); }}",
+           {} }}",
         list("prompt"),
         list("chosen"),
         list("rejected"),
@@ -204,7 +207,8 @@ fn schema(reward: bool) -> String {
             "OPTIONAL DOUBLE margin;"
         } else {
             ""
-        }
+        },
+        pair_provenance().schema("provenance")
     )
 }
 
@@ -255,7 +259,10 @@ impl PairParquetSink {
             split: Default::default(),
             criteria: Texts::default(),
             tags: Strings::default(),
-            provenance: Texts::default(),
+            provenance: (0..pair_provenance().count())
+                .map(|_| Leaf::default())
+                .collect(),
+            provenance_ty: pair_provenance(),
         })
     }
 
@@ -317,9 +324,25 @@ impl PairParquetSink {
                                 .map_err(other)?;
                         }
                         _ => {
-                            col.typed::<ByteArrayType>()
-                                .write_batch(&self.provenance.take(), None, None)
-                                .map_err(other)?;
+                            let leaves = leaf_types(&ColType::Nested(pair_provenance()));
+                            let (ty, repeated) = &leaves[k - 5];
+                            let l = &self.provenance[k - 5];
+                            let rep = repeated.then_some(&l.rep[..]);
+                            match ty {
+                                ColType::Int => col
+                                    .typed::<Int64Type>()
+                                    .write_batch(&l.ints, Some(&l.def), rep)
+                                    .map(|_| ()),
+                                ColType::Double => col
+                                    .typed::<DoubleType>()
+                                    .write_batch(&l.doubles, Some(&l.def), rep)
+                                    .map(|_| ()),
+                                _ => col
+                                    .typed::<ByteArrayType>()
+                                    .write_batch(&l.bytes, Some(&l.def), rep)
+                                    .map(|_| ()),
+                            }
+                            .map_err(other)?;
                         }
                     }
                 }
@@ -338,6 +361,9 @@ impl PairParquetSink {
         self.split.0.clear();
         self.split.1.clear();
         self.tags.clear();
+        for l in &mut self.provenance {
+            l.clear();
+        }
         self.rows = 0;
         Ok(())
     }
@@ -380,8 +406,8 @@ impl RowSink for PairParquetSink {
                 .flatten()
                 .filter_map(Value::as_str),
         );
-        self.provenance
-            .push_json(row.get("provenance").unwrap_or(&Value::Null))?;
+        self.provenance_ty
+            .shred(row.get("provenance"), &mut self.provenance, 0, 0, 0);
         self.rows += 1;
         if self.rows == ROW_GROUP {
             self.flush()?;
@@ -413,7 +439,9 @@ impl RowSink for PairParquetSink {
         }
         self.criteria.push_json(&row.criteria)?;
         self.tags.push(row.tags.iter().map(String::as_str));
-        self.provenance.push_json(&row.provenance)?;
+        let provenance = serde_json::to_value(&row.provenance)?;
+        self.provenance_ty
+            .shred(Some(&provenance), &mut self.provenance, 0, 0, 0);
         self.rows += 1;
         if self.rows == ROW_GROUP {
             self.flush()?;

@@ -60,6 +60,23 @@ tags = pq.read_schema(parquet).field("tags").type
 check("parquet: tags is list<string>", pa.types.is_list(tags) and pa.types.is_string(tags.value_type), str(tags))
 check("parquet: strength is int64", pq.read_schema(parquet).field("strength").type == pa.int64())
 check("jsonl and parquet hold the same tags", [r["tags"] for r in a] == [r["tags"] for r in b])
+
+
+def pruned(v):
+    """Without nulls: a struct read back has every field, a JSON object only those set."""
+    if isinstance(v, dict):
+        return {k: pruned(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [pruned(x) for x in v]
+    return v
+
+
+provenance = pq.read_schema(parquet).field("provenance").type
+check("parquet: provenance is a struct", pa.types.is_struct(provenance), str(provenance))
+check(
+    "jsonl and parquet hold the same provenance",
+    [pruned(r["provenance"]) for r in a] == [pruned(r["provenance"]) for r in b],
+)
 check(
     "jsonl and parquet hold the same pairs",
     [(r["item_id"], r["chosen"], r["rejected"]) for r in a] == [(r["item_id"], r["chosen"], r["rejected"]) for r in b],

@@ -30,6 +30,8 @@ for path in files:
         continue
     check(f"{kind}: reads with no rows", table.num_rows == 0, str(table.num_rows))
     check(f"{kind}: has its columns", table.num_columns >= 5, str(table.schema.names))
+    if "provenance" in table.schema.names:
+        check(f"{kind}: provenance is a struct", pa.types.is_struct(table.schema.field("provenance").type))
     tags = table.schema.field("tags").type
     check(f"{kind}: tags is list<string>", pa.types.is_list(tags) and pa.types.is_string(tags.value_type), str(tags))
 for path in sorted(glob.glob(os.path.join(folder, "*.jsonl"))):
