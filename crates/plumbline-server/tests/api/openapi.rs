@@ -72,6 +72,11 @@ fn the_document_says_what_the_handlers_do() {
         if path.contains("{project}") && !responses.contains_key("404") {
             problems.push(format!("{at}: 404 undocumented"));
         }
+        if path.contains('{') && !responses.contains_key("400") {
+            problems.push(format!(
+                "{at}: 400 undocumented (a path part may not parse)"
+            ));
+        }
         if !op["requestBody"].is_null() {
             for s in ["400", "413"] {
                 if !responses.contains_key(s) {
@@ -157,4 +162,34 @@ fn openapi_spec_validator_finds_no_error() {
     );
     assert!(out.status.success(), "openapi-spec-validator: {said}");
     assert!(said.contains("OK"), "{said}");
+}
+
+/// What axum refuses before a handler runs (a query string or a path part that does not
+/// parse) answers the documented JSON error, not plain text.
+#[tokio::test]
+async fn refusals_before_the_handler_are_json() {
+    let app = crate::support::App::start().await;
+    app.project("bank").await;
+    let root = app.user("root", true).await;
+    let token = app.token(&root, "read,admin", None).await.1;
+    for path in [
+        "/api/v1/audit?actor=-99999999999999999999999999",
+        "/api/v1/projects/bank/rubrics/seven",
+    ] {
+        let r = app
+            .http
+            .get(app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            "application/json",
+            "{path}"
+        );
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "bad_request", "{path}: {v}");
+    }
 }
