@@ -259,7 +259,7 @@ pub fn pair(line: u64, row: &Row) -> Result<Record, LineError> {
     let (chosen_id, rejected_id) = match (prov_str("chosen_id"), prov_str("rejected_id")) {
         (Some(c), Some(r)) if c != r && c != "tie" && r != "tie" => (c, r),
         _ => {
-            if id.as_bytes()[id.len() - 1].is_multiple_of(2) {
+            if id.as_bytes().last().is_none_or(|b| b.is_multiple_of(2)) {
                 ("a".to_owned(), "b".to_owned())
             } else {
                 ("b".to_owned(), "a".to_owned())

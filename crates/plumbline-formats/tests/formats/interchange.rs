@@ -251,6 +251,10 @@ fn trl_conversational_rows_are_not_mistaken_for_hh() {
         e,
         "line 1: field `chosen[1].role`: unknown role `robot` (expected system, user, assistant or tool)"
     );
+    // An empty item id is refused by the item's rules, not a panic.
+    let empty = json!({"prompt": "q", "chosen": "a", "rejected": "b", "item_id": ""});
+    let e = rows_of(&[empty], TaskKind::Preference).error();
+    assert!(e.starts_with("line 1: field `id`"), "{e}");
     let two = json!({"prompt": [msg("user", "q")], "chosen": [msg("assistant", "a"), msg("assistant", "b")], "rejected": [msg("assistant", "c")]});
     let e = rows_of(&[two], TaskKind::Preference).error();
     assert!(

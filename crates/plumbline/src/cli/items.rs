@@ -565,7 +565,8 @@ pub async fn export<S: Store>(store: &S, args: ExportArgs) -> anyhow::Result<Exi
             summary.exported
         }
     };
-    if rows == 0 {
+    // With --json, standard error holds the summary alone (its `exported` says 0).
+    if rows == 0 && !args.json {
         eprintln!(
             "{}",
             empty_note(args.format, &args.out.display().to_string())
