@@ -428,3 +428,95 @@ fn hh_choices_have_no_strength() {
         assert_eq!(payloads(item)[0]["strength"], Value::Null);
     }
 }
+
+mod never_panic {
+    use plumbline_formats::rows::Row;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// JSON values of the shapes these readers meet, and of shapes they do not expect.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            "[a-z ]{0,6}".prop_map(Value::from),
+            prop::sample::select(vec![
+                "user",
+                "assistant",
+                "system",
+                "tool",
+                "robot",
+                "",
+                "N/A",
+                "7"
+            ])
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop::sample::select(vec![
+                        "role",
+                        "content",
+                        "response",
+                        "model",
+                        "overall_score",
+                        "annotations",
+                        "Rating",
+                        "chosen_id",
+                        "rejected_id",
+                        "decision",
+                        "source",
+                    ]),
+                    inner,
+                    0..4,
+                )
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    fn row() -> impl Strategy<Value = Row> {
+        prop::collection::btree_map(
+            prop::sample::select(vec![
+                "prompt",
+                "chosen",
+                "rejected",
+                "messages",
+                "item_id",
+                "strength",
+                "criteria",
+                "tags",
+                "split",
+                "provenance",
+                "completions",
+                "instruction",
+                "response_1",
+                "response_2",
+                "preference_strength",
+                "preference_statement",
+                "score_chosen",
+            ]),
+            value(),
+            0..8,
+        )
+        .prop_map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn the_new_shapes_never_panic(r in row()) {
+            let _ = plumbline_formats::trl::pair(1, &r);
+            let _ = plumbline_formats::ultrafeedback::record(1, &r);
+            let _ = plumbline_formats::ultrafeedback::hs2_preference(1, &r);
+            let text = Value::Object(r.clone()).to_string();
+            let _ = crate::support::read_bytes(text.into_bytes(), None, plumbline_domain::TaskKind::Preference);
+        }
+    }
+}
