@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// What an annotator does with an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// Choose between two candidates (A vs B), with a strength.

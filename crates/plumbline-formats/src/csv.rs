@@ -22,7 +22,7 @@ use crate::feed::{Feeder, Record, content_id};
 use crate::lines::LineError;
 use crate::rows::{Row, RowSource, json_type};
 use plumbline_domain::judgment::Choice;
-use plumbline_domain::{Candidate, Item, PreferencePayload, Role, TaskKind, Turn};
+use plumbline_domain::{Candidate, Item, Role, TaskKind, Turn};
 use plumbline_store::ExternalJudgment;
 use serde::Deserialize;
 use serde_json::Value;
@@ -390,19 +390,10 @@ pub fn record(mapping: &Mapping, line: u64, row: &Row) -> Result<Record, LineErr
             }
         };
         if let Some(winner) = choice {
-            let payload = PreferencePayload {
-                winner,
-                strength: 0,
-                criteria: Default::default(),
-                violations: Default::default(),
-                rationale: String::new(),
-                edge_cases: Vec::new(),
-                priority_override: false,
-            };
             external.push(ExternalJudgment {
                 source: SOURCE.into(),
                 task: TaskKind::Preference,
-                payload: serde_json::to_string(&payload).expect("a payload serializes"),
+                payload: crate::feed::imported_preference(&winner, None, Default::default(), None),
                 rationale: Some(format!("column `{col}` of the imported file")),
             });
         }

@@ -21,6 +21,17 @@ pub enum Format {
     HelpSteer2,
     /// Label Studio JSON export (pairwise, ranker).
     LabelStudio,
+    /// TRL preference rows: `chosen`/`rejected` message lists (with an optional
+    /// `prompt`), or an explicit `prompt` and two texts; Plumbline's own preference and
+    /// reward exports; UltraFeedback binarized.
+    Trl,
+    /// TRL conversational SFT rows (`messages`); Plumbline's own sft exports.
+    TrlSft,
+    /// UltraFeedback: a prompt and rated `completions`.
+    UltraFeedback,
+    /// NVIDIA HelpSteer2 preference rows (`response_1`, `response_2`,
+    /// `preference_strength`).
+    HelpSteer2Preference,
 }
 
 impl Format {
@@ -34,6 +45,10 @@ impl Format {
             Format::Oasst1 => "oasst1",
             Format::HelpSteer2 => "helpsteer2",
             Format::LabelStudio => "label-studio",
+            Format::Trl => "trl",
+            Format::TrlSft => "trl-sft",
+            Format::UltraFeedback => "ultrafeedback",
+            Format::HelpSteer2Preference => "helpsteer2-preference",
         }
     }
 }
@@ -44,51 +59,184 @@ impl fmt::Display for Format {
     }
 }
 
-/// The row shapes recognisable from field names, with the fields that mark each.
-const SHAPES: [(Format, &[&str]); 4] = [
-    (Format::Native, &["id", "context"]),
-    (Format::HhRlhf, &["chosen", "rejected"]),
-    (
-        Format::Oasst1,
-        &["message_id", "parent_id", "message_tree_id"],
-    ),
-    (Format::HelpSteer2, &["prompt", "response", "helpfulness"]),
+/// What a field of the first record (or a Parquet column) holds, as far as telling
+/// shapes apart needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A string (a Parquet byte array).
+    Text,
+    /// A list (a Parquet LIST or repeated field).
+    List,
+    /// Anything else: a number, a boolean, an object, null.
+    Other,
+}
+
+impl FieldKind {
+    /// The kind of a JSON value.
+    pub fn of(v: &serde_json::Value) -> FieldKind {
+        match v {
+            serde_json::Value::String(_) => FieldKind::Text,
+            serde_json::Value::Array(_) => FieldKind::List,
+            _ => FieldKind::Other,
+        }
+    }
+}
+
+/// What a shape asks of a field.
+#[derive(Clone, Copy)]
+enum Want {
+    /// Present, of any kind.
+    Any,
+    /// A string.
+    Text,
+    /// A list.
+    List,
+    /// Present, not a list.
+    NotList,
+}
+
+impl Want {
+    fn fits(self, k: FieldKind) -> bool {
+        match self {
+            Want::Any => true,
+            Want::Text => k == FieldKind::Text,
+            Want::List => k == FieldKind::List,
+            Want::NotList => k != FieldKind::List,
+        }
+    }
+
+    fn says(self) -> &'static str {
+        match self {
+            Want::Any | Want::NotList => "",
+            Want::Text => " (text)",
+            Want::List => " (a list)",
+        }
+    }
+}
+
+/// A row shape: the fields that mark it and the fields it never has.
+struct Shape {
+    format: Format,
+    marks: &'static [(&'static str, Want)],
+    absent: &'static [&'static str],
+}
+
+/// The row shapes recognisable from field names (and, where names are shared, from
+/// whether the fields are lists or text).
+const SHAPES: [Shape; 10] = [
+    Shape {
+        format: Format::Native,
+        marks: &[("id", Want::Any), ("context", Want::Any)],
+        absent: &[],
+    },
+    // HH-RLHF: whole dialogues as text, no separate prompt.
+    Shape {
+        format: Format::HhRlhf,
+        marks: &[("chosen", Want::NotList), ("rejected", Want::NotList)],
+        absent: &["prompt"],
+    },
+    // TRL's conversational preference rows (Plumbline's own preference and reward
+    // exports, UltraFeedback binarized): message lists.
+    Shape {
+        format: Format::Trl,
+        marks: &[("chosen", Want::List), ("rejected", Want::List)],
+        absent: &[],
+    },
+    // TRL's standard preference rows: an explicit prompt and two texts.
+    Shape {
+        format: Format::Trl,
+        marks: &[
+            ("prompt", Want::Text),
+            ("chosen", Want::NotList),
+            ("rejected", Want::NotList),
+        ],
+        absent: &[],
+    },
+    // TRL's conversational SFT rows (Plumbline's own sft exports).
+    Shape {
+        format: Format::TrlSft,
+        marks: &[("messages", Want::List)],
+        absent: &["chosen", "rejected", "context"],
+    },
+    Shape {
+        format: Format::Oasst1,
+        marks: &[
+            ("message_id", Want::Any),
+            ("parent_id", Want::Any),
+            ("message_tree_id", Want::Any),
+        ],
+        absent: &[],
+    },
+    Shape {
+        format: Format::HelpSteer2,
+        marks: &[
+            ("prompt", Want::Any),
+            ("response", Want::Any),
+            ("helpfulness", Want::Any),
+        ],
+        absent: &[],
+    },
+    Shape {
+        format: Format::HelpSteer2Preference,
+        marks: &[
+            ("prompt", Want::Any),
+            ("response_1", Want::Any),
+            ("response_2", Want::Any),
+            ("preference_strength", Want::Any),
+        ],
+        absent: &[],
+    },
+    Shape {
+        format: Format::UltraFeedback,
+        marks: &[("instruction", Want::Any), ("completions", Want::List)],
+        absent: &[],
+    },
+    Shape {
+        format: Format::UltraFeedback,
+        marks: &[("prompt", Want::Any), ("completions", Want::List)],
+        absent: &[],
+    },
 ];
 
-/// The shape whose marking fields `keys` has; `None` when none; an error naming the
+/// The shape whose marking fields `fields` has; `None` when none; an error naming the
 /// candidates when several fit.
-pub fn shape_of<'a>(
-    keys: impl Iterator<Item = &'a str> + Clone,
+pub fn shape_of(
+    fields: &[(String, FieldKind)],
     what: &str,
 ) -> Result<Option<(Format, String)>, LineError> {
-    let fits: Vec<(Format, &[&str])> = SHAPES
-        .into_iter()
-        .filter(|(_, marks)| marks.iter().all(|m| keys.clone().any(|k| k == *m)))
-        .collect();
+    let kind = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    let mut fits: Vec<&Shape> = Vec::new();
+    for shape in &SHAPES {
+        let fit = shape
+            .marks
+            .iter()
+            .all(|(m, want)| kind(m).is_some_and(|k| want.fits(k)))
+            && shape.absent.iter().all(|a| kind(a).is_none());
+        if fit && !fits.iter().any(|f| f.format == shape.format) {
+            fits.push(shape);
+        }
+    }
+    let marks = |s: &Shape| {
+        s.marks
+            .iter()
+            .map(|(m, w)| format!("`{m}`{}", w.says()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match fits.as_slice() {
         [] => Ok(None),
-        [(f, marks)] => Ok(Some((
-            *f,
-            format!(
-                "{what} with {}",
-                marks
-                    .iter()
-                    .map(|m| format!("`{m}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ))),
+        [s] => Ok(Some((s.format, format!("{what} with {}", marks(s))))),
         many => Err(LineError::new(
             1,
             None,
             format!(
                 "ambiguous input: the {what} fits {} ({}); name the format with --format",
                 many.iter()
-                    .map(|(f, _)| f.name())
+                    .map(|s| s.format.name())
                     .collect::<Vec<_>>()
                     .join(" and "),
                 many.iter()
-                    .map(|(f, m)| format!("{f} has {}", m.join(", ")))
+                    .map(|s| format!("{} has {}", s.format, marks(s)))
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
@@ -101,9 +249,9 @@ pub fn shape_of<'a>(
 pub enum TextKind {
     /// A JSON array (Label Studio's export).
     JsonArray,
-    /// A JSON object on the first line (JSONL); its keys (none when the line is not
+    /// A JSON object on the first line (JSONL); its fields (none when the line is not
     /// a whole object).
-    JsonLines(Vec<String>),
+    JsonLines(Vec<(String, FieldKind)>),
     /// Anything else: CSV at best; the first line.
     Other(String),
 }
@@ -129,7 +277,10 @@ pub fn classify(first_line: &[u8]) -> Result<TextKind, LineError> {
         // reader then names what is wrong with it.
         return Ok(TextKind::JsonLines(
             match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+                Ok(serde_json::Value::Object(m)) => m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), FieldKind::of(v)))
+                    .collect(),
                 _ => Vec::new(),
             },
         ));

@@ -664,7 +664,7 @@ impl PairWriter {
             chosen: [assistant(chosen)],
             criteria,
             item_id: &j.ext_id,
-            margin: self.opts.reward.then(|| strength.unwrap_or(0) as f64),
+            margin: self.opts.reward.then(|| strength.map(|s| s as f64)),
             prompt: item
                 .context
                 .iter()
@@ -1227,6 +1227,23 @@ mod tests {
         let (rows, s) = run(&items, options(DecisionMethod::DawidSkene));
         assert!(!by_id(&rows).contains_key("flip"), "{s:?}");
         assert_eq!(s.against_votes, 1, "{s:?}");
+    }
+
+    #[test]
+    fn an_imported_choice_without_strength_exports_null_strength_and_margin() {
+        let mut j = judged("x", &[], None);
+        let mut ext = external_row("hh-rlhf", "a");
+        ext.payload = r#"{"criteria":{},"strength":null,"winner":"a"}"#.into();
+        j.judgments.push(ext);
+        let opts = PairOptions {
+            include_external: true,
+            reward: true,
+            ..options(DecisionMethod::Reliability)
+        };
+        let (rows, _) = run(std::slice::from_ref(&j), opts);
+        assert_eq!(rows[0]["strength"], Value::Null);
+        // Present, and null: unknown, not 0.
+        assert_eq!(rows[0].get("margin"), Some(&Value::Null));
     }
 
     #[test]

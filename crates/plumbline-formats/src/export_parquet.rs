@@ -1,11 +1,12 @@
 //! Preference pairs as Parquet, the shape TRL and `datasets` read: `prompt`, `chosen`
 //! and `rejected` as lists of `{role, content}` structs; `strength` (int64, null when
-//! unknown), `margin` (double, reward exports), `item_id`, `split`; `criteria`, `tags` and
-//! `provenance` as JSON text. Written with the `parquet` crate's column writers (no
+//! unknown), `margin` (double, null when unknown; reward exports), `item_id`, `split`,
+//! `tags` (a list of strings), `provenance` (a struct); `criteria` as JSON text. Written with the `parquet` crate's column writers (no
 //! Arrow), Snappy-compressed, in row groups of 4,096 pairs (one row group in memory: at
 //! 2–3 KB a pair, 8,192 held some 30 MB more at the peak of a million-pair export).
 
 use crate::export::RowSink;
+use crate::export_table::{ColType, Leaf, Ty, leaf_types, pair_provenance};
 use crate::pair_row::{Message, PairRow};
 use bytes::Bytes;
 use parquet::basic::Compression;
@@ -129,6 +130,47 @@ fn role_bytes(role: &str) -> ByteArray {
     }
 }
 
+/// One list-of-strings column (`tags`): values with their levels.
+#[derive(Default)]
+struct Strings {
+    values: Texts,
+    def: Vec<i16>,
+    rep: Vec<i16>,
+}
+
+impl Strings {
+    fn push<'s>(&mut self, list: impl Iterator<Item = &'s str>) {
+        let mut empty = true;
+        for (i, v) in list.enumerate() {
+            self.values.push(v.as_bytes());
+            self.def.push(1);
+            self.rep.push(i16::from(i > 0));
+            empty = false;
+        }
+        if empty {
+            self.def.push(0);
+            self.rep.push(0);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.values = Texts::default();
+        self.def.clear();
+        self.rep.clear();
+    }
+}
+
+/// Appends an optional value and its definition level.
+fn push_opt<T>(col: &mut (Vec<T>, Vec<i16>), v: Option<T>) {
+    match v {
+        Some(v) => {
+            col.0.push(v);
+            col.1.push(1);
+        }
+        None => col.1.push(0),
+    }
+}
+
 /// Buffers a row group of pairs and writes it.
 pub struct PairParquetSink {
     writer: Option<SerializedFileWriter<File>>,
@@ -136,12 +178,14 @@ pub struct PairParquetSink {
     rows: usize,
     lists: [Messages; 3],
     strength: (Vec<i64>, Vec<i16>),
-    margin: Vec<f64>,
+    margin: (Vec<f64>, Vec<i16>),
     item_id: Texts,
     split: (Vec<ByteArray>, Vec<i16>),
     criteria: Texts,
-    tags: Texts,
-    provenance: Texts,
+    tags: Strings,
+    /// The provenance struct's leaf columns.
+    provenance: Vec<Leaf>,
+    provenance_ty: Ty,
 }
 
 fn schema(reward: bool) -> String {
@@ -154,15 +198,17 @@ fn schema(reward: bool) -> String {
     format!(
         "message pair {{ {} {} {} OPTIONAL INT64 strength; {} REQUIRED BYTE_ARRAY item_id (UTF8);
            OPTIONAL BYTE_ARRAY split (UTF8); REQUIRED BYTE_ARRAY criteria (UTF8);
-           REQUIRED BYTE_ARRAY tags (UTF8); REQUIRED BYTE_ARRAY provenance (UTF8); }}",
+           REQUIRED group tags (LIST) {{ REPEATED group list {{ REQUIRED BYTE_ARRAY element (UTF8); }} }}
+           {} }}",
         list("prompt"),
         list("chosen"),
         list("rejected"),
         if reward {
-            "REQUIRED DOUBLE margin;"
+            "OPTIONAL DOUBLE margin;"
         } else {
             ""
-        }
+        },
+        pair_provenance().schema("provenance")
     )
 }
 
@@ -208,12 +254,15 @@ impl PairParquetSink {
             rows: 0,
             lists: Default::default(),
             strength: Default::default(),
-            margin: Vec::new(),
+            margin: Default::default(),
             item_id: Texts::default(),
             split: Default::default(),
             criteria: Texts::default(),
-            tags: Texts::default(),
-            provenance: Texts::default(),
+            tags: Strings::default(),
+            provenance: (0..pair_provenance().count())
+                .map(|_| Leaf::default())
+                .collect(),
+            provenance_ty: pair_provenance(),
         })
     }
 
@@ -250,7 +299,7 @@ impl PairParquetSink {
                     match k {
                         0 => {
                             col.typed::<DoubleType>()
-                                .write_batch(&self.margin, None, None)
+                                .write_batch(&self.margin.0, Some(&self.margin.1), None)
                                 .map_err(other)?;
                         }
                         1 => {
@@ -269,14 +318,31 @@ impl PairParquetSink {
                                 .map_err(other)?;
                         }
                         4 => {
+                            let t = &mut self.tags;
                             col.typed::<ByteArrayType>()
-                                .write_batch(&self.tags.take(), None, None)
+                                .write_batch(&t.values.take(), Some(&t.def), Some(&t.rep))
                                 .map_err(other)?;
                         }
                         _ => {
-                            col.typed::<ByteArrayType>()
-                                .write_batch(&self.provenance.take(), None, None)
-                                .map_err(other)?;
+                            let leaves = leaf_types(&ColType::Nested(pair_provenance()));
+                            let (ty, repeated) = &leaves[k - 5];
+                            let l = &self.provenance[k - 5];
+                            let rep = repeated.then_some(&l.rep[..]);
+                            match ty {
+                                ColType::Int => col
+                                    .typed::<Int64Type>()
+                                    .write_batch(&l.ints, Some(&l.def), rep)
+                                    .map(|_| ()),
+                                ColType::Double => col
+                                    .typed::<DoubleType>()
+                                    .write_batch(&l.doubles, Some(&l.def), rep)
+                                    .map(|_| ()),
+                                _ => col
+                                    .typed::<ByteArrayType>()
+                                    .write_batch(&l.bytes, Some(&l.def), rep)
+                                    .map(|_| ()),
+                            }
+                            .map_err(other)?;
                         }
                     }
                 }
@@ -290,9 +356,14 @@ impl PairParquetSink {
         }
         self.strength.0.clear();
         self.strength.1.clear();
-        self.margin.clear();
+        self.margin.0.clear();
+        self.margin.1.clear();
         self.split.0.clear();
         self.split.1.clear();
+        self.tags.clear();
+        for l in &mut self.provenance {
+            l.clear();
+        }
         self.rows = 0;
         Ok(())
     }
@@ -311,8 +382,7 @@ impl RowSink for PairParquetSink {
             None => self.strength.1.push(0),
         }
         if self.reward {
-            self.margin
-                .push(row.get("margin").and_then(Value::as_f64).unwrap_or(0.0));
+            push_opt(&mut self.margin, row.get("margin").and_then(Value::as_f64));
         }
         self.item_id.push(
             row.get("item_id")
@@ -329,10 +399,15 @@ impl RowSink for PairParquetSink {
         }
         self.criteria
             .push_json(row.get("criteria").unwrap_or(&Value::Null))?;
-        self.tags
-            .push_json(row.get("tags").unwrap_or(&Value::Null))?;
-        self.provenance
-            .push_json(row.get("provenance").unwrap_or(&Value::Null))?;
+        self.tags.push(
+            row.get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str),
+        );
+        self.provenance_ty
+            .shred(row.get("provenance"), &mut self.provenance, 0, 0, 0);
         self.rows += 1;
         if self.rows == ROW_GROUP {
             self.flush()?;
@@ -352,7 +427,7 @@ impl RowSink for PairParquetSink {
             None => self.strength.1.push(0),
         }
         if self.reward {
-            self.margin.push(row.margin.unwrap_or(0.0));
+            push_opt(&mut self.margin, row.margin.flatten());
         }
         self.item_id.push(row.item_id.as_bytes());
         match row.split {
@@ -363,8 +438,10 @@ impl RowSink for PairParquetSink {
             None => self.split.1.push(0),
         }
         self.criteria.push_json(&row.criteria)?;
-        self.tags.push_json(row.tags)?;
-        self.provenance.push_json(&row.provenance)?;
+        self.tags.push(row.tags.iter().map(String::as_str));
+        let provenance = serde_json::to_value(&row.provenance)?;
+        self.provenance_ty
+            .shred(Some(&provenance), &mut self.provenance, 0, 0, 0);
         self.rows += 1;
         if self.rows == ROW_GROUP {
             self.flush()?;

@@ -1,7 +1,7 @@
 //! Parquet for the export kinds other than preference pairs: a table described by a
 //! list of [`Column`]s, each read from a path into the JSON row. Message and candidate
-//! lists become lists of structs of UTF-8 fields; objects and free-form lists become
-//! JSON text (documented per kind). Snappy, row groups of 8,192 rows (one in memory).
+//! lists become lists of structs of UTF-8 fields, lists of strings lists of UTF-8;
+//! objects and other lists become JSON text (documented per kind). Snappy, row groups of 8,192 rows (one in memory).
 
 use crate::export::RowSink;
 use crate::kinds::RowKind;
@@ -33,6 +33,182 @@ pub enum ColType {
     Json,
     /// A list of structs with these nullable UTF-8 fields (`[{role, content}]`, …).
     Structs(Vec<&'static str>),
+    /// A nullable list of strings (`tags`, `edge_cases`, `display_order`); a non-string
+    /// element is written as its JSON text.
+    Strings,
+    /// A nested value (`provenance`): a struct of nullable fields, lists and structs.
+    Nested(Ty),
+}
+
+/// The type of a nested value; every level is nullable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    /// UTF-8 text (any other JSON value is written as its JSON text).
+    Text,
+    /// 64-bit integer.
+    Int,
+    /// Double.
+    Double,
+    /// A list.
+    List(Box<Ty>),
+    /// A struct of named fields, in this order.
+    Struct(Vec<(&'static str, Ty)>),
+}
+
+impl Ty {
+    /// Its leaf columns, in schema order: their kind and whether a list holds them.
+    fn leaves(&self, in_list: bool, out: &mut Vec<(ColType, bool)>) {
+        match self {
+            Ty::Text => out.push((ColType::Text, in_list)),
+            Ty::Int => out.push((ColType::Int, in_list)),
+            Ty::Double => out.push((ColType::Double, in_list)),
+            Ty::List(e) => e.leaves(true, out),
+            Ty::Struct(fields) => fields.iter().for_each(|(_, t)| t.leaves(in_list, out)),
+        }
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        let mut v = Vec::new();
+        self.leaves(false, &mut v);
+        v.len()
+    }
+
+    pub(crate) fn schema(&self, name: &str) -> String {
+        match self {
+            Ty::Text => format!("OPTIONAL BYTE_ARRAY {name} (UTF8);"),
+            Ty::Int => format!("OPTIONAL INT64 {name};"),
+            Ty::Double => format!("OPTIONAL DOUBLE {name};"),
+            Ty::List(e) => format!(
+                "OPTIONAL group {name} (LIST) {{ REPEATED group list {{ {} }} }}",
+                e.schema("element")
+            ),
+            Ty::Struct(fields) => format!(
+                "OPTIONAL group {name} {{ {} }}",
+                fields.iter().map(|(n, t)| t.schema(n)).collect::<String>()
+            ),
+        }
+    }
+
+    /// Appends `v` to the leaves with its definition and repetition levels (Dremel):
+    /// `d` levels defined above it, repetition `r` for its first leaf value, `depth`
+    /// repeated levels above it.
+    pub(crate) fn shred(&self, v: Option<&Value>, leaves: &mut [Leaf], d: i16, r: i16, depth: i16) {
+        let v = v.filter(|x| !x.is_null());
+        let absent = |leaves: &mut [Leaf], d: i16| {
+            for l in leaves {
+                l.def.push(d);
+                l.rep.push(r);
+            }
+        };
+        match self {
+            Ty::Text | Ty::Int | Ty::Double => {
+                let l = &mut leaves[0];
+                let defined = match (self, v) {
+                    (Ty::Text, Some(Value::String(s))) => {
+                        l.bytes.push(text(s));
+                        true
+                    }
+                    (Ty::Text, Some(x)) => {
+                        l.bytes.push(text(&x.to_string()));
+                        true
+                    }
+                    (Ty::Int, Some(x)) => x.as_i64().map(|i| l.ints.push(i)).is_some(),
+                    (Ty::Double, Some(x)) => x.as_f64().map(|f| l.doubles.push(f)).is_some(),
+                    _ => false,
+                };
+                l.def.push(if defined { d + 1 } else { d });
+                l.rep.push(r);
+            }
+            Ty::Struct(fields) => {
+                let Some(obj) = v.and_then(Value::as_object) else {
+                    return absent(leaves, d);
+                };
+                let mut at = 0;
+                for (name, t) in fields {
+                    let n = t.count();
+                    t.shred(obj.get(*name), &mut leaves[at..at + n], d + 1, r, depth);
+                    at += n;
+                }
+            }
+            Ty::List(e) => match v.and_then(Value::as_array) {
+                None => absent(leaves, d),
+                Some(items) if items.is_empty() => absent(leaves, d + 1),
+                Some(items) => {
+                    for (i, x) in items.iter().enumerate() {
+                        let r = if i == 0 { r } else { depth + 1 };
+                        e.shred(Some(x), leaves, d + 2, r, depth + 1);
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// A vote's weight in a pair's provenance.
+fn vote_weight() -> Ty {
+    Ty::Struct(vec![
+        ("annotator", Ty::Text),
+        ("choice", Ty::Text),
+        ("external_source", Ty::Text),
+        ("reliability", Ty::Double),
+        ("weight", Ty::Double),
+    ])
+}
+
+/// The provenance of preference and reward pairs (docs/EXPORTS.md), fields in the JSONL
+/// order.
+pub fn pair_provenance() -> Ty {
+    Ty::Struct(vec![
+        ("annotator_judgments", Ty::Int),
+        ("chosen_id", Ty::Text),
+        ("chosen_model", Ty::Text),
+        ("decision", Ty::Text),
+        ("external_sources", Ty::List(Box::new(Ty::Text))),
+        ("method", Ty::Text),
+        ("posterior", Ty::Double),
+        ("rejected_id", Ty::Text),
+        ("rejected_model", Ty::Text),
+        ("rubric_version", Ty::Int),
+        ("vote_weights", Ty::List(Box::new(vote_weight()))),
+        ("votes", Ty::Int),
+    ])
+}
+
+/// The provenance of each kind's rows (`None`: sft). The per-candidate and
+/// per-criterion maps of ranking and rating rows (`mean_rank`, `spread`) are
+/// open-ended: JSON text.
+fn provenance(kind: Option<RowKind>) -> Ty {
+    use Ty::*;
+    let list = |t: Ty| List(Box::new(t));
+    match kind {
+        None => Struct(vec![
+            ("decision", Text),
+            ("method", Text),
+            ("posterior", Double),
+            ("source", Text),
+            ("vote_weights", list(vote_weight())),
+        ]),
+        Some(RowKind::Ranking) => Struct(vec![
+            ("agreement", Double),
+            ("annotators", list(Text)),
+            ("decision", Text),
+            ("mean_rank", Text),
+            ("rubric_version", Int),
+            ("votes", Int),
+        ]),
+        Some(RowKind::Rating) => Struct(vec![
+            ("agreement", Double),
+            ("annotators", list(Text)),
+            ("decision", Text),
+            ("raters", Int),
+            ("spread", Text),
+        ]),
+        Some(RowKind::RedTeam) | Some(RowKind::Full) => Struct(vec![
+            ("adjudicated_outcome", Text),
+            ("adjudicated_severity", Int),
+            ("rubric_version", Int),
+        ]),
+    }
 }
 
 /// One column: its name, where in the row its value is, and its type.
@@ -66,8 +242,8 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
         vec![
             col("item_id", Text),
             col("split", Text),
-            col("tags", Json),
-            col("provenance", Json),
+            col("tags", Strings),
+            col("provenance", Nested(provenance(Some(kind)))),
         ]
     };
     let mut cols = match kind {
@@ -106,7 +282,7 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
                 col("outcome", Text),
                 col("severity", Int),
                 col("violations", Json),
-                col("edge_cases", Json),
+                col("edge_cases", Strings),
                 col("annotator", Text),
                 col("external_source", Text),
             ];
@@ -123,12 +299,12 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
             col("gold", Bool),
             col("gold_correct", Bool),
             col("time_ms", Int),
-            col("display_order", Json),
+            col("display_order", Strings),
             col("payload", Json),
             col("prompt", messages()),
             col("candidates", Structs(vec!["id", "model", "content"])),
             col("split", Text),
-            col("tags", Json),
+            col("tags", Strings),
         ],
     };
     let mut names = std::collections::HashSet::new();
@@ -151,8 +327,8 @@ pub fn sft_columns() -> Vec<Column> {
         col("messages", messages()),
         col("item_id", ColType::Text),
         col("split", ColType::Text),
-        col("tags", ColType::Json),
-        col("provenance", ColType::Json),
+        col("tags", ColType::Strings),
+        col("provenance", ColType::Nested(provenance(None))),
     ]
 }
 
@@ -166,6 +342,10 @@ fn schema(cols: &[Column]) -> String {
             ColType::Double => format!("OPTIONAL DOUBLE {n};"),
             ColType::Bool => format!("OPTIONAL BOOLEAN {n};"),
             ColType::Json => format!("REQUIRED BYTE_ARRAY {n} (UTF8);"),
+            ColType::Strings => format!(
+                "OPTIONAL group {n} (LIST) {{ REPEATED group list {{ REQUIRED BYTE_ARRAY element (UTF8); }} }}"
+            ),
+            ColType::Nested(t) => t.schema(n),
             ColType::Structs(fields) => {
                 let f: String = fields
                     .iter()
@@ -183,17 +363,17 @@ fn schema(cols: &[Column]) -> String {
 
 /// Values and levels of one leaf column.
 #[derive(Default)]
-struct Leaf {
-    bytes: Vec<ByteArray>,
-    ints: Vec<i64>,
-    doubles: Vec<f64>,
-    bools: Vec<bool>,
-    def: Vec<i16>,
-    rep: Vec<i16>,
+pub(crate) struct Leaf {
+    pub(crate) bytes: Vec<ByteArray>,
+    pub(crate) ints: Vec<i64>,
+    pub(crate) doubles: Vec<f64>,
+    pub(crate) bools: Vec<bool>,
+    pub(crate) def: Vec<i16>,
+    pub(crate) rep: Vec<i16>,
 }
 
 impl Leaf {
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.bytes.clear();
         self.ints.clear();
         self.doubles.clear();
@@ -210,6 +390,20 @@ pub struct TableParquetSink {
     /// One entry per leaf, in schema order (a struct list has one leaf a field).
     leaves: Vec<Leaf>,
     rows: usize,
+}
+
+/// The leaf columns of a column: their type and whether a list holds them.
+pub(crate) fn leaf_types(ty: &ColType) -> Vec<(ColType, bool)> {
+    match ty {
+        ColType::Structs(f) => f.iter().map(|_| (ColType::Text, true)).collect(),
+        ColType::Strings => vec![(ColType::Text, true)],
+        ColType::Nested(t) => {
+            let mut v = Vec::new();
+            t.leaves(false, &mut v);
+            v
+        }
+        other => vec![(other.clone(), false)],
+    }
 }
 
 fn other(e: parquet::errors::ParquetError) -> io::Error {
@@ -229,13 +423,7 @@ impl TableParquetSink {
                 .set_compression(Compression::SNAPPY)
                 .build(),
         );
-        let n_leaves = cols
-            .iter()
-            .map(|c| match &c.ty {
-                ColType::Structs(f) => f.len(),
-                _ => 1,
-            })
-            .sum();
+        let n_leaves = cols.iter().map(|c| leaf_types(&c.ty).len()).sum();
         let file = File::create(path)?;
         Ok(TableParquetSink {
             writer: Some(SerializedFileWriter::new(file, schema, props).map_err(other)?),
@@ -253,19 +441,15 @@ impl TableParquetSink {
         let mut group = writer.next_row_group().map_err(other)?;
         let mut leaf = 0;
         for c in &self.cols {
-            let fields = match &c.ty {
-                ColType::Structs(f) => f.len(),
-                _ => 1,
-            };
-            for _ in 0..fields {
+            for (ty, repeated) in leaf_types(&c.ty) {
                 let l = &self.leaves[leaf];
                 let mut w = group
                     .next_column()
                     .map_err(other)?
                     .ok_or_else(|| io::Error::other("the schema has fewer columns"))?;
-                let rep = matches!(c.ty, ColType::Structs(_)).then_some(&l.rep[..]);
-                let def = (c.ty != ColType::Json).then_some(&l.def[..]);
-                match c.ty {
+                let rep = repeated.then_some(&l.rep[..]);
+                let def = (ty != ColType::Json).then_some(&l.def[..]);
+                match ty {
                     ColType::Int => {
                         w.typed::<Int64Type>()
                             .write_batch(&l.ints, def, rep)
@@ -331,6 +515,34 @@ impl RowSink for TableParquetSink {
                     }
                     leaf += fields.len();
                     continue;
+                }
+                ColType::Nested(t) => {
+                    let n = t.count();
+                    t.shred(v, &mut self.leaves[leaf..leaf + n], 0, 0, 0);
+                    leaf += n;
+                    continue;
+                }
+                ColType::Strings => {
+                    // Levels: 0 null, 1 an empty list, 2 an element.
+                    let l = &mut self.leaves[leaf];
+                    let Some(items) = v.and_then(Value::as_array) else {
+                        l.def.push(0);
+                        l.rep.push(0);
+                        leaf += 1;
+                        continue;
+                    };
+                    if items.is_empty() {
+                        l.def.push(1);
+                        l.rep.push(0);
+                    }
+                    for (i, x) in items.iter().enumerate() {
+                        l.rep.push(i16::from(i > 0));
+                        l.def.push(2);
+                        l.bytes.push(match x {
+                            Value::String(s) => text(s),
+                            other => text(&other.to_string()),
+                        });
+                    }
                 }
                 ColType::Json => {
                     let t = v.map_or_else(|| "null".to_owned(), Value::to_string);
@@ -435,7 +647,60 @@ mod tests {
         assert!(rows[0].contains("safe: null"), "{}", rows[0]);
         assert!(rows[1].contains("safe: 4.0"), "{}", rows[1]);
         assert!(rows[1].contains("prompt: []"), "{}", rows[1]);
+        // Tags are a list of strings, as in JSONL.
+        assert!(rows[0].contains("tags: []"), "{}", rows[0]);
+        assert!(rows[1].contains("tags: [\"x\"]"), "{}", rows[1]);
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(columns(RowKind::Rating, &["response".into()]).is_err());
+    }
+
+    /// Drops nulls, so a struct read back (every field present) compares with the JSON
+    /// object it came from (absent fields left out).
+    fn pruned(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(_, x)| !x.is_null())
+                    .map(|(k, x)| (k.clone(), pruned(x)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(pruned).collect()),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn provenance_is_a_struct_that_reads_back_as_written() {
+        use crate::rows::RowSource;
+        let dir = std::env::temp_dir().join(format!("plumbline-nested-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sft.parquet");
+        let provenances = [
+            json!({"decision": "reliability", "method": "reliability", "posterior": 0.93,
+                   "source": "preference winner", "vote_weights": [
+                       {"annotator": "ann-1", "choice": "a", "external_source": null, "reliability": 0.9, "weight": 2.19},
+                       {"annotator": null, "choice": "tie", "external_source": "hh-rlhf", "reliability": 0.7, "weight": 0.0}]}),
+            json!({"source": "demonstration"}),
+            json!({"decision": "single", "method": "majority", "posterior": null,
+                   "source": "preference winner", "vote_weights": []}),
+            json!({"decision": "gold", "method": "dawid-skene", "posterior": null,
+                   "source": "preference winner", "vote_weights": [
+                       {"annotator": "ann-2", "choice": "b", "external_source": null, "reliability": 0.5, "weight": null}]}),
+        ];
+        let mut sink = TableParquetSink::create(&path, sft_columns()).unwrap();
+        for (i, p) in provenances.iter().enumerate() {
+            sink.write(&json!({
+                "messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}],
+                "item_id": format!("i{i}"), "split": null, "tags": [], "provenance": p,
+            }))
+            .unwrap();
+        }
+        sink.finish().unwrap();
+        let (_, mut rows) = crate::parquet::open(File::open(&path).unwrap()).unwrap();
+        for p in &provenances {
+            let (_, row) = rows.next_row().unwrap().unwrap();
+            assert_eq!(pruned(&row.unwrap()["provenance"]), pruned(p));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -232,3 +232,23 @@ pub fn content_id(prefix: &str, parts: &[&str]) -> String {
     let digest = h.finalize();
     format!("{prefix}-{}", plumbline_store::hex(&digest[..8]))
 }
+
+/// The payload of an imported preference choice. `strength` is `null` when the source
+/// records none (HH-RLHF, a CSV winner column, TRL rows): unknown, not 0 ("negligible"),
+/// so exports write `strength` and `margin` as null for it. Annotators' and reviewers'
+/// payloads always carry a strength; only imported ones may lack it.
+pub fn imported_preference(
+    winner: &plumbline_domain::judgment::Choice,
+    strength: Option<i64>,
+    criteria: serde_json::Map<String, serde_json::Value>,
+    rationale: Option<&str>,
+) -> String {
+    let mut p = serde_json::Map::new();
+    p.insert("criteria".into(), criteria.into());
+    if let Some(r) = rationale.filter(|r| !r.trim().is_empty()) {
+        p.insert("rationale".into(), r.into());
+    }
+    p.insert("strength".into(), strength.into());
+    p.insert("winner".into(), winner.to_string().into());
+    serde_json::Value::Object(p).to_string()
+}

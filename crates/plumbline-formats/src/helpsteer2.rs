@@ -195,7 +195,7 @@ impl Groups {
 }
 
 /// `a`, `b`, …, `z`, `aa`, `ab`, …
-fn candidate_id(i: usize) -> String {
+pub(crate) fn candidate_id(i: usize) -> String {
     let letter = |n: usize| char::from(b'a' + (n % 26) as u8);
     if i < 26 {
         letter(i).to_string()
@@ -205,7 +205,7 @@ fn candidate_id(i: usize) -> String {
 }
 
 /// Splits a HelpSteer2 prompt into turns at its `<extra_id_1>` role lines.
-fn prompt_turns(prompt: &str) -> Vec<Turn> {
+pub(crate) fn prompt_turns(prompt: &str) -> Vec<Turn> {
     const MARK: &str = "<extra_id_1>";
     let turn = |role, content: &str| Turn {
         role,

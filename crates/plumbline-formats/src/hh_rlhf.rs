@@ -5,16 +5,16 @@
 //! assistant replies, which differ, become candidates `a` and `b` (which of them is the
 //! chosen one is decided by a bit of the item id, so position says nothing); the
 //! original choice is stored as an external preference judgment (`source` `hh-rlhf`,
-//! strength 0: HH records no margin), never as gold. The item id is `hh-` and 16 hex
+//! strength null: HH records no margin), never as gold. The item id is `hh-` and 16 hex
 //! digits of the SHA-256 of the chosen dialogue and the rejected reply (which together
 //! determine the line), so importing the file again changes nothing. A line whose dialogues share no turn, or differ before their final reply,
 //! is refused with its line number.
 
-use crate::feed::{Feeder, Record, content_id};
+use crate::feed::{Feeder, Record, content_id, imported_preference};
 use crate::lines::LineError;
 use crate::rows::{Fields, Row};
 use plumbline_domain::judgment::Choice;
-use plumbline_domain::{Candidate, Item, PreferencePayload, Role, TaskKind, Turn};
+use plumbline_domain::{Candidate, Item, Role, TaskKind, Turn};
 use plumbline_store::ExternalJudgment;
 
 /// The `external_source` of judgments this importer stores.
@@ -161,22 +161,18 @@ pub fn record(line: u64, row: &Row) -> Result<Record, LineError> {
         metadata,
         split: None,
     };
-    let payload = PreferencePayload {
-        winner: Choice::Candidate(winner.into()),
-        strength: 0,
-        criteria: Default::default(),
-        violations: Default::default(),
-        rationale: String::new(),
-        edge_cases: Vec::new(),
-        priority_override: false,
-    };
     Ok(Record {
         line,
         item,
         external: vec![ExternalJudgment {
             source: SOURCE.into(),
             task: TaskKind::Preference,
-            payload: serde_json::to_string(&payload).expect("a payload serializes"),
+            payload: imported_preference(
+                &Choice::Candidate(winner.into()),
+                None,
+                Default::default(),
+                None,
+            ),
             rationale: Some("the original HH-RLHF choice (chosen over rejected)".into()),
         }],
     })

@@ -7,7 +7,7 @@ use crate::detect::{Format, TextKind, classify, shape_of};
 use crate::feed::{Feeder, ReadOptions, ReadSummary};
 use crate::lines::LineError;
 use crate::rows::{JsonlRows, Row, RowSource, drive};
-use crate::{helpsteer2, hh_rlhf, label_studio, oasst1, parquet};
+use crate::{helpsteer2, hh_rlhf, label_studio, oasst1, parquet, trl, ultrafeedback};
 use plumbline_store::ImportMsg;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
@@ -89,6 +89,12 @@ pub fn read(
             s
         }
     };
+    // A gzip or zstd stream (told by its magic bytes) is read through its decoder.
+    let (stream, codec) = crate::compressed::open(stream)?;
+    let compressed = |why: String| match codec {
+        Some(c) => format!("{c}-compressed: {why}"),
+        None => why,
+    };
     // Keep the first line aside to look at it, then read it again with the rest.
     let mut stream = stream;
     let mut first = Vec::new();
@@ -112,6 +118,10 @@ pub fn read(
             Ok(d) => d,
             Err(e) => return fail(e, None),
         },
+    };
+    let detected = Detected {
+        why: compressed(detected.why),
+        ..detected
     };
     let summary = read_shape(whole, detected.format, mapping, opts, sink, progress)?;
     Ok(ReadOutcome {
@@ -138,7 +148,7 @@ fn detect_text(first: &[u8], have_mapping: bool) -> Result<Detected, LineError> 
             why: "a JSON array of tasks".into(),
         }),
         TextKind::JsonLines(keys) => {
-            match shape_of(keys.iter().map(String::as_str), "JSONL record")? {
+            match shape_of(&keys, "JSONL record")? {
                 Some((format, why)) => Ok(Detected { format, why }),
                 // JSONL of no other shape is read as native items, whose reader names
                 // what is missing or wrong line by line.
@@ -149,7 +159,8 @@ fn detect_text(first: &[u8], have_mapping: bool) -> Result<Detected, LineError> 
                         if keys.is_empty() {
                             "not a whole JSON object".to_owned()
                         } else {
-                            format!("fields {}", list(&keys))
+                            let names: Vec<String> = keys.into_iter().map(|(k, _)| k).collect();
+                            format!("fields {}", list(&names))
                         }
                     ),
                 }),
@@ -188,7 +199,7 @@ fn read_parquet(
     progress: impl FnMut(u64),
 ) -> io::Result<ReadOutcome> {
     let mut feed = Feeder::new(sink, opts);
-    let (columns, mut rows) = match parquet::open(file) {
+    let (columns, mut rows) = match parquet::open_shaped(file) {
         Ok(x) => x,
         Err(e) => {
             feed.refuse(e);
@@ -198,12 +209,21 @@ fn read_parquet(
             });
         }
     };
+    let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
     let detected = match format {
         None | Some(Format::Parquet | Format::Csv) if mapping.is_some() => Ok(Detected {
             format: Format::Parquet,
             why: "Parquet with a column mapping".into(),
         }),
-        Some(f @ (Format::HhRlhf | Format::Oasst1 | Format::HelpSteer2)) => Ok(Detected {
+        Some(
+            f @ (Format::HhRlhf
+            | Format::Oasst1
+            | Format::HelpSteer2
+            | Format::Trl
+            | Format::TrlSft
+            | Format::UltraFeedback
+            | Format::HelpSteer2Preference),
+        ) => Ok(Detected {
             format: f,
             why: "named by --format (a Parquet file)".into(),
         }),
@@ -212,14 +232,14 @@ fn read_parquet(
             None,
             format!("this is a Parquet file; {f} is read from JSON"),
         )),
-        _ => match shape_of(columns.iter().map(String::as_str), "Parquet schema") {
+        _ => match shape_of(&columns, "Parquet schema") {
             Ok(Some((Format::Native, _))) | Ok(None) => Err(LineError::new(
                 0,
                 None,
                 format!(
                     "cannot tell the shape of this Parquet file (columns {}); give a column \
                      mapping (--prompt-column, --candidate-column or --mapping FILE) or --format",
-                    list(&columns)
+                    list(&names)
                 ),
             )),
             Ok(Some((f, why))) => Ok(Detected { format: f, why }),
@@ -238,7 +258,7 @@ fn read_parquet(
     };
     if detected.format == Format::Parquet
         && let Some(m) = mapping
-        && let Err(e) = check_columns(m, &columns)
+        && let Err(e) = check_columns(m, &names)
     {
         feed.refuse(e);
     } else {
@@ -304,12 +324,20 @@ fn rows_into(
 ) -> io::Result<()> {
     enum Shape<'m> {
         Hh,
+        Trl,
+        Sft(trl::Sft),
+        Uf,
+        Hs2Pref,
         Oasst(oasst1::Trees),
         Hs2(helpsteer2::Groups),
         Mapped(&'m Mapping),
     }
     let mut shape = match format {
         Format::HhRlhf => Shape::Hh,
+        Format::Trl => Shape::Trl,
+        Format::TrlSft => Shape::Sft(trl::Sft::new()),
+        Format::UltraFeedback => Shape::Uf,
+        Format::HelpSteer2Preference => Shape::Hs2Pref,
         Format::Oasst1 => Shape::Oasst(oasst1::Trees::new()),
         Format::HelpSteer2 => {
             if let Err(e) = helpsteer2::check_rubric(&feed.options().criteria) {
@@ -335,6 +363,10 @@ fn rows_into(
             let f: &mut Feeder<'_> = &mut f;
             match &mut shape {
                 Shape::Hh => hh_rlhf::on_row(f, line, &row),
+                Shape::Trl => trl::on_pair(f, line, &row),
+                Shape::Sft(s) => s.on_row(f, line, &row),
+                Shape::Uf => ultrafeedback::on_row(f, line, &row),
+                Shape::Hs2Pref => ultrafeedback::on_hs2_preference(f, line, &row),
                 Shape::Oasst(t) => t.on_row(f, line, &row),
                 Shape::Hs2(g) => g.on_row(f, line, &row),
                 Shape::Mapped(m) => crate::csv::on_row(m, f, line, &row),
@@ -350,6 +382,9 @@ fn rows_into(
         }
         Shape::Hs2(g) => {
             g.flush(f);
+        }
+        Shape::Sft(s) => {
+            s.flush(f);
         }
         _ => {}
     }

@@ -23,7 +23,7 @@ use crate::feed::{Feeder, Record};
 use crate::lines::LineError;
 use crate::rows::{json_error, json_type};
 use plumbline_domain::judgment::Choice;
-use plumbline_domain::{Candidate, Item, PreferencePayload, RankingPayload, Role, TaskKind, Turn};
+use plumbline_domain::{Candidate, Item, RankingPayload, Role, TaskKind, Turn};
 use plumbline_store::ExternalJudgment;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -369,20 +369,13 @@ fn task(line: u64, n: usize, value: &Value) -> Result<Record, LineError> {
                     ));
                 }
             };
-            let payload = PreferencePayload {
-                winner: Choice::Candidate(winner.to_owned()),
-                strength: 0,
-                criteria: Default::default(),
-                violations: Default::default(),
-                rationale: String::new(),
-                edge_cases: Vec::new(),
-                priority_override: false,
-            };
-            external.push(judgment(
-                TaskKind::Preference,
-                serde_json::to_string(&payload),
-                note,
-            ));
+            let payload = crate::feed::imported_preference(
+                &Choice::Candidate(winner.to_owned()),
+                None,
+                Default::default(),
+                None,
+            );
+            external.push(judgment(TaskKind::Preference, Ok(payload), note));
         }
     } else {
         let to = results

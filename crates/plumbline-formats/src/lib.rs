@@ -1,7 +1,9 @@
 //! Plumbline's importers and exporters: the native JSONL format, CSV and Parquet with a
 //! column mapping, and the shapes of public preference datasets and tools (Anthropic
-//! HH-RLHF, OpenAssistant oasst1, NVIDIA HelpSteer2, Label Studio exports), read as a
-//! stream into the store's import channel, with `--format auto` detection; and the one
+//! HH-RLHF, OpenAssistant oasst1, NVIDIA HelpSteer2 and its preference rows, TRL
+//! preference and SFT rows, UltraFeedback, Label Studio exports), plain or gzip/zstd
+//! compressed, read as a stream into the store's import channel, with `--format auto`
+//! detection; and the one
 //! import driver ([`import_driver`]) and export driver ([`export_driver`], with the one
 //! check of export options) that the command line and the API both call.
 //!
@@ -11,6 +13,7 @@
 //! which is read whole under a size cap.
 #![forbid(unsafe_code)]
 
+pub mod compressed;
 pub mod csv;
 pub mod detect;
 pub mod export;
@@ -36,6 +39,8 @@ pub mod reliabilities;
 pub mod rows;
 pub mod run;
 pub mod split;
+pub mod trl;
+pub mod ultrafeedback;
 
 pub use detect::Format;
 pub use feed::{Feeder, ReadOptions, ReadSummary, Record, encode_item};

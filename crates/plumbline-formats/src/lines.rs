@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, BufRead};
 
 /// A refusal of one line (or of the whole file, for line 0).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct LineError {
     /// 1-based line number; 0 when the problem is the file as a whole.
     pub line: u64,

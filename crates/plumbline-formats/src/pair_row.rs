@@ -402,9 +402,10 @@ pub struct PairRow<'a> {
     pub criteria: Criteria<'a>,
     /// The item's own id.
     pub item_id: &'a str,
-    /// The strength as a number (reward exports only).
+    /// The strength as a number (reward exports only; null when the strength is
+    /// unknown).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub margin: Option<f64>,
+    pub margin: Option<Option<f64>>,
     /// The context as messages.
     pub prompt: Vec<Message<'a>>,
     /// Where the pair comes from.
@@ -474,7 +475,7 @@ impl<'a> PairRow<'a> {
         if let Some(m) = self.margin {
             out.push(b',');
             key(out, "margin");
-            float(out, m);
+            opt_float(out, m);
         }
         out.push(b',');
         key(out, "prompt");
@@ -704,7 +705,7 @@ mod tests {
             tags: &tags,
         };
         for reward in [false, true] {
-            row.margin = reward.then_some(2.0);
+            row.margin = reward.then_some(Some(2.0));
             let mut line = Vec::new();
             row.write_jsonl(&mut line);
             let expected = serde_json::to_string(&row).unwrap() + "\n";

@@ -1,9 +1,10 @@
 //! Parquet files as rows: the `parquet` crate's record reader (no Arrow), one row
 //! group in memory at a time. Strings, numbers, booleans, nulls, lists and structs
 //! become JSON values; binary columns are read as text when they hold UTF-8.
-//! Compression: Snappy and uncompressed (what pyarrow and the Hugging Face exports
-//! write by default); other codecs are refused by name.
+//! Compression: every codec other writers use (uncompressed, Snappy, gzip, brotli,
+//! lz4, lz4_raw, zstd).
 
+use crate::detect::FieldKind;
 use crate::lines::LineError;
 use crate::rows::{Row, RowSource};
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -26,6 +27,12 @@ pub struct ParquetRows {
 /// Opens a Parquet file: its column names and its rows. A truncated or foreign file is
 /// refused with the parser's reason.
 pub fn open(file: File) -> Result<(Vec<String>, ParquetRows), LineError> {
+    let (columns, rows) = open_shaped(file)?;
+    Ok((columns.into_iter().map(|(n, _)| n).collect(), rows))
+}
+
+/// [`open`], with what each top-level column holds (text, a list, other).
+pub fn open_shaped(file: File) -> Result<(Vec<(String, FieldKind)>, ParquetRows), LineError> {
     let reader = SerializedFileReader::new(file).map_err(|e| {
         LineError::new(
             0,
@@ -39,7 +46,7 @@ pub fn open(file: File) -> Result<(Vec<String>, ParquetRows), LineError> {
         .schema()
         .get_fields()
         .iter()
-        .map(|f| f.name().to_owned())
+        .map(|f| (f.name().to_owned(), kind(f)))
         .collect();
     Ok((
         columns,
@@ -49,6 +56,29 @@ pub fn open(file: File) -> Result<(Vec<String>, ParquetRows), LineError> {
             failed: false,
         },
     ))
+}
+
+/// What a top-level column holds: text, a list, or something else.
+fn kind(t: &parquet::schema::types::Type) -> FieldKind {
+    use parquet::basic::{ConvertedType, LogicalType, Repetition, Type as Physical};
+    let info = t.get_basic_info();
+    if info.has_repetition() && info.repetition() == Repetition::REPEATED {
+        return FieldKind::List;
+    }
+    if t.is_group() {
+        let list = matches!(info.logical_type_ref(), Some(LogicalType::List))
+            || info.converted_type() == ConvertedType::LIST;
+        return if list {
+            FieldKind::List
+        } else {
+            FieldKind::Other
+        };
+    }
+    if t.get_physical_type() == Physical::BYTE_ARRAY {
+        FieldKind::Text
+    } else {
+        FieldKind::Other
+    }
 }
 
 impl RowSource for ParquetRows {

@@ -40,7 +40,7 @@ use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 
 /// The quality table of a project.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QualityReport {
     /// The project.
     pub project: String,
@@ -54,8 +54,10 @@ pub struct QualityReport {
     /// Length bias counts pairs whose lengths differ by more than this many characters.
     pub length_threshold: u32,
     /// How much of the work verified experts did.
+    #[schema(value_type = Object)]
     pub experts: ExpertCoverage,
     /// Per annotator, by name.
+    #[schema(value_type = Vec<Object>)]
     pub annotators: Vec<AnnotatorQuality>,
 }
 

@@ -21,3 +21,24 @@ python3 "$here/pyarrow_check.py" "$dir/pairs.jsonl" "$dir/pairs.parquet" 6
 "$bin" export --project pyarrow-kinds --kind rating --include-external --format parquet --out "$dir/rating.parquet" 2>/dev/null
 "$bin" export --project pyarrow-kinds --kind ranking --include-external --format parquet --out "$dir/ranking.parquet" 2>/dev/null
 python3 "$here/pyarrow_kinds.py" "$dir/rating.parquet" 6 "$dir/ranking.parquet"
+# Empty exports of every kind: valid Parquet files with their schema, empty JSONL files.
+"$bin" project create --name pyarrow-empty --rubric "$here/../../../examples/banking/rubric.toml" >/dev/null
+mkdir "$dir/empty"
+for kind in preference reward sft ranking rating red-team full; do
+  "$bin" export --project pyarrow-empty --kind "$kind" --format parquet --out "$dir/empty/$kind.parquet" 2>/dev/null
+  "$bin" export --project pyarrow-empty --kind "$kind" --out "$dir/empty/$kind.jsonl" 2>/dev/null
+done
+python3 "$here/pyarrow_empty.py" "$dir/empty"
+# Files as other tools write them: pyarrow's Parquet in every codec, UltraFeedback, a
+# gzip-compressed HelpSteer2-preference file. Each codec holds the same 50 pairs.
+mkdir "$dir/written"
+python3 "$here/pyarrow_write.py" "$dir/written"
+"$bin" project create --name pyarrow-read --rubric "$here/../../../examples/banking/rubric.toml" >/dev/null
+for codec in zstd gzip brotli lz4 snappy none; do
+  out="$("$bin" import --project pyarrow-read --json "$dir/written/trl_$codec.parquet" 2>/dev/null)"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["format"] == "trl" and r["imported"] + r["unchanged"] == 50, r; print("ok    trl parquet ('"$codec"') imports 50 pairs")' "$out"
+done
+for file in ultrafeedback.parquet helpsteer2_preference.jsonl.gz; do
+  out="$("$bin" import --project pyarrow-read --json "$dir/written/$file" 2>/dev/null)"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["stored"] and r["imported"] == 10, r; print("ok    " + sys.argv[2] + ": " + r["format"])' "$out" "$file"
+done

@@ -41,26 +41,27 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AuthError> {
     serde_json::from_slice(bytes).map_err(|e| AuthError::Invalid(format!("request body: {e}")))
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "access",
-    responses((status = 200, description = "Every user (administrators)", body = Object),
+#[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "access",
+    responses((status = 200, description = "Every user (administrators)", body = [plumbline_store::User]),
               (status = 403, body = crate::api::ErrorBody)))]
 async fn list_users<S: Store>(State(state): State<AppState<S>>, actor: Actor) -> Reply<Vec<User>> {
     actor.require_admin()?;
     Ok(Json(state.store.list_users().await?))
 }
 
-#[derive(Deserialize)]
+/// A new user.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewUserBody {
+pub(crate) struct NewUserBody {
     name: String,
     password: String,
     #[serde(default)]
     admin: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/users", tag = "access",
-    request_body(content = Object, description = "{\"name\", \"password\", \"admin\"}"),
-    responses((status = 200, description = "The user (administrators)", body = Object),
+#[utoipa::path(post, operation_id = "create_user", path = "/api/v1/users", tag = "access",
+    request_body(content = NewUserBody, description = "A new user; `admin` defaults to false"),
+    responses((status = 200, description = "The user (administrators)", body = plumbline_store::User),
               (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
 async fn create_user<S: Store>(
     State(state): State<AppState<S>>,
@@ -122,9 +123,9 @@ async fn may_verify<S: Store>(
     Ok(false)
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{user}/expertise", tag = "access",
+#[utoipa::path(get, operation_id = "list_expertise", path = "/api/v1/users/{user}/expertise", tag = "access",
     params(("user" = String, Path, description = "User name")),
-    responses((status = 200, description = "Expertise claims (the user, a lead of a shared project, or an admin)", body = Object),
+    responses((status = 200, description = "Expertise claims (the user, a lead of a shared project, or an admin)", body = [plumbline_store::ExpertiseRecord]),
               (status = 404, body = crate::api::ErrorBody)))]
 async fn list_expertise<S: Store>(
     State(state): State<AppState<S>>,
@@ -139,16 +140,17 @@ async fn list_expertise<S: Store>(
     Ok(Json(state.store.expertise(user.id).await?))
 }
 
-#[derive(Deserialize)]
+/// A claimed expertise.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ExpertiseBody {
+pub(crate) struct ExpertiseBody {
     expertise: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{user}/expertise", tag = "access",
+#[utoipa::path(post, operation_id = "propose_expertise", path = "/api/v1/users/{user}/expertise", tag = "access",
     params(("user" = String, Path, description = "User name")),
-    request_body(content = Object, description = "{\"expertise\": \"domain:level\"}"),
-    responses((status = 200, description = "The claims after proposing (unverified)", body = Object),
+    request_body(content = ExpertiseBody, description = "The claimed expertise, `domain:level`"),
+    responses((status = 200, description = "The claims after proposing (unverified)", body = [plumbline_store::ExpertiseRecord]),
               (status = 422, body = crate::api::ErrorBody)))]
 async fn propose_expertise<S: Store>(
     State(state): State<AppState<S>>,
@@ -173,9 +175,9 @@ async fn propose_expertise<S: Store>(
     Ok(Json(state.store.expertise(user.id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{user}/expertise/{domain}/verify", tag = "access",
+#[utoipa::path(post, operation_id = "verify_expertise", path = "/api/v1/users/{user}/expertise/{domain}/verify", tag = "access",
     params(("user" = String, Path, description = "User name"), ("domain" = String, Path, description = "Expertise domain")),
-    responses((status = 200, description = "The verified claim (a lead of a shared project or an admin)", body = Object),
+    responses((status = 200, description = "The verified claim (a lead of a shared project or an admin)", body = plumbline_store::ExpertiseRecord),
               (status = 403, body = crate::api::ErrorBody)))]
 async fn verify_expertise<S: Store>(
     State(state): State<AppState<S>>,
@@ -203,9 +205,9 @@ async fn verify_expertise<S: Store>(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{project}/members", tag = "access",
+#[utoipa::path(get, operation_id = "list_members", path = "/api/v1/projects/{project}/members", tag = "access",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "Members and roles", body = Object), (status = 404, body = crate::api::ErrorBody)))]
+    responses((status = 200, description = "Members and roles", body = [plumbline_store::Member]), (status = 404, body = crate::api::ErrorBody)))]
 async fn list_members<S: Store>(
     State(state): State<AppState<S>>,
     viewer: Viewer,
@@ -213,16 +215,17 @@ async fn list_members<S: Store>(
     Ok(Json(state.store.members(viewer.project.id).await?))
 }
 
-#[derive(Deserialize)]
+/// A member's role.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RoleBody {
+pub(crate) struct RoleBody {
     role: String,
 }
 
-#[utoipa::path(put, path = "/api/v1/projects/{project}/members/{user}", tag = "access",
+#[utoipa::path(put, operation_id = "set_member", path = "/api/v1/projects/{project}/members/{user}", tag = "access",
     params(("project" = String, Path, description = "Project name"), ("user" = String, Path, description = "User name")),
-    request_body(content = Object, description = "{\"role\": \"lead|reviewer|annotator|viewer\"}"),
-    responses((status = 200, description = "Members after the change (leads)", body = Object), (status = 403, body = crate::api::ErrorBody)))]
+    request_body(content = RoleBody, description = "`lead`, `reviewer`, `annotator` or `viewer`"),
+    responses((status = 200, description = "Members after the change (leads)", body = [plumbline_store::Member]), (status = 403, body = crate::api::ErrorBody)))]
 async fn set_member<S: Store>(
     State(state): State<AppState<S>>,
     lead: Lead,
@@ -255,11 +258,11 @@ struct AuditQuery {
 }
 
 /// Admins read the chain in pages (`after` = last seq seen), optionally filtered.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "access",
+#[utoipa::path(get, operation_id = "list_audit_events", path = "/api/v1/audit", tag = "access",
     params(("after" = Option<i64>, Query, description = "Last sequence number seen"), ("limit" = Option<u32>, Query, description = "Page size, at most 1000"),
            ("action" = Option<String>, Query, description = "Only this action"), ("actor" = Option<i64>, Query, description = "Only this user id"),
            ("project" = Option<i64>, Query, description = "Only this project id"), ("since" = Option<i64>, Query, description = "Only events at or after (Unix ms)")),
-    responses((status = 200, description = "Audit events, oldest first (administrators)", body = Object), (status = 403, body = crate::api::ErrorBody)))]
+    responses((status = 200, description = "Audit events, oldest first (administrators)", body = [StoredAuditEvent]), (status = 403, body = crate::api::ErrorBody)))]
 async fn audit<S: Store>(
     State(state): State<AppState<S>>,
     actor: Actor,

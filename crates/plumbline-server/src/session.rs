@@ -66,11 +66,31 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-#[derive(Deserialize)]
+/// A user name and password.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Login {
+pub(crate) struct Login {
     name: String,
     password: String,
+}
+
+/// The answer of a login: the user, and the CSRF token every mutation of the session
+/// echoes in `X-CSRF-Token` (the session itself is the cookie).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct LoginReply {
+    user: plumbline_store::User,
+    csrf_token: String,
+}
+
+/// The caller: the user, their token's scopes (a session has every scope) and, for a
+/// session, its CSRF token.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct WhoAmI {
+    user: plumbline_store::User,
+    scopes: String,
+    csrf_token: Option<String>,
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -88,9 +108,9 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password that never matches").unwrap_or_default())
 }
 
-#[utoipa::path(post, path = "/api/v1/session", tag = "access", security(()),
-    request_body(content = Object, description = "{\"name\", \"password\"}"),
-    responses((status = 200, description = "Logged in: session cookie set; the body carries the CSRF token", body = Object),
+#[utoipa::path(post, operation_id = "login", path = "/api/v1/session", tag = "access", security(()),
+    request_body(content = Login, description = "The user name and password"),
+    responses((status = 200, description = "Logged in: session cookie set; the body carries the CSRF token", body = LoginReply),
               (status = 401, body = crate::api::ErrorBody), (status = 429, description = "Throttled after repeated failures", body = crate::api::ErrorBody)))]
 async fn login<S: Store>(
     State(state): State<AppState<S>>,
@@ -179,8 +199,8 @@ async fn login<S: Store>(
     response
 }
 
-#[utoipa::path(get, path = "/api/v1/session", tag = "access",
-    responses((status = 200, description = "The caller, their scopes and (for sessions) the CSRF token", body = Object), (status = 401, body = crate::api::ErrorBody)))]
+#[utoipa::path(get, operation_id = "whoami", path = "/api/v1/session", tag = "access",
+    responses((status = 200, description = "The caller, their scopes and (for sessions) the CSRF token", body = WhoAmI), (status = 401, body = crate::api::ErrorBody)))]
 async fn whoami<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
@@ -201,7 +221,7 @@ async fn whoami<S: Store>(
         .into_response()
 }
 
-#[utoipa::path(delete, path = "/api/v1/session", tag = "access",
+#[utoipa::path(delete, operation_id = "logout", path = "/api/v1/session", tag = "access",
     responses((status = 204, description = "Logged out"), (status = 403, description = "Missing X-CSRF-Token", body = crate::api::ErrorBody)))]
 async fn logout<S: Store>(
     State(state): State<AppState<S>>,

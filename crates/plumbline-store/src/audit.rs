@@ -183,7 +183,7 @@ impl AuditEvent {
 }
 
 /// A stored audit event, as verified and exported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StoredAuditEvent {
     /// Position in the chain, from 1.
     pub seq: i64,

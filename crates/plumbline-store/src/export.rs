@@ -122,7 +122,7 @@ pub struct NewRelease {
 }
 
 /// A recorded release.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ReleaseRecord {
     /// Database id.
     pub id: i64,

@@ -31,7 +31,7 @@ pub struct NewUser {
 }
 
 /// A stored user. The password hash is never part of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Database id.
     pub id: UserId,
@@ -46,9 +46,10 @@ pub struct User {
 }
 
 /// One expertise claim of a user, with who verified it and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ExpertiseRecord {
     /// The claim.
+    #[schema(value_type = String)]
     pub expertise: Expertise,
     /// Who proposed it (`None`: the command line).
     pub proposed_by: Option<UserId>,
@@ -59,7 +60,7 @@ pub struct ExpertiseRecord {
 }
 
 /// A member of a project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Member {
     /// The user.
     pub user: User,

@@ -32,7 +32,7 @@ pub struct HiddenGold {
 }
 
 /// A recorded reinstatement: from then on, probation counts only hidden gold judged after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Reinstatement {
     /// Database id.
     pub id: i64,

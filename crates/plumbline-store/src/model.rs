@@ -18,13 +18,14 @@ pub struct NewProject {
 }
 
 /// A stored project.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Project {
     /// Database id.
     pub id: ProjectId,
     /// Unique name.
     pub name: String,
     /// Settings.
+    #[schema(value_type = Object)]
     pub settings: ProjectSettings,
     /// The version of the rubric new work is judged under.
     pub rubric_version: RubricVersion,
@@ -35,7 +36,7 @@ pub struct Project {
 }
 
 /// A project with its counts, for listings.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProjectSummary {
     /// The project.
     #[serde(flatten)]
@@ -45,11 +46,12 @@ pub struct ProjectSummary {
 }
 
 /// One version of a project's rubric.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredRubric {
     /// Its version number.
     pub version: RubricVersion,
     /// The rubric.
+    #[schema(value_type = Object)]
     pub rubric: Rubric,
     /// When it was created, Unix milliseconds.
     pub created_at: i64,
@@ -111,7 +113,7 @@ pub struct ImportOptions {
 }
 
 /// A record the store refused during an import.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportConflict {
     /// Line in the source.
     pub line: u64,
@@ -122,7 +124,7 @@ pub struct ImportConflict {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportOutcome {
     /// New items stored.
     pub imported: u64,
@@ -141,7 +143,7 @@ pub struct ImportOutcome {
 }
 
 /// A stored item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredItem {
     /// Database id.
     pub id: ItemId,
@@ -152,6 +154,7 @@ pub struct StoredItem {
     /// Current revision, from 1.
     pub revision: i32,
     /// Life-cycle state.
+    #[schema(value_type = String)]
     pub state: ItemState,
     /// Canonical JSON of the item.
     pub body: String,
@@ -160,7 +163,7 @@ pub struct StoredItem {
 }
 
 /// An earlier revision of an item, kept when `--update` replaced it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ItemRevision {
     /// Revision number.
     pub revision: i32,

@@ -173,7 +173,7 @@ impl From<serde_json::Error> for WorkError {
 pub type WorkResult<T> = std::result::Result<T, WorkError>;
 
 /// A gold reference judgment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GoldRecord {
     /// Database id.
     pub id: GoldId,
@@ -184,6 +184,7 @@ pub struct GoldRecord {
     /// Rubric version it was made under.
     pub rubric_version: RubricVersion,
     /// The payload (JSON).
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// Why.
     pub rationale: Option<String>,
@@ -209,7 +210,7 @@ pub struct NewGold {
 }
 
 /// One judgment of an item, as a reviewer sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JudgmentView {
     /// Database id.
     pub id: JudgmentId,
@@ -224,6 +225,7 @@ pub struct JudgmentView {
     /// Gold judgments of theirs that were scored.
     pub gold_scored: i64,
     /// The payload.
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// Priority inversion by override.
     pub priority_inversion: bool,
@@ -236,7 +238,7 @@ pub struct JudgmentView {
 }
 
 /// An item waiting for adjudication, with its judgments.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdjudicationCase {
     /// Database id of the item.
     pub item_id: ItemId,
@@ -264,7 +266,7 @@ pub struct Decision {
 }
 
 /// A stored decision.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecisionRecord {
     /// Database id of the adjudication.
     pub id: i64,
@@ -286,7 +288,7 @@ pub struct Qualification {
 }
 
 /// Counts per annotator.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnnotatorProgress {
     /// Who.
     pub user: UserId,
@@ -309,7 +311,7 @@ pub struct AnnotatorProgress {
 }
 
 /// Items of a project by state (gold excluded).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ItemCounts {
     /// Waiting for judgments.
     pub open: i64,
@@ -336,7 +338,7 @@ impl ItemCounts {
 }
 
 /// A project's progress.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     /// Items by state, gold excluded.
     pub items: ItemCounts,

@@ -31,7 +31,8 @@ fn shared_prefix_becomes_context_and_the_choice_an_external_judgment() {
         "{}",
         chosen.content
     );
-    assert_eq!(payloads(stored)[0]["strength"], json!(0));
+    // HH records no strength: unknown, not 0.
+    assert_eq!(payloads(stored)[0]["strength"], json!(null));
     // The chosen reply is not always candidate `a`.
     let winners: Vec<String> = got
         .items

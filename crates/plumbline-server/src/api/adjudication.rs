@@ -24,6 +24,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 
 /// Page size of the queue.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// At most this many items (default 100, at most 500).
@@ -31,9 +32,9 @@ pub struct QueueQuery {
 }
 
 /// Items waiting for a decision, oldest first.
-#[utoipa::path(get, path = "/api/v1/projects/{project}/adjudication", tag = "adjudication",
+#[utoipa::path(get, operation_id = "adjudication_queue", path = "/api/v1/projects/{project}/adjudication", tag = "adjudication",
     params(("project" = String, Path, description = "Project name"), QueueQuery),
-    responses((status = 200, description = "The queue", body = Object),
+    responses((status = 200, description = "The queue", body = [plumbline_store::AdjudicationCase]),
               (status = 403, body = super::ErrorBody)))]
 pub async fn queue<S: Store>(
     State(state): State<AppState<S>>,
@@ -63,11 +64,11 @@ pub struct DecisionBody {
 }
 
 /// Decides an item of the queue.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/adjudication/{item}", tag = "adjudication",
+#[utoipa::path(post, operation_id = "adjudicate", path = "/api/v1/projects/{project}/adjudication/{item}", tag = "adjudication",
     params(("project" = String, Path, description = "Project name"),
            ("item" = String, Path, description = "The item's own id")),
     request_body = DecisionBody,
-    responses((status = 200, description = "Decided", body = Object),
+    responses((status = 200, description = "Decided", body = plumbline_store::DecisionRecord),
               (status = 409, description = "Not in the queue", body = super::ErrorBody),
               (status = 422, body = super::ErrorBody)))]
 pub async fn decide<S: Store>(

@@ -50,6 +50,7 @@ const CHUNK: usize = 64 << 10;
 
 /// Which rows, in what format, and the filters (query string or release body).
 #[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `preference`, `reward`, `sft`, `ranking`, `rating`, `red_team` or `full`.
@@ -146,15 +147,24 @@ impl ExportQuery {
     }
 }
 
-/// A response body fed by a bounded channel.
-struct ChannelBody(mpsc::Receiver<std::io::Result<Bytes>>);
+/// A response body fed by a bounded channel, after a first chunk already taken from it.
+struct ChannelBody(
+    Option<std::io::Result<Bytes>>,
+    mpsc::Receiver<std::io::Result<Bytes>>,
+);
 
 impl futures_core::Stream for ChannelBody {
     type Item = std::io::Result<Bytes>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx)
+        if let Some(first) = self.0.take() {
+            return Poll::Ready(Some(first));
+        }
+        self.1.poll_recv(cx)
     }
 }
+
+/// The header that marks an export of no rows (a JSONL body of no lines).
+pub const EMPTY_HEADER: &str = "x-plumbline-export-empty";
 
 /// A writer that sends full chunks into the channel (called on a blocking thread).
 struct ChunkWriter {
@@ -193,9 +203,11 @@ impl std::io::Write for ChunkWriter {
 }
 
 /// Streams a project's rows of one kind (see docs/EXPORTS.md for each schema).
-#[utoipa::path(get, path = "/api/v1/projects/{project}/export", tag = "exports",
+#[utoipa::path(get, operation_id = "export_rows", path = "/api/v1/projects/{project}/export", tag = "exports",
     params(("project" = String, Path, description = "Project name"), ExportQuery),
-    responses((status = 200, description = "JSONL (application/x-ndjson) or Parquet (application/vnd.apache.parquet), streamed", body = String),
+    responses((status = 200, description = "The rows, streamed as an attachment: JSONL (`format=jsonl`, the default) or Parquet (`format=parquet`)",
+               content((JsonlRows = "application/x-ndjson"), (ParquetFile = "application/vnd.apache.parquet")),
+               headers(("x-plumbline-export-empty" = String, description = "Present when no row matched (the JSONL body is empty)"))),
               (status = 422, body = super::ErrorBody),
               (status = 404, body = super::ErrorBody)))]
 pub async fn export<S: Store>(
@@ -268,7 +280,15 @@ pub async fn export<S: Store>(
         FileFormat::Jsonl => "application/x-ndjson",
         FileFormat::Parquet => "application/vnd.apache.parquet",
     };
-    Ok((
+    // JSONL: wait for the first chunk (at most 64 KiB, or the end of a small export), so
+    // an export of no rows can say so in a header rather than as a bare empty body.
+    let mut rx = rx;
+    let first = match format {
+        FileFormat::Jsonl => rx.recv().await,
+        FileFormat::Parquet => None,
+    };
+    let empty = format == FileFormat::Jsonl && first.is_none();
+    let mut response = (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (
@@ -276,9 +296,18 @@ pub async fn export<S: Store>(
                 format!("attachment; filename=\"{name}\""),
             ),
         ],
-        Body::from_stream(ChannelBody(rx)),
+        Body::from_stream(ChannelBody(first, rx)),
     )
-        .into_response())
+        .into_response();
+    if empty {
+        response.headers_mut().insert(
+            EMPTY_HEADER,
+            header::HeaderValue::from_static(
+                "no rows matched: the body is empty (JSONL of no lines)",
+            ),
+        );
+    }
+    Ok(response)
 }
 
 /// A file name part: letters and digits, others as `-`.
@@ -310,16 +339,28 @@ fn stream_file(
     }
 }
 
+/// JSONL rows: one JSON object a line (docs/EXPORTS.md gives each kind's fields).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String)]
+#[allow(dead_code)]
+pub struct JsonlRows(String);
+
+/// An Apache Parquet file.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct ParquetFile(Vec<u8>);
+
 /// Body of a release request: the export's query fields.
 pub type ReleaseBody = ExportQuery;
 
 /// Writes a release of the project under the server's release directory, records it
 /// (with a `release.create` audit event) and answers its record; the release id is
 /// `manifest_sha256`.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/releases", tag = "exports",
+#[utoipa::path(post, operation_id = "create_release", path = "/api/v1/projects/{project}/releases", tag = "exports",
     params(("project" = String, Path, description = "Project name")),
     request_body = ReleaseBody,
-    responses((status = 201, description = "Written and recorded", body = Object),
+    responses((status = 201, description = "Written and recorded", body = plumbline_store::ReleaseRecord),
               (status = 400, body = super::ErrorBody),
               (status = 422, body = super::ErrorBody)))]
 pub async fn create_release<S: Store>(
@@ -354,9 +395,9 @@ pub async fn create_release<S: Store>(
 }
 
 /// The project's releases, newest first.
-#[utoipa::path(get, path = "/api/v1/projects/{project}/releases", tag = "exports",
+#[utoipa::path(get, operation_id = "list_releases", path = "/api/v1/projects/{project}/releases", tag = "exports",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "Releases", body = Object)))]
+    responses((status = 200, description = "Releases", body = [plumbline_store::ReleaseRecord])))]
 pub async fn list_releases<S: Store>(
     State(state): State<AppState<S>>,
     exporter: Exporter,

@@ -28,6 +28,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 
 /// Filter of the gold listing.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GoldQuery {
     /// Only the gold of this item (its own id).
@@ -35,9 +36,9 @@ pub struct GoldQuery {
 }
 
 /// Every gold version (leads: gold answers never reach annotators).
-#[utoipa::path(get, path = "/api/v1/projects/{project}/gold", tag = "gold",
+#[utoipa::path(get, operation_id = "list_gold", path = "/api/v1/projects/{project}/gold", tag = "gold",
     params(("project" = String, Path, description = "Project name"), GoldQuery),
-    responses((status = 200, description = "Gold versions, newest first per item", body = Object),
+    responses((status = 200, description = "Gold versions, newest first per item", body = [plumbline_store::GoldRecord]),
               (status = 403, body = super::ErrorBody)))]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
@@ -59,10 +60,10 @@ pub struct GoldBody {
 }
 
 /// Adds a gold version for an item.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/gold", tag = "gold",
+#[utoipa::path(post, operation_id = "add_gold", path = "/api/v1/projects/{project}/gold", tag = "gold",
     params(("project" = String, Path, description = "Project name")),
     request_body = GoldBody,
-    responses((status = 201, description = "The new gold version", body = Object),
+    responses((status = 201, description = "The new gold version", body = plumbline_store::GoldRecord),
               (status = 404, body = super::ErrorBody),
               (status = 422, body = super::ErrorBody)))]
 pub async fn add<S: Store>(
@@ -86,7 +87,7 @@ pub async fn add<S: Store>(
 }
 
 /// Lets an annotator take the qualification again.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/qualifications/{user}/reset", tag = "gold",
+#[utoipa::path(post, operation_id = "reset_qualification", path = "/api/v1/projects/{project}/qualifications/{user}/reset", tag = "gold",
     params(("project" = String, Path, description = "Project name"),
            ("user" = String, Path, description = "User name")),
     responses((status = 204, description = "Reset"), (status = 404, body = super::ErrorBody)))]

@@ -32,6 +32,7 @@ pub fn import_routes<S: Store>() -> Router<AppState<S>> {
 
 /// Import options in the query string.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// Store a new revision when an id exists with other content.
@@ -43,7 +44,7 @@ pub struct ImportQuery {
 }
 
 /// What an import did, with the bad lines it found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportReply {
     /// The store's outcome.
     #[serde(flatten)]
@@ -58,12 +59,12 @@ pub struct ImportReply {
 
 /// Imports items from an NDJSON body (native format); nothing is stored unless every
 /// line is good.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/items", tag = "items",
+#[utoipa::path(post, operation_id = "import_items", path = "/api/v1/projects/{project}/items", tag = "items",
     params(("project" = String, Path, description = "Project name"), ImportQuery),
     request_body(content = String, content_type = "application/x-ndjson", description = "One native item per line"),
-    responses((status = 200, description = "Stored", body = Object),
+    responses((status = 200, description = "Stored", body = ImportReply),
               (status = 413, body = super::ErrorBody),
-              (status = 422, description = "Bad lines or conflicts; nothing stored", body = Object)))]
+              (status = 422, description = "Bad lines or conflicts; nothing stored", body = ImportReply)))]
 pub async fn import<S: Store>(
     State(state): State<AppState<S>>,
     importer: Importer,
@@ -107,6 +108,7 @@ pub async fn import<S: Store>(
 
 /// Listing filters and the page.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Items after this database id (the `next` of the previous page).
@@ -120,7 +122,7 @@ pub struct ListQuery {
 }
 
 /// A page of items.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemPage {
     /// The items.
     pub items: Vec<StoredItem>,
@@ -130,9 +132,9 @@ pub struct ItemPage {
 
 /// Lists items in import order (reviewers and leads: annotators judge blind and see
 /// items only through `tasks/next`).
-#[utoipa::path(get, path = "/api/v1/projects/{project}/items", tag = "items",
+#[utoipa::path(get, operation_id = "list_items", path = "/api/v1/projects/{project}/items", tag = "items",
     params(("project" = String, Path, description = "Project name"), ListQuery),
-    responses((status = 200, description = "A page of items", body = Object),
+    responses((status = 200, description = "A page of items", body = ItemPage),
               (status = 400, body = super::ErrorBody)))]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
@@ -172,7 +174,7 @@ pub async fn list<S: Store>(
 }
 
 /// One item with its revisions.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemReply {
     /// The item.
     pub item: StoredItem,
@@ -181,10 +183,10 @@ pub struct ItemReply {
 }
 
 /// One item by its own id.
-#[utoipa::path(get, path = "/api/v1/projects/{project}/items/{item}", tag = "items",
+#[utoipa::path(get, operation_id = "get_item", path = "/api/v1/projects/{project}/items/{item}", tag = "items",
     params(("project" = String, Path, description = "Project name"),
            ("item" = String, Path, description = "The item's own id")),
-    responses((status = 200, description = "The item", body = Object),
+    responses((status = 200, description = "The item", body = ItemReply),
               (status = 404, body = super::ErrorBody)))]
 pub async fn get_one<S: Store>(
     State(state): State<AppState<S>>,

@@ -174,19 +174,45 @@ pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("request body: {e}")))
 }
 
-/// A body rejected by axum's size limit becomes our 413.
+/// Refusals made by axum before a handler runs (a body over its size limit, a query
+/// string or path that does not parse, a body of the wrong content type) answer plain
+/// text; this turns them into the API's JSON error, as documented: 413 `too_large`, 400
+/// `bad_request`, 415 and 422 `invalid`, with axum's message.
 pub async fn limit_error(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let response = next.run(req).await;
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE
-        && response
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .is_none_or(|v| !v.as_bytes().starts_with(b"application/json"))
-    {
-        return ApiError::TooLarge("the request body is larger than this endpoint accepts".into())
-            .into_response();
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json {
+        return response;
     }
-    response
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::TooLarge("the request body is larger than this endpoint accepts".into())
+                .into_response()
+        }
+        StatusCode::BAD_REQUEST
+        | StatusCode::UNPROCESSABLE_ENTITY
+        | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            let bytes = axum::body::to_bytes(response.into_body(), 64 << 10)
+                .await
+                .unwrap_or_default();
+            let message = String::from_utf8_lossy(&bytes).into_owned();
+            let code = if status == StatusCode::BAD_REQUEST {
+                "bad_request"
+            } else {
+                "invalid"
+            };
+            (
+                status,
+                axum::Json(json!({"error": {"code": code, "message": message}})),
+            )
+                .into_response()
+        }
+        _ => response,
+    }
 }
 
 /// Clamps a requested page size to `1..=PAGE_MAX`.
@@ -244,7 +270,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         gold::GoldBody,
         exports::ExportQuery,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Refusals),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -259,6 +285,97 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Documents the refusals every handler shares, where they apply, unless the handler's
+/// annotation already describes them: 401 (no valid token or session) and 503 (the
+/// database is unavailable) on every authenticated operation; 403 (role, token scope or
+/// CSRF token) on every operation but `whoami`; 404 on every path with a parameter (a
+/// project the caller is not a member of is not found); 400 where a body, a query string
+/// or a path parameter is read, 422 where a body or a query string is; 413 where a body
+/// is; 409 (a conflict, an expired lease) on
+/// every authenticated write.
+struct Refusals;
+
+impl utoipa::Modify for Refusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops: [(&str, &mut Option<Operation>); 5] = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let public = path == "/api/v1/session" && method == "post";
+                let body = op.request_body.is_some();
+                let query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description));
+                };
+                if body || query || path.contains('{') {
+                    add(
+                        "400",
+                        "The request is malformed (not JSON, a wrong field type, an unknown field, \
+                         a path part that does not parse)",
+                    );
+                }
+                if body || query {
+                    add(
+                        "422",
+                        "The request is well-formed but names something invalid",
+                    );
+                }
+                if body {
+                    add("413", "The body is larger than this endpoint accepts");
+                }
+                if path.contains('{') {
+                    add(
+                        "404",
+                        "Not found (a project the caller is not a member of is not found either)",
+                    );
+                }
+                if public {
+                    continue;
+                }
+                add("401", "Not signed in: no valid bearer token or session");
+                add("503", "The database is unavailable; try again");
+                if !(path == "/api/v1/session" && method == "get") {
+                    add(
+                        "403",
+                        "Signed in but not allowed: role, token scope, or the CSRF token of a session",
+                    );
+                }
+                if method != "get" {
+                    add("409", "A conflict: the object exists, or the lease expired");
+                }
+            }
+        }
     }
 }
 

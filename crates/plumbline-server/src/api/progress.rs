@@ -20,7 +20,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 }
 
 /// Progress as the caller may see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ProgressReply {
     /// A reviewer's, lead's or admin's: the whole project, every annotator.
@@ -30,7 +30,7 @@ pub enum ProgressReply {
 }
 
 /// The project's size and the caller's own figures.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OwnProgress {
     /// Items of the project (gold excluded), without their states.
     pub items: ItemTotal,
@@ -39,14 +39,14 @@ pub struct OwnProgress {
 }
 
 /// How many items a project has.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemTotal {
     /// Items, gold excluded.
     pub total: i64,
 }
 
 /// An annotator's own counts, without gold figures.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OwnRow {
     /// Who.
     pub user: UserId,
@@ -101,9 +101,9 @@ pub fn sees_everyone(role: ProjectRole) -> bool {
 }
 
 /// Progress of a project.
-#[utoipa::path(get, path = "/api/v1/projects/{project}/progress", tag = "progress",
+#[utoipa::path(get, operation_id = "get_progress", path = "/api/v1/projects/{project}/progress", tag = "progress",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "Counts: the whole project for reviewers and leads; for anyone else the number of items and their own row, without gold figures", body = Object),
+    responses((status = 200, description = "Counts: the whole project for reviewers and leads; for anyone else the number of items and their own row, without gold figures", body = ProgressReply),
               (status = 404, body = super::ErrorBody)))]
 pub async fn progress<S: Store>(
     State(state): State<AppState<S>>,

@@ -23,8 +23,8 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 }
 
 /// Projects the caller is a member of (every project for an administrator).
-#[utoipa::path(get, path = "/api/v1/projects", tag = "projects",
-    responses((status = 200, description = "Projects with their item counts", body = Object),
+#[utoipa::path(get, operation_id = "list_projects", path = "/api/v1/projects", tag = "projects",
+    responses((status = 200, description = "Projects with their item counts", body = [plumbline_store::ProjectSummary]),
               (status = 401, body = super::ErrorBody)))]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
@@ -65,8 +65,8 @@ pub struct NewProjectBody {
 }
 
 /// Creates a project (administrators).
-#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = NewProjectBody,
-    responses((status = 201, description = "The project", body = Object),
+#[utoipa::path(post, operation_id = "create_project", path = "/api/v1/projects", tag = "projects", request_body = NewProjectBody,
+    responses((status = 201, description = "The project", body = plumbline_store::Project),
               (status = 409, description = "Name taken", body = super::ErrorBody),
               (status = 422, description = "Invalid name, settings or rubric", body = super::ErrorBody)))]
 pub async fn create<S: Store>(
@@ -103,9 +103,9 @@ pub async fn create<S: Store>(
 }
 
 /// One project with its settings.
-#[utoipa::path(get, path = "/api/v1/projects/{project}", tag = "projects",
+#[utoipa::path(get, operation_id = "get_project", path = "/api/v1/projects/{project}", tag = "projects",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "The project", body = Object),
+    responses((status = 200, description = "The project", body = plumbline_store::Project),
               (status = 404, body = super::ErrorBody)))]
 pub async fn get_one<S: Store>(viewer: Viewer) -> ApiResult<Json<Project>> {
     Ok(Json(viewer.project.clone()))
@@ -140,10 +140,10 @@ pub struct SettingsBody {
 
 /// Changes some of a project's settings (leads). The result is checked as a whole: a
 /// value out of its range changes nothing and is refused with its `field` named.
-#[utoipa::path(patch, path = "/api/v1/projects/{project}", tag = "projects",
+#[utoipa::path(patch, operation_id = "update_project_settings", path = "/api/v1/projects/{project}", tag = "projects",
     params(("project" = String, Path, description = "Project name")),
     request_body = SettingsBody,
-    responses((status = 200, description = "The project with its new settings", body = Object),
+    responses((status = 200, description = "The project with its new settings", body = plumbline_store::Project),
               (status = 400, description = "Not a JSON object", body = super::ErrorBody),
               (status = 403, body = super::ErrorBody),
               (status = 422, description = "A setting out of its range, or unknown; `field` names it", body = super::ErrorBody)))]

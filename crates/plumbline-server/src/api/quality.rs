@@ -22,9 +22,9 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 }
 
 /// The quality of each annotator, and verified experts' share of the work (leads).
-#[utoipa::path(get, path = "/api/v1/projects/{project}/quality", tag = "quality",
+#[utoipa::path(get, operation_id = "get_quality", path = "/api/v1/projects/{project}/quality", tag = "quality",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "Per annotator: reliability with its credible interval, gold accuracy with its Wilson interval, position and length bias with the binomial test's p, effect and flag, inversions, probation", body = Object),
+    responses((status = 200, description = "Per annotator: reliability with its credible interval, gold accuracy with its Wilson interval, position and length bias with the binomial test's p, effect and flag, inversions, probation", body = plumbline_formats::quality::QualityReport),
               (status = 403, body = super::ErrorBody),
               (status = 404, body = super::ErrorBody)))]
 pub async fn quality<S: Store>(
@@ -36,10 +36,10 @@ pub async fn quality<S: Store>(
 
 /// Lifts an annotator's probation: from now on only the hidden gold they judge after
 /// this counts (leads; audited as `annotator.reinstate`).
-#[utoipa::path(post, path = "/api/v1/projects/{project}/annotators/{user}/reinstate", tag = "quality",
+#[utoipa::path(post, operation_id = "reinstate_annotator", path = "/api/v1/projects/{project}/annotators/{user}/reinstate", tag = "quality",
     params(("project" = String, Path, description = "Project name"),
            ("user" = String, Path, description = "User name")),
-    responses((status = 200, description = "The reinstatement, with the hidden-gold record it set aside", body = Object),
+    responses((status = 200, description = "The reinstatement, with the hidden-gold record it set aside", body = plumbline_store::Reinstatement),
               (status = 403, body = super::ErrorBody),
               (status = 404, description = "No such member", body = super::ErrorBody),
               (status = 409, description = "The annotator is not on probation", body = super::ErrorBody)))]

@@ -26,9 +26,9 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 }
 
 /// Every rubric version, oldest first.
-#[utoipa::path(get, path = "/api/v1/projects/{project}/rubrics", tag = "rubrics",
+#[utoipa::path(get, operation_id = "list_rubrics", path = "/api/v1/projects/{project}/rubrics", tag = "rubrics",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "Rubric versions", body = Object)))]
+    responses((status = 200, description = "Rubric versions", body = [plumbline_store::StoredRubric])))]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     viewer: Viewer,
@@ -37,10 +37,10 @@ pub async fn list<S: Store>(
 }
 
 /// One rubric version (`current` for the current one).
-#[utoipa::path(get, path = "/api/v1/projects/{project}/rubrics/{version}", tag = "rubrics",
+#[utoipa::path(get, operation_id = "get_rubric", path = "/api/v1/projects/{project}/rubrics/{version}", tag = "rubrics",
     params(("project" = String, Path, description = "Project name"),
            ("version" = String, Path, description = "Version number or `current`")),
-    responses((status = 200, description = "The rubric", body = Object),
+    responses((status = 200, description = "The rubric", body = plumbline_store::StoredRubric),
               (status = 404, body = super::ErrorBody)))]
 pub async fn get_one<S: Store>(
     State(state): State<AppState<S>>,
@@ -65,10 +65,10 @@ pub struct RubricBody {
 }
 
 /// Adds a rubric version (leads).
-#[utoipa::path(post, path = "/api/v1/projects/{project}/rubrics", tag = "rubrics",
+#[utoipa::path(post, operation_id = "add_rubric_version", path = "/api/v1/projects/{project}/rubrics", tag = "rubrics",
     params(("project" = String, Path, description = "Project name")),
     request_body = RubricBody,
-    responses((status = 201, description = "The new version", body = Object),
+    responses((status = 201, description = "The new version", body = plumbline_store::StoredRubric),
               (status = 409, description = "Identical to the current version", body = super::ErrorBody),
               (status = 422, description = "Invalid rubric", body = super::ErrorBody)))]
 pub async fn add<S: Store>(

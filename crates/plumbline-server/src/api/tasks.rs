@@ -28,7 +28,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 
 /// A leased task as the annotator sees it: the item with its candidates in display
 /// order. Hidden gold looks exactly the same.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskView {
     /// Submit and skip name this.
     pub assignment: i64,
@@ -37,6 +37,7 @@ pub struct TaskView {
     /// Task kind.
     pub task: plumbline_domain::TaskKind,
     /// The item, candidates reordered into the display order.
+    #[schema(value_type = Object)]
     pub content: serde_json::Value,
     /// Candidate ids as shown (left to right); payloads name ids, never positions.
     pub display_order: Vec<String>,
@@ -73,15 +74,17 @@ impl TaskView {
 }
 
 /// The answer of `next`: a task, or none with the reason.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NextReply {
     /// The task, or null.
     pub task: Option<TaskView>,
     /// True when the task is a lease the annotator already held (after a reload or a
     /// lost answer), not a new one.
     pub resumed: bool,
-    /// Why there is none (`drained`, `missing_expertise`, `qualification_failed`, …).
+    /// Why there is none: `{"reason": "drained" | "missing_expertise" | …}` with the
+    /// reason's details (`required`, `min_accuracy`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub reason: Option<plumbline_store::NoTask>,
     /// A sentence for people.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,9 +110,9 @@ pub async fn resume_or_lease<S: Store>(
 }
 
 /// Gives the annotator's held lease back, else leases the next task.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/next", tag = "tasks",
+#[utoipa::path(post, operation_id = "next_task", path = "/api/v1/projects/{project}/tasks/next", tag = "tasks",
     params(("project" = String, Path, description = "Project name")),
-    responses((status = 200, description = "A task (`resumed: true` when it is the live lease the caller already holds), or `task: null` with the reason", body = Object),
+    responses((status = 200, description = "A task (`resumed: true` when it is the live lease the caller already holds), or `task: null` with the reason", body = NextReply),
               (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn next<S: Store>(
     State(state): State<AppState<S>>,
@@ -148,7 +151,7 @@ pub struct SubmitBody {
 /// judgment is. Nothing about the item: its state afterwards would say whether the
 /// others agreed (and, by not moving, that it was hidden gold), so a resubmission would
 /// become an oracle.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubmitReply {
     /// The stored judgment.
     pub judgment: JudgmentId,
@@ -178,11 +181,11 @@ fn assignment_id(raw: &str) -> ApiResult<AssignmentId> {
 }
 
 /// Submits (or, inside the lease, resubmits) the judgment of an assignment.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/{assignment}/submit", tag = "tasks",
+#[utoipa::path(post, operation_id = "submit_judgment", path = "/api/v1/projects/{project}/tasks/{assignment}/submit", tag = "tasks",
     params(("project" = String, Path, description = "Project name"),
            ("assignment" = i64, Path, description = "The assignment from `next`")),
     request_body = SubmitBody,
-    responses((status = 200, description = "Stored: the judgment id, `resubmitted`, `priority_inversion` and `time_ms`; nothing about the item", body = Object),
+    responses((status = 200, description = "Stored: the judgment id, `resubmitted`, `priority_inversion` and `time_ms`; nothing about the item", body = SubmitReply),
               (status = 400, description = "Malformed JSON", body = super::ErrorBody),
               (status = 403, description = "Someone else's assignment", body = super::ErrorBody),
               (status = 409, description = "The lease has expired", body = super::ErrorBody),
@@ -228,7 +231,7 @@ pub struct SkipBody {
 }
 
 /// Skips a leased task with a reason.
-#[utoipa::path(post, path = "/api/v1/projects/{project}/tasks/{assignment}/skip", tag = "tasks",
+#[utoipa::path(post, operation_id = "skip_task", path = "/api/v1/projects/{project}/tasks/{assignment}/skip", tag = "tasks",
     params(("project" = String, Path, description = "Project name"),
            ("assignment" = i64, Path, description = "The assignment from `next`")),
     request_body = SkipBody,

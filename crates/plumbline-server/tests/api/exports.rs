@@ -98,6 +98,18 @@ async fn exports_stream_and_releases_are_recorded() {
             .await
             .is_empty()
     );
+    // An export of no rows says so in a header; one with rows does not.
+    let r = get("/api/v1/projects/bank/export?kind=preference")
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["x-plumbline-export-empty"].to_str().unwrap(),
+        "no rows matched: the body is empty (JSONL of no lines)"
+    );
+    assert_eq!(r.bytes().await.unwrap().len(), 0);
+    let r = get("/api/v1/projects/bank/export?kind=full").await.unwrap();
+    assert!(r.headers().get("x-plumbline-export-empty").is_none());
+    assert!(!r.bytes().await.unwrap().is_empty());
     let rows =
         lines("/api/v1/projects/bank/export?kind=preference&decision=reliability&threshold=0.75")
             .await;
@@ -163,7 +175,7 @@ async fn exports_stream_and_releases_are_recorded() {
         .iter()
         .filter(|e| e.action == "export.download")
         .count();
-    assert_eq!(exports, 6);
+    assert_eq!(exports, 8);
 
     // A release: written under the server's directory, recorded, listed, verifiable.
     let r = app

@@ -7,5 +7,6 @@ mod exports;
 mod hidden;
 mod leads;
 mod matrix;
+mod openapi;
 mod payloads;
 mod support;

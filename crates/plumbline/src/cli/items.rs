@@ -42,6 +42,15 @@ pub enum ImportFormat {
     Helpsteer2,
     /// Label Studio JSON export of a pairwise or ranker project.
     LabelStudio,
+    /// TRL preference rows (`chosen`/`rejected` message lists, or a prompt and two
+    /// texts), Plumbline's own preference and reward exports, UltraFeedback binarized.
+    Trl,
+    /// TRL conversational SFT rows (`messages`), Plumbline's own sft exports.
+    TrlSft,
+    /// UltraFeedback rows: a prompt and rated `completions`.
+    Ultrafeedback,
+    /// NVIDIA HelpSteer2 preference rows (`response_1`, `response_2`, `preference_strength`).
+    Helpsteer2Preference,
 }
 
 impl ImportFormat {
@@ -55,6 +64,10 @@ impl ImportFormat {
             ImportFormat::Oasst1 => Format::Oasst1,
             ImportFormat::Helpsteer2 => Format::HelpSteer2,
             ImportFormat::LabelStudio => Format::LabelStudio,
+            ImportFormat::Trl => Format::Trl,
+            ImportFormat::TrlSft => Format::TrlSft,
+            ImportFormat::Ultrafeedback => Format::UltraFeedback,
+            ImportFormat::Helpsteer2Preference => Format::HelpSteer2Preference,
         })
     }
 }
@@ -535,21 +548,48 @@ pub async fn export<S: Store>(store: &S, args: ExportArgs) -> anyhow::Result<Exi
         .filters
         .export(store, &project, args.kind.target(), args.format.file())
         .await?;
-    match export_to(store, &project, export, &args.out).await? {
+    let rows = match export_to(store, &project, export, &args.out).await? {
         Exported::Items(count) => {
             if args.out != Path::new("-") {
                 eprintln!("exported {count} items to {}", args.out.display());
             }
+            count
         }
         Exported::Rows(_, summary) if args.json => {
             eprintln!("{}", serde_json::to_string_pretty(&summary)?);
+            summary.exported
         }
         Exported::Rows(kind, summary) => {
             let to = args.out.display().to_string();
             eprintln!("{}", summary_line(kind, &summary, &to));
+            summary.exported
         }
+    };
+    // With --json, standard error holds the summary alone (its `exported` says 0).
+    if rows == 0 && !args.json {
+        eprintln!(
+            "{}",
+            empty_note(args.format, &args.out.display().to_string())
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What an export of no rows wrote, said out loud: an empty JSONL file is easily taken
+/// for a failure, and some readers refuse one.
+pub fn empty_note(format: ExportFormat, to: &str) -> String {
+    let to = if to == "-" { "standard output" } else { to };
+    match format {
+        ExportFormat::Jsonl => format!(
+            "note: no rows matched, so {to} is empty (JSONL of no lines; Parquet would hold the \
+             schema and no rows)"
+        ),
+        ExportFormat::Parquet => {
+            format!(
+                "note: no rows matched; {to} is a valid Parquet file with its schema and no rows"
+            )
+        }
+    }
 }
 
 /// Runs the export driver into `out` (`-`: standard output, JSONL only).

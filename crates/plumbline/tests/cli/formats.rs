@@ -135,7 +135,7 @@ fn csv_flags_and_ambiguity_are_explained() {
         "both.jsonl",
         r#"{"chosen": "x", "rejected": "y", "prompt": "p", "response": "r", "helpfulness": 3}"#,
     );
-    import(&env, "banking", &both, &[]).fails_with(&["ambiguous input", "hh-rlhf and helpsteer2"]);
+    import(&env, "banking", &both, &[]).fails_with(&["ambiguous input", "trl and helpsteer2"]);
     import(&env, "banking", &csv, &["--mapping", "nope.toml"])
         .fails_with(&["cannot read mapping file"]);
     // Standard input is detected too.
@@ -717,5 +717,159 @@ fn export_kinds_filters_and_releases_on_sqlite() {
 fn export_kinds_filters_and_releases_on_postgres() {
     if let Some(env) = Env::postgres() {
         export_kinds_flow(env);
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn jsonl(path: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A gzip file is read whatever its name; a corrupt one is refused naming the file, and
+/// nothing is stored. Plumbline's own preference (JSONL and Parquet) and sft exports import
+/// back as TRL rows, with the same items, choices and unknown strengths.
+#[test]
+fn compressed_files_and_exports_round_trip() {
+    let env = with_project();
+    let raw = std::fs::read(fixture("hh_rlhf.jsonl")).unwrap();
+    let gz = env.file("hh.data", gzip(&raw));
+    let out = import(&env, "banking", &gz, &[]).ok();
+    assert!(
+        out.stderr
+            .contains("detected hh-rlhf (gzip-compressed: JSONL record with `chosen`, `rejected`)"),
+        "{}",
+        out.stderr
+    );
+    let whole = gzip(&raw.repeat(20));
+    let bad = env.file("broken.jsonl.gz", &whole[..whole.len() - 40]);
+    import(&env, "banking", &bad, &[])
+        .fails_with(&["broken.jsonl.gz", "the gzip data is corrupt or truncated"]);
+    assert_eq!(stored_items(&env), 4);
+
+    let export = |project: &str, kind: &str, format: &str, name: &str| {
+        let out = env.dir.join(name).display().to_string();
+        env.run(&[
+            "export",
+            "--project",
+            project,
+            "--kind",
+            kind,
+            "--format",
+            format,
+            "--include-external",
+            "--out",
+            &out,
+        ])
+        .ok();
+        out
+    };
+    let pairs = export("banking", "preference", "jsonl", "pairs.jsonl");
+    let reward = export("banking", "reward", "jsonl", "reward.jsonl");
+    let parquet = export("banking", "preference", "parquet", "pairs.parquet");
+    let sft = export("banking", "sft", "jsonl", "sft.jsonl");
+    let original = jsonl(&pairs);
+    assert_eq!(original.len(), 4);
+    for row in &original {
+        assert_eq!(row["strength"], serde_json::Value::Null, "{row}");
+    }
+    for row in jsonl(&reward) {
+        assert_eq!(row.get("margin"), Some(&serde_json::Value::Null), "{row}");
+    }
+    // Parquet: `strength` and `margin` are null, not 0.
+    let reward_pq = export("banking", "reward", "parquet", "reward.parquet");
+    let (_, mut rows) =
+        plumbline_formats::parquet::open(std::fs::File::open(&reward_pq).unwrap()).unwrap();
+    use plumbline_formats::rows::RowSource;
+    let mut n = 0;
+    while let Some((_, row)) = rows.next_row().unwrap() {
+        let row = row.unwrap();
+        assert_eq!(row["margin"], serde_json::Value::Null);
+        assert_eq!(row["strength"], serde_json::Value::Null);
+        n += 1;
+    }
+    assert_eq!(n, 4);
+    let rubric = env.file("rubric2.toml", RUBRIC);
+    for (project, file, format) in [
+        ("again-jsonl", &pairs, "trl"),
+        ("again-parquet", &parquet, "trl"),
+        ("again-sft", &sft, "trl-sft"),
+    ] {
+        env.run(&["project", "create", "--name", project, "--rubric", &rubric])
+            .ok();
+        let out = import(&env, project, file, &[]).ok();
+        assert!(
+            out.stderr.contains(&format!("detected {format} (")),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stdout.contains("imported 4,"), "{}", out.stdout);
+        if format == "trl" {
+            let again = export(project, "preference", "jsonl", &format!("{project}.jsonl"));
+            let key = |r: &serde_json::Value| {
+                (
+                    r["item_id"].clone(),
+                    r["chosen"].clone(),
+                    r["rejected"].clone(),
+                    r["prompt"].clone(),
+                    r["strength"].clone(),
+                )
+            };
+            let mut a: Vec<_> = original.iter().map(key).collect();
+            let mut b: Vec<_> = jsonl(&again).iter().map(key).collect();
+            a.sort_by_key(|k| k.0.to_string());
+            b.sort_by_key(|k| k.0.to_string());
+            assert_eq!(a, b, "{project}");
+        }
+    }
+}
+
+/// An export of no rows: Parquet is a valid file with its schema (read back by our
+/// reader), JSONL an empty file, and each says so on standard error.
+#[test]
+fn an_empty_export_says_so() {
+    let env = with_project();
+    for (format, note) in [
+        ("jsonl", "note: no rows matched, so "),
+        (
+            "parquet",
+            "is a valid Parquet file with its schema and no rows",
+        ),
+    ] {
+        let out = env
+            .dir
+            .join(format!("empty.{format}"))
+            .display()
+            .to_string();
+        let run = env
+            .run(&[
+                "export",
+                "--project",
+                "banking",
+                "--kind",
+                "preference",
+                "--format",
+                format,
+                "--out",
+                &out,
+            ])
+            .ok();
+        assert!(run.stderr.contains(note), "{}", run.stderr);
+        if format == "jsonl" {
+            assert_eq!(std::fs::metadata(&out).unwrap().len(), 0);
+        } else {
+            let (columns, _) =
+                plumbline_formats::parquet::open(std::fs::File::open(&out).unwrap()).unwrap();
+            assert!(columns.contains(&"tags".to_owned()), "{columns:?}");
+        }
     }
 }
