@@ -30,10 +30,13 @@ use std::process::ExitCode;
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Pool file (TOML): items, overlap, gold, settings and [[group]]s of annotators
-    /// (see --print-pool). Default: the reference pool of issue 15.
-    #[arg(long, value_name = "FILE")]
+    /// (see --print-pool), or a built-in pool by name: `issue` (the default: issue 15's
+    /// crowd, right half the time, which probation stops) or `biased-crowd` (a crowd right
+    /// often enough to keep, sharing a bias for the longer answer).
+    #[arg(long, value_name = "FILE|NAME")]
     pool: Option<PathBuf>,
-    /// Print the built-in pool file (a starting point for your own) and exit.
+    /// Print the pool file (the built-in one `--pool` names, else the default; a starting
+    /// point for your own) and exit.
     #[arg(long)]
     print_pool: bool,
     /// Preference items to judge.
@@ -96,12 +99,25 @@ impl SimulateArgs {
 fn load_pool(args: &SimulateArgs) -> anyhow::Result<Pool> {
     match &args.pool {
         None => Pool::default_with(&args.overrides()),
+        Some(name) if built_in_name(name).is_some() => {
+            let (name, text) = built_in_name(name).expect("checked");
+            Pool::parse(text, &format!("the built-in pool `{name}`"), &args.overrides())
+        }
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading the pool file {}", path.display()))?;
             Pool::parse(&text, &path.display().to_string(), &args.overrides())
         }
     }
+}
+
+/// The built-in pool a `--pool` value names: a bare name that is not an existing file.
+fn built_in_name(value: &std::path::Path) -> Option<(&str, &'static str)> {
+    let name = value.to_str()?;
+    if value.exists() {
+        return None;
+    }
+    pool::built_in(name).map(|text| (name, text))
 }
 
 /// Removes the scratch directory when the simulation ends, however it ends.
@@ -117,7 +133,11 @@ impl Drop for Scratch {
 
 pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     if args.print_pool {
-        print!("{}", pool::DEFAULT_POOL);
+        let text = match args.pool.as_deref().and_then(built_in_name) {
+            Some((_, text)) => text,
+            None => pool::DEFAULT_POOL,
+        };
+        print!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
     let pool = load_pool(&args)?;

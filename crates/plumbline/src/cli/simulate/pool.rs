@@ -14,6 +14,22 @@ use serde::{Deserialize, Serialize};
 /// right 92% of the time, 16 crowd annotators who pick the longer answer 85% of the time).
 pub const DEFAULT_POOL: &str = include_str!("default_pool.toml");
 
+/// The figure pool of issue 15: a crowd that outnumbers the experts 4:1 and shares a
+/// surface bias, but is right often enough to keep working.
+pub const BIASED_CROWD_POOL: &str = include_str!("biased_crowd_pool.toml");
+
+/// Pools `--pool` takes by name, the first the default.
+pub const BUILT_IN_POOLS: [(&str, &str); 2] =
+    [("issue", DEFAULT_POOL), ("biased-crowd", BIASED_CROWD_POOL)];
+
+/// The text of the built-in pool `name`, if there is one.
+pub fn built_in(name: &str) -> Option<&'static str> {
+    BUILT_IN_POOLS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 /// The seed when neither the file nor `--seed` gives one.
 pub const DEFAULT_SEED: u64 = 15;
 
@@ -302,6 +318,19 @@ mod tests {
         assert_eq!(p.annotators(), 20);
         assert!(p.groups[0].expert() && !p.groups[0].biased());
         assert!(!p.groups[1].expert() && p.groups[1].biased());
+    }
+
+    #[test]
+    fn the_biased_crowd_pool_keeps_a_crowd_above_the_probation_bar() {
+        let p = Pool::parse(
+            built_in("biased-crowd").unwrap(),
+            "biased-crowd",
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!((p.items, p.annotators()), (3000, 20));
+        assert!(p.groups[1].biased() && !p.groups[1].expert());
+        assert!(built_in("issue").is_some() && built_in("nope").is_none());
     }
 
     #[test]
