@@ -296,7 +296,6 @@ impl ExportRequest {
             min_agreement: filters.min_agreement,
             min_expertise: filters.min_expertise,
             annotators: Arc::new(annotators),
-            salt: project.split_salt.clone(),
             ..PairOptions::default()
         };
         Ok(Export {

@@ -203,16 +203,17 @@ impl Store for PgStore {
         let rubric = serde_json::to_string(&new.rubric)?;
         let salt = crate::random_hex(16)?;
         let secret = crate::engine::GoldSecret::random()?;
+        let pseudonyms = crate::PseudonymKey::random()?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let now = now_ms();
         let row = tx
             .query_opt(
                 &format!(
-                    "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, created_at)
-                     VALUES ($1, $2, 1, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING {PROJECT_COLUMNS}"
+                    "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, pseudonym_secret, created_at)
+                     VALUES ($1, $2, 1, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING {PROJECT_COLUMNS}"
                 ),
-                &[&new.name.as_str(), &settings, &salt, &secret.as_bytes(), &now],
+                &[&new.name.as_str(), &settings, &salt, &secret.as_bytes(), &pseudonyms.as_bytes().as_slice(), &now],
             )
             .await?
             .ok_or_else(|| {

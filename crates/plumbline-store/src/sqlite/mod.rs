@@ -308,13 +308,14 @@ impl Store for SqliteStore {
         let rubric = serde_json::to_string(&new.rubric)?;
         let salt = crate::random_hex(16)?;
         let secret = crate::engine::GoldSecret::random()?;
+        let pseudonyms = crate::PseudonymKey::random()?;
         self.write(move |conn| {
             let tx = conn.transaction()?;
             let now = now_ms();
             let inserted = tx.execute(
-                "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, created_at)
-                 VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
-                params![new.name.as_str(), settings, salt, secret.as_bytes(), now],
+                "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, pseudonym_secret, created_at)
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
+                params![new.name.as_str(), settings, salt, secret.as_bytes(), pseudonyms.as_bytes().as_slice(), now],
             )?;
             if inserted == 0 {
                 return Err(StoreError::Conflict(format!(

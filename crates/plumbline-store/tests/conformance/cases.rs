@@ -420,6 +420,35 @@ pub async fn items_page_by_keyset<S: Store>(store: S) {
     assert_eq!(seen, expected);
 }
 
+pub async fn each_project_has_its_own_pseudonym_key<S: Store>(store: S) {
+    let a = project(&store, "banking").await;
+    let b = project(&store, "clinical").await;
+    let ka = store.pseudonym_key(a.id).await.unwrap();
+    assert_eq!(store.pseudonym_key(a.id).await.unwrap(), ka, "stable");
+    assert_ne!(store.pseudonym_key(b.id).await.unwrap(), ka, "per project");
+    assert_ne!(ka.as_bytes(), &[0u8; 32]);
+    assert_ne!(
+        &ka.as_bytes()[..16],
+        a.split_salt.as_bytes().get(..16).unwrap(),
+        "not the split salt"
+    );
+    assert_eq!(format!("{ka:?}"), "PseudonymKey(redacted)");
+    // Nothing secret in the project as the API serializes it.
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(
+        !json.contains("split_salt") && !json.contains(&a.split_salt),
+        "{json}"
+    );
+    let listed = serde_json::to_string(&store.list_projects().await.unwrap()).unwrap();
+    assert!(!listed.contains(&a.split_salt), "{listed}");
+    assert!(matches!(
+        store
+            .pseudonym_key(plumbline_domain::ProjectId(424242))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
 pub async fn unknown_project_is_not_found<S: Store>(store: S) {
     assert!(
         matches!(store.project_by_name("nope").await, Err(StoreError::NotFound(m)) if m.contains("nope"))

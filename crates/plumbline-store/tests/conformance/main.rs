@@ -47,6 +47,7 @@ conformance!(
     report_errors_counts_every_conflict,
     items_page_by_keyset,
     unknown_project_is_not_found,
+    each_project_has_its_own_pseudonym_key,
     integrity_check_passes,
     external_judgments_come_and_go_with_their_items,
     splits_are_stored_streamed_and_all_or_nothing,
