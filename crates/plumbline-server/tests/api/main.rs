@@ -9,3 +9,4 @@ mod leads;
 mod matrix;
 mod payloads;
 mod support;
+mod trust;
