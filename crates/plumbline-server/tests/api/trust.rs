@@ -320,3 +320,23 @@ async fn expertise_authority_follows_the_domains_a_lead_answers_for() {
         .count();
     assert_eq!(refused, 4);
 }
+
+#[tokio::test]
+async fn dot_names_are_no_projects() {
+    let app = App::start().await;
+    let root = app.user("root", true).await;
+    let root = app.token(&root, "read,admin", None).await.1;
+    for name in [".", ".."] {
+        let (status, text) = send(
+            &app,
+            reqwest::Method::POST,
+            &root,
+            "/api/v1/projects",
+            json!({"name": name, "rubric": RUBRIC}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {text}");
+        assert!(text.contains("`.` and `..`"), "{text}");
+    }
+    assert!(app.store.list_projects().await.unwrap().is_empty());
+}
