@@ -449,6 +449,109 @@ pub async fn each_project_has_its_own_pseudonym_key<S: Store>(store: S) {
     ));
 }
 
+/// Items `from..to` (ids `load-N`), one per batch line.
+fn load_items(from: u64, to: u64) -> Vec<NewItem> {
+    (from..to)
+        .map(|i| item(i + 1, &format!("load-{i}"), &format!("text {i}")))
+        .collect()
+}
+
+/// SQLite only: a backup taken while imports commit is one consistent snapshot that
+/// opens as a store, passes the integrity check and holds whole imports only; and a
+/// closed store leaves everything in the main file, nothing in the WAL.
+pub async fn sqlite_backup_under_load_restores_whole(store: SqliteStore) {
+    let p = project(&store, "banking").await;
+    const BATCH: u64 = 40;
+    let writer = {
+        let store = store.clone();
+        let p = p.clone();
+        tokio::spawn(async move {
+            for n in 0..30u64 {
+                let out = import(
+                    &store,
+                    &p,
+                    ImportOptions::default(),
+                    vec![load_items(n * BATCH, (n + 1) * BATCH)],
+                    Some(true),
+                )
+                .await;
+                assert_eq!(out.imported, BATCH);
+                store
+                    .create_user(
+                        None,
+                        NewUser {
+                            name: format!("user-{n}"),
+                            password_hash: None,
+                            is_admin: false,
+                        },
+                    )
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    // Wait for the first imports, then back up while the rest commit.
+    while store.list_projects().await.unwrap()[0].items < 3 * BATCH {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let dir = store.path().parent().unwrap().to_owned();
+    let copy = dir.join("backup.db");
+    let before = store.list_projects().await.unwrap()[0].items;
+    let bytes = store.backup(&copy).await.unwrap();
+    let after = store.list_projects().await.unwrap()[0].items;
+    writer.await.unwrap();
+    assert!(bytes > 0 && std::fs::metadata(&copy).unwrap().len() == bytes);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let beside: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("backup") || n.contains("partial"))
+        .collect();
+    assert_eq!(beside, ["backup.db"], "nothing beside the copy");
+    // An existing file is never overwritten.
+    let e = store.backup(&copy).await.unwrap_err();
+    assert!(e.to_string().contains("exists"), "{e}");
+
+    // Restore: the copy alone, in a new place, opened as the store.
+    let restored_dir = dir.join("restored");
+    std::fs::create_dir_all(&restored_dir).unwrap();
+    let restored_path = restored_dir.join("plumbline.db");
+    std::fs::copy(&copy, &restored_path).unwrap();
+    let restored = SqliteStore::open(&restored_path).await.unwrap();
+    restored.check_integrity().await.unwrap();
+    let items = restored.list_projects().await.unwrap()[0].items;
+    assert!(
+        (before..=after).contains(&items) && items % BATCH == 0,
+        "{items} items in the copy, {before} before and {after} after it: whole imports only"
+    );
+    let events = restored.audit_events(0, 100_000).await.unwrap();
+    audit::verify_links((0, audit::GENESIS.to_owned()), &events).unwrap();
+    assert_eq!(
+        restored.pseudonym_key(p.id).await.unwrap(),
+        store.pseudonym_key(p.id).await.unwrap()
+    );
+
+    // Closing checkpoints the WAL into the main file: a copy of that file alone holds
+    // every item.
+    assert!(store.close().await.unwrap());
+    let mut wal = store.path().as_os_str().to_owned();
+    wal.push("-wal");
+    assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0);
+    let alone = dir.join("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    std::fs::copy(store.path(), alone.join("plumbline.db")).unwrap();
+    let alone = SqliteStore::open(&alone.join("plumbline.db"))
+        .await
+        .unwrap();
+    assert_eq!(alone.list_projects().await.unwrap()[0].items, 30 * BATCH);
+    alone.check_integrity().await.unwrap();
+}
+
 pub async fn unknown_project_is_not_found<S: Store>(store: S) {
     assert!(
         matches!(store.project_by_name("nope").await, Err(StoreError::NotFound(m)) if m.contains("nope"))

@@ -10,6 +10,15 @@ mod cases_leads;
 mod cases_work;
 mod support;
 
+/// Cases of one backend's own features.
+mod sqlite_only {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_backup_under_load_restores_whole() {
+        let store = crate::support::sqlite().await;
+        crate::cases::sqlite_backup_under_load_restores_whole(store).await;
+    }
+}
+
 /// Declares each case once per backend.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
