@@ -236,7 +236,7 @@ impl TableParquetSink {
                 _ => 1,
             })
             .sum();
-        let file = File::create(path)?;
+        let file = plumbline_store::files::create(path)?;
         Ok(TableParquetSink {
             writer: Some(SerializedFileWriter::new(file, schema, props).map_err(other)?),
             cols,

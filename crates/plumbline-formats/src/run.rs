@@ -573,7 +573,7 @@ pub fn file_sink(
     use crate::release::FileFormat;
     Ok(match (format, kind.rows()) {
         (FileFormat::Jsonl, _) => Box::new(move || {
-            let f = std::fs::File::create(&path)?;
+            let f = plumbline_store::files::create(&path)?;
             Ok(Box::new(crate::export::JsonlSink::new(f)) as Box<dyn RowSink>)
         }),
         (FileFormat::Parquet, Some(rk)) => {

@@ -377,6 +377,17 @@ async fn flow<S: Store>(store: S, tag: &str) {
     let verified = release::verify(&dir).unwrap();
     assert_eq!(verified.id, id);
     assert_eq!(verified.files, 4);
+    #[cfg(unix)]
+    {
+        // Only the service reads a release: the directory 0700, its files 0600.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+        }
+    }
     let sheet = std::fs::read_to_string(dir.join("DATASHEET.md")).unwrap();
     for needle in [
         "| 1 | `helpfulness` | Helpfulness |",

@@ -87,9 +87,21 @@ impl SqliteStore {
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
+                crate::files::create_dir_all(dir).map_err(|e| {
                     StoreError::Database(format!("cannot create directory {}: {e}", dir.display()))
                 })?;
+            }
+            // A new database file is 0600, and SQLite gives its `-wal` and `-shm` the
+            // same mode.
+            match crate::files::create_new(&path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(StoreError::Database(format!(
+                        "cannot create SQLite database {}: {e}",
+                        path.display()
+                    )));
+                }
             }
             let mut writer = connect(&path)?;
             migrate::apply(&mut writer)?;
@@ -244,14 +256,7 @@ fn backup_to(source: &Path, out: &Path) -> Result<u64> {
     tmp_name.push(format!(".partial-{}", std::process::id()));
     let tmp = dir.join(tmp_name);
     let result = (|| {
-        {
-            let mut open = std::fs::OpenOptions::new();
-            open.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-            open.open(&tmp)
-                .map_err(|e| fail("cannot create the file", &e))?;
-        }
+        crate::files::create_new(&tmp).map_err(|e| fail("cannot create the file", &e))?;
         let from = connect(source)?;
         let mut to = Connection::open(&tmp).map_err(|e| fail("cannot open the copy", &e))?;
         {

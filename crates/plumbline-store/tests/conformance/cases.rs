@@ -552,6 +552,25 @@ pub async fn sqlite_backup_under_load_restores_whole(store: SqliteStore) {
     alone.check_integrity().await.unwrap();
 }
 
+/// SQLite only: the database directory is created 0700, the database and its `-wal`
+/// and `-shm` 0600, whatever the umask allows.
+pub async fn sqlite_files_are_private(store: SqliteStore) {
+    project(&store, "banking").await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let db = store.path().to_owned();
+        assert_eq!(mode(db.parent().unwrap()), 0o700);
+        assert_eq!(mode(&db), 0o600);
+        for suffix in ["-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            assert_eq!(mode(std::path::Path::new(&p)), 0o600, "{suffix}");
+        }
+    }
+}
+
 pub async fn unknown_project_is_not_found<S: Store>(store: S) {
     assert!(
         matches!(store.project_by_name("nope").await, Err(StoreError::NotFound(m)) if m.contains("nope"))

@@ -17,6 +17,12 @@ mod sqlite_only {
         let store = crate::support::sqlite().await;
         crate::cases::sqlite_backup_under_load_restores_whole(store).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_files_are_private() {
+        let store = crate::support::sqlite().await;
+        crate::cases::sqlite_files_are_private(store).await;
+    }
 }
 
 /// Declares each case once per backend.
