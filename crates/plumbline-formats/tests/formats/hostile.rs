@@ -148,3 +148,35 @@ fn a_byte_order_mark_before_jsonl_or_csv_is_accepted() {
     assert_eq!(got.items[0].body, plain.items[0].body);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// A bounded fuzz run over the Parquet reader: a few random byte changes to each
+// fixture, never a panic (a refusal, or rows if the change was harmless). Runs in CI
+// with the other tests; raise `cases` to search longer.
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+    #[test]
+    fn fuzzed_parquet_never_panics(
+        which in 0usize..4,
+        changes in proptest::collection::vec((proptest::prelude::any::<u16>(), proptest::prelude::any::<u8>()), 1..5),
+    ) {
+        let (name, task) = [
+            ("hh_rlhf.parquet", TaskKind::Preference),
+            ("pairs.parquet", TaskKind::Preference),
+            ("helpsteer2.parquet", TaskKind::Rating),
+            ("oasst1.parquet", TaskKind::Preference),
+        ][which];
+        let mut bytes = std::fs::read(fixture(name)).unwrap();
+        for (at, b) in changes {
+            let at = at as usize % bytes.len();
+            bytes[at] = b;
+        }
+        let dir = scratch(&format!("fuzz-{which}"));
+        let got = read_file_bytes(&dir, &bytes, task);
+        let _ = std::fs::remove_dir_all(&dir);
+        proptest::prop_assert!(got.commit.is_some(), "the reader finished");
+    }
+}
