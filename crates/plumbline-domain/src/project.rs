@@ -6,8 +6,9 @@ use crate::task::TaskKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A project's name: 1 to 100 characters of letters, digits, space, `_`, `-` and `.`;
-/// used to address the project on the command line.
+/// A project's name: 1 to 100 characters of letters, digits, space, `_`, `-` and `.`,
+/// other than `.` and `..`; used to address the project on the command line and in
+/// paths (releases).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ProjectName(String);
@@ -15,6 +16,11 @@ pub struct ProjectName(String);
 impl ProjectName {
     /// Parses a project name, saying why it is refused.
     pub fn parse(s: &str) -> Result<Self, String> {
+        if matches!(s.trim(), "." | "..") {
+            return Err(format!(
+                "project name `{s}` is refused: `.` and `..` name directories, not projects"
+            ));
+        }
         let ok = !s.trim().is_empty()
             && s.chars().count() <= 100
             && s.chars()
@@ -290,5 +296,11 @@ mod tests {
         assert!(ProjectName::parse("banking pilot-2").is_ok());
         assert!(ProjectName::parse("").is_err());
         assert!(ProjectName::parse("a/b").is_err());
+        for dots in [".", "..", " .. "] {
+            let e = ProjectName::parse(dots).unwrap_err();
+            assert!(e.contains("`.` and `..`"), "{e}");
+        }
+        assert!(ProjectName::parse("...").is_ok());
+        assert!(ProjectName::parse("v1.2").is_ok());
     }
 }

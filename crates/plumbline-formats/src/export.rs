@@ -79,8 +79,10 @@ pub struct PairOptions {
     pub min_expertise: Option<plumbline_domain::Level>,
     /// Pseudonyms and verified levels of the project's annotators.
     pub annotators: std::sync::Arc<crate::kinds::Annotators>,
-    /// The project's secret salt, for pseudonyms of annotators not in `annotators`.
-    pub salt: String,
+    /// The project's pseudonym key, for pseudonyms of annotators not in `annotators`.
+    /// [`crate::run::export`] always sets the project's own; the default (zeros) is for
+    /// tests of the row writers.
+    pub pseudonym_key: plumbline_store::PseudonymKey,
 }
 
 impl Default for PairOptions {
@@ -97,7 +99,7 @@ impl Default for PairOptions {
             min_agreement: None,
             min_expertise: None,
             annotators: Default::default(),
-            salt: String::new(),
+            pseudonym_key: plumbline_store::PseudonymKey::from_bytes([0; 32]),
         }
     }
 }
@@ -919,7 +921,7 @@ mod tests {
                 .collect(),
             adjudicated: Vec::new(),
         };
-        Reliabilities::new(&opts.annotators, "salt", &outcomes)
+        Reliabilities::new(&opts.annotators, &opts.pseudonym_key, &outcomes)
     }
 
     /// Both reads, as `run::export` drives them: rows in the order written.

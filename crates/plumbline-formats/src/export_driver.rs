@@ -12,7 +12,6 @@ use plumbline_domain::{Level, Split};
 use plumbline_quality::decision::{DecisionMethod, UnknownDecisionMethod};
 use plumbline_store::{Project, Store, StoreError};
 use std::fmt;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -296,7 +295,6 @@ impl ExportRequest {
             min_agreement: filters.min_agreement,
             min_expertise: filters.min_expertise,
             annotators: Arc::new(annotators),
-            salt: project.split_salt.clone(),
             ..PairOptions::default()
         };
         Ok(Export {
@@ -368,7 +366,7 @@ async fn write<S: Store>(
             let w: Box<dyn Write + Send> = match out {
                 Output::Stream(w) => w,
                 Output::File(path) => Box::new(
-                    File::create(&path)
+                    plumbline_store::files::create(&path)
                         .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
                 ),
             };

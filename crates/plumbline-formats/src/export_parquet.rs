@@ -247,7 +247,7 @@ impl PairParquetSink {
                 )
                 .build(),
         );
-        let file = File::create(path)?;
+        let file = plumbline_store::files::create(path)?;
         Ok(PairParquetSink {
             writer: Some(SerializedFileWriter::new(file, schema, props).map_err(other)?),
             reward,

@@ -424,7 +424,7 @@ impl TableParquetSink {
                 .build(),
         );
         let n_leaves = cols.iter().map(|c| leaf_types(&c.ty).len()).sum();
-        let file = File::create(path)?;
+        let file = plumbline_store::files::create(path)?;
         Ok(TableParquetSink {
             writer: Some(SerializedFileWriter::new(file, schema, props).map_err(other)?),
             cols,

@@ -7,7 +7,7 @@
 
 use crate::export::{PairOptions, PairSummary};
 use plumbline_domain::{Item, Level, Role, Split, TaskKind};
-use plumbline_store::{JudgedItem, JudgmentRow};
+use plumbline_store::{JudgedItem, JudgmentRow, PseudonymKey};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -25,13 +25,14 @@ pub struct AnnotatorInfo {
 /// Annotators by user id.
 pub type Annotators = HashMap<i64, AnnotatorInfo>;
 
-/// The pseudonymous id of `user` in a project: SHA-256 of the project's secret salt and
-/// the user id. Stable across exports of the project, different across projects, and
-/// not reversible without the salt, which only the database holds.
-pub fn pseudonym(salt: &str, user: i64) -> String {
+/// The pseudonymous id of `user` in a project: SHA-256 of a fixed label, the project's
+/// pseudonym key and the user id. Stable across exports of the project, different across
+/// projects, and not reversible without the key, which only the database holds and no
+/// API sends.
+pub fn pseudonym(key: &PseudonymKey, user: i64) -> String {
     let mut h = Sha256::new();
     h.update(b"plumbline annotator pseudonym\0");
-    h.update(salt.as_bytes());
+    h.update(key.as_bytes());
     h.update(b"\0");
     h.update(user.to_string().as_bytes());
     let d = h.finalize();
@@ -335,7 +336,7 @@ impl RowWriter {
         match row.annotator {
             Some(a) => match self.opts.annotators.get(&a) {
                 Some(info) => Value::from(info.pseudonym.clone()),
-                None => Value::from(pseudonym(&self.opts.salt, a)),
+                None => Value::from(pseudonym(&self.opts.pseudonym_key, a)),
             },
             None => Value::Null,
         }
@@ -613,11 +614,15 @@ mod tests {
 
     #[test]
     fn pseudonyms_are_stable_per_project_and_differ_across_projects() {
-        assert_eq!(pseudonym("s1", 7), pseudonym("s1", 7));
-        assert_ne!(pseudonym("s1", 7), pseudonym("s2", 7));
-        assert_ne!(pseudonym("s1", 7), pseudonym("s1", 8));
-        assert!(pseudonym("s1", 7).starts_with("ann-"));
-        assert_eq!(pseudonym("s1", 7).len(), 20);
+        let (s1, s2) = (
+            PseudonymKey::from_bytes([1; 32]),
+            PseudonymKey::from_bytes([2; 32]),
+        );
+        assert_eq!(pseudonym(&s1, 7), pseudonym(&s1, 7));
+        assert_ne!(pseudonym(&s1, 7), pseudonym(&s2, 7));
+        assert_ne!(pseudonym(&s1, 7), pseudonym(&s1, 8));
+        assert!(pseudonym(&s1, 7).starts_with("ann-"));
+        assert_eq!(pseudonym(&s1, 7).len(), 20);
     }
 
     #[test]
@@ -715,13 +720,16 @@ mod tests {
         let mut j = item("f", "preference", &["a", "b"], vec![r1, r2]);
         j.is_gold = true;
         let opts = PairOptions {
-            salt: "salt".into(),
+            pseudonym_key: PseudonymKey::from_bytes([5; 32]),
             ..PairOptions::default()
         };
         let mut w = RowWriter::new(RowKind::Full, opts.clone());
         let r = w.rows(TaskKind::Preference, &j);
         assert_eq!(r.len(), 2);
-        assert_eq!(r[0]["annotator"], pseudonym("salt", 1));
+        assert_eq!(
+            r[0]["annotator"],
+            pseudonym(&PseudonymKey::from_bytes([5; 32]), 1)
+        );
         assert_eq!(r[0]["time_ms"], 4200);
         assert_eq!(r[0]["display_order"], json!(["b", "a"]));
         assert_eq!(r[0]["gold"], true);

@@ -3,6 +3,9 @@
 use std::fmt;
 use std::io::{self, BufRead};
 
+/// The UTF-8 byte-order mark.
+pub const BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// A refusal of one line (or of the whole file, for line 0).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct LineError {
@@ -121,7 +124,13 @@ impl<R: BufRead> LineReader<R> {
         while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
             self.buf.pop();
         }
-        match std::str::from_utf8(&self.buf) {
+        // A UTF-8 byte-order mark (as some Windows tools write) is not part of line 1.
+        let start = if self.line == 1 && self.buf.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        match std::str::from_utf8(&self.buf[start..]) {
             Ok(text) => Ok(Some(RawLine::Text(self.line, text))),
             Err(e) => Ok(Some(RawLine::Bad(LineError::new(
                 self.line,
@@ -162,6 +171,13 @@ mod tests {
         );
         assert_eq!(got[4], Ok((5, "last".into())));
         assert_eq!(got.len(), 5);
+    }
+
+    #[test]
+    fn a_byte_order_mark_starts_no_line_but_the_first() {
+        let got = lines(b"\xef\xbb\xbfab\n\xef\xbb\xbfcd\n", 100);
+        assert_eq!(got[0], Ok((1, "ab".into())));
+        assert_eq!(got[1], Ok((2, "\u{feff}cd".into())));
     }
 
     #[test]

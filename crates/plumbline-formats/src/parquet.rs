@@ -22,10 +22,44 @@ pub struct ParquetRows {
     rows: RowIter<'static>,
     n: u64,
     failed: bool,
+    /// Rows per row group, as the file's metadata says, to name the group of a bad row.
+    groups: Vec<u64>,
 }
 
-/// Opens a Parquet file: its column names and its rows. A truncated or foreign file is
-/// refused with the parser's reason.
+thread_local! {
+    /// Set while this thread is inside the `parquet` crate, whose panics on corrupt
+    /// input become errors here and need not be printed by the panic hook.
+    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` (a call into the `parquet` crate) and turns a panic into its message. The
+/// crate panics on some corrupt files (a thrift unwrap, capacity overflow, an RLE
+/// index, a bit-width assertion) where it should return an error; a corrupt file must
+/// be refused, not bring the process down. The panic hook stays quiet for these.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !INSIDE.with(|c| c.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = INSIDE.with(|c| c.replace(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    INSIDE.with(|c| c.set(was));
+    out.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the reader failed".into())
+    })
+}
+
+/// Opens a Parquet file: its column names and its rows. A truncated, corrupt or foreign
+/// file is refused with the parser's reason.
 pub fn open(file: File) -> Result<(Vec<String>, ParquetRows), LineError> {
     let (columns, rows) = open_shaped(file)?;
     Ok((columns.into_iter().map(|(n, _)| n).collect(), rows))
@@ -33,27 +67,43 @@ pub fn open(file: File) -> Result<(Vec<String>, ParquetRows), LineError> {
 
 /// [`open`], with what each top-level column holds (text, a list, other).
 pub fn open_shaped(file: File) -> Result<(Vec<(String, FieldKind)>, ParquetRows), LineError> {
-    let reader = SerializedFileReader::new(file).map_err(|e| {
-        LineError::new(
-            0,
-            None,
-            format!("not a readable Parquet file (is it truncated?): {e}"),
-        )
-    })?;
-    let columns = reader
-        .metadata()
-        .file_metadata()
-        .schema()
-        .get_fields()
-        .iter()
-        .map(|f| (f.name().to_owned(), kind(f)))
-        .collect();
+    let opened = guarded(|| {
+        let reader = SerializedFileReader::new(file)
+            .map_err(|e| format!("not a readable Parquet file (is it truncated?): {e}"))?;
+        let columns: Vec<(String, FieldKind)> = reader
+            .metadata()
+            .file_metadata()
+            .schema()
+            .get_fields()
+            .iter()
+            .map(|f| (f.name().to_owned(), kind(f)))
+            .collect();
+        let groups = reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| u64::try_from(g.num_rows()).unwrap_or(0))
+            .collect();
+        Ok::<_, String>((columns, groups, reader.into_iter()))
+    });
+    let (columns, groups, rows) = match opened {
+        Ok(Ok(x)) => x,
+        Ok(Err(reason)) => return Err(LineError::new(0, None, reason)),
+        Err(panic) => {
+            return Err(LineError::new(
+                0,
+                None,
+                format!("not a readable Parquet file: its metadata is corrupt ({panic})"),
+            ));
+        }
+    };
     Ok((
         columns,
         ParquetRows {
-            rows: reader.into_iter(),
+            rows,
             n: 0,
             failed: false,
+            groups,
         },
     ))
 }
@@ -81,36 +131,71 @@ fn kind(t: &parquet::schema::types::Type) -> FieldKind {
     }
 }
 
+impl ParquetRows {
+    /// Where row `n` (1-based) lies: "row group G (rows a to b)", 1-based, when the
+    /// metadata says.
+    fn place(&self, n: u64) -> String {
+        let mut first = 1u64;
+        for (g, rows) in self.groups.iter().enumerate() {
+            let last = first.saturating_add(*rows);
+            if n < last {
+                return format!(
+                    "row group {} of {} (rows {first} to {})",
+                    g + 1,
+                    self.groups.len(),
+                    last - 1
+                );
+            }
+            first = last;
+        }
+        format!(
+            "past the {} row groups the metadata lists",
+            self.groups.len()
+        )
+    }
+}
+
 impl RowSource for ParquetRows {
     fn next_row(&mut self) -> io::Result<Option<(u64, Result<Row, LineError>)>> {
         if self.failed {
             return Ok(None);
         }
-        let Some(row) = self.rows.next() else {
-            return Ok(None);
+        let n = self.n + 1;
+        let rows = &mut self.rows;
+        let next = guarded(|| {
+            rows.next().map(|row| {
+                row.map(|row| {
+                    let mut map = Map::new();
+                    for (name, field) in row.get_column_iter() {
+                        map.insert(name.clone(), value(field));
+                    }
+                    map
+                })
+            })
+        });
+        let reason = match next {
+            Ok(None) => return Ok(None),
+            Ok(Some(Ok(map))) => {
+                self.n = n;
+                return Ok(Some((n, Ok(map))));
+            }
+            Ok(Some(Err(e))) => e.to_string(),
+            Err(panic) => format!("the file is corrupt ({panic})"),
         };
-        self.n += 1;
-        Ok(Some(match row {
-            Ok(row) => {
-                let mut map = Map::new();
-                for (name, field) in row.get_column_iter() {
-                    map.insert(name.clone(), value(field));
-                }
-                (self.n, Ok(map))
-            }
-            Err(e) => {
-                // The reader cannot go on past a broken page.
-                self.failed = true;
-                (
-                    self.n,
-                    Err(LineError::new(
-                        self.n,
-                        None,
-                        format!("cannot read row {} of the Parquet file: {e}", self.n),
-                    )),
-                )
-            }
-        }))
+        // The reader cannot go on past a broken page.
+        self.n = n;
+        self.failed = true;
+        Ok(Some((
+            n,
+            Err(LineError::new(
+                n,
+                None,
+                format!(
+                    "cannot read row {n} of the Parquet file, in {}: {reason}",
+                    self.place(n)
+                ),
+            )),
+        )))
     }
 
     fn bytes_read(&self) -> u64 {

@@ -268,7 +268,7 @@ pub async fn create<S: Store>(
             false
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&req.out)
+            plumbline_store::files::create_dir_all(&req.out)
                 .map_err(|e| format!("cannot create {}: {e}", req.out.display()))?;
             true
         }
@@ -312,7 +312,7 @@ pub async fn create<S: Store>(
         &filters,
         &data_name,
     );
-    std::fs::write(req.out.join(DATASHEET), sheet)
+    plumbline_store::files::write(&req.out.join(DATASHEET), sheet)
         .map_err(|e| format!("writing {DATASHEET}: {e}"))?;
     let mut files = Vec::new();
     for name in [data_name.as_str(), DATASHEET] {
@@ -336,9 +336,9 @@ pub async fn create<S: Store>(
     let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
     bytes.push(b'\n');
     let id = hex(&Sha256::digest(&bytes));
-    std::fs::write(req.out.join(MANIFEST), &bytes)
+    plumbline_store::files::write(&req.out.join(MANIFEST), &bytes)
         .map_err(|e| format!("writing {MANIFEST}: {e}"))?;
-    std::fs::write(req.out.join(CHECKSUMS), checksums(&manifest, &id))
+    plumbline_store::files::write(&req.out.join(CHECKSUMS), checksums(&manifest, &id))
         .map_err(|e| format!("writing {CHECKSUMS}: {e}"))?;
     let record = store
         .record_release(

@@ -18,7 +18,7 @@ use plumbline_quality::decision::vote_weight;
 use plumbline_quality::reliability::{
     AgreementRule, ExpertiseLevel, ReliabilityConfig, ReliabilityTally,
 };
-use plumbline_store::AnnotatorOutcomes;
+use plumbline_store::{AnnotatorOutcomes, PseudonymKey};
 use std::collections::HashMap;
 
 pub use plumbline_quality::reliability::DEFAULT_EXTERNAL_RELIABILITY;
@@ -46,13 +46,17 @@ pub struct Reliabilities {
     config: ReliabilityConfig,
     annotators: HashMap<i64, AnnotatorVoter>,
     levels: std::sync::Arc<Annotators>,
-    salt: String,
+    key: PseudonymKey,
     external_weight: f64,
 }
 
 impl Default for Reliabilities {
     fn default() -> Self {
-        Reliabilities::new(&Default::default(), "", &AnnotatorOutcomes::default())
+        Reliabilities::new(
+            &Default::default(),
+            &PseudonymKey::from_bytes([0; 32]),
+            &AnnotatorOutcomes::default(),
+        )
     }
 }
 
@@ -68,11 +72,11 @@ fn level(l: Option<Level>) -> ExpertiseLevel {
 
 impl Reliabilities {
     /// Reliabilities of the annotators in `levels` (members, with their verified levels)
-    /// and of everyone in `outcomes`, with the default priors; `salt` names annotators
+    /// and of everyone in `outcomes`, with the default priors; `key` names annotators
     /// who are not members.
     pub fn new(
         levels: &std::sync::Arc<Annotators>,
-        salt: &str,
+        key: &PseudonymKey,
         outcomes: &AnnotatorOutcomes,
     ) -> Reliabilities {
         let mut tallies: HashMap<i64, ReliabilityTally> = HashMap::new();
@@ -111,7 +115,7 @@ impl Reliabilities {
             config,
             annotators: HashMap::new(),
             levels: levels.clone(),
-            salt: salt.to_owned(),
+            key: key.clone(),
             external_weight: vote_weight(config.priors.external, PAIR_OPTIONS),
         };
         let users: Vec<i64> = levels.keys().chain(tallies.keys()).copied().collect();
@@ -131,7 +135,7 @@ impl Reliabilities {
             .posterior(lvl, tally)
             .map_or(self.config.priors.for_level(lvl).mean, |r| r.mean);
         AnnotatorVoter {
-            pseudonym: info.map_or_else(|| pseudonym(&self.salt, user), |i| i.pseudonym.clone()),
+            pseudonym: info.map_or_else(|| pseudonym(&self.key, user), |i| i.pseudonym.clone()),
             reliability,
             weight: vote_weight(reliability, PAIR_OPTIONS),
         }
@@ -206,16 +210,23 @@ mod tests {
                 count: 5,
             }],
         };
-        let mut r = Reliabilities::new(&Arc::new(levels), "salt", &outcomes);
+        let mut r = Reliabilities::new(
+            &Arc::new(levels),
+            &PseudonymKey::from_bytes([3; 32]),
+            &outcomes,
+        );
         let rel = |r: &Reliabilities, u| r.annotator(u).unwrap().reliability;
         assert!((rel(&r, 1) - 0.9).abs() < 1e-12, "the expert prior");
         // Crowd prior 0.65 × 5 + 10 right of 20: (3.25 + 10) / 25.
         assert!((rel(&r, 2) - 13.25 / 25.0).abs() < 1e-12);
         // Five tie votes against a decided winner: half credit each.
         assert!((rel(&r, 3) - (3.25 + 2.5) / 10.0).abs() < 1e-12);
-        // Not a member, five right: named by pseudonym from the salt.
+        // Not a member, five right: named by pseudonym under the key.
         assert!((rel(&r, 4) - 8.25 / 10.0).abs() < 1e-12);
-        assert_eq!(r.annotator(4).unwrap().pseudonym, pseudonym("salt", 4));
+        assert_eq!(
+            r.annotator(4).unwrap().pseudonym,
+            pseudonym(&PseudonymKey::from_bytes([3; 32]), 4)
+        );
         assert!(r.annotator(9).is_none());
         r.ensure(9);
         assert!((rel(&r, 9) - 0.65).abs() < 1e-12);

@@ -115,6 +115,10 @@ pub async fn annotators<S: Store>(store: &S, project: &Project) -> Result<Annota
         .members(project.id)
         .await
         .map_err(|e| format!("reading members: {e}"))?;
+    let key = store
+        .pseudonym_key(project.id)
+        .await
+        .map_err(|e| format!("reading the pseudonym key: {e}"))?;
     let mut out = HashMap::new();
     for m in members {
         let claims = store
@@ -130,7 +134,7 @@ pub async fn annotators<S: Store>(store: &S, project: &Project) -> Result<Annota
         out.insert(
             m.user.id.0,
             AnnotatorInfo {
-                pseudonym: pseudonym(&project.split_salt, m.user.id.0),
+                pseudonym: pseudonym(&key, m.user.id.0),
                 level,
             },
         );
@@ -165,9 +169,10 @@ pub async fn export<S: Store>(
 ) -> Result<Outcome, String> {
     opts.reward = kind == Kind::Reward;
     opts.sft = kind == Kind::Sft;
-    if opts.salt.is_empty() {
-        opts.salt = project.split_salt.clone();
-    }
+    opts.pseudonym_key = store
+        .pseudonym_key(project.id)
+        .await
+        .map_err(|e| format!("reading the pseudonym key: {e}"))?;
     let tasks: Vec<TaskKind> = match kind.rows() {
         Some(r) => r.tasks().to_vec(),
         None if kind == Kind::Sft => vec![TaskKind::Preference, TaskKind::Demonstration],
@@ -181,7 +186,7 @@ pub async fn export<S: Store>(
             .annotator_outcomes(project.id)
             .await
             .map_err(|e| format!("reading the annotators' outcomes: {e}"))?;
-        Reliabilities::new(&opts.annotators, &opts.salt, &outcomes)
+        Reliabilities::new(&opts.annotators, &opts.pseudonym_key, &outcomes)
     } else {
         Reliabilities::default()
     };
@@ -568,7 +573,7 @@ pub fn file_sink(
     use crate::release::FileFormat;
     Ok(match (format, kind.rows()) {
         (FileFormat::Jsonl, _) => Box::new(move || {
-            let f = std::fs::File::create(&path)?;
+            let f = plumbline_store::files::create(&path)?;
             Ok(Box::new(crate::export::JsonlSink::new(f)) as Box<dyn RowSink>)
         }),
         (FileFormat::Parquet, Some(rk)) => {

@@ -1,6 +1,8 @@
 //! Access administration over HTTP: users (admins), project members (leads),
-//! expertise (proposed by the user or a lead, verified by a lead or an admin), and the
-//! audit log (admins). Every change goes through the store, which audits it.
+//! expertise (proposed by the user or a lead, verified by a lead or an admin, a lead
+//! only in the domains their projects require and only for their members), and the
+//! audit log (admins). Every change goes through the store, which audits it; every
+//! refusal is audited as `access.refuse`.
 
 use crate::AppState;
 use crate::auth::{Actor, AuthError, Lead, Viewer, check_password, hash_password};
@@ -8,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use plumbline_domain::{Expertise, ProjectRole, Scope};
-use plumbline_store::audit::StoredAuditEvent;
+use plumbline_store::audit::{AuditAction, AuditEvent, StoredAuditEvent};
 use plumbline_store::{ExpertiseRecord, Member, NewUser, Store, User};
 use serde::Deserialize;
 
@@ -97,16 +99,23 @@ async fn create_user<S: Store>(
     Ok(Json(user))
 }
 
-/// True when `actor` may vouch for `user`'s expertise: an admin, or a lead of a
-/// project `user` belongs to.
+/// True when `actor` may see `user`'s expertise: an admin, or a lead of a project
+/// `user` belongs to.
 async fn may_verify<S: Store>(
     state: &AppState<S>,
     actor: &Actor,
     user: &User,
 ) -> Result<bool, AuthError> {
-    if actor.user.is_admin {
-        return Ok(true);
-    }
+    Ok(actor.user.is_admin || !shared_leads(state, actor, user).await?.is_empty())
+}
+
+/// The projects `actor` leads that `user` is a member of.
+async fn shared_leads<S: Store>(
+    state: &AppState<S>,
+    actor: &Actor,
+    user: &User,
+) -> Result<Vec<plumbline_store::Project>, AuthError> {
+    let mut out = Vec::new();
     for p in state.store.list_projects().await? {
         let lead =
             state.store.member_role(p.project.id, actor.user.id).await? == Some(ProjectRole::Lead);
@@ -117,10 +126,65 @@ async fn may_verify<S: Store>(
                 .await?
                 .is_some()
         {
-            return Ok(true);
+            out.push(p.project);
         }
     }
-    Ok(false)
+    Ok(out)
+}
+
+/// Whether `actor` has authority over `user`'s expertise in `domain`: an administrator
+/// has it everywhere; a lead has it in the domains a project they lead and `user`
+/// belongs to requires (`required_expertise`). A project that requires no expertise
+/// gives its leads none. Returns the reason when not.
+async fn domain_authority<S: Store>(
+    state: &AppState<S>,
+    actor: &Actor,
+    user: &User,
+    domain: &str,
+) -> Result<Result<(), String>, AuthError> {
+    if actor.user.is_admin {
+        return Ok(Ok(()));
+    }
+    let shared = shared_leads(state, actor, user).await?;
+    if shared.is_empty() {
+        return Ok(Err(format!(
+            "expertise of `{}` is changed by an administrator or a lead of a project they belong to",
+            user.name
+        )));
+    }
+    if shared.iter().any(|p| {
+        p.settings
+            .required_expertise
+            .iter()
+            .any(|e| e.domain.as_str() == domain)
+    }) {
+        return Ok(Ok(()));
+    }
+    let names: Vec<String> = shared.iter().map(|p| format!("`{}`", p.name)).collect();
+    Ok(Err(format!(
+        "the domain `{domain}` is required by none of the projects you lead that `{}` belongs to ({}); \
+         an administrator or a lead of a project requiring `{domain}` may change it",
+        user.name,
+        names.join(", ")
+    )))
+}
+
+/// Refuses with 403 and an audited `access.refuse` naming the user.
+async fn refuse<S: Store>(
+    state: &AppState<S>,
+    actor: &Actor,
+    user: &User,
+    reason: String,
+) -> AuthError {
+    let _ = state
+        .store
+        .record_event(
+            AuditEvent::new(AuditAction::AccessRefuse, "expertise")
+                .by(Some(actor.user.id))
+                .object(format!("user {}", user.id)),
+        )
+        .await;
+    AuthError::Forbidden(reason)
 }
 
 #[utoipa::path(get, operation_id = "list_expertise", path = "/api/v1/users/{user}/expertise", tag = "access",
@@ -158,9 +222,11 @@ async fn propose_expertise<S: Store>(
     Path(name): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Reply<Vec<ExpertiseRecord>> {
-    actor.require(Scope::Read)?;
+    // A write to a user's record: the `admin` scope, as verifying needs.
+    actor.require(Scope::Admin)?;
     let user = state.store.user_by_name(&name).await?;
-    if user.id != actor.user.id && !may_verify(&state, &actor, &user).await? {
+    let own = user.id == actor.user.id;
+    if !own && !may_verify(&state, &actor, &user).await? {
         return Err(AuthError::NotFound(format!("user `{name}` not found")));
     }
     let b: ExpertiseBody = body(&bytes)?;
@@ -168,6 +234,26 @@ async fn propose_expertise<S: Store>(
         .expertise
         .parse()
         .map_err(|m| AuthError::Invalid(format!("expertise: {m}")))?;
+    let domain = expertise.domain.as_str();
+    // Anyone may claim expertise of their own; a lead proposes only in a domain of
+    // theirs; replacing a verified claim (another level, or unverifying it) needs that
+    // authority from everyone.
+    let verified = state.store.expertise(user.id).await?.into_iter().find(|c| {
+        c.expertise.domain.as_str() == domain
+            && (c.verified_by.is_some() || c.verified_at.is_some())
+    });
+    if (!own || verified.is_some())
+        && let Err(reason) = domain_authority(&state, &actor, &user, domain).await?
+    {
+        let reason = match &verified {
+            Some(c) => format!(
+                "replacing the verified claim {} needs authority in `{domain}`: {reason}",
+                c.expertise
+            ),
+            None => reason,
+        };
+        return Err(refuse(&state, &actor, &user, reason).await);
+    }
     state
         .store
         .propose_expertise(Some(actor.user.id), user.id, expertise)
@@ -186,16 +272,17 @@ async fn verify_expertise<S: Store>(
 ) -> Reply<ExpertiseRecord> {
     actor.require(Scope::Admin)?;
     let user = state.store.user_by_name(&name).await?;
-    if !may_verify(&state, &actor, &user).await? {
-        return Err(AuthError::Forbidden(
-            "expertise is verified by an administrator or a lead of a project the user belongs to"
-                .into(),
-        ));
-    }
     if user.id == actor.user.id && !actor.user.is_admin {
-        return Err(AuthError::Forbidden(
+        return Err(refuse(
+            &state,
+            &actor,
+            &user,
             "nobody verifies their own expertise".into(),
-        ));
+        )
+        .await);
+    }
+    if let Err(reason) = domain_authority(&state, &actor, &user, &domain).await? {
+        return Err(refuse(&state, &actor, &user, reason).await);
     }
     Ok(Json(
         state

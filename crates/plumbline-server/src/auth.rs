@@ -254,6 +254,43 @@ pub struct Member {
     pub role: ProjectRole,
 }
 
+impl Member {
+    /// Refuses (403, audited) unless this member also passes the rule of the extractor
+    /// with `min_role` and `scope`: for a request whose body asks for more than its
+    /// route (a decision promoted to gold needs what `POST /gold` needs). `what` names
+    /// the action in the message.
+    pub async fn require<S: Store>(
+        &self,
+        store: &S,
+        min_role: ProjectRole,
+        scope: Scope,
+        what: &str,
+    ) -> Result<(), AuthError> {
+        let reason = if self.role < min_role {
+            format!(
+                "{what} needs the {min_role} role in project `{}`; you are {}",
+                self.project.name, self.role
+            )
+        } else if !self.actor.scopes.contains(scope) {
+            format!(
+                "{what} needs the `{}` scope, which this credential lacks",
+                scope.as_str()
+            )
+        } else {
+            return Ok(());
+        };
+        let _ = store
+            .record_event(
+                AuditEvent::new(AuditAction::AccessRefuse, "project")
+                    .by(Some(self.actor.user.id))
+                    .object(&self.project.name)
+                    .in_project(self.project.id),
+            )
+            .await;
+        Err(AuthError::Forbidden(reason))
+    }
+}
+
 async fn member<S: Store>(
     parts: &mut Parts,
     state: &AppState<S>,

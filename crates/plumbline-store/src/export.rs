@@ -202,6 +202,12 @@ pub trait ExportStore: Send + Sync {
         &self,
         project: ProjectId,
     ) -> impl Future<Output = Result<Vec<ReleaseRecord>>> + Send;
+
+    /// The project's key to its annotator pseudonyms (exports only; no API sends it).
+    fn pseudonym_key(
+        &self,
+        project: ProjectId,
+    ) -> impl Future<Output = Result<crate::PseudonymKey>> + Send;
 }
 
 /// The stored name of a split.

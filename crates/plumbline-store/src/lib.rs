@@ -10,6 +10,7 @@ pub mod audit;
 pub mod engine;
 mod error;
 pub mod export;
+pub mod files;
 mod identity;
 mod import;
 mod leads;

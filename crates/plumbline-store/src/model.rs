@@ -29,10 +29,56 @@ pub struct Project {
     pub settings: ProjectSettings,
     /// The version of the rubric new work is judged under.
     pub rubric_version: RubricVersion,
-    /// Salt of the deterministic evaluation split.
+    /// Salt of the deterministic evaluation split. Kept on the server: never
+    /// serialized, so no API answer carries it.
+    #[serde(skip_serializing)]
     pub split_salt: String,
     /// Creation time, Unix milliseconds.
     pub created_at: i64,
+}
+
+/// A project's key to its annotator pseudonyms: 32 random bytes made with the project
+/// (migration 0014), read by exports only and sent by no API. Pseudonyms are keyed
+/// hashes under it, so nobody who knows the user ids and the member list can link a
+/// pseudonym in a release to a person. `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PseudonymKey([u8; 32]);
+
+impl PseudonymKey {
+    /// A new key from the operating system's random source.
+    pub fn random() -> crate::Result<PseudonymKey> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| {
+            crate::StoreError::Database(format!("the system random source failed: {e}"))
+        })?;
+        Ok(PseudonymKey(key))
+    }
+
+    /// A key of these bytes (tests, and keys read back from the database).
+    pub fn from_bytes(bytes: [u8; 32]) -> PseudonymKey {
+        PseudonymKey(bytes)
+    }
+
+    /// The key as stored; anything but 32 bytes is refused.
+    pub fn from_stored(bytes: &[u8]) -> crate::Result<PseudonymKey> {
+        bytes.try_into().map(PseudonymKey).map_err(|_| {
+            crate::StoreError::Database(format!(
+                "the project's pseudonym secret is damaged ({} bytes, expected 32)",
+                bytes.len()
+            ))
+        })
+    }
+
+    /// The bytes to store and hash.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PseudonymKey(redacted)")
+    }
 }
 
 /// A project with its counts, for listings.

@@ -248,7 +248,27 @@ async fn flow<S: Store>(store: S, tag: &str) {
     // Full: every judgment, pseudonymous, with expertise, time and display order.
     let (r, s) = rows(&store, &project, Kind::Full, opts.clone()).await;
     assert_eq!(r.len(), 15, "{s:?}");
-    let expert = plumbline_formats::kinds::pseudonym(&project.split_salt, users[0].0);
+    let key = store.pseudonym_key(project.id).await.unwrap();
+    let expert = plumbline_formats::kinds::pseudonym(&key, users[0].0);
+    // Not the hash of the split salt they once were (that salt was sent to members).
+    let from_salt = |user: i64| {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"plumbline annotator pseudonym\0");
+        h.update(project.split_salt.as_bytes());
+        h.update(b"\0");
+        h.update(user.to_string().as_bytes());
+        let d = h.finalize();
+        let hex: String = d[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("ann-{hex}")
+    };
+    for u in &users {
+        let old = from_salt(u.0);
+        assert!(
+            r.iter().all(|x| x["annotator"] != old.as_str()),
+            "a pseudonym derived from split_salt"
+        );
+    }
     let by_expert: Vec<&Value> = r
         .iter()
         .filter(|x| x["annotator"] == expert.as_str())
@@ -357,6 +377,17 @@ async fn flow<S: Store>(store: S, tag: &str) {
     let verified = release::verify(&dir).unwrap();
     assert_eq!(verified.id, id);
     assert_eq!(verified.files, 4);
+    #[cfg(unix)]
+    {
+        // Only the service reads a release: the directory 0700, its files 0600.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+        }
+    }
     let sheet = std::fs::read_to_string(dir.join("DATASHEET.md")).unwrap();
     for needle in [
         "| 1 | `helpfulness` | Helpfulness |",

@@ -6,6 +6,7 @@ mod detect;
 mod exports;
 mod helpsteer2;
 mod hh_rlhf;
+mod hostile;
 mod interchange;
 mod label_studio;
 mod oasst1;

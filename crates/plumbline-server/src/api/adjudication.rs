@@ -1,13 +1,13 @@
 //! The adjudication queue: reviewers see each disagreeing item with every judgment,
 //! the annotators' verified expertise and gold accuracy, and decide with a rationale.
 
-use super::{ApiError, ApiResult, json_body, page_size};
+use super::{ApiResult, json_body, page_size};
 use crate::AppState;
 use crate::auth::Reviewer;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use plumbline_domain::ProjectRole;
+use plumbline_domain::{ProjectRole, Scope};
 use plumbline_store::{AdjudicationCase, Decision, DecisionRecord, Store};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -58,7 +58,7 @@ pub struct DecisionBody {
     pub payload: Box<RawValue>,
     /// Why (required).
     pub rationale: String,
-    /// Make the decision the item's gold (leads only).
+    /// Make the decision the item's gold (leads with the `admin` scope, as `POST /gold`).
     #[serde(default)]
     pub promote_to_gold: bool,
 }
@@ -78,10 +78,16 @@ pub async fn decide<S: Store>(
     bytes: axum::body::Bytes,
 ) -> ApiResult<Json<DecisionRecord>> {
     let body: DecisionBody = json_body(&bytes)?;
-    if body.promote_to_gold && reviewer.role < ProjectRole::Lead {
-        return Err(ApiError::Forbidden(
-            "only a lead may promote a decision to gold".into(),
-        ));
+    if body.promote_to_gold {
+        // What `POST /gold` needs: the lead role and the `admin` scope.
+        reviewer
+            .require(
+                &state.store,
+                ProjectRole::Lead,
+                Scope::Admin,
+                "promoting a decision to gold",
+            )
+            .await?;
     }
     Ok(Json(
         state

@@ -254,7 +254,7 @@ pub async fn export<S: Store>(
             });
         }
         FileFormat::Parquet => {
-            let tmp = tempfile_path(&name);
+            let tmp = tempfile_path(&state.releases_dir, &name)?;
             tokio::spawn(async move {
                 let to = Destination::File(tmp.clone());
                 let done = export_driver::run(&store, &project, export, to).await;
@@ -317,9 +317,18 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
-fn tempfile_path(name: &str) -> std::path::PathBuf {
-    let nonce = plumbline_store::random_hex(8).unwrap_or_else(|_| "0".into());
-    std::env::temp_dir().join(format!("plumbline-export-{nonce}-{name}"))
+/// Where a Parquet download is written before it is streamed: a 0700 directory of the
+/// server's own (`.exports` in the releases directory), never the shared `/tmp`.
+fn tempfile_path(releases: &std::path::Path, name: &str) -> ApiResult<std::path::PathBuf> {
+    let dir = releases.join(".exports");
+    plumbline_store::files::create_dir_all(&dir).map_err(|e| {
+        ApiError::Store(plumbline_store::StoreError::Database(format!(
+            "cannot create {}: {e}",
+            dir.display()
+        )))
+    })?;
+    let nonce = plumbline_store::random_hex(8)?;
+    Ok(dir.join(format!("{nonce}-{name}")))
 }
 
 fn stream_file(

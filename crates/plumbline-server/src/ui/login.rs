@@ -26,6 +26,7 @@ pub async fn projects<S: Store>(
     actor: Result<Actor, AuthError>,
 ) -> PageResult {
     let actor = access(actor)?;
+    access(actor.require(plumbline_domain::Scope::Read))?;
     let store = &state.store;
     let mut rows = String::new();
     for summary in store.list_projects().await? {

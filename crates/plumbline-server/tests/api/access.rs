@@ -360,7 +360,9 @@ async fn project_roles_and_scopes_gate_member_routes() {
 #[tokio::test]
 async fn expertise_is_proposed_then_verified_by_a_lead() {
     let app = App::start().await;
-    let p = app.project("triage").await;
+    let p = app
+        .project_requiring("triage", &["clinical:practitioner"])
+        .await;
     let lead = app.user("lena", false).await;
     let nurse = app.user("nico", false).await;
     let stranger = app.user("sam", false).await;

@@ -152,6 +152,26 @@ async fn exports_stream_and_releases_are_recorded() {
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    // The temporary file was the server's own, not in the shared /tmp, and is gone.
+    let own = app.dir.join("releases/.exports");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&own).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+    let mut left = std::fs::read_dir(&own).unwrap();
+    for _ in 0..100 {
+        if left.next().is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        left = std::fs::read_dir(&own).unwrap();
+    }
+    assert!(
+        std::fs::read_dir(&own).unwrap().next().is_none(),
+        "removed after streaming"
+    );
     // Bad requests name the problem.
     let r = get("/api/v1/projects/bank/export?kind=votes")
         .await

@@ -10,3 +10,4 @@ mod matrix;
 mod openapi;
 mod payloads;
 mod support;
+mod trust;

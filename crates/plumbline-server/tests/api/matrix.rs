@@ -38,6 +38,13 @@ fn op(method: Method, path: &'static str, allowed: u8, scope: Option<&'static st
     }
 }
 
+impl Op {
+    fn with_body(mut self, body: Value) -> Op {
+        self.body = Some(body);
+        self
+    }
+}
+
 fn ops() -> Vec<Op> {
     use Method as M;
     vec![
@@ -127,6 +134,14 @@ fn ops() -> Vec<Op> {
             REV | LEAD,
             Some("review"),
         ),
+        // Promoting the decision to gold needs what `POST /gold` needs.
+        op(
+            M::POST,
+            "/api/v1/projects/triage/adjudication/call-1",
+            LEAD,
+            Some("admin"),
+        )
+        .with_body(json!({"payload": {"winner": "a"}, "rationale": "r", "promote_to_gold": true})),
         op(M::GET, "/api/v1/projects/triage/gold", LEAD, Some("admin")),
         op(M::POST, "/api/v1/projects/triage/gold", LEAD, Some("admin")),
         op(
@@ -174,7 +189,8 @@ fn ops() -> Vec<Op> {
         op(M::GET, "/api/v1/users", NOBODY, Some("admin")),
         op(M::POST, "/api/v1/users", NOBODY, Some("admin")),
         op(M::GET, "/api/v1/audit", NOBODY, Some("admin")),
-        // `ann` may read and propose their own expertise; a lead of a shared project may too.
+        // `ann` may read and propose their own expertise; a lead of a shared project may
+        // too (in a domain it requires: `clinical`). Proposing is a write: `admin` scope.
         op(
             M::GET,
             "/api/v1/users/ann/expertise",
@@ -185,8 +201,9 @@ fn ops() -> Vec<Op> {
             M::POST,
             "/api/v1/users/ann/expertise",
             ANN | LEAD,
-            Some("read"),
-        ),
+            Some("admin"),
+        )
+        .with_body(json!({"expertise": "clinical:novice"})),
         op(
             M::POST,
             "/api/v1/users/ann/expertise/clinical/verify",
@@ -226,7 +243,8 @@ async fn call(app: &App, op: &Op, token: Option<&str>) -> reqwest::Response {
 #[tokio::test]
 async fn every_endpoint_by_role_scope_and_credential() {
     let app = App::start().await;
-    let p = app.project("triage").await;
+    // It requires `clinical`, so its lead has authority over members' clinical expertise.
+    let p = app.project_requiring("triage", &["clinical:novice"]).await;
     let all_scopes = "read,annotate,review,import,export,admin";
     let mut people = Vec::new();
     for (name, bit, role) in [

@@ -56,12 +56,21 @@ impl App {
 
     /// A project named `name`.
     pub async fn project(&self, name: &str) -> Project {
+        self.project_requiring(name, &[]).await
+    }
+
+    /// A project named `name` that requires `expertise` (`domain:level` each).
+    pub async fn project_requiring(&self, name: &str, expertise: &[&str]) -> Project {
+        let settings = ProjectSettings {
+            required_expertise: expertise.iter().map(|e| e.parse().unwrap()).collect(),
+            ..ProjectSettings::default()
+        };
         self.store
             .create_project(
                 None,
                 NewProject {
                     name: ProjectName::parse(name).unwrap(),
-                    settings: ProjectSettings::default(),
+                    settings,
                     rubric: Rubric::from_toml(RUBRIC).unwrap(),
                 },
             )

@@ -372,4 +372,16 @@ impl ExportStore for PgStore {
             })
             .collect())
     }
+
+    async fn pseudonym_key(&self, project: ProjectId) -> Result<crate::PseudonymKey> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT pseudonym_secret FROM projects WHERE id = $1",
+                &[&project.0],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("project {}", project.0)))?;
+        crate::PseudonymKey::from_stored(row.get(0))
+    }
 }

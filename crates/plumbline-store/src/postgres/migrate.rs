@@ -62,6 +62,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "one_gold_index",
         include_str!("../../migrations/postgres/0012_one_gold_index.sql"),
     ),
+    (
+        14,
+        "pseudonym_secret",
+        include_str!("../../migrations/postgres/0014_pseudonym_secret.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -2,6 +2,7 @@
 //! database through a connection pool per process; nothing that matters lives in a
 //! process's memory.
 
+mod backoff;
 mod export;
 mod identity;
 mod import;
@@ -28,6 +29,8 @@ use tokio_postgres::{NoTls, Row};
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Spaces out connection attempts while the database is unreachable.
+    backoff: std::sync::Arc<backoff::Backoff>,
     _sealer: std::sync::Arc<Sealer>,
 }
 
@@ -42,7 +45,7 @@ impl Drop for Sealer {
 }
 
 impl Sealer {
-    fn spawn(pool: Pool) -> Sealer {
+    fn spawn(pool: Pool, backoff: std::sync::Arc<backoff::Backoff>) -> Sealer {
         Sealer(tokio::spawn(async move {
             let mut tick = tokio::time::interval(crate::audit::SEAL_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -54,9 +57,9 @@ impl Sealer {
                     continue;
                 }
                 last_sweep = std::time::Instant::now();
-                let sealed = match pool.get().await {
+                let sealed = match backoff::get(&pool, &backoff).await {
                     Ok(mut client) => crate::audit::pg_seal(&mut client).await,
-                    Err(e) => Err(e.into()),
+                    Err(e) => Err(e),
                 };
                 if let Err(e) = sealed {
                     // Nothing is lost: the events stay pending for the next pass, and
@@ -92,8 +95,10 @@ impl PgStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Database(format!("cannot build connection pool: {e}")))?;
+        let backoff = std::sync::Arc::new(backoff::Backoff::default());
         let store = PgStore {
-            _sealer: std::sync::Arc::new(Sealer::spawn(pool.clone())),
+            _sealer: std::sync::Arc::new(Sealer::spawn(pool.clone(), backoff.clone())),
+            backoff,
             pool,
         };
         let mut client = store.client().await?;
@@ -102,7 +107,7 @@ impl PgStore {
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
-        Ok(self.pool.get().await?)
+        backoff::get(&self.pool, &self.backoff).await
     }
 
     /// Streams the rows of `sql` (one parameter: the project) to `sink` in batches of
@@ -203,16 +208,17 @@ impl Store for PgStore {
         let rubric = serde_json::to_string(&new.rubric)?;
         let salt = crate::random_hex(16)?;
         let secret = crate::engine::GoldSecret::random()?;
+        let pseudonyms = crate::PseudonymKey::random()?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let now = now_ms();
         let row = tx
             .query_opt(
                 &format!(
-                    "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, created_at)
-                     VALUES ($1, $2, 1, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING {PROJECT_COLUMNS}"
+                    "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, pseudonym_secret, created_at)
+                     VALUES ($1, $2, 1, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING {PROJECT_COLUMNS}"
                 ),
-                &[&new.name.as_str(), &settings, &salt, &secret.as_bytes(), &now],
+                &[&new.name.as_str(), &settings, &salt, &secret.as_bytes(), &pseudonyms.as_bytes().as_slice(), &now],
             )
             .await?
             .ok_or_else(|| {

@@ -203,6 +203,25 @@ impl ExportStore for SqliteStore {
         })
         .await
     }
+
+    async fn pseudonym_key(&self, project: ProjectId) -> Result<crate::PseudonymKey> {
+        self.read(move |conn| {
+            let bytes: Vec<u8> = conn
+                .query_row(
+                    "SELECT pseudonym_secret FROM projects WHERE id = ?1",
+                    [project.0],
+                    |r| r.get(0),
+                )
+                .map_err(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => {
+                        StoreError::NotFound(format!("project {}", project.0))
+                    }
+                    e => StoreError::from(e),
+                })?;
+            crate::PseudonymKey::from_stored(&bytes)
+        })
+        .await
+    }
 }
 
 /// Items and judgment rows of returned batches, to refill.

@@ -47,6 +47,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "hidden_gold_counts",
         include_str!("../../migrations/sqlite/0013_hidden_gold_counts.sql"),
     ),
+    (
+        14,
+        "pseudonym_secret",
+        include_str!("../../migrations/sqlite/0014_pseudonym_secret.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

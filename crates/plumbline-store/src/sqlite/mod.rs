@@ -87,9 +87,21 @@ impl SqliteStore {
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
+                crate::files::create_dir_all(dir).map_err(|e| {
                     StoreError::Database(format!("cannot create directory {}: {e}", dir.display()))
                 })?;
+            }
+            // A new database file is 0600, and SQLite gives its `-wal` and `-shm` the
+            // same mode.
+            match crate::files::create_new(&path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(StoreError::Database(format!(
+                        "cannot create SQLite database {}: {e}",
+                        path.display()
+                    )));
+                }
             }
             let mut writer = connect(&path)?;
             migrate::apply(&mut writer)?;
@@ -142,6 +154,46 @@ impl SqliteStore {
         .await
     }
 
+    /// Leaves the database whole in its main file, for a process that is about to exit
+    /// (every CLI command, and the server once it has shut down): a TRUNCATE checkpoint
+    /// copies the WAL into the database and empties it. Without it the last commits
+    /// stayed in the `-wal` file (the background checkpointer's connection is never
+    /// closed), so a copy of the database file alone missed them. It waits at most a
+    /// second for readers of other processes; when they keep it from finishing (a
+    /// server on the same file), the WAL is theirs to checkpoint and `false` says so.
+    pub async fn close(&self) -> Result<bool> {
+        self.write(|conn| {
+            conn.busy_timeout(std::time::Duration::from_millis(100))?;
+            let mut done = false;
+            for _ in 0..10 {
+                // Busy (1 in the first column, or SQLITE_BUSY while the background
+                // checkpointer runs): try again shortly.
+                if let Ok(0) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                }) {
+                    done = true;
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            Ok(done)
+        })
+        .await
+    }
+
+    /// Writes a consistent copy of the database to `out` with SQLite's online backup
+    /// API while the store serves: all pages in one step, from one read snapshot (in
+    /// WAL mode a reader holds no writer back). The copy is written to a temporary file
+    /// beside `out` (mode 0600), checked with `PRAGMA integrity_check`, synced, and
+    /// renamed into place, so `out` is whole or absent. An existing `out` is refused.
+    /// Returns its size in bytes.
+    pub async fn backup(&self, out: &Path) -> Result<u64> {
+        let out = out.to_owned();
+        let source = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || backup_to(&source, &out)).await?
+    }
+
     /// Runs `f` on the writer connection (writes are serialized by SQLite anyway).
     async fn write<T: Send + 'static>(
         &self,
@@ -180,6 +232,71 @@ impl SqliteStore {
         })
         .await?
     }
+}
+
+fn backup_to(source: &Path, out: &Path) -> Result<u64> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Invalid(format!("backup to {}: {what}: {e}", out.display()))
+    };
+    if out.exists() {
+        return Err(StoreError::Invalid(format!(
+            "backup to {}: the file exists; name a new one",
+            out.display()
+        )));
+    }
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = out.file_name().ok_or_else(|| {
+        StoreError::Invalid(format!("backup to {}: not a file name", out.display()))
+    })?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".partial-{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        crate::files::create_new(&tmp).map_err(|e| fail("cannot create the file", &e))?;
+        let from = connect(source)?;
+        let mut to = Connection::open(&tmp).map_err(|e| fail("cannot open the copy", &e))?;
+        {
+            let backup = rusqlite::backup::Backup::new(&from, &mut to)
+                .map_err(|e| fail("cannot start", &e))?;
+            // -1: every page in one step, so the copy is one snapshot however busy the
+            // writer is (a stepped backup restarts whenever another connection writes).
+            loop {
+                match backup.step(-1).map_err(|e| fail("copying", &e))? {
+                    rusqlite::backup::StepResult::Done => break,
+                    rusqlite::backup::StepResult::More => continue,
+                    _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+                }
+            }
+        }
+        // The copy is a plain rollback-journal file: nothing beside it to lose.
+        to.execute_batch("PRAGMA journal_mode = DELETE;")
+            .map_err(|e| fail("cannot leave WAL mode", &e))?;
+        let check: String = to
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| fail("integrity check", &e))?;
+        if check != "ok" {
+            return Err(fail("the copy fails its integrity check", &check));
+        }
+        drop(to);
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| fail("cannot sync the copy", &e))?;
+        std::fs::rename(&tmp, out).map_err(|e| fail("cannot move the copy into place", &e))?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        std::fs::metadata(out)
+            .map(|m| m.len())
+            .map_err(|e| fail("cannot read the copy", &e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// WAL size past which the checkpointer restarts the log (see [`spawn_checkpointer`]).
@@ -308,13 +425,14 @@ impl Store for SqliteStore {
         let rubric = serde_json::to_string(&new.rubric)?;
         let salt = crate::random_hex(16)?;
         let secret = crate::engine::GoldSecret::random()?;
+        let pseudonyms = crate::PseudonymKey::random()?;
         self.write(move |conn| {
             let tx = conn.transaction()?;
             let now = now_ms();
             let inserted = tx.execute(
-                "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, created_at)
-                 VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
-                params![new.name.as_str(), settings, salt, secret.as_bytes(), now],
+                "INSERT INTO projects (name, settings, rubric_version, split_salt, gold_secret, pseudonym_secret, created_at)
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
+                params![new.name.as_str(), settings, salt, secret.as_bytes(), pseudonyms.as_bytes().as_slice(), now],
             )?;
             if inserted == 0 {
                 return Err(StoreError::Conflict(format!(

@@ -420,6 +420,157 @@ pub async fn items_page_by_keyset<S: Store>(store: S) {
     assert_eq!(seen, expected);
 }
 
+pub async fn each_project_has_its_own_pseudonym_key<S: Store>(store: S) {
+    let a = project(&store, "banking").await;
+    let b = project(&store, "clinical").await;
+    let ka = store.pseudonym_key(a.id).await.unwrap();
+    assert_eq!(store.pseudonym_key(a.id).await.unwrap(), ka, "stable");
+    assert_ne!(store.pseudonym_key(b.id).await.unwrap(), ka, "per project");
+    assert_ne!(ka.as_bytes(), &[0u8; 32]);
+    assert_ne!(
+        &ka.as_bytes()[..16],
+        a.split_salt.as_bytes().get(..16).unwrap(),
+        "not the split salt"
+    );
+    assert_eq!(format!("{ka:?}"), "PseudonymKey(redacted)");
+    // Nothing secret in the project as the API serializes it.
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(
+        !json.contains("split_salt") && !json.contains(&a.split_salt),
+        "{json}"
+    );
+    let listed = serde_json::to_string(&store.list_projects().await.unwrap()).unwrap();
+    assert!(!listed.contains(&a.split_salt), "{listed}");
+    assert!(matches!(
+        store
+            .pseudonym_key(plumbline_domain::ProjectId(424242))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// Items `from..to` (ids `load-N`), one per batch line.
+fn load_items(from: u64, to: u64) -> Vec<NewItem> {
+    (from..to)
+        .map(|i| item(i + 1, &format!("load-{i}"), &format!("text {i}")))
+        .collect()
+}
+
+/// SQLite only: a backup taken while imports commit is one consistent snapshot that
+/// opens as a store, passes the integrity check and holds whole imports only; and a
+/// closed store leaves everything in the main file, nothing in the WAL.
+pub async fn sqlite_backup_under_load_restores_whole(store: SqliteStore) {
+    let p = project(&store, "banking").await;
+    const BATCH: u64 = 40;
+    let writer = {
+        let store = store.clone();
+        let p = p.clone();
+        tokio::spawn(async move {
+            for n in 0..30u64 {
+                let out = import(
+                    &store,
+                    &p,
+                    ImportOptions::default(),
+                    vec![load_items(n * BATCH, (n + 1) * BATCH)],
+                    Some(true),
+                )
+                .await;
+                assert_eq!(out.imported, BATCH);
+                store
+                    .create_user(
+                        None,
+                        NewUser {
+                            name: format!("user-{n}"),
+                            password_hash: None,
+                            is_admin: false,
+                        },
+                    )
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    // Wait for the first imports, then back up while the rest commit.
+    while store.list_projects().await.unwrap()[0].items < 3 * BATCH {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let dir = store.path().parent().unwrap().to_owned();
+    let copy = dir.join("backup.db");
+    let before = store.list_projects().await.unwrap()[0].items;
+    let bytes = store.backup(&copy).await.unwrap();
+    let after = store.list_projects().await.unwrap()[0].items;
+    writer.await.unwrap();
+    assert!(bytes > 0 && std::fs::metadata(&copy).unwrap().len() == bytes);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let beside: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("backup") || n.contains("partial"))
+        .collect();
+    assert_eq!(beside, ["backup.db"], "nothing beside the copy");
+    // An existing file is never overwritten.
+    let e = store.backup(&copy).await.unwrap_err();
+    assert!(e.to_string().contains("exists"), "{e}");
+
+    // Restore: the copy alone, in a new place, opened as the store.
+    let restored_dir = dir.join("restored");
+    std::fs::create_dir_all(&restored_dir).unwrap();
+    let restored_path = restored_dir.join("plumbline.db");
+    std::fs::copy(&copy, &restored_path).unwrap();
+    let restored = SqliteStore::open(&restored_path).await.unwrap();
+    restored.check_integrity().await.unwrap();
+    let items = restored.list_projects().await.unwrap()[0].items;
+    assert!(
+        (before..=after).contains(&items) && items % BATCH == 0,
+        "{items} items in the copy, {before} before and {after} after it: whole imports only"
+    );
+    let events = restored.audit_events(0, 100_000).await.unwrap();
+    audit::verify_links((0, audit::GENESIS.to_owned()), &events).unwrap();
+    assert_eq!(
+        restored.pseudonym_key(p.id).await.unwrap(),
+        store.pseudonym_key(p.id).await.unwrap()
+    );
+
+    // Closing checkpoints the WAL into the main file: a copy of that file alone holds
+    // every item.
+    assert!(store.close().await.unwrap());
+    let mut wal = store.path().as_os_str().to_owned();
+    wal.push("-wal");
+    assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0);
+    let alone = dir.join("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    std::fs::copy(store.path(), alone.join("plumbline.db")).unwrap();
+    let alone = SqliteStore::open(&alone.join("plumbline.db"))
+        .await
+        .unwrap();
+    assert_eq!(alone.list_projects().await.unwrap()[0].items, 30 * BATCH);
+    alone.check_integrity().await.unwrap();
+}
+
+/// SQLite only: the database directory is created 0700, the database and its `-wal`
+/// and `-shm` 0600, whatever the umask allows.
+pub async fn sqlite_files_are_private(store: SqliteStore) {
+    project(&store, "banking").await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let db = store.path().to_owned();
+        assert_eq!(mode(db.parent().unwrap()), 0o700);
+        assert_eq!(mode(&db), 0o600);
+        for suffix in ["-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            assert_eq!(mode(std::path::Path::new(&p)), 0o600, "{suffix}");
+        }
+    }
+}
+
 pub async fn unknown_project_is_not_found<S: Store>(store: S) {
     assert!(
         matches!(store.project_by_name("nope").await, Err(StoreError::NotFound(m)) if m.contains("nope"))

@@ -10,6 +10,21 @@ mod cases_leads;
 mod cases_work;
 mod support;
 
+/// Cases of one backend's own features.
+mod sqlite_only {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_backup_under_load_restores_whole() {
+        let store = crate::support::sqlite().await;
+        crate::cases::sqlite_backup_under_load_restores_whole(store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_files_are_private() {
+        let store = crate::support::sqlite().await;
+        crate::cases::sqlite_files_are_private(store).await;
+    }
+}
+
 /// Declares each case once per backend.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -47,6 +62,7 @@ conformance!(
     report_errors_counts_every_conflict,
     items_page_by_keyset,
     unknown_project_is_not_found,
+    each_project_has_its_own_pseudonym_key,
     integrity_check_passes,
     external_judgments_come_and_go_with_their_items,
     splits_are_stored_streamed_and_all_or_nothing,

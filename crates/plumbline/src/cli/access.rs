@@ -431,7 +431,7 @@ pub async fn audit<S: Store>(store: &S, cmd: AuditCommand) -> anyhow::Result<Exi
         AuditCommand::Export { since, out } => {
             let sink: Box<dyn Write> = match &out {
                 Some(p) => Box::new(
-                    std::fs::File::create(p)
+                    plumbline_store::files::create(p)
                         .with_context(|| format!("cannot create {}", p.display()))?,
                 ),
                 None => Box::new(std::io::stdout()),

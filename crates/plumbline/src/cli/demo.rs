@@ -421,8 +421,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "\nOpen http://{}/ and sign in (chloe has work waiting).",
         args.listen
     );
-    if args.seed_only {
-        return Ok(ExitCode::SUCCESS);
+    let outcome = if args.seed_only {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        super::serve::serve(plumbline_server::AppState::new(store.clone()), &args.listen).await
+    };
+    if let Err(e) = store.close().await {
+        tracing::warn!(error = %e, "the WAL was not checkpointed at exit");
     }
-    super::serve::serve(plumbline_server::AppState::new(store), &args.listen).await
+    outcome
 }

@@ -2,6 +2,7 @@
 //! database are generic over [`Store`] and monomorphised once from the URL's scheme.
 
 mod access;
+mod backup;
 mod bench;
 mod bench_auth;
 mod bench_serve;
@@ -72,6 +73,9 @@ enum Command {
     Retention(retention::RetentionCommand),
     /// Remove item text due under the retention policy (or all of it).
     Purge(retention::PurgeArgs),
+    /// Write a consistent copy of the SQLite database while it serves (for PostgreSQL,
+    /// prints the pg_dump line).
+    Backup(backup::BackupArgs),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
     /// A project's progress and the quality of each annotator (reliability, gold, bias, probation).
@@ -101,8 +105,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Release(release::ReleaseCommand::Verify { dir }) => Ok(release::verify_dir(&dir)),
         command => runtime()?.block_on(async move {
             match open(&cli.db).await? {
-                AnyStore::Sqlite(s) => dispatch(s, command).await,
-                AnyStore::Postgres(s) => dispatch(s, command).await,
+                AnyStore::Sqlite(s) => {
+                    let outcome = match command {
+                        Command::Backup(args) => backup::sqlite(&s, args).await,
+                        command => dispatch(s.clone(), command).await,
+                    };
+                    // The process leaves its database whole in the main file: the WAL
+                    // checkpointed and truncated (the server's too, once it has stopped).
+                    if let Err(e) = s.close().await {
+                        tracing::warn!(error = %e, "the WAL was not checkpointed at exit");
+                    }
+                    outcome
+                }
+                AnyStore::Postgres(s) => match command {
+                    Command::Backup(args) => backup::postgres(&cli.db, args),
+                    command => dispatch(s, command).await,
+                },
             }
         }),
     }
@@ -181,8 +199,12 @@ async fn run_command<S: Store>(store: S, command: Command) -> anyhow::Result<Exi
         Command::Audit(cmd) => access::audit(&store, cmd).await,
         Command::Retention(cmd) => retention::retention(&store, cmd).await,
         Command::Purge(args) => retention::purge(&store, args).await,
-        Command::Stats(_) | Command::Bench(_) | Command::Demo(_) | Command::Simulate(_) => {
-            unreachable!("handled before opening a database")
+        Command::Stats(_)
+        | Command::Bench(_)
+        | Command::Demo(_)
+        | Command::Simulate(_)
+        | Command::Backup(_) => {
+            unreachable!("handled before opening a database, or per backend")
         }
     }
 }

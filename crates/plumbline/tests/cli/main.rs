@@ -1,5 +1,6 @@
 //! End-to-end tests of the `plumbline` binary: one test binary, a module per area.
 
+mod backup;
 mod demo;
 mod formats;
 mod governance;
