@@ -36,6 +36,7 @@ pub mod reliabilities;
 pub mod rows;
 pub mod run;
 pub mod split;
+pub mod split_driver;
 
 pub use detect::Format;
 pub use feed::{Feeder, ReadOptions, ReadSummary, Record, encode_item};

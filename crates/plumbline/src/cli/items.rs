@@ -536,9 +536,17 @@ pub async fn export<S: Store>(store: &S, args: ExportArgs) -> anyhow::Result<Exi
         .export(store, &project, args.kind.target(), args.format.file())
         .await?;
     match export_to(store, &project, export, &args.out).await? {
-        Exported::Items(count) => {
+        Exported::Items(done) if args.json => {
+            eprintln!("{}", serde_json::to_string_pretty(&done)?);
+        }
+        Exported::Items(done) => {
             if args.out != Path::new("-") {
-                eprintln!("exported {count} items to {}", args.out.display());
+                eprintln!(
+                    "exported {} items to {}; left out: {} filtered",
+                    done.exported,
+                    args.out.display(),
+                    done.filtered
+                );
             }
         }
         Exported::Rows(_, summary) if args.json => {
@@ -581,7 +589,7 @@ pub async fn export_items<S: Store>(store: &S, project: &str, out: &Path) -> any
     .validate(store, &project)
     .await?;
     match export_to(store, &project, export, out).await? {
-        Exported::Items(count) => Ok(count),
+        Exported::Items(done) => Ok(done.exported),
         Exported::Rows(..) => bail!("an items export wrote rows"),
     }
 }

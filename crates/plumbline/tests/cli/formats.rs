@@ -251,6 +251,112 @@ fn split_flow(env: Env) {
     );
     env.run(&["split", "--project", "banking", "--eval-fraction", "2"])
         .fails_with(&["eval fraction must lie in [0, 1]"]);
+    assert!(
+        text.stdout
+            .contains("reproduce: drawn with the project's own secret seed")
+    );
+    seeded_and_carried(&env, &rubric, &items);
+}
+
+/// `--split eval` exports the eval items only, each carrying its split; a seed makes the
+/// split a function of the items and the seed (the same in another project); an items
+/// export imported elsewhere keeps its split.
+fn seeded_and_carried(env: &Env, rubric: &str, items: &str) {
+    let eval_file = env.dir.join("eval.jsonl").display().to_string();
+    let ex = env
+        .run(&[
+            "export",
+            "--project",
+            "banking",
+            "--kind",
+            "items",
+            "--split",
+            "eval",
+            "--out",
+            &eval_file,
+        ])
+        .ok();
+    let text = std::fs::read_to_string(&eval_file).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty() && rows.len() < 200, "{}", ex.stderr);
+    assert!(rows.iter().all(|r| r["split"] == "eval"));
+    assert!(ex.stderr.contains("filtered"), "{}", ex.stderr);
+    // The whole export into a fresh project keeps every item's side.
+    let all_file = env.dir.join("carried.jsonl").display().to_string();
+    env.run(&[
+        "export",
+        "--project",
+        "banking",
+        "--kind",
+        "items",
+        "--out",
+        &all_file,
+    ])
+    .ok();
+    env.run(&["project", "create", "--name", "carried", "--rubric", rubric])
+        .ok();
+    import(env, "carried", &all_file, &[]).ok();
+    let kept = env
+        .run(&[
+            "split",
+            "--project",
+            "carried",
+            "--eval-fraction",
+            "0.2",
+            "--json",
+        ])
+        .ok();
+    let k: serde_json::Value = serde_json::from_str(&kept.stdout).unwrap();
+    assert_eq!(
+        (k["pinned"].as_u64(), k["changed"].as_u64()),
+        (Some(200), Some(0))
+    );
+    assert_eq!(k["eval"].as_u64(), Some(rows.len() as u64));
+    // A seed: the same items in two projects (two secret salts) split the same way.
+    let sides = |project: &str| {
+        let run = env
+            .run(&[
+                "split",
+                "--project",
+                project,
+                "--eval-fraction",
+                "0.2",
+                "--seed",
+                "20261207",
+                "--reassign",
+                "--json",
+            ])
+            .ok();
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(v["seed"], 20261207u64);
+        assert!(v["reproduce"].as_str().unwrap().contains("--seed 20261207"));
+        let file = env
+            .dir
+            .join(format!("{project}-seeded.jsonl"))
+            .display()
+            .to_string();
+        env.run(&[
+            "export",
+            "--project",
+            project,
+            "--kind",
+            "items",
+            "--out",
+            &file,
+        ])
+        .ok();
+        std::fs::read_to_string(&file).unwrap()
+    };
+    env.run(&["project", "create", "--name", "again", "--rubric", rubric])
+        .ok();
+    import(env, "again", items, &[]).ok();
+    let first = sides("banking");
+    assert_eq!(first, sides("again"));
+    env.run(&["split", "--project", "again", "--seed", "12abc"])
+        .fails_with(&["--seed `12abc` is not a number"]);
 }
 
 #[test]
