@@ -13,6 +13,7 @@
 
 pub mod csv;
 pub mod detect;
+pub mod eval;
 pub mod export;
 pub mod export_driver;
 pub mod export_parquet;

@@ -825,3 +825,140 @@ fn export_kinds_filters_and_releases_on_postgres() {
         export_kinds_flow(env);
     }
 }
+
+/// `plumbline eval`: a judge's choices scored against the decided labels of the eval
+/// split, with accuracy and its interval, and refusals naming line and field.
+fn eval_flow(env: Env) {
+    let rubric = env.file("rubric.toml", RUBRIC);
+    env.run(&[
+        "project", "create", "--name", "banking", "--rubric", &rubric,
+    ])
+    .ok();
+    import(&env, "banking", &fixture("hh_rlhf.jsonl"), &[]).ok();
+    import(&env, "banking", &fixture("label_studio_pairwise.json"), &[]).ok();
+    env.run(&[
+        "split",
+        "--project",
+        "banking",
+        "--eval-fraction",
+        "1",
+        "--seed",
+        "1",
+    ])
+    .ok();
+    let pairs = env.dir.join("labels.jsonl").display().to_string();
+    env.run(&[
+        "export",
+        "--project",
+        "banking",
+        "--kind",
+        "preference",
+        "--include-external",
+        "--split",
+        "eval",
+        "--out",
+        &pairs,
+    ])
+    .ok();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&pairs)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(rows.len() >= 3, "{rows:?}");
+    // Right on the first, wrong on the others (by scores on the second).
+    let mut lines = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let (chosen, rejected) = (
+            r["provenance"]["chosen_id"].as_str().unwrap(),
+            r["provenance"]["rejected_id"].as_str().unwrap(),
+        );
+        let id = r["item_id"].as_str().unwrap();
+        lines.push(match i {
+            0 => serde_json::json!({"item_id": id, "chosen": chosen}),
+            1 => serde_json::json!({"item_id": id, "scores": {chosen: 0.1, rejected: 2.0}}),
+            _ => serde_json::json!({"item_id": id, "chosen": rejected}),
+        });
+    }
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let preds = env.file("preds.jsonl", text.join("\n"));
+    let out = env
+        .run(&[
+            "eval",
+            "--project",
+            "banking",
+            "--predictions",
+            &preds,
+            "--include-external",
+            "--json",
+        ])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["scored"].as_u64(), Some(rows.len() as u64), "{v}");
+    assert_eq!(v["overall"]["correct"], 1, "{v}");
+    assert!(v["overall"]["lower"].as_f64().unwrap() < v["overall"]["accuracy"].as_f64().unwrap());
+    let text = env
+        .run(&[
+            "eval",
+            "--project",
+            "banking",
+            "--predictions",
+            &preds,
+            "--include-external",
+        ])
+        .ok();
+    assert!(text.stdout.contains("overall"), "{}", text.stdout);
+    assert!(text.stdout.contains("first shown"), "{}", text.stdout);
+    // Without the imported votes nothing is decided: every prediction lacks a label.
+    let none = env
+        .run(&[
+            "eval",
+            "--project",
+            "banking",
+            "--predictions",
+            &preds,
+            "--json",
+        ])
+        .ok();
+    let n: serde_json::Value = serde_json::from_str(&none.stdout).unwrap();
+    assert_eq!(n["no_label"].as_u64(), Some(rows.len() as u64), "{n}");
+    // Unknown items and candidates, named by line and field.
+    let id = rows[0]["item_id"].as_str().unwrap();
+    let unknown = env.file(
+        "unknown.jsonl",
+        format!(
+            "{}\n{{\"item_id\":\"nope\",\"chosen\":\"a\"}}",
+            text_line(id)
+        ),
+    );
+    env.run(&["eval", "--project", "banking", "--predictions", &unknown])
+        .fails_with(&["line 2: field `item_id`: no item `nope` in project banking"]);
+    let bad_candidate = env.file(
+        "candidate.jsonl",
+        format!("{{\"item_id\":\"{id}\",\"chosen\":\"zz\"}}"),
+    );
+    env.run(&[
+        "eval",
+        "--project",
+        "banking",
+        "--predictions",
+        &bad_candidate,
+    ])
+    .fails_with(&["line 1: field `chosen`: item", "has no candidate `zz`"]);
+}
+
+fn text_line(id: &str) -> String {
+    format!("{{\"item_id\":\"{id}\",\"chosen\":\"tie\"}}")
+}
+
+#[test]
+fn eval_scores_a_judge_on_sqlite() {
+    eval_flow(Env::sqlite());
+}
+
+#[test]
+fn eval_scores_a_judge_on_postgres() {
+    if let Some(env) = Env::postgres() {
+        eval_flow(env);
+    }
+}
