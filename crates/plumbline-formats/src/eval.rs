@@ -288,11 +288,14 @@ pub struct EvalReport {
 }
 
 /// A decided label, captured from the preference export.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Label {
     chosen: String,
     rejected: String,
     criteria: Vec<(String, &'static str)>,
+    chosen_model: Option<String>,
+    rejected_model: Option<String>,
+    tags: Vec<String>,
 }
 
 /// A sink keeping the labels of pairs instead of writing them.
@@ -312,6 +315,9 @@ impl RowSink for Labels {
                 .iter()
                 .map(|(k, v)| (k.to_string(), *v))
                 .collect(),
+            chosen_model: row.provenance.chosen_model.map(str::to_owned),
+            rejected_model: row.provenance.rejected_model.map(str::to_owned),
+            tags: row.tags.to_vec(),
         };
         self.0
             .lock()
@@ -412,7 +418,17 @@ pub async fn evaluate<S: Store>(
         ));
     }
 
-    // The decided labels of the eval split, by the preference export's rule.
+    let (labels, threshold) = decided_labels(store, project, labels_by).await?;
+    Ok(score(&preds, &seen, &labels, threshold))
+}
+
+/// The decided labels of the eval split's preference items, by the preference export's
+/// rule, by item id; and the threshold they were decided at.
+async fn decided_labels<S: Store>(
+    store: &S,
+    project: &Project,
+    labels_by: LabelOptions,
+) -> Result<(HashMap<String, Label>, f64), EvalError> {
     let export = ExportRequest {
         target: Target::Rows(Kind::Preference),
         format: FileFormat::Jsonl,
@@ -440,8 +456,193 @@ pub async fn evaluate<S: Store>(
     .await
     .map_err(EvalError::Export)?;
     let labels = std::mem::take(&mut *labels.lock().expect("labels"));
+    Ok((labels, threshold))
+}
 
-    Ok(score(&preds, &seen, &labels, threshold))
+/// One model's Bradley-Terry strength with its 95 % interval.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModelStrength {
+    /// The candidates' `model`.
+    pub model: String,
+    /// Log-strength, the models' mean at zero.
+    pub log_strength: f64,
+    /// Its standard error.
+    pub std_error: f64,
+    /// log_strength − 1.96 · std_error.
+    pub lower: f64,
+    /// log_strength + 1.96 · std_error.
+    pub upper: f64,
+    /// Wins (ties half).
+    pub wins: f64,
+    /// Pairs it took part in.
+    pub comparisons: u64,
+}
+
+/// One leaderboard: models by strength, or why there is none.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Board {
+    /// Pairs between two different models it rests on.
+    pub pairs: u64,
+    /// Models, strongest first.
+    pub models: Vec<ModelStrength>,
+    /// Why no strengths were fitted (fewer than two models, a model that never lost…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undefined: Option<String>,
+}
+
+/// Per-model Bradley-Terry leaderboards from the eval split's decided labels: overall
+/// (the decided winner), per edge-case tag, and per criterion (its decided winner, a tie
+/// half a win each).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Leaderboard {
+    /// Decided eval pairs.
+    pub labels: u64,
+    /// Of them, pairs without a model on both sides or of one model against itself.
+    pub without_two_models: u64,
+    /// Every decided pair.
+    pub overall: Board,
+    /// Pairs of items carrying each edge-case tag.
+    pub by_tag: BTreeMap<String, Board>,
+    /// Each criterion's decided winner.
+    pub by_criterion: BTreeMap<String, Board>,
+    /// The decision threshold of the labels.
+    pub threshold: f64,
+}
+
+/// The leaderboard of `project`'s models on its eval split.
+pub async fn leaderboard<S: Store>(
+    store: &S,
+    project: &Project,
+    labels_by: LabelOptions,
+) -> Result<Leaderboard, EvalError> {
+    use plumbline_quality::bradley_terry::Winner;
+    let (labels, threshold) = decided_labels(store, project, labels_by).await?;
+    let mut ids: BTreeMap<String, u32> = BTreeMap::new();
+    let mut overall = Vec::new();
+    let mut by_tag: BTreeMap<String, Vec<(u32, u32, Winner)>> = BTreeMap::new();
+    let mut by_criterion: BTreeMap<String, Vec<(u32, u32, Winner)>> = BTreeMap::new();
+    let mut without = 0u64;
+    let mut ordered: Vec<(&String, &Label)> = labels.iter().collect();
+    ordered.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, l) in ordered {
+        let (Some(c), Some(r)) = (&l.chosen_model, &l.rejected_model) else {
+            without += 1;
+            continue;
+        };
+        if c == r {
+            without += 1;
+            continue;
+        }
+        let mut id = |m: &String| {
+            let next = ids.len() as u32;
+            *ids.entry(m.clone()).or_insert(next)
+        };
+        let (a, b) = (id(c), id(r));
+        overall.push((a, b, Winner::Left));
+        for t in l
+            .tags
+            .iter()
+            .filter(|t| t.starts_with(plumbline_domain::item::EDGE_TAG_PREFIX))
+        {
+            by_tag
+                .entry(t.clone())
+                .or_default()
+                .push((a, b, Winner::Left));
+        }
+        for (criterion, outcome) in &l.criteria {
+            let w = match *outcome {
+                "chosen" => Winner::Left,
+                "rejected" => Winner::Right,
+                _ => Winner::Tie,
+            };
+            by_criterion
+                .entry(criterion.clone())
+                .or_default()
+                .push((a, b, w));
+        }
+    }
+    let names: Vec<String> = {
+        let mut v = vec![String::new(); ids.len()];
+        for (m, i) in &ids {
+            v[*i as usize] = m.clone();
+        }
+        v
+    };
+    let board = |pairs: &[(u32, u32, Winner)]| board(&names, pairs);
+    Ok(Leaderboard {
+        labels: labels.len() as u64,
+        without_two_models: without,
+        overall: board(&overall),
+        by_tag: by_tag.iter().map(|(k, v)| (k.clone(), board(v))).collect(),
+        by_criterion: by_criterion
+            .iter()
+            .map(|(k, v)| (k.clone(), board(v)))
+            .collect(),
+        threshold,
+    })
+}
+
+/// Fits one board over the models that appear in `pairs`.
+fn board(
+    names: &[String],
+    pairs: &[(u32, u32, plumbline_quality::bradley_terry::Winner)],
+) -> Board {
+    use plumbline_quality::bradley_terry::{BradleyTerryConfig, Comparison, bradley_terry};
+    // Only the models in these pairs, renumbered.
+    let mut local: BTreeMap<u32, u32> = BTreeMap::new();
+    for &(a, b, _) in pairs {
+        for m in [a, b] {
+            let next = local.len() as u32;
+            local.entry(m).or_insert(next);
+        }
+    }
+    let none = |why: &str| Board {
+        pairs: pairs.len() as u64,
+        models: Vec::new(),
+        undefined: Some(why.to_owned()),
+    };
+    if local.len() < 2 {
+        return none("fewer than two models compared");
+    }
+    let comparisons: Vec<Comparison> = pairs
+        .iter()
+        .map(|&(a, b, winner)| Comparison {
+            left: local[&a],
+            right: local[&b],
+            winner,
+        })
+        .collect();
+    let fit = match bradley_terry(local.len(), &comparisons, BradleyTerryConfig::default()) {
+        Ok(fit) => fit,
+        Err(e) => return none(&e.to_string()),
+    };
+    let mut back = vec![0u32; local.len()];
+    for (global, l) in &local {
+        back[*l as usize] = *global;
+    }
+    let mut models: Vec<ModelStrength> = fit
+        .options
+        .iter()
+        .map(|o| ModelStrength {
+            model: names[back[o.option as usize] as usize].clone(),
+            log_strength: o.log_strength,
+            std_error: o.std_error,
+            lower: o.log_strength - Z_95 * o.std_error,
+            upper: o.log_strength + Z_95 * o.std_error,
+            wins: o.wins,
+            comparisons: o.comparisons,
+        })
+        .collect();
+    models.sort_by(|a, b| {
+        b.log_strength
+            .total_cmp(&a.log_strength)
+            .then(a.model.cmp(&b.model))
+    });
+    Board {
+        pairs: pairs.len() as u64,
+        models,
+        undefined: None,
+    }
 }
 
 /// Checks a prediction against its item: candidates it names exist, scores cover every
@@ -728,6 +929,7 @@ mod tests {
             chosen: chosen.into(),
             rejected: rejected.into(),
             criteria: vec![("safety".into(), c)],
+            ..Label::default()
         };
         let labels: HashMap<String, Label> = [
             ("1".to_owned(), label("a", "b", "chosen")),
@@ -758,5 +960,38 @@ mod tests {
         assert_eq!((r.position.judge.hits, r.position.judge.n), (1, 2));
         assert_eq!((r.length.judge.hits, r.length.judge.n), (1, 2));
         assert_eq!((r.position.labels.hits, r.position.labels.n), (2, 3));
+    }
+
+    #[test]
+    fn models_are_ranked_with_intervals() {
+        use plumbline_quality::bradley_terry::Winner;
+        let names: Vec<String> = ["a-v1", "b-v2", "c-v3"].map(String::from).to_vec();
+        let mut pairs = Vec::new();
+        for (x, y, wins) in [(0u32, 1u32, 8), (1, 2, 7), (0, 2, 9)] {
+            for k in 0..10 {
+                let w = if k < wins {
+                    Winner::Left
+                } else {
+                    Winner::Right
+                };
+                pairs.push((x, y, w));
+            }
+        }
+        let b = board(&names, &pairs);
+        assert_eq!(b.pairs, 30);
+        let order: Vec<&str> = b.models.iter().map(|m| m.model.as_str()).collect();
+        assert_eq!(order, ["a-v1", "b-v2", "c-v3"]);
+        for m in &b.models {
+            assert!(
+                m.lower < m.log_strength && m.log_strength < m.upper,
+                "{m:?}"
+            );
+            assert_eq!(m.comparisons, 20);
+        }
+        let one = board(&names, &[]);
+        assert_eq!(
+            one.undefined.as_deref(),
+            Some("fewer than two models compared")
+        );
     }
 }

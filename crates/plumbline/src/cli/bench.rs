@@ -20,6 +20,8 @@ pub enum BenchCommand {
     Serve(super::bench_serve::ServeArgs),
     /// The evaluation split of a large SQLite project, end to end.
     Split(super::bench_split::SplitBenchArgs),
+    /// `plumbline eval` over many predictions, end to end.
+    Eval(super::bench_eval::EvalBenchArgs),
     /// Import and export throughput of the native format.
     Io {
         /// Items in the generated file.
@@ -71,6 +73,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Auth(args) => return super::bench_auth::run(args).await,
         BenchCommand::Serve(args) => return super::bench_serve::run(args).await,
         BenchCommand::Split(args) => return super::bench_split::run(args).await,
+        BenchCommand::Eval(args) => return super::bench_eval::run(args).await,
         io => io,
     };
     let BenchCommand::Io {
@@ -81,7 +84,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         dir,
     } = cmd
     else {
-        unreachable!("bench auth, serve and split returned above")
+        unreachable!("bench auth, serve, split and eval returned above")
     };
     if runs == 0 {
         bail!("--runs must be at least 1");

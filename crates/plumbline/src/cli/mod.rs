@@ -4,6 +4,7 @@
 mod access;
 mod bench;
 mod bench_auth;
+mod bench_eval;
 mod bench_serve;
 mod bench_split;
 mod demo;

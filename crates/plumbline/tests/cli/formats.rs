@@ -909,6 +909,16 @@ fn eval_flow(env: Env) {
         .ok();
     assert!(text.stdout.contains("overall"), "{}", text.stdout);
     assert!(text.stdout.contains("first shown"), "{}", text.stdout);
+    // The report's model leaderboard: these items name no models.
+    let report = env
+        .run(&["report", "--project", "banking", "--include-external"])
+        .ok();
+    assert!(
+        report.stdout.contains("models on the eval split")
+            && report.stdout.contains("fewer than two models"),
+        "{}",
+        report.stdout
+    );
     // Without the imported votes nothing is decided: every prediction lacks a label.
     let none = env
         .run(&[
