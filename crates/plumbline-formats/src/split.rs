@@ -62,8 +62,8 @@ pub type BandKeys = Option<Box<[u32; BANDS]>>;
 pub struct SplitInput {
     /// The item's own id.
     pub id: String,
-    /// Its stratum ([`stratum_of`]).
-    pub stratum: String,
+    /// Its stratum ([`stratum_of`]); callers may share one allocation per stratum.
+    pub stratum: std::sync::Arc<str>,
     /// A hash of its set of shingles: equal sets, equal hashes (0 for an empty context).
     pub set_hash: u64,
     /// Its LSH band keys ([`band_keys`]).
@@ -78,13 +78,33 @@ impl SplitInput {
     /// Reads what the split needs from an item, with its currently stored split, for a
     /// near-duplicate `threshold`.
     pub fn from_item(item: &Item, current: Option<Split>, threshold: f64) -> Self {
-        let sh = shingles(&context_text(item));
+        SplitInput::from_parts(
+            item.id.clone(),
+            stratum_of(item).into(),
+            &context_text(item),
+            item.split,
+            current,
+            threshold,
+        )
+    }
+
+    /// The same from the parts: id, stratum, context text ([`context_text`]), the split
+    /// the item's JSON fixes and the stored one.
+    pub fn from_parts(
+        id: String,
+        stratum: std::sync::Arc<str>,
+        context: &str,
+        fixed: Option<Split>,
+        current: Option<Split>,
+        threshold: f64,
+    ) -> Self {
+        let sh = shingles(context);
         SplitInput {
-            id: item.id.clone(),
-            stratum: stratum_of(item),
+            id,
+            stratum,
             set_hash: set_hash(&sh),
             bands: band_keys(&sh, rows_for(threshold)),
-            fixed: item.split,
+            fixed,
             current,
         }
     }
@@ -212,16 +232,28 @@ pub fn check_config(cfg: &SplitConfig) -> Result<(), String> {
 
 /// The stratum of an item: its domains and edge cases, e.g. `banking | edge:bereavement`.
 pub fn stratum_of(item: &Item) -> String {
-    let mut domains: Vec<String> = item.requires.iter().map(|e| e.domain.to_string()).collect();
+    stratum_from(
+        item.requires.iter().map(|e| e.domain.to_string()).collect(),
+        item.metadata.get("domain").and_then(|v| v.as_str()),
+        &item.tags,
+    )
+}
+
+/// The stratum from an item's required domains, its `metadata.domain` (used when it
+/// requires none) and its tags.
+pub fn stratum_from(
+    mut domains: Vec<String>,
+    meta_domain: Option<&str>,
+    tags: &[String],
+) -> String {
     if domains.is_empty()
-        && let Some(d) = item.metadata.get("domain").and_then(|v| v.as_str())
+        && let Some(d) = meta_domain
     {
         domains.push(d.to_owned());
     }
     domains.sort();
     domains.dedup();
-    let mut edges: Vec<&str> = item
-        .tags
+    let mut edges: Vec<&str> = tags
         .iter()
         .filter(|t| t.starts_with(plumbline_domain::item::EDGE_TAG_PREFIX))
         .map(String::as_str)
@@ -353,11 +385,12 @@ pub fn band_keys(shingles: &[u64], rows: usize) -> BandKeys {
     let rows = rows.clamp(1, MAX_ROWS);
     let mut sig = [u32::MAX; BANDS * MAX_ROWS];
     let sig = &mut sig[..BANDS * rows];
-    for &h1 in shingles {
-        let h2 = mix(h1 ^ 0x9e37_79b9_7f4a_7c15) | 1;
-        // Kirsch–Mitzenmacher: g_i = h1 + i·h2 stands for independent hashes.
+    for &h in shingles {
+        // Kirsch–Mitzenmacher: g_i = a + i·b (mod 2³²) stands for independent hashes;
+        // in 32 bits the loop runs on vector lanes.
+        let (a, b) = ((h >> 32) as u32, (h as u32) | 1);
         for (i, slot) in sig.iter_mut().enumerate() {
-            let g = (h1.wrapping_add((i as u64).wrapping_mul(h2)) >> 32) as u32;
+            let g = a.wrapping_add((i as u32).wrapping_mul(b));
             *slot = (*slot).min(g);
         }
     }
@@ -510,7 +543,7 @@ pub fn plan(
     // Stratified draw: eval quota per stratum by largest remainder.
     let mut strata: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, it) in items.iter().enumerate() {
-        strata.entry(it.stratum.as_str()).or_default().push(i);
+        strata.entry(&it.stratum).or_default().push(i);
     }
     let total_eval = (cfg.eval_fraction * n as f64).round() as usize;
     let mut quotas: Vec<(&str, usize, f64)> = strata
@@ -566,7 +599,7 @@ pub fn plan(
 
     // Near duplicates: union the verified pairs; each item remembers its nearest one.
     let mut uf = UnionFind((0..n).collect());
-    let mut nearest: Vec<Option<(usize, f64)>> = vec![None; n];
+    let mut nearest: HashMap<usize, (usize, f64)> = HashMap::new();
     for p in near {
         if p.a >= n || p.b >= n || p.a == p.b {
             return Err(format!(
@@ -576,42 +609,62 @@ pub fn plan(
         }
         uf.union(p.a, p.b);
         for (x, y) in [(p.a, p.b), (p.b, p.a)] {
-            let better = match nearest[x] {
+            let better = match nearest.get(&x) {
                 None => true,
-                Some((k, s)) => p.similarity > s || (p.similarity == s && y < k),
+                Some(&(k, s)) => p.similarity > s || (p.similarity == s && y < k),
             };
             if better {
-                nearest[x] = Some((y, p.similarity));
+                nearest.insert(x, (y, p.similarity));
             }
         }
     }
-    let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for i in 0..n {
-        let root = uf.find(i);
-        clusters.entry(root).or_default().push(i);
-    }
+    // Clusters as runs of `order` (members by root, then index): no allocation per item.
+    let roots: Vec<u32> = (0..n).map(|i| uf.find(i) as u32).collect();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by_key(|&i| (roots[i as usize], i));
+    drop(roots);
 
     // Clusters are drawn whole. A cluster with pinned members takes their side (the
     // majority; ties: train); the others, led by their lowest-ranked member, fill
-    // their leader's stratum's quota in rank order, each only if it fits whole, so a
+    // their members' strata's quotas in rank order, each only if it fits whole, so a
     // large family of duplicates never floods the evaluation set.
+    #[derive(Clone, Copy)]
     struct Unit {
-        members: Vec<usize>,
-        leader: usize,
+        start: u32,
+        len: u32,
+        leader: u32,
         side: Option<Split>,
     }
+    let members_of = |u: &Unit| -> &[u32] { &order[u.start as usize..(u.start + u.len) as usize] };
     let mut conflicts = Vec::new();
-    let mut units: Vec<Unit> = Vec::with_capacity(clusters.len());
-    for members in clusters.into_values() {
-        let pinned_sides: Vec<Split> = members.iter().filter_map(|&i| pinned[i]).collect();
-        let side = if pinned_sides.is_empty() {
+    let mut units: Vec<Unit> = Vec::new();
+    let mut start = 0usize;
+    while start < n {
+        let root = uf.find(order[start] as usize);
+        let mut end = start + 1;
+        while end < n && uf.find(order[end] as usize) == root {
+            end += 1;
+        }
+        let members = &order[start..end];
+        let (mut pinned_n, mut evals) = (0usize, 0usize);
+        for &i in members {
+            if let Some(side) = pinned[i as usize] {
+                pinned_n += 1;
+                evals += usize::from(side == Split::Eval);
+            }
+        }
+        let side = if pinned_n == 0 {
             None
         } else {
-            let evals = pinned_sides.iter().filter(|s| **s == Split::Eval).count();
-            if evals > 0 && evals < pinned_sides.len() {
-                conflicts.push(members.iter().map(|&i| items[i].id.clone()).collect());
+            if evals > 0 && evals < pinned_n {
+                conflicts.push(
+                    members
+                        .iter()
+                        .map(|&i| items[i as usize].id.clone())
+                        .collect(),
+                );
             }
-            Some(if evals * 2 > pinned_sides.len() {
+            Some(if evals * 2 > pinned_n {
                 Split::Eval
             } else {
                 Split::Train
@@ -619,34 +672,37 @@ pub fn plan(
         };
         let leader = *members
             .iter()
-            .filter(|&&i| side.is_none() || pinned[i] == side)
-            .min_by_key(|&&i| (ranks[i], i))
+            .filter(|&&i| side.is_none() || pinned[i as usize] == side)
+            .min_by_key(|&&i| (ranks[i as usize], i))
             .unwrap_or(&members[0]);
         units.push(Unit {
-            members,
+            start: start as u32,
+            len: (end - start) as u32,
             leader,
             side,
         });
+        start = end;
     }
     // Every eval place counts in the member's own stratum.
     let mut sides = vec![Split::Train; n];
     let mut filled: HashMap<&str, usize> = HashMap::new();
     for u in units.iter().filter(|u| u.side.is_some()) {
-        for &i in &u.members {
+        for &i in members_of(u) {
+            let i = i as usize;
             // Pinned members keep their own side, even in a conflict.
             sides[i] = pinned[i].or(u.side).expect("a pinned unit has a side");
             if sides[i] == Split::Eval {
-                *filled.entry(items[i].stratum.as_str()).or_default() += 1;
+                *filled.entry(&items[i].stratum).or_default() += 1;
             }
         }
     }
     let mut free: Vec<&Unit> = units.iter().filter(|u| u.side.is_none()).collect();
-    free.sort_by_key(|u| (ranks[u.leader], u.leader));
+    free.sort_by_key(|u| (ranks[u.leader as usize], u.leader));
     let mut wants: BTreeMap<&str, usize> = BTreeMap::new();
     for u in free {
         wants.clear();
-        for &i in &u.members {
-            *wants.entry(items[i].stratum.as_str()).or_default() += 1;
+        for &i in members_of(u) {
+            *wants.entry(&items[i as usize].stratum).or_default() += 1;
         }
         let fits = wants
             .iter()
@@ -659,25 +715,27 @@ pub fn plan(
         } else {
             Split::Train
         };
-        for &i in &u.members {
-            sides[i] = side;
+        for &i in members_of(u) {
+            sides[i as usize] = side;
         }
     }
     let mut moved = Vec::new();
     let (mut dup_clusters, mut dup_items, mut displaced) = (0u64, 0u64, 0u64);
     for u in &units {
-        if u.members.len() == 1 {
-            let i = u.members[0];
+        let members = members_of(u);
+        if members.len() == 1 {
+            let i = members[0] as usize;
             if sides[i] != draw[i] {
                 displaced += 1;
             }
             continue;
         }
         dup_clusters += 1;
-        dup_items += u.members.len() as u64;
-        for &i in &u.members {
+        dup_items += members.len() as u64;
+        for &i in members {
+            let i = i as usize;
             if sides[i] != draw[i] {
-                let (j, similarity) = nearest[i].expect("a cluster member has a near duplicate");
+                let (j, similarity) = nearest[&i];
                 moved.push(Moved {
                     id: items[i].id.clone(),
                     from: draw[i],

@@ -11,6 +11,7 @@ use plumbline_domain::{Item, Split, UserId};
 use plumbline_store::{Project, SplitRow, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// A split as asked for, not yet checked.
@@ -101,9 +102,34 @@ pub async fn run<S: Store>(
     };
     split::check_config(&cfg).map_err(SplitError::Invalid)?;
     let threshold = cfg.threshold;
+    // One allocation per stratum, shared by its items.
+    let mut strata: HashMap<String, Arc<str>> = HashMap::new();
+    let mut text = String::new();
     let inputs = read(store, project, move |row| {
-        let item = parse(&row)?;
-        Ok(Some(SplitInput::from_item(&item, row.split, threshold)))
+        let v: SplitView = serde_json::from_str(&row.body).map_err(|e| {
+            SplitError::Internal(format!("stored item `{}` does not parse: {e}", row.ext_id))
+        })?;
+        let name = split::stratum_from(
+            v.requires.iter().map(|e| e.domain.to_string()).collect(),
+            v.metadata.domain.as_ref().and_then(|d| d.as_str()),
+            &v.tags,
+        );
+        let stratum = match strata.get(&name) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Arc<str> = name.as_str().into();
+                strata.insert(name, s.clone());
+                s
+            }
+        };
+        text.clear();
+        for t in &v.context {
+            text.push_str(&t.content);
+            text.push('\n');
+        }
+        Ok(Some(SplitInput::from_parts(
+            row.ext_id, stratum, &text, v.split, row.split, threshold,
+        )))
     })
     .await?;
     if inputs.is_empty() {
@@ -114,11 +140,12 @@ pub async fn run<S: Store>(
     }
     let near = near_pairs(store, project, &inputs, threshold).await?;
     let plan = split::plan(&inputs, &cfg, &near).map_err(SplitError::Invalid)?;
+    // The ids move into the changes; nothing else needs the inputs now.
     let changes: Vec<(String, Split)> = inputs
-        .iter()
+        .into_iter()
         .zip(&plan.sides)
         .filter(|(i, s)| i.current != Some(**s))
-        .map(|(i, s)| (i.id.clone(), *s))
+        .map(|(i, s)| (i.id, *s))
         .collect();
     let report = plan.report;
     let seeded = match seed {
@@ -158,6 +185,33 @@ pub async fn run<S: Store>(
         reproduce,
         stored: !req.dry_run,
     })
+}
+
+/// What the split reads of an item: its id, context, tags, domains and own split
+/// (the candidates are skipped without being kept).
+#[derive(serde::Deserialize)]
+struct SplitView {
+    #[serde(default)]
+    context: Vec<TurnText>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    requires: Vec<plumbline_domain::Expertise>,
+    #[serde(default)]
+    metadata: MetaView,
+    #[serde(default)]
+    split: Option<Split>,
+}
+
+#[derive(serde::Deserialize)]
+struct TurnText {
+    content: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct MetaView {
+    #[serde(default)]
+    domain: Option<serde_json::Value>,
 }
 
 fn parse(row: &SplitRow) -> Result<Item, SplitError> {

@@ -44,7 +44,9 @@ pub async fn run(args: SplitBenchArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
-    let file = args.dir.join(format!("split-items-{}.jsonl", args.items));
+    let file = args
+        .dir
+        .join(format!("split-items-v2-{}.jsonl", args.items));
     generate(&file, args.items)?;
     let db = args.dir.join("split-bench.db");
     for suffix in ["", "-wal", "-shm"] {
@@ -130,8 +132,8 @@ pub async fn run(args: SplitBenchArgs) -> anyhow::Result<()> {
 
 /// Writes `n` items: four-turn prompts of about 560 characters from a 400-word
 /// vocabulary, a tenth tagged `edge:bereavement` and a twentieth `edge:fraud`; every
-/// fiftieth repeats the prompt of the item 1,000 before it with one word changed (kept
-/// if the file exists).
+/// fiftieth repeats the prompt of the item 25 before it (never itself a copy) with one
+/// word changed: Jaccard 91/97 (kept if the file exists).
 fn generate(path: &Path, n: u64) -> anyhow::Result<()> {
     if path.exists() {
         return Ok(());
@@ -147,8 +149,8 @@ fn generate(path: &Path, n: u64) -> anyhow::Result<()> {
     };
     let mut recent: std::collections::VecDeque<Vec<u16>> = std::collections::VecDeque::new();
     for i in 0..n {
-        let words: Vec<u16> = if i % 50 == 49 && recent.len() == 1000 {
-            let mut w = recent[0].clone();
+        let words: Vec<u16> = if i % 50 == 49 && recent.len() >= 25 {
+            let mut w = recent[recent.len() - 25].clone();
             let at = (next() % w.len() as u64) as usize;
             w[at] = (next() % 400) as u16;
             w
@@ -179,7 +181,7 @@ fn generate(path: &Path, n: u64) -> anyhow::Result<()> {
         serde_json::to_writer(&mut w, &item)?;
         w.write_all(b"\n")?;
         recent.push_back(words);
-        if recent.len() > 1000 {
+        if recent.len() > 50 {
             recent.pop_front();
         }
     }
