@@ -121,7 +121,18 @@ pub struct SplitConfig {
     pub threshold: f64,
     /// Recompute items split before (items whose JSON fixes a split still keep it).
     pub reassign: bool,
+    /// Production traffic's shares by class (an edge-case tag, or [`OTHER`] for items
+    /// with none of the named tags), summing to 1: the evaluation set is drawn to these
+    /// shares instead of the pool's. `None`: the pool's shares.
+    pub production: Option<Vec<(String, f64)>>,
+    /// Strata with fewer eval items than this are flagged as too small to evaluate.
+    pub min_eval_items: u64,
 }
+
+/// The production class of items carrying none of the tags a production mix names.
+pub const OTHER: &str = "other";
+/// Default least number of eval items a stratum needs to be evaluated on its own.
+pub const DEFAULT_MIN_EVAL_ITEMS: u64 = 30;
 
 /// The salt of a split drawn with a seed the caller names.
 pub fn seed_salt(seed: u64) -> String {
@@ -202,6 +213,32 @@ pub struct SplitReport {
     pub displaced: u64,
     /// Clusters whose pinned members sit on both sides (left as they are), by member ids.
     pub conflicts: Vec<Vec<String>>,
+    /// With a production mix: per class, the pool's, train's, eval's and production's
+    /// shares side by side.
+    pub production: Vec<ClassRow>,
+    /// Strata with fewer eval items than the minimum, too small to evaluate on their own.
+    pub small_strata: Vec<String>,
+    /// The minimum used for `small_strata`.
+    pub min_eval_items: u64,
+}
+
+/// One production class beside the pool, train and eval.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassRow {
+    /// An edge-case tag, or `other`.
+    pub class: String,
+    /// Items of the class.
+    pub items: u64,
+    /// Its eval items.
+    pub eval: u64,
+    /// Its share of all items.
+    pub share_pool: f64,
+    /// Its share of train.
+    pub share_train: f64,
+    /// Its share of eval.
+    pub share_eval: f64,
+    /// The production share asked for.
+    pub share_production: f64,
 }
 
 /// The split of every input (same order) and the report.
@@ -226,6 +263,30 @@ pub fn check_config(cfg: &SplitConfig) -> Result<(), String> {
             "the near-duplicate threshold must lie in (0, 1], got {}",
             cfg.threshold
         ));
+    }
+    if let Some(mix) = &cfg.production {
+        let mut seen = std::collections::HashSet::new();
+        for (class, share) in mix {
+            if class != OTHER && !class.starts_with(plumbline_domain::item::EDGE_TAG_PREFIX) {
+                return Err(format!(
+                    "production share `{class}`: name an edge-case tag (edge:…) or `{OTHER}`"
+                ));
+            }
+            if !(share.is_finite() && (0.0..=1.0).contains(share)) {
+                return Err(format!(
+                    "production share of `{class}` must lie in [0, 1], got {share}"
+                ));
+            }
+            if !seen.insert(class.as_str()) {
+                return Err(format!("production share of `{class}` is given twice"));
+            }
+        }
+        let sum: f64 = mix.iter().map(|(_, s)| s).sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            return Err(format!(
+                "production shares must sum to 1, they sum to {sum} (give `{OTHER}` for items without the named tags)"
+            ));
+        }
     }
     Ok(())
 }
@@ -571,7 +632,55 @@ pub fn plan(
             left -= 1;
         }
     }
-    let quota_of: HashMap<&str, usize> = quotas.iter().map(|(s, q, _)| (*s, *q)).collect();
+    let mut quota_of: HashMap<&str, usize> = quotas.iter().map(|(s, q, _)| (*s, *q)).collect();
+    let class_of = |stratum: &str| -> String {
+        let edges = stratum.split_once(" | ").map_or("", |(_, e)| e);
+        cfg.production
+            .iter()
+            .flatten()
+            .map(|(c, _)| c)
+            .find(|c| *c != OTHER && edges.split(',').any(|e| e == *c))
+            .cloned()
+            .unwrap_or_else(|| OTHER.to_owned())
+    };
+    if let Some(mix) = &cfg.production {
+        // Eval places by class at the production shares (largest remainder, at most
+        // the class's items), then within a class by its strata's sizes.
+        let size_of = |class: &str| -> usize {
+            strata
+                .iter()
+                .filter(|(s, _)| class_of(s) == class)
+                .map(|(_, m)| m.len())
+                .sum()
+        };
+        for (class, _) in mix {
+            if size_of(class) == 0 && mix.iter().any(|(c, sh)| c == class && *sh > 0.0) {
+                return Err(format!(
+                    "production share of `{class}`: no item {}",
+                    if class == OTHER {
+                        "lacks every named tag".to_owned()
+                    } else {
+                        format!("carries {class}")
+                    }
+                ));
+            }
+        }
+        let weights: Vec<f64> = mix.iter().map(|(_, s)| *s).collect();
+        let caps: Vec<usize> = mix.iter().map(|(c, _)| size_of(c)).collect();
+        let by_class = apportion(total_eval, &weights, &caps);
+        for ((class, _), q) in mix.iter().zip(by_class) {
+            let members: Vec<(&str, usize)> = strata
+                .iter()
+                .filter(|(s, _)| class_of(s) == *class)
+                .map(|(s, m)| (*s, m.len()))
+                .collect();
+            let weights: Vec<f64> = members.iter().map(|(_, n)| *n as f64).collect();
+            let caps: Vec<usize> = members.iter().map(|(_, n)| *n).collect();
+            for ((s, _), k) in members.iter().zip(apportion(q, &weights, &caps)) {
+                quota_of.insert(s, k);
+            }
+        }
+    }
 
     // Each item's own draw, as if it had no near duplicate: within its stratum the
     // lowest ranks fill the stratum's quota. The report compares the result with it.
@@ -748,7 +857,7 @@ pub fn plan(
     }
 
     let eval_total = sides.iter().filter(|s| **s == Split::Eval).count() as u64;
-    let rows = strata
+    let rows: Vec<StratumRow> = strata
         .iter()
         .map(|(s, members)| {
             let eval = members.iter().filter(|&&i| sides[i] == Split::Eval).count() as u64;
@@ -763,6 +872,34 @@ pub fn plan(
             }
         })
         .collect();
+    let small_strata: Vec<String> = rows
+        .iter()
+        .filter(|r| r.eval < cfg.min_eval_items)
+        .map(|r| r.stratum.clone())
+        .collect();
+    let production_rows: Vec<ClassRow> = match &cfg.production {
+        None => Vec::new(),
+        Some(mix) => {
+            let train_total = n as u64 - eval_total;
+            mix.iter()
+                .map(|(class, asked)| {
+                    let (items_c, eval_c) = rows
+                        .iter()
+                        .filter(|r| class_of(&r.stratum) == *class)
+                        .fold((0, 0), |(a, b), r| (a + r.items, b + r.eval));
+                    ClassRow {
+                        class: class.clone(),
+                        items: items_c,
+                        eval: eval_c,
+                        share_pool: share(items_c, n as u64),
+                        share_train: share(items_c - eval_c, train_total),
+                        share_eval: share(eval_c, eval_total),
+                        share_production: *asked,
+                    }
+                })
+                .collect()
+        }
+    };
     let changed = items
         .iter()
         .zip(&sides)
@@ -783,9 +920,60 @@ pub fn plan(
             moved,
             displaced,
             conflicts,
+            production: production_rows,
+            small_strata,
+            min_eval_items: cfg.min_eval_items,
         },
         sides,
     })
+}
+
+/// `total` whole places shared by `weights` (largest remainder, ties to the earlier),
+/// each at most its cap; places a capped share cannot take go to the others.
+fn apportion(total: usize, weights: &[f64], caps: &[usize]) -> Vec<usize> {
+    let mut out = vec![0usize; weights.len()];
+    let mut left = total.min(caps.iter().sum());
+    let mut open: Vec<usize> = (0..weights.len()).filter(|&i| caps[i] > 0).collect();
+    while left > 0 && !open.is_empty() {
+        let sum: f64 = open.iter().map(|&i| weights[i]).sum();
+        let exact: Vec<(usize, f64)> = open
+            .iter()
+            .map(|&i| {
+                let w = if sum > 0.0 {
+                    weights[i] / sum
+                } else {
+                    1.0 / open.len() as f64
+                };
+                (i, w * left as f64)
+            })
+            .collect();
+        // Shares that reach their cap take it; the rest is shared again among the others.
+        let capped: Vec<usize> = exact
+            .iter()
+            .filter(|&&(i, x)| x >= caps[i] as f64)
+            .map(|&(i, _)| i)
+            .collect();
+        if !capped.is_empty() {
+            for i in capped {
+                left -= caps[i];
+                out[i] = caps[i];
+            }
+            open.retain(|&i| out[i] < caps[i]);
+            continue;
+        }
+        let mut given = 0;
+        for &(i, x) in &exact {
+            out[i] = x.floor() as usize;
+            given += out[i];
+        }
+        let mut rest: Vec<(usize, f64)> = exact.iter().map(|&(i, x)| (i, x - x.floor())).collect();
+        rest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (i, _) in rest.into_iter().take(left - given) {
+            out[i] += 1;
+        }
+        break;
+    }
+    out
 }
 
 fn share(part: u64, whole: u64) -> f64 {
@@ -827,6 +1015,8 @@ mod tests {
             eval_fraction: 0.2,
             threshold: DEFAULT_THRESHOLD,
             reassign: false,
+            production: None,
+            min_eval_items: DEFAULT_MIN_EVAL_ITEMS,
         }
     }
 
@@ -1006,6 +1196,77 @@ mod tests {
         );
         let dup: Vec<Split> = (80..86).map(|i| p.sides[i]).collect();
         assert!(dup.iter().all(|s| *s == dup[0]), "{dup:?}");
+    }
+
+    /// The eval split drawn to production's shares, not the pool's: each class gets its
+    /// share of the eval places (a class too small gives the rest to the others), the
+    /// report puts pool, train, eval and production side by side and flags small strata.
+    #[test]
+    fn production_shares_shape_the_eval_set() {
+        let mut items = Vec::new();
+        for (stratum, n) in [("- | -", 900), ("- | edge:a", 80), ("- | edge:b", 20)] {
+            for i in 0..n {
+                items.push(input(
+                    &format!("{stratum}{i}"),
+                    stratum,
+                    &format!("prompt {i} of stratum {stratum} with its own words"),
+                ));
+            }
+        }
+        let mix = |shares: &[(&str, f64)]| SplitConfig {
+            eval_fraction: 0.1,
+            production: Some(shares.iter().map(|(c, s)| (c.to_string(), *s)).collect()),
+            ..cfg()
+        };
+        let p = plan_of(
+            &items,
+            &mix(&[("edge:a", 0.3), ("edge:b", 0.1), (OTHER, 0.6)]),
+        );
+        let evals: Vec<(String, u64, f64)> = p
+            .report
+            .production
+            .iter()
+            .map(|c| (c.class.clone(), c.eval, c.share_production))
+            .collect();
+        assert_eq!(
+            evals,
+            [
+                ("edge:a".to_owned(), 30, 0.3),
+                ("edge:b".to_owned(), 10, 0.1),
+                (OTHER.to_owned(), 60, 0.6)
+            ]
+        );
+        let a = &p.report.production[0];
+        assert_eq!((a.share_pool, a.share_eval), (0.08, 0.3));
+        assert_eq!(a.share_train, 50.0 / 900.0);
+        assert_eq!(p.report.small_strata, ["- | edge:b"]);
+        // edge:b asks for 50 places and has 20 items: the other 30 go by share.
+        let p = plan_of(
+            &items,
+            &mix(&[("edge:b", 0.5), ("edge:a", 0.1), (OTHER, 0.4)]),
+        );
+        let evals: Vec<u64> = p.report.production.iter().map(|c| c.eval).collect();
+        assert_eq!(evals, [20, 16, 64]);
+        assert_eq!(p.report.eval, 100);
+        // Refused: shares off 1, a class that is no edge tag, a tag no item carries.
+        let refused = |c: SplitConfig| plan_of_err(&items, &c);
+        assert_eq!(
+            refused(mix(&[("edge:a", 0.3), (OTHER, 0.6)])),
+            "production shares must sum to 1, they sum to 0.8999999999999999 (give `other` for items without the named tags)"
+        );
+        assert!(refused(mix(&[("banking", 0.5), (OTHER, 0.5)])).contains("name an edge-case tag"));
+        assert_eq!(
+            refused(mix(&[("edge:zz", 0.5), (OTHER, 0.5)])),
+            "production share of `edge:zz`: no item carries edge:zz"
+        );
+        assert_eq!(apportion(10, &[0.5, 0.3, 0.2], &[100, 100, 100]), [5, 3, 2]);
+        assert_eq!(apportion(10, &[0.5, 0.3, 0.2], &[100, 1, 100]), [6, 1, 3]);
+        assert_eq!(apportion(10, &[1.0], &[4]), [4]);
+    }
+
+    fn plan_of_err(items: &[(SplitInput, Vec<u64>)], cfg: &SplitConfig) -> String {
+        let (inputs, _): (Vec<SplitInput>, Vec<Vec<u64>>) = items.iter().cloned().unzip();
+        plan(&inputs, cfg, &[]).unwrap_err()
     }
 
     #[test]

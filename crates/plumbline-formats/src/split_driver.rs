@@ -27,6 +27,10 @@ pub struct SplitRequest {
     pub dry_run: bool,
     /// The seed, as given (a whole number); `None`: the project's own secret seed.
     pub seed: Option<String>,
+    /// Production traffic's shares by edge-case tag (and `other`), summing to 1.
+    pub production: Option<Vec<(String, f64)>>,
+    /// Strata with fewer eval items are flagged as too small to evaluate.
+    pub min_eval_items: u64,
 }
 
 impl Default for SplitRequest {
@@ -37,6 +41,8 @@ impl Default for SplitRequest {
             reassign: false,
             dry_run: false,
             seed: None,
+            production: None,
+            min_eval_items: split::DEFAULT_MIN_EVAL_ITEMS,
         }
     }
 }
@@ -53,6 +59,25 @@ pub enum SplitError {
     /// A stored item does not parse, or a reader thread failed.
     #[error("{0}")]
     Internal(String),
+}
+
+/// Parses production shares: `edge:a=0.05,edge:b=0.1,other=0.85` (shares summing to 1;
+/// checked with the split's settings).
+pub fn parse_shares(s: &str) -> Result<Vec<(String, f64)>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| format!("production share `{p}`: write TAG=SHARE"))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("production share `{p}`: `{}` is not a number", v.trim()))?;
+            Ok((k.trim().to_owned(), v))
+        })
+        .collect()
 }
 
 /// Parses a seed: a whole number from 0 to 2⁶⁴ − 1.
@@ -99,6 +124,8 @@ pub async fn run<S: Store>(
         eval_fraction: req.eval_fraction,
         threshold: req.threshold,
         reassign: req.reassign,
+        production: req.production.clone(),
+        min_eval_items: req.min_eval_items,
     };
     split::check_config(&cfg).map_err(SplitError::Invalid)?;
     let threshold = cfg.threshold;

@@ -34,6 +34,13 @@ pub struct SplitBody {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub seed: Option<serde_json::Value>,
+    /// Production traffic's shares by edge-case tag, `other` for the rest, summing to 1:
+    /// `edge:bereavement=0.05,other=0.95`.
+    #[serde(default)]
+    pub production_shares: Option<String>,
+    /// Strata with fewer eval items are flagged as too small to evaluate (default 30).
+    #[serde(default)]
+    pub min_eval_items: Option<u64>,
     /// Recompute items split before.
     #[serde(default)]
     pub reassign: bool,
@@ -63,7 +70,13 @@ pub async fn split<S: Store>(
         json_body(&bytes)?
     };
     let defaults = SplitRequest::default();
+    let production = match body.production_shares.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(spec) => Some(split_driver::parse_shares(spec).map_err(ApiError::Invalid)?),
+    };
     let req = SplitRequest {
+        production,
+        min_eval_items: body.min_eval_items.unwrap_or(defaults.min_eval_items),
         eval_fraction: body.eval_fraction.unwrap_or(defaults.eval_fraction),
         threshold: body.threshold.unwrap_or(defaults.threshold),
         reassign: body.reassign,

@@ -25,6 +25,15 @@ pub struct SplitArgs {
     /// seed.
     #[arg(long, value_name = "N")]
     seed: Option<String>,
+    /// Production traffic's shares by edge-case tag, `other` for the rest, summing to 1
+    /// (`edge:bereavement=0.05,edge:fraud=0.02,other=0.93`): the eval split is drawn to
+    /// them instead of the pool's shares. An item carrying several named tags counts for
+    /// the first named.
+    #[arg(long, value_name = "TAG=SHARE,…")]
+    production_shares: Option<String>,
+    /// Flag strata with fewer eval items than this as too small to evaluate.
+    #[arg(long, value_name = "N", default_value_t = plumbline_formats::split::DEFAULT_MIN_EVAL_ITEMS)]
+    min_eval_items: u64,
     /// Recompute items split before (items whose own JSON fixes a split keep it).
     #[arg(long)]
     reassign: bool,
@@ -39,12 +48,21 @@ pub struct SplitArgs {
 /// Plans the split through the driver and stores what changed.
 pub async fn run<S: Store>(store: &S, args: SplitArgs) -> anyhow::Result<ExitCode> {
     let project = store.project_by_name(&args.project).await?;
+    let production = match &args.production_shares {
+        None => None,
+        Some(spec) => Some(
+            split_driver::parse_shares(spec)
+                .map_err(|e| anyhow::anyhow!("--production-shares: {e}"))?,
+        ),
+    };
     let req = SplitRequest {
         eval_fraction: args.eval_fraction,
         threshold: args.threshold,
         reassign: args.reassign,
         dry_run: args.dry_run,
         seed: args.seed.clone(),
+        production,
+        min_eval_items: args.min_eval_items,
     };
     let outcome = split_driver::run(store, None, &project, req)
         .await
@@ -144,6 +162,33 @@ pub fn render(r: &SplitReport, dry_run: bool) -> String {
             s,
             "  … and {} more (--json lists all)",
             r.moved.len() - SHOWN
+        );
+    }
+    if !r.production.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{:<width$}  {:>7} {:>7}  {:>7} {:>7} {:>7} {:>12}",
+            "production class", "items", "eval", "% pool", "% train", "% eval", "% production"
+        );
+        for c in &r.production {
+            let _ = writeln!(
+                s,
+                "{:<width$}  {:>7} {:>7}  {:>6.1}% {:>6.1}% {:>6.1}% {:>11.1}%",
+                c.class,
+                c.items,
+                c.eval,
+                c.share_pool * 100.0,
+                c.share_train * 100.0,
+                c.share_eval * 100.0,
+                c.share_production * 100.0
+            );
+        }
+    }
+    for small in &r.small_strata {
+        let _ = writeln!(
+            s,
+            "  too small to evaluate: {small} has fewer than {} eval items",
+            r.min_eval_items
         );
     }
     for c in &r.conflicts {
