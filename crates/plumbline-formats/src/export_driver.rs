@@ -10,7 +10,7 @@ use crate::release::FileFormat;
 use crate::run::{self, Kind, SinkFactory};
 use plumbline_domain::{Level, Split};
 use plumbline_quality::decision::{DecisionMethod, UnknownDecisionMethod};
-use plumbline_store::{Project, Store, StoreError};
+use plumbline_store::{Project, SplitRow, Store, StoreError};
 use std::fmt;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -72,10 +72,12 @@ impl Filter {
         }
     }
 
-    /// Whether an export of `target` applies it: an items export writes every item as
-    /// imported and applies none; only pair kinds decide by a method and a threshold.
+    /// Whether an export of `target` applies it: an items export writes items, not
+    /// judgments, so it applies the item filters (split and tags) only; only pair kinds
+    /// decide by a method and a threshold.
     pub fn applies_to(self, target: Target) -> bool {
         match (self, target) {
+            (Filter::Split | Filter::Tag, Target::Items) => true,
             (_, Target::Items) => false,
             (Filter::Threshold | Filter::Decision, Target::Rows(kind)) => kind.decides_pairs(),
             (_, Target::Rows(_)) => true,
@@ -84,10 +86,15 @@ impl Filter {
 
     /// The kinds that apply it, for messages: "preference, reward and sft".
     fn kinds(self) -> String {
-        let names: Vec<&str> = Kind::ALL
+        let items = self.applies_to(Target::Items).then_some("items");
+        let names: Vec<&str> = items
             .into_iter()
-            .filter(|k| self.applies_to(Target::Rows(*k)))
-            .map(Kind::as_str)
+            .chain(
+                Kind::ALL
+                    .into_iter()
+                    .filter(|k| self.applies_to(Target::Rows(*k)))
+                    .map(Kind::as_str),
+            )
             .collect();
         match names.split_last() {
             Some((last, [])) => (*last).to_owned(),
@@ -261,7 +268,11 @@ impl ExportRequest {
             return Ok(Export {
                 target,
                 format: FileFormat::Jsonl,
-                opts: PairOptions::default(),
+                opts: PairOptions {
+                    split: filters.split,
+                    tags: filters.tags,
+                    ..PairOptions::default()
+                },
                 criteria: Vec::new(),
             });
         };
@@ -315,11 +326,20 @@ pub enum Destination {
     Stream(Box<dyn Write + Send>),
 }
 
+/// What an items export wrote and left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ItemsSummary {
+    /// Items written.
+    pub exported: u64,
+    /// Items left out by `--split` or `--tag`.
+    pub filtered: u64,
+}
+
 /// What an export wrote.
 #[derive(Debug)]
 pub enum Exported {
-    /// How many items.
-    Items(u64),
+    /// How many items were written and left out.
+    Items(ItemsSummary),
     /// The kind, and the rows written and left out.
     Rows(Kind, PairSummary),
 }
@@ -370,7 +390,9 @@ async fn write<S: Store>(
                         .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
                 ),
             };
-            return write_items(store, project, w).await.map(Exported::Items);
+            return write_items(store, project, &export.opts, w)
+                .await
+                .map(Exported::Items);
         }
         Target::Rows(kind) => kind,
     };
@@ -385,30 +407,83 @@ async fn write<S: Store>(
     Ok(Exported::Rows(kind, outcome.summary))
 }
 
-/// Writes every current item of `project` to `w`, one canonical JSON a line.
+/// Writes the current items of `project` that pass the split and tag filters of
+/// `opts` to `w`, one canonical JSON a line, each with its stored split (so a re-import
+/// keeps it).
 async fn write_items<S: Store>(
     store: &S,
     project: &Project,
+    opts: &PairOptions,
     w: Box<dyn Write + Send>,
-) -> Result<u64, String> {
-    let (tx, mut rx) = mpsc::channel::<Vec<String>>(4);
-    let write = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+) -> Result<ItemsSummary, String> {
+    let (tx, mut rx) = mpsc::channel::<Vec<SplitRow>>(4);
+    let (split, tags) = (opts.split, opts.tags.clone());
+    let write = tokio::task::spawn_blocking(move || -> Result<ItemsSummary, String> {
         let mut w = BufWriter::with_capacity(1 << 20, w);
-        let mut n = 0u64;
+        let mut done = ItemsSummary::default();
+        let mut line = String::new();
         while let Some(batch) = rx.blocking_recv() {
-            for body in batch {
-                w.write_all(body.as_bytes())?;
-                w.write_all(b"\n")?;
-                n += 1;
+            for row in batch {
+                if !item_passes(&row, split, &tags)? {
+                    done.filtered += 1;
+                    continue;
+                }
+                with_split(&row.body, row.split, &mut line);
+                w.write_all(line.as_bytes())
+                    .and_then(|()| w.write_all(b"\n"))
+                    .map_err(|e| format!("writing: {e}"))?;
+                done.exported += 1;
             }
         }
-        w.flush()?;
-        Ok(n)
+        w.flush().map_err(|e| format!("writing: {e}"))?;
+        Ok(done)
     });
-    let sent = store.export_items(project.id, tx).await;
+    let sent = store.split_rows(project.id, tx).await;
     let written = write
         .await
         .map_err(|e| format!("the writer thread failed: {e}"))?;
     sent.map_err(|e| format!("reading items: {e}"))?;
-    written.map_err(|e| format!("writing: {e}"))
+    written
+}
+
+/// Whether a stored item is of `split` (if given) and carries every tag of `tags`.
+fn item_passes(row: &SplitRow, split: Option<Split>, tags: &[String]) -> Result<bool, String> {
+    if split.is_some() && row.split != split {
+        return Ok(false);
+    }
+    if tags.is_empty() {
+        return Ok(true);
+    }
+    #[derive(serde::Deserialize)]
+    struct Tagged {
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+    let item: Tagged = serde_json::from_str(&row.body)
+        .map_err(|e| format!("stored item `{}` does not parse: {e}", row.ext_id))?;
+    Ok(tags.iter().all(|t| item.tags.contains(t)))
+}
+
+/// `body` (an item's canonical JSON, whose last field is its split when it has one) with
+/// its split set to `split`, into `out`.
+fn with_split(body: &str, split: Option<Split>, out: &mut String) {
+    out.clear();
+    let mut base = body;
+    for own in [r#","split":"train"}"#, r#","split":"eval"}"#] {
+        if let Some(rest) = body.strip_suffix(own) {
+            base = rest;
+            break;
+        }
+    }
+    if base.len() == body.len() {
+        // No split of its own: everything but the closing brace.
+        base = &body[..body.len().saturating_sub(1)];
+    }
+    out.push_str(base);
+    if let Some(s) = split {
+        out.push_str(",\"split\":\"");
+        out.push_str(plumbline_store::export::split_name(s));
+        out.push('"');
+    }
+    out.push('}');
 }

@@ -16,6 +16,7 @@
 pub mod compressed;
 pub mod csv;
 pub mod detect;
+pub mod eval;
 pub mod export;
 pub mod export_driver;
 pub mod export_parquet;
@@ -39,6 +40,7 @@ pub mod reliabilities;
 pub mod rows;
 pub mod run;
 pub mod split;
+pub mod split_driver;
 pub mod trl;
 pub mod ultrafeedback;
 

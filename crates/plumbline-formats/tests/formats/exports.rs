@@ -3,7 +3,7 @@
 //! work queue; exports, releases and their verification are checked on what they wrote.
 
 use plumbline_domain::{
-    Expertise, Level, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind, UserId,
+    Expertise, Level, ProjectName, ProjectRole, ProjectSettings, Rubric, Split, TaskKind, UserId,
 };
 use plumbline_formats::export::{JsonlSink, PairOptions, RowSink};
 use plumbline_formats::export_driver::{
@@ -490,14 +490,19 @@ async fn drivers<S: Store>(store: &S, project: &Project, tag: &str) {
         refused(check(Target::Rows(Kind::Full), threshold.clone()).await),
         "--threshold does not apply to full exports; it applies to preference, reward and sft exports"
     );
-    let tagged = Filters {
-        tags: vec!["edge:bereavement".into()],
+    // Items apply the item filters (split, tags); judgment filters are refused.
+    let agreeing = Filters {
+        min_agreement: Some(0.5),
         ..Filters::default()
     };
     assert_eq!(
-        refused(check(Target::Items, tagged).await),
-        "--tag does not apply to items exports; it applies to preference, reward, sft, ranking, \
-         rating, red_team and full exports"
+        refused(check(Target::Items, agreeing).await),
+        "--min-agreement does not apply to items exports; it applies to preference, reward, \
+         sft, ranking, rating, red_team and full exports"
+    );
+    assert_eq!(
+        refused(check(Target::Items, threshold.clone()).await),
+        "--threshold does not apply to items exports; it applies to preference, reward and sft exports"
     );
     let v2 = Filters {
         rubric_version: Some(2),
@@ -582,13 +587,133 @@ async fn drivers<S: Store>(store: &S, project: &Project, tag: &str) {
     );
     assert!(summary.exported > 0, "{summary:?}");
     assert!(!dir.join("pairs.partial").exists());
-    // Items: every item, native JSONL.
-    let items = check(Target::Items, Filters::default()).await.unwrap();
-    let to_file = Destination::File(dir.join("items.jsonl"));
-    let written = export_driver::run(store, project, items, to_file)
+    // Items: every item, native JSONL, each with its stored split; --split and --tag
+    // choose items as for every kind.
+    store
+        .set_splits(
+            None,
+            project.id,
+            vec![("p1".into(), Split::Eval), ("p2".into(), Split::Train)],
+            "test".into(),
+        )
         .await
         .unwrap();
-    assert!(matches!(written, Exported::Items(5)), "{written:?}");
+    let items_of = |filters: Filters| async move {
+        let export = check(Target::Items, filters).await.unwrap();
+        let buf = Shared::default();
+        let written = export_driver::run(
+            store,
+            project,
+            export,
+            Destination::Stream(Box::new(buf.clone())),
+        )
+        .await
+        .unwrap();
+        let Exported::Items(done) = written else {
+            panic!("{written:?}");
+        };
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let rows: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (done, rows)
+    };
+    let (done, rows) = items_of(Filters::default()).await;
+    assert_eq!((done.exported, done.filtered), (5, 0));
+    let splits: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r["split"].as_str()))
+        .collect();
+    assert_eq!(
+        splits,
+        [
+            ("p1", Some("eval")),
+            ("p2", Some("train")),
+            ("k1", None),
+            ("r1", None),
+            ("t1", None)
+        ]
+    );
+    let eval = Filters {
+        split: Some(Split::Eval),
+        ..Filters::default()
+    };
+    let (done, rows) = items_of(eval).await;
+    assert_eq!((done.exported, done.filtered), (1, 4));
+    assert_eq!(rows[0]["id"], "p1");
+    let bereavement = Filters {
+        tags: vec!["edge:bereavement".into()],
+        ..Filters::default()
+    };
+    let (done, rows) = items_of(bereavement).await;
+    assert_eq!((done.exported, done.filtered), (2, 3));
+    assert_eq!(
+        (rows[0]["id"].as_str(), rows[1]["id"].as_str()),
+        (Some("p1"), Some("r1"))
+    );
+    // Every kind honours the split: the eval pairs are p1's only.
+    let eval_pairs = Filters {
+        split: Some(Split::Eval),
+        ..Filters::default()
+    };
+    let pairs = check(Target::Rows(Kind::Full), eval_pairs).await.unwrap();
+    let buf = Shared::default();
+    export_driver::run(
+        store,
+        project,
+        pairs,
+        Destination::Stream(Box::new(buf.clone())),
+    )
+    .await
+    .unwrap();
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(text.lines().count() > 0);
+    for line in text.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            (row["item_id"].as_str(), row["split"].as_str()),
+            (Some("p1"), Some("eval"))
+        );
+    }
+    // An items export imported again changes nothing; moving an item to the other side
+    // is a change.
+    let (_, rows) = items_of(Filters::default()).await;
+    let again: Vec<NewItem> = rows
+        .iter()
+        .map(|r| {
+            let item: plumbline_domain::Item = serde_json::from_value(r.clone()).unwrap();
+            plumbline_formats::encode_item(&item, 1, TaskKind::Preference)
+        })
+        .collect();
+    let (tx, rx) = mpsc::channel(2);
+    tx.send(ImportMsg::Items(again)).await.unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    let out = store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    assert!(out.committed, "{out:?}");
+    assert_eq!((out.unchanged, out.imported, out.updated), (5, 0, 0));
+    let mut moved: plumbline_domain::Item = serde_json::from_value(rows[0].clone()).unwrap();
+    moved.split = Some(Split::Train);
+    let (tx, rx) = mpsc::channel(2);
+    tx.send(ImportMsg::Items(vec![plumbline_formats::encode_item(
+        &moved,
+        7,
+        TaskKind::Preference,
+    )]))
+    .await
+    .unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    let out = store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    assert!(!out.committed);
+    assert_eq!(out.conflicts[0].line, 7);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

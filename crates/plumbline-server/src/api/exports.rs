@@ -53,6 +53,7 @@ const CHUNK: usize = 64 << 10;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
+    /// `items` (the items themselves, native JSONL, each with its split; exports only),
     /// `preference`, `reward`, `sft`, `ranking`, `rating`, `red_team` or `full`.
     pub kind: String,
     /// `jsonl` (default) or `parquet`.
@@ -87,10 +88,13 @@ pub struct ExportQuery {
 }
 
 impl ExportQuery {
-    /// The kind and the checked export: the query's words parsed here, every other
+    /// The target and the checked export: the query's words parsed here, every other
     /// check in [`ExportRequest::validate`], as for `plumbline export`.
-    async fn export<S: Store>(&self, store: &S, project: &Project) -> ApiResult<(Kind, Export)> {
-        let kind = Kind::parse(&self.kind).map_err(ApiError::Invalid)?;
+    async fn export<S: Store>(&self, store: &S, project: &Project) -> ApiResult<(Target, Export)> {
+        let target = match self.kind.as_str() {
+            "items" => Target::Items,
+            kind => Target::Rows(Kind::parse(kind).map_err(ApiError::Invalid)?),
+        };
         let format = match self.format.as_deref() {
             None => FileFormat::Jsonl,
             Some(f) => FileFormat::parse(f).map_err(ApiError::Invalid)?,
@@ -122,7 +126,7 @@ impl ExportQuery {
             })
             .unwrap_or_default();
         let request = ExportRequest {
-            target: Target::Rows(kind),
+            target,
             format,
             filters: Filters {
                 split,
@@ -143,7 +147,7 @@ impl ExportQuery {
                 RequestError::Store(e) => ApiError::Store(e),
                 e => ApiError::Invalid(e.to_string()),
             })?;
-        Ok((kind, export))
+        Ok((target, export))
     }
 }
 
@@ -217,7 +221,7 @@ pub async fn export<S: Store>(
 ) -> ApiResult<Response> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let project = exporter.project.clone();
-    let (kind, export) = q.export(&state.store, &project).await?;
+    let (target, export) = q.export(&state.store, &project).await?;
     let format = export.format;
     let filters = plumbline_formats::release::filters(&export.opts);
     state
@@ -226,17 +230,12 @@ pub async fn export<S: Store>(
             AuditEvent::new(AuditAction::ExportDownload, "export")
                 .by(Some(exporter.actor.user.id))
                 .in_project(project.id)
-                .object(format!("{} {} {filters}", kind.as_str(), format.as_str())),
+                .object(format!("{target} {} {filters}", format.as_str())),
         )
         .await?;
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS);
     let store = state.store.clone();
-    let name = format!(
-        "{}-{}.{}",
-        slug(&project.name),
-        kind.as_str(),
-        format.as_str()
-    );
+    let name = format!("{}-{target}.{}", slug(&project.name), format.as_str());
     match format {
         FileFormat::Jsonl => {
             let body = ChunkWriter {
@@ -379,7 +378,12 @@ pub async fn create_release<S: Store>(
 ) -> ApiResult<(StatusCode, Json<ReleaseRecord>)> {
     let q: ReleaseBody = json_body(&bytes)?;
     let project = &exporter.project;
-    let (kind, export) = q.export(&state.store, project).await?;
+    let (target, export) = q.export(&state.store, project).await?;
+    let Target::Rows(kind) = target else {
+        return Err(ApiError::Invalid(
+            "a release holds rows of a data kind; items are exported with kind=items".into(),
+        ));
+    };
     let dir = state.releases_dir.join(format!(
         "{}-{}-{}-{}",
         slug(&project.name),

@@ -14,6 +14,7 @@ pub mod progress;
 pub mod projects;
 pub mod quality;
 pub mod rubrics;
+pub mod split;
 pub mod tasks;
 
 use crate::AppState;
@@ -232,6 +233,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .merge(progress::routes())
         .merge(quality::routes())
         .merge(exports::routes())
+        .merge(split::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()
         .merge(json_routes)
@@ -254,6 +256,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         progress::progress,
         quality::quality, quality::reinstate,
         exports::export, exports::create_release, exports::list_releases,
+        split::split,
         crate::session::login, crate::session::whoami, crate::session::logout,
         crate::access_api::list_users, crate::access_api::create_user,
         crate::access_api::list_expertise, crate::access_api::propose_expertise,
@@ -269,6 +272,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         adjudication::DecisionBody,
         gold::GoldBody,
         exports::ExportQuery,
+        split::SplitBody,
     )),
     modifiers(&BearerAuth, &Refusals),
     security(("bearer" = [])),

@@ -310,3 +310,103 @@ async fn export_options_are_refused_as_on_the_command_line() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap().lines().count(), 3);
 }
+
+/// The split over HTTP (leads), with a seed or the project's own; then `kind=items`
+/// exports the items with their split, and `split` and `tags` choose them as for every
+/// kind; a filter items cannot apply, and a seed that is not a number, are refused.
+#[tokio::test]
+async fn split_and_items_exports_honour_every_filter() {
+    let app = App::start().await;
+    let token = judged(&app).await;
+    let p = app.store.project_by_name("bank").await.unwrap();
+    let boss = app.user("boss", false).await;
+    app.member(&p, &boss, ProjectRole::Lead).await;
+    let admin = app.token(&boss, "read,admin", None).await.1;
+    let split = |body: Value| {
+        app.http
+            .post(app.url("/api/v1/projects/bank/split"))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    let r = split(json!({"seed": "x1"})).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("seed `x1` is not a number"),
+        "{v}"
+    );
+    let r = split(json!({"eval_fraction": 0.34, "seed": 7}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(
+        (report["eval"].as_u64(), report["seed"].as_u64()),
+        (Some(1), Some(7))
+    );
+    assert!(report["reproduce"].as_str().unwrap().contains("--seed 7"));
+    assert!(report.get("salt").is_none() && !report.to_string().contains(&p.split_salt));
+    // The same seed again changes nothing; without one, the report says how to repeat it.
+    let again: Value = split(json!({"eval_fraction": 0.34, "seed": "7", "reassign": true}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["changed"], 0, "{again}");
+    let own: Value = split(json!({"dry_run": true}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["seed"], Value::Null);
+    assert!(own["reproduce"].as_str().unwrap().contains("secret seed"));
+
+    let get = |path: String| app.http.get(app.url(&path)).bearer_auth(&token).send();
+    let items = |query: &'static str| async move {
+        let r = get(format!("/api/v1/projects/bank/export?kind=items{query}"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{query}");
+        let text = r.text().await.unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let all = items("").await;
+    assert_eq!(all.len(), 3);
+    assert!(
+        all.iter()
+            .all(|r| r["split"] == "train" || r["split"] == "eval")
+    );
+    let eval = items("&split=eval").await;
+    assert_eq!(eval.len(), 1);
+    assert_eq!(eval[0]["split"], "eval");
+    let tagged = items("&tags=edge:x").await;
+    assert_eq!(tagged.len(), 1);
+    assert_eq!(tagged[0]["id"], "c0");
+    // Pairs of the eval split only.
+    let r = get("/api/v1/projects/bank/export?kind=preference&split=eval&threshold=0.5".into())
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.contains(eval[0]["id"].as_str().unwrap()));
+    let r = get("/api/v1/projects/bank/export?kind=items&min_agreement=0.5".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("--min-agreement does not apply to items exports"),
+        "{v}"
+    );
+}

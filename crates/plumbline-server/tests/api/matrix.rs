@@ -186,6 +186,12 @@ fn ops() -> Vec<Op> {
             LEAD,
             Some("export"),
         ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/split",
+            LEAD,
+            Some("admin"),
+        ),
         op(M::GET, "/api/v1/users", NOBODY, Some("admin")),
         op(M::POST, "/api/v1/users", NOBODY, Some("admin")),
         op(M::GET, "/api/v1/audit", NOBODY, Some("admin")),

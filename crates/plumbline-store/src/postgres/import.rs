@@ -3,7 +3,7 @@
 
 use crate::Result;
 use crate::error::StoreError;
-use crate::import::{import_event, record_conflict, split_str};
+use crate::import::{import_event, record_conflict, same_but_split, split_str};
 use crate::model::*;
 use plumbline_domain::{ProjectId, UserId};
 use std::collections::{HashMap, HashSet};
@@ -18,6 +18,7 @@ struct Existing {
     hash: Vec<u8>,
     revision: i64,
     body: String,
+    split: Option<plumbline_domain::Split>,
 }
 
 pub(super) async fn run(
@@ -83,13 +84,16 @@ pub(super) async fn run(
                 pending_ids.insert(&item.ext_id);
                 continue;
             };
-            if old.hash == item.content_hash {
+            if old.hash == item.content_hash
+                || same_but_split(&old.body, old.split, &item.body, item.split)
+            {
                 outcome.unchanged += 1;
             } else if options.update {
                 outcome.external_judgments += replace(&tx, &ctx, old, item).await?;
                 old.hash = item.content_hash.to_vec();
                 old.revision += 1;
                 old.body.clone_from(&item.body);
+                old.split = item.split;
                 outcome.updated += 1;
             } else if record_conflict(&mut outcome, &options, item.line, item.ext_id.clone()) {
                 break 'source;
@@ -113,25 +117,25 @@ async fn lookup(
 ) -> Result<HashMap<String, Existing>> {
     let rows = tx
         .query(
-            "SELECT ext_id, id, content_hash, revision, body FROM items
+            "SELECT ext_id, id, content_hash, revision, body, split FROM items
              WHERE project_id = $1 AND ext_id = ANY($2)",
             &[&project.0, &ids],
         )
         .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
-            (
+            Ok((
                 r.get(0),
                 Existing {
                     id: r.get(1),
                     hash: r.get(2),
                     revision: r.get(3),
                     body: r.get(4),
+                    split: crate::export::parse_split(r.get::<_, Option<&str>>(5))?,
                 },
-            )
+            ))
         })
-        .collect())
+        .collect()
 }
 
 /// What every statement of one import shares.

@@ -2,11 +2,14 @@
 //! as they arrive (constant memory), rolled back unless the source finishes cleanly.
 
 use crate::Result;
-use crate::import::{import_event, record_conflict, split_str};
+use crate::import::{import_event, record_conflict, same_but_split, split_str};
 use crate::model::*;
 use plumbline_domain::{ProjectId, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::mpsc;
+
+/// A stored item as an import compares it: id, content hash, revision, body, split.
+type Row = (i64, Vec<u8>, i64, String, Option<String>);
 
 pub(super) fn run(
     conn: &mut Connection,
@@ -37,7 +40,7 @@ pub(super) fn run(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (project_id, ext_id) DO NOTHING",
         )?;
         let mut lookup = tx.prepare_cached(
-            "SELECT id, content_hash, revision, body FROM items WHERE project_id = ?1 AND ext_id = ?2",
+            "SELECT id, content_hash, revision, body, split FROM items WHERE project_id = ?1 AND ext_id = ?2",
         )?;
         let mut archive = tx.prepare_cached(
             "INSERT INTO item_revisions (item_id, revision, content_hash, body, replaced_at)
@@ -97,11 +100,14 @@ pub(super) fn run(
                     }
                     continue;
                 }
-                let (id, hash, revision, old_body): (i64, Vec<u8>, i64, String) = lookup
+                let (id, hash, revision, old_body, stored): Row = lookup
                     .query_row(params![project.0, item.ext_id], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                     })?;
-                if hash == item.content_hash {
+                let stored = crate::export::parse_split(stored.as_deref())?;
+                if hash == item.content_hash
+                    || same_but_split(&old_body, stored, &item.body, item.split)
+                {
                     outcome.unchanged += 1;
                 } else if options.update {
                     archive.execute(params![id, revision, hash, old_body, now])?;

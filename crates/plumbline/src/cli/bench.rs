@@ -18,6 +18,10 @@ pub enum BenchCommand {
     /// The annotation engine under load: concurrent annotators doing next+submit
     /// cycles over HTTP against `plumbline serve` processes.
     Serve(super::bench_serve::ServeArgs),
+    /// The evaluation split of a large SQLite project, end to end.
+    Split(super::bench_split::SplitBenchArgs),
+    /// `plumbline eval` over many predictions, end to end.
+    Eval(super::bench_eval::EvalBenchArgs),
     /// Import and export throughput of the native format.
     Io {
         /// Items in the generated file.
@@ -68,6 +72,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let cmd = match cmd {
         BenchCommand::Auth(args) => return super::bench_auth::run(args).await,
         BenchCommand::Serve(args) => return super::bench_serve::run(args).await,
+        BenchCommand::Split(args) => return super::bench_split::run(args).await,
+        BenchCommand::Eval(args) => return super::bench_eval::run(args).await,
         io => io,
     };
     let BenchCommand::Io {
@@ -78,7 +84,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         dir,
     } = cmd
     else {
-        unreachable!("bench auth and serve returned above")
+        unreachable!("bench auth, serve, split and eval returned above")
     };
     if runs == 0 {
         bail!("--runs must be at least 1");
@@ -376,7 +382,7 @@ pub(super) fn generate(path: &Path, n: u64, shape: Shape) -> anyhow::Result<u64>
 }
 
 /// Peak resident memory of this process in MB (Linux), if known.
-fn peak_rss_mb() -> Option<f64> {
+pub(super) fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

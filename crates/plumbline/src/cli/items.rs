@@ -549,11 +549,20 @@ pub async fn export<S: Store>(store: &S, args: ExportArgs) -> anyhow::Result<Exi
         .export(store, &project, args.kind.target(), args.format.file())
         .await?;
     let rows = match export_to(store, &project, export, &args.out).await? {
-        Exported::Items(count) => {
+        Exported::Items(done) if args.json => {
+            eprintln!("{}", serde_json::to_string_pretty(&done)?);
+            done.exported
+        }
+        Exported::Items(done) => {
             if args.out != Path::new("-") {
-                eprintln!("exported {count} items to {}", args.out.display());
+                eprintln!(
+                    "exported {} items to {}; left out: {} filtered",
+                    done.exported,
+                    args.out.display(),
+                    done.filtered
+                );
             }
-            count
+            done.exported
         }
         Exported::Rows(_, summary) if args.json => {
             eprintln!("{}", serde_json::to_string_pretty(&summary)?);
@@ -621,7 +630,7 @@ pub async fn export_items<S: Store>(store: &S, project: &str, out: &Path) -> any
     .validate(store, &project)
     .await?;
     match export_to(store, &project, export, out).await? {
-        Exported::Items(count) => Ok(count),
+        Exported::Items(done) => Ok(done.exported),
         Exported::Rows(..) => bail!("an items export wrote rows"),
     }
 }

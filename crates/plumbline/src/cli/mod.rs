@@ -5,8 +5,11 @@ mod access;
 mod backup;
 mod bench;
 mod bench_auth;
+mod bench_eval;
 mod bench_serve;
+mod bench_split;
 mod demo;
+mod eval;
 mod items;
 mod project;
 mod release;
@@ -80,6 +83,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// A project's progress and the quality of each annotator (reliability, gold, bias, probation).
     Report(report::ReportArgs),
+    /// Score a reward model's or LLM judge's choices against the experts' decided labels
+    /// on the eval split: accuracy overall, per tag and per criterion, and its bias.
+    Eval(eval::EvalArgs),
     /// Run the server on a fresh database seeded with the example projects.
     Demo(demo::DemoArgs),
     /// Run a pool of simulated annotators through the engine on a scratch database and
@@ -192,6 +198,7 @@ async fn run_command<S: Store>(store: S, command: Command) -> anyhow::Result<Exi
         Command::Release(cmd) => release::run(&store, cmd).await,
         Command::Serve(args) => serve::run(store, args).await,
         Command::Report(args) => report::run(&store, args).await,
+        Command::Eval(args) => eval::run(&store, args).await,
         Command::User(cmd) => access::user(&store, cmd).await,
         Command::Member(cmd) => access::member(&store, cmd).await,
         Command::Expertise(cmd) => access::expertise(&store, cmd).await,

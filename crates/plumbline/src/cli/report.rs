@@ -5,6 +5,7 @@
 //! probation) with verified experts' share of the work.
 
 use clap::Args;
+use plumbline_formats::eval::{Board, LabelOptions, Leaderboard, leaderboard};
 use plumbline_formats::quality::{AnnotatorQuality, QualityReport, annotator_quality};
 use plumbline_quality::Estimate;
 use plumbline_quality::bias::Share;
@@ -17,6 +18,9 @@ pub struct ReportArgs {
     /// Project name.
     #[arg(long)]
     project: String,
+    /// Imported prior judgments vote on the labels of the model leaderboard.
+    #[arg(long)]
+    include_external: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -26,6 +30,11 @@ pub async fn run<S: Store>(store: &S, args: ReportArgs) -> anyhow::Result<ExitCo
     let project = store.project_by_name(&args.project).await?;
     let progress = store.progress(project.id).await?;
     let quality = annotator_quality(store, &project).await?;
+    let labels = LabelOptions {
+        include_external: args.include_external,
+        threshold: None,
+    };
+    let models = leaderboard(store, &project, labels).await?;
     if args.json {
         let out = json!({
             "project": project.name,
@@ -33,11 +42,13 @@ pub async fn run<S: Store>(store: &S, args: ReportArgs) -> anyhow::Result<ExitCo
             "overlap": project.settings.overlap,
             "progress": progress,
             "quality": quality,
+            "models": models,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", text(&project.name, &progress));
         print!("{}", quality_text(&quality));
+        print!("{}", models_text(&models));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -192,6 +203,42 @@ fn text(name: &str, p: &Progress) -> String {
                 a.name, a.judgments, a.leased, a.skipped, a.expired, gold, a.priority_inversions
             ));
         }
+    }
+    out
+}
+
+/// The models' leaderboards on the eval split.
+fn models_text(l: &Leaderboard) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nmodels on the eval split (Bradley-Terry over {} decided pairs, threshold {}; {} without two models):",
+        l.labels, l.threshold, l.without_two_models
+    );
+    let board = |out: &mut String, name: &str, b: &Board| {
+        if let Some(why) = &b.undefined {
+            let _ = writeln!(out, "  {name}: {} pairs; no strengths: {why}", b.pairs);
+            return;
+        }
+        let ranked: Vec<String> = b
+            .models
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} {:+.2} [{:+.2}, {:+.2}]",
+                    m.model, m.log_strength, m.lower, m.upper
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "  {name} ({} pairs): {}", b.pairs, ranked.join("; "));
+    };
+    board(&mut out, "overall", &l.overall);
+    for (tag, b) in &l.by_tag {
+        board(&mut out, tag, b);
+    }
+    for (c, b) in &l.by_criterion {
+        board(&mut out, &format!("criterion {c}"), b);
     }
     out
 }

@@ -1,15 +1,12 @@
 //! `plumbline split`: the evaluation split of a project's items (deterministic,
 //! stratified, near duplicates on one side), stored per item, with a report.
 
-use anyhow::{Context, bail};
 use clap::Args;
-use plumbline_domain::{Item, Split};
-use plumbline_formats::split::{
-    DEFAULT_EVAL_FRACTION, DEFAULT_THRESHOLD, SplitConfig, SplitInput, SplitReport, plan,
-};
-use plumbline_store::{SplitRow, Store};
+use plumbline_domain::Split;
+use plumbline_formats::split::{DEFAULT_EVAL_FRACTION, DEFAULT_THRESHOLD, SplitReport};
+use plumbline_formats::split_driver::{self, SplitOutcome, SplitRequest};
+use plumbline_store::Store;
 use std::process::ExitCode;
-use tokio::sync::mpsc;
 
 #[derive(Debug, Args)]
 pub struct SplitArgs {
@@ -19,10 +16,24 @@ pub struct SplitArgs {
     /// Share of items held out for evaluation.
     #[arg(long, default_value_t = DEFAULT_EVAL_FRACTION)]
     eval_fraction: f64,
-    /// Estimated Jaccard similarity (MinHash over word 3-shingles) at which two prompts
-    /// are near duplicates and kept on one side.
+    /// Exact Jaccard similarity of word 3-shingles at which two prompts are near
+    /// duplicates and kept on one side.
     #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     threshold: f64,
+    /// Draw with this seed (a whole number): the split is then a function of the items
+    /// and the seed alone, the same in any database. Default: the project's own secret
+    /// seed.
+    #[arg(long, value_name = "N")]
+    seed: Option<String>,
+    /// Production traffic's shares by edge-case tag, `other` for the rest, summing to 1
+    /// (`edge:bereavement=0.05,edge:fraud=0.02,other=0.93`): the eval split is drawn to
+    /// them instead of the pool's shares. An item carrying several named tags counts for
+    /// the first named.
+    #[arg(long, value_name = "TAG=SHARE,…")]
+    production_shares: Option<String>,
+    /// Flag strata with fewer eval items than this as too small to evaluate.
+    #[arg(long, value_name = "N", default_value_t = plumbline_formats::split::DEFAULT_MIN_EVAL_ITEMS)]
+    min_eval_items: u64,
     /// Recompute items split before (items whose own JSON fixes a split keep it).
     #[arg(long)]
     reassign: bool,
@@ -34,66 +45,46 @@ pub struct SplitArgs {
     json: bool,
 }
 
-/// Reads every item, plans the split and stores what changed.
+/// Plans the split through the driver and stores what changed.
 pub async fn run<S: Store>(store: &S, args: SplitArgs) -> anyhow::Result<ExitCode> {
     let project = store.project_by_name(&args.project).await?;
-    let cfg = SplitConfig {
-        salt: project.split_salt.clone(),
+    let production = match &args.production_shares {
+        None => None,
+        Some(spec) => Some(
+            split_driver::parse_shares(spec)
+                .map_err(|e| anyhow::anyhow!("--production-shares: {e}"))?,
+        ),
+    };
+    let req = SplitRequest {
         eval_fraction: args.eval_fraction,
         threshold: args.threshold,
         reassign: args.reassign,
+        dry_run: args.dry_run,
+        seed: args.seed.clone(),
+        production,
+        min_eval_items: args.min_eval_items,
     };
-    plumbline_formats::split::check_config(&cfg).map_err(anyhow::Error::msg)?;
-    let (tx, mut rx) = mpsc::channel::<Vec<SplitRow>>(4);
-    // Each item is reduced to its id, stratum and signature as it streams by.
-    let reduce = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<SplitInput>> {
-        let mut out = Vec::new();
-        while let Some(batch) = rx.blocking_recv() {
-            for row in batch {
-                let item: Item = serde_json::from_str(&row.body)
-                    .with_context(|| format!("stored item `{}` does not parse", row.ext_id))?;
-                out.push(SplitInput::from_item(&item, row.split));
+    let outcome = split_driver::run(store, None, &project, req)
+        .await
+        .map_err(|e| match e {
+            split_driver::SplitError::Invalid(m) if m.starts_with("seed ") => {
+                anyhow::anyhow!("--{m}")
             }
-        }
-        Ok(out)
-    });
-    let sent = store.split_rows(project.id, tx).await;
-    let inputs = reduce.await.context("the split reader failed")??;
-    sent.context("reading items")?;
-    if inputs.is_empty() {
-        bail!("project `{}` holds no items to split", project.name);
-    }
-    let plan = plan(&inputs, &cfg).map_err(anyhow::Error::msg)?;
-    let changes: Vec<(String, Split)> = inputs
-        .iter()
-        .zip(&plan.sides)
-        .filter(|(i, s)| i.current != Some(**s))
-        .map(|(i, s)| (i.id.clone(), *s))
-        .collect();
-    let report = plan.report;
-    if !args.dry_run && !changes.is_empty() {
-        let summary = format!(
-            "eval {} of {} (fraction {}, threshold {}), {} changed, {} moved as near duplicates",
-            report.eval,
-            report.items,
-            report.eval_fraction,
-            report.threshold,
-            changes.len(),
-            report.moved.len()
-        );
-        store
-            .set_splits(None, project.id, changes, summary)
-            .await
-            .context("storing the split")?;
-    }
+            e => anyhow::Error::new(e),
+        })?;
     if args.json {
-        let mut v = serde_json::to_value(&report)?;
-        v["stored"] = serde_json::Value::Bool(!args.dry_run);
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
-        print!("{}", render(&report, args.dry_run));
+        print!("{}", render_outcome(&outcome));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The report, then how it was seeded and how to reproduce it.
+pub fn render_outcome(o: &SplitOutcome) -> String {
+    let mut s = render(&o.report, !o.stored);
+    s.push_str(&format!("\nreproduce: {}\n", o.reproduce));
+    s
 }
 
 /// The report as text: both distributions side by side, then what was moved.
@@ -141,7 +132,7 @@ pub fn render(r: &SplitReport, dry_run: bool) -> String {
     }
     let _ = writeln!(
         s,
-        "\nnear duplicates (estimated Jaccard ≥ {}): {} clusters, {} items; {} moved to their cluster's side",
+        "\nnear duplicates (Jaccard of word 3-shingles ≥ {}): {} clusters, {} items; {} moved to their cluster's side",
         r.threshold,
         r.duplicate_clusters,
         r.duplicate_items,
@@ -171,6 +162,33 @@ pub fn render(r: &SplitReport, dry_run: bool) -> String {
             s,
             "  … and {} more (--json lists all)",
             r.moved.len() - SHOWN
+        );
+    }
+    if !r.production.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{:<width$}  {:>7} {:>7}  {:>7} {:>7} {:>7} {:>12}",
+            "production class", "items", "eval", "% pool", "% train", "% eval", "% production"
+        );
+        for c in &r.production {
+            let _ = writeln!(
+                s,
+                "{:<width$}  {:>7} {:>7}  {:>6.1}% {:>6.1}% {:>6.1}% {:>11.1}%",
+                c.class,
+                c.items,
+                c.eval,
+                c.share_pool * 100.0,
+                c.share_train * 100.0,
+                c.share_eval * 100.0,
+                c.share_production * 100.0
+            );
+        }
+    }
+    for small in &r.small_strata {
+        let _ = writeln!(
+            s,
+            "  too small to evaluate: {small} has fewer than {} eval items",
+            r.min_eval_items
         );
     }
     for c in &r.conflicts {

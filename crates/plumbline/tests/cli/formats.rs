@@ -251,6 +251,112 @@ fn split_flow(env: Env) {
     );
     env.run(&["split", "--project", "banking", "--eval-fraction", "2"])
         .fails_with(&["eval fraction must lie in [0, 1]"]);
+    assert!(
+        text.stdout
+            .contains("reproduce: drawn with the project's own secret seed")
+    );
+    seeded_and_carried(&env, &rubric, &items);
+}
+
+/// `--split eval` exports the eval items only, each carrying its split; a seed makes the
+/// split a function of the items and the seed (the same in another project); an items
+/// export imported elsewhere keeps its split.
+fn seeded_and_carried(env: &Env, rubric: &str, items: &str) {
+    let eval_file = env.dir.join("eval.jsonl").display().to_string();
+    let ex = env
+        .run(&[
+            "export",
+            "--project",
+            "banking",
+            "--kind",
+            "items",
+            "--split",
+            "eval",
+            "--out",
+            &eval_file,
+        ])
+        .ok();
+    let text = std::fs::read_to_string(&eval_file).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty() && rows.len() < 200, "{}", ex.stderr);
+    assert!(rows.iter().all(|r| r["split"] == "eval"));
+    assert!(ex.stderr.contains("filtered"), "{}", ex.stderr);
+    // The whole export into a fresh project keeps every item's side.
+    let all_file = env.dir.join("carried.jsonl").display().to_string();
+    env.run(&[
+        "export",
+        "--project",
+        "banking",
+        "--kind",
+        "items",
+        "--out",
+        &all_file,
+    ])
+    .ok();
+    env.run(&["project", "create", "--name", "carried", "--rubric", rubric])
+        .ok();
+    import(env, "carried", &all_file, &[]).ok();
+    let kept = env
+        .run(&[
+            "split",
+            "--project",
+            "carried",
+            "--eval-fraction",
+            "0.2",
+            "--json",
+        ])
+        .ok();
+    let k: serde_json::Value = serde_json::from_str(&kept.stdout).unwrap();
+    assert_eq!(
+        (k["pinned"].as_u64(), k["changed"].as_u64()),
+        (Some(200), Some(0))
+    );
+    assert_eq!(k["eval"].as_u64(), Some(rows.len() as u64));
+    // A seed: the same items in two projects (two secret salts) split the same way.
+    let sides = |project: &str| {
+        let run = env
+            .run(&[
+                "split",
+                "--project",
+                project,
+                "--eval-fraction",
+                "0.2",
+                "--seed",
+                "20261207",
+                "--reassign",
+                "--json",
+            ])
+            .ok();
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(v["seed"], 20261207u64);
+        assert!(v["reproduce"].as_str().unwrap().contains("--seed 20261207"));
+        let file = env
+            .dir
+            .join(format!("{project}-seeded.jsonl"))
+            .display()
+            .to_string();
+        env.run(&[
+            "export",
+            "--project",
+            project,
+            "--kind",
+            "items",
+            "--out",
+            &file,
+        ])
+        .ok();
+        std::fs::read_to_string(&file).unwrap()
+    };
+    env.run(&["project", "create", "--name", "again", "--rubric", rubric])
+        .ok();
+    import(env, "again", items, &[]).ok();
+    let first = sides("banking");
+    assert_eq!(first, sides("again"));
+    env.run(&["split", "--project", "again", "--seed", "12abc"])
+        .fails_with(&["--seed `12abc` is not a number"]);
 }
 
 #[test]
@@ -871,5 +977,152 @@ fn an_empty_export_says_so() {
                 plumbline_formats::parquet::open(std::fs::File::open(&out).unwrap()).unwrap();
             assert!(columns.contains(&"tags".to_owned()), "{columns:?}");
         }
+    }
+}
+
+/// `plumbline eval`: a judge's choices scored against the decided labels of the eval
+/// split, with accuracy and its interval, and refusals naming line and field.
+fn eval_flow(env: Env) {
+    let rubric = env.file("rubric.toml", RUBRIC);
+    env.run(&[
+        "project", "create", "--name", "banking", "--rubric", &rubric,
+    ])
+    .ok();
+    import(&env, "banking", &fixture("hh_rlhf.jsonl"), &[]).ok();
+    import(&env, "banking", &fixture("label_studio_pairwise.json"), &[]).ok();
+    env.run(&[
+        "split",
+        "--project",
+        "banking",
+        "--eval-fraction",
+        "1",
+        "--seed",
+        "1",
+    ])
+    .ok();
+    let pairs = env.dir.join("labels.jsonl").display().to_string();
+    env.run(&[
+        "export",
+        "--project",
+        "banking",
+        "--kind",
+        "preference",
+        "--include-external",
+        "--split",
+        "eval",
+        "--out",
+        &pairs,
+    ])
+    .ok();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&pairs)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(rows.len() >= 3, "{rows:?}");
+    // Right on the first, wrong on the others (by scores on the second).
+    let mut lines = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let (chosen, rejected) = (
+            r["provenance"]["chosen_id"].as_str().unwrap(),
+            r["provenance"]["rejected_id"].as_str().unwrap(),
+        );
+        let id = r["item_id"].as_str().unwrap();
+        lines.push(match i {
+            0 => serde_json::json!({"item_id": id, "chosen": chosen}),
+            1 => serde_json::json!({"item_id": id, "scores": {chosen: 0.1, rejected: 2.0}}),
+            _ => serde_json::json!({"item_id": id, "chosen": rejected}),
+        });
+    }
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let preds = env.file("preds.jsonl", text.join("\n"));
+    let out = env
+        .run(&[
+            "eval",
+            "--project",
+            "banking",
+            "--predictions",
+            &preds,
+            "--include-external",
+            "--json",
+        ])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["scored"].as_u64(), Some(rows.len() as u64), "{v}");
+    assert_eq!(v["overall"]["correct"], 1, "{v}");
+    assert!(v["overall"]["lower"].as_f64().unwrap() < v["overall"]["accuracy"].as_f64().unwrap());
+    let text = env
+        .run(&[
+            "eval",
+            "--project",
+            "banking",
+            "--predictions",
+            &preds,
+            "--include-external",
+        ])
+        .ok();
+    assert!(text.stdout.contains("overall"), "{}", text.stdout);
+    assert!(text.stdout.contains("first shown"), "{}", text.stdout);
+    // The report's model leaderboard: these items name no models.
+    let report = env
+        .run(&["report", "--project", "banking", "--include-external"])
+        .ok();
+    assert!(
+        report.stdout.contains("models on the eval split")
+            && report.stdout.contains("fewer than two models"),
+        "{}",
+        report.stdout
+    );
+    // Without the imported votes nothing is decided: every prediction lacks a label.
+    let none = env
+        .run(&[
+            "eval",
+            "--project",
+            "banking",
+            "--predictions",
+            &preds,
+            "--json",
+        ])
+        .ok();
+    let n: serde_json::Value = serde_json::from_str(&none.stdout).unwrap();
+    assert_eq!(n["no_label"].as_u64(), Some(rows.len() as u64), "{n}");
+    // Unknown items and candidates, named by line and field.
+    let id = rows[0]["item_id"].as_str().unwrap();
+    let unknown = env.file(
+        "unknown.jsonl",
+        format!(
+            "{}\n{{\"item_id\":\"nope\",\"chosen\":\"a\"}}",
+            text_line(id)
+        ),
+    );
+    env.run(&["eval", "--project", "banking", "--predictions", &unknown])
+        .fails_with(&["line 2: field `item_id`: no item `nope` in project banking"]);
+    let bad_candidate = env.file(
+        "candidate.jsonl",
+        format!("{{\"item_id\":\"{id}\",\"chosen\":\"zz\"}}"),
+    );
+    env.run(&[
+        "eval",
+        "--project",
+        "banking",
+        "--predictions",
+        &bad_candidate,
+    ])
+    .fails_with(&["line 1: field `chosen`: item", "has no candidate `zz`"]);
+}
+
+fn text_line(id: &str) -> String {
+    format!("{{\"item_id\":\"{id}\",\"chosen\":\"tie\"}}")
+}
+
+#[test]
+fn eval_scores_a_judge_on_sqlite() {
+    eval_flow(Env::sqlite());
+}
+
+#[test]
+fn eval_scores_a_judge_on_postgres() {
+    if let Some(env) = Env::postgres() {
+        eval_flow(env);
     }
 }

@@ -334,9 +334,9 @@ fn export_refuses_a_filter_the_kind_cannot_apply() {
     export("ranking", &["--threshold", "0.5"]).fails_with(&[
         "--threshold does not apply to ranking exports; it applies to preference, reward and sft exports",
     ]);
-    export("items", &["--split", "train"]).fails_with(&[
-        "--split does not apply to items exports; it applies to preference, reward, sft, \
-         ranking, rating, red_team and full exports",
+    export("items", &["--min-agreement", "0.5"]).fails_with(&[
+        "--min-agreement does not apply to items exports; it applies to preference, reward, \
+         sft, ranking, rating, red_team and full exports",
     ]);
     export("items", &["--include-external"])
         .fails_with(&["--include-external does not apply to items exports"]);

@@ -101,7 +101,11 @@ fn load_pool(args: &SimulateArgs) -> anyhow::Result<Pool> {
         None => Pool::default_with(&args.overrides()),
         Some(name) if built_in_name(name).is_some() => {
             let (name, text) = built_in_name(name).expect("checked");
-            Pool::parse(text, &format!("the built-in pool `{name}`"), &args.overrides())
+            Pool::parse(
+                text,
+                &format!("the built-in pool `{name}`"),
+                &args.overrides(),
+            )
         }
         Some(path) => {
             let text = std::fs::read_to_string(path)
