@@ -152,7 +152,7 @@ pub struct NearPair {
 }
 
 /// One stratum's counts, before and after.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct StratumRow {
     /// Domains and edge cases.
     pub stratum: String,
@@ -169,7 +169,7 @@ pub struct StratumRow {
 }
 
 /// An item moved to keep near duplicates on one side.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Moved {
     /// The item.
     pub id: String,
@@ -184,7 +184,7 @@ pub struct Moved {
 }
 
 /// What the split did.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SplitReport {
     /// Items considered.
     pub items: u64,
@@ -223,7 +223,7 @@ pub struct SplitReport {
 }
 
 /// One production class beside the pool, train and eval.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ClassRow {
     /// An edge-case tag, or `other`.
     pub class: String,

@@ -91,7 +91,7 @@ pub fn parse_seed(s: &str) -> Result<u64, String> {
 }
 
 /// What a split did: the report, how it was seeded and whether it was stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SplitOutcome {
     /// The plan's report.
     #[serde(flatten)]

@@ -54,7 +54,7 @@ pub struct SplitBody {
 #[utoipa::path(post, path = "/api/v1/projects/{project}/split", tag = "exports",
     params(("project" = String, Path, description = "Project name")),
     request_body = SplitBody,
-    responses((status = 200, description = "The report: counts per stratum, near-duplicate clusters, items moved, the seed and how to reproduce it", body = Object),
+    responses((status = 200, description = "The report: counts per stratum, near-duplicate clusters, items moved, the seed and how to reproduce it", body = SplitOutcome),
               (status = 400, body = super::ErrorBody),
               (status = 403, body = super::ErrorBody),
               (status = 404, body = super::ErrorBody),
