@@ -364,3 +364,52 @@ fn export_refuses_a_filter_the_kind_cannot_apply() {
     assert_eq!(summary["method"], "majority");
     export("items", &[]).ok();
 }
+
+/// Numbers a user supplies come back exactly: floats bit for bit (the shortest text that
+/// parses back to the same double), integers to the last digit, on both backends.
+fn numbers_round_trip(env: Env) {
+    let rubric = env.file("rubric.toml", RUBRIC);
+    env.run(&["project", "create", "--name", "p", "--rubric", &rubric])
+        .ok();
+    let metadata = r#"{"score":0.9124960564250431,"tiny":5e-324,"big":1.7976931348623157e308,"third":0.30000000000000004,"neg":-0.1234567890123456,"int":9007199254740993,"u":18446744073709551615,"i":-9223372036854775808}"#;
+    let line = format!(
+        r#"{{"id":"n-1","context":[{{"role":"user","content":"hi","start":1.0000000000000002,"end":2.675}}],"candidates":[{{"id":"a","content":"x"}},{{"id":"b","content":"y"}}],"metadata":{metadata}}}"#
+    );
+    let items = env.file("items.jsonl", format!("{line}\n"));
+    env.run(&["import", "--project", "p", &items]).ok();
+    let out = env.dir.join("out.jsonl").display().to_string();
+    env.run(&["export", "--project", "p", "--kind", "items", "--out", &out])
+        .ok();
+    let exported: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
+    let given: serde_json::Value = serde_json::from_str(metadata).unwrap();
+    for (key, want) in given.as_object().unwrap() {
+        let got = &exported["metadata"][key];
+        assert_eq!(got.to_string(), want.to_string(), "metadata `{key}`");
+        if let (Some(g), Some(w)) = (got.as_f64(), want.as_f64()) {
+            assert_eq!(g.to_bits(), w.to_bits(), "metadata `{key}` bit for bit");
+        }
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    for literal in [
+        "0.9124960564250431",
+        "9007199254740993",
+        "18446744073709551615",
+        "1.0000000000000002",
+        "2.675",
+    ] {
+        assert!(text.contains(literal), "{literal} in {text}");
+    }
+}
+
+#[test]
+fn numbers_round_trip_on_sqlite() {
+    numbers_round_trip(Env::sqlite());
+}
+
+#[test]
+fn numbers_round_trip_on_postgres() {
+    if let Some(env) = Env::postgres() {
+        numbers_round_trip(env);
+    }
+}
