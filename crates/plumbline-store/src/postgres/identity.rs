@@ -148,6 +148,21 @@ impl IdentityStore for PgStore {
             )
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+        if disabled {
+            // Disabling ends every session and token for good: re-enabling the account
+            // must not bring them back.
+            let now = now_ms();
+            tx.execute(
+                "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                &[&id.0, &now],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                &[&id.0, &now],
+            )
+            .await?;
+        }
         let action = if disabled {
             AuditAction::UserDisable
         } else {

@@ -163,6 +163,19 @@ impl IdentityStore for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound(format!("user {id}")));
             }
+            if disabled {
+                // Disabling ends every session and token for good: re-enabling the
+                // account must not bring them back.
+                let now = now_ms();
+                tx.execute(
+                    "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                    params![id.0, now],
+                )?;
+                tx.execute(
+                    "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                    params![id.0, now],
+                )?;
+            }
             let action = if disabled {
                 AuditAction::UserDisable
             } else {

@@ -194,10 +194,47 @@ pub async fn tokens_live_expire_and_revoke<S: Store>(store: S) {
         .create_token(None, u.id, [4; 32], scopes, None)
         .await
         .unwrap();
+    let limits = SessionLimits {
+        idle_ms: 3_600_000,
+        absolute_ms: 86_400_000,
+    };
+    store
+        .create_session(u.id, [6; 32], "csrf".into(), limits)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .touch_session([6; 32], limits)
+            .await
+            .unwrap()
+            .is_some()
+    );
     store.set_user_disabled(None, u.id, true).await.unwrap();
     let t = store.token_by_hash([4; 32]).await.unwrap().unwrap();
     assert_eq!(t.id, other);
     assert!(!t.is_live(now), "a disabled user's tokens stop working");
+    assert!(
+        store
+            .touch_session([6; 32], limits)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // For good: enabling the account again brings back neither.
+    store.set_user_disabled(None, u.id, false).await.unwrap();
+    let t = store.token_by_hash([4; 32]).await.unwrap().unwrap();
+    assert!(
+        !t.is_live(now),
+        "a token of a disabled account stays revoked"
+    );
+    assert!(
+        store
+            .touch_session([6; 32], limits)
+            .await
+            .unwrap()
+            .is_none(),
+        "a session of a disabled account stays ended"
+    );
     assert!(matches!(
         store
             .create_token(None, plumbline_domain::UserId(777), [5; 32], scopes, None)
