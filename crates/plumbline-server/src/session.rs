@@ -108,15 +108,59 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password that never matches").unwrap_or_default())
 }
 
+/// Login CSRF: a page on another site can make a browser post a form (or `text/plain`
+/// holding JSON) to the login endpoint and sign the victim in as the attacker. A login
+/// must say it is JSON, which a cross-site form cannot without a CORS preflight this
+/// server never grants, and an `Origin`, when the browser sends one, must be this host.
+fn login_request_is_first_party(headers: &HeaderMap) -> Result<(), Response> {
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "a login is JSON: send Content-Type: application/json",
+        ));
+    }
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok());
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, rest)| rest.trim_end_matches('/'));
+        if host.is_none() || origin_host != host {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "cross_origin",
+                "a login must come from this server's own pages (the Origin names another site)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[utoipa::path(post, operation_id = "login", path = "/api/v1/session", tag = "access", security(()),
     request_body(content = Login, description = "The user name and password"),
     responses((status = 200, description = "Logged in: session cookie set; the body carries the CSRF token", body = LoginReply),
-              (status = 401, body = crate::api::ErrorBody), (status = 429, description = "Throttled after repeated failures", body = crate::api::ErrorBody)))]
+              (status = 400, body = crate::api::ErrorBody),
+              (status = 401, body = crate::api::ErrorBody),
+              (status = 403, description = "An Origin other than this server (login CSRF)", body = crate::api::ErrorBody),
+              (status = 415, description = "A body not declared as JSON (login CSRF)", body = crate::api::ErrorBody),
+              (status = 429, description = "Throttled after repeated failures", body = crate::api::ErrorBody)))]
 async fn login<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if let Err(refusal) = login_request_is_first_party(&headers) {
+        return refusal;
+    }
     let Ok(Login { name, password }) = serde_json::from_slice::<Login>(&body) else {
         return error(
             StatusCode::BAD_REQUEST,

@@ -436,3 +436,52 @@ async fn stored_xss_comes_back_as_inert_json() {
         "returned as data, byte for byte"
     );
 }
+
+/// Login CSRF: a cross-site form can post `text/plain` holding JSON, and a browser names
+/// the page's site in `Origin`; neither may sign anyone in.
+#[tokio::test]
+async fn a_login_is_json_from_this_server_only() {
+    let app = App::start().await;
+    app.user("fix", false).await;
+    let body = json!({"name": "fix", "password": password_of("fix")}).to_string();
+    let post = |content_type: &'static str, origin: Option<String>| {
+        let mut r = app
+            .http
+            .post(app.url("/api/v1/session"))
+            .header("content-type", content_type)
+            .body(body.clone());
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.send()
+    };
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ] {
+        let r = post(content_type, None).await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+        assert!(r.headers().get("set-cookie").is_none());
+        assert!(r.text().await.unwrap().contains("application/json"));
+    }
+    let r = post("application/json", Some("https://evil.example".into()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.headers().get("set-cookie").is_none());
+    assert!(r.text().await.unwrap().contains("Origin"));
+    // The server's own pages: same host in Origin, or no Origin (a script, curl).
+    let own = app.url("");
+    let own = own.trim_end_matches('/').to_owned();
+    let r = post("application/json; charset=utf-8", Some(own))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post("application/json", None).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
