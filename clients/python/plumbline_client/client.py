@@ -17,7 +17,9 @@ from .models import (
     Decision,
     ImportReport,
     NextTask,
+    Progress,
     Project,
+    QualityReport,
     Release,
     Submitted,
     User,
@@ -182,13 +184,27 @@ class Client:
 
     # -- figures -----------------------------------------------------------------------
 
-    def progress(self, project: str) -> Dict[str, Any]:
+    def progress(self, project: str) -> Progress:
         """The project's progress (a reviewer's or lead's: every annotator; else one's own)."""
-        return self._json("GET", f"/api/v1/projects/{_seg(project)}/progress")
+        return Progress.from_json(self._json("GET", f"/api/v1/projects/{_seg(project)}/progress"))
 
-    def quality(self, project: str) -> Dict[str, Any]:
+    def quality(self, project: str) -> QualityReport:
         """The quality table: per-annotator reliability, gold accuracy and bias flags."""
-        return self._json("GET", f"/api/v1/projects/{_seg(project)}/quality")
+        return QualityReport.from_json(self._json("GET", f"/api/v1/projects/{_seg(project)}/quality"))
+
+    # -- items and gold ----------------------------------------------------------------
+
+    def items(self, project: str, state: Optional[str] = None, gold: Optional[bool] = None,
+              page: int = 500) -> Iterator[Dict[str, Any]]:
+        """Every stored item (`state` open, adjudication or resolved; `gold`), page by page."""
+        after = None
+        while True:
+            o = self._json("GET", f"/api/v1/projects/{_seg(project)}/items",
+                           params={"after": after, "limit": page, "state": state, "gold": gold})
+            yield from o["items"]
+            after = o.get("next")
+            if after is None:
+                return
 
     # -- exports and releases ----------------------------------------------------------
 

@@ -200,3 +200,76 @@ class Release:
             created_by=o.get("created_by"),
             raw=o,
         )
+
+
+@dataclass
+class AnnotatorProgress:
+    user: int
+    name: str
+    judgments: int
+    leased: int
+    skipped: int
+    expired: int
+    gold_correct: int
+    gold_scored: int
+    priority_inversions: int
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, o: Dict[str, Any]) -> "AnnotatorProgress":
+        names = ("user", "name", "judgments", "leased", "skipped", "expired", "gold_correct",
+                 "gold_scored", "priority_inversions")
+        return cls(**{n: o[n] for n in names}, raw=o)
+
+
+@dataclass
+class Progress:
+    """A project's progress. A reviewer, lead or admin sees the whole project
+    (`whole` true: item counts by state, every annotator); anyone else the number of
+    items and their own figures (`whole` false: the other fields are None, see `raw`)."""
+
+    whole: bool
+    items: Dict[str, int]
+    annotators: List[Any]
+    gold_items: Optional[int] = None
+    judgments: Optional[int] = None
+    leases: Optional[int] = None
+    priority_inversions: Optional[int] = None
+    adjudications: Optional[int] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, o: Dict[str, Any]) -> "Progress":
+        whole = "judgments" in o
+        return cls(
+            whole=whole,
+            items=o["items"],
+            annotators=[AnnotatorProgress.from_json(a) for a in o["annotators"]] if whole else o["annotators"],
+            gold_items=o.get("gold_items"),
+            judgments=o.get("judgments"),
+            leases=o.get("leases"),
+            priority_inversions=o.get("priority_inversions"),
+            adjudications=o.get("adjudications"),
+            raw=o,
+        )
+
+
+@dataclass
+class QualityReport:
+    """The quality table: per annotator (by name) reliability, gold accuracy, bias flags and
+    probation, with the thresholds they were judged by."""
+
+    project: str
+    min_gold_accuracy: float
+    credible_level: float
+    bias_flag_p: float
+    length_threshold: int
+    experts: Dict[str, Any]
+    annotators: List[Dict[str, Any]]
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, o: Dict[str, Any]) -> "QualityReport":
+        names = ("project", "min_gold_accuracy", "credible_level", "bias_flag_p", "length_threshold",
+                 "experts", "annotators")
+        return cls(**{n: o[n] for n in names}, raw=o)

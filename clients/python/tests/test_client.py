@@ -152,10 +152,19 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(len(lead.adjudication_queue("bank")), 1)
 
         progress = lead.progress("bank")
-        self.assertEqual(progress["judgments"], 5, progress)
+        self.assertTrue(progress.whole)
+        self.assertEqual(progress.judgments, 5, progress)
+        # The skipped item has one vote of its overlap of two.
+        self.assertEqual(progress.items, {"open": 1, "adjudication": 1, "resolved": 1}, progress)
+        by_name = {a.name: a for a in progress.annotators}
+        self.assertEqual((by_name["ann1"].judgments, by_name["ann2"].skipped), (3, 1), progress)
+        own = ann2.progress("bank")
+        self.assertFalse(own.whole)
         quality = lead.quality("bank")
-        self.assertEqual(quality["project"], "bank")
-        self.assertIsInstance(quality["annotators"], list)
+        self.assertEqual(quality.project, "bank")
+        self.assertIsInstance(quality.annotators, list)
+        self.assertEqual(len(list(lead.items("bank", page=2))), 3)
+        self.assertEqual([i["ext_id"] for i in lead.items("bank", state="adjudication")], [queue[1].item])
 
         # Exports: JSONL streamed row by row, Parquet to a file.
         rows = list(lead.export_rows("bank", "preference", decision="majority", threshold=0.5))
