@@ -42,6 +42,12 @@ pub fn front_matter(
     criteria: &[String],
     data_name: &str,
 ) -> Result<String, String> {
+    // Rating's per-criterion columns are Parquet's alone (JSONL has `scores`), and a
+    // criterion may share a fixed column's name in JSONL.
+    let criteria = match format {
+        FileFormat::Parquet => criteria,
+        FileFormat::Jsonl => &[],
+    };
     let text = parquet_schema(kind, criteria)?;
     let schema = parse_message_type(&text).map_err(|e| e.to_string())?;
     let mut o = String::from("---\n");
@@ -51,13 +57,6 @@ pub fn front_matter(
     let _ = writeln!(o, "dataset_info:\n  config_name: {}", kind.as_str());
     let _ = writeln!(o, "  features:");
     for field in schema.get_fields() {
-        // Rating's per-criterion columns are Parquet's alone (JSONL has `scores`).
-        if format == FileFormat::Jsonl
-            && kind == Kind::Rating
-            && criteria.iter().any(|c| c == field.name())
-        {
-            continue;
-        }
         feature(&mut o, field, 2);
     }
     let _ = writeln!(o, "tags:\n- plumbline\n- rlhf\n---");
