@@ -192,7 +192,42 @@ class Client:
         """The quality table: per-annotator reliability, gold accuracy and bias flags."""
         return QualityReport.from_json(self._json("GET", f"/api/v1/projects/{_seg(project)}/quality"))
 
-    # -- items and gold ----------------------------------------------------------------
+    # -- users, members, rubrics, gold, split -------------------------------------------
+
+    def users(self) -> List[User]:
+        return [User.from_json(u) for u in self._json("GET", "/api/v1/users")]
+
+    def create_user(self, name: str, password: str, admin: bool = False) -> User:
+        """Adds a user (an administrator's)."""
+        return User.from_json(self._json("POST", "/api/v1/users", {"name": name, "password": password, "admin": admin}))
+
+    def members(self, project: str) -> List[Dict[str, Any]]:
+        """`[{"user": {...}, "role": "lead"|"reviewer"|"annotator"|"viewer"}]`."""
+        return self._json("GET", f"/api/v1/projects/{_seg(project)}/members")
+
+    def set_member(self, project: str, user: Union[str, int], role: str) -> Dict[str, Any]:
+        """Gives `user` (a name or id) a role in the project, replacing an earlier one."""
+        return self._json("PUT", f"/api/v1/projects/{_seg(project)}/members/{_seg(user)}", {"role": role})
+
+    def rubrics(self, project: str) -> List[Dict[str, Any]]:
+        """Every rubric version: `[{"version", "rubric", "created_at"}]`."""
+        return self._json("GET", f"/api/v1/projects/{_seg(project)}/rubrics")
+
+    def add_rubric_version(self, project: str, toml: str) -> Dict[str, Any]:
+        return self._json("POST", f"/api/v1/projects/{_seg(project)}/rubrics", {"toml": toml})
+
+    def gold(self, project: str, item: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Gold answers (every version), of one item if named."""
+        return self._json("GET", f"/api/v1/projects/{_seg(project)}/gold", params={"item": item})
+
+    def add_gold(self, project: str, item: str, payload: Dict[str, Any]) -> Dict[str, Any]:
+        return self._json("POST", f"/api/v1/projects/{_seg(project)}/gold", {"item": item, "payload": payload})
+
+    def split(self, project: str, **options: Any) -> Dict[str, Any]:
+        """Draws the evaluation split (`seed`, `eval_fraction`, `dry_run`, …; see DESIGN.md)."""
+        return self._json("POST", f"/api/v1/projects/{_seg(project)}/split", options)
+
+    # -- items ---------------------------------------------------------------------------
 
     def items(self, project: str, state: Optional[str] = None, gold: Optional[bool] = None,
               page: int = 500) -> Iterator[Dict[str, Any]]:

@@ -100,6 +100,15 @@ class ClientTest(unittest.TestCase):
             lead.update_settings("bank", overlap=0)
         self.assertEqual(e.exception.status, 422)
 
+        # Users, members and rubrics.
+        self.assertEqual(sorted(u.name for u in lead.users()), ["ann1", "ann2", "lead"])
+        viewer = lead.create_user("viewer", PASSWORD)
+        lead.set_member("bank", "viewer", "viewer")
+        roles = {m["user"]["name"]: m["role"] for m in lead.members("bank")}
+        self.assertEqual(roles["viewer"], "viewer", roles)
+        self.assertEqual(viewer.name, "viewer")
+        self.assertEqual([r["version"] for r in lead.rubrics("bank")], [1])
+
         # Import: three preference items from the banking example.
         items = []
         with open(os.path.join(ROOT, "examples/banking/items.jsonl")) as f:
@@ -190,6 +199,10 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(len(lead.releases("bank")), 2)
         with self.assertRaises(ValueError):
             load_release(self.server.dir)
+
+        # Gold, added by the lead after the fact.
+        lead.add_gold("bank", items[2]["id"], pref("a"))
+        self.assertEqual([g["item"] for g in lead.gold("bank", item=items[2]["id"])], [items[2]["id"]])
 
         ann1.logout()
         with self.assertRaises(ApiError):
