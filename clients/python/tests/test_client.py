@@ -24,6 +24,9 @@ except ImportError:  # run from the source tree without installing
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "target", "debug", "plumbline")
 PASSWORD = "correct horse battery staple 17"
+# load_release caches what it reads; keep that out of the home directory (read at import).
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="plumbline-client-hf-"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def pref(winner):
