@@ -7,6 +7,7 @@ Needs the client installed (`pip install ./clients/python`), pyarrow and dataset
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,7 +26,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "target", "debug", "plumbline")
 PASSWORD = "correct horse battery staple 17"
 # load_release caches what it reads; keep that out of the home directory (read at import).
-os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="plumbline-client-hf-"))
+HF_CACHE = tempfile.mkdtemp(prefix="plumbline-client-hf-")
+os.environ.setdefault("HF_DATASETS_CACHE", HF_CACHE)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -78,6 +80,7 @@ class Server:
         self.proc.terminate()
         self.proc.wait(10)
         self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class ClientTest(unittest.TestCase):
@@ -90,6 +93,7 @@ class ClientTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
+        shutil.rmtree(HF_CACHE, ignore_errors=True)
 
     def test_workflow(self):
         lead = self.lead
