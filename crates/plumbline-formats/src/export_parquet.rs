@@ -188,7 +188,7 @@ pub struct PairParquetSink {
     provenance_ty: Ty,
 }
 
-fn schema(reward: bool) -> String {
+pub(crate) fn schema(reward: bool) -> String {
     let list = |name: &str| {
         format!(
             "REQUIRED group {name} (LIST) {{ REPEATED group list {{ REQUIRED group element {{

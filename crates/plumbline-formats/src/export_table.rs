@@ -332,7 +332,7 @@ pub fn sft_columns() -> Vec<Column> {
     ]
 }
 
-fn schema(cols: &[Column]) -> String {
+pub(crate) fn schema(cols: &[Column]) -> String {
     let mut s = String::from("message row {");
     for c in cols {
         let n = &c.name;

@@ -13,6 +13,7 @@
 //! which is read whole under a size cap.
 #![forbid(unsafe_code)]
 
+pub mod card;
 pub mod compressed;
 pub mod csv;
 pub mod detect;

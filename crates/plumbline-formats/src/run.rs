@@ -90,7 +90,7 @@ impl Kind {
         self.rows().is_none()
     }
 
-    fn rows(self) -> Option<RowKind> {
+    pub(crate) fn rows(self) -> Option<RowKind> {
         match self {
             Kind::Ranking => Some(RowKind::Ranking),
             Kind::Rating => Some(RowKind::Rating),

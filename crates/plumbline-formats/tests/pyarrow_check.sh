@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Imports the HH-RLHF and Label Studio fixtures, exports preference pairs as JSONL and
-# Parquet with the built binary, and reads both with pyarrow (pyarrow_check.py).
+# Parquet with the built binary, and reads both with pyarrow (pyarrow_check.py); writes
+# releases of every data kind in both formats and loads them with `datasets`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../../target/debug/plumbline}"
 python3 -c "import pyarrow" 2>/dev/null || python3 -m pip install -q pyarrow
+# `datasets` with the `Json` feature type (the release card declares open-ended maps `json`).
+python3 -c "from datasets import Json" 2>/dev/null || python3 -m pip install -q -U datasets
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 export PLUMBLINE_DB="sqlite://$dir/plumbline.db"
@@ -42,3 +45,20 @@ for file in ultrafeedback.parquet helpsteer2_preference.jsonl.gz; do
   out="$("$bin" import --project pyarrow-read --json "$dir/written/$file" 2>/dev/null)"
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["stored"] and r["imported"] == 10, r; print("ok    " + sys.argv[2] + ": " + r["format"])' "$out" "$file"
 done
+# Releases are Hugging Face dataset folders: `datasets.load_dataset(dir)` reads the data
+# file alone (never MANIFEST.json or the card) with the card's features, in both formats.
+mkdir "$dir/releases"
+args=()
+for format in jsonl parquet; do
+  for kind_rows in preference:6 reward:6 sft:6 full:7; do
+    kind="${kind_rows%%:*}"
+    "$bin" release create --project pyarrow --kind "$kind" --include-external --format "$format" --out "$dir/releases/pyarrow-$kind-$format" >/dev/null 2>&1
+    args+=("$dir/releases/pyarrow-$kind-$format" "${kind_rows##*:}")
+  done
+  for kind_rows in rating:6 ranking:2 full:5; do
+    kind="${kind_rows%%:*}"
+    "$bin" release create --project pyarrow-kinds --kind "$kind" --include-external --format "$format" --out "$dir/releases/kinds-$kind-$format" >/dev/null 2>&1
+    args+=("$dir/releases/kinds-$kind-$format" "${kind_rows##*:}")
+  done
+done
+HF_DATASETS_CACHE="$dir/hf-cache" HF_HUB_OFFLINE=1 python3 "$here/datasets_release.py" "${args[@]}"

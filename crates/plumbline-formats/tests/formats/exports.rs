@@ -388,7 +388,7 @@ async fn flow<S: Store>(store: S, tag: &str) {
             assert_eq!(mode(&f), 0o600, "{}", f.display());
         }
     }
-    let sheet = std::fs::read_to_string(dir.join("DATASHEET.md")).unwrap();
+    let sheet = std::fs::read_to_string(dir.join("README.md")).unwrap();
     for needle in [
         "| 1 | `helpfulness` | Helpfulness |",
         "Safety \\| &lt;b&gt;first&lt;/b&gt;",
@@ -731,9 +731,9 @@ fn tamper(dir: &Path) {
     let e = release::verify(dir).unwrap_err();
     assert!(e.contains("extra file notes.txt"), "{e}");
     std::fs::remove_file(dir.join("notes.txt")).unwrap();
-    std::fs::remove_file(dir.join("DATASHEET.md")).unwrap();
+    std::fs::remove_file(dir.join("README.md")).unwrap();
     let e = release::verify(dir).unwrap_err();
-    assert!(e.contains("missing file DATASHEET.md"), "{e}");
+    assert!(e.contains("missing file README.md"), "{e}");
 }
 
 #[tokio::test]

@@ -98,7 +98,8 @@ fn export_panel(
     );
     body.push_str(
         "<section class=\"panel\" id=\"releases\"><h2>Releases</h2>\
-         <p class=\"muted\">Immutable snapshots with a SHA-256 manifest and a datasheet: \
+         <p class=\"muted\">Immutable snapshots with a SHA-256 manifest and a dataset card holding the datasheet \
+         (each one a Hugging Face dataset folder): \
          <code>plumbline release create</code>, or <code>POST /api/v1/projects/{p}/releases</code>; \
          <code>plumbline release verify DIR</code> checks one.</p>",
     );

@@ -219,7 +219,7 @@ async fn exports_stream_and_releases_are_recorded() {
     assert_eq!(manifest["filters"]["decision"], "majority");
     assert_eq!(manifest["counts"]["method"], "majority");
     assert_eq!(manifest["counts"]["exported"], 3);
-    let sheet = std::fs::read_to_string(dir.join("DATASHEET.md")).unwrap();
+    let sheet = std::fs::read_to_string(dir.join("README.md")).unwrap();
     assert!(sheet.contains("Method `majority`"), "{sheet}");
     let listed: Value = get("/api/v1/projects/bank/releases")
         .await

@@ -731,13 +731,13 @@ fn export_kinds_flow(env: Env) {
     assert_eq!(
         names,
         [
-            "DATASHEET.md",
             "MANIFEST.json",
+            "README.md",
             "manifest.sha256",
             "rating.parquet"
         ]
     );
-    let sheet = std::fs::read_to_string(format!("{rel}/DATASHEET.md")).unwrap();
+    let sheet = std::fs::read_to_string(format!("{rel}/README.md")).unwrap();
     assert!(
         sheet.contains("| 1 | `correctness` | Correctness |"),
         "{sheet}"
