@@ -58,7 +58,7 @@ pub const HELP: &str = "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 i
     <tr><td><kbd>r</kbd></td><td>write the rationale (<kbd>Esc</kbd> leaves the field)</td></tr>\
     <tr><td><kbd>o</kbd></td><td>override the priority rule (needs a rationale)</td></tr>\
     <tr><td><kbd>d</kbd></td><td>show or hide the word diff</td></tr>\
-    <tr><td><kbd>Ctrl</kbd>+<kbd>Enter</kbd> or <kbd>Enter</kbd></td><td>submit and take the next item</td></tr>\
+    <tr><td><kbd>Ctrl</kbd>+<kbd>Enter</kbd></td><td>submit and take the next item (<kbd>Enter</kbd> activates the focused control)</td></tr>\
     <tr><td><kbd>S</kbd></td><td>skip with a reason</td></tr>\
     <tr><td><kbd>?</kbd></td><td>this list</td></tr></table>\
     <p class=\"actions\"><button type=\"button\" id=\"help-close\">Close</button></p></dialog>";
@@ -324,7 +324,7 @@ fn render_candidates(
         if kind == TaskKind::Ranking {
             push!(
                 out,
-                " <label class=\"rank\">Rank <select name=\"rank\" data-cand=\"{}\" aria-label=\"Rank of {letter}\">{}</select></label>",
+                " <label class=\"rank\">Rank <select name=\"rank\" data-cand=\"{}\" aria-label=\"Rank of {letter}\"><option value=\"\" selected>–</option>{}</select></label>",
                 attr(id),
                 (1..=cands.len())
                     .map(|r| format!("<option value=\"{r}\">{r}</option>"))
@@ -426,7 +426,8 @@ fn render_preference(out: &mut String, cands: &[(&str, char, &str)], criteria: &
 fn render_ranking(out: &mut String, cands: &[(&str, char, &str)]) {
     push!(
         out,
-        "<p class=\"muted\">Give each candidate a rank (1 best); equal ranks are ties. With a candidate focused (<kbd>j</kbd>/<kbd>k</kbd>) a digit sets its rank. {} candidates.</p>",
+        "<p class=\"muted\">Give each candidate a rank (1 best); equal ranks are ties. With a candidate focused (<kbd>j</kbd>/<kbd>k</kbd>) a digit sets its rank. {} candidates.</p>\
+         <label class=\"override\" id=\"all-tied-box\" hidden><input type=\"checkbox\" id=\"all-tied\"> Yes, every candidate is equally good (store an all-tied ranking)</label>",
         cands.len()
     );
 }
@@ -505,10 +506,11 @@ fn render_rubric_data(out: &mut String, criteria: &[&Criterion], rubric: &Rubric
     for c in criteria {
         push!(
             out,
-            "<i data-criterion=\"{}\" data-priority=\"{}\" data-hard=\"{}\"></i>",
+            "<i data-criterion=\"{}\" data-priority=\"{}\" data-hard=\"{}\" data-title=\"{}\"></i>",
             attr(c.key.as_str()),
             c.priority,
-            c.hard
+            c.hard,
+            attr(&c.title)
         );
     }
     for e in &rubric.errors {
@@ -583,6 +585,34 @@ mod tests {
             .unwrap();
         assert!(c < d);
         assert!(html.contains("class=\"turn role-user low-asr\""));
+    }
+
+    #[test]
+    fn fragment_carries_titles_and_unset_ranks() {
+        let (mut t, _, rubric) = task(1);
+        let html = render_task(
+            &t,
+            &Item::from_json(&t.body, TaskKind::Preference).unwrap(),
+            &rubric,
+            false,
+        );
+        // Messages name criteria by title: the rubric data carries each title (escaped).
+        assert!(html.contains(
+            "data-criterion=\"correctness\" data-priority=\"2\" data-hard=\"false\" data-title=\"Factual and procedural correctness\""
+        ));
+        // A ranking starts with every rank unset, and an all-tied ranking asks first.
+        t.task = TaskKind::Ranking;
+        let body = t.body.replace("\"preference\"", "\"ranking\"");
+        let item = Item::from_json(&body, TaskKind::Ranking).unwrap();
+        let html = render_task(&t, &item, &rubric, false);
+        assert_eq!(
+            html.matches("<option value=\"\" selected>–</option>")
+                .count(),
+            2
+        );
+        assert!(html.contains("id=\"all-tied\""));
+        // Only Ctrl+Enter submits.
+        assert!(!HELP.contains("<kbd>Ctrl</kbd>+<kbd>Enter</kbd> or <kbd>Enter</kbd>"));
     }
 
     /// The judging page's server render with a 40-turn context. A measurement, not a
