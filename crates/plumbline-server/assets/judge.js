@@ -591,6 +591,7 @@
     else if (k === 'r') $('#rationale', form).focus();
     else if (k === 'o') { var o = $('#override', form); $('#override-box', form).hidden = false; o.checked = !o.checked; o.dispatchEvent(new Event('change', { bubbles: true })); }
     else if (k === 'd') toggleDiff();
+    else if (k === 'g') { var g = $('#guidelines', task); if (g) { g.open = !g.open; if (g.open) g.scrollIntoView({ block: 'nearest' }); } }
     else if (k === 'S' || k === 's') openSkip();
     else handled = false;
     if (handled) e.preventDefault();

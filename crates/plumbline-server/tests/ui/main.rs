@@ -159,7 +159,19 @@ async fn start() -> Fixture {
                     gold_rate: 0.0,
                     ..ProjectSettings::default()
                 },
-                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+                rubric: {
+                    // The rubric names what the points of one scale mean.
+                    let mut r = Rubric::from_toml(RUBRIC).unwrap();
+                    r.criteria[0].scale_labels = [
+                        ("1", "breaches policy"),
+                        ("3", "minor gaps"),
+                        ("5", "fully <b>compliant</b>"),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                    r.validated().unwrap()
+                },
             },
         )
         .await
@@ -688,6 +700,17 @@ async fn browser_workflow() {
         "return document.querySelector('details.errs').open;",
     )
     .await;
+    // Guidance without hover: each error tag's and edge case's description is text, and
+    // the rubric's guidelines open with `g`.
+    let described = b.js("function seen(sel) { var d = document.querySelector(sel); return !!d && d.getBoundingClientRect().height > 0 && d.textContent.length > 10; } \
+        return seen('details.errs label .desc') && seen('.edges label .desc');", json!([])).await;
+    assert_eq!(described, Value::Bool(true), "descriptions shown as text");
+    b.js("document.activeElement.blur(); return true;", json!([]))
+        .await;
+    b.keys("g").await;
+    b.wait_for("the guidelines", "var g = document.querySelector('#guidelines'), r = g.getBoundingClientRect(); return g.open && r.top < innerHeight && r.bottom > 0 && document.querySelector('#guidelines .gtext').textContent.length > 40;").await;
+    b.screenshot("judge-guidelines-1280").await;
+    b.keys("g").await;
     b.js(
         "document.querySelector('input[name=winner]').focus(); return true;",
         json!([]),
@@ -826,6 +849,19 @@ async fn browser_workflow() {
                 b.wait_for("the ranking complete", "return document.querySelector('#server-error').hidden && document.querySelector('#all-tied-box').hidden;").await;
             }
             "rating" => {
+                // Each criterion's description and the meaning of its named points.
+                let row = b
+                    .js(
+                        "return document.querySelector('tr.crit').textContent;",
+                        json!([]),
+                    )
+                    .await;
+                let row = row.as_str().unwrap();
+                assert!(
+                    row.contains("1 breaches policy · 3 minor gaps · 5 fully <b>compliant</b>")
+                        && row.contains("identity and verification"),
+                    "{row}"
+                );
                 // A digit outside the scale enters nothing and marks the cell.
                 b.keys("9").await;
                 b.wait_for("the out-of-scale digit refused", "var i = document.querySelector('input.score[aria-invalid=true]'); return !!i && i.value === '' && /9 is outside the scale 1–5 of Regulatory compliance/.test(document.querySelector('#rule').textContent);").await;
