@@ -482,7 +482,10 @@
           $('#override-box', form).hidden = false;
           var live = check();
           if (live) { $('#rule', form).textContent = 'Refused. ' + $('#rule', form).textContent; }
-          else { fail(err, 'Refused: ' + translate(e.message), 'rule'); }
+          else {
+            fail(err, 'Refused. Priority rule: ' + translate(e.message).replace(/ \(priority rule;[^)]*\)$/, '') +
+              '. Fix the marks, or override with a rationale.', 'rule');
+          }
           showRow((live && live.criterion) || e.criterion);
           return;
         }

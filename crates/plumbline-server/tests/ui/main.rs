@@ -752,10 +752,27 @@ async fn browser_workflow() {
     .await;
     b.screenshot("judge-help-1280").await;
     b.keys("\u{E00C}").await;
-    for _ in 0..8 {
+    for round in 0..8 {
         let before = b.js(assignment_js(), json!([])).await;
         if before.is_null() {
             break;
+        }
+        if round == 1 {
+            // The server's own refusal, when the live check does not foresee it (here its
+            // error-tag data is removed), is shown translated: letters, titles, words.
+            b.keys("atttA1").await;
+            b.js("document.querySelectorAll('#rubric-data i[data-error]').forEach(function (i) { i.remove(); }); \
+                  var e = document.querySelector('.cand[data-letter=A] input[name=err][value=unauthorised_promise]'); \
+                  e.checked = true; e.dispatchEvent(new Event('change', {bubbles: true})); return true;", json!([])).await;
+            b.keys(CTRL_ENTER).await;
+            b.wait_for(
+                "the server's refusal, translated",
+                "var e = document.querySelector('#server-error'); return !e.hidden && e.textContent === 'Refused. Priority rule: A carries hard violation “unauthorised promise” (criterion Regulatory compliance) and cannot beat B, which carries none. Fix the marks, or override with a rationale.';",
+            )
+            .await;
+            b.js("var e = document.querySelector('.cand[data-letter=A] input[name=err][value=unauthorised_promise]'); \
+                  e.checked = false; e.dispatchEvent(new Event('change', {bubbles: true})); document.activeElement.blur(); return true;", json!([])).await;
+            b.keys("kkkk").await;
         }
         b.keys("ttttT0").await;
         b.keys(CTRL_ENTER).await;
