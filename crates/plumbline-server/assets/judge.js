@@ -464,6 +464,14 @@
         return scores.length ? scores.some(function (i) { return i.value === ''; }) : !$('input:checked', tr);
       })[0];
       if (gap) showRow(gap.getAttribute('data-key'));
+      else {
+        // A ranking moves its cursor to the first unranked candidate (digits then rank it).
+        var unranked = $$('.cand', form).filter(function (c) { var r = $('select[name=rank]', c); return r && !r.value; })[0];
+        if (unranked) { cursor = rows().indexOf(unranked); moveCursor(0); }
+        var first = unranked ? null : $$('input[name=winner], input[name=strength], #response, #attack, input[name=outcome], input[name=severity]', form)
+          .filter(function (i) { return i.type === 'radio' ? !$('input[name="' + i.name + '"]:checked', form) : !i.value.trim(); })[0];
+        if (first) { first.scrollIntoView({ block: 'center' }); first.focus({ preventScroll: true }); }
+      }
       return;
     }
     var p = payload();

@@ -723,6 +723,25 @@ async fn browser_workflow() {
         second,
         "Enter on a control does not submit"
     );
+    // Enter on "Skip…" opens the skip dialog (Escape closes it), nothing is submitted.
+    b.js(
+        "document.querySelector('#skip').focus(); return true;",
+        json!([]),
+    )
+    .await;
+    b.keys("\u{E007}").await;
+    b.wait_for(
+        "the skip dialog",
+        "return document.querySelector('#skip-dialog').open;",
+    )
+    .await;
+    b.keys("\u{E00C}").await;
+    b.wait_for(
+        "the skip dialog closed",
+        "return !document.querySelector('#skip-dialog').open;",
+    )
+    .await;
+    assert_eq!(b.js(assignment_js(), json!([])).await, second);
     b.js("document.querySelector('details.errs').open = false; document.activeElement.blur(); return true;", json!([])).await;
 
     // Tablet width: candidates stack. (Shifts from resizing the window are not the
