@@ -85,6 +85,10 @@ pub struct Criterion {
     /// Range of rating scores.
     #[serde(default)]
     pub scale: Scale,
+    /// What a score means, by point (`"1" = "unusable"`); optional, shown to annotators
+    /// beside the rating. Each key is a whole number within `scale`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scale_labels: std::collections::BTreeMap<String, String>,
 }
 
 /// How bad an error of the taxonomy is.
@@ -184,6 +188,21 @@ impl Rubric {
                     field: format!("criteria.{}.scale", c.key),
                     reason: format!("min ({}) must be below max ({})", c.scale.min, c.scale.max),
                 });
+            }
+            for point in c.scale_labels.keys() {
+                if !point
+                    .trim()
+                    .parse::<i64>()
+                    .is_ok_and(|p| c.scale.contains(p))
+                {
+                    return Err(RubricError::Invalid {
+                        field: format!("criteria.{}.scale_labels", c.key),
+                        reason: format!(
+                            "`{point}` is not a score from {} to {}",
+                            c.scale.min, c.scale.max
+                        ),
+                    });
+                }
             }
         }
         self.criteria.sort_by_key(|c| c.priority);
@@ -307,6 +326,22 @@ key = "bereavement"
         assert_eq!(r.criteria[1].scale, Scale::default());
         let again = Rubric::from_toml(&r.to_toml()).unwrap();
         assert_eq!(again, r);
+    }
+
+    #[test]
+    fn scale_labels_name_points_within_the_scale() {
+        let text = BANKING.replace(
+            "priority = 2\n",
+            "priority = 2\nscale_labels = { \"1\" = \"wrong\", \"5\" = \"exact\" }\n",
+        );
+        let r = Rubric::from_toml(&text).unwrap();
+        assert_eq!(r.criteria[1].scale_labels["5"], "exact");
+        assert_eq!(Rubric::from_toml(&r.to_toml()).unwrap(), r);
+        let bad = text.replace("\"5\" = ", "\"6\" = ");
+        assert!(matches!(
+            Rubric::from_toml(&bad),
+            Err(RubricError::Invalid { field, .. }) if field == "criteria.correctness.scale_labels"
+        ));
     }
 
     #[test]

@@ -16,7 +16,7 @@
   function rubric() {
     var crit = $$('#rubric-data i[data-criterion]').map(function (i) {
       return { key: i.getAttribute('data-criterion'), priority: +i.getAttribute('data-priority'),
-        hard: i.getAttribute('data-hard') === 'true' };
+        hard: i.getAttribute('data-hard') === 'true', title: i.getAttribute('data-title') || i.getAttribute('data-criterion') };
     }).sort(function (a, b) { return a.priority - b.priority; });
     var errors = {};
     $$('#rubric-data i[data-error]').forEach(function (i) { errors[i.getAttribute('data-error')] = i.getAttribute('data-of'); });
@@ -27,7 +27,15 @@
     var c = $$('.cand', task).filter(function (x) { return x.getAttribute('data-cand') === id; })[0];
     return c ? c.getAttribute('data-letter') : id;
   }
-  function describe(choice) { return choice === 'tie' ? 'tie' : '`' + choice + '`'; }
+  // Messages name candidates by the letter on screen, criteria by their titles and
+  // error tags in words: never the ids and keys the payload carries.
+  function describe(choice) { return choice === 'tie' ? 'Tie' : letterOf(choice); }
+  function titleOf(key) {
+    var i = $$('#rubric-data i[data-criterion]').filter(function (x) { return x.getAttribute('data-criterion') === key; })[0];
+    return i ? i.getAttribute('data-title') : key;
+  }
+  function tagName(tag) { return '“' + String(tag).replace(/_/g, ' ') + '”'; }
+  function carries(x, hv) { return letterOf(x) + ' carries the hard violation ' + tagName(hv.tag) + ' (' + hv.crit.title + ')'; }
 
   // The hard violation `cand` carries whose criterion has the highest priority.
   function hardViolation(r, violations, cand) {
@@ -50,20 +58,20 @@
     }
     if (winner !== undefined) {
       if (deciding && deciding.choice !== winner) {
-        return { criterion: deciding.crit.key, explanation: 'winner is ' + describe(winner) + ' but ' +
-          describe(deciding.choice) + ' wins on `' + deciding.crit.key + '`, the highest-priority criterion not marked tie' };
+        return { criterion: deciding.crit.key, explanation: 'the overall winner is ' + describe(winner) + ' but ' +
+          describe(deciding.choice) + ' wins on ' + deciding.crit.title +
+          ', the first criterion not marked tie' };
       }
       if (!deciding && complete && winner !== 'tie' && r.criteria.length) {
-        return { criterion: r.criteria[0].key, explanation: 'winner is ' + describe(winner) +
-          ' but every criterion is marked tie, so the winner must be tie' };
+        return { criterion: r.criteria[0].key, explanation: 'the overall winner is ' + describe(winner) +
+          ' but every criterion is marked tie, so the overall winner must be Tie' };
       }
       if (winner !== 'tie') {
         var hv = hardViolation(r, violations, winner);
         if (hv) {
           var clean = cands.filter(function (c) { return c !== winner && !hardViolation(r, violations, c); })[0];
           if (clean !== undefined) {
-            return { criterion: hv.crit.key, explanation: '`' + winner + '` carries hard violation `' + hv.tag +
-              '` (criterion `' + hv.crit.key + '`) and cannot beat `' + clean + '`, which carries none' };
+            return { criterion: hv.crit.key, explanation: carries(winner, hv) + ' and cannot beat ' + letterOf(clean) + ', which carries none' };
           }
         }
       }
@@ -80,8 +88,7 @@
         for (var j = i + 1; j < order.length; j++) {
           for (var m = 0; m < order[j].length; m++) {
             if (!hardViolation(r, violations, order[j][m])) {
-              return { criterion: hv.crit.key, explanation: '`' + x + '` carries hard violation `' + hv.tag +
-                '` (criterion `' + hv.crit.key + '`) and is ranked above `' + order[j][m] + '`, which carries none' };
+              return { criterion: hv.crit.key, explanation: carries(x, hv) + ' and is ranked above ' + letterOf(order[j][m]) + ', which carries none' };
             }
           }
         }
@@ -104,9 +111,8 @@
           if (a === undefined || b === undefined) break;
           if (a !== b) {
             if (a > b) {
-              return { criterion: hv.crit.key, explanation: '`' + x + '` carries hard violation `' + hv.tag +
-                '` (criterion `' + hv.crit.key + '`) yet its scores put it above `' + y +
-                '`, which carries none (they first differ on `' + key + '`: ' + a + ' vs ' + b + ')' };
+              return { criterion: hv.crit.key, explanation: carries(x, hv) + ' yet its scores put it above ' + letterOf(y) +
+                ', which carries none (they first differ on ' + r.criteria[k].title + ': ' + a + ' vs ' + b + ')' };
             }
             break;
           }
@@ -132,17 +138,67 @@
   }
   function rankingOrder() {
     var groups = {};
-    $$('select[name=rank]', form).forEach(function (s) { (groups[s.value] = groups[s.value] || []).push(s.getAttribute('data-cand')); });
+    $$('select[name=rank]', form).forEach(function (s) { if (s.value) (groups[s.value] = groups[s.value] || []).push(s.getAttribute('data-cand')); });
     return Object.keys(groups).sort(function (a, b) { return a - b; }).map(function (k) { return groups[k]; });
   }
   function ratingScores() {
     var s = {};
     $$('input[name=score]', form).forEach(function (i) {
-      if (i.value === '') return;
+      if (i.value === '' || outOfScale(i)) return;
       var c = i.getAttribute('data-cand');
       (s[c] = s[c] || {})[i.getAttribute('data-crit')] = parseInt(i.value, 10);
     });
     return s;
+  }
+  function outOfScale(i) {
+    var v = Number(i.value);
+    return i.value !== '' && (!/^-?\d+$/.test(i.value.trim()) || v < +i.min || v > +i.max);
+  }
+  // Scores outside their scale, each input marked invalid; one sentence naming them.
+  function rangeErrors() {
+    var bad = [];
+    $$('input[name=score]', form).forEach(function (i) {
+      var out = outOfScale(i) || (i.validity && i.validity.badInput);
+      if (out) { i.setAttribute('aria-invalid', 'true'); } else { i.removeAttribute('aria-invalid'); }
+      if (out) bad.push(titleOf(i.getAttribute('data-crit')) + ' for ' + letterOf(i.getAttribute('data-cand')) + ': ' +
+        (i.value === '' ? 'not a number' : i.value) + ' is outside ' + i.min + '–' + i.max);
+    });
+    return bad.length ? 'Scores are whole numbers on their scale. ' + bad.join('; ') + '.' : '';
+  }
+  // Everything the payload still lacks, in words, all at once (empty when complete).
+  function missing() {
+    var kind = form.getAttribute('data-kind'), need = [];
+    if (kind === 'preference') {
+      var marks = criteriaMarks();
+      var open = rubric().criteria.filter(function (c) { return marks[c.key] === undefined; }).map(function (c) { return c.title; });
+      if (open.length) need.push('mark ' + open.join(', '));
+      if (checked('winner') === undefined) need.push('choose the overall winner');
+      if (checked('strength') === undefined) need.push('choose a strength');
+    } else if (kind === 'ranking') {
+      var unranked = $$('select[name=rank]', form).filter(function (s) { return !s.value; })
+        .map(function (s) { return letterOf(s.getAttribute('data-cand')); });
+      if (unranked.length) need.push('give ' + unranked.join(', ') + ' a rank');
+      else if (allTied() && !$('#all-tied', form).checked) need.push('confirm that every candidate is equally good, or rank them apart');
+    } else if (kind === 'rating') {
+      var gaps = [];
+      rubric().criteria.forEach(function (c) {
+        var empty = $$('input[name=score]', form).filter(function (i) { return i.getAttribute('data-crit') === c.key && i.value === ''; })
+          .map(function (i) { return letterOf(i.getAttribute('data-cand')); });
+        if (empty.length) gaps.push(c.title + ' (' + empty.join(', ') + ')');
+      });
+      if (gaps.length) need.push('score ' + gaps.join(', '));
+    } else if (kind === 'demonstration') {
+      if (!$('#response', form).value.trim()) need.push('write the ideal response');
+    } else {
+      if (!$('#attack', form).value.trim()) need.push('write the attack');
+      if (checked('outcome') === undefined) need.push('choose the outcome');
+      if (checked('severity') === undefined) need.push('choose a severity');
+    }
+    return need;
+  }
+  function allTied() {
+    var ranks = $$('select[name=rank]', form).map(function (s) { return s.value; });
+    return ranks.length > 1 && ranks.every(function (v) { return v && v === ranks[0]; });
   }
   function payload() {
     var kind = form.getAttribute('data-kind');
@@ -170,32 +226,45 @@
   // ---- Live check ----------------------------------------------------------------
   function check() {
     if (!form) return null;
-    var kind = form.getAttribute('data-kind'), r = rubric(), v = violations(), problem = null, note = '';
+    var kind = form.getAttribute('data-kind'), r = rubric(), v = violations(), problem = null, note = '', touched = false;
+    var range = rangeErrors();
     $$('tr.crit', form).forEach(function (tr) { tr.classList.remove('decides'); });
     if (kind === 'preference') {
       var marks = criteriaMarks();
+      touched = Object.keys(marks).length > 0 || checked('winner') !== undefined;
       problem = checkPreference(r, candidates(), checked('winner'), marks, v);
       var first = r.criteria.filter(function (c) { return marks[c.key] !== undefined && marks[c.key] !== 'tie'; })[0];
       var gap = r.criteria.filter(function (c) { return marks[c.key] === undefined; })[0];
       if (first && (!gap || gap.priority > first.priority)) {
         var row = $('tr.crit[data-key="' + first.key + '"]', form);
         if (row) row.classList.add('decides');
-        note = 'Decided by `' + first.key + '`: ' + letterOf(marks[first.key]) + ' should win.';
+        note = 'Decided by ' + first.title + ': ' + letterOf(marks[first.key]) + ' should win.';
       } else if (!gap) {
         note = 'Every criterion is tied: the winner must be tie.';
       } else {
         note = 'Mark the criteria from the top; the first one not tied decides.';
+        touched = false;
       }
     } else if (kind === 'ranking') {
+      touched = $$('select[name=rank]', form).some(function (s) { return !!s.value; });
       problem = checkRanking(r, rankingOrder(), v);
+      $('#all-tied-box', form).hidden = !allTied();
     } else if (kind === 'rating') {
+      touched = $$('input[name=score]', form).some(function (i) { return i.value !== ''; });
       problem = checkRating(r, candidates(), ratingScores(), v);
     }
     var el = $('#rule', form);
     if (problem) {
       el.className = 'rule bad';
-      el.textContent = 'Priority rule: ' + problem.explanation + '. Fix the verdicts, or override with a rationale.';
+      el.textContent = 'Priority rule: ' + problem.explanation + '. Fix the marks, or override with a rationale.';
       $('#override-box', form).hidden = false;
+    } else if (range) {
+      el.className = 'rule bad';
+      el.textContent = range;
+    } else if (!touched) {
+      // Nothing judged yet: guidance, not a verdict.
+      el.className = 'rule';
+      el.textContent = note;
     } else {
       el.className = 'rule ok';
       el.textContent = note || 'Consistent with the priority rule.';
@@ -281,6 +350,8 @@
     if (!d) return;
     if (d.hidden) { var ids = candidates(); diff(candText(ids[0]), candText(ids[1]), d); }
     d.hidden = !d.hidden;
+    var t = $('#diff-toggle', task); if (t) t.setAttribute('aria-expanded', String(!d.hidden));
+    if (!d.hidden) d.scrollIntoView({ block: 'nearest' });
   }
   function demoDiff() {
     var base = $('#based-on', form), d = $('#demo-diff', form);
@@ -323,6 +394,14 @@
         if (e.target.tagName === 'TEXTAREA' || e.target.type === 'number') { saveDraft(); check(); demoDiff(); }
       });
       form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
+      // A stale message goes once its cause is gone (the override unticked, a
+      // rationale written, a missing mark made).
+      form.addEventListener('change', clearStale);
+      form.addEventListener('input', clearStale);
+      form.addEventListener('keydown', function (e) {
+        // Enter in a radio, checkbox or field never submits the whole form implicitly.
+        if (e.key === 'Enter' && !(e.ctrlKey || e.metaKey) && e.target.tagName === 'INPUT') e.preventDefault();
+      });
       $('#skip', form).addEventListener('click', openSkip);
       var dt = $('#diff-toggle', task);
       if (dt) dt.addEventListener('click', toggleDiff);
@@ -351,12 +430,52 @@
         mount(res.text);
       });
   }
+  // A server message in the annotator's terms: ids become letters, keys titles, and a
+  // parser's position goes.
+  function translate(msg) {
+    var ids = {};
+    candidates().forEach(function (c) { ids[c] = letterOf(c); });
+    rubric().criteria.forEach(function (c) { if (!(c.key in ids)) ids[c.key] = c.title; });
+    return String(msg).replace(/`([^`]*)`/g, function (m, t) { return t in ids ? ids[t] : tagName(t); })
+      .replace(/ at line \d+ column \d+| \(line \d+, column \d+\)/g, '');
+  }
+  // The row (or control) to fix comes into view above the sticky footer, focused.
+  function showRow(key) {
+    var row = key && $('tr.crit[data-key="' + key + '"]', form);
+    if (!row) return;
+    row.classList.add('decides');
+    cursor = Math.max(0, rows().indexOf(row));
+    moveCursor(0, true);
+    row.scrollIntoView({ block: 'center' });
+    var i = $('input', row); if (i) i.focus({ preventScroll: true });
+  }
+  function fail(err, text, kind) { PL.show(err, text); err.setAttribute('data-why', kind || ''); }
   function submit() {
     if (busy || !form) return;
     var err = $('#server-error', form);
-    PL.show(err, '');
+    fail(err, '');
+    var range = rangeErrors();
+    if (range) { check(); var bad = $('[aria-invalid=true]', form); if (bad) { bad.scrollIntoView({ block: 'center' }); bad.focus({ preventScroll: true }); } return; }
+    var need = missing();
+    if (need.length) {
+      fail(err, 'Before submitting: ' + need.join('; ') + '.', 'missing');
+      var gap = $$('tr.crit', form).filter(function (tr) {
+        var scores = $$('input.score', tr);
+        return scores.length ? scores.some(function (i) { return i.value === ''; }) : !$('input:checked', tr);
+      })[0];
+      if (gap) showRow(gap.getAttribute('data-key'));
+      else {
+        // A ranking moves its cursor to the first unranked candidate (digits then rank it).
+        var unranked = $$('.cand', form).filter(function (c) { var r = $('select[name=rank]', c); return r && !r.value; })[0];
+        if (unranked) { cursor = rows().indexOf(unranked); moveCursor(0); }
+        var first = unranked ? null : $$('input[name=winner], input[name=strength], #response, #attack, input[name=outcome], input[name=severity]', form)
+          .filter(function (i) { return i.type === 'radio' ? !$('input[name="' + i.name + '"]:checked', form) : !i.value.trim(); })[0];
+        if (first) { first.scrollIntoView({ block: 'center' }); first.focus({ preventScroll: true }); }
+      }
+      return;
+    }
     var p = payload();
-    if (p.override && !p.rationale.trim()) { PL.show(err, 'An override needs a rationale saying why.'); $('#rationale', form).focus(); return; }
+    if (p.override && !p.rationale.trim()) { fail(err, 'An override needs a rationale saying why.', 'override'); $('#rationale', form).focus(); return; }
     busy = true;
     performance.clearMarks('pl-submit'); performance.clearMeasures('pl-submit-to-paint');
     performance.mark('pl-submit');
@@ -364,13 +483,21 @@
     PL.call('POST', api('/tasks/' + task.getAttribute('data-assignment') + '/submit'), body).then(function (res) {
       if (!res.ok) {
         busy = false;
-        var msg = PL.message(res);
-        PL.show(err, (res.status === 422 ? 'Refused: ' : '') + msg);
-        if (res.body && res.body.error && res.body.error.code === 'priority_rule') {
+        var e = res.body && res.body.error;
+        if (e && e.code === 'priority_rule') {
+          // Said once: the live check already names the problem in the footer; the
+          // server's wording (ids, keys) is only the fallback, translated.
           $('#override-box', form).hidden = false;
-          var row = $('tr.crit[data-key="' + res.body.error.criterion + '"]', form);
-          if (row) { row.classList.add('decides'); }
+          var live = check();
+          if (live) { $('#rule', form).textContent = 'Refused. ' + $('#rule', form).textContent; }
+          else {
+            fail(err, 'Refused. Priority rule: ' + translate(e.message).replace(/ \(priority rule;[^)]*\)$/, '') +
+              '. Fix the marks, or override with a rationale.', 'rule');
+          }
+          showRow((live && live.criterion) || e.criterion);
+          return;
         }
+        fail(err, (res.status === 422 ? 'Refused: ' : '') + translate(PL.message(res)), 'server');
         return;
       }
       clearDraft();
@@ -389,6 +516,13 @@
       submitMark = true;
       return loadNext().then(function () { busy = false; });
     }, function () { busy = false; PL.show(err, 'The server cannot be reached; your draft is kept.'); });
+  }
+  function clearStale() {
+    var err = $('#server-error', form), why = err.getAttribute('data-why');
+    if (err.hidden || !why) return;
+    var o = $('#override', form);
+    if ((why === 'override' && (!o.checked || $('#rationale', form).value.trim())) || (why === 'missing' && !missing().length)) fail(err, '');
+    else if (why === 'missing') fail(err, 'Before submitting: ' + missing().join('; ') + '.', 'missing');
   }
   function openSkip() {
     var d = $('#skip-dialog');
@@ -416,7 +550,7 @@
         if (!dragged || dragged === c) return;
         var sel = function (x) { return $('select[name=rank]', x); };
         var others = $$('.cand', task).filter(function (x) { return x !== dragged; })
-          .sort(function (a, b) { return sel(a).value - sel(b).value; });
+          .sort(function (a, b) { return (+sel(a).value || 99) - (+sel(b).value || 99); });
         others.splice(others.indexOf(c), 0, dragged);
         others.forEach(function (x, i) { sel(x).value = String(i + 1); });
         form.dispatchEvent(new Event('change', { bubbles: true }));
@@ -440,9 +574,9 @@
     if (PL.typing(e)) { if (e.key === 'Escape') e.target.blur(); return; }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var kind = form.getAttribute('data-kind'), k = e.key, rs = rows(), row = rs[cursor];
+    if (k === 'Enter') return; // the focused control's own activation; Ctrl+Enter submits
     var handled = true;
-    if (k === 'Enter') submit();
-    else if (k === 'j' || k === 'ArrowDown') moveCursor(1);
+    if (k === 'j' || k === 'ArrowDown') moveCursor(1);
     else if (k === 'k' || k === 'ArrowUp') moveCursor(-1);
     else if (kind === 'preference' && /^[abt]$/.test(k) && row && row.tagName === 'TR') {
       setRadio('c:' + row.getAttribute('data-key'), k === 't' ? 'tie' : idOfLetter(k.toUpperCase()));
@@ -451,16 +585,24 @@
     else if (kind === 'preference' && /^[0-3]$/.test(k)) setRadio('strength', k);
     else if (kind === 'ranking' && /^[1-9]$/.test(k) && row) {
       var sel = $('select[name=rank]', row);
-      if (sel && +k <= sel.options.length) { sel.value = k; sel.dispatchEvent(new Event('change', { bubbles: true })); moveCursor(1); }
+      if (sel && +k < sel.options.length) { sel.value = k; sel.dispatchEvent(new Event('change', { bubbles: true })); moveCursor(1); }
     } else if (kind === 'rating' && /^[0-9]$/.test(k) && row) {
       var empty = $$('input.score', row).filter(function (i) { return i.value === ''; })[0] || $('input.score', row);
-      if (empty) { empty.value = k; empty.dispatchEvent(new Event('input', { bubbles: true })); }
+      if (empty && (+k < +empty.min || +k > +empty.max)) {
+        // Outside the scale: nothing is entered; the cell says why for a moment.
+        empty.setAttribute('aria-invalid', 'true');
+        $('#rule', form).className = 'rule bad';
+        $('#rule', form).textContent = k + ' is outside the scale ' + empty.min + '–' + empty.max + ' of ' +
+          titleOf(empty.getAttribute('data-crit')) + '.';
+        setTimeout(function () { if (form) { empty.removeAttribute('aria-invalid'); check(); } }, 1500);
+      } else if (empty) { empty.value = k; empty.dispatchEvent(new Event('input', { bubbles: true })); }
     } else if (kind === 'red_team' && /^[0-3]$/.test(k)) setRadio('severity', k);
     else if (k === 'e') { var t = $('input[name=err]', form); if (t) { t.closest('details').open = true; t.focus(); } }
     else if (k === 'f') { var f = $('input[name=edge]', form); if (f) f.focus(); }
     else if (k === 'r') $('#rationale', form).focus();
-    else if (k === 'o') { var o = $('#override', form); $('#override-box', form).hidden = false; o.checked = !o.checked; saveDraft(); }
+    else if (k === 'o') { var o = $('#override', form); $('#override-box', form).hidden = false; o.checked = !o.checked; o.dispatchEvent(new Event('change', { bubbles: true })); }
     else if (k === 'd') toggleDiff();
+    else if (k === 'g') { var g = $('#guidelines', task); if (g) { g.open = !g.open; if (g.open) g.scrollIntoView({ block: 'nearest' }); } }
     else if (k === 'S' || k === 's') openSkip();
     else handled = false;
     if (handled) e.preventDefault();

@@ -212,6 +212,7 @@ fn arb_rubric() -> impl Strategy<Value = Rubric> {
                             min: scales[i].0,
                             max: scales[i].0 + scales[i].1,
                         },
+                        scale_labels: Default::default(),
                     })
                     .collect(),
                 errors: errors

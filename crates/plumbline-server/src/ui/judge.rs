@@ -58,7 +58,8 @@ pub const HELP: &str = "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 i
     <tr><td><kbd>r</kbd></td><td>write the rationale (<kbd>Esc</kbd> leaves the field)</td></tr>\
     <tr><td><kbd>o</kbd></td><td>override the priority rule (needs a rationale)</td></tr>\
     <tr><td><kbd>d</kbd></td><td>show or hide the word diff</td></tr>\
-    <tr><td><kbd>Ctrl</kbd>+<kbd>Enter</kbd> or <kbd>Enter</kbd></td><td>submit and take the next item</td></tr>\
+    <tr><td><kbd>g</kbd></td><td>show or hide the rubric's guidelines</td></tr>\
+    <tr><td><kbd>Ctrl</kbd>+<kbd>Enter</kbd></td><td>submit and take the next item (<kbd>Enter</kbd> activates the focused control)</td></tr>\
     <tr><td><kbd>S</kbd></td><td>skip with a reason</td></tr>\
     <tr><td><kbd>?</kbd></td><td>this list</td></tr></table>\
     <p class=\"actions\"><button type=\"button\" id=\"help-close\">Close</button></p></dialog>";
@@ -192,6 +193,14 @@ pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> 
             ""
         }
     );
+    // The rubric's guidelines stay one key (or click) away while judging.
+    if !rubric.guidelines.trim().is_empty() {
+        push!(
+            &mut out,
+            "<details id=\"guidelines\" class=\"guidelines\"><summary>Guidelines <kbd>g</kbd></summary><div class=\"gtext\" tabindex=\"0\">{}</div></details>",
+            esc(rubric.guidelines.trim())
+        );
+    }
     render_conversation(&mut out, item);
     let mut criteria: Vec<&Criterion> = rubric.criteria.iter().collect();
     criteria.sort_by_key(|c| c.priority);
@@ -228,10 +237,10 @@ pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> 
         for e in &rubric.edge_cases {
             push!(
                 &mut out,
-                "<label title=\"{}\"><input type=\"checkbox\" name=\"edge\" value=\"{}\"> {}</label> ",
-                attr(&e.description),
+                "<label><input type=\"checkbox\" name=\"edge\" value=\"{}\"> {}{}</label> ",
                 attr(e.key.as_str()),
-                esc(e.key.as_str())
+                esc(e.key.as_str()),
+                described(&e.description)
             );
         }
         out.push_str("</fieldset>");
@@ -324,7 +333,7 @@ fn render_candidates(
         if kind == TaskKind::Ranking {
             push!(
                 out,
-                " <label class=\"rank\">Rank <select name=\"rank\" data-cand=\"{}\" aria-label=\"Rank of {letter}\">{}</select></label>",
+                " <label class=\"rank\">Rank <select name=\"rank\" data-cand=\"{}\" aria-label=\"Rank of {letter}\"><option value=\"\" selected>–</option>{}</select></label>",
                 attr(id),
                 (1..=cands.len())
                     .map(|r| format!("<option value=\"{r}\">{r}</option>"))
@@ -341,8 +350,7 @@ fn render_candidates(
                 let hard = rubric.is_hard_error(e.key.as_str());
                 push!(
                     out,
-                    "<label title=\"{}\"><input type=\"checkbox\" name=\"err\" data-cand=\"{}\" value=\"{}\"> {}{} <small class=\"sev\">{:?}</small></label>",
-                    attr(&e.description),
+                    "<label><input type=\"checkbox\" name=\"err\" data-cand=\"{}\" value=\"{}\"> {}{} <small class=\"sev\">{:?}</small>{}</label>",
                     attr(id),
                     attr(e.key.as_str()),
                     esc(e.key.as_str()),
@@ -351,7 +359,8 @@ fn render_candidates(
                     } else {
                         ""
                     },
-                    e.severity
+                    e.severity,
+                    described(&e.description)
                 );
             }
             out.push_str("</details>");
@@ -426,7 +435,8 @@ fn render_preference(out: &mut String, cands: &[(&str, char, &str)], criteria: &
 fn render_ranking(out: &mut String, cands: &[(&str, char, &str)]) {
     push!(
         out,
-        "<p class=\"muted\">Give each candidate a rank (1 best); equal ranks are ties. With a candidate focused (<kbd>j</kbd>/<kbd>k</kbd>) a digit sets its rank. {} candidates.</p>",
+        "<p class=\"muted\">Give each candidate a rank (1 best); equal ranks are ties. With a candidate focused (<kbd>j</kbd>/<kbd>k</kbd>) a digit sets its rank. {} candidates.</p>\
+         <label class=\"override\" id=\"all-tied-box\" hidden><input type=\"checkbox\" id=\"all-tied\"> Yes, every candidate is equally good (store an all-tied ranking)</label>",
         cands.len()
     );
 }
@@ -440,7 +450,7 @@ fn render_rating(out: &mut String, cands: &[(&str, char, &str)], criteria: &[&Cr
     for c in criteria {
         push!(
             out,
-            "<tr class=\"crit\" data-key=\"{}\"><th scope=\"row\"><span class=\"prio\">{}</span> {}{} <small class=\"muted\">{}–{}</small></th>",
+            "<tr class=\"crit\" data-key=\"{}\"><th scope=\"row\"><span class=\"prio\">{}</span> {}{} <small class=\"muted\">{}–{}</small>{}",
             attr(c.key.as_str()),
             c.priority,
             esc(&c.title),
@@ -450,8 +460,29 @@ fn render_rating(out: &mut String, cands: &[(&str, char, &str)], criteria: &[&Cr
                 ""
             },
             c.scale.min,
-            c.scale.max
+            c.scale.max,
+            described(&c.description)
         );
+        // The meaning of each named point, in score order.
+        let mut points: Vec<(i64, &String)> = c
+            .scale_labels
+            .iter()
+            .filter_map(|(k, v)| Some((k.trim().parse().ok()?, v)))
+            .collect();
+        points.sort_by_key(|(p, _)| *p);
+        if !points.is_empty() {
+            out.push_str("<small class=\"desc points\">");
+            for (i, (p, label)) in points.iter().enumerate() {
+                push!(
+                    out,
+                    "{}<b>{p}</b> {}",
+                    if i > 0 { " · " } else { "" },
+                    esc(label)
+                );
+            }
+            out.push_str("</small>");
+        }
+        out.push_str("</th>");
         for (id, letter, _) in cands {
             push!(
                 out,
@@ -466,6 +497,16 @@ fn render_rating(out: &mut String, cands: &[(&str, char, &str)], criteria: &[&Cr
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
+}
+
+/// A description as small text under its label (nothing when empty): readable without
+/// hover, by keyboard and on touch.
+fn described(d: &str) -> String {
+    if d.trim().is_empty() {
+        String::new()
+    } else {
+        format!("<small class=\"desc\">{}</small>", esc(d.trim()))
+    }
 }
 
 fn render_demonstration(out: &mut String, cands: &[(&str, char, &str)]) {
@@ -505,10 +546,11 @@ fn render_rubric_data(out: &mut String, criteria: &[&Criterion], rubric: &Rubric
     for c in criteria {
         push!(
             out,
-            "<i data-criterion=\"{}\" data-priority=\"{}\" data-hard=\"{}\"></i>",
+            "<i data-criterion=\"{}\" data-priority=\"{}\" data-hard=\"{}\" data-title=\"{}\"></i>",
             attr(c.key.as_str()),
             c.priority,
-            c.hard
+            c.hard,
+            attr(&c.title)
         );
     }
     for e in &rubric.errors {
@@ -583,6 +625,34 @@ mod tests {
             .unwrap();
         assert!(c < d);
         assert!(html.contains("class=\"turn role-user low-asr\""));
+    }
+
+    #[test]
+    fn fragment_carries_titles_and_unset_ranks() {
+        let (mut t, _, rubric) = task(1);
+        let html = render_task(
+            &t,
+            &Item::from_json(&t.body, TaskKind::Preference).unwrap(),
+            &rubric,
+            false,
+        );
+        // Messages name criteria by title: the rubric data carries each title (escaped).
+        assert!(html.contains(
+            "data-criterion=\"correctness\" data-priority=\"2\" data-hard=\"false\" data-title=\"Factual and procedural correctness\""
+        ));
+        // A ranking starts with every rank unset, and an all-tied ranking asks first.
+        t.task = TaskKind::Ranking;
+        let body = t.body.replace("\"preference\"", "\"ranking\"");
+        let item = Item::from_json(&body, TaskKind::Ranking).unwrap();
+        let html = render_task(&t, &item, &rubric, false);
+        assert_eq!(
+            html.matches("<option value=\"\" selected>–</option>")
+                .count(),
+            2
+        );
+        assert!(html.contains("id=\"all-tied\""));
+        // Only Ctrl+Enter submits.
+        assert!(!HELP.contains("<kbd>Ctrl</kbd>+<kbd>Enter</kbd> or <kbd>Enter</kbd>"));
     }
 
     /// The judging page's server render with a 40-turn context. A measurement, not a

@@ -159,7 +159,19 @@ async fn start() -> Fixture {
                     gold_rate: 0.0,
                     ..ProjectSettings::default()
                 },
-                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+                rubric: {
+                    // The rubric names what the points of one scale mean.
+                    let mut r = Rubric::from_toml(RUBRIC).unwrap();
+                    r.criteria[0].scale_labels = [
+                        ("1", "breaches policy"),
+                        ("3", "minor gaps"),
+                        ("5", "fully <b>compliant</b>"),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                    r.validated().unwrap()
+                },
             },
         )
         .await
@@ -509,7 +521,8 @@ async fn browser_workflow() {
 
     // Judge by keyboard, breaking the priority rule: correctness says A, winner B.
     b.keys("tabbB2").await;
-    b.wait_for("the live priority check", "var r = document.querySelector('#rule'); return r.classList.contains('bad') && /wins on `correctness`/.test(r.textContent);").await;
+    // In the annotator's terms: the letters on screen and the criterion's title.
+    b.wait_for("the live priority check", "var r = document.querySelector('#rule'); return r.classList.contains('bad') && /the overall winner is B but A wins on Factual and procedural correctness/.test(r.textContent) && !/`/.test(r.textContent);").await;
     // The draft is autosaved per assignment (sessionStorage), and the lease warns.
     let draft = b
         .js(
@@ -580,8 +593,33 @@ async fn browser_workflow() {
     )
     .await;
     b.keys(CTRL_ENTER).await;
-    b.wait_for("the server's refusal", "var e = document.querySelector('#server-error'); return !e.hidden && /^Refused: winner is/.test(e.textContent) && /correctness/.test(e.textContent);").await;
+    // The refusal is said once, in the footer's rule line, in the annotator's terms; the
+    // footer stays compact and the criterion to fix comes into view above it, focused.
+    b.wait_for("the server's refusal", "var r = document.querySelector('#rule'); return /^Refused\\. Priority rule: the overall winner is B but A wins on Factual and procedural correctness/.test(r.textContent) && !/`/.test(r.textContent) && document.querySelector('#server-error').hidden;").await;
     b.screenshot("judge-refused-1280").await;
+    let layout = b
+        .js(
+            "var s = document.querySelector('.sticky').getBoundingClientRect(), row = document.querySelector('tr.crit[data-key=correctness]'), r = row.getBoundingClientRect(); \
+             return {sticky: s.height, visible: r.top >= 0 && r.bottom <= s.top, focused: row.contains(document.activeElement)};",
+            json!([]),
+        )
+        .await;
+    assert!(
+        layout["sticky"].as_f64().unwrap() <= 160.0,
+        "the footer stays compact after a refusal: {layout}"
+    );
+    assert_eq!(layout["visible"], Value::Bool(true), "{layout}");
+    assert_eq!(layout["focused"], Value::Bool(true), "{layout}");
+    // An override without a rationale is refused; unticking it clears that message.
+    b.keys("o").await;
+    b.keys(CTRL_ENTER).await;
+    b.wait_for("the override's refusal", "var e = document.querySelector('#server-error'); return !e.hidden && /override needs a rationale/.test(e.textContent);").await;
+    b.keys("\u{E00C}o").await;
+    b.wait_for(
+        "the stale override message gone",
+        "return document.querySelector('#server-error').hidden && !document.querySelector('#override').checked;",
+    )
+    .await;
     assert_eq!(
         b.js(assignment_js(), json!([])).await,
         first,
@@ -605,14 +643,106 @@ async fn browser_workflow() {
     );
     b.wait_for("the next item", &changed).await;
     assert_no_injection(&b, "the next item").await;
-    b.keys("d").await;
+    // An untouched form gives guidance, not a green verdict; an empty submit names every
+    // missing field in words, at once.
+    let rule = b
+        .js(
+            "var r = document.querySelector('#rule'); return r.className + ' ' + r.textContent;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        !rule.as_str().unwrap().contains("ok") && !rule.as_str().unwrap().contains("Consistent"),
+        "{rule}"
+    );
+    let second = b.js(assignment_js(), json!([])).await;
+    b.keys(CTRL_ENTER).await;
     b.wait_for(
-        "the word diff",
-        "var d = document.querySelector('#diff'); return !d.hidden && !!d.querySelector('ins') && !!d.querySelector('del');",
+        "every missing field named",
+        "var e = document.querySelector('#server-error'); return !e.hidden && e.textContent === \"Before submitting: mark Regulatory compliance, Factual and procedural correctness, Resolves the customer's need, Tone and empathy; choose the overall winner; choose a strength.\";",
+    )
+    .await;
+    b.screenshot("judge-missing-1280").await;
+    // Complete the form; then Enter on a focused control activates that control and
+    // does not submit: the word diff opens in view, the error tags open.
+    b.keys("ttttT0").await;
+    b.wait_for(
+        "the message gone",
+        "return document.querySelector('#server-error').hidden;",
+    )
+    .await;
+    b.js(
+        "window.scrollTo(0, 0); document.querySelector('#diff-toggle').focus(); return true;",
+        json!([]),
+    )
+    .await;
+    b.keys("\u{E007}").await;
+    b.wait_for(
+        "the word diff, in view",
+        "var d = document.querySelector('#diff'), r = d.getBoundingClientRect(); return !d.hidden && !!d.querySelector('ins') && !!d.querySelector('del') && r.top < innerHeight && r.bottom > 0;",
     )
     .await;
     b.screenshot("judge-diff-1280").await;
-    b.keys("d").await;
+    b.keys("\u{E007}").await;
+    b.wait_for(
+        "the word diff closed",
+        "return document.querySelector('#diff').hidden;",
+    )
+    .await;
+    b.js(
+        "document.querySelector('details.errs summary').focus(); return true;",
+        json!([]),
+    )
+    .await;
+    b.keys("\u{E007}").await;
+    b.wait_for(
+        "the error tags open",
+        "return document.querySelector('details.errs').open;",
+    )
+    .await;
+    // Guidance without hover: each error tag's and edge case's description is text, and
+    // the rubric's guidelines open with `g`.
+    let described = b.js("function seen(sel) { var d = document.querySelector(sel); return !!d && d.getBoundingClientRect().height > 0 && d.textContent.length > 10; } \
+        return seen('details.errs label .desc') && seen('.edges label .desc');", json!([])).await;
+    assert_eq!(described, Value::Bool(true), "descriptions shown as text");
+    b.js("document.activeElement.blur(); return true;", json!([]))
+        .await;
+    b.keys("g").await;
+    b.wait_for("the guidelines", "var g = document.querySelector('#guidelines'), r = g.getBoundingClientRect(); return g.open && r.top < innerHeight && r.bottom > 0 && document.querySelector('#guidelines .gtext').textContent.length > 40;").await;
+    b.screenshot("judge-guidelines-1280").await;
+    b.keys("g").await;
+    b.js(
+        "document.querySelector('input[name=winner]').focus(); return true;",
+        json!([]),
+    )
+    .await;
+    b.keys("\u{E007}").await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        b.js(assignment_js(), json!([])).await,
+        second,
+        "Enter on a control does not submit"
+    );
+    // Enter on "Skip…" opens the skip dialog (Escape closes it), nothing is submitted.
+    b.js(
+        "document.querySelector('#skip').focus(); return true;",
+        json!([]),
+    )
+    .await;
+    b.keys("\u{E007}").await;
+    b.wait_for(
+        "the skip dialog",
+        "return document.querySelector('#skip-dialog').open;",
+    )
+    .await;
+    b.keys("\u{E00C}").await;
+    b.wait_for(
+        "the skip dialog closed",
+        "return !document.querySelector('#skip-dialog').open;",
+    )
+    .await;
+    assert_eq!(b.js(assignment_js(), json!([])).await, second);
+    b.js("document.querySelector('details.errs').open = false; document.activeElement.blur(); return true;", json!([])).await;
 
     // Tablet width: candidates stack. (Shifts from resizing the window are not the
     // page's: the CLS figure leaves this interval out.)
@@ -641,10 +771,27 @@ async fn browser_workflow() {
     .await;
     b.screenshot("judge-help-1280").await;
     b.keys("\u{E00C}").await;
-    for _ in 0..8 {
+    for round in 0..8 {
         let before = b.js(assignment_js(), json!([])).await;
         if before.is_null() {
             break;
+        }
+        if round == 1 {
+            // The server's own refusal, when the live check does not foresee it (here its
+            // error-tag data is removed), is shown translated: letters, titles, words.
+            b.keys("atttA1").await;
+            b.js("document.querySelectorAll('#rubric-data i[data-error]').forEach(function (i) { i.remove(); }); \
+                  var e = document.querySelector('.cand[data-letter=A] input[name=err][value=unauthorised_promise]'); \
+                  e.checked = true; e.dispatchEvent(new Event('change', {bubbles: true})); return true;", json!([])).await;
+            b.keys(CTRL_ENTER).await;
+            b.wait_for(
+                "the server's refusal, translated",
+                "var e = document.querySelector('#server-error'); return !e.hidden && e.textContent === 'Refused. Priority rule: A carries hard violation “unauthorised promise” (criterion Regulatory compliance) and cannot beat B, which carries none. Fix the marks, or override with a rationale.';",
+            )
+            .await;
+            b.js("var e = document.querySelector('.cand[data-letter=A] input[name=err][value=unauthorised_promise]'); \
+                  e.checked = false; e.dispatchEvent(new Event('change', {bubbles: true})); document.activeElement.blur(); return true;", json!([])).await;
+            b.keys("kkkk").await;
         }
         b.keys("ttttT0").await;
         b.keys(CTRL_ENTER).await;
@@ -720,8 +867,47 @@ async fn browser_workflow() {
         };
         let before = b.js(assignment_js(), json!([])).await;
         match kind.as_str() {
-            "ranking" => b.keys("213").await,
-            "rating" => b.keys("43j43j43j43").await,
+            "ranking" => {
+                // Ranks start unset; an all-tied ranking needs an explicit yes.
+                b.keys(CTRL_ENTER).await;
+                b.wait_for("the unranked candidates named", "var e = document.querySelector('#server-error'); return !e.hidden && /give A, B, C a rank/.test(e.textContent);").await;
+                b.keys("111").await;
+                b.wait_for(
+                    "the all-tied question",
+                    "return !document.querySelector('#all-tied-box').hidden;",
+                )
+                .await;
+                b.keys(CTRL_ENTER).await;
+                b.wait_for("the all-tied refusal", "var e = document.querySelector('#server-error'); return !e.hidden && /confirm that every candidate is equally good/.test(e.textContent);").await;
+                let cursor = b.js("var c = document.querySelector('.cand.current'); return !!c && getComputedStyle(c).boxShadow !== 'none';", json!([])).await;
+                assert_eq!(cursor, Value::Bool(true), "the ranking cursor is visible");
+                b.keys("kk213").await;
+                b.wait_for("the ranking complete", "return document.querySelector('#server-error').hidden && document.querySelector('#all-tied-box').hidden;").await;
+            }
+            "rating" => {
+                // Each criterion's description and the meaning of its named points.
+                let row = b
+                    .js(
+                        "return document.querySelector('tr.crit').textContent;",
+                        json!([]),
+                    )
+                    .await;
+                let row = row.as_str().unwrap();
+                assert!(
+                    row.contains("1 breaches policy · 3 minor gaps · 5 fully <b>compliant</b>")
+                        && row.contains("identity and verification"),
+                    "{row}"
+                );
+                // A digit outside the scale enters nothing and marks the cell.
+                b.keys("9").await;
+                b.wait_for("the out-of-scale digit refused", "var i = document.querySelector('input.score[aria-invalid=true]'); return !!i && i.value === '' && /9 is outside the scale 1–5 of Regulatory compliance/.test(document.querySelector('#rule').textContent);").await;
+                // A typed score outside its scale: invalid styling, no green verdict.
+                b.type_into("input.score", "9").await;
+                b.wait_for("the range error", "var r = document.querySelector('#rule'); return r.classList.contains('bad') && /Regulatory compliance for A: 9 is outside 1–5/.test(r.textContent) && !/Consistent/.test(r.textContent) && document.querySelector('input.score').getAttribute('aria-invalid') === 'true';").await;
+                b.screenshot("judge-rating-range-1280").await;
+                b.js("var i = document.querySelector('input.score'); i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true})); i.blur(); return true;", json!([])).await;
+                b.keys("43j43j43j43").await;
+            }
             "demonstration" => {
                 b.js("var s = document.querySelector('#based-on'); s.value = s.options[1].value; s.dispatchEvent(new Event('change', {bubbles: true})); return true;", json!([])).await;
                 b.type_into("#response", " Could you tell me the date of the payment?")
