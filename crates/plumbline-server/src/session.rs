@@ -112,14 +112,14 @@ fn decoy_hash() -> &'static str {
 /// holding JSON) to the login endpoint and sign the victim in as the attacker. A login
 /// must say it is JSON, which a cross-site form cannot without a CORS preflight this
 /// server never grants, and an `Origin`, when the browser sends one, must be this host.
-fn login_request_is_first_party(headers: &HeaderMap) -> Result<(), Response> {
+fn login_csrf_refusal(headers: &HeaderMap) -> Option<Response> {
     let json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
     if !json {
-        return Err(error(
+        return Some(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "a login is JSON: send Content-Type: application/json",
@@ -135,14 +135,14 @@ fn login_request_is_first_party(headers: &HeaderMap) -> Result<(), Response> {
             .and_then(|o| o.split_once("://"))
             .map(|(_, rest)| rest.trim_end_matches('/'));
         if host.is_none() || origin_host != host {
-            return Err(error(
+            return Some(error(
                 StatusCode::FORBIDDEN,
                 "cross_origin",
                 "a login must come from this server's own pages (the Origin names another site)",
             ));
         }
     }
-    Ok(())
+    None
 }
 
 #[utoipa::path(post, operation_id = "login", path = "/api/v1/session", tag = "access", security(()),
@@ -158,7 +158,7 @@ async fn login<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(refusal) = login_request_is_first_party(&headers) {
+    if let Some(refusal) = login_csrf_refusal(&headers) {
         return refusal;
     }
     let Ok(Login { name, password }) = serde_json::from_slice::<Login>(&body) else {
