@@ -460,7 +460,7 @@ async fn decided_labels<S: Store>(
 }
 
 /// One model's Bradley-Terry strength with its 95 % interval.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ModelStrength {
     /// The candidates' `model`.
     pub model: String,
@@ -479,7 +479,7 @@ pub struct ModelStrength {
 }
 
 /// One leaderboard: models by strength, or why there is none.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Board {
     /// Pairs between two different models it rests on.
     pub pairs: u64,
@@ -493,7 +493,7 @@ pub struct Board {
 /// Per-model Bradley-Terry leaderboards from the eval split's decided labels: overall
 /// (the decided winner), per edge-case tag, and per criterion (its decided winner, a tie
 /// half a win each).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Leaderboard {
     /// Decided eval pairs.
     pub labels: u64,

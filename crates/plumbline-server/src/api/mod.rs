@@ -254,7 +254,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         adjudication::queue, adjudication::decide,
         gold::list, gold::add, gold::reset_qualification,
         progress::progress,
-        quality::quality, quality::reinstate,
+        quality::quality, quality::reinstate, quality::leaderboard,
         exports::export, exports::create_release, exports::list_releases,
         split::split,
         crate::session::login, crate::session::whoami, crate::session::logout,

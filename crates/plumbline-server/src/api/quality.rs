@@ -1,15 +1,18 @@
 //! Annotator quality for leads: the per-annotator table (reliability, gold accuracy,
-//! bias with its test, inversions, probation) and reinstatement of an annotator on
-//! probation. Annotators never see these figures: they judge blind.
+//! bias with its test, inversions, probation), reinstatement of an annotator on
+//! probation, and the models' leaderboard on the eval split. Annotators never see these
+//! figures: they judge blind.
 
 use super::ApiResult;
 use crate::AppState;
 use crate::auth::Lead;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use plumbline_formats::eval::{EvalError, LabelOptions, Leaderboard, leaderboard as board_of};
 use plumbline_formats::quality::{QualityReport, annotator_quality, reinstate as reinstate_one};
 use plumbline_store::{Reinstatement, Store};
+use serde::Deserialize;
 
 /// Routes of this resource.
 pub fn routes<S: Store>() -> Router<AppState<S>> {
@@ -19,6 +22,50 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/api/v1/projects/{project}/annotators/{user}/reinstate",
             post(reinstate::<S>),
         )
+        .route(
+            "/api/v1/projects/{project}/leaderboard",
+            get(leaderboard::<S>),
+        )
+}
+
+/// Which votes decide the leaderboard's labels.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LeaderboardQuery {
+    /// Imported prior judgments vote too (each source one voter at reliability 0.7).
+    #[serde(default)]
+    pub include_external: bool,
+}
+
+/// The models' Bradley-Terry leaderboard on the eval split, from the experts' decided
+/// labels: overall, per edge-case tag and per criterion, each strength with its 95 %
+/// interval (leads), as `plumbline report` shows it.
+#[utoipa::path(get, operation_id = "get_leaderboard", path = "/api/v1/projects/{project}/leaderboard", tag = "quality",
+    params(("project" = String, Path, description = "Project name"), LeaderboardQuery),
+    responses((status = 200, description = "Per model (the candidates' `model`): log-strength with its standard error and 95 % interval, wins and comparisons; a board with fewer than two models says why it is undefined", body = Leaderboard),
+              (status = 400, body = super::ErrorBody),
+              (status = 403, body = super::ErrorBody),
+              (status = 404, body = super::ErrorBody)))]
+pub async fn leaderboard<S: Store>(
+    State(state): State<AppState<S>>,
+    lead: Lead,
+    query: Result<Query<LeaderboardQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Leaderboard>> {
+    let Query(q) = query.map_err(|e| super::ApiError::BadRequest(e.body_text()))?;
+    let labels = LabelOptions {
+        include_external: q.include_external,
+        threshold: None,
+    };
+    let board = board_of(&state.store, &lead.project, labels)
+        .await
+        .map_err(|e| match e {
+            EvalError::Store(e) => super::ApiError::Store(e),
+            other => {
+                super::ApiError::Store(plumbline_store::StoreError::Database(other.to_string()))
+            }
+        })?;
+    Ok(Json(board))
 }
 
 /// The quality of each annotator, and verified experts' share of the work (leads).

@@ -342,8 +342,22 @@ async fn quality_table_and_reinstatement() {
     );
     assert!(x["judgment_share"]["value"].as_f64().unwrap() > 0.0, "{x}");
 
-    // Annotators never see the table, and may not reinstate.
+    // The models' leaderboard on the eval split: these items are not split and name no
+    // models, so every board says why it is undefined rather than inventing strengths.
+    let (s, board) = lead.get("/api/v1/projects/qual/leaderboard").await;
+    assert_eq!(s, StatusCode::OK, "{board}");
+    assert_eq!(board["labels"], 0, "{board}");
+    assert!(board["overall"]["undefined"].is_string(), "{board}");
+    assert_eq!(board["overall"]["models"], json!([]));
+    let (s, _) = lead
+        .get("/api/v1/projects/qual/leaderboard?include_external=maybe")
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // Annotators never see the table or the leaderboard, and may not reinstate.
     let (s, _) = ann.get("/api/v1/projects/qual/quality").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = ann.get("/api/v1/projects/qual/leaderboard").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let reinstate = "/api/v1/projects/qual/annotators/ann/reinstate";
     let (s, _) = ann.post(reinstate, json!({})).await;

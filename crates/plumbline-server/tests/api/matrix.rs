@@ -192,6 +192,12 @@ fn ops() -> Vec<Op> {
             LEAD,
             Some("admin"),
         ),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/leaderboard",
+            LEAD,
+            Some("admin"),
+        ),
         op(M::GET, "/api/v1/users", NOBODY, Some("admin")),
         op(M::POST, "/api/v1/users", NOBODY, Some("admin")),
         op(M::GET, "/api/v1/audit", NOBODY, Some("admin")),
