@@ -170,3 +170,48 @@ pub async fn an_edited_anchor_or_a_missing_head_is_detected<S: Store>(store: S, 
     let e = broken(&store).await;
     assert!(e.contains("not signed by the audit key"), "{e}");
 }
+
+pub async fn a_chain_from_before_the_key_still_verifies<S: Store>(store: S, raw: Raw) {
+    // A database written before the audit key: every hash plain SHA-256 and no anchor;
+    // the key is given now (on PostgreSQL another store of this process, holding the
+    // same key, may seal the new events).
+    let mut events = chain_of(&store).await;
+    rehash_unkeyed(&mut events, audit::GENESIS.to_owned());
+    raw.exec("DELETE FROM audit_events").await;
+    raw.insert(&events).await;
+    let dir = store
+        .audit_trail()
+        .anchor_path()
+        .parent()
+        .unwrap()
+        .to_owned();
+    std::fs::remove_file(dir.join(audit::ANCHOR_FILE)).unwrap();
+    drop(store);
+    match raw.reopen(&dir).await {
+        plumbline_store::AnyStore::Sqlite(s) => keyed_after_the_cut_over(s, raw).await,
+        plumbline_store::AnyStore::Postgres(s) => keyed_after_the_cut_over(s, raw).await,
+    }
+}
+
+async fn keyed_after_the_cut_over<S: Store>(store: S, raw: Raw) {
+    for i in 0..5 {
+        store
+            .record_event(AuditEvent::new(AuditAction::LoginFail, "user").object(format!("k{i}")))
+            .await
+            .unwrap();
+    }
+    store.anchor_audit().await.unwrap();
+    let v = audit::verify_chain(&store, None).await.unwrap().unwrap();
+    assert_eq!((v.events, v.unkeyed, v.anchored), (N + 5, N, Some(N + 5)));
+    // An unkeyed event after the cut-over is refused.
+    let events = store.audit_events(0, 1000).await.unwrap();
+    let mut forged = events.last().unwrap().clone();
+    forged.seq += 1;
+    rehash_unkeyed(
+        std::slice::from_mut(&mut forged),
+        events.last().unwrap().hash.clone(),
+    );
+    raw.insert(&[forged]).await;
+    let e = broken(&store).await;
+    assert!(e.contains(&format!("event {} ", N + 6)), "{e}");
+}

@@ -131,6 +131,19 @@ impl Raw {
         }
     }
 
+    /// The same database opened again, with its audit key and anchor in `audit_dir`
+    /// (an SQLite database keeps them beside its file).
+    pub async fn reopen(&self, audit_dir: &std::path::Path) -> plumbline_store::AnyStore {
+        match self {
+            Raw::Sqlite(path) => {
+                plumbline_store::AnyStore::Sqlite(SqliteStore::open(path).await.unwrap())
+            }
+            Raw::Postgres(url) => {
+                plumbline_store::AnyStore::Postgres(PgStore::open(url, audit_dir).await.unwrap())
+            }
+        }
+    }
+
     /// Inserts `events` into the chain's table as they are.
     pub async fn insert(&self, events: &[plumbline_store::audit::StoredAuditEvent]) {
         let overriding = match self {
