@@ -215,3 +215,51 @@ async fn keyed_after_the_cut_over<S: Store>(store: S, raw: Raw) {
     let e = broken(&store).await;
     assert!(e.contains(&format!("event {} ", N + 6)), "{e}");
 }
+
+pub async fn purge_removes_skip_reasons<S: Store>(store: S, raw: Raw) {
+    use crate::cases_work::{import, item, project_with, settings, take, user};
+    use plumbline_store::{PurgeScope, RetentionPolicy};
+    let p = project_with(&store, settings()).await;
+    import(&store, &p, vec![item(1, ""), item(2, "")]).await;
+    let ann = user(&store, "ann").await;
+    let t = take(&store, ann, &p).await;
+    let reason = "Outside my expertise Zq7";
+    store
+        .skip(ann, p.id, t.assignment, reason.into())
+        .await
+        .unwrap();
+    assert_eq!(
+        raw.count("SELECT count(*) FROM assignments WHERE skip_reason LIKE '%Zq7%'")
+            .await,
+        1
+    );
+    let policy = RetentionPolicy {
+        after_resolved_days: Some(30),
+        after_release_days: None,
+    };
+    store.set_retention(None, p.id, Some(policy)).await.unwrap();
+    store
+        .purge(None, p.id, PurgeScope::Everything, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        raw.count("SELECT count(*) FROM assignments WHERE skip_reason LIKE '%Zq7%'")
+            .await,
+        0
+    );
+    assert_eq!(
+        raw.count("SELECT count(*) FROM assignments WHERE skip_reason IS NOT NULL")
+            .await,
+        1,
+        "the skip itself is kept"
+    );
+    if let Raw::Sqlite(path) = &raw {
+        for suffix in ["", "-wal"] {
+            let bytes = std::fs::read(format!("{}{suffix}", path.display())).unwrap_or_default();
+            assert!(
+                !bytes.windows(3).any(|w| w == b"Zq7"),
+                "the skip reason is gone from the file{suffix}"
+            );
+        }
+    }
+}

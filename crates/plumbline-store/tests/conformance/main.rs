@@ -162,4 +162,5 @@ conformance_raw!(
     a_forged_insert_in_the_middle_is_detected,
     an_edited_anchor_or_a_missing_head_is_detected,
     a_chain_from_before_the_key_still_verifies,
+    purge_removes_skip_reasons,
 );

@@ -131,6 +131,26 @@ impl Raw {
         }
     }
 
+    /// The single integer `sql` selects.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self {
+            Raw::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.query_row(sql, [], |r| r.get(0)).unwrap()
+            }
+            Raw::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                let running = tokio::spawn(conn);
+                let n: i64 = client.query_one(sql, &[]).await.unwrap().get(0);
+                drop(client);
+                let _ = running.await;
+                n
+            }
+        }
+    }
+
     /// The same database opened again, with its audit key and anchor in `audit_dir`
     /// (an SQLite database keeps them beside its file).
     pub async fn reopen(&self, audit_dir: &std::path::Path) -> plumbline_store::AnyStore {
