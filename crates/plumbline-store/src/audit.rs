@@ -181,9 +181,11 @@ impl AuditEvent {
         self
     }
 
-    /// Sets the digest to the SHA-256 of `content`.
+    /// Sets the digest of `content`: stored as the HMAC of its SHA-256 under the audit
+    /// key (see [`content_digest`]), so a short text cannot be recovered by hashing
+    /// guesses. Until the event is linked it holds the SHA-256, marked to be keyed.
     pub fn digest_of(mut self, content: &[u8]) -> Self {
-        self.digest = Some(sha256_hex(content));
+        self.digest = Some(format!("{TO_KEY}{}", sha256_hex(content)));
         self
     }
 }
@@ -211,6 +213,28 @@ pub struct StoredAuditEvent {
     pub prev_hash: String,
     /// Hash of this event.
     pub hash: String,
+}
+
+/// Marks a digest that is keyed when its event is linked ([`AuditEvent::digest_of`]);
+/// a digest without it (a release's manifest hash) is stored as given.
+const TO_KEY: &str = "k:";
+
+/// The digest an event records for `content`: hex HMAC-SHA-256 under the audit key of
+/// the content's hex SHA-256.
+pub fn content_digest(key: &AuditKey, content: &[u8]) -> String {
+    keyed_digest(key, &sha256_hex(content))
+}
+
+fn keyed_digest(key: &AuditKey, sha256: &str) -> String {
+    key.mac(&[b"plumbline audit digest\n", sha256.as_bytes()])
+}
+
+/// The digest as linked: keyed if it was marked to be.
+fn link_digest(key: &AuditKey, digest: Option<String>) -> Option<String> {
+    digest.map(|d| match d.strip_prefix(TO_KEY) {
+        Some(sha256) => keyed_digest(key, sha256),
+        None => d,
+    })
 }
 
 /// Hex SHA-256 of `bytes`.
@@ -763,7 +787,7 @@ fn stored(
         object_type: e.object_type.to_owned(),
         object_id: e.object_id.clone(),
         project_id: e.project.map(|p| p.0),
-        digest: e.digest.clone(),
+        digest: link_digest(key, e.digest.clone()),
         prev_hash,
         hash: String::new(),
     };
@@ -995,6 +1019,7 @@ pub async fn pg_seal(
         for (_, mut e) in pending {
             seq += 1;
             e.seq = seq;
+            e.digest = link_digest(key, e.digest.take());
             e.prev_hash = std::mem::take(&mut prev);
             e.hash = keyed_hash(key, &e.prev_hash, &e);
             prev = e.hash.clone();

@@ -243,7 +243,7 @@ impl RetentionStore for PgStore {
         // Dead row versions stay in the table files until rewritten: VACUUM FULL
         // rewrites each table that held the text into a new file and drops the old one.
         client
-            .batch_execute("VACUUM FULL items, item_revisions, judgments, judgment_history, adjudications, gold, assignments")
+            .batch_execute("VACUUM FULL items, item_revisions, judgments, judgment_history, adjudications, gold, assignments, audit_pending")
             .await?;
         Ok(report)
     }

@@ -233,6 +233,21 @@ pub async fn purge_removes_skip_reasons<S: Store>(store: S, raw: Raw) {
             .await,
         1
     );
+    // The audit event records the reason by a keyed digest: hashing guesses of a short
+    // text does not find it.
+    let skip = store
+        .audit_events(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "assignment.skip")
+        .unwrap();
+    let digest = skip.digest.unwrap();
+    assert_ne!(digest, audit::sha256_hex(reason.as_bytes()));
+    assert_eq!(
+        digest,
+        audit::content_digest(store.audit_trail().key(), reason.as_bytes())
+    );
     let policy = RetentionPolicy {
         after_resolved_days: Some(30),
         after_release_days: None,
