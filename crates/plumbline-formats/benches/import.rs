@@ -117,9 +117,13 @@ fn main() {
                                 .await
                                 .unwrap();
                             let base = &url[..url.rfind('/').unwrap()];
-                            let store = plumbline_store::PgStore::open(&format!("{base}/{name}"))
-                                .await
-                                .unwrap();
+                            let audit_dir = std::env::temp_dir().join(format!("{name}_audit"));
+                            let store = plumbline_store::PgStore::open(
+                                &format!("{base}/{name}"),
+                                &audit_dir,
+                            )
+                            .await
+                            .unwrap();
                             let secs = import(&store, &file, lines).await;
                             drop(store);
                             let _ = admin

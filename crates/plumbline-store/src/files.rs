@@ -44,6 +44,11 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
+/// Opens `path` for appending, creating it 0600 when new.
+pub fn append(path: &Path) -> io::Result<File> {
+    options().append(true).create(true).open(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

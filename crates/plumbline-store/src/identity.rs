@@ -260,6 +260,15 @@ pub trait IdentityStore: Send + Sync {
     /// and a short-lived process before it exits call this. SQLite links at write time.
     fn seal_audit(&self) -> impl Future<Output = Result<()>> + Send;
 
+    /// The audit key and the anchor file this store writes the chain with.
+    fn audit_trail(&self) -> &crate::audit::AuditTrail;
+
+    /// Seals the chain and writes a checkpoint of its head to the anchor file now
+    /// (unless this process already did that far). Every command calls it before it
+    /// exits; a serving process also writes one every `ANCHOR_INTERVAL` while events
+    /// come in.
+    fn anchor_audit(&self) -> impl Future<Output = Result<()>> + Send;
+
     /// Audit events with `seq > after`, oldest first, at most `limit` (sealed first).
     fn audit_events(
         &self,

@@ -175,14 +175,26 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
-    /// Opens (and migrates) the database at `url`.
-    pub async fn open(url: &str) -> Result<AnyStore> {
+    /// Opens (and migrates) the database at `url`. The audit key and anchor file are
+    /// beside the SQLite file; for PostgreSQL in `audit_dir`, by default
+    /// [`DEFAULT_AUDIT_DIR`].
+    pub async fn open(url: &str, audit_dir: Option<&std::path::Path>) -> Result<AnyStore> {
         match DatabaseUrl::parse(url)? {
             DatabaseUrl::Sqlite(path) => Ok(AnyStore::Sqlite(SqliteStore::open(&path).await?)),
-            DatabaseUrl::Postgres(url) => Ok(AnyStore::Postgres(PgStore::open(&url).await?)),
+            DatabaseUrl::Postgres(url) => Ok(AnyStore::Postgres(
+                PgStore::open(
+                    &url,
+                    audit_dir.unwrap_or(std::path::Path::new(DEFAULT_AUDIT_DIR)),
+                )
+                .await?,
+            )),
         }
     }
 }
+
+/// Where a PostgreSQL store keeps its audit key and anchor unless told otherwise: the
+/// default SQLite database's directory.
+pub const DEFAULT_AUDIT_DIR: &str = "./plumbline-data";
 
 /// Batch size used when streaming items between the formats and the store.
 pub const BATCH: usize = 1024;

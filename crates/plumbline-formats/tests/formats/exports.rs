@@ -768,7 +768,8 @@ async fn kinds_filters_and_releases_on_postgres() {
         .unwrap();
     let base = url.split('?').next().unwrap();
     let cut = base.rfind('/').unwrap();
-    let store = plumbline_store::PgStore::open(&format!("{}/{name}", &base[..cut]))
+    let audit_dir = std::env::temp_dir().join(format!("{name}_audit"));
+    let store = plumbline_store::PgStore::open(&format!("{}/{name}", &base[..cut]), &audit_dir)
         .await
         .unwrap();
     flow(store, "postgres").await;

@@ -13,7 +13,7 @@ use super::rules::{
     validate_payload,
 };
 use crate::Result;
-use crate::audit::{AuditAction, AuditEvent, sha256_hex};
+use crate::audit::{AuditAction, AuditEvent};
 use crate::error::StoreError;
 use crate::states::{AssignmentState, ItemState, Purpose, QualificationState};
 use crate::work::{Submission, WorkError, WorkResult};
@@ -392,11 +392,6 @@ fn preference_posterior<P>(
 /// settle it (the backend then reads the payloads for [`settle`]).
 pub fn reaches_overlap(judgments: i64, settings: &ProjectSettings) -> bool {
     judgments >= i64::from(settings.overlap)
-}
-
-/// The digest an event records for a payload, for backends that write it themselves.
-pub fn digest(payload_json: &str) -> String {
-    sha256_hex(payload_json.as_bytes())
 }
 
 /// The stored task kind of an item, as an engine error when unreadable.

@@ -565,13 +565,32 @@ impl IdentityStore for PgStore {
 
     async fn seal_audit(&self) -> Result<()> {
         let mut client = self.client().await?;
-        crate::audit::pg_seal(&mut client).await?;
+        crate::audit::pg_seal(&mut client, self.trail.key()).await?;
         Ok(())
+    }
+
+    fn audit_trail(&self) -> &crate::audit::AuditTrail {
+        &self.trail
+    }
+
+    async fn anchor_audit(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        crate::audit::pg_seal(&mut client, self.trail.key()).await?;
+        let head = client
+            .query_opt(
+                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+                &[],
+            )
+            .await?;
+        match head {
+            Some(r) => self.trail.checkpoint(r.get(0), &r.get::<_, String>(1)),
+            None => Ok(()),
+        }
     }
 
     async fn audit_events(&self, after: i64, limit: u32) -> Result<Vec<StoredAuditEvent>> {
         let mut client = self.client().await?;
-        crate::audit::pg_seal(&mut client).await?;
+        crate::audit::pg_seal(&mut client, self.trail.key()).await?;
         let rows = client
             .query(
                 "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash
@@ -579,20 +598,23 @@ impl IdentityStore for PgStore {
                 &[&after, &(limit as i64)],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| StoredAuditEvent {
-                seq: r.get(0),
-                at: r.get(1),
-                actor: r.get(2),
-                action: r.get(3),
-                object_type: r.get(4),
-                object_id: r.get(5),
-                project_id: r.get(6),
-                digest: r.get(7),
-                prev_hash: r.get(8),
-                hash: r.get(9),
-            })
-            .collect())
+        Ok(rows.iter().map(audit_row).collect())
+    }
+}
+
+/// An audit event from the columns `seq, at, actor, action, object_type, object_id,
+/// project_id, digest, prev_hash, hash`.
+pub(crate) fn audit_row(r: &tokio_postgres::Row) -> StoredAuditEvent {
+    StoredAuditEvent {
+        seq: r.get(0),
+        at: r.get(1),
+        actor: r.get(2),
+        action: r.get(3),
+        object_type: r.get(4),
+        object_id: r.get(5),
+        project_id: r.get(6),
+        digest: r.get(7),
+        prev_hash: r.get(8),
+        hash: r.get(9),
     }
 }

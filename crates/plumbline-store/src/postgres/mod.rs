@@ -31,6 +31,8 @@ pub struct PgStore {
     pool: Pool,
     /// Spaces out connection attempts while the database is unreachable.
     backoff: std::sync::Arc<backoff::Backoff>,
+    /// The audit key and anchor (see [`PgStore::open`]).
+    trail: std::sync::Arc<crate::audit::AuditTrail>,
     _sealer: std::sync::Arc<Sealer>,
 }
 
@@ -45,22 +47,37 @@ impl Drop for Sealer {
 }
 
 impl Sealer {
-    fn spawn(pool: Pool, backoff: std::sync::Arc<backoff::Backoff>) -> Sealer {
+    fn spawn(
+        pool: Pool,
+        backoff: std::sync::Arc<backoff::Backoff>,
+        trail: std::sync::Arc<crate::audit::AuditTrail>,
+    ) -> Sealer {
         Sealer(tokio::spawn(async move {
             let mut tick = tokio::time::interval(crate::audit::SEAL_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut last_sweep = std::time::Instant::now();
+            // The last event this process linked and has not yet checkpointed.
+            let mut head: Option<(i64, String)> = None;
             loop {
                 tick.tick().await;
+                if head.is_some() && trail.due() {
+                    let (seq, hash) = head.take().unwrap_or_default();
+                    if let Err(e) = trail.checkpoint(seq, &hash) {
+                        tracing::warn!("no audit checkpoint this time: {e}");
+                    }
+                }
                 let due = last_sweep.elapsed() >= crate::audit::SWEEP_INTERVAL;
                 if !crate::audit::take_pending_written() && !due {
                     continue;
                 }
                 last_sweep = std::time::Instant::now();
                 let sealed = match backoff::get(&pool, &backoff).await {
-                    Ok(mut client) => crate::audit::pg_seal(&mut client).await,
+                    Ok(mut client) => crate::audit::pg_seal(&mut client, trail.key()).await,
                     Err(e) => Err(e),
                 };
+                if let Ok(Some(sealed)) = &sealed {
+                    head = Some(sealed.clone());
+                }
                 if let Err(e) = sealed {
                     // Nothing is lost: the events stay pending for the next pass, and
                     // every reader of the chain seals first.
@@ -76,8 +93,10 @@ impl Sealer {
 const POOL_SIZE: usize = 16;
 
 impl PgStore {
-    /// Connects to `url`, and migrates the database.
-    pub async fn open(url: &str) -> Result<PgStore> {
+    /// Connects to `url`, and migrates the database. The audit key and anchor file
+    /// are in `audit_dir` (see [`crate::audit::AuditTrail::open`]).
+    pub async fn open(url: &str, audit_dir: &std::path::Path) -> Result<PgStore> {
+        let trail = std::sync::Arc::new(crate::audit::AuditTrail::open(audit_dir)?);
         let config = tokio_postgres::Config::from_str(url).map_err(|e| {
             StoreError::Invalid(format!(
                 "bad PostgreSQL URL `{}`: {e}",
@@ -97,12 +116,26 @@ impl PgStore {
             .map_err(|e| StoreError::Database(format!("cannot build connection pool: {e}")))?;
         let backoff = std::sync::Arc::new(backoff::Backoff::default());
         let store = PgStore {
-            _sealer: std::sync::Arc::new(Sealer::spawn(pool.clone(), backoff.clone())),
+            _sealer: std::sync::Arc::new(Sealer::spawn(
+                pool.clone(),
+                backoff.clone(),
+                trail.clone(),
+            )),
             backoff,
             pool,
+            trail: trail.clone(),
         };
         let mut client = store.client().await?;
         migrate::apply(&mut client).await?;
+        let head = client
+            .query_opt(
+                "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash
+                 FROM audit_events ORDER BY seq DESC LIMIT 1",
+                &[],
+            )
+            .await?
+            .map(|r| identity::audit_row(&r));
+        trail.start(head.as_ref())?;
         Ok(store)
     }
 

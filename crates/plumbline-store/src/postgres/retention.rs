@@ -220,6 +220,12 @@ impl RetentionStore for PgStore {
                 )
                 .await?;
             }
+            // A skip's reason is the annotator's free text: the skip stays, its words go.
+            tx.execute(
+                "UPDATE assignments SET skip_reason = $2 WHERE item_id = $1 AND skip_reason IS NOT NULL",
+                &[&item, &PURGED],
+            )
+            .await?;
             report.items += 1;
         }
         pg_append(
@@ -237,7 +243,7 @@ impl RetentionStore for PgStore {
         // Dead row versions stay in the table files until rewritten: VACUUM FULL
         // rewrites each table that held the text into a new file and drops the old one.
         client
-            .batch_execute("VACUUM FULL items, item_revisions, judgments, judgment_history, adjudications, gold")
+            .batch_execute("VACUUM FULL items, item_revisions, judgments, judgment_history, adjudications, gold, assignments, audit_pending")
             .await?;
         Ok(report)
     }

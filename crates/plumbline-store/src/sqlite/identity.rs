@@ -575,6 +575,19 @@ impl IdentityStore for SqliteStore {
         Ok(())
     }
 
+    fn audit_trail(&self) -> &crate::audit::AuditTrail {
+        &self.inner.trail
+    }
+
+    async fn anchor_audit(&self) -> Result<()> {
+        let trail = self.inner.trail.clone();
+        self.read(move |conn| match super::audit_head(conn)? {
+            Some((seq, hash)) => trail.checkpoint(seq, &hash),
+            None => Ok(()),
+        })
+        .await
+    }
+
     async fn record_event(&self, event: AuditEvent) -> Result<()> {
         self.write(move |conn| {
             let tx = conn.transaction()?;
@@ -591,24 +604,28 @@ impl IdentityStore for SqliteStore {
                 "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash
                  FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![after, limit], |r| {
-                Ok(StoredAuditEvent {
-                    seq: r.get(0)?,
-                    at: r.get(1)?,
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    object_type: r.get(4)?,
-                    object_id: r.get(5)?,
-                    project_id: r.get(6)?,
-                    digest: r.get(7)?,
-                    prev_hash: r.get(8)?,
-                    hash: r.get(9)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![after, limit], audit_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }
+}
+
+/// An audit event from the columns `seq, at, actor, action, object_type, object_id,
+/// project_id, digest, prev_hash, hash`.
+pub(crate) fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAuditEvent> {
+    Ok(StoredAuditEvent {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        object_type: r.get(4)?,
+        object_id: r.get(5)?,
+        project_id: r.get(6)?,
+        digest: r.get(7)?,
+        prev_hash: r.get(8)?,
+        hash: r.get(9)?,
+    })
 }
 
 /// Session use is recorded at most this often, so reads do not all become writes.

@@ -32,6 +32,8 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
+    /// The audit key and anchor, in the database file's directory.
+    trail: Arc<crate::audit::AuditTrail>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     /// Engine writes waiting to be committed together (see `group::write_grouped`).
@@ -103,8 +105,23 @@ impl SqliteStore {
                     )));
                 }
             }
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let trail = Arc::new(crate::audit::AuditTrail::open(dir)?);
             let mut writer = connect(&path)?;
             migrate::apply(&mut writer)?;
+            crate::audit::register_sqlite_key(&writer, trail.key());
+            let head = writer
+                .query_row(
+                    "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash
+                     FROM audit_events ORDER BY seq DESC LIMIT 1",
+                    [],
+                    identity::audit_row,
+                )
+                .optional()?;
+            trail.start(head.as_ref())?;
             // Checkpoints run beside the writer (below), not inside a commit of it:
             // copying the WAL into the database stalled whichever request committed.
             writer.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
@@ -114,13 +131,14 @@ impl SqliteStore {
             let store = SqliteStore {
                 inner: Arc::new(Inner {
                     path,
+                    trail: trail.clone(),
                     writer: Mutex::new(writer),
                     readers: Mutex::new(Vec::new()),
                     pending: Mutex::new(Vec::new()),
                     leading: std::sync::atomic::AtomicBool::new(false),
                 }),
             };
-            spawn_checkpointer(Arc::downgrade(&store.inner), checkpointer);
+            spawn_checkpointer(Arc::downgrade(&store.inner), checkpointer, trail);
             Ok(store)
         })
         .await?
@@ -161,7 +179,9 @@ impl SqliteStore {
     /// closed), so a copy of the database file alone missed them. It waits at most a
     /// second for readers of other processes; when they keep it from finishing (a
     /// server on the same file), the WAL is theirs to checkpoint and `false` says so.
+    /// First it writes a checkpoint of the audit chain's head to the anchor file.
     pub async fn close(&self) -> Result<bool> {
+        crate::IdentityStore::anchor_audit(self).await?;
         self.write(|conn| {
             conn.busy_timeout(std::time::Duration::from_millis(100))?;
             let mut done = false;
@@ -322,7 +342,24 @@ const WAL_RESTART_BYTES: u64 = 256 << 20;
 /// waits poll every 200 µs ([`checkpoint_wait`]) instead of SQLite's default sleeps of
 /// 1, 2, 5, 10 … ms, which can hold writes back for milliseconds after the last reader
 /// of the moment has finished.
-fn spawn_checkpointer(store: std::sync::Weak<Inner>, mut conn: Connection) {
+/// The audit chain's last event, sequence number and hash.
+pub(crate) fn audit_head(conn: &Connection) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Runs beside the writer: WAL checkpoints, and the audit anchor's checkpoints (at most
+/// one line every [`crate::audit::ANCHOR_INTERVAL`], off every request's path).
+fn spawn_checkpointer(
+    store: std::sync::Weak<Inner>,
+    mut conn: Connection,
+    trail: Arc<crate::audit::AuditTrail>,
+) {
     if let Err(e) = conn.busy_handler(Some(checkpoint_wait)) {
         tracing::warn!(error = %e, "checkpoint connection keeps the default busy handler");
     }
@@ -342,6 +379,15 @@ fn spawn_checkpointer(store: std::sync::Weak<Inner>, mut conn: Connection) {
                 std::thread::sleep(std::time::Duration::from_millis(100));
                 let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES);
                 let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                if trail.due() {
+                    let anchored = audit_head(&conn).and_then(|head| match head {
+                        Some((seq, hash)) => trail.checkpoint(seq, &hash),
+                        None => Ok(()),
+                    });
+                    if let Err(e) = anchored {
+                        tracing::warn!(error = %e, "no audit checkpoint this time");
+                    }
+                }
                 if big && std::time::Instant::now() >= restart_after {
                     // The first column is 1 when the checkpoint could not finish.
                     let done = conn

@@ -143,6 +143,11 @@ fn purge_item(tx: &Transaction<'_>, item: i64, now: i64, report: &mut PurgeRepor
     )?;
     text("adjudications", "item_id = ?1")?;
     text("gold", "item_id = ?1")?;
+    // A skip's reason is the annotator's free text: the skip stays, its words go.
+    tx.execute(
+        "UPDATE assignments SET skip_reason = ?2 WHERE item_id = ?1 AND skip_reason IS NOT NULL",
+        params![item, PURGED],
+    )?;
     report.items += 1;
     Ok(())
 }

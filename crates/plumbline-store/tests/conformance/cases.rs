@@ -522,6 +522,8 @@ pub async fn sqlite_backup_under_load_restores_whole(store: SqliteStore) {
     std::fs::create_dir_all(&restored_dir).unwrap();
     let restored_path = restored_dir.join("plumbline.db");
     std::fs::copy(&copy, &restored_path).unwrap();
+    // The audit key is restored with the database: the chain is keyed by it.
+    std::fs::copy(dir.join("audit.key"), restored_dir.join("audit.key")).unwrap();
     let restored = SqliteStore::open(&restored_path).await.unwrap();
     restored.check_integrity().await.unwrap();
     let items = restored.list_projects().await.unwrap()[0].items;
@@ -530,7 +532,12 @@ pub async fn sqlite_backup_under_load_restores_whole(store: SqliteStore) {
         "{items} items in the copy, {before} before and {after} after it: whole imports only"
     );
     let events = restored.audit_events(0, 100_000).await.unwrap();
-    audit::verify_links((0, audit::GENESIS.to_owned()), &events).unwrap();
+    audit::verify_links(
+        restored.audit_trail().key(),
+        (0, audit::GENESIS.to_owned()),
+        &events,
+    )
+    .unwrap();
     assert_eq!(
         restored.pseudonym_key(p.id).await.unwrap(),
         store.pseudonym_key(p.id).await.unwrap()
@@ -545,6 +552,7 @@ pub async fn sqlite_backup_under_load_restores_whole(store: SqliteStore) {
     let alone = dir.join("alone");
     std::fs::create_dir_all(&alone).unwrap();
     std::fs::copy(store.path(), alone.join("plumbline.db")).unwrap();
+    std::fs::copy(dir.join("audit.key"), alone.join("audit.key")).unwrap();
     let alone = SqliteStore::open(&alone.join("plumbline.db"))
         .await
         .unwrap();

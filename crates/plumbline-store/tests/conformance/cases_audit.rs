@@ -334,5 +334,10 @@ pub async fn every_engine_path_writes_the_same_events<S: Store>(store: S) {
 
     chain.all_engine_actions_covered();
     let events = store.audit_events(0, 100_000).await.unwrap();
-    audit::verify_links((0, audit::GENESIS.to_owned()), &events).unwrap();
+    audit::verify_links(
+        store.audit_trail().key(),
+        (0, audit::GENESIS.to_owned()),
+        &events,
+    )
+    .unwrap();
 }

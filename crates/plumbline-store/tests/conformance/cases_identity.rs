@@ -272,7 +272,8 @@ pub async fn audit_chain_records_every_mutation<S: Store>(store: S) {
         Some(64),
         "content is recorded by digest"
     );
-    let (last, hash) = verify_links((0, GENESIS.to_owned()), &events).unwrap();
+    let (last, hash) =
+        verify_links(store.audit_trail().key(), (0, GENESIS.to_owned()), &events).unwrap();
     assert_eq!((last, hash.as_str()), (4, events[3].hash.as_str()));
     assert_eq!(
         store.audit_events(2, 1).await.unwrap()[0].seq,
@@ -336,7 +337,8 @@ pub async fn audit_chain_stays_whole_under_concurrent_writers<S: Store>(store: S
     objects.sort_unstable();
     objects.dedup();
     assert_eq!(objects.len(), 1 + 8 * 25, "no event linked twice");
-    verify_links((0, GENESIS.to_owned()), &events).expect("the chain verifies");
+    verify_links(store.audit_trail().key(), (0, GENESIS.to_owned()), &events)
+        .expect("the chain verifies");
     assert_eq!(
         events
             .iter()
@@ -421,5 +423,5 @@ pub async fn purge_removes_text_and_keeps_ids_and_hashes<S: Store>(store: S) {
     );
     let events = store.audit_events(0, 100).await.unwrap();
     assert!(events.iter().any(|e| e.action == "purge"));
-    verify_links((0, GENESIS.to_owned()), &events).unwrap();
+    verify_links(store.audit_trail().key(), (0, GENESIS.to_owned()), &events).unwrap();
 }

@@ -3,7 +3,7 @@
 
 use crate::cases_work::{RUBRIC, import, item, pref, submission, take, user};
 use plumbline_domain::{ProjectId, ProjectName, ProjectSettings, Rubric, SettingsPatch};
-use plumbline_store::audit::{AuditAction, StoredAuditEvent, sha256_hex};
+use plumbline_store::audit::{AuditAction, StoredAuditEvent, content_digest};
 use plumbline_store::*;
 
 async fn project<S: Store>(store: &S, settings: ProjectSettings) -> Project {
@@ -53,7 +53,13 @@ pub async fn settings_change_whole_or_not_at_all<S: Store>(store: S) {
     );
     assert_eq!(
         e.digest.as_deref(),
-        Some(sha256_hex(serde_json::to_string(s).unwrap().as_bytes()).as_str()),
+        Some(
+            content_digest(
+                store.audit_trail().key(),
+                serde_json::to_string(s).unwrap().as_bytes()
+            )
+            .as_str()
+        ),
         "the digest covers the new settings"
     );
     let seq = e.seq;

@@ -25,7 +25,7 @@ severity = "critical"
 key = "bereavement"
 "#;
 
-fn settings() -> ProjectSettings {
+pub(crate) fn settings() -> ProjectSettings {
     ProjectSettings {
         overlap: 2,
         gold_rate: 0.0,
@@ -34,7 +34,7 @@ fn settings() -> ProjectSettings {
     }
 }
 
-async fn project_with<S: Store>(store: &S, settings: ProjectSettings) -> Project {
+pub(crate) async fn project_with<S: Store>(store: &S, settings: ProjectSettings) -> Project {
     store
         .create_project(
             None,

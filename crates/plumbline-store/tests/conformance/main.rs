@@ -7,6 +7,7 @@ mod cases_experts;
 mod cases_export;
 mod cases_identity;
 mod cases_leads;
+mod cases_tamper;
 mod cases_work;
 mod support;
 
@@ -124,3 +125,42 @@ macro_rules! conformance_pairs {
 }
 
 conformance_pairs!(gold_draw_and_order_need_the_secret);
+
+/// Declares each case that also tampers with the database directly.
+macro_rules! conformance_raw {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite_raw {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let store = crate::support::sqlite().await;
+                    let raw = crate::support::Raw::Sqlite(store.path().to_owned());
+                    crate::cases_tamper::$case(store, raw).await;
+                }
+            )*
+        }
+        mod postgres_raw {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::support::postgres().await else { return };
+                    let raw = crate::support::Raw::Postgres(db.url.clone());
+                    crate::cases_tamper::$case(db.store.clone(), raw).await;
+                    db.drop_database().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance_raw!(
+    untampered_chain_verifies_against_its_anchor,
+    deleting_the_tail_is_detected,
+    a_forged_event_with_an_unkeyed_hash_is_detected,
+    an_edit_with_the_rest_recomputed_is_detected,
+    reordered_events_are_detected,
+    a_forged_insert_in_the_middle_is_detected,
+    an_edited_anchor_or_a_missing_head_is_detected,
+    a_chain_from_before_the_key_still_verifies,
+    purge_removes_skip_reasons,
+);

@@ -25,6 +25,8 @@ pub async fn sqlite() -> SqliteStore {
 /// A fresh PostgreSQL database, dropped at the end of the test.
 pub struct PgDb {
     pub store: PgStore,
+    /// The database's URL, for tampering with it directly.
+    pub url: String,
     admin: tokio_postgres::Client,
     name: String,
 }
@@ -81,6 +83,110 @@ pub async fn postgres() -> Option<PgDb> {
         .filter(|&i| i > base.find("://").unwrap() + 2)
         .unwrap_or(base.len());
     let db_url = format!("{}/{name}", &base[..cut]);
-    let store = PgStore::open(&db_url).await.expect("open postgres");
-    Some(PgDb { store, admin, name })
+    let audit_dir = std::env::temp_dir().join(unique("plumbline_conformance_audit"));
+    let store = PgStore::open(&db_url, &audit_dir)
+        .await
+        .expect("open postgres");
+    Some(PgDb {
+        store,
+        url: db_url,
+        admin,
+        name,
+    })
+}
+
+/// Direct access to a test database, bypassing the store: what someone holding the
+/// database file (but not the audit key) can do.
+pub enum Raw {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+fn sql_text(v: &Option<String>) -> String {
+    v.as_ref()
+        .map_or("NULL".into(), |s| format!("'{}'", s.replace('\'', "''")))
+}
+
+fn sql_int(v: Option<i64>) -> String {
+    v.map_or("NULL".into(), |n| n.to_string())
+}
+
+impl Raw {
+    /// Runs `sql` (statements separated by `;`).
+    pub async fn exec(&self, sql: &str) {
+        match self {
+            Raw::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.execute_batch(sql).unwrap();
+            }
+            Raw::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                let running = tokio::spawn(conn);
+                client.batch_execute(sql).await.unwrap();
+                drop(client);
+                let _ = running.await;
+            }
+        }
+    }
+
+    /// The single integer `sql` selects.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self {
+            Raw::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.query_row(sql, [], |r| r.get(0)).unwrap()
+            }
+            Raw::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                let running = tokio::spawn(conn);
+                let n: i64 = client.query_one(sql, &[]).await.unwrap().get(0);
+                drop(client);
+                let _ = running.await;
+                n
+            }
+        }
+    }
+
+    /// The same database opened again, with its audit key and anchor in `audit_dir`
+    /// (an SQLite database keeps them beside its file).
+    pub async fn reopen(&self, audit_dir: &std::path::Path) -> plumbline_store::AnyStore {
+        match self {
+            Raw::Sqlite(path) => {
+                plumbline_store::AnyStore::Sqlite(SqliteStore::open(path).await.unwrap())
+            }
+            Raw::Postgres(url) => {
+                plumbline_store::AnyStore::Postgres(PgStore::open(url, audit_dir).await.unwrap())
+            }
+        }
+    }
+
+    /// Inserts `events` into the chain's table as they are.
+    pub async fn insert(&self, events: &[plumbline_store::audit::StoredAuditEvent]) {
+        let overriding = match self {
+            Raw::Sqlite(_) => "",
+            Raw::Postgres(_) => "OVERRIDING SYSTEM VALUE",
+        };
+        let mut sql = String::new();
+        for e in events {
+            sql.push_str(&format!(
+                "INSERT INTO audit_events (seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash) {overriding}
+                 VALUES ({}, {}, {}, '{}', '{}', {}, {}, {}, '{}', '{}');\n",
+                e.seq,
+                e.at,
+                sql_int(e.actor),
+                e.action,
+                e.object_type,
+                sql_text(&e.object_id),
+                sql_int(e.project_id),
+                sql_text(&e.digest),
+                e.prev_hash,
+                e.hash
+            ));
+        }
+        self.exec(&sql).await;
+    }
 }

@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use plumbline_domain::{Expertise, ProjectRole, Scopes};
 use plumbline_server::auth::{check_password, hash_password, new_token_secret, token_hash};
-use plumbline_store::audit::{GENESIS, verify_links};
+use plumbline_store::audit::Verified;
 use plumbline_store::{NewUser, Store};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
@@ -125,8 +125,14 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the hash chain and name the first broken link.
-    Verify,
+    /// Walk the hash chain under the audit key, check it against the anchor file's
+    /// signed checkpoints, and name the first broken link.
+    Verify {
+        /// A head hash written down earlier (from an earlier `audit verify`): some
+        /// event of the chain must have it, or the chain was cut or rewritten.
+        #[arg(long, value_name = "HASH", value_parser = parse_hash)]
+        expect: Option<String>,
+    },
     /// Write events as JSON lines for auditors.
     Export {
         /// Only events at or after this time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
@@ -136,6 +142,16 @@ pub enum AuditCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// A hash as `audit verify` prints it: 64 hex digits.
+fn parse_hash(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(format!("`{s}` is not a hash of 64 hex digits"))
+    }
 }
 
 /// Parses `30d`, `12h`, `90m` or `45s` into milliseconds.
@@ -391,19 +407,12 @@ pub async fn token<S: Store>(store: &S, cmd: TokenCommand) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// Walks the whole chain: the event count and last hash, or the first broken link.
-pub async fn verify_chain<S: Store>(store: &S) -> anyhow::Result<Result<(i64, String), String>> {
-    let mut prev = (0i64, GENESIS.to_owned());
-    loop {
-        let page = store.audit_events(prev.0, PAGE).await?;
-        if page.is_empty() {
-            return Ok(Ok(prev));
-        }
-        match verify_links(prev, &page) {
-            Ok(last) => prev = last,
-            Err(broken) => return Ok(Err(broken)),
-        }
-    }
+/// Walks the whole chain (see [`plumbline_store::audit::verify_chain`]).
+pub async fn verify_chain<S: Store>(
+    store: &S,
+    expect: Option<String>,
+) -> anyhow::Result<Result<Verified, String>> {
+    Ok(plumbline_store::audit::verify_chain(store, expect).await?)
 }
 
 /// Events read per page when walking the chain.
@@ -411,15 +420,33 @@ const PAGE: u32 = 20_000;
 
 pub async fn audit<S: Store>(store: &S, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        AuditCommand::Verify => {
+        AuditCommand::Verify { expect } => {
             let started = Instant::now();
-            match verify_chain(store).await? {
-                Ok((count, hash)) => {
+            match verify_chain(store, expect).await? {
+                Ok(v) => {
                     let secs = started.elapsed().as_secs_f64();
                     println!(
-                        "audit chain intact: {count} events, last hash {hash} ({:.0} events/s)",
-                        count as f64 / secs.max(1e-9)
+                        "audit chain intact: {} events, last hash {} ({:.0} events/s)",
+                        v.events,
+                        v.head,
+                        v.events as f64 / secs.max(1e-9)
                     );
+                    let anchor = store.audit_trail().anchor_path().display().to_string();
+                    match v.anchored {
+                        Some(seq) => println!(
+                            "anchored: the chain reaches the last checkpoint (event {seq}) in {anchor}"
+                        ),
+                        None => println!(
+                            "not anchored: {anchor} holds no checkpoint, so a cut tail would not show; \
+                             write down the last hash and pass it as --expect"
+                        ),
+                    }
+                    if v.unkeyed > 0 {
+                        println!(
+                            "events 1..{} predate the audit key (unkeyed hashes)",
+                            v.unkeyed
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(broken) => {

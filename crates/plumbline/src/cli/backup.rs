@@ -25,6 +25,14 @@ pub async fn sqlite(store: &SqliteStore, args: BackupArgs) -> anyhow::Result<Exi
         store.path().display(),
         args.out.display()
     );
+    let anchor = plumbline_store::IdentityStore::audit_trail(store).anchor_path();
+    println!(
+        "keep the audit key and anchor with it ({} and {}): the audit chain is keyed",
+        anchor
+            .with_file_name(plumbline_store::audit::KEY_FILE)
+            .display(),
+        anchor.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -148,7 +148,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
 }
 
 async fn measure(url: &str, file: &Path, items: u64, dir: &Path) -> anyhow::Result<(f64, f64)> {
-    let store = super::open(url).await?;
+    let store = super::open(url, dir).await?;
     match store {
         AnyStore::Sqlite(s) => measure_on(s, file, items, dir).await,
         AnyStore::Postgres(s) => measure_on(s, file, items, dir).await,

@@ -158,10 +158,11 @@ struct Server {
     url: String,
 }
 
-fn spawn_server(db: &str) -> anyhow::Result<Server> {
+fn spawn_server(db: &str, audit_dir: &std::path::Path) -> anyhow::Result<Server> {
     let exe = std::env::current_exe().context("cannot find the plumbline binary")?;
     let mut child = Command::new(exe)
         .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+        .env("PLUMBLINE_AUDIT_DIR", audit_dir)
         .env("PLUMBLINE_LOG", "error")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -296,7 +297,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let t = Instant::now();
-    let (annotators, observer) = match super::open(&db_url).await? {
+    let (annotators, observer) = match super::open(&db_url, &args.dir).await? {
         AnyStore::Sqlite(s) => {
             let setup = setup(&s, &args).await?;
             // The import committed the whole database into the WAL; copying it into the
@@ -326,7 +327,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let mut servers = Vec::new();
     for _ in 0..servers_wanted {
-        servers.push(spawn_server(&db_url)?);
+        servers.push(spawn_server(&db_url, &args.dir)?);
     }
     let urls = Arc::new(RwLock::new(
         servers.iter().map(|s| s.url.clone()).collect::<Vec<_>>(),
@@ -428,7 +429,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             s[0].child.kill().context("cannot kill the server")?;
             let _ = s[0].child.wait();
             eprintln!("killed server 1 (SIGKILL) after {k}s");
-            let fresh = spawn_server(&db_url)?;
+            let fresh = spawn_server(&db_url, &args.dir)?;
             urls.write().unwrap()[0] = fresh.url.clone();
             pids.lock().unwrap()[0] = fresh.child.id();
             s[0] = fresh;

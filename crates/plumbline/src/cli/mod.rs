@@ -33,6 +33,10 @@ pub struct Cli {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
     #[arg(long, env = "PLUMBLINE_DB", global = true, default_value = DEFAULT_DATABASE_URL)]
     db: String,
+    /// Directory of the audit key (`audit.key`) and anchor (`audit.anchor`) for a
+    /// PostgreSQL database; an SQLite database keeps them beside its file.
+    #[arg(long, env = "PLUMBLINE_AUDIT_DIR", global = true, default_value = plumbline_store::DEFAULT_AUDIT_DIR)]
+    audit_dir: std::path::PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -110,7 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => runtime()?.block_on(simulate::run(args)),
         Command::Release(release::ReleaseCommand::Verify { dir }) => Ok(release::verify_dir(&dir)),
         command => runtime()?.block_on(async move {
-            match open(&cli.db).await? {
+            match open(&cli.db, &cli.audit_dir).await? {
                 AnyStore::Sqlite(s) => {
                     let outcome = match command {
                         Command::Backup(args) => backup::sqlite(&s, args).await,
@@ -166,8 +170,8 @@ pub(crate) async fn new_member<S: Store>(
 }
 
 /// Opens the database named by `url`, with the URL (password redacted) in any error.
-pub async fn open(url: &str) -> anyhow::Result<AnyStore> {
-    AnyStore::open(url)
+pub async fn open(url: &str, audit_dir: &std::path::Path) -> anyhow::Result<AnyStore> {
+    AnyStore::open(url, Some(audit_dir))
         .await
         .with_context(|| format!("opening database {}", plumbline_store::redact_url(url)))
 }
@@ -180,6 +184,11 @@ async fn dispatch<S: Store>(store: S, command: Command) -> anyhow::Result<ExitCo
         .seal_audit()
         .await
         .context("linking this command's audit events into the chain")?;
+    // And checkpoints the chain's head in the anchor file, so a cut tail shows.
+    store
+        .anchor_audit()
+        .await
+        .context("writing a checkpoint to the audit anchor")?;
     outcome
 }
 

@@ -9,11 +9,13 @@ fn import_ten(env: &Env) {
     env.run(&["import", "--project", "banking", &f]).ok();
 }
 
-/// A new env whose database is a copy of `file` alone (no `-wal`, no `-shm`).
-fn restored(file: &std::path::Path) -> Env {
+/// A new env whose database is a copy of `file` alone (no `-wal`, no `-shm`), with the
+/// audit key of `key_dir` (the chain is keyed by it).
+fn restored(file: &std::path::Path, key_dir: &std::path::Path) -> Env {
     let env = Env::sqlite();
     std::fs::create_dir_all(env.dir.join("data")).unwrap();
     std::fs::copy(file, env.dir.join("data/plumbline.db")).unwrap();
+    std::fs::copy(key_dir.join("audit.key"), env.dir.join("data/audit.key")).unwrap();
     env
 }
 
@@ -28,7 +30,7 @@ fn the_database_file_alone_holds_every_import() {
         0,
         "the WAL is checkpointed and truncated at exit"
     );
-    let copy = restored(&db);
+    let copy = restored(&db, &env.dir.join("data"));
     assert_eq!(stored_items(&copy), 10);
     copy.run(&["migrate"]).ok();
 }
@@ -41,7 +43,20 @@ fn backup_writes_a_copy_that_opens_on_its_own() {
     assert!(out.stdout.contains("integrity ok"), "{}", out.stdout);
     env.run(&["backup", "--out", "copy.db"])
         .fails_with(&["copy.db", "exists"]);
-    let copy = restored(&env.dir.join("copy.db"));
+    assert!(out.stdout.contains("audit.key"), "{}", out.stdout);
+    // Without its key the copy is refused, naming the key.
+    let keyless = Env::sqlite();
+    std::fs::create_dir_all(keyless.dir.join("data")).unwrap();
+    std::fs::copy(
+        env.dir.join("copy.db"),
+        keyless.dir.join("data/plumbline.db"),
+    )
+    .unwrap();
+    keyless
+        .run(&["audit", "verify"])
+        .fails_with(&["the audit chain is keyed", "audit.key"]);
+    assert!(!keyless.dir.join("data/audit.key").exists());
+    let copy = restored(&env.dir.join("copy.db"), &env.dir.join("data"));
     assert_eq!(stored_items(&copy), 10);
     let verify = copy.run(&["audit", "verify"]).ok();
     assert!(verify.stdout.contains("intact"), "{}", verify.stdout);

@@ -144,6 +144,74 @@ fn a_tampered_audit_chain_is_named() {
 }
 
 #[test]
+fn a_cut_audit_tail_is_named_and_the_expected_head_checked() {
+    let env = with_project();
+    env.run(&["user", "add", "ada"]).ok();
+    env.run(&["user", "add", "bea"]).ok();
+    let out = env.run(&["audit", "verify"]).ok();
+    assert!(
+        out.stdout.contains("anchored: the chain reaches"),
+        "{}",
+        out.stdout
+    );
+    let head = out
+        .stdout
+        .split("last hash ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let events: i64 = out
+        .stdout
+        .split("intact: ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    env.run(&["audit", "verify", "--expect", &head]).ok();
+    env.run(&["audit", "verify", "--expect", "abc"])
+        .fails_with(&["not a hash of 64 hex digits"]);
+    let data = env.dir.join("data");
+    for (file, mode) in [("audit.key", 0o600), ("audit.anchor", 0o600)] {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let m = std::fs::metadata(data.join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(m & 0o777, mode, "{file}: {m:o}");
+        }
+    }
+    let status = std::process::Command::new("sqlite3")
+        .arg(data.join("plumbline.db"))
+        .arg(format!("DELETE FROM audit_events WHERE seq = {events}"))
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        _ => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("sqlite3 is needed for the tamper test in CI");
+            }
+            eprintln!("*** SKIPPED: tamper test needs the sqlite3 command ***");
+            return;
+        }
+    }
+    env.run(&["audit", "verify"]).fails_with(&[
+        "audit chain BROKEN",
+        &format!("the chain ends at event {}", events - 1),
+        &format!("checkpointed event {events}"),
+    ]);
+    // Without the anchor, only the head written down shows the cut.
+    std::fs::remove_file(data.join("audit.anchor")).unwrap();
+    let out = env.run(&["audit", "verify"]).ok();
+    assert!(out.stdout.contains("not anchored"), "{}", out.stdout);
+    env.run(&["audit", "verify", "--expect", &head])
+        .fails_with(&["audit chain BROKEN", "expected hash"]);
+}
+
+#[test]
 fn purge_removes_text_from_the_database_file() {
     let env = with_project();
     let secret = "Zebra-7731 the caller's mother's maiden name is Quetzalcoatl";

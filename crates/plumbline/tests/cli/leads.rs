@@ -335,7 +335,10 @@ fn report_flow(env: Env) {
         .build()
         .unwrap();
     let (wrong, right) = rt.block_on(async {
-        match AnyStore::open(&env.db).await.unwrap() {
+        match AnyStore::open(&env.db, Some(&env.dir.join("plumbline-data")))
+            .await
+            .unwrap()
+        {
             AnyStore::Sqlite(s) => seed(s).await,
             AnyStore::Postgres(s) => seed(s).await,
         }

@@ -220,7 +220,7 @@ fn check(load: Load, items: u64) {
         .build()
         .unwrap();
     rt.block_on(async {
-        match AnyStore::open(&load.db).await.unwrap() {
+        match AnyStore::open(&load.db, Some(&load.dir)).await.unwrap() {
             AnyStore::Sqlite(s) => verify(s, &load, items).await,
             AnyStore::Postgres(s) => verify(s, &load, items).await,
         }
