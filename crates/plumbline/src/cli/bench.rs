@@ -161,16 +161,7 @@ async fn measure_on<S: Store>(
     items: u64,
     dir: &Path,
 ) -> anyhow::Result<(f64, f64)> {
-    store
-        .create_project(
-            None,
-            NewProject {
-                name: ProjectName::parse("bench").map_err(anyhow::Error::msg)?,
-                settings: ProjectSettings::default(),
-                rubric: Rubric::from_toml(RUBRIC)?,
-            },
-        )
-        .await?;
+    bench_project(&store, RUBRIC).await?;
     let t = Instant::now();
     let report = import_file(
         &store,
@@ -217,7 +208,23 @@ fn median(values: &[f64]) -> f64 {
     }
 }
 
-fn remove_sqlite(db: &Path) {
+/// Creates the project `bench` with default settings and `rubric` (TOML).
+pub(super) async fn bench_project<S: Store>(store: &S, rubric: &str) -> anyhow::Result<()> {
+    store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("bench").map_err(anyhow::Error::msg)?,
+                settings: ProjectSettings::default(),
+                rubric: Rubric::from_toml(rubric)?,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Removes a scratch SQLite database and its `-wal` and `-shm` files.
+pub(super) fn remove_sqlite(db: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }

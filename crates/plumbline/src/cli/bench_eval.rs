@@ -5,12 +5,12 @@
 use super::items::import_file_as;
 use anyhow::{Context, bail};
 use clap::Args;
-use plumbline_domain::{Item, ProjectName, ProjectSettings, Rubric};
+use plumbline_domain::Item;
 use plumbline_formats::Format;
 use plumbline_formats::eval::{LabelOptions, evaluate, read_predictions};
 use plumbline_formats::import_driver::ImportRequest;
 use plumbline_formats::split_driver::{self, SplitRequest};
-use plumbline_store::{ExportStore, ImportOptions, NewProject, SplitRow, SqliteStore, Store};
+use plumbline_store::{ExportStore, ImportOptions, SplitRow, SqliteStore, Store};
 use serde_json::json;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -54,22 +54,13 @@ pub async fn run(args: EvalBenchArgs) -> anyhow::Result<()> {
         w.flush()?;
     }
     let db = args.dir.join("eval-bench.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    super::bench::remove_sqlite(&db);
     let store = SqliteStore::open(&db).await?;
-    store
-        .create_project(
-            None,
-            NewProject {
-                name: ProjectName::parse("bench").map_err(anyhow::Error::msg)?,
-                settings: ProjectSettings::default(),
-                rubric: Rubric::from_toml(
-                    "name = \"B\"\n[[criteria]]\nkey = \"helpfulness\"\ntitle = \"H\"\npriority = 1\n",
-                )?,
-            },
-        )
-        .await?;
+    super::bench::bench_project(
+        &store,
+        "name = \"B\"\n[[criteria]]\nkey = \"helpfulness\"\ntitle = \"H\"\npriority = 1\n",
+    )
+    .await?;
     let request = ImportRequest {
         format: Some(Format::HhRlhf),
         ..ImportRequest::native(ImportOptions::default())

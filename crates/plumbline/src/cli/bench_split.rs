@@ -5,9 +5,8 @@
 use super::items::import_file;
 use anyhow::{Context, bail};
 use clap::Args;
-use plumbline_domain::{ProjectName, ProjectSettings, Rubric};
 use plumbline_formats::split_driver::{self, SplitRequest};
-use plumbline_store::{ImportOptions, NewProject, SqliteStore, Store};
+use plumbline_store::{ImportOptions, SqliteStore, Store};
 use serde_json::json;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -49,20 +48,9 @@ pub async fn run(args: SplitBenchArgs) -> anyhow::Result<()> {
         .join(format!("split-items-v2-{}.jsonl", args.items));
     generate(&file, args.items)?;
     let db = args.dir.join("split-bench.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    super::bench::remove_sqlite(&db);
     let store = SqliteStore::open(&db).await?;
-    store
-        .create_project(
-            None,
-            NewProject {
-                name: ProjectName::parse("bench").map_err(anyhow::Error::msg)?,
-                settings: ProjectSettings::default(),
-                rubric: Rubric::from_toml(RUBRIC)?,
-            },
-        )
-        .await?;
+    super::bench::bench_project(&store, RUBRIC).await?;
     let t = Instant::now();
     let report = import_file(
         &store,
