@@ -80,6 +80,111 @@ pub fn parse_shares(s: &str) -> Result<Vec<(String, f64)>, String> {
         .collect()
 }
 
+/// Production shares from production items' tags, one item's tags at a time: each
+/// edge-case tag seen is a class, and an item counts for the first of its edge-case
+/// tags in name order (the order of the returned mix, so the pool's items are classed
+/// by the same rule); items without one count as `other`. Shares are the classes'
+/// fractions of the items.
+pub fn shares_from_tag_lists<I, T>(items: I) -> Result<Vec<(String, f64)>, String>
+where
+    I: IntoIterator<Item = T>,
+    T: IntoIterator<Item = String>,
+{
+    let mut edge_sets: Vec<Vec<String>> = Vec::new();
+    for tags in items {
+        let mut edges: Vec<String> = tags
+            .into_iter()
+            .filter(|t| t.starts_with(plumbline_domain::item::EDGE_TAG_PREFIX))
+            .collect();
+        edges.sort();
+        edges.dedup();
+        edge_sets.push(edges);
+    }
+    if edge_sets.is_empty() {
+        return Err("production tags: no production item given".to_owned());
+    }
+    let total = edge_sets.len() as f64;
+    let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut other = 0u64;
+    for edges in &edge_sets {
+        match edges.first() {
+            Some(first) => *counts.entry(first.clone()).or_default() += 1,
+            None => other += 1,
+        }
+    }
+    let mut mix: Vec<(String, f64)> = counts
+        .into_iter()
+        .map(|(class, n)| (class, n as f64 / total))
+        .collect();
+    if other > 0 {
+        mix.push((split::OTHER.to_owned(), other as f64 / total));
+    }
+    Ok(mix)
+}
+
+/// Reads production items' tags from a file's lines: a JSON object per line with a
+/// `tags` list (any native item JSONL or items export; a line without `tags` is an item
+/// without tags), a JSON list of tags, or plain text with one item's tags separated by
+/// commas or spaces (`-` for none). Blank lines are skipped. Errors name the line.
+pub fn production_tags_from_lines(
+    mut input: impl std::io::BufRead,
+) -> Result<Vec<Vec<String>>, String> {
+    let mut items = Vec::new();
+    let mut line = String::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = input
+            .read_line(&mut line)
+            .map_err(|e| format!("line {}: {e}", number + 1))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let text = line.trim().trim_start_matches('\u{feff}');
+        if text.is_empty() {
+            continue;
+        }
+        let tags = if text.starts_with('{') || text.starts_with('[') {
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| format!("line {number}: not JSON: {e}"))?;
+            let list = match &value {
+                serde_json::Value::Object(o) => match o.get("tags") {
+                    None | Some(serde_json::Value::Null) => Vec::new(),
+                    Some(serde_json::Value::Array(a)) => a.clone(),
+                    Some(_) => {
+                        return Err(format!(
+                            "line {number}: field `tags` must be a list of strings"
+                        ));
+                    }
+                },
+                serde_json::Value::Array(a) => a.clone(),
+                _ => {
+                    return Err(format!(
+                        "line {number}: expected an object with `tags` or a list of tags"
+                    ));
+                }
+            };
+            list.into_iter()
+                .map(|t| match t {
+                    serde_json::Value::String(s) => Ok(s),
+                    other => Err(format!(
+                        "line {number}: field `tags`: `{other}` is not a string"
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            text.split([',', ' ', '\t'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && *t != "-")
+                .map(str::to_owned)
+                .collect()
+        };
+        items.push(tags);
+    }
+    Ok(items)
+}
+
 /// Parses a seed: a whole number from 0 to 2⁶⁴ − 1.
 pub fn parse_seed(s: &str) -> Result<u64, String> {
     s.trim().parse::<u64>().map_err(|_| {
@@ -319,4 +424,64 @@ async fn near_pairs<S: Store>(
         }
     }
     Ok(near)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(lines: &str) -> Result<Vec<Vec<String>>, String> {
+        production_tags_from_lines(lines.as_bytes())
+    }
+
+    #[test]
+    fn shares_are_the_classes_fractions_with_other_for_the_rest() {
+        let items = tags(
+            "{\"id\":\"p1\",\"tags\":[\"edge:fraud\",\"billing\"]}\n\
+             [\"edge:bereavement\"]\n\
+             edge:fraud, urgent\n\
+             -\n\
+             \n\
+             {\"id\":\"p5\"}\n",
+        )
+        .unwrap();
+        assert_eq!(items.len(), 5, "the blank line is skipped, `-` is an item");
+        let mix = shares_from_tag_lists(items).unwrap();
+        assert_eq!(
+            mix,
+            vec![
+                ("edge:bereavement".to_owned(), 0.2),
+                ("edge:fraud".to_owned(), 0.4),
+                ("other".to_owned(), 0.4),
+            ]
+        );
+        let sum: f64 = mix.iter().map(|(_, s)| s).sum();
+        assert!((sum - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_item_with_several_edge_tags_counts_for_the_first_in_name_order() {
+        let mix = shares_from_tag_lists(vec![
+            vec!["edge:z".to_owned(), "edge:a".to_owned()],
+            vec!["edge:z".to_owned()],
+        ])
+        .unwrap();
+        assert_eq!(
+            mix,
+            vec![("edge:a".to_owned(), 0.5), ("edge:z".to_owned(), 0.5)],
+            "no `other` class when every item carries an edge tag"
+        );
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let e = tags("edge:a\n{\"tags\": \"edge:a\"}\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("`tags`"), "{e}");
+        let e = tags("{\"tags\": [1]}\n").unwrap_err();
+        assert!(e.contains("line 1") && e.contains("not a string"), "{e}");
+        let e = tags("{not json\n").unwrap_err();
+        assert!(e.contains("line 1: not JSON"), "{e}");
+        let e = shares_from_tag_lists(Vec::<Vec<String>>::new()).unwrap_err();
+        assert!(e.contains("no production item"), "{e}");
+    }
 }

@@ -5,7 +5,9 @@
 //! refusal is audited as `access.refuse`.
 
 use crate::AppState;
-use crate::auth::{Actor, AuthError, Lead, Viewer, check_password, hash_password};
+use crate::auth::{
+    Actor, AuthError, Lead, Viewer, check_password, hash_password, token_hash, verify_password,
+};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -32,7 +34,13 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/api/v1/projects/{project}/members", get(list_members::<S>))
         .route(
             "/api/v1/projects/{project}/members/{user}",
-            put(set_member::<S>),
+            put(set_member::<S>).delete(remove_member::<S>),
+        )
+        .route("/api/v1/account/password", put(change_own_password::<S>))
+        .route("/api/v1/users/{user}/password", put(reset_password::<S>))
+        .route(
+            "/api/v1/login-throttles/{name}",
+            axum::routing::delete(lift_throttle::<S>),
         )
         .route("/api/v1/audit", get(audit::<S>))
 }
@@ -330,6 +338,195 @@ async fn set_member<S: Store>(
         .add_member(Some(lead.actor.user.id), lead.project.id, user.id, role)
         .await?;
     Ok(Json(state.store.members(lead.project.id).await?))
+}
+
+#[utoipa::path(delete, operation_id = "remove_member", path = "/api/v1/projects/{project}/members/{user}", tag = "access",
+    params(("project" = String, Path, description = "Project name"), ("user" = String, Path, description = "User name")),
+    responses((status = 200, description = "Members after the removal (leads): the user no longer sees the project, their open leases go back to the pool, their judgments stay", body = [plumbline_store::Member]),
+              (status = 403, body = crate::api::ErrorBody),
+              (status = 404, description = "No such project, user or membership", body = crate::api::ErrorBody),
+              (status = 409, description = "The project's last lead", body = crate::api::ErrorBody)))]
+async fn remove_member<S: Store>(
+    State(state): State<AppState<S>>,
+    lead: Lead,
+    Path((_, name)): Path<(String, String)>,
+) -> Reply<Vec<Member>> {
+    let user = state.store.user_by_name(&name).await?;
+    state
+        .store
+        .remove_member(Some(lead.actor.user.id), lead.project.id, user.id)
+        .await?;
+    Ok(Json(state.store.members(lead.project.id).await?))
+}
+
+/// A user's change of their own password.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OwnPasswordBody {
+    /// The password in use now.
+    current_password: String,
+    /// The new password (at least 12 characters).
+    new_password: String,
+}
+
+/// Hashes a password off the async threads.
+async fn hashed(password: String) -> Result<String, AuthError> {
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AuthError::Store(plumbline_store::StoreError::Database(e.to_string())))??;
+    Ok(hash)
+}
+
+#[utoipa::path(put, operation_id = "change_own_password", path = "/api/v1/account/password", tag = "access",
+    request_body(content = OwnPasswordBody, description = "The current password and the new one"),
+    responses((status = 204, description = "Changed: every other session of the user ended (the one it was changed from stays); API tokens stay"),
+              (status = 400, body = crate::api::ErrorBody),
+              (status = 401, body = crate::api::ErrorBody),
+              (status = 403, description = "The current password is wrong", body = crate::api::ErrorBody),
+              (status = 422, description = "The new password is too short or too long", body = crate::api::ErrorBody)))]
+async fn change_own_password<S: Store>(
+    State(state): State<AppState<S>>,
+    actor: Actor,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<axum::http::StatusCode, AuthError> {
+    let b: OwnPasswordBody = body(&bytes)?;
+    check_password(&b.new_password)
+        .map_err(|m| AuthError::Invalid(format!("new_password: {m}")))?;
+    // Guesses at the current password count as failed logins of the name, so a
+    // borrowed session cannot brute-force it here.
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let client =
+        crate::login_guard::ClientAddr::of(&headers, peer, state.session.trust_forwarded_for);
+    let key = crate::login_guard::throttle_key(
+        state.store.audit_trail().key(),
+        &actor.user.name,
+        &client,
+    );
+    if state.store.login_locked_until(&key).await?.is_some() {
+        return Err(AuthError::Forbidden(
+            "too many wrong passwords for this name; try again later".into(),
+        ));
+    }
+    let phc = state
+        .store
+        .password_hash(&actor.user.name)
+        .await?
+        .map(|(_, h)| h);
+    let current = b.current_password;
+    let ok = match phc {
+        Some(phc) => tokio::task::spawn_blocking(move || verify_password(&current, &phc))
+            .await
+            .unwrap_or(false),
+        None => false,
+    };
+    if !ok {
+        state
+            .store
+            .record_login_failure(&key, &actor.user.name)
+            .await?;
+        return Err(AuthError::Forbidden(
+            "current_password: this is not your current password".into(),
+        ));
+    }
+    let hash = hashed(b.new_password).await?;
+    let keep = crate::session::cookie(&headers, crate::session::COOKIE).map(token_hash);
+    state
+        .store
+        .set_password(Some(actor.user.id), actor.user.id, Some(hash), keep)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// An administrator's reset of a user's password.
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResetPasswordBody {
+    /// The new password; left out, a strong one is generated and answered once.
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// The outcome of a reset.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ResetPasswordReply {
+    /// The user.
+    user: User,
+    /// The generated password, shown this once (absent when the request gave one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+}
+
+#[utoipa::path(put, operation_id = "reset_password", path = "/api/v1/users/{user}/password", tag = "access",
+    params(("user" = String, Path, description = "User name")),
+    request_body(content = ResetPasswordBody, description = "The new password, or nothing to have one generated"),
+    responses((status = 200, description = "Reset (administrators): every session of the user ended; API tokens stay", body = ResetPasswordReply),
+              (status = 400, body = crate::api::ErrorBody),
+              (status = 403, body = crate::api::ErrorBody),
+              (status = 404, body = crate::api::ErrorBody),
+              (status = 422, body = crate::api::ErrorBody)))]
+async fn reset_password<S: Store>(
+    State(state): State<AppState<S>>,
+    actor: Actor,
+    Path(name): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Reply<ResetPasswordReply> {
+    actor.require_admin()?;
+    let b: ResetPasswordBody = if bytes.is_empty() {
+        ResetPasswordBody::default()
+    } else {
+        body(&bytes)?
+    };
+    let user = state.store.user_by_name(&name).await?;
+    let (password, generated) = match b.password {
+        Some(p) => {
+            check_password(&p).map_err(|m| AuthError::Invalid(format!("password: {m}")))?;
+            (p, false)
+        }
+        None => (plumbline_store::random_hex(12)?, true),
+    };
+    let hash = hashed(password.clone()).await?;
+    state
+        .store
+        .set_password(Some(actor.user.id), user.id, Some(hash), None)
+        .await?;
+    Ok(Json(ResetPasswordReply {
+        user,
+        password: generated.then_some(password),
+    }))
+}
+
+/// How many throttles a lift ended.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Lifted {
+    /// Throttles of the name lifted (one per client address that had failed).
+    lifted: u64,
+}
+
+#[utoipa::path(delete, operation_id = "lift_login_throttle", path = "/api/v1/login-throttles/{name}", tag = "access",
+    params(("name" = String, Path, description = "The login name, as typed at login")),
+    responses((status = 200, description = "Lifted (administrators): the name may log in again from every address", body = Lifted),
+              (status = 403, body = crate::api::ErrorBody)))]
+async fn lift_throttle<S: Store>(
+    State(state): State<AppState<S>>,
+    actor: Actor,
+    Path(name): Path<String>,
+) -> Reply<Lifted> {
+    actor.require_admin()?;
+    let key = state.store.audit_trail().key();
+    let known = state.store.user_by_name(&name).await.is_ok();
+    let lifted = state
+        .store
+        .lift_login_throttle(
+            Some(actor.user.id),
+            &crate::login_guard::name_digest(key, &name),
+            &crate::login_guard::audit_subject(key, &name, known),
+        )
+        .await?;
+    Ok(Json(Lifted { lifted }))
 }
 
 #[derive(Deserialize)]

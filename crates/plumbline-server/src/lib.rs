@@ -10,6 +10,7 @@ pub mod access_api;
 pub mod api;
 pub mod auth;
 pub mod headers;
+pub mod login_guard;
 pub mod metrics;
 pub mod session;
 pub mod ui;
@@ -32,6 +33,8 @@ pub struct AppState<S> {
     pub session: session::SessionConfig,
     /// Where `POST .../releases` writes releases (one new directory each).
     pub releases_dir: std::path::PathBuf,
+    /// The login budgets of this process.
+    pub login_guard: std::sync::Arc<login_guard::LoginGuard>,
 }
 
 impl<S: Store> AppState<S> {
@@ -41,6 +44,7 @@ impl<S: Store> AppState<S> {
             store,
             session: session::SessionConfig::default(),
             releases_dir: std::path::PathBuf::from("releases"),
+            login_guard: Default::default(),
         }
     }
 }
@@ -65,9 +69,13 @@ pub async fn serve<S: Store>(
     state: AppState<S>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address reaches handlers (the login throttle is per client address).
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 #[derive(Serialize)]

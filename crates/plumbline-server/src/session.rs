@@ -8,6 +8,9 @@
 
 use crate::AppState;
 use crate::auth::{Actor, AuthError, hash_password, token_hash, verify_password};
+use crate::login_guard::{
+    ClientAddr, UnknownFailure, audit_subject, throttle_key, verification_time,
+};
 use axum::extract::State;
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -32,6 +35,9 @@ pub struct SessionConfig {
     pub limits: SessionLimits,
     /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Read the client's address from the last `X-Forwarded-For` hop (a proxy of the
+    /// deployment's own appends it).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for SessionConfig {
@@ -42,6 +48,7 @@ impl Default for SessionConfig {
                 absolute_ms: 12 * 60 * 60 * 1000,
             },
             secure_cookies: false,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -155,6 +162,7 @@ fn login_csrf_refusal(headers: &HeaderMap) -> Option<Response> {
               (status = 429, description = "Throttled after repeated failures", body = crate::api::ErrorBody)))]
 async fn login<S: Store>(
     State(state): State<AppState<S>>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -169,16 +177,29 @@ async fn login<S: Store>(
         );
     };
     let store = &state.store;
-    match store.login_locked_until(&name).await {
+    let guard = &state.login_guard;
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let client = ClientAddr::of(&headers, peer, state.session.trust_forwarded_for);
+    let throttled = |wait_ms: i64, why: &str| {
+        let wait = (wait_ms / 1000).max(1);
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            &format!("{why}; try again in {wait} s"),
+        );
+        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
+        r
+    };
+    if let Some(wait) = guard.client_blocked(&client, now_ms()) {
+        return throttled(wait, "too many failed logins from this address");
+    }
+    let audit_key = store.audit_trail().key();
+    let key = throttle_key(audit_key, &name, &client);
+    match store.login_locked_until(&key).await {
         Ok(Some(until)) => {
-            let wait = ((until - now_ms()) / 1000).max(1);
-            let mut r = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "throttled",
-                &format!("too many failed logins for this name; try again in {wait} s"),
-            );
-            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
-            return r;
+            return throttled(until - now_ms(), "too many failed logins for this name");
         }
         Ok(None) => {}
         Err(e) => return AuthError::Store(e).into_response(),
@@ -187,6 +208,21 @@ async fn login<S: Store>(
         Ok(f) => f,
         Err(e) => return AuthError::Store(e).into_response(),
     };
+    let wrong = || {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "wrong name or password",
+        )
+    };
+    if found.is_none() && guard.unknown_spent(now_ms()) {
+        // Over the budget for invented names: no Argon2 work, nothing stored; the
+        // answer still takes about as long as a password check.
+        guard.client_failed(&client, now_ms());
+        guard.unknown_failed(now_ms());
+        tokio::time::sleep(verification_time()).await;
+        return wrong();
+    }
     let phc = found
         .as_ref()
         .map_or_else(|| decoy_hash().to_owned(), |(_, h)| h.clone());
@@ -195,13 +231,15 @@ async fn login<S: Store>(
         .unwrap_or(false);
     let user: User = match (ok, found) {
         (true, Some((user, _))) => user,
-        _ => {
-            return match store.record_login_failure(&name).await {
-                Ok(_) => error(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "wrong name or password",
-                ),
+        (_, found) => {
+            let known = found.is_some();
+            guard.client_failed(&client, now_ms());
+            if !known && guard.unknown_failed(now_ms()) == UnknownFailure::Drop {
+                return wrong();
+            }
+            let subject = audit_subject(audit_key, &name, known);
+            return match store.record_login_failure(&key, &subject).await {
+                Ok(_) => wrong(),
                 Err(e) => AuthError::Store(e).into_response(),
             };
         }
@@ -219,7 +257,7 @@ async fn login<S: Store>(
     };
     let config = state.session;
     let created = async {
-        store.clear_login_failures(&name).await?;
+        store.clear_login_failures(&key).await?;
         store
             .create_session(user.id, token_hash(&secret), csrf.clone(), config.limits)
             .await

@@ -35,6 +35,12 @@ crate::states::stored_enum! {
         UserDisable = "user.disable",
         /// A user was enabled again.
         UserEnable = "user.enable",
+        /// A user changed their own password (their other sessions ended).
+        PasswordChange = "user.password",
+        /// An admin reset a user's password (their sessions ended).
+        PasswordReset = "user.password_reset",
+        /// An admin lifted the login throttle of a name.
+        LoginUnlock = "login.unlock",
         /// A sign-in succeeded.
         LoginOk = "login.ok",
         /// A sign-in failed.
@@ -49,6 +55,8 @@ crate::states::stored_enum! {
         TokenRevoke = "token.revoke",
         /// A project role was given or changed.
         MemberRole = "member.role",
+        /// A member was removed from a project.
+        MemberRemove = "member.remove",
         /// An expertise claim was proposed.
         ExpertisePropose = "expertise.propose",
         /// An expertise claim was verified.

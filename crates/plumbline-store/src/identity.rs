@@ -147,6 +147,18 @@ pub trait IdentityStore: Send + Sync {
         disabled: bool,
     ) -> impl Future<Output = Result<User>> + Send;
 
+    /// Replaces a user's password hash (`None`: the user cannot log in) and ends every
+    /// session of theirs except `keep` (the session a user changed their own password
+    /// from). Audited as `user.password` when `actor` is the user, else as a reset.
+    /// Tokens are separate credentials and stay.
+    fn set_password(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        phc: Option<String>,
+        keep: Option<[u8; 32]>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     /// Gives `user` a `role` in `project` (replacing any earlier role).
     fn add_member(
         &self,
@@ -154,6 +166,16 @@ pub trait IdentityStore: Send + Sync {
         project: ProjectId,
         user: UserId,
         role: ProjectRole,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Takes `user` out of `project`: they no longer see it, and their open leases
+    /// there go back to the pool; what they submitted stays. Not a member: not found;
+    /// the project's last lead: a conflict.
+    fn remove_member(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        user: UserId,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// The role of `user` in `project`, if a member.
@@ -242,15 +264,32 @@ pub trait IdentityStore: Send + Sync {
     /// Ends a session (logout); unknown sessions are ignored.
     fn revoke_session(&self, secret_hash: [u8; 32]) -> impl Future<Output = Result<()>> + Send;
 
-    /// Until when (Unix ms) logins for `name` are refused after repeated failures.
-    fn login_locked_until(&self, name: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
+    /// Until when (Unix ms) logins under throttle `key` are refused after repeated
+    /// failures. A key is the server's keyed digest of a (name, client address) pair,
+    /// `NAME_DIGEST/CLIENT_DIGEST`, so no name is stored as typed.
+    fn login_locked_until(&self, key: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
 
-    /// Records a failed login for `name` (and its audit event); returns until when
-    /// further attempts are refused: doubling back-off after the fifth failure.
-    fn record_login_failure(&self, name: &str) -> impl Future<Output = Result<i64>> + Send;
+    /// Records a failed login under `key` (and its `login.fail` audit event naming
+    /// `subject`: the user's name, or a digest for a name that is no user's); returns
+    /// until when further attempts are refused: doubling back-off after the fifth.
+    fn record_login_failure(
+        &self,
+        key: &str,
+        subject: &str,
+    ) -> impl Future<Output = Result<i64>> + Send;
 
-    /// Forgets failures after a successful login.
-    fn clear_login_failures(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Forgets the failures of `key` after a successful login.
+    fn clear_login_failures(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Lifts every throttle of one name, from every client address (`name_digest`: the
+    /// part of the keys before `/`); audited as `login.unlock` of `subject`. Returns the
+    /// number of throttles lifted.
+    fn lift_login_throttle(
+        &self,
+        actor: Option<UserId>,
+        name_digest: &str,
+        subject: &str,
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     /// Appends an event that records no other change (a failed login, a refused access).
     fn record_event(&self, event: AuditEvent) -> impl Future<Output = Result<()>> + Send;

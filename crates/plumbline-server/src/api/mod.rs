@@ -262,6 +262,9 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         crate::access_api::list_expertise, crate::access_api::propose_expertise,
         crate::access_api::verify_expertise,
         crate::access_api::list_members, crate::access_api::set_member,
+        crate::access_api::remove_member,
+        crate::access_api::change_own_password, crate::access_api::reset_password,
+        crate::access_api::lift_throttle,
         crate::access_api::audit,
     ),
     components(schemas(

@@ -38,6 +38,11 @@ pub struct SplitBody {
     /// `edge:bereavement=0.05,other=0.95`.
     #[serde(default)]
     pub production_shares: Option<String>,
+    /// Production items' tags, one list per item, instead of `production_shares`: each
+    /// edge-case tag is a class at its fraction of the items (an item with several
+    /// counts for the first in name order), the rest `other`.
+    #[serde(default)]
+    pub production_tags: Option<Vec<Vec<String>>>,
     /// Strata with fewer eval items are flagged as too small to evaluate (default 30).
     #[serde(default)]
     pub min_eval_items: Option<u64>,
@@ -70,9 +75,20 @@ pub async fn split<S: Store>(
         json_body(&bytes)?
     };
     let defaults = SplitRequest::default();
-    let production = match body.production_shares.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(spec) => Some(split_driver::parse_shares(spec).map_err(ApiError::Invalid)?),
+    let shares = body.production_shares.as_deref().filter(|s| !s.is_empty());
+    let production = match (shares, body.production_tags) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Invalid(
+                "give `production_shares` or `production_tags`, not both".to_owned(),
+            ));
+        }
+        (Some(spec), None) => Some(split_driver::parse_shares(spec).map_err(ApiError::Invalid)?),
+        (None, Some(items)) => {
+            Some(split_driver::shares_from_tag_lists(items).map_err(|e| {
+                ApiError::Invalid(e.replace("production tags", "`production_tags`"))
+            })?)
+        }
+        (None, None) => None,
     };
     let req = SplitRequest {
         production,

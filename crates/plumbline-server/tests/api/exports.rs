@@ -366,6 +366,26 @@ async fn split_and_items_exports_honour_every_filter() {
         .unwrap();
     assert_eq!(own["seed"], Value::Null);
     assert!(own["reproduce"].as_str().unwrap().contains("secret seed"));
+    // Production shares from production items' tags.
+    let shaped: Value =
+        split(json!({"dry_run": true, "production_tags": [["edge:x"], ["other-tag"]]}))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let rows = shaped["production"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{shaped}");
+    assert_eq!(
+        (&rows[0]["class"], &rows[0]["share_production"]),
+        (&json!("edge:x"), &json!(0.5))
+    );
+    let r = split(json!({"production_tags": [["edge:x"]], "production_shares": "edge:x=1"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = split(json!({"production_tags": []})).await.unwrap();
+    assert_eq!(r.status(), 422);
 
     let get = |path: String| app.http.get(app.url(&path)).bearer_auth(&token).send();
     let items = |query: &'static str| async move {

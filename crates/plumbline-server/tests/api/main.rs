@@ -6,6 +6,7 @@ mod engine;
 mod exports;
 mod hidden;
 mod leads;
+mod lifecycle;
 mod matrix;
 mod openapi;
 mod payloads;

@@ -168,6 +168,14 @@ fn ops() -> Vec<Op> {
             LEAD,
             Some("admin"),
         ),
+        // `root` (the admin) is no member: the lead's removal reaches the handler and
+        // answers 404 without changing who else may act in this table.
+        op(
+            M::DELETE,
+            "/api/v1/projects/triage/members/root",
+            LEAD,
+            Some("admin"),
+        ),
         op(
             M::GET,
             "/api/v1/projects/triage/export",
@@ -201,6 +209,16 @@ fn ops() -> Vec<Op> {
         op(M::GET, "/api/v1/users", NOBODY, Some("admin")),
         op(M::POST, "/api/v1/users", NOBODY, Some("admin")),
         op(M::GET, "/api/v1/audit", NOBODY, Some("admin")),
+        // Anyone signed in changes their own password (an empty body reaches the
+        // handler's 400); resets and throttle lifts are an admin's.
+        op(M::PUT, "/api/v1/account/password", ANYONE, None),
+        op(M::PUT, "/api/v1/users/ann/password", NOBODY, Some("admin")),
+        op(
+            M::DELETE,
+            "/api/v1/login-throttles/ann",
+            NOBODY,
+            Some("admin"),
+        ),
         // `ann` may read and propose their own expertise; a lead of a shared project may
         // too (in a domain it requires: `clinical`). Proposing is a write: `admin` scope.
         op(

@@ -33,6 +33,11 @@ priority = 2
 impl App {
     /// Starts a server over a new database in a temporary directory.
     pub async fn start() -> App {
+        App::start_with(|_| {}).await
+    }
+
+    /// [`App::start`] with settings changed by `configure`.
+    pub async fn start_with(configure: impl FnOnce(&mut AppState<SqliteStore>)) -> App {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("plumbline-api-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -42,6 +47,7 @@ impl App {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut state = AppState::new(store.clone());
         state.releases_dir = dir.join("releases");
+        configure(&mut state);
         tokio::spawn(plumbline_server::serve(listener, state, async {
             let _ = stopped.await;
         }));

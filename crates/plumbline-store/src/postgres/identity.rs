@@ -173,6 +173,96 @@ impl IdentityStore for PgStore {
         Ok(user(&row, 0))
     }
 
+    async fn set_password(
+        &self,
+        actor: Option<UserId>,
+        id: UserId,
+        phc: Option<String>,
+        keep: Option<[u8; 32]>,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1",
+                &[&id.0, &phc],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("user {id}")));
+        }
+        let keep = keep.map(|k| k.to_vec()).unwrap_or_default();
+        tx.execute(
+            "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND token_hash <> $3",
+            &[&id.0, &now_ms(), &keep],
+        )
+        .await?;
+        let action = if actor == Some(id) {
+            AuditAction::PasswordChange
+        } else {
+            AuditAction::PasswordReset
+        };
+        pg_append(&tx, &AuditEvent::new(action, "user").by(actor).object(id)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_member(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Locks the project's member rows so two removals cannot both pass the
+        // last-lead check.
+        let roles = tx
+            .query(
+                "SELECT user_id, role FROM members WHERE project_id = $1 FOR UPDATE",
+                &[&project.0],
+            )
+            .await?;
+        let Some(row) = roles.iter().find(|r| r.get::<_, i64>(0) == user.0) else {
+            return Err(StoreError::NotFound(format!(
+                "user {user} is not a member of project {project}"
+            )));
+        };
+        if parse::<ProjectRole>(row.get(1))? == ProjectRole::Lead {
+            let leads = roles
+                .iter()
+                .filter(|r| r.get::<_, &str>(1) == ProjectRole::Lead.as_str())
+                .count();
+            if leads <= 1 {
+                return Err(StoreError::Conflict(
+                    "the project's last lead cannot be removed: make another member lead first"
+                        .into(),
+                ));
+            }
+        }
+        tx.execute(
+            "DELETE FROM members WHERE project_id = $1 AND user_id = $2",
+            &[&project.0, &user.0],
+        )
+        .await?;
+        // Their open leases expire now, so the next reclaim returns them to the pool.
+        tx.execute(
+            "UPDATE assignments SET expires_at = $3 WHERE project_id = $1 AND user_id = $2 AND state = 'leased'",
+            &[&project.0, &user.0, &(now_ms() - 1)],
+        )
+        .await?;
+        pg_append(
+            &tx,
+            &AuditEvent::new(AuditAction::MemberRemove, "member")
+                .by(actor)
+                .object(format!("user {user}"))
+                .in_project(project),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn add_member(
         &self,
         actor: Option<UserId>,
@@ -504,12 +594,12 @@ impl IdentityStore for PgStore {
         Ok(())
     }
 
-    async fn login_locked_until(&self, name: &str) -> Result<Option<i64>> {
+    async fn login_locked_until(&self, key: &str) -> Result<Option<i64>> {
         let client = self.client().await?;
         let row = client
             .query_opt(
                 "SELECT locked_until FROM login_throttle WHERE name = $1",
-                &[&name],
+                &[&key],
             )
             .await?;
         Ok(row
@@ -517,7 +607,7 @@ impl IdentityStore for PgStore {
             .filter(|&until| until > now_ms()))
     }
 
-    async fn record_login_failure(&self, name: &str) -> Result<i64> {
+    async fn record_login_failure(&self, key: &str, subject: &str) -> Result<i64> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let now = now_ms();
@@ -526,20 +616,20 @@ impl IdentityStore for PgStore {
                 "INSERT INTO login_throttle (name, failures, last_failure, locked_until) VALUES ($1, 1, $2, 0)
                  ON CONFLICT (name) DO UPDATE SET failures = login_throttle.failures + 1, last_failure = $2
                  RETURNING failures",
-                &[&name, &now],
+                &[&key, &now],
             )
             .await?
             .get(0);
         let until = now + login_backoff_ms(failures);
         tx.execute(
             "UPDATE login_throttle SET locked_until = $2 WHERE name = $1",
-            &[&name, &until],
+            &[&key, &until],
         )
         .await?;
         pg_append(
             &tx,
             &AuditEvent::new(AuditAction::LoginFail, "user")
-                .object(name)
+                .object(subject)
                 .digest_of(failures.to_string().as_bytes()),
         )
         .await?;
@@ -547,12 +637,38 @@ impl IdentityStore for PgStore {
         Ok(until)
     }
 
-    async fn clear_login_failures(&self, name: &str) -> Result<()> {
+    async fn clear_login_failures(&self, key: &str) -> Result<()> {
         let client = self.client().await?;
         client
-            .execute("DELETE FROM login_throttle WHERE name = $1", &[&name])
+            .execute("DELETE FROM login_throttle WHERE name = $1", &[&key])
             .await?;
         Ok(())
+    }
+
+    async fn lift_login_throttle(
+        &self,
+        actor: Option<UserId>,
+        name_digest: &str,
+        subject: &str,
+    ) -> Result<u64> {
+        let prefix = format!("{name_digest}/");
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "DELETE FROM login_throttle WHERE left(name, length($1)) = $1",
+                &[&prefix],
+            )
+            .await?;
+        pg_append(
+            &tx,
+            &AuditEvent::new(AuditAction::LoginUnlock, "user")
+                .by(actor)
+                .object(subject),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     async fn record_event(&self, event: AuditEvent) -> Result<()> {

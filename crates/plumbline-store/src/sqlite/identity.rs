@@ -189,6 +189,78 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
+    async fn set_password(
+        &self,
+        actor: Option<UserId>,
+        id: UserId,
+        phc: Option<String>,
+        keep: Option<[u8; 32]>,
+    ) -> Result<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let n = tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id.0, phc])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {id}")));
+            }
+            let keep = keep.map(|k| k.to_vec()).unwrap_or_default();
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL AND token_hash <> ?3",
+                params![id.0, now_ms(), keep],
+            )?;
+            let action = if actor == Some(id) { AuditAction::PasswordChange } else { AuditAction::PasswordReset };
+            sqlite_append(&tx, &AuditEvent::new(action, "user").by(actor).object(id))?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_member(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let role: Option<String> = tx
+                .query_row(
+                    "SELECT role FROM members WHERE project_id = ?1 AND user_id = ?2",
+                    params![project.0, user.0],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(role) = role else {
+                return Err(StoreError::NotFound(format!("user {user} is not a member of project {project}")));
+            };
+            if parse::<ProjectRole>(&role)? == ProjectRole::Lead {
+                let leads: i64 = tx.query_row(
+                    "SELECT count(*) FROM members WHERE project_id = ?1 AND role = 'lead'",
+                    [project.0],
+                    |r| r.get(0),
+                )?;
+                if leads <= 1 {
+                    return Err(StoreError::Conflict(
+                        "the project's last lead cannot be removed: make another member lead first".into(),
+                    ));
+                }
+            }
+            tx.execute("DELETE FROM members WHERE project_id = ?1 AND user_id = ?2", params![project.0, user.0])?;
+            // Their open leases expire now, so the next reclaim returns them to the pool.
+            tx.execute(
+                "UPDATE assignments SET expires_at = ?3 WHERE project_id = ?1 AND user_id = ?2 AND state = 'leased'",
+                params![project.0, user.0, now_ms() - 1],
+            )?;
+            sqlite_append(
+                &tx,
+                &AuditEvent::new(AuditAction::MemberRemove, "member").by(actor).object(format!("user {user}")).in_project(project),
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn add_member(
         &self,
         actor: Option<UserId>,
@@ -522,13 +594,13 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
-    async fn login_locked_until(&self, name: &str) -> Result<Option<i64>> {
-        let name = name.to_owned();
+    async fn login_locked_until(&self, key: &str) -> Result<Option<i64>> {
+        let key = key.to_owned();
         self.read(move |conn| {
             Ok(conn
                 .query_row(
                     "SELECT locked_until FROM login_throttle WHERE name = ?1",
-                    [&name],
+                    [&key],
                     |r| r.get::<_, i64>(0),
                 )
                 .optional()?
@@ -537,8 +609,8 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
-    async fn record_login_failure(&self, name: &str) -> Result<i64> {
-        let name = name.to_owned();
+    async fn record_login_failure(&self, key: &str, subject: &str) -> Result<i64> {
+        let (key, subject) = (key.to_owned(), subject.to_owned());
         self.write(move |conn| {
             let tx = conn.transaction()?;
             let now = now_ms();
@@ -546,14 +618,14 @@ impl IdentityStore for SqliteStore {
                 "INSERT INTO login_throttle (name, failures, last_failure, locked_until) VALUES (?1, 1, ?2, 0)
                  ON CONFLICT (name) DO UPDATE SET failures = failures + 1, last_failure = ?2
                  RETURNING failures",
-                params![name, now],
+                params![key, now],
                 |r| r.get(0),
             )?;
             let until = now + login_backoff_ms(failures);
-            tx.execute("UPDATE login_throttle SET locked_until = ?2 WHERE name = ?1", params![name, until])?;
+            tx.execute("UPDATE login_throttle SET locked_until = ?2 WHERE name = ?1", params![key, until])?;
             sqlite_append(
                 &tx,
-                &AuditEvent::new(AuditAction::LoginFail, "user").object(&name).digest_of(failures.to_string().as_bytes()),
+                &AuditEvent::new(AuditAction::LoginFail, "user").object(&subject).digest_of(failures.to_string().as_bytes()),
             )?;
             tx.commit()?;
             Ok(until)
@@ -561,11 +633,37 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
-    async fn clear_login_failures(&self, name: &str) -> Result<()> {
-        let name = name.to_owned();
+    async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        let key = key.to_owned();
         self.write(move |conn| {
-            conn.execute("DELETE FROM login_throttle WHERE name = ?1", [&name])?;
+            conn.execute("DELETE FROM login_throttle WHERE name = ?1", [&key])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn lift_login_throttle(
+        &self,
+        actor: Option<UserId>,
+        name_digest: &str,
+        subject: &str,
+    ) -> Result<u64> {
+        let (prefix, subject) = (format!("{name_digest}/"), subject.to_owned());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            // substr, not LIKE: a digest is hex, but a prefix match must not depend on it.
+            let n = tx.execute(
+                "DELETE FROM login_throttle WHERE substr(name, 1, length(?1)) = ?1",
+                [&prefix],
+            )?;
+            sqlite_append(
+                &tx,
+                &AuditEvent::new(AuditAction::LoginUnlock, "user")
+                    .by(actor)
+                    .object(&subject),
+            )?;
+            tx.commit()?;
+            Ok(n as u64)
         })
         .await
     }

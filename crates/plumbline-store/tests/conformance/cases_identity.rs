@@ -425,3 +425,134 @@ pub async fn purge_removes_text_and_keeps_ids_and_hashes<S: Store>(store: S) {
     assert!(events.iter().any(|e| e.action == "purge"));
     verify_links(store.audit_trail().key(), (0, GENESIS.to_owned()), &events).unwrap();
 }
+
+pub async fn passwords_members_and_throttles<S: Store>(store: S) {
+    let u = store
+        .create_user(None, new_user("pia", false))
+        .await
+        .unwrap();
+    let limits = SessionLimits {
+        idle_ms: 3_600_000,
+        absolute_ms: 86_400_000,
+    };
+    for secret in [[7; 32], [8; 32]] {
+        store
+            .create_session(u.id, secret, "csrf".into(), limits)
+            .await
+            .unwrap();
+    }
+    // Her own change keeps the session it came from and ends the others.
+    store
+        .set_password(
+            Some(u.id),
+            u.id,
+            Some("$argon2id$new".into()),
+            Some([7; 32]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.password_hash("pia").await.unwrap().unwrap().1,
+        "$argon2id$new"
+    );
+    assert!(
+        store
+            .touch_session([7; 32], limits)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .touch_session([8; 32], limits)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A reset ends every session.
+    store
+        .set_password(None, u.id, Some("$argon2id$reset".into()), None)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .touch_session([7; 32], limits)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store
+            .set_password(None, plumbline_domain::UserId(999), None, None)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let p = project(&store).await;
+    let lead = store
+        .create_user(None, new_user("lou", false))
+        .await
+        .unwrap();
+    store
+        .add_member(None, p.id, lead.id, ProjectRole::Lead)
+        .await
+        .unwrap();
+    store
+        .add_member(None, p.id, u.id, ProjectRole::Annotator)
+        .await
+        .unwrap();
+    store
+        .remove_member(Some(lead.id), p.id, u.id)
+        .await
+        .unwrap();
+    assert_eq!(store.member_role(p.id, u.id).await.unwrap(), None);
+    assert!(matches!(
+        store.remove_member(None, p.id, u.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        matches!(store.remove_member(None, p.id, lead.id).await, Err(StoreError::Conflict(m)) if m.contains("last lead"))
+    );
+    store
+        .add_member(None, p.id, u.id, ProjectRole::Lead)
+        .await
+        .unwrap();
+    store.remove_member(None, p.id, lead.id).await.unwrap();
+    assert_eq!(store.members(p.id).await.unwrap().len(), 1);
+
+    // Throttles by key; lifting a name lifts it from every address, and only it.
+    for _ in 0..5 {
+        store.record_login_failure("n1/c1", "pia").await.unwrap();
+    }
+    store.record_login_failure("n1/c2", "pia").await.unwrap();
+    for _ in 0..5 {
+        store.record_login_failure("n10/c1", "other").await.unwrap();
+    }
+    assert!(store.login_locked_until("n1/c1").await.unwrap().is_some());
+    assert!(store.login_locked_until("n1/c2").await.unwrap().is_none());
+    assert_eq!(
+        store.lift_login_throttle(None, "n1", "pia").await.unwrap(),
+        2
+    );
+    assert!(store.login_locked_until("n1/c1").await.unwrap().is_none());
+    assert!(store.login_locked_until("n10/c1").await.unwrap().is_some());
+    store.seal_audit().await.unwrap();
+    let actions: Vec<String> = store
+        .audit_events(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for expected in [
+        "user.password",
+        "user.password_reset",
+        "member.remove",
+        "login.unlock",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected}: {actions:?}"
+        );
+    }
+}

@@ -71,6 +71,7 @@ conformance!(
     exports_read_gold_and_annotator_outcomes,
     users_members_and_expertise,
     tokens_live_expire_and_revoke,
+    passwords_members_and_throttles,
     audit_chain_records_every_mutation,
     audit_chain_stays_whole_under_concurrent_writers,
     purge_removes_text_and_keeps_ids_and_hashes,

@@ -5,6 +5,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use plumbline_domain::{Expertise, ProjectRole, Scopes};
 use plumbline_server::auth::{check_password, hash_password, new_token_secret, token_hash};
+use plumbline_server::login_guard;
 use plumbline_store::audit::Verified;
 use plumbline_store::{NewUser, Store};
 use std::io::{BufRead, BufWriter, Write};
@@ -41,6 +42,20 @@ pub enum UserCommand {
         /// Login name.
         name: String,
     },
+    /// Reset a user's password and end their sessions (their API tokens stay). Without
+    /// --password-stdin a strong password is generated and shown once.
+    Password {
+        /// Login name.
+        name: String,
+        /// Read the new password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lift the login throttle of a name (from every client address).
+    Unlock {
+        /// The login name, as typed at login.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +71,16 @@ pub enum MemberCommand {
         /// lead, reviewer, annotator or viewer.
         #[arg(long, value_parser = |s: &str| s.parse::<ProjectRole>())]
         role: ProjectRole,
+    },
+    /// Take a user out of a project: they no longer see it, their open leases go back
+    /// to the pool, their judgments stay. The last lead cannot be removed.
+    Remove {
+        /// Project name.
+        #[arg(long)]
+        project: String,
+        /// User name.
+        #[arg(long)]
+        user: String,
     },
     /// List a project's members.
     List {
@@ -221,6 +246,22 @@ fn generated_password() -> anyhow::Result<String> {
     Ok(plumbline_store::random_hex(12)?)
 }
 
+/// A checked new password: the first line of standard input, or a generated one (true).
+fn new_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    let (password, generated) = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        (line.trim_end_matches(['\n', '\r']).to_owned(), false)
+    } else {
+        (generated_password()?, true)
+    };
+    check_password(&password).map_err(anyhow::Error::msg)?;
+    Ok((password, generated))
+}
+
 pub async fn user<S: Store>(store: &S, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         UserCommand::Add {
@@ -236,17 +277,7 @@ pub async fn user<S: Store>(store: &S, cmd: UserCommand) -> anyhow::Result<ExitC
                     "user name `{name}` must be 1 to 64 characters without spaces or control characters"
                 );
             }
-            let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .context("reading the password from standard input")?;
-                (line.trim_end_matches(['\n', '\r']).to_owned(), false)
-            } else {
-                (generated_password()?, true)
-            };
-            check_password(&password).map_err(anyhow::Error::msg)?;
+            let (password, generated) = new_password(password_stdin)?;
             let hash = tokio::task::spawn_blocking(move || {
                 hash_password(&password).map(|h| (h, password))
             })
@@ -297,6 +328,32 @@ pub async fn user<S: Store>(store: &S, cmd: UserCommand) -> anyhow::Result<ExitC
             store.set_user_disabled(None, u.id, false).await?;
             println!("enabled user `{name}`");
         }
+        UserCommand::Password {
+            name,
+            password_stdin,
+        } => {
+            let u = store.user_by_name(&name).await?;
+            let (password, generated) = new_password(password_stdin)?;
+            let shown = password.clone();
+            let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            store.set_password(None, u.id, Some(hash), None).await?;
+            println!("reset the password of `{name}`; their sessions ended (API tokens stay)");
+            if generated {
+                println!("password (shown once): {shown}");
+            }
+        }
+        UserCommand::Unlock { name } => {
+            let key = store.audit_trail().key();
+            let known = store.user_by_name(&name).await.is_ok();
+            let n = store
+                .lift_login_throttle(
+                    None,
+                    &login_guard::name_digest(key, &name),
+                    &login_guard::audit_subject(key, &name, known),
+                )
+                .await?;
+            println!("lifted {n} login throttle(s) of `{name}`");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -312,6 +369,12 @@ pub async fn member<S: Store>(store: &S, cmd: MemberCommand) -> anyhow::Result<E
             let u = store.user_by_name(&user).await?;
             store.add_member(None, p.id, u.id, role).await?;
             println!("`{user}` is now {role} of project `{project}`");
+        }
+        MemberCommand::Remove { project, user } => {
+            let p = store.project_by_name(&project).await?;
+            let u = store.user_by_name(&user).await?;
+            store.remove_member(None, p.id, u.id).await?;
+            println!("`{user}` is no longer a member of project `{project}`");
         }
         MemberCommand::List { project } => {
             let p = store.project_by_name(&project).await?;

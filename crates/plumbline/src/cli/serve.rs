@@ -15,6 +15,11 @@ pub struct ServeArgs {
     /// e.g. through a TLS-terminating proxy).
     #[arg(long, env = "PLUMBLINE_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Take the client's address from the last `X-Forwarded-For` hop (set when a proxy
+    /// of your own stands in front and appends it; otherwise a client could name any
+    /// address and escape the per-address login throttle).
+    #[arg(long, env = "PLUMBLINE_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
     /// Directory under which `POST /api/v1/projects/{p}/releases` writes releases.
     #[arg(long, env = "PLUMBLINE_RELEASES_DIR", default_value = "releases")]
     releases_dir: std::path::PathBuf,
@@ -23,6 +28,7 @@ pub struct ServeArgs {
 pub async fn run<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut state = AppState::new(store);
     state.session.secure_cookies = args.secure_cookies;
+    state.session.trust_forwarded_for = args.trust_forwarded_for;
     state.releases_dir = args.releases_dir;
     serve(state, &args.listen).await
 }

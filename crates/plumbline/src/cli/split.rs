@@ -29,8 +29,14 @@ pub struct SplitArgs {
     /// (`edge:bereavement=0.05,edge:fraud=0.02,other=0.93`): the eval split is drawn to
     /// them instead of the pool's shares. An item carrying several named tags counts for
     /// the first named.
-    #[arg(long, value_name = "TAG=SHARE,…")]
+    #[arg(long, value_name = "TAG=SHARE,…", conflicts_with = "production_tags")]
     production_shares: Option<String>,
+    /// A file of production items' tags, the shares computed from it: JSONL with a
+    /// `tags` list per line (an items export works), or one item's tags per line
+    /// separated by commas (`-` for none); gzip or zstd compressed too. An item with
+    /// several edge-case tags counts for the first in name order.
+    #[arg(long, value_name = "FILE")]
+    production_tags: Option<std::path::PathBuf>,
     /// Flag strata with fewer eval items than this as too small to evaluate.
     #[arg(long, value_name = "N", default_value_t = plumbline_formats::split::DEFAULT_MIN_EVAL_ITEMS)]
     min_eval_items: u64,
@@ -48,12 +54,13 @@ pub struct SplitArgs {
 /// Plans the split through the driver and stores what changed.
 pub async fn run<S: Store>(store: &S, args: SplitArgs) -> anyhow::Result<ExitCode> {
     let project = store.project_by_name(&args.project).await?;
-    let production = match &args.production_shares {
-        None => None,
-        Some(spec) => Some(
+    let production = match (&args.production_shares, &args.production_tags) {
+        (Some(spec), _) => Some(
             split_driver::parse_shares(spec)
                 .map_err(|e| anyhow::anyhow!("--production-shares: {e}"))?,
         ),
+        (None, Some(path)) => Some(shares_from_file(path)?),
+        (None, None) => None,
     };
     let req = SplitRequest {
         eval_fraction: args.eval_fraction,
@@ -78,6 +85,16 @@ pub async fn run<S: Store>(store: &S, args: SplitArgs) -> anyhow::Result<ExitCod
         print!("{}", render_outcome(&outcome));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Production shares from a file of production items' tags.
+fn shares_from_file(path: &std::path::Path) -> anyhow::Result<Vec<(String, f64)>> {
+    let named = |e: String| anyhow::anyhow!("--production-tags {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| named(e.to_string()))?;
+    let (input, _) = plumbline_formats::compressed::open(Box::new(std::io::BufReader::new(file)))
+        .map_err(|e| named(e.to_string()))?;
+    let items = split_driver::production_tags_from_lines(input).map_err(named)?;
+    split_driver::shares_from_tag_lists(items).map_err(named)
 }
 
 /// The report, then how it was seeded and how to reproduce it.

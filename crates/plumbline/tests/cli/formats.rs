@@ -251,6 +251,45 @@ fn split_flow(env: Env) {
     );
     env.run(&["split", "--project", "banking", "--eval-fraction", "2"])
         .fails_with(&["eval fraction must lie in [0, 1]"]);
+    // Shaped like production from a file of production items' tags: half of
+    // production is bereavement (30 % of the pool), so half of eval is.
+    let production = env.file(
+        "production.jsonl",
+        "{\"tags\":[\"edge:bereavement\"]}\nedge:bereavement,urgent\n-\n{\"id\":\"p4\"}\n",
+    );
+    let shaped = env
+        .run(&[
+            "split",
+            "--project",
+            "banking",
+            "--eval-fraction",
+            "0.2",
+            "--reassign",
+            "--dry-run",
+            "--json",
+            "--production-tags",
+            &production,
+        ])
+        .ok();
+    let p: serde_json::Value = serde_json::from_str(&shaped.stdout).unwrap();
+    let rows = p["production"].as_array().unwrap();
+    let bereavement = rows
+        .iter()
+        .find(|r| r["class"] == "edge:bereavement")
+        .unwrap_or_else(|| panic!("{p}"));
+    assert_eq!(bereavement["share_production"], 0.5, "{p}");
+    let eval_share = bereavement["share_eval"].as_f64().unwrap();
+    assert!((eval_share - 0.5).abs() <= 0.03, "{p}");
+    let bad = env.file("bad_production.jsonl", "edge:bereavement\n{\"tags\": 3}\n");
+    env.run(&[
+        "split",
+        "--project",
+        "banking",
+        "--dry-run",
+        "--production-tags",
+        &bad,
+    ])
+    .fails_with(&["bad_production.jsonl", "line 2", "`tags`"]);
     assert!(
         text.stdout
             .contains("reproduce: drawn with the project's own secret seed")

@@ -79,6 +79,30 @@ fn users_tokens_and_an_intact_audit_chain() {
     env.run(&["token", "revoke", "1"]).ok();
     env.run(&["token", "revoke", "1"])
         .fails_with(&["revoked already"]);
+    // A reset shows a generated password once; a chosen one is read from stdin.
+    let reset = env.run(&["user", "password", "bo"]).ok();
+    assert!(
+        reset.stdout.contains("password (shown once): "),
+        "{}",
+        reset.stdout
+    );
+    env.run_with_stdin(
+        &["user", "password", "bo", "--password-stdin"],
+        Some(b"short\n"),
+    )
+    .fails_with(&["at least 12 characters"]);
+    env.run(&["user", "password", "nobody"])
+        .fails_with(&["nobody"]);
+    let unlock = env.run(&["user", "unlock", "bo"]).ok();
+    assert!(
+        unlock.stdout.contains("lifted 0 login throttle(s)"),
+        "{}",
+        unlock.stdout
+    );
+    env.run(&["member", "remove", "--project", "banking", "--user", "bo"])
+        .ok();
+    env.run(&["member", "remove", "--project", "banking", "--user", "bo"])
+        .fails_with(&["not a member"]);
     env.run(&["user", "disable", "bo"]).ok();
     let verify = env.run(&["audit", "verify"]).ok();
     assert!(
@@ -105,6 +129,9 @@ fn users_tokens_and_an_intact_audit_chain() {
         "token.create",
         "token.revoke",
         "user.disable",
+        "user.password_reset",
+        "login.unlock",
+        "member.remove",
     ] {
         assert!(
             actions.iter().any(|a| a == expected),
