@@ -5,7 +5,8 @@
 //!
 //! The form carries the rubric in `data-` attributes (criterion priority and hard flag,
 //! each error tag's criterion) so the script can check the priority rule live, exactly
-//! as `plumbline_domain::judgment::priority` does. Text limits, scales and the red-team
+//! as `plumbline_domain::judgment::priority` does. The form's controls are
+//! [`judging_controls`], which the review page's decision form draws too. Text limits, scales and the red-team
 //! outcomes come from the domain's constants, so the form asks for what the server
 //! accepts.
 
@@ -62,7 +63,7 @@ pub async fn judge_page<S: Store>(who: Result<Annotator, AuthError>) -> PageResu
         Some(&who.actor.user),
         "judge",
         body,
-        &["judge.js"],
+        &["judgment.js", "judge.js"],
     )))
 }
 
@@ -281,17 +282,13 @@ pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> 
                     div.gtext tabindex="0" { (rubric.guidelines.trim()) }
                 }
             }
-            (render_conversation(item))
+            (render_conversation(item, Place::JUDGE))
             form id="judgment" class="judgment" data-kind=(kind.as_str()) novalidate {
-                (judging_controls(kind, &cands, rubric))
+                (judging_controls(kind, &cands, rubric, Place::JUDGE))
                 // The verdict of the live check, the server's refusal and the actions stay in view.
                 div.sticky {
-                    div id="rule" class="rule" role="status" aria-live="polite" {}
+                    (rule_and_override(Place::JUDGE))
                     div id="server-error" class="error" role="alert" hidden {}
-                    label.override id="override-box" hidden {
-                        input type="checkbox" id="override";
-                        " Keep this judgment against the priority rule (override; needs a rationale)"
-                    }
                     p.actions {
                         button type="submit" class="primary" id="submit" { "Submit and next " kbd { "Ctrl+Enter" } } " "
                         button type="button" id="skip" { "Skip… " kbd { "S" } } " "
@@ -303,24 +300,53 @@ pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> 
     }
 }
 
+/// Where a judging form is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    /// Prefix that makes the form's element ids unique on its page: empty on the
+    /// judging page (one form), `case2-` on the review page (a form per case).
+    pub ids: &'a str,
+    /// The judging page's own tools: the word diff of two candidates and ranking by
+    /// drag and drop (its script provides them).
+    pub tools: bool,
+}
+
+impl Place<'_> {
+    /// The judging page.
+    pub const JUDGE: Place<'static> = Place {
+        ids: "",
+        tools: true,
+    };
+
+    fn id(&self, name: &str) -> String {
+        format!("{}{name}", self.ids)
+    }
+}
+
 /// The controls of a judgment of `kind`: the candidates with their error tags, the
 /// kind's own controls, the rubric data the live check reads, the rationale and the
-/// edge cases. The judging page and the review page's decision form both use it.
-pub fn judging_controls(kind: TaskKind, cands: &[Shown<'_>], rubric: &Rubric) -> Markup {
+/// edge cases. The judging page and the review page's decision form both draw it, and
+/// `judgment.js` reads, fills and checks it (by name, never by id).
+pub fn judging_controls(
+    kind: TaskKind,
+    cands: &[Shown<'_>],
+    rubric: &Rubric,
+    place: Place<'_>,
+) -> Markup {
     let mut criteria: Vec<&Criterion> = rubric.criteria.iter().collect();
     criteria.sort_by_key(|c| c.priority);
     html! {
-        @if !cands.is_empty() { (render_candidates(cands, rubric, kind)) }
+        @if !cands.is_empty() { (render_candidates(cands, rubric, kind, place)) }
         @match kind {
             TaskKind::Preference => (render_preference(cands, &criteria)),
-            TaskKind::Ranking => (render_ranking(cands)),
+            TaskKind::Ranking => (render_ranking(cands, place)),
             TaskKind::Rating => (render_rating(cands, &criteria)),
-            TaskKind::Demonstration => (render_demonstration(cands)),
-            TaskKind::RedTeam => (render_red_team()),
+            TaskKind::Demonstration => (render_demonstration(cands, place)),
+            TaskKind::RedTeam => (render_red_team(place)),
         }
-        (render_rubric_data(&criteria, rubric))
-        label for="rationale" { "Rationale" }
-        textarea id="rationale" name="rationale" rows="3" maxlength=(MAX_RATIONALE_CHARS) {}
+        (render_rubric_data(&criteria, rubric, place))
+        label for=(place.id("rationale")) { "Rationale" }
+        textarea id=(place.id("rationale")) name="rationale" rows="3" maxlength=(MAX_RATIONALE_CHARS) {}
         @if !rubric.edge_cases.is_empty() {
             fieldset.edges {
                 legend { "Edge cases" }
@@ -335,9 +361,21 @@ pub fn judging_controls(kind: TaskKind, cands: &[Shown<'_>], rubric: &Rubric) ->
     }
 }
 
-fn render_conversation(item: &Item) -> Markup {
+/// The live check's verdict and the override it may call for.
+pub fn rule_and_override(place: Place<'_>) -> Markup {
     html! {
-        ol id="convo" class="convo" aria-label="Conversation" {
+        div id=(place.id("rule")) class="rule" data-rule role="status" aria-live="polite" {}
+        label.override id=(place.id("override-box")) data-box="override" hidden {
+            input type="checkbox" id=(place.id("override")) name="override";
+            " Keep this judgment against the priority rule (override; needs a rationale)"
+        }
+    }
+}
+
+/// The conversation, turn by turn, with speakers, times and ASR confidence.
+pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
+    html! {
+        ol.convo.short[!place.tools] id=(place.id("convo")) aria-label="Conversation" {
             @for turn in &item.context {
                 @let role = match turn.role {
                     Role::System => "system",
@@ -379,16 +417,26 @@ fn render_conversation(item: &Item) -> Markup {
     }
 }
 
-fn render_candidates(cands: &[Shown<'_>], rubric: &Rubric, kind: TaskKind) -> Markup {
+fn render_candidates(
+    cands: &[Shown<'_>],
+    rubric: &Rubric,
+    kind: TaskKind,
+    place: Place<'_>,
+) -> Markup {
     let ranking = kind == TaskKind::Ranking;
+    let drag = ranking && place.tools;
     html! {
         div class={ "cands n" (cands.len().min(4)) } {
             @for (id, letter, content) in cands {
                 article.cand data-cand=(id) data-letter=(letter)
-                    draggable=[ranking.then_some("true")]
-                    title=[ranking.then_some("Drag onto another candidate to rank it there")] {
+                    draggable=[drag.then_some("true")]
+                    title=[drag.then_some("Drag onto another candidate to rank it there")] {
                     header {
-                        span.letter { (letter) } " " span.muted { (content.chars().count()) " characters" }
+                        span.letter { (letter) } " "
+                        // Off the judging page, the id too: the judgments compared
+                        // beside the form name candidates by id.
+                        @if !place.tools { code { (id) } " " }
+                        span.muted { (content.chars().count()) " characters" }
                         @if ranking {
                             " "
                             label.rank {
@@ -418,7 +466,7 @@ fn render_candidates(cands: &[Shown<'_>], rubric: &Rubric, kind: TaskKind) -> Ma
                 }
             }
         }
-        @if cands.len() == 2 {
+        @if cands.len() == 2 && place.tools {
             p.actions {
                 button type="button" id="diff-toggle" aria-controls="diff" { "Word diff A → B " kbd { "d" } }
             }
@@ -472,14 +520,18 @@ fn render_preference(cands: &[Shown<'_>], criteria: &[&Criterion]) -> Markup {
     }
 }
 
-fn render_ranking(cands: &[Shown<'_>]) -> Markup {
+fn render_ranking(cands: &[Shown<'_>], place: Place<'_>) -> Markup {
     html! {
         p.muted {
-            "Give each candidate a rank (1 best); equal ranks are ties. With a candidate focused ("
-            kbd { "j" } "/" kbd { "k" } ") a digit sets its rank. " (cands.len()) " candidates."
+            "Give each candidate a rank (1 best); equal ranks are ties. "
+            // The keys are the judging page's (its script handles them).
+            @if place.tools {
+                "With a candidate focused (" kbd { "j" } "/" kbd { "k" } ") a digit sets its rank. "
+            }
+            (cands.len()) " candidates."
         }
-        label.override id="all-tied-box" hidden {
-            input type="checkbox" id="all-tied";
+        label.override id=(place.id("all-tied-box")) data-box="all-tied" hidden {
+            input type="checkbox" id=(place.id("all-tied")) name="all_tied";
             " Yes, every candidate is equally good (store an all-tied ranking)"
         }
     }
@@ -541,26 +593,28 @@ fn described(d: &str) -> Markup {
     }
 }
 
-fn render_demonstration(cands: &[Shown<'_>]) -> Markup {
+fn render_demonstration(cands: &[Shown<'_>], place: Place<'_>) -> Markup {
     html! {
-        label for="based-on" { "Start from" }
-        select id="based-on" name="based_on" {
+        label for=(place.id("based-on")) { "Start from" }
+        select id=(place.id("based-on")) name="based_on" {
             option value="" { "an empty page" }
             @for (id, letter, _) in cands { option value=(id) { "candidate " (letter) } }
         }
-        label for="response" { "The ideal response" }
-        textarea id="response" name="response" rows="8" maxlength=(MAX_TEXT_CHARS) {}
-        div id="demo-diff" class="diff" aria-label="Changes against the chosen candidate" {}
+        label for=(place.id("response")) { "The ideal response" }
+        textarea id=(place.id("response")) name="response" rows="8" maxlength=(MAX_TEXT_CHARS) {}
+        @if place.tools {
+            div id="demo-diff" class="diff" aria-label="Changes against the chosen candidate" {}
+        }
     }
 }
 
-fn render_red_team() -> Markup {
+fn render_red_team(place: Place<'_>) -> Markup {
     html! {
-        label for="attack" { "Attack (the message you would send)" }
-        textarea id="attack" name="attack" rows="4" maxlength=(MAX_TEXT_CHARS) {}
-        label for="tactic" { "Tactic" }
-        input id="tactic" name="tactic" maxlength=(MAX_TACTIC_CHARS) list="tactics";
-        datalist id="tactics" {
+        label for=(place.id("attack")) { "Attack (the message you would send)" }
+        textarea id=(place.id("attack")) name="attack" rows="4" maxlength=(MAX_TEXT_CHARS) {}
+        label for=(place.id("tactic")) { "Tactic" }
+        input id=(place.id("tactic")) name="tactic" maxlength=(MAX_TACTIC_CHARS) list=(place.id("tactics"));
+        datalist id=(place.id("tactics")) {
             @for t in ["social engineering", "authority impersonation", "prompt injection", "role play", "incremental escalation"] {
                 option value=(t);
             }
@@ -581,9 +635,9 @@ fn render_red_team() -> Markup {
 }
 
 /// The rubric as data for the live priority check (hidden; read by the script).
-fn render_rubric_data(criteria: &[&Criterion], rubric: &Rubric) -> Markup {
+fn render_rubric_data(criteria: &[&Criterion], rubric: &Rubric, place: Place<'_>) -> Markup {
     html! {
-        div id="rubric-data" hidden {
+        div id=(place.id("rubric-data")) data-rubric hidden {
             @for c in criteria {
                 i data-criterion=(c.key.as_str()) data-priority=(c.priority) data-hard=(c.hard) data-title=(c.title) {}
             }

@@ -10,9 +10,8 @@
 //! - [`members`]: `/projects/{project}/members` (leads): roles and expertise verification.
 //! - [`setup`]: `/projects/{project}/setup` (leads): settings, rubric versions, import.
 //!
-//! Pages are `maud::html!` templates, which escape every interpolated value unless
-//! it is wrapped in `PreEscaped` (used only for the page's own constant markup, such as
-//! inline SVG numbers built here); the CSP forbids inline script, so pages carry data in
+//! Pages are `maud::html!` templates, which escape every interpolated value (none is
+//! wrapped in `PreEscaped`); the CSP forbids inline script, so pages carry data in
 //! `data-` attributes and scripts come from `/assets/`.
 
 pub mod assets;

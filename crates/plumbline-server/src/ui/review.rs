@@ -1,16 +1,21 @@
 //! The reviewer's adjudication queue: every judgment of a disagreeing item side by
 //! side, with each annotator's verified expertise and gold accuracy, rows that differ
-//! highlighted, and a decision form (payload prefilled from a judgment, rationale,
-//! promote to gold for leads) that the script posts to
-//! `POST /api/v1/projects/{p}/adjudication/{item}`.
+//! highlighted (a ranking's ties shown as ties), and a decision form that the script
+//! posts to `POST /api/v1/projects/{p}/adjudication/{item}`. The form is the task
+//! kind's own judging form ([`judging_controls`], checked live by `judgment.js` against
+//! the project's current rubric, which the decision is validated against), prefilled
+//! from the judgment the reviewer starts from, with the rationale and, for leads,
+//! promotion to gold.
 
-use super::judge::help_dialog;
+use super::judge::{
+    Place, help_dialog, judging_controls, lettered, render_conversation, rule_and_override,
+};
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{AuthError, Reviewer};
 use axum::extract::State;
 use maud::{Markup, html};
-use plumbline_domain::{Item, ProjectRole};
+use plumbline_domain::{Item, ProjectRole, Rubric};
 use plumbline_quality::gold::GoldAccuracy;
 use plumbline_store::{AdjudicationCase, JudgmentView, Store};
 use serde_json::Value;
@@ -52,6 +57,7 @@ pub async fn review_page<S: Store>(
         .adjudication_queue(who.project.id, QUEUE_PAGE)
         .await?;
     let lead = who.role >= ProjectRole::Lead;
+    let rubric = state.store.rubric(who.project.id, None).await?.rubric;
     let body = html! {
         h1 { "Adjudication · " (who.project.name) }
         p.muted { (queue.len()) " item(s) waiting (oldest first). Rows where judgments differ are highlighted." }
@@ -59,7 +65,9 @@ pub async fn review_page<S: Store>(
             section.panel { p { "Nothing to adjudicate. Every item is in consensus or still open." } }
         }
         div id="cases" data-project=(who.project.name) {
-            @for case in &queue { (render_case(case, who.project.settings.task, lead)) }
+            @for (n, case) in queue.iter().enumerate() {
+                (render_case(case, n, &rubric, who.project.settings.task, lead))
+            }
         }
         (help())
     };
@@ -68,7 +76,7 @@ pub async fn review_page<S: Store>(
         Some(&who.actor.user),
         "review",
         body,
-        &["review.js"],
+        &["judgment.js", "review.js"],
     )))
 }
 
@@ -210,69 +218,120 @@ fn comparison(js: &[JudgmentView]) -> Markup {
     }
 }
 
+/// One case: the conversation, the judgments compared, and the decision form.
 fn render_case(
     case: &AdjudicationCase,
+    n: usize,
+    rubric: &Rubric,
     default_task: plumbline_domain::TaskKind,
     lead: bool,
 ) -> Markup {
     let item = Item::from_json(&case.body, default_task).ok();
     let js: &[JudgmentView] = &case.judgments;
+    let ids = format!("case{n}-");
+    let place = Place {
+        ids: &ids,
+        tools: false,
+    };
     html! {
         section.case.panel data-item=(case.item) {
             h2 { "Item " code { (case.item) } " " span.muted { (case.task.as_str()) } }
             @if let Some(item) = &item {
                 details {
-                    summary { "Conversation and candidates" }
-                    ol.convo.short {
-                        @for t in &item.context {
-                            li.turn {
-                                div.meta { span.role { (format!("{:?}", t.role)) } " " (t.speaker.as_deref().unwrap_or("")) }
-                                div.text { (t.content) }
-                            }
-                        }
-                    }
-                    div.cands {
-                        @for c in &item.candidates {
-                            article.cand {
-                                header { code { (c.id) } " " span.muted { (c.content.chars().count()) " characters" } }
-                                div.ctext { (c.content) }
-                            }
-                        }
-                    }
+                    summary { "Conversation" }
+                    (render_conversation(item, place))
                 }
             }
             (comparison(js))
-            form.decide.stack data-item=(case.item) {
-                fieldset.overall {
-                    legend { "Start from" }
-                    @for (i, j) in js.iter().enumerate() {
-                        label {
-                            input type="radio" name="from" data-payload=(j.payload.to_string()) checked[i == 0];
-                            " judgment #" (i + 1)
-                        } " "
+            @match &item {
+                Some(item) => {
+                    @let order: Vec<String> = item.candidates.iter().map(|c| c.id.clone()).collect();
+                    form.decide.stack data-item=(case.item) data-kind=(case.task.as_str()) novalidate {
+                        fieldset.overall {
+                            legend { "Start from" }
+                            @for (i, j) in js.iter().enumerate() {
+                                label {
+                                    input type="radio" name="from" data-payload=(j.payload.to_string()) checked[i == 0];
+                                    " judgment #" (i + 1)
+                                } " "
+                            }
+                        }
+                        (judging_controls(case.task, &lettered(item, &order), rubric, place))
+                        (rule_and_override(place))
+                        @if lead {
+                            label { input type="checkbox" name="gold"; " Promote the decision to gold" }
+                        }
+                        p.error role="alert" hidden {}
+                        p.actions {
+                            button type="submit" class="primary" { "Decide" } " "
+                            span.muted { "The rationale is required." }
+                        }
                     }
                 }
-                label {
-                    "Decided payload (JSON, candidate ids)"
-                    textarea name="payload" rows="5" class="mono" {
-                        (js.first().map(|j| j.payload.to_string()).unwrap_or_default())
-                    }
+                None => {
+                    p.error { "This item's stored text cannot be read, so it cannot be decided here." }
                 }
-                label { "Rationale (required)" textarea name="rationale" rows="2" required {} }
-                @if lead {
-                    label { input type="checkbox" name="gold"; " Promote the decision to gold" }
-                }
-                p.error role="alert" hidden {}
-                p.actions { button type="submit" class="primary" { "Decide" } }
             }
         }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn case(item: &str, order: Value) -> AdjudicationCase {
+        let body = json!({"id": item, "task": "ranking",
+            "context": [{"role": "user", "content": "Which is best <b>here</b>?"}],
+            "candidates": [{"id": "a", "content": "A"}, {"id": "b", "content": "B"},
+                           {"id": "c", "content": "C <script>x</script>"}]});
+        AdjudicationCase {
+            item_id: plumbline_domain::ItemId(1),
+            item: item.into(),
+            task: plumbline_domain::TaskKind::Ranking,
+            body: body.to_string(),
+            judgments: vec![JudgmentView {
+                id: plumbline_domain::JudgmentId(1),
+                annotator: None,
+                annotator_name: Some("ada".into()),
+                expertise: Vec::new(),
+                gold_correct: 0,
+                gold_scored: 0,
+                payload: json!({"order": order}),
+                priority_inversion: false,
+                rubric_version: plumbline_domain::RubricVersion(1),
+                display_order: None,
+                time_ms: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn each_case_is_the_kinds_own_form_with_ids_of_its_own() {
+        let rubric =
+            Rubric::from_toml(include_str!("../../../../examples/banking/rubric.toml")).unwrap();
+        let tied = json!([["b"], ["a", "c"]]);
+        let html = html! {
+            @for (n, c) in [case("one", tied.clone()), case("two", tied)].iter().enumerate() {
+                (render_case(c, n, &rubric, plumbline_domain::TaskKind::Ranking, false))
+            }
+        }
+        .into_string();
+        // The ranking control, once per case and candidate, and no JSON box.
+        assert_eq!(html.matches("<select name=\"rank\"").count(), 6);
+        assert!(!html.contains("name=\"payload\""));
+        assert!(html.contains("b, then a = c"));
+        assert!(!html.contains("<script>x"));
+        // No id appears twice on the page.
+        let ids: Vec<&str> = html
+            .split(" id=\"")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+            .collect();
+        let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        assert!(ids.contains(&"case1-rationale"));
+    }
 
     #[test]
     fn rankings_show_their_ties() {
