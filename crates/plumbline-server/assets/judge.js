@@ -93,10 +93,7 @@
     while (i < n) add('del', x[i++]);
     while (j < m) add('ins', y[j++]);
   }
-  function candText(id) {
-    var c = $$('.cand', task).filter(function (x) { return x.getAttribute('data-cand') === id; })[0];
-    return c ? $('.ctext', c).textContent : '';
-  }
+  function candText(id) { return J.candText(id); }
   function toggleDiff() {
     var d = $('#diff', task);
     if (!d) return;
@@ -134,13 +131,7 @@
       if (convo) convo.scrollTop = convo.scrollHeight;
       restoreDraft();
       form.addEventListener('change', function (e) {
-        if (e.target.name === 'winner' && e.target.value === 'tie') {
-          var zero = $('input[name=strength][value="0"]', form); if (zero) zero.checked = true;
-        }
-        if (e.target.id === 'based-on') {
-          var resp = $('#response', form);
-          resp.value = e.target.value ? candText(e.target.value) : '';
-        }
+        J.changed(e.target);
         check(); saveDraft(); demoDiff();
       });
       form.addEventListener('input', function (e) {

@@ -330,8 +330,20 @@ PL.judgment = function (form) {
     check();
   }
 
+  // What one change implies for the others: a tie has strength 0, and choosing the
+  // candidate a demonstration starts from copies its text into the response.
+  function candText(id) {
+    var c = $$('.cand', form).filter(function (x) { return x.getAttribute('data-cand') === id; })[0];
+    return c ? $('.ctext', c).textContent : '';
+  }
+  function changed(t) {
+    if (t.name === 'winner' && t.value === 'tie') tick('strength', 0);
+    if (t.name === 'based_on') $('[name=response]', form).value = t.value ? candText(t.value) : '';
+  }
+
   return {
     rubric: rubric, candidates: candidates, letterOf: letterOf, titleOf: titleOf, tagName: tagName,
-    checked: checked, missing: missing, rangeErrors: rangeErrors, payload: payload, check: check, fill: fill
+    checked: checked, missing: missing, rangeErrors: rangeErrors, payload: payload, check: check, fill: fill,
+    changed: changed, candText: candText
   };
 };

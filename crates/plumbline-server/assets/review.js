@@ -35,7 +35,7 @@ document.addEventListener('DOMContentLoaded', function () {
     });
     var first = form.querySelector('input[name=from]:checked');
     if (first) start(first);
-    form.addEventListener('change', function (e) { if (e.target.name !== 'from') J.check(); });
+    form.addEventListener('change', function (e) { if (e.target.name !== 'from') { J.changed(e.target); J.check(); } });
     form.addEventListener('input', function () { J.check(); });
     form.addEventListener('keydown', function (e) {
       // Enter in a radio, checkbox or field never submits the whole form implicitly.
