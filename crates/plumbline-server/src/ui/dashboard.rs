@@ -12,6 +12,7 @@ use crate::auth::{Actor, AuthError, Lead};
 use axum::extract::{Query, State};
 use maud::{Markup, html};
 use plumbline_domain::{Item, Payload, Rubric, UserId};
+use plumbline_formats::eval::{Board, EvalError, LabelOptions, Leaderboard, leaderboard};
 use plumbline_formats::quality::{AnnotatorQuality, annotator_quality};
 use plumbline_quality::Estimate;
 use plumbline_quality::agreement::{Metric, krippendorff_alpha};
@@ -322,6 +323,21 @@ pub async fn dashboard_page<S: Store>(
     let progress = store.progress(project.id).await?;
     let q = collect(store, project, &rubric.rubric).await?;
     let quality = annotator_quality(store, project).await?;
+    // The models' board; labels that cannot be decided are a reason shown, not a failure.
+    let board = match leaderboard(
+        store,
+        project,
+        LabelOptions {
+            include_external: false,
+            threshold: None,
+        },
+    )
+    .await
+    {
+        Ok(board) => Ok(board),
+        Err(EvalError::Store(e)) => return Err(e.into()),
+        Err(other) => Err(other.to_string()),
+    };
     let judged_gold = bias(&q.on_gold, q.names.len(), BiasConfig::default());
     let gold_ref = bias(&q.gold_reference, q.names.len(), BiasConfig::default());
     let differ = against_gold_tests(&q.on_gold, &q.gold_reference, q.names.len());
@@ -507,6 +523,7 @@ pub async fn dashboard_page<S: Store>(
                 bar_chart(&errs),
             ))
         }
+        (leaderboard_panel(&board))
         section.panel id="drift" {
             h2 { "Drift flags" }
             @if drift.is_empty() {
@@ -606,6 +623,69 @@ fn annotator_table(
                     }
                 }
             } }
+        }
+    }
+}
+
+/// The models' Bradley-Terry leaderboard on the eval split, overall and per edge-case
+/// tag, or why there is none.
+fn leaderboard_panel(board: &Result<Leaderboard, String>) -> Markup {
+    html! {
+        section.panel id="leaderboard" {
+            h2 { "Models on the eval split" }
+            @match board {
+                Err(why) => { p { "No leaderboard: " (why) } }
+                Ok(board) => {
+                    p.muted {
+                        "Bradley-Terry strength of each candidate model (log scale, the models' mean at 0) with its 95% interval, "
+                        "from the decided preference labels of eval items (posterior at least " (board.threshold) "): "
+                        (board.labels) " decided pair(s)"
+                        @if board.without_two_models > 0 {
+                            ", of which " (board.without_two_models) " without a model on both sides or with one model on both"
+                        }
+                        ". Ties count half a win."
+                    }
+                    @if board.labels == 0 {
+                        p { "No leaderboard: no eval item has a decided label yet (items join the eval split on import or with "
+                            code { "plumbline split" } ")." }
+                    } @else {
+                        (board_table("Overall", &board.overall))
+                        @for (tag, b) in &board.by_tag { (board_table(tag, b)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One board: models strongest first, or why no strengths were fitted.
+fn board_table(title: &str, board: &Board) -> Markup {
+    html! {
+        @match &board.undefined {
+            Some(why) => {
+                p.board { strong { (title) } ": no board (" (why) "; " (board.pairs) " pair(s))." }
+            }
+            None => {
+                table.board {
+                    caption { (title) " · " (board.pairs) " pair(s)" }
+                    thead { tr {
+                        th scope="col" { "Model" }
+                        th scope="col" { "Strength" }
+                        th scope="col" { "95% interval" }
+                        th scope="col" { "Wins / comparisons" }
+                    } }
+                    tbody {
+                        @for m in &board.models {
+                            tr {
+                                td { (m.model) }
+                                td { (format!("{:+.2}", m.log_strength)) }
+                                td { (format!("{:+.2} to {:+.2}", m.lower, m.upper)) }
+                                td { (m.wins) " / " (m.comparisons) }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -975,6 +1055,80 @@ pub async fn audit<S: Store>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strength(
+        model: &str,
+        log_strength: f64,
+        wins: f64,
+    ) -> plumbline_formats::eval::ModelStrength {
+        plumbline_formats::eval::ModelStrength {
+            model: model.into(),
+            log_strength,
+            std_error: 0.5,
+            lower: log_strength - 0.98,
+            upper: log_strength + 0.98,
+            wins,
+            comparisons: 10,
+        }
+    }
+
+    #[test]
+    fn leaderboard_shows_strengths_overall_and_per_tag_or_why_not() {
+        let board = Leaderboard {
+            labels: 12,
+            without_two_models: 2,
+            overall: Board {
+                pairs: 10,
+                models: vec![strength("gpt<b>", 0.4, 7.0), strength("llama", -0.4, 3.0)],
+                undefined: None,
+            },
+            by_tag: [(
+                "edge:suspected_fraud".to_owned(),
+                Board {
+                    pairs: 3,
+                    models: Vec::new(),
+                    undefined: Some("fewer than two models compared".into()),
+                },
+            )]
+            .into_iter()
+            .collect(),
+            by_criterion: BTreeMap::new(),
+            threshold: 0.9,
+        };
+        let html = leaderboard_panel(&Ok(board)).into_string();
+        assert!(
+            html.contains(
+                "<td>gpt&lt;b&gt;</td><td>+0.40</td><td>-0.58 to +1.38</td><td>7 / 10</td>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<td>llama</td><td>-0.40</td>"));
+        assert!(html.contains("12 decided pair(s), of which 2 without"));
+        assert!(html.contains("<strong>edge:suspected_fraud</strong>: no board (fewer than two models compared; 3 pair(s))."));
+        // No labels, or labels that cannot be decided: the panel says why.
+        let empty = Leaderboard {
+            labels: 0,
+            without_two_models: 0,
+            overall: Board {
+                pairs: 0,
+                models: Vec::new(),
+                undefined: Some("fewer than two models compared".into()),
+            },
+            by_tag: BTreeMap::new(),
+            by_criterion: BTreeMap::new(),
+            threshold: 0.9,
+        };
+        assert!(
+            leaderboard_panel(&Ok(empty))
+                .into_string()
+                .contains("no eval item has a decided label yet")
+        );
+        assert!(
+            leaderboard_panel(&Err("not a preference project".into()))
+                .into_string()
+                .contains("No leaderboard: not a preference project")
+        );
+    }
 
     #[test]
     fn iso_weeks_of_mondays() {

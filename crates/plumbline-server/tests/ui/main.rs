@@ -1243,6 +1243,20 @@ async fn browser_workflow() {
         )
         .await;
     assert_eq!(charts, json!(8));
+    // No item here is on the eval split: the models' leaderboard says why it is empty.
+    let board = b
+        .js(
+            "var l = document.querySelector('#leaderboard'); return l ? l.textContent : '';",
+            json!([]),
+        )
+        .await;
+    assert!(
+        board
+            .as_str()
+            .unwrap()
+            .contains("No leaderboard: no eval item has a decided label yet"),
+        "{board}"
+    );
     b.click("#annotators thead th:nth-child(2) button").await;
     b.wait_for(
         "a sorted table",
