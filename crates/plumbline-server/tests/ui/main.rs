@@ -1089,6 +1089,13 @@ async fn browser_workflow() {
         &format!("return (function () {{ {winner} }})() === 'b' && document.querySelector('form.decide input[name=\"c:compliance\"]:checked').value === 'b';"),
     )
     .await;
+    // A tie in the decision takes strength 0, as the server requires.
+    b.click("form.decide input[name=winner][value=tie]").await;
+    b.wait_for(
+        "strength 0 with a tie",
+        "var s = document.querySelector('form.decide input[name=strength]:checked'); return !!s && s.value === '0';",
+    )
+    .await;
     b.keys("1").await;
     b.wait_for(
         "judgment #1 as the start",
