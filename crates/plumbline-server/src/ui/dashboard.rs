@@ -666,7 +666,7 @@ fn board_table(title: &str, board: &Board) -> Markup {
                 p.board { strong { (title) } ": no board (" (why) "; " (board.pairs) " pair(s))." }
             }
             None => {
-                table.board {
+                table.side.board {
                     caption { (title) " · " (board.pairs) " pair(s)" }
                     thead { tr {
                         th scope="col" { "Model" }
