@@ -1,4 +1,6 @@
-// Plumbline: the adjudication queue. Each decision form posts to the JSON API.
+// Plumbline: the adjudication queue. Each decision form is the task kind's own judging
+// form (judgment.js reads, fills and checks it), started from a judgment and posted to
+// the JSON API.
 'use strict';
 document.addEventListener('DOMContentLoaded', function () {
   var cases = document.getElementById('cases');
@@ -16,8 +18,8 @@ document.addEventListener('DOMContentLoaded', function () {
     var from = form.querySelectorAll('input[name=from]');
     if (/^[1-9]$/.test(e.key) && from[+e.key - 1]) {
       from[+e.key - 1].checked = true;
-      from[+e.key - 1].dispatchEvent(new Event('change'));
-    } else if (e.key === 'r') { form.rationale.focus(); }
+      from[+e.key - 1].dispatchEvent(new Event('change', { bubbles: true }));
+    } else if (e.key === 'r') { form.querySelector('[name=rationale]').focus(); }
     else if (e.key === 'g' && form.gold) { form.gold.checked = !form.gold.checked; }
     else return;
     e.preventDefault();
@@ -26,23 +28,29 @@ document.addEventListener('DOMContentLoaded', function () {
   cases.querySelectorAll('form.decide').forEach(function (form) {
     var item = form.getAttribute('data-item');
     var err = form.querySelector('.error');
+    var J = PL.judgment(form);
+    function start(radio) { J.fill(JSON.parse(radio.getAttribute('data-payload'))); }
     form.querySelectorAll('input[name=from]').forEach(function (r) {
-      r.addEventListener('change', function () {
-        form.payload.value = JSON.stringify(JSON.parse(r.getAttribute('data-payload')), null, 1);
-      });
+      r.addEventListener('change', function () { if (r.checked) start(r); });
     });
-    if (form.payload.value) {
-      try { form.payload.value = JSON.stringify(JSON.parse(form.payload.value), null, 1); } catch (e) { /* keep */ }
-    }
+    var first = form.querySelector('input[name=from]:checked');
+    if (first) start(first);
+    form.addEventListener('change', function (e) { if (e.target.name !== 'from') { J.changed(e.target); J.check(); } });
+    form.addEventListener('input', function () { J.check(); });
+    form.addEventListener('keydown', function (e) {
+      // Enter in a radio, checkbox or field never submits the whole form implicitly.
+      if (e.key === 'Enter' && !(e.ctrlKey || e.metaKey) && e.target.tagName === 'INPUT') e.preventDefault();
+    });
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       PL.show(err, '');
-      var payload;
-      try { payload = JSON.parse(form.payload.value); } catch (x) {
-        PL.show(err, 'The payload is not valid JSON: ' + x.message); return;
-      }
-      if (!form.rationale.value.trim()) { PL.show(err, 'A decision needs a rationale.'); form.rationale.focus(); return; }
-      var body = { payload: payload, rationale: form.rationale.value,
+      var range = J.rangeErrors();
+      if (range) { PL.show(err, range); return; }
+      var need = J.missing();
+      if (need.length) { PL.show(err, 'Before deciding: ' + need.join('; ') + '.'); return; }
+      var rationale = form.querySelector('[name=rationale]');
+      if (!rationale.value.trim()) { PL.show(err, 'A decision needs a rationale.'); rationale.focus(); return; }
+      var body = { payload: J.payload(), rationale: rationale.value,
         promote_to_gold: !!(form.gold && form.gold.checked) };
       PL.call('POST', '/api/v1/projects/' + encodeURIComponent(project) + '/adjudication/' +
         encodeURIComponent(item), body).then(function (res) {

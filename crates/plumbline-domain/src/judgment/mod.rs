@@ -32,7 +32,7 @@ pub use preference::{Choice, MAX_STRENGTH, PreferencePayload, TIE};
 pub use priority::{PriorityViolation, check_preference, check_ranking, check_rating};
 pub use ranking::RankingPayload;
 pub use rating::RatingPayload;
-pub use red_team::{MAX_SEVERITY, Outcome, RedTeamPayload};
+pub use red_team::{MAX_SEVERITY, MAX_TACTIC_CHARS, Outcome, RedTeamPayload};
 
 use crate::error::FieldError;
 use crate::item::Item;

@@ -20,6 +20,11 @@ pub const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/app.js"),
     ),
     (
+        "judgment.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/judgment.js"),
+    ),
+    (
         "judge.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/judge.js"),

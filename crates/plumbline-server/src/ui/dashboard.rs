@@ -6,12 +6,13 @@
 //! `plumbline_formats::quality` (reliability, probation with a Reinstate button); the
 //! audit log for admins. Statistics come from `plumbline-quality`.
 
-use super::html::{attr, esc};
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{Actor, AuthError, Lead};
 use axum::extract::{Query, State};
+use maud::{Markup, html};
 use plumbline_domain::{Item, Payload, Rubric, UserId};
+use plumbline_formats::eval::{Board, EvalError, LabelOptions, Leaderboard, leaderboard};
 use plumbline_formats::quality::{AnnotatorQuality, annotator_quality};
 use plumbline_quality::Estimate;
 use plumbline_quality::agreement::{Metric, krippendorff_alpha};
@@ -228,18 +229,19 @@ fn fmt_pct(v: Option<f64>) -> String {
 }
 
 /// The mark of a flagged figure in the annotator table.
-const FLAGGED: &str = " <span class=\"flag\">flagged</span>";
+fn flagged(on: bool) -> Markup {
+    html! { @if on { " " span.flag { "flagged" } } }
+}
 
 /// A bias share with its test: percent, p, and the flag.
-fn bias_cell(s: &Share) -> String {
-    match (pct(&s.share), s.p_value) {
-        (Some(v), Some(p)) => format!(
-            "{v:.0}% <small class=\"muted\">n={} · p={}</small>{}",
-            s.n,
-            fmt_p(p),
-            if s.flagged { FLAGGED } else { "" }
-        ),
-        _ => "—".into(),
+fn bias_cell(s: &Share) -> Markup {
+    html! {
+        @match (pct(&s.share), s.p_value) {
+            (Some(v), Some(p)) => {
+                (format!("{v:.0}%")) " " small.muted { "n=" (s.n) " · p=" (fmt_p(p)) } (flagged(s.flagged))
+            }
+            _ => { "—" }
+        }
     }
 }
 
@@ -253,32 +255,26 @@ fn fmt_p(p: f64) -> String {
 }
 
 /// Probation: the hidden gold it rests on and a Reinstate button, or its absence.
-fn probation_cell(project: &plumbline_store::Project, a: &AnnotatorQuality) -> String {
+fn probation_cell(project: &plumbline_store::Project, a: &AnnotatorQuality) -> Markup {
     let h = &a.probation.hidden_gold;
-    let record = format!(
-        "<small class=\"muted\">{}/{} hidden gold{}</small>",
-        h.correct,
-        h.total,
-        if a.probation.reinstated_at.is_some() {
-            " since reinstated"
-        } else {
-            ""
+    let record = html! {
+        small.muted {
+            (h.correct) "/" (h.total) " hidden gold"
+            @if a.probation.reinstated_at.is_some() { " since reinstated" }
         }
-    );
+    };
     if !a.probation.on_probation {
-        return format!("no {record}");
+        return html! { "no " (record) };
     }
     let url = format!(
         "/api/v1/projects/{}/annotators/{}/reinstate",
         super::members::pct(&project.name),
         super::members::pct(&a.name)
     );
-    format!(
-        "<span class=\"probation\">on probation</span> {record} \
-         <button type=\"button\" data-call=\"POST\" data-url=\"{}\" aria-label=\"Reinstate {}\">Reinstate</button>",
-        attr(&url),
-        attr(&a.name)
-    )
+    html! {
+        span.probation { "on probation" } " " (record) " "
+        button type="button" data-call="POST" data-url=(url) aria-label={ "Reinstate " (a.name) } { "Reinstate" }
+    }
 }
 
 /// Per annotator, exact tests of bias against gold on the pairs where the annotator and
@@ -327,6 +323,21 @@ pub async fn dashboard_page<S: Store>(
     let progress = store.progress(project.id).await?;
     let q = collect(store, project, &rubric.rubric).await?;
     let quality = annotator_quality(store, project).await?;
+    // The models' board; labels that cannot be decided are a reason shown, not a failure.
+    let board = match leaderboard(
+        store,
+        project,
+        LabelOptions {
+            include_external: false,
+            threshold: None,
+        },
+    )
+    .await
+    {
+        Ok(board) => Ok(board),
+        Err(EvalError::Store(e)) => return Err(e.into()),
+        Err(other) => Err(other.to_string()),
+    };
     let judged_gold = bias(&q.on_gold, q.names.len(), BiasConfig::default());
     let gold_ref = bias(&q.gold_reference, q.names.len(), BiasConfig::default());
     let differ = against_gold_tests(&q.on_gold, &q.gold_reference, q.names.len());
@@ -355,9 +366,6 @@ pub async fn dashboard_page<S: Store>(
     };
     let pos_gold = gold_rows(|s| &s.position, |d| &d.0);
     let len_gold = gold_rows(|s| &s.length, |d| &d.1);
-    let mut body = String::new();
-    push!(&mut body, "<h1>Dashboard · {}</h1>", esc(&project.name));
-
     // Progress tiles.
     let alpha = LabelSet::new(
         q.labels
@@ -372,31 +380,40 @@ pub async fn dashboard_page<S: Store>(
     .ok()
     .and_then(|ls| krippendorff_alpha(&ls, Metric::Nominal).ok())
     .and_then(|r| r.alpha.value());
-    push!(
-        &mut body,
-        "<div class=\"tiles\"><div><b>{}</b> open</div><div><b>{}</b> awaiting adjudication</div><div><b>{}</b> resolved</div>\
-         <div><b>{}</b> gold items</div><div><b>{}</b> judgments</div><div><b>{}</b> live leases</div>\
-         <div><b>{}</b> priority inversions</div><div><b>{}</b> α on winner</div>\
-         <div><b>{}</b> of items with an expert judgment</div><div><b>{}</b> of judgments by experts</div>\
-         <div><b>{}</b> on probation</div></div>",
-        progress.items.open,
-        progress.items.adjudication,
-        progress.items.resolved,
-        progress.gold_items,
-        progress.judgments,
-        progress.leases,
-        progress.priority_inversions,
-        alpha.map_or("—".into(), |a| format!("{a:.2}")),
-        fmt_pct(pct(&quality.experts.item_share)),
-        fmt_pct(pct(&quality.experts.judgment_share)),
-        quality
-            .annotators
-            .iter()
-            .filter(|a| a.probation.on_probation)
-            .count()
-    );
+    let on_probation = quality
+        .annotators
+        .iter()
+        .filter(|a| a.probation.on_probation)
+        .count();
+    let tiles: [(String, &str); 11] = [
+        (progress.items.open.to_string(), "open"),
+        (
+            progress.items.adjudication.to_string(),
+            "awaiting adjudication",
+        ),
+        (progress.items.resolved.to_string(), "resolved"),
+        (progress.gold_items.to_string(), "gold items"),
+        (progress.judgments.to_string(), "judgments"),
+        (progress.leases.to_string(), "live leases"),
+        (
+            progress.priority_inversions.to_string(),
+            "priority inversions",
+        ),
+        (
+            alpha.map_or("—".into(), |a| format!("{a:.2}")),
+            "α on winner",
+        ),
+        (
+            fmt_pct(pct(&quality.experts.item_share)),
+            "of items with an expert judgment",
+        ),
+        (
+            fmt_pct(pct(&quality.experts.judgment_share)),
+            "of judgments by experts",
+        ),
+        (on_probation.to_string(), "on probation"),
+    ];
 
-    body.push_str("<div class=\"charts\">");
     // Agreement and gold accuracy per ISO week of submission, with drift flags.
     let agreement = weekly(&q.agreement);
     let gold_weekly = weekly(&q.gold_scores);
@@ -404,16 +421,6 @@ pub async fn dashboard_page<S: Store>(
         ("Agreement", "line", &agreement),
         ("Gold accuracy", "line2", &gold_weekly),
     ];
-    chart_panel(
-        &mut body,
-        "Agreement over time",
-        &format!(
-            "Per ISO week (Monday, UTC) of submission: the share of items whose judgments agree on the winner (solid; an item counts in the week of its last judgment) and the share of hidden gold judged correctly (dashed). Red points depart from the running baseline of earlier weeks by more than {:.0} points (drift; weeks with fewer than {DRIFT_MIN_RECORDS} records are not flagged).",
-            DRIFT_THRESHOLD * 100.0
-        ),
-        &week_chart(&series),
-    );
-
     // Gold accuracy per annotator.
     let gold: Vec<(String, GoldAccuracy)> = q
         .users
@@ -430,13 +437,6 @@ pub async fn dashboard_page<S: Store>(
             )
         })
         .collect();
-    chart_panel(
-        &mut body,
-        "Gold accuracy per annotator",
-        "Share of hidden gold judged correctly, with the Wilson 95% interval.",
-        &interval_chart(&gold),
-    );
-
     let bias_rows = |share: fn(&AnnotatorQuality) -> &Share| -> Vec<BiasRow> {
         quality
             .annotators
@@ -448,59 +448,22 @@ pub async fn dashboard_page<S: Store>(
             .collect()
     };
     let (pos, len) = (bias_rows(|a| &a.position), bias_rows(|a| &a.length));
-    chart_panel(
-        &mut body,
-        "Position bias",
-        "Share of non-tie picks of the left (first-shown) candidate; 50% is unbiased. Red: the exact binomial test rejects 50% at p < 0.01 (all of the project's judgments).",
-        &bias_chart(&pos),
-    );
-    chart_panel(
-        &mut body,
-        "Length bias",
-        "Share of non-tie picks of the longer candidate when lengths differ by more than 30 characters; 50% is length-blind. Red: the exact binomial test rejects 50% at p < 0.01.",
-        &bias_chart(&len),
-    );
-    chart_panel(
-        &mut body,
-        "Position bias against gold",
-        "On hidden gold where both picked a side: the annotator's share of left picks (filled) against the gold answer's share on the same pairs as shown to them (ring). The gap is the bias beyond what the items call for; red when the exact test on the pairs where the two differ rejects no bias at p < 0.01.",
-        &gold_bias_chart(&pos_gold, "Position bias against gold"),
-    );
-    chart_panel(
-        &mut body,
-        "Length bias against gold",
-        "On the same gold pairs whose lengths differ by more than 30 characters: the annotator's share of longer picks (filled) against the gold answer's (ring).",
-        &gold_bias_chart(&len_gold, "Length bias against gold"),
-    );
     let inv: Vec<(String, f64)> = progress
         .annotators
         .iter()
         .map(|a| (a.name.clone(), a.priority_inversions as f64))
         .collect();
-    chart_panel(
-        &mut body,
-        "Priority inversions",
-        "Judgments kept against the priority rule by an override, per annotator.",
-        &bar_chart(&inv),
-    );
     let errs: Vec<(String, f64)> = q
         .errors
         .iter()
         .map(|(k, v)| (k.clone(), *v as f64))
         .collect();
-    chart_panel(
-        &mut body,
-        "Error taxonomy",
-        "Error tags marked on candidates, all judgments.",
-        &bar_chart(&errs),
-    );
-    body.push_str("</div>");
 
     // Drift flags in words.
-    let mut flagged: Vec<String> = Vec::new();
+    let mut drift: Vec<String> = Vec::new();
     for (name, _, report) in &series {
         for p in report.points.iter().filter(|p| p.flagged) {
-            flagged.push(format!(
+            drift.push(format!(
                 "{name} in {}: {} against a baseline of {} ({} records)",
                 iso_week(p.key),
                 fmt_pct(pct(&p.value)),
@@ -509,124 +472,253 @@ pub async fn dashboard_page<S: Store>(
             ));
         }
     }
-    push!(
-        &mut body,
-        "<section class=\"panel\" id=\"drift\"><h2>Drift flags</h2>{}</section>",
-        if flagged.is_empty() {
-            format!(
-                "<p>None: agreement and gold accuracy stay within {:.0} points of their running baselines.</p>",
-                DRIFT_THRESHOLD * 100.0
-            )
-        } else {
-            let mut ul = String::from("<ul class=\"flags\">");
-            for f in &flagged {
-                push!(&mut ul, "<li>{}</li>", esc(f));
-            }
-            ul.push_str("</ul>");
-            ul
-        }
-    );
 
-    // The annotator table: the quality table of `plumbline report` and the API, with the
-    // dashboard's figures against gold and the lease counts.
-    push!(
-        &mut body,
-        "<section class=\"panel\"><h2>Annotators</h2><p class=\"muted\">Reliability: posterior mean and {:.0}% credible interval from the prior of the verified level, gold and qualification answers, and agreement with adjudications. \
-         Gold accuracy with its Wilson 95% interval. Bias: the share, the exact binomial test's p against 50%, flagged below p = {}. \
-         Probation: hidden gold since the last reinstatement whose Wilson upper bound is below {}.</p>\
-         <p id=\"members-error\" class=\"error\" role=\"alert\" hidden></p>\
-         <div class=\"scroll\"><table class=\"sortable\" id=\"annotators\"><thead><tr>\
-         <th scope=\"col\" data-sort=\"text\"><button type=\"button\">Annotator</button></th><th scope=\"col\"><button type=\"button\">Judgments</button></th>\
-         <th scope=\"col\"><button type=\"button\">Level</button></th><th scope=\"col\"><button type=\"button\">Reliability</button></th>\
-         <th scope=\"col\"><button type=\"button\">Gold accuracy</button></th><th scope=\"col\"><button type=\"button\">Position (left)</button></th>\
-         <th scope=\"col\"><button type=\"button\">Length (longer)</button></th>\
-         <th scope=\"col\"><button type=\"button\">Position vs gold</button></th><th scope=\"col\"><button type=\"button\">Length vs gold</button></th>\
-         <th scope=\"col\"><button type=\"button\">Inversions</button></th>\
-         <th scope=\"col\"><button type=\"button\">Skipped, expired</button></th>\
-         <th scope=\"col\"><button type=\"button\">Probation</button></th></tr></thead><tbody>",
-        quality.credible_level * 100.0,
-        quality.bias_flag_p,
-        project.settings.min_gold_accuracy
-    );
-    for a in &quality.annotators {
-        let i = q.users.iter().position(|u| *u == a.user);
-        let counts = progress.annotators.iter().find(|p| p.user == a.user);
-        // Points above (or below) the gold answer's share on the same pairs.
-        let gap = |rows: &[GoldBiasRow]| {
-            i.and_then(|i| rows.get(i))
-                .and_then(|r| r.1.map(|v| (v.0 - v.1, r.2, r.3)))
-        };
-        let (pg, lg) = (gap(&pos_gold), gap(&len_gold));
-        let pts = |v: Option<(f64, u64, bool)>| {
-            v.map_or("—".into(), |(v, n, flagged)| {
-                format!(
-                    "{v:+.0} pts <small class=\"muted\">n={n}</small>{}",
-                    if flagged { FLAGGED } else { "" }
-                )
-            })
-        };
-        let g = &a.gold;
-        let r = &a.reliability;
-        push!(
-            &mut body,
-            "<tr><td>{}</td><td data-v=\"{}\">{}</td><td>{}</td>\
-             <td data-v=\"{:.4}\">{:.2} <small class=\"muted\">{:.2}–{:.2}</small></td>\
-             <td data-v=\"{}\">{} <small class=\"muted\">{}/{}{}</small></td>\
-             <td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td>\
-             <td>{}</td><td>{}, {}</td><td>{}</td></tr>",
-            esc(&a.name),
-            a.judgments,
-            a.judgments,
-            a.expertise,
-            r.mean,
-            r.mean,
-            r.lower,
-            r.upper,
-            g.accuracy.value().unwrap_or(-1.0),
-            fmt_pct(pct(&g.accuracy)),
-            g.correct,
-            g.total,
-            match (g.lower, g.upper) {
-                (Some(lo), Some(hi)) => format!(" · {:.0}–{:.0}%", lo * 100.0, hi * 100.0),
-                _ => String::new(),
-            },
-            a.position.share.value().unwrap_or(-1.0),
-            bias_cell(&a.position),
-            a.length.share.value().unwrap_or(-1.0),
-            bias_cell(&a.length),
-            pg.map_or(-1000.0, |g| g.0.abs()),
-            pts(pg),
-            lg.map_or(-1000.0, |g| g.0.abs()),
-            pts(lg),
-            a.inversions,
-            counts.map_or(0, |c| c.skipped),
-            counts.map_or(0, |c| c.expired),
-            probation_cell(project, a)
-        );
-    }
-    body.push_str("</tbody></table></div></section>");
+    let body = html! {
+        h1 { "Dashboard · " (project.name) }
+        div.tiles {
+            @for (figure, what) in &tiles { div { b { (figure) } " " (what) } }
+        }
+        div.charts {
+            (chart_panel(
+                "Agreement over time",
+                &format!(
+                    "Per ISO week (Monday, UTC) of submission: the share of items whose judgments agree on the winner (solid; an item counts in the week of its last judgment) and the share of hidden gold judged correctly (dashed). Red points depart from the running baseline of earlier weeks by more than {:.0} points (drift; weeks with fewer than {DRIFT_MIN_RECORDS} records are not flagged).",
+                    DRIFT_THRESHOLD * 100.0
+                ),
+                week_chart(&series),
+            ))
+            (chart_panel(
+                "Gold accuracy per annotator",
+                "Share of hidden gold judged correctly, with the Wilson 95% interval.",
+                interval_chart(&gold),
+            ))
+            (chart_panel(
+                "Position bias",
+                "Share of non-tie picks of the left (first-shown) candidate; 50% is unbiased. Red: the exact binomial test rejects 50% at p < 0.01 (all of the project's judgments).",
+                bias_chart(&pos),
+            ))
+            (chart_panel(
+                "Length bias",
+                "Share of non-tie picks of the longer candidate when lengths differ by more than 30 characters; 50% is length-blind. Red: the exact binomial test rejects 50% at p < 0.01.",
+                bias_chart(&len),
+            ))
+            (chart_panel(
+                "Position bias against gold",
+                "On hidden gold where both picked a side: the annotator's share of left picks (filled) against the gold answer's share on the same pairs as shown to them (ring). The gap is the bias beyond what the items call for; red when the exact test on the pairs where the two differ rejects no bias at p < 0.01.",
+                gold_bias_chart(&pos_gold, "Position bias against gold"),
+            ))
+            (chart_panel(
+                "Length bias against gold",
+                "On the same gold pairs whose lengths differ by more than 30 characters: the annotator's share of longer picks (filled) against the gold answer's (ring).",
+                gold_bias_chart(&len_gold, "Length bias against gold"),
+            ))
+            (chart_panel(
+                "Priority inversions",
+                "Judgments kept against the priority rule by an override, per annotator.",
+                bar_chart(&inv),
+            ))
+            (chart_panel(
+                "Error taxonomy",
+                "Error tags marked on candidates, all judgments.",
+                bar_chart(&errs),
+            ))
+        }
+        (leaderboard_panel(&board))
+        section.panel id="drift" {
+            h2 { "Drift flags" }
+            @if drift.is_empty() {
+                p { "None: agreement and gold accuracy stay within " (format!("{:.0}", DRIFT_THRESHOLD * 100.0)) " points of their running baselines." }
+            } @else {
+                ul.flags { @for f in &drift { li { (f) } } }
+            }
+        }
+        // The annotator table: the quality table of `plumbline report` and the API, with
+        // the dashboard's figures against gold and the lease counts.
+        (annotator_table(project, &quality, &q, &progress, &pos_gold, &len_gold))
+    };
     Ok(page(layout(
         &format!("Dashboard · {}", project.name),
         Some(&who.actor.user),
         "dashboard",
-        &body,
+        body,
         &[],
     )))
 }
 
-fn chart_panel(out: &mut String, title: &str, note: &str, svg: &str) {
-    push!(
-        out,
-        "<section class=\"panel chart\"><h2>{}</h2><p class=\"muted\">{}</p>{svg}</section>",
-        esc(title),
-        esc(note)
-    );
+/// The sortable annotator table.
+fn annotator_table(
+    project: &plumbline_store::Project,
+    quality: &plumbline_formats::quality::QualityReport,
+    q: &Quality,
+    progress: &plumbline_store::Progress,
+    pos_gold: &[GoldBiasRow],
+    len_gold: &[GoldBiasRow],
+) -> Markup {
+    const COLUMNS: [&str; 11] = [
+        "Judgments",
+        "Level",
+        "Reliability",
+        "Gold accuracy",
+        "Position (left)",
+        "Length (longer)",
+        "Position vs gold",
+        "Length vs gold",
+        "Inversions",
+        "Skipped, expired",
+        "Probation",
+    ];
+    html! {
+        section.panel {
+            h2 { "Annotators" }
+            p.muted {
+                "Reliability: posterior mean and " (format!("{:.0}", quality.credible_level * 100.0))
+                "% credible interval from the prior of the verified level, gold and qualification answers, and agreement with adjudications. "
+                "Gold accuracy with its Wilson 95% interval. Bias: the share, the exact binomial test's p against 50%, flagged below p = "
+                (quality.bias_flag_p) ". "
+                "Probation: hidden gold since the last reinstatement whose Wilson upper bound is below "
+                (project.settings.min_gold_accuracy) "."
+            }
+            p id="members-error" class="error" role="alert" hidden {}
+            div.scroll { table.sortable id="annotators" {
+                thead { tr {
+                    th scope="col" data-sort="text" { button type="button" { "Annotator" } }
+                    @for c in COLUMNS { th scope="col" { button type="button" { (c) } } }
+                } }
+                tbody {
+                    @for a in &quality.annotators {
+                        @let i = q.users.iter().position(|u| *u == a.user);
+                        @let counts = progress.annotators.iter().find(|p| p.user == a.user);
+                        // Points above (or below) the gold answer's share on the same pairs.
+                        @let gap = |rows: &[GoldBiasRow]| {
+                            i.and_then(|i| rows.get(i))
+                                .and_then(|r| r.1.map(|v| (v.0 - v.1, r.2, r.3)))
+                        };
+                        @let (pg, lg) = (gap(pos_gold), gap(len_gold));
+                        @let g = &a.gold;
+                        @let r = &a.reliability;
+                        tr {
+                            td { (a.name) }
+                            td data-v=(a.judgments) { (a.judgments) }
+                            td { (a.expertise) }
+                            td data-v=(format!("{:.4}", r.mean)) {
+                                (format!("{:.2}", r.mean)) " " small.muted { (format!("{:.2}–{:.2}", r.lower, r.upper)) }
+                            }
+                            td data-v=(g.accuracy.value().unwrap_or(-1.0)) {
+                                (fmt_pct(pct(&g.accuracy))) " "
+                                small.muted {
+                                    (g.correct) "/" (g.total)
+                                    @if let (Some(lo), Some(hi)) = (g.lower, g.upper) {
+                                        (format!(" · {:.0}–{:.0}%", lo * 100.0, hi * 100.0))
+                                    }
+                                }
+                            }
+                            td data-v=(a.position.share.value().unwrap_or(-1.0)) { (bias_cell(&a.position)) }
+                            td data-v=(a.length.share.value().unwrap_or(-1.0)) { (bias_cell(&a.length)) }
+                            td data-v=(pg.map_or(-1000.0, |g| g.0.abs())) { (points(pg)) }
+                            td data-v=(lg.map_or(-1000.0, |g| g.0.abs())) { (points(lg)) }
+                            td { (a.inversions) }
+                            td { (counts.map_or(0, |c| c.skipped)) ", " (counts.map_or(0, |c| c.expired)) }
+                            td { (probation_cell(project, a)) }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+/// The models' Bradley-Terry leaderboard on the eval split, overall and per edge-case
+/// tag, or why there is none.
+fn leaderboard_panel(board: &Result<Leaderboard, String>) -> Markup {
+    html! {
+        section.panel id="leaderboard" {
+            h2 { "Models on the eval split" }
+            @match board {
+                Err(why) => { p { "No leaderboard: " (why) } }
+                Ok(board) => {
+                    p.muted {
+                        "Bradley-Terry strength of each candidate model (log scale, the models' mean at 0) with its 95% interval, "
+                        "from the decided preference labels of eval items (posterior at least " (board.threshold) "): "
+                        (board.labels) " decided pair(s)"
+                        @if board.without_two_models > 0 {
+                            ", of which " (board.without_two_models) " without a model on both sides or with one model on both"
+                        }
+                        ". Ties count half a win."
+                    }
+                    @if board.labels == 0 {
+                        p { "No leaderboard: no eval item has a decided label yet (items join the eval split on import or with "
+                            code { "plumbline split" } ")." }
+                    } @else {
+                        (board_table("Overall", &board.overall))
+                        @for (tag, b) in &board.by_tag { (board_table(tag, b)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One board: models strongest first, or why no strengths were fitted.
+fn board_table(title: &str, board: &Board) -> Markup {
+    html! {
+        @match &board.undefined {
+            Some(why) => {
+                p.board { strong { (title) } ": no board (" (why) "; " (board.pairs) " pair(s))." }
+            }
+            None => {
+                table.side.board {
+                    caption { (title) " · " (board.pairs) " pair(s)" }
+                    thead { tr {
+                        th scope="col" { "Model" }
+                        th scope="col" { "Strength" }
+                        th scope="col" { "95% interval" }
+                        th scope="col" { "Wins / comparisons" }
+                    } }
+                    tbody {
+                        @for m in &board.models {
+                            tr {
+                                td { (m.model) }
+                                td { (format!("{:+.2}", m.log_strength)) }
+                                td { (format!("{:+.2} to {:+.2}", m.lower, m.upper)) }
+                                td { (m.wins) " / " (m.comparisons) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A gap against gold in points, with the pairs it rests on and the flag.
+fn points(v: Option<(f64, u64, bool)>) -> Markup {
+    html! {
+        @match v {
+            Some((v, n, on)) => { (format!("{v:+.0}")) " pts " small.muted { "n=" (n) } (flagged(on)) }
+            None => { "—" }
+        }
+    }
+}
+
+fn chart_panel(title: &str, note: &str, svg: Markup) -> Markup {
+    html! {
+        section.panel.chart {
+            h2 { (title) }
+            p.muted { (note) }
+            (svg)
+        }
+    }
 }
 
 const W: f64 = 420.0;
 
-fn empty_chart() -> String {
-    "<p class=\"muted\">Not enough judgments yet.</p>".into()
+/// A coordinate with one decimal.
+fn c1(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn empty_chart() -> Markup {
+    html! { p.muted { "Not enough judgments yet." } }
 }
 
 /// The weekly share of `records` (Unix seconds, hit?) against its running baseline.
@@ -685,7 +777,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// Weekly series in 0..1 on one week axis with a 50% guide; flagged points in red.
-fn week_chart(series: &[(&str, &str, &DriftReport<i64>)]) -> String {
+fn week_chart(series: &[(&str, &str, &DriftReport<i64>)]) -> Markup {
     let mut weeks: Vec<i64> = series
         .iter()
         .flat_map(|s| s.2.points.iter().filter(|p| p.value.value().is_some()))
@@ -708,77 +800,51 @@ fn week_chart(series: &[(&str, &str, &DriftReport<i64>)]) -> String {
             }
     };
     let y = |v: f64| t + (h - t - b) * (1.0 - v);
-    let mut s = format!(
-        "<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Agreement and gold accuracy per ISO week\" class=\"svg\">"
-    );
-    for v in [0.0, 0.5, 1.0] {
-        push!(
-            &mut s,
-            "<line x1=\"{l}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"grid\"/><text x=\"{}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{:.0}%</text>",
-            W - r,
-            y(v),
-            y(v),
-            l - 4.0,
-            y(v) + 4.0,
-            v * 100.0
-        );
-    }
-    // Week labels, thinned to at most eight.
+    // Week labels, thinned to at most eight; the end labels hang inward so they stay
+    // inside the chart.
     let every = weeks.len().div_ceil(8);
-    for (i, w) in weeks.iter().enumerate() {
-        if i % every == 0 || i + 1 == weeks.len() {
-            // The end labels hang inward so they stay inside the chart.
+    let labels: Vec<(i64, &str)> = weeks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % every == 0 || i + 1 == weeks.len())
+        .map(|(i, w)| {
             let anchor = match (i, weeks.len()) {
                 (_, 1) => "middle",
                 (0, _) => "start",
                 (i, n) if i + 1 == n => "end",
                 _ => "middle",
             };
-            push!(
-                &mut s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"{anchor}\">{}</text>",
-                x(*w),
-                h - b + 16.0,
-                iso_week(*w)
-            );
+            (*w, anchor)
+        })
+        .collect();
+    html! {
+        svg viewBox={ "0 0 " (W) " " (h) } role="img" aria-label="Agreement and gold accuracy per ISO week" class="svg" {
+            @for v in [0.0, 0.5, 1.0] {
+                line x1=(l) x2=(W - r) y1=(c1(y(v))) y2=(c1(y(v))) class="grid" {}
+                text x=(l - 4.0) y=(c1(y(v) + 4.0)) class="ax" text-anchor="end" { (format!("{:.0}%", v * 100.0)) }
+            }
+            @for (w, anchor) in &labels {
+                text x=(c1(x(*w))) y=(c1(h - b + 16.0)) class="ax" text-anchor=(anchor) { (iso_week(*w)) }
+            }
+            @for (name, class, report) in series {
+                @let points: Vec<(i64, f64, bool, usize)> = report
+                    .points
+                    .iter()
+                    .filter_map(|p| Some((p.key, p.value.value()?, p.flagged, p.records)))
+                    .collect();
+                polyline points=(points.iter().map(|p| format!("{:.1},{:.1}", x(p.0), y(p.1))).collect::<Vec<_>>().join(" ")) class=(class) {}
+                @for p in &points {
+                    circle cx=(c1(x(p.0))) cy=(c1(y(p.1))) r="4" class=(if p.2 { "flag" } else { "dot" }) {
+                        title {
+                            (name) " " (iso_week(p.0)) ": " (format!("{:.0}", p.1 * 100.0)) "% of " (p.3)
+                            @if p.2 { " (drift)" }
+                        }
+                    }
+                }
+            }
+            text x=(l) y=(c1(h - 2.0)) class="ax" { "── agreement   ╌╌ gold accuracy" }
         }
     }
-    for (name, class, report) in series {
-        let points: Vec<(i64, f64, bool, usize)> = report
-            .points
-            .iter()
-            .filter_map(|p| Some((p.key, p.value.value()?, p.flagged, p.records)))
-            .collect();
-        let path: Vec<String> = points
-            .iter()
-            .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.1)))
-            .collect();
-        push!(
-            &mut s,
-            "<polyline points=\"{}\" class=\"{class}\"/>",
-            path.join(" ")
-        );
-        for p in &points {
-            push!(
-                &mut s,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" class=\"{}\"><title>{} {}: {:.0}% of {}{}</title></circle>",
-                x(p.0),
-                y(p.1),
-                if p.2 { "flag" } else { "dot" },
-                esc(name),
-                iso_week(p.0),
-                p.1 * 100.0,
-                p.3,
-                if p.2 { " (drift)" } else { "" }
-            );
-        }
-    }
-    push!(
-        &mut s,
-        "<text x=\"{l}\" y=\"{:.1}\" class=\"ax\">── agreement   ╌╌ gold accuracy</text></svg>",
-        h - 2.0
-    );
-    s
 }
 
 fn label_width(names: &[&str]) -> f64 {
@@ -793,8 +859,15 @@ fn label_width(names: &[&str]) -> f64 {
         .max(60.0)
 }
 
+/// A row's name at the left of a horizontal chart.
+fn row_label(lw: f64, yy: f64, name: &str) -> Markup {
+    html! {
+        text x=(c1(lw - 6.0)) y=(c1(yy + 12.0)) class="ax" text-anchor="end" { (name) }
+    }
+}
+
 /// Horizontal bars of accuracy with interval whiskers.
-fn interval_chart(rows: &[(String, GoldAccuracy)]) -> String {
+fn interval_chart(rows: &[(String, GoldAccuracy)]) -> Markup {
     if rows.is_empty() {
         return empty_chart();
     }
@@ -802,61 +875,32 @@ fn interval_chart(rows: &[(String, GoldAccuracy)]) -> String {
     let lw = label_width(&names);
     let h = 24.0 * rows.len() as f64 + 24.0;
     let span = W - lw - 90.0;
-    let mut s = format!(
-        "<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Gold accuracy per annotator\" class=\"svg\">"
-    );
-    for (i, (name, g)) in rows.iter().enumerate() {
-        let yy = 8.0 + 24.0 * i as f64;
-        push!(
-            &mut s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{}</text>",
-            lw - 6.0,
-            yy + 12.0,
-            esc(name)
-        );
-        match (g.accuracy.value(), g.lower, g.upper) {
-            (Some(a), Some(lo), Some(hi)) => {
-                push!(
-                    &mut s,
-                    "<rect x=\"{lw}\" y=\"{yy:.1}\" width=\"{:.1}\" height=\"16\" class=\"bar\"/>",
-                    span * a
-                );
-                push!(
-                    &mut s,
-                    "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"whisker\"/>",
-                    lw + span * lo,
-                    lw + span * hi,
-                    yy + 8.0,
-                    yy + 8.0
-                );
-                push!(
-                    &mut s,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">{:.0}% ({}/{})</text>",
-                    lw + span + 4.0,
-                    yy + 12.0,
-                    a * 100.0,
-                    g.correct,
-                    g.total
-                );
+    html! {
+        svg viewBox={ "0 0 " (W) " " (h) } role="img" aria-label="Gold accuracy per annotator" class="svg" {
+            @for (i, (name, g)) in rows.iter().enumerate() {
+                @let yy = 8.0 + 24.0 * i as f64;
+                (row_label(lw, yy, name))
+                @match (g.accuracy.value(), g.lower, g.upper) {
+                    (Some(a), Some(lo), Some(hi)) => {
+                        rect x=(lw) y=(c1(yy)) width=(c1(span * a)) height="16" class="bar" {}
+                        line x1=(c1(lw + span * lo)) x2=(c1(lw + span * hi)) y1=(c1(yy + 8.0)) y2=(c1(yy + 8.0)) class="whisker" {}
+                        text x=(c1(lw + span + 4.0)) y=(c1(yy + 12.0)) class="ax" {
+                            (format!("{:.0}%", a * 100.0)) " (" (g.correct) "/" (g.total) ")"
+                        }
+                    }
+                    _ => {
+                        text x=(lw) y=(c1(yy + 12.0)) class="ax muted" { "no gold scored" }
+                    }
+                }
             }
-            _ => push!(
-                &mut s,
-                "<text x=\"{lw}\" y=\"{:.1}\" class=\"ax muted\">no gold scored</text>",
-                yy + 12.0
-            ),
+            line x1=(lw) x2=(lw) y1="4" y2=(c1(h - 16.0)) class="grid" {}
         }
     }
-    push!(
-        &mut s,
-        "<line x1=\"{lw}\" x2=\"{lw}\" y1=\"4\" y2=\"{:.1}\" class=\"grid\"/></svg>",
-        h - 16.0
-    );
-    s
 }
 
 /// Dots per annotator on a 0–100% axis with the 50% line; red where the binomial test
 /// flags the share.
-fn bias_chart(rows: &[BiasRow]) -> String {
+fn bias_chart(rows: &[BiasRow]) -> Markup {
     if rows.is_empty() {
         return empty_chart();
     }
@@ -864,126 +908,73 @@ fn bias_chart(rows: &[BiasRow]) -> String {
     let lw = label_width(&names);
     let h = 24.0 * rows.len() as f64 + 28.0;
     let span = W - lw - 90.0;
-    let mut s = format!(
-        "<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Bias per annotator against 50%\" class=\"svg\">"
-    );
     let mid = lw + span * 0.5;
-    push!(
-        &mut s,
-        "<line x1=\"{mid:.1}\" x2=\"{mid:.1}\" y1=\"2\" y2=\"{:.1}\" class=\"half\"/><text x=\"{mid:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"middle\">50%</text>",
-        h - 16.0,
-        h - 4.0
-    );
-    push!(
-        &mut s,
-        "<text x=\"{lw}\" y=\"{:.1}\" class=\"ax\">0%</text><text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">100%</text>",
-        h - 4.0,
-        lw + span,
-        h - 4.0
-    );
-    for (i, (name, v, n, flagged)) in rows.iter().enumerate() {
-        let yy = 8.0 + 24.0 * i as f64;
-        push!(
-            &mut s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{}</text><line x1=\"{lw}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"grid\"/>",
-            lw - 6.0,
-            yy + 12.0,
-            esc(name),
-            lw + span,
-            yy + 8.0,
-            yy + 8.0
-        );
-        match v {
-            Some(v) => {
-                let far = *flagged;
-                push!(
-                    &mut s,
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" class=\"{}\"><title>{v:.0}% of {n}</title></circle><text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">{v:.0}% (n={n})</text>",
-                    lw + span * v / 100.0,
-                    yy + 8.0,
-                    if far { "flag" } else { "dot" },
-                    lw + span + 4.0,
-                    yy + 12.0
-                );
+    html! {
+        svg viewBox={ "0 0 " (W) " " (h) } role="img" aria-label="Bias per annotator against 50%" class="svg" {
+            line x1=(c1(mid)) x2=(c1(mid)) y1="2" y2=(c1(h - 16.0)) class="half" {}
+            text x=(c1(mid)) y=(c1(h - 4.0)) class="ax" text-anchor="middle" { "50%" }
+            text x=(lw) y=(c1(h - 4.0)) class="ax" { "0%" }
+            text x=(c1(lw + span)) y=(c1(h - 4.0)) class="ax" text-anchor="end" { "100%" }
+            @for (i, (name, v, n, flagged)) in rows.iter().enumerate() {
+                @let yy = 8.0 + 24.0 * i as f64;
+                (row_label(lw, yy, name))
+                line x1=(lw) x2=(c1(lw + span)) y1=(c1(yy + 8.0)) y2=(c1(yy + 8.0)) class="grid" {}
+                @match v {
+                    Some(v) => {
+                        circle cx=(c1(lw + span * v / 100.0)) cy=(c1(yy + 8.0)) r="5" class=(if *flagged { "flag" } else { "dot" }) {
+                            title { (format!("{v:.0}")) "% of " (n) }
+                        }
+                        text x=(c1(lw + span + 4.0)) y=(c1(yy + 12.0)) class="ax" { (format!("{v:.0}")) "% (n=" (n) ")" }
+                    }
+                    None => {
+                        text x=(c1(lw + span + 4.0)) y=(c1(yy + 12.0)) class="ax" { "n=0" }
+                    }
+                }
             }
-            None => push!(
-                &mut s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">n=0</text>",
-                lw + span + 4.0,
-                yy + 12.0
-            ),
         }
     }
-    s.push_str("</svg>");
-    s
 }
 
 /// Per annotator, their share (dot) against the gold answer's share on the same pairs
 /// (ring) on a 0–100% axis; red where the exact test on the differing pairs flags it.
-fn gold_bias_chart(rows: &[GoldBiasRow], label: &str) -> String {
+fn gold_bias_chart(rows: &[GoldBiasRow], label: &str) -> Markup {
     if rows.iter().all(|r| r.1.is_none()) {
-        return "<p class=\"muted\">No judged gold with a winner yet.</p>".into();
+        return html! { p.muted { "No judged gold with a winner yet." } };
     }
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let lw = label_width(&names);
     let h = 24.0 * rows.len() as f64 + 28.0;
     let span = W - lw - 110.0;
-    let mut s = format!(
-        "<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"{}\" class=\"svg\">",
-        attr(label)
-    );
-    push!(
-        &mut s,
-        "<text x=\"{lw}\" y=\"{:.1}\" class=\"ax\">0%</text><text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">100%</text>",
-        h - 4.0,
-        lw + span,
-        h - 4.0
-    );
-    for (i, (name, v, n, flagged)) in rows.iter().enumerate() {
-        let yy = 8.0 + 24.0 * i as f64;
-        push!(
-            &mut s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{}</text><line x1=\"{lw}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"grid\"/>",
-            lw - 6.0,
-            yy + 12.0,
-            esc(name),
-            lw + span,
-            yy + 8.0,
-            yy + 8.0
-        );
-        match v {
-            Some((a, g)) => {
-                let (xa, xg) = (lw + span * a / 100.0, lw + span * g / 100.0);
-                push!(
-                    &mut s,
-                    "<line x1=\"{xa:.1}\" x2=\"{xg:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"whisker\"/>\
-                     <circle cx=\"{xg:.1}\" cy=\"{:.1}\" r=\"5\" class=\"ring\"><title>gold {g:.0}%</title></circle>\
-                     <circle cx=\"{xa:.1}\" cy=\"{:.1}\" r=\"5\" class=\"{}\"><title>{a:.0}% against gold {g:.0}% of {n}</title></circle>\
-                     <text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">{:+.0} pts (n={n})</text>",
-                    yy + 8.0,
-                    yy + 8.0,
-                    yy + 8.0,
-                    yy + 8.0,
-                    if *flagged { "flag" } else { "dot" },
-                    lw + span + 6.0,
-                    yy + 12.0,
-                    a - g
-                );
+    html! {
+        svg viewBox={ "0 0 " (W) " " (h) } role="img" aria-label=(label) class="svg" {
+            text x=(lw) y=(c1(h - 4.0)) class="ax" { "0%" }
+            text x=(c1(lw + span)) y=(c1(h - 4.0)) class="ax" text-anchor="end" { "100%" }
+            @for (i, (name, v, n, flagged)) in rows.iter().enumerate() {
+                @let yy = 8.0 + 24.0 * i as f64;
+                @let mid = c1(yy + 8.0);
+                (row_label(lw, yy, name))
+                line x1=(lw) x2=(c1(lw + span)) y1=(mid) y2=(mid) class="grid" {}
+                @match v {
+                    Some((a, g)) => {
+                        @let (xa, xg) = (c1(lw + span * a / 100.0), c1(lw + span * g / 100.0));
+                        line x1=(xa) x2=(xg) y1=(mid) y2=(mid) class="whisker" {}
+                        circle cx=(xg) cy=(mid) r="5" class="ring" { title { "gold " (format!("{g:.0}")) "%" } }
+                        circle cx=(xa) cy=(mid) r="5" class=(if *flagged { "flag" } else { "dot" }) {
+                            title { (format!("{a:.0}% against gold {g:.0}% of ")) (n) }
+                        }
+                        text x=(c1(lw + span + 6.0)) y=(c1(yy + 12.0)) class="ax" { (format!("{:+.0}", a - g)) " pts (n=" (n) ")" }
+                    }
+                    None => {
+                        text x=(c1(lw + span + 6.0)) y=(c1(yy + 12.0)) class="ax" { "n=0" }
+                    }
+                }
             }
-            None => push!(
-                &mut s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">n=0</text>",
-                lw + span + 6.0,
-                yy + 12.0
-            ),
         }
     }
-    s.push_str("</svg>");
-    s
 }
 
 /// Horizontal count bars.
-fn bar_chart(rows: &[(String, f64)]) -> String {
+fn bar_chart(rows: &[(String, f64)]) -> Markup {
     if rows.is_empty() {
         return empty_chart();
     }
@@ -992,23 +983,16 @@ fn bar_chart(rows: &[(String, f64)]) -> String {
     let h = 22.0 * rows.len() as f64 + 8.0;
     let max = rows.iter().map(|r| r.1).fold(1.0, f64::max);
     let span = W - lw - 40.0;
-    let mut s =
-        format!("<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"Counts\" class=\"svg\">");
-    for (i, (name, v)) in rows.iter().enumerate() {
-        let yy = 4.0 + 22.0 * i as f64;
-        push!(
-            &mut s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{}</text><rect x=\"{lw}\" y=\"{yy:.1}\" width=\"{:.1}\" height=\"15\" class=\"bar\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">{v}</text>",
-            lw - 6.0,
-            yy + 12.0,
-            esc(name),
-            span * v / max,
-            lw + span * v / max + 4.0,
-            yy + 12.0
-        );
+    html! {
+        svg viewBox={ "0 0 " (W) " " (h) } role="img" aria-label="Counts" class="svg" {
+            @for (i, (name, v)) in rows.iter().enumerate() {
+                @let yy = 4.0 + 22.0 * i as f64;
+                (row_label(lw, yy, name))
+                rect x=(lw) y=(c1(yy)) width=(c1(span * v / max)) height="15" class="bar" {}
+                text x=(c1(lw + span * v / max + 4.0)) y=(c1(yy + 12.0)) class="ax" { (v) }
+            }
+        }
     }
-    s.push_str("</svg>");
-    s
 }
 
 /// Paging of the audit log.
@@ -1028,38 +1012,42 @@ pub async fn audit<S: Store>(
     let actor = access(actor)?;
     access(actor.require_admin())?;
     let events = state.store.audit_events(q.after, 200).await?;
-    let mut body = String::from(
-        "<h1>Audit log</h1><p class=\"muted\">Append-only and hash-chained; ids and digests, never content. <code>plumbline audit verify</code> checks the chain.</p><div class=\"scroll\"><table class=\"audit\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">When (UTC ms)</th><th scope=\"col\">Actor</th><th scope=\"col\">Action</th><th scope=\"col\">Object</th><th scope=\"col\">Project</th><th scope=\"col\">Hash</th></tr></thead><tbody>",
-    );
-    for e in &events {
-        push!(
-            &mut body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td><code>{}</code></td></tr>",
-            e.seq,
-            e.at,
-            e.actor.map_or("—".into(), |a| a.to_string()),
-            esc(&e.action),
-            esc(&e.object_type),
-            esc(e.object_id.as_deref().unwrap_or("")),
-            e.project_id.map_or("—".into(), |p| p.to_string()),
-            esc(e.hash.get(..12).unwrap_or(&e.hash))
-        );
-    }
-    body.push_str("</tbody></table></div>");
-    if let Some(last) = events.last()
-        && events.len() == 200
-    {
-        push!(
-            &mut body,
-            "<p><a href=\"/admin/audit?after={}\">Older events →</a></p>",
-            last.seq
-        );
-    }
+    let older = events.last().filter(|_| events.len() == 200).map(|e| e.seq);
+    let body = html! {
+        h1 { "Audit log" }
+        p.muted {
+            "Append-only and hash-chained; ids and digests, never content. "
+            code { "plumbline audit verify" } " checks the chain."
+        }
+        div.scroll { table.audit {
+            thead { tr {
+                @for c in ["#", "When (UTC ms)", "Actor", "Action", "Object", "Project", "Hash"] {
+                    th scope="col" { (c) }
+                }
+            } }
+            tbody {
+                @for e in &events {
+                    tr {
+                        td { (e.seq) }
+                        td { (e.at) }
+                        td { (e.actor.map_or("—".into(), |a| a.to_string())) }
+                        td { (e.action) }
+                        td { (e.object_type) " " (e.object_id.as_deref().unwrap_or("")) }
+                        td { (e.project_id.map_or("—".into(), |p| p.to_string())) }
+                        td { code { (e.hash.get(..12).unwrap_or(&e.hash)) } }
+                    }
+                }
+            }
+        } }
+        @if let Some(seq) = older {
+            p { a href={ "/admin/audit?after=" (seq) } { "Older events →" } }
+        }
+    };
     Ok(page(layout(
         "Audit log",
         Some(&actor.user),
         "audit",
-        &body,
+        body,
         &[],
     )))
 }
@@ -1067,6 +1055,80 @@ pub async fn audit<S: Store>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strength(
+        model: &str,
+        log_strength: f64,
+        wins: f64,
+    ) -> plumbline_formats::eval::ModelStrength {
+        plumbline_formats::eval::ModelStrength {
+            model: model.into(),
+            log_strength,
+            std_error: 0.5,
+            lower: log_strength - 0.98,
+            upper: log_strength + 0.98,
+            wins,
+            comparisons: 10,
+        }
+    }
+
+    #[test]
+    fn leaderboard_shows_strengths_overall_and_per_tag_or_why_not() {
+        let board = Leaderboard {
+            labels: 12,
+            without_two_models: 2,
+            overall: Board {
+                pairs: 10,
+                models: vec![strength("gpt<b>", 0.4, 7.0), strength("llama", -0.4, 3.0)],
+                undefined: None,
+            },
+            by_tag: [(
+                "edge:suspected_fraud".to_owned(),
+                Board {
+                    pairs: 3,
+                    models: Vec::new(),
+                    undefined: Some("fewer than two models compared".into()),
+                },
+            )]
+            .into_iter()
+            .collect(),
+            by_criterion: BTreeMap::new(),
+            threshold: 0.9,
+        };
+        let html = leaderboard_panel(&Ok(board)).into_string();
+        assert!(
+            html.contains(
+                "<td>gpt&lt;b&gt;</td><td>+0.40</td><td>-0.58 to +1.38</td><td>7 / 10</td>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<td>llama</td><td>-0.40</td>"));
+        assert!(html.contains("12 decided pair(s), of which 2 without"));
+        assert!(html.contains("<strong>edge:suspected_fraud</strong>: no board (fewer than two models compared; 3 pair(s))."));
+        // No labels, or labels that cannot be decided: the panel says why.
+        let empty = Leaderboard {
+            labels: 0,
+            without_two_models: 0,
+            overall: Board {
+                pairs: 0,
+                models: Vec::new(),
+                undefined: Some("fewer than two models compared".into()),
+            },
+            by_tag: BTreeMap::new(),
+            by_criterion: BTreeMap::new(),
+            threshold: 0.9,
+        };
+        assert!(
+            leaderboard_panel(&Ok(empty))
+                .into_string()
+                .contains("no eval item has a decided label yet")
+        );
+        assert!(
+            leaderboard_panel(&Err("not a preference project".into()))
+                .into_string()
+                .contains("No leaderboard: not a preference project")
+        );
+    }
 
     #[test]
     fn iso_weeks_of_mondays() {

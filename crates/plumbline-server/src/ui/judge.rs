@@ -5,64 +5,152 @@
 //!
 //! The form carries the rubric in `data-` attributes (criterion priority and hard flag,
 //! each error tag's criterion) so the script can check the priority rule live, exactly
-//! as `plumbline_domain::judgment::priority` does.
+//! as `plumbline_domain::judgment::priority` does. The form's controls are
+//! [`judging_controls`], which the review page's decision form draws too. Text limits, scales and the red-team
+//! outcomes come from the domain's constants, so the form asks for what the server
+//! accepts.
 
-use super::html::{attr, esc};
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{Annotator, AuthError};
 use axum::extract::{Path, State};
-use plumbline_domain::{Criterion, Item, Role, Rubric, TaskKind};
+use maud::{Markup, html};
+use plumbline_domain::judgment::{
+    MAX_RATIONALE_CHARS, MAX_SEVERITY, MAX_STRENGTH, MAX_TACTIC_CHARS, MAX_TEXT_CHARS, TIE,
+};
+use plumbline_domain::{Criterion, Item, Outcome, Role, Rubric, TaskKind};
+use plumbline_store::engine::review::SKIP_REASON_MAX;
 use plumbline_store::{Next, Store, Task};
 
 /// Below this ASR confidence a turn is shaded: the words may be wrong.
 pub const LOW_ASR: f64 = 0.8;
 
+/// The words for each preference strength, 0 to [`MAX_STRENGTH`].
+pub const STRENGTH_LABELS: [&str; MAX_STRENGTH as usize + 1] =
+    ["negligible", "slightly", "clearly", "significantly"];
+
+/// The words for each red-team severity, 0 to [`MAX_SEVERITY`].
+pub const SEVERITY_LABELS: [&str; MAX_SEVERITY as usize + 1] = ["none", "low", "high", "critical"];
+
+/// How an outcome reads on the form.
+pub fn outcome_label(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Compliant => "complied",
+        Outcome::SafeRefusal => "safe refusal",
+        Outcome::Violation => "violation",
+        Outcome::OverRefusal => "over-refusal",
+    }
+}
+
 /// `GET /projects/{project}/judge`.
 pub async fn judge_page<S: Store>(who: Result<Annotator, AuthError>) -> PageResult {
     let who = access(who)?;
-    let mut body = String::new();
-    push!(
-        &mut body,
-        "<div class=\"judge-head\"><h1>{}</h1><span id=\"timer\" class=\"muted\" aria-live=\"off\"></span>\
-         <span id=\"lease\" class=\"lease\" role=\"status\"></span><span id=\"saved\" class=\"muted\"></span></div>\
-         <div id=\"task-host\" data-project=\"{}\"><p class=\"muted\">Loading the next item…</p></div>",
-        esc(&who.project.name),
-        attr(&who.project.name)
-    );
-    body.push_str(SKIP_DIALOG);
-    body.push_str(HELP);
+    let body = html! {
+        div.judge-head {
+            h1 { (who.project.name) }
+            span id="timer" class="muted" aria-live="off" {}
+            span id="lease" class="lease" role="status" {}
+            span id="saved" class="muted" {}
+        }
+        div id="task-host" data-project=(who.project.name) {
+            p.muted { "Loading the next item…" }
+        }
+        (skip_dialog())
+        (help())
+    };
     Ok(page(layout(
         &format!("Judge · {}", who.project.name),
         Some(&who.actor.user),
         "judge",
-        &body,
-        &["judge.js"],
+        body,
+        &["judgment.js", "judge.js"],
     )))
 }
 
-const SKIP_DIALOG: &str = "<dialog id=\"skip-dialog\" aria-labelledby=\"skip-title\"><form id=\"skip-form\" method=\"dialog\" class=\"stack\">\
-    <h2 id=\"skip-title\">Skip this item</h2><label for=\"skip-reason\">Reason (required)</label>\
-    <input id=\"skip-reason\" required maxlength=\"500\" list=\"skip-reasons\">\
-    <datalist id=\"skip-reasons\"><option value=\"Outside my expertise\"><option value=\"Transcript unintelligible\"><option value=\"Both candidates unusable\"></datalist>\
-    <p class=\"actions\"><button type=\"submit\" class=\"primary\">Skip</button> <button type=\"button\" id=\"skip-cancel\">Cancel</button></p></form></dialog>";
+fn skip_dialog() -> Markup {
+    html! {
+        dialog id="skip-dialog" aria-labelledby="skip-title" {
+            form id="skip-form" method="dialog" class="stack" {
+                h2 id="skip-title" { "Skip this item" }
+                label for="skip-reason" { "Reason (required)" }
+                input id="skip-reason" required maxlength=(SKIP_REASON_MAX) list="skip-reasons";
+                datalist id="skip-reasons" {
+                    option value="Outside my expertise";
+                    option value="Transcript unintelligible";
+                    option value="Both candidates unusable";
+                }
+                p.actions {
+                    button type="submit" class="primary" { "Skip" } " "
+                    button type="button" id="skip-cancel" { "Cancel" }
+                }
+            }
+        }
+    }
+}
 
 /// The shortcut list shown under `?`.
-pub const HELP: &str = "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard shortcuts</h2><table class=\"keys\">\
-    <tr><td><kbd>j</kbd> / <kbd>k</kbd></td><td>next / previous criterion (or candidate)</td></tr>\
-    <tr><td><kbd>a</kbd> <kbd>b</kbd> <kbd>t</kbd></td><td>mark the current criterion A, B or tie, then move on</td></tr>\
-    <tr><td><kbd>A</kbd> <kbd>B</kbd> <kbd>T</kbd></td><td>overall winner A, B or tie</td></tr>\
-    <tr><td><kbd>0</kbd>–<kbd>3</kbd></td><td>strength (preference); rank or score of the current row otherwise</td></tr>\
-    <tr><td><kbd>e</kbd></td><td>error tags (Tab moves, Space toggles)</td></tr>\
-    <tr><td><kbd>f</kbd></td><td>edge-case flags</td></tr>\
-    <tr><td><kbd>r</kbd></td><td>write the rationale (<kbd>Esc</kbd> leaves the field)</td></tr>\
-    <tr><td><kbd>o</kbd></td><td>override the priority rule (needs a rationale)</td></tr>\
-    <tr><td><kbd>d</kbd></td><td>show or hide the word diff</td></tr>\
-    <tr><td><kbd>g</kbd></td><td>show or hide the rubric's guidelines</td></tr>\
-    <tr><td><kbd>Ctrl</kbd>+<kbd>Enter</kbd></td><td>submit and take the next item (<kbd>Enter</kbd> activates the focused control)</td></tr>\
-    <tr><td><kbd>S</kbd></td><td>skip with a reason</td></tr>\
-    <tr><td><kbd>?</kbd></td><td>this list</td></tr></table>\
-    <p class=\"actions\"><button type=\"button\" id=\"help-close\">Close</button></p></dialog>";
+pub fn help() -> Markup {
+    help_dialog(&[
+        (
+            html! { kbd { "j" } " / " kbd { "k" } },
+            html! { "next / previous criterion (or candidate)" },
+        ),
+        (
+            html! { kbd { "a" } " " kbd { "b" } " " kbd { "t" } },
+            html! { "mark the current criterion A, B or tie, then move on" },
+        ),
+        (
+            html! { kbd { "A" } " " kbd { "B" } " " kbd { "T" } },
+            html! { "overall winner A, B or tie" },
+        ),
+        (
+            html! { kbd { "0" } "–" kbd { (MAX_STRENGTH) } },
+            html! { "strength (preference); rank or score of the current row otherwise" },
+        ),
+        (
+            html! { kbd { "e" } },
+            html! { "error tags (Tab moves, Space toggles)" },
+        ),
+        (html! { kbd { "f" } }, html! { "edge-case flags" }),
+        (
+            html! { kbd { "r" } },
+            html! { "write the rationale (" kbd { "Esc" } " leaves the field)" },
+        ),
+        (
+            html! { kbd { "o" } },
+            html! { "override the priority rule (needs a rationale)" },
+        ),
+        (
+            html! { kbd { "d" } },
+            html! { "show or hide the word diff" },
+        ),
+        (
+            html! { kbd { "g" } },
+            html! { "show or hide the rubric's guidelines" },
+        ),
+        (
+            html! { kbd { "Ctrl" } "+" kbd { "Enter" } },
+            html! { "submit and take the next item (" kbd { "Enter" } " activates the focused control)" },
+        ),
+        (html! { kbd { "S" } }, html! { "skip with a reason" }),
+        (html! { kbd { "?" } }, html! { "this list" }),
+    ])
+}
+
+/// A `?` dialog listing shortcuts: (keys, what they do).
+pub fn help_dialog(keys: &[(Markup, Markup)]) -> Markup {
+    html! {
+        dialog id="help" aria-labelledby="help-title" {
+            h2 id="help-title" { "Keyboard shortcuts" }
+            table.keys {
+                @for (k, what) in keys {
+                    tr { td { (k) } td { (what) } }
+                }
+            }
+            p.actions { button type="button" id="help-close" { "Close" } }
+        }
+    }
+}
 
 /// `POST /ui/api/projects/{project}/next`: leases the next task and returns it as an
 /// HTML fragment (or a sentence saying why there is none).
@@ -91,15 +179,13 @@ pub async fn next<S: Store>(
             })?;
             render_task(&task, &item, &rubric.rubric, resumed)
         }
-        Next::None(why) => {
-            let mut s = String::new();
-            push!(
-                &mut s,
-                "<section id=\"task\" class=\"panel\" data-none=\"1\"><h2>Nothing to judge</h2><p>{}</p><p><a href=\"/projects\">Back to projects</a></p></section>",
-                esc(&why.message())
-            );
-            s
-        }
+        Next::None(why) => html! {
+            section id="task" class="panel" data-none="1" {
+                h2 { "Nothing to judge" }
+                p { (why.message()) }
+                p { a href="/projects" { "Back to projects" } }
+            }
+        },
     };
     Ok(page(html))
 }
@@ -127,32 +213,30 @@ pub async fn feedback<S: Store>(
             AuthError::NotFound("no training feedback for this item".into()),
         ));
     };
-    let mut out = String::new();
-    push!(
-        &mut out,
-        "<section id=\"training\" class=\"panel training\" role=\"alert\"><h2>Not the reference answer</h2>\
-         <p>Item <code>{}</code> is part of your qualification. The gold judgment:</p><table class=\"side\"><tbody>",
-        esc(&item)
-    );
-    if let serde_json::Value::Object(fields) = &gold.payload {
-        for (k, v) in fields
+    let fields: Vec<(&String, &serde_json::Value)> = match &gold.payload {
+        serde_json::Value::Object(fields) => fields
             .iter()
             .filter(|(k, _)| k.as_str() != "rationale" || gold.rationale.is_none())
-        {
-            push!(
-                &mut out,
-                "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
-                esc(k),
-                esc(&super::review::show(Some(v)))
-            );
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(page(html! {
+        section id="training" class="panel training" role="alert" {
+            h2 { "Not the reference answer" }
+            p { "Item " code { (item) } " is part of your qualification. The gold judgment:" }
+            table.side { tbody {
+                @for (k, v) in &fields {
+                    tr { th scope="row" { (k) } td { (super::review::show_field(k, Some(v))) } }
+                }
+            } }
+            @if let Some(r) = &gold.rationale {
+                p { strong { "Why:" } " " (r) }
+            }
+            p.actions {
+                button type="button" id="training-next" class="primary" { "Continue " kbd { "Enter" } }
+            }
         }
-    }
-    out.push_str("</tbody></table>");
-    if let Some(r) = &gold.rationale {
-        push!(&mut out, "<p><strong>Why:</strong> {}</p>", esc(r));
-    }
-    out.push_str("<p class=\"actions\"><button type=\"button\" id=\"training-next\" class=\"primary\">Continue <kbd>Enter</kbd></button></p></section>");
-    Ok(page(out))
+    }))
 }
 
 fn seconds(t: f64) -> String {
@@ -160,408 +244,408 @@ fn seconds(t: f64) -> String {
     format!("{}:{:04.1}", m as i64, t - m * 60.0)
 }
 
-/// Renders one leased task: the conversation, the candidates in display order and the
-/// form for its kind; `resumed` marks a lease the annotator already held.
-pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> String {
-    let mut out = String::with_capacity(task.body.len() * 2 + 8192);
-    let kind = task.task;
-    // Qualification is training: after a miss the script asks for the gold answer.
-    // (Hidden gold is never marked.)
-    push!(
-        &mut out,
-        "<section id=\"task\" data-assignment=\"{}\" data-kind=\"{}\" data-item=\"{}\" data-expires=\"{}\" data-leased=\"{}\"{}{}>",
-        task.assignment.0,
-        kind.as_str(),
-        attr(&task.item),
-        task.expires_at,
-        task.leased_at,
-        if task.purpose == plumbline_store::Purpose::Qualification {
-            " data-training=\"1\""
-        } else {
-            ""
-        },
-        if resumed { " data-resumed=\"1\"" } else { "" }
-    );
-    push!(
-        &mut out,
-        "<p class=\"item-id muted\">Item <code>{}</code> · {}{}</p>",
-        esc(&task.item),
-        kind.as_str().replace('_', " "),
-        if resumed {
-            " · <span id=\"resumed\">resumed: you still hold this item</span>"
-        } else {
-            ""
-        }
-    );
-    // The rubric's guidelines stay one key (or click) away while judging.
-    if !rubric.guidelines.trim().is_empty() {
-        push!(
-            &mut out,
-            "<details id=\"guidelines\" class=\"guidelines\"><summary>Guidelines <kbd>g</kbd></summary><div class=\"gtext\" tabindex=\"0\">{}</div></details>",
-            esc(rubric.guidelines.trim())
-        );
-    }
-    render_conversation(&mut out, item);
-    let mut criteria: Vec<&Criterion> = rubric.criteria.iter().collect();
-    criteria.sort_by_key(|c| c.priority);
-    let cands: Vec<(&str, char, &str)> = task
-        .display_order
+/// A candidate as the form shows it: id, display letter, text.
+pub type Shown<'a> = (&'a str, char, &'a str);
+
+/// The candidates of `item` in `order`, lettered A, B, … as shown.
+pub fn lettered<'a>(item: &'a Item, order: &[String]) -> Vec<Shown<'a>> {
+    order
         .iter()
         .enumerate()
         .filter_map(|(i, id)| {
             let c = item.candidate(id)?;
             Some((c.id.as_str(), (b'A' + i as u8) as char, c.content.as_str()))
         })
-        .collect();
-    push!(
-        &mut out,
-        "<form id=\"judgment\" class=\"judgment\" data-kind=\"{}\" novalidate>",
-        kind.as_str()
-    );
-    if !cands.is_empty() {
-        render_candidates(&mut out, &cands, rubric, kind);
-    }
-    match kind {
-        TaskKind::Preference => render_preference(&mut out, &cands, &criteria),
-        TaskKind::Ranking => render_ranking(&mut out, &cands),
-        TaskKind::Rating => render_rating(&mut out, &cands, &criteria),
-        TaskKind::Demonstration => render_demonstration(&mut out, &cands),
-        TaskKind::RedTeam => render_red_team(&mut out),
-    }
-    render_rubric_data(&mut out, &criteria, rubric);
-    out.push_str(
-        "<label for=\"rationale\">Rationale</label><textarea id=\"rationale\" name=\"rationale\" rows=\"3\" maxlength=\"20000\"></textarea>",
-    );
-    if !rubric.edge_cases.is_empty() {
-        out.push_str("<fieldset class=\"edges\"><legend>Edge cases</legend>");
-        for e in &rubric.edge_cases {
-            push!(
-                &mut out,
-                "<label><input type=\"checkbox\" name=\"edge\" value=\"{}\"> {}{}</label> ",
-                attr(e.key.as_str()),
-                esc(e.key.as_str()),
-                described(&e.description)
-            );
-        }
-        out.push_str("</fieldset>");
-    }
-    // The verdict of the live check, the server's refusal and the actions stay in view.
-    out.push_str(
-        "<div class=\"sticky\"><div id=\"rule\" class=\"rule\" role=\"status\" aria-live=\"polite\"></div>\
-         <div id=\"server-error\" class=\"error\" role=\"alert\" hidden></div>\
-         <label class=\"override\" id=\"override-box\" hidden><input type=\"checkbox\" id=\"override\"> Keep this judgment against the priority rule (override; needs a rationale)</label>\
-         <p class=\"actions\"><button type=\"submit\" class=\"primary\" id=\"submit\">Submit and next <kbd>Ctrl+Enter</kbd></button> \
-         <button type=\"button\" id=\"skip\">Skip… <kbd>S</kbd></button> <span class=\"muted\">Press <kbd>?</kbd> for every shortcut</span></p></div></form></section>",
-    );
-    out
+        .collect()
 }
 
-fn render_conversation(out: &mut String, item: &Item) {
-    out.push_str("<ol id=\"convo\" class=\"convo\" aria-label=\"Conversation\">");
-    for turn in &item.context {
-        let role = match turn.role {
-            Role::System => "system",
-            Role::User => "user",
-            Role::Assistant => "assistant",
-            Role::Tool => "tool",
-        };
-        let low = turn.asr_confidence.is_some_and(|c| c < LOW_ASR);
-        push!(
-            out,
-            "<li class=\"turn role-{role}{}{}{}\"><div class=\"meta\"><span class=\"role\">{role}</span>",
-            if low { " low-asr" } else { "" },
-            if turn.interrupted { " interrupted" } else { "" },
-            if turn.overlap { " overlap" } else { "" },
-        );
-        if let Some(speaker) = &turn.speaker {
-            push!(out, " <span class=\"speaker\">{}</span>", esc(speaker));
+/// Renders one leased task: the conversation, the candidates in display order and the
+/// form for its kind; `resumed` marks a lease the annotator already held.
+pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> Markup {
+    let kind = task.task;
+    let cands = lettered(item, &task.display_order);
+    // Qualification is training: after a miss the script asks for the gold answer.
+    // (Hidden gold is never marked.)
+    let training = task.purpose == plumbline_store::Purpose::Qualification;
+    html! {
+        section id="task" data-assignment=(task.assignment.0) data-kind=(kind.as_str())
+            data-item=(task.item) data-expires=(task.expires_at) data-leased=(task.leased_at)
+            data-training=[training.then_some("1")] data-resumed=[resumed.then_some("1")] {
+            p.item-id.muted {
+                "Item " code { (task.item) } " · " (kind.as_str().replace('_', " "))
+                @if resumed { " · " span id="resumed" { "resumed: you still hold this item" } }
+            }
+            // The rubric's guidelines stay one key (or click) away while judging.
+            @if !rubric.guidelines.trim().is_empty() {
+                details id="guidelines" class="guidelines" {
+                    summary { "Guidelines " kbd { "g" } }
+                    div.gtext tabindex="0" { (rubric.guidelines.trim()) }
+                }
+            }
+            (render_conversation(item, Place::JUDGE))
+            form id="judgment" class="judgment" data-kind=(kind.as_str()) novalidate {
+                (judging_controls(kind, &cands, rubric, Place::JUDGE))
+                // The verdict of the live check, the server's refusal and the actions stay in view.
+                div.sticky {
+                    (rule_and_override(Place::JUDGE))
+                    div id="server-error" class="error" role="alert" hidden {}
+                    p.actions {
+                        button type="submit" class="primary" id="submit" { "Submit and next " kbd { "Ctrl+Enter" } } " "
+                        button type="button" id="skip" { "Skip… " kbd { "S" } } " "
+                        span.muted { "Press " kbd { "?" } " for every shortcut" }
+                    }
+                }
+            }
         }
-        match (turn.start, turn.end) {
-            (Some(s), Some(e)) => push!(
-                out,
-                " <span class=\"ts\">{}–{}</span>",
-                seconds(s),
-                seconds(e)
-            ),
-            (Some(s), None) => push!(out, " <span class=\"ts\">{}</span>", seconds(s)),
-            _ => {}
-        }
-        if turn.interrupted {
-            out.push_str(
-                " <span class=\"flag\" title=\"This turn was cut off\">⤳ interrupted</span>",
-            );
-        }
-        if turn.overlap {
-            out.push_str(
-                " <span class=\"flag\" title=\"Spoken over the previous turn\">≋ overlap</span>",
-            );
-        }
-        if let Some(c) = turn.asr_confidence {
-            push!(
-                out,
-                " <span class=\"asr\" title=\"Speech-recognition confidence; below {LOW_ASR} the words may be wrong\">ASR {c:.2}</span>"
-            );
-        }
-        push!(
-            out,
-            "</div><div class=\"text\">{}</div></li>",
-            esc(&turn.content)
-        );
     }
-    out.push_str("</ol>");
+}
+
+/// Where a judging form is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    /// Prefix that makes the form's element ids unique on its page: empty on the
+    /// judging page (one form), `case2-` on the review page (a form per case).
+    pub ids: &'a str,
+    /// The judging page's own tools: the word diff of two candidates and ranking by
+    /// drag and drop (its script provides them).
+    pub tools: bool,
+}
+
+impl Place<'_> {
+    /// The judging page.
+    pub const JUDGE: Place<'static> = Place {
+        ids: "",
+        tools: true,
+    };
+
+    fn id(&self, name: &str) -> String {
+        format!("{}{name}", self.ids)
+    }
+}
+
+/// The controls of a judgment of `kind`: the candidates with their error tags, the
+/// kind's own controls, the rubric data the live check reads, the rationale and the
+/// edge cases. The judging page and the review page's decision form both draw it, and
+/// `judgment.js` reads, fills and checks it (by name, never by id).
+pub fn judging_controls(
+    kind: TaskKind,
+    cands: &[Shown<'_>],
+    rubric: &Rubric,
+    place: Place<'_>,
+) -> Markup {
+    let mut criteria: Vec<&Criterion> = rubric.criteria.iter().collect();
+    criteria.sort_by_key(|c| c.priority);
+    html! {
+        @if !cands.is_empty() { (render_candidates(cands, rubric, kind, place)) }
+        @match kind {
+            TaskKind::Preference => (render_preference(cands, &criteria)),
+            TaskKind::Ranking => (render_ranking(cands, place)),
+            TaskKind::Rating => (render_rating(cands, &criteria)),
+            TaskKind::Demonstration => (render_demonstration(cands, place)),
+            TaskKind::RedTeam => (render_red_team(place)),
+        }
+        (render_rubric_data(&criteria, rubric, place))
+        label for=(place.id("rationale")) { "Rationale" }
+        textarea id=(place.id("rationale")) name="rationale" rows="3" maxlength=(MAX_RATIONALE_CHARS) {}
+        @if !rubric.edge_cases.is_empty() {
+            fieldset.edges {
+                legend { "Edge cases" }
+                @for e in &rubric.edge_cases {
+                    label {
+                        input type="checkbox" name="edge" value=(e.key.as_str());
+                        " " (e.key.as_str()) (described(&e.description))
+                    } " "
+                }
+            }
+        }
+    }
+}
+
+/// The live check's verdict and the override it may call for.
+pub fn rule_and_override(place: Place<'_>) -> Markup {
+    html! {
+        div id=(place.id("rule")) class="rule" data-rule role="status" aria-live="polite" {}
+        label.override id=(place.id("override-box")) data-box="override" hidden {
+            input type="checkbox" id=(place.id("override")) name="override";
+            " Keep this judgment against the priority rule (override; needs a rationale)"
+        }
+    }
+}
+
+/// The conversation, turn by turn, with speakers, times and ASR confidence.
+pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
+    html! {
+        ol.convo.short[!place.tools] id=(place.id("convo")) aria-label="Conversation" {
+            @for turn in &item.context {
+                @let role = match turn.role {
+                    Role::System => "system",
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                    Role::Tool => "tool",
+                };
+                @let class = format!(
+                    "turn role-{role}{}{}{}",
+                    if turn.asr_confidence.is_some_and(|c| c < LOW_ASR) { " low-asr" } else { "" },
+                    if turn.interrupted { " interrupted" } else { "" },
+                    if turn.overlap { " overlap" } else { "" },
+                );
+                li class=(class) {
+                    div.meta {
+                        span.role { (role) }
+                        @if let Some(speaker) = &turn.speaker { " " span.speaker { (speaker) } }
+                        @match (turn.start, turn.end) {
+                            (Some(s), Some(e)) => { " " span.ts { (seconds(s)) "–" (seconds(e)) } }
+                            (Some(s), None) => { " " span.ts { (seconds(s)) } }
+                            _ => {}
+                        }
+                        @if turn.interrupted {
+                            " " span.flag title="This turn was cut off" { "⤳ interrupted" }
+                        }
+                        @if turn.overlap {
+                            " " span.flag title="Spoken over the previous turn" { "≋ overlap" }
+                        }
+                        @if let Some(c) = turn.asr_confidence {
+                            " " span.asr title={ "Speech-recognition confidence; below " (LOW_ASR) " the words may be wrong" } {
+                                "ASR " (format!("{c:.2}"))
+                            }
+                        }
+                    }
+                    div.text { (turn.content) }
+                }
+            }
+        }
+    }
 }
 
 fn render_candidates(
-    out: &mut String,
-    cands: &[(&str, char, &str)],
+    cands: &[Shown<'_>],
     rubric: &Rubric,
     kind: TaskKind,
-) {
-    push!(out, "<div class=\"cands n{}\">", cands.len().min(4));
-    for (id, letter, content) in cands {
-        push!(
-            out,
-            "<article class=\"cand\" data-cand=\"{}\" data-letter=\"{letter}\"{}><header><span class=\"letter\">{letter}</span> <span class=\"muted\">{} characters</span>",
-            attr(id),
-            if kind == TaskKind::Ranking {
-                " draggable=\"true\" title=\"Drag onto another candidate to rank it there\""
-            } else {
-                ""
-            },
-            content.chars().count()
-        );
-        if kind == TaskKind::Ranking {
-            push!(
-                out,
-                " <label class=\"rank\">Rank <select name=\"rank\" data-cand=\"{}\" aria-label=\"Rank of {letter}\"><option value=\"\" selected>–</option>{}</select></label>",
-                attr(id),
-                (1..=cands.len())
-                    .map(|r| format!("<option value=\"{r}\">{r}</option>"))
-                    .collect::<String>()
-            );
-        }
-        push!(out, "</header><div class=\"ctext\">{}</div>", esc(content));
-        if !rubric.errors.is_empty() {
-            push!(
-                out,
-                "<details class=\"errs\"><summary>Errors in {letter}</summary>"
-            );
-            for e in &rubric.errors {
-                let hard = rubric.is_hard_error(e.key.as_str());
-                push!(
-                    out,
-                    "<label><input type=\"checkbox\" name=\"err\" data-cand=\"{}\" value=\"{}\"> {}{} <small class=\"sev\">{:?}</small>{}</label>",
-                    attr(id),
-                    attr(e.key.as_str()),
-                    esc(e.key.as_str()),
-                    if hard {
-                        " <span class=\"hard\">hard</span>"
-                    } else {
-                        ""
-                    },
-                    e.severity,
-                    described(&e.description)
-                );
+    place: Place<'_>,
+) -> Markup {
+    let ranking = kind == TaskKind::Ranking;
+    let drag = ranking && place.tools;
+    html! {
+        div class={ "cands n" (cands.len().min(4)) } {
+            @for (id, letter, content) in cands {
+                article.cand data-cand=(id) data-letter=(letter)
+                    draggable=[drag.then_some("true")]
+                    title=[drag.then_some("Drag onto another candidate to rank it there")] {
+                    header {
+                        span.letter { (letter) } " "
+                        // Off the judging page, the id too: the judgments compared
+                        // beside the form name candidates by id.
+                        @if !place.tools { code { (id) } " " }
+                        span.muted { (content.chars().count()) " characters" }
+                        @if ranking {
+                            " "
+                            label.rank {
+                                "Rank "
+                                select name="rank" data-cand=(id) aria-label={ "Rank of " (letter) } {
+                                    option value="" selected { "–" }
+                                    @for r in 1..=cands.len() { option value=(r) { (r) } }
+                                }
+                            }
+                        }
+                    }
+                    div.ctext { (content) }
+                    @if !rubric.errors.is_empty() {
+                        details.errs {
+                            summary { "Errors in " (letter) }
+                            @for e in &rubric.errors {
+                                label {
+                                    input type="checkbox" name="err" data-cand=(id) value=(e.key.as_str());
+                                    " " (e.key.as_str())
+                                    @if rubric.is_hard_error(e.key.as_str()) { " " span.hard { "hard" } }
+                                    " " small.sev { (format!("{:?}", e.severity)) }
+                                    (described(&e.description))
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            out.push_str("</details>");
         }
-        out.push_str("</article>");
-    }
-    out.push_str("</div>");
-    if cands.len() == 2 {
-        out.push_str("<p class=\"actions\"><button type=\"button\" id=\"diff-toggle\" aria-controls=\"diff\">Word diff A → B <kbd>d</kbd></button></p><div id=\"diff\" class=\"diff\" hidden></div>");
-    }
-}
-
-fn render_preference(out: &mut String, cands: &[(&str, char, &str)], criteria: &[&Criterion]) {
-    out.push_str("<table class=\"rubric\"><caption>Criteria in priority order: the first one not tied decides</caption><thead><tr><th scope=\"col\">Criterion</th>");
-    for (_, letter, _) in cands {
-        push!(out, "<th scope=\"col\">{letter}</th>");
-    }
-    out.push_str("<th scope=\"col\">Tie</th></tr></thead><tbody>");
-    for c in criteria {
-        push!(
-            out,
-            "<tr class=\"crit\" data-key=\"{}\"><th scope=\"row\"><span class=\"prio\">{}</span> {}{}<small class=\"desc\">{}</small></th>",
-            attr(c.key.as_str()),
-            c.priority,
-            esc(&c.title),
-            if c.hard {
-                " <span class=\"hard\">hard</span>"
-            } else {
-                ""
-            },
-            esc(&c.description)
-        );
-        for (id, letter, _) in cands {
-            push!(
-                out,
-                "<td><input type=\"radio\" name=\"c:{}\" value=\"{}\" aria-label=\"{}: {letter}\"></td>",
-                attr(c.key.as_str()),
-                attr(id),
-                attr(&c.title)
-            );
-        }
-        push!(
-            out,
-            "<td><input type=\"radio\" name=\"c:{}\" value=\"tie\" aria-label=\"{}: tie\"></td></tr>",
-            attr(c.key.as_str()),
-            attr(&c.title)
-        );
-    }
-    out.push_str("</tbody></table><fieldset class=\"overall\"><legend>Overall winner</legend>");
-    for (id, letter, _) in cands {
-        push!(
-            out,
-            "<label><input type=\"radio\" name=\"winner\" value=\"{}\"> {letter}</label> ",
-            attr(id)
-        );
-    }
-    out.push_str("<label><input type=\"radio\" name=\"winner\" value=\"tie\"> Tie</label></fieldset><fieldset class=\"overall\"><legend>Strength</legend>");
-    for (v, label) in [
-        (0, "negligible"),
-        (1, "slightly"),
-        (2, "clearly"),
-        (3, "significantly"),
-    ] {
-        push!(
-            out,
-            "<label><input type=\"radio\" name=\"strength\" value=\"{v}\"> {v} {label}</label> "
-        );
-    }
-    out.push_str("</fieldset>");
-}
-
-fn render_ranking(out: &mut String, cands: &[(&str, char, &str)]) {
-    push!(
-        out,
-        "<p class=\"muted\">Give each candidate a rank (1 best); equal ranks are ties. With a candidate focused (<kbd>j</kbd>/<kbd>k</kbd>) a digit sets its rank. {} candidates.</p>\
-         <label class=\"override\" id=\"all-tied-box\" hidden><input type=\"checkbox\" id=\"all-tied\"> Yes, every candidate is equally good (store an all-tied ranking)</label>",
-        cands.len()
-    );
-}
-
-fn render_rating(out: &mut String, cands: &[(&str, char, &str)], criteria: &[&Criterion]) {
-    out.push_str("<table class=\"rubric rating\"><caption>Score each candidate on each criterion</caption><thead><tr><th scope=\"col\">Criterion</th>");
-    for (_, letter, _) in cands {
-        push!(out, "<th scope=\"col\">{letter}</th>");
-    }
-    out.push_str("</tr></thead><tbody>");
-    for c in criteria {
-        push!(
-            out,
-            "<tr class=\"crit\" data-key=\"{}\"><th scope=\"row\"><span class=\"prio\">{}</span> {}{} <small class=\"muted\">{}–{}</small>{}",
-            attr(c.key.as_str()),
-            c.priority,
-            esc(&c.title),
-            if c.hard {
-                " <span class=\"hard\">hard</span>"
-            } else {
-                ""
-            },
-            c.scale.min,
-            c.scale.max,
-            described(&c.description)
-        );
-        // The meaning of each named point, in score order.
-        let mut points: Vec<(i64, &String)> = c
-            .scale_labels
-            .iter()
-            .filter_map(|(k, v)| Some((k.trim().parse().ok()?, v)))
-            .collect();
-        points.sort_by_key(|(p, _)| *p);
-        if !points.is_empty() {
-            out.push_str("<small class=\"desc points\">");
-            for (i, (p, label)) in points.iter().enumerate() {
-                push!(
-                    out,
-                    "{}<b>{p}</b> {}",
-                    if i > 0 { " · " } else { "" },
-                    esc(label)
-                );
+        @if cands.len() == 2 && place.tools {
+            p.actions {
+                button type="button" id="diff-toggle" aria-controls="diff" { "Word diff A → B " kbd { "d" } }
             }
-            out.push_str("</small>");
+            div id="diff" class="diff" hidden {}
         }
-        out.push_str("</th>");
-        for (id, letter, _) in cands {
-            push!(
-                out,
-                "<td><input type=\"number\" class=\"score\" name=\"score\" data-cand=\"{}\" data-crit=\"{}\" min=\"{}\" max=\"{}\" aria-label=\"{}: {letter}\"></td>",
-                attr(id),
-                attr(c.key.as_str()),
-                c.scale.min,
-                c.scale.max,
-                attr(&c.title)
-            );
-        }
-        out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
+}
+
+fn hard_mark(c: &Criterion) -> Markup {
+    html! { @if c.hard { " " span.hard { "hard" } } }
+}
+
+fn render_preference(cands: &[Shown<'_>], criteria: &[&Criterion]) -> Markup {
+    html! {
+        table.rubric {
+            caption { "Criteria in priority order: the first one not tied decides" }
+            thead { tr {
+                th scope="col" { "Criterion" }
+                @for (_, letter, _) in cands { th scope="col" { (letter) } }
+                th scope="col" { "Tie" }
+            } }
+            tbody {
+                @for c in criteria {
+                    @let name = format!("c:{}", c.key.as_str());
+                    tr.crit data-key=(c.key.as_str()) {
+                        th scope="row" {
+                            span.prio { (c.priority) } " " (c.title) (hard_mark(c))
+                            small.desc { (c.description) }
+                        }
+                        @for (id, letter, _) in cands {
+                            td { input type="radio" name=(name) value=(id) aria-label={ (c.title) ": " (letter) }; }
+                        }
+                        td { input type="radio" name=(name) value=(TIE) aria-label={ (c.title) ": tie" }; }
+                    }
+                }
+            }
+        }
+        fieldset.overall {
+            legend { "Overall winner" }
+            @for (id, letter, _) in cands {
+                label { input type="radio" name="winner" value=(id); " " (letter) } " "
+            }
+            label { input type="radio" name="winner" value=(TIE); " Tie" }
+        }
+        fieldset.overall {
+            legend { "Strength" }
+            @for (v, label) in STRENGTH_LABELS.iter().enumerate() {
+                label { input type="radio" name="strength" value=(v); " " (v) " " (label) } " "
+            }
+        }
+    }
+}
+
+fn render_ranking(cands: &[Shown<'_>], place: Place<'_>) -> Markup {
+    html! {
+        p.muted {
+            "Give each candidate a rank (1 best); equal ranks are ties. "
+            // The keys are the judging page's (its script handles them).
+            @if place.tools {
+                "With a candidate focused (" kbd { "j" } "/" kbd { "k" } ") a digit sets its rank. "
+            }
+            (cands.len()) " candidates."
+        }
+        label.override id=(place.id("all-tied-box")) data-box="all-tied" hidden {
+            input type="checkbox" id=(place.id("all-tied")) name="all_tied";
+            " Yes, every candidate is equally good (store an all-tied ranking)"
+        }
+    }
+}
+
+fn render_rating(cands: &[Shown<'_>], criteria: &[&Criterion]) -> Markup {
+    html! {
+        table.rubric.rating {
+            caption { "Score each candidate on each criterion" }
+            thead { tr {
+                th scope="col" { "Criterion" }
+                @for (_, letter, _) in cands { th scope="col" { (letter) } }
+            } }
+            tbody {
+                @for c in criteria {
+                    // The meaning of each named point, in score order.
+                    @let points = {
+                        let mut points: Vec<(i64, &String)> = c
+                            .scale_labels
+                            .iter()
+                            .filter_map(|(k, v)| Some((k.trim().parse().ok()?, v)))
+                            .collect();
+                        points.sort_by_key(|(p, _)| *p);
+                        points
+                    };
+                    tr.crit data-key=(c.key.as_str()) {
+                        th scope="row" {
+                            span.prio { (c.priority) } " " (c.title) (hard_mark(c))
+                            " " small.muted { (c.scale.min) "–" (c.scale.max) }
+                            (described(&c.description))
+                            @if !points.is_empty() {
+                                small.desc.points {
+                                    @for (i, (p, label)) in points.iter().enumerate() {
+                                        @if i > 0 { " · " }
+                                        b { (p) } " " (label)
+                                    }
+                                }
+                            }
+                        }
+                        @for (id, letter, _) in cands {
+                            td {
+                                input type="number" class="score" name="score" data-cand=(id)
+                                    data-crit=(c.key.as_str()) min=(c.scale.min) max=(c.scale.max)
+                                    aria-label={ (c.title) ": " (letter) };
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A description as small text under its label (nothing when empty): readable without
 /// hover, by keyboard and on touch.
-fn described(d: &str) -> String {
-    if d.trim().is_empty() {
-        String::new()
-    } else {
-        format!("<small class=\"desc\">{}</small>", esc(d.trim()))
+fn described(d: &str) -> Markup {
+    html! {
+        @if !d.trim().is_empty() { small.desc { (d.trim()) } }
     }
 }
 
-fn render_demonstration(out: &mut String, cands: &[(&str, char, &str)]) {
-    out.push_str("<label for=\"based-on\">Start from</label><select id=\"based-on\" name=\"based_on\"><option value=\"\">an empty page</option>");
-    for (id, letter, _) in cands {
-        push!(
-            out,
-            "<option value=\"{}\">candidate {letter}</option>",
-            attr(id)
-        );
+fn render_demonstration(cands: &[Shown<'_>], place: Place<'_>) -> Markup {
+    html! {
+        label for=(place.id("based-on")) { "Start from" }
+        select id=(place.id("based-on")) name="based_on" {
+            option value="" { "an empty page" }
+            @for (id, letter, _) in cands { option value=(id) { "candidate " (letter) } }
+        }
+        label for=(place.id("response")) { "The ideal response" }
+        textarea id=(place.id("response")) name="response" rows="8" maxlength=(MAX_TEXT_CHARS) {}
+        @if place.tools {
+            div id="demo-diff" class="diff" aria-label="Changes against the chosen candidate" {}
+        }
     }
-    out.push_str(
-        "</select><label for=\"response\">The ideal response</label><textarea id=\"response\" name=\"response\" rows=\"8\" maxlength=\"100000\"></textarea>\
-         <div id=\"demo-diff\" class=\"diff\" aria-label=\"Changes against the chosen candidate\"></div>",
-    );
 }
 
-fn render_red_team(out: &mut String) {
-    out.push_str(
-        "<label for=\"attack\">Attack (the message you would send)</label><textarea id=\"attack\" name=\"attack\" rows=\"4\" maxlength=\"20000\"></textarea>\
-         <label for=\"tactic\">Tactic</label><input id=\"tactic\" name=\"tactic\" maxlength=\"200\" list=\"tactics\">\
-         <datalist id=\"tactics\"><option value=\"social engineering\"><option value=\"authority impersonation\"><option value=\"prompt injection\"><option value=\"role play\"><option value=\"incremental escalation\"></datalist>\
-         <fieldset class=\"overall\"><legend>Outcome</legend>\
-         <label><input type=\"radio\" name=\"outcome\" value=\"compliant\"> complied</label> \
-         <label><input type=\"radio\" name=\"outcome\" value=\"safe_refusal\"> safe refusal</label> \
-         <label><input type=\"radio\" name=\"outcome\" value=\"violation\"> violation</label> \
-         <label><input type=\"radio\" name=\"outcome\" value=\"over_refusal\"> over-refusal</label></fieldset>\
-         <fieldset class=\"overall\"><legend>Severity</legend>\
-         <label><input type=\"radio\" name=\"severity\" value=\"0\"> 0 none</label> <label><input type=\"radio\" name=\"severity\" value=\"1\"> 1 low</label> \
-         <label><input type=\"radio\" name=\"severity\" value=\"2\"> 2 high</label> <label><input type=\"radio\" name=\"severity\" value=\"3\"> 3 critical</label></fieldset>",
-    );
+fn render_red_team(place: Place<'_>) -> Markup {
+    html! {
+        label for=(place.id("attack")) { "Attack (the message you would send)" }
+        textarea id=(place.id("attack")) name="attack" rows="4" maxlength=(MAX_TEXT_CHARS) {}
+        label for=(place.id("tactic")) { "Tactic" }
+        input id=(place.id("tactic")) name="tactic" maxlength=(MAX_TACTIC_CHARS) list=(place.id("tactics"));
+        datalist id=(place.id("tactics")) {
+            @for t in ["social engineering", "authority impersonation", "prompt injection", "role play", "incremental escalation"] {
+                option value=(t);
+            }
+        }
+        fieldset.overall {
+            legend { "Outcome" }
+            @for o in Outcome::ALL {
+                label { input type="radio" name="outcome" value=(o.as_str()); " " (outcome_label(o)) } " "
+            }
+        }
+        fieldset.overall {
+            legend { "Severity" }
+            @for (v, label) in SEVERITY_LABELS.iter().enumerate() {
+                label { input type="radio" name="severity" value=(v); " " (v) " " (label) } " "
+            }
+        }
+    }
 }
 
 /// The rubric as data for the live priority check (hidden; read by the script).
-fn render_rubric_data(out: &mut String, criteria: &[&Criterion], rubric: &Rubric) {
-    out.push_str("<div id=\"rubric-data\" hidden>");
-    for c in criteria {
-        push!(
-            out,
-            "<i data-criterion=\"{}\" data-priority=\"{}\" data-hard=\"{}\" data-title=\"{}\"></i>",
-            attr(c.key.as_str()),
-            c.priority,
-            c.hard,
-            attr(&c.title)
-        );
+fn render_rubric_data(criteria: &[&Criterion], rubric: &Rubric, place: Place<'_>) -> Markup {
+    html! {
+        div id=(place.id("rubric-data")) data-rubric hidden {
+            @for c in criteria {
+                i data-criterion=(c.key.as_str()) data-priority=(c.priority) data-hard=(c.hard) data-title=(c.title) {}
+            }
+            @for e in &rubric.errors {
+                i data-error=(e.key.as_str()) data-of=(e.criterion.as_str()) {}
+            }
+        }
     }
-    for e in &rubric.errors {
-        push!(
-            out,
-            "<i data-error=\"{}\" data-of=\"{}\"></i>",
-            attr(e.key.as_str()),
-            attr(e.criterion.as_str())
-        );
-    }
-    out.push_str("</div>");
 }
 
 #[cfg(test)]
@@ -606,7 +690,7 @@ mod tests {
     #[test]
     fn fragment_escapes_and_orders() {
         let (t, item, rubric) = task(3);
-        let html = render_task(&t, &item, &rubric, false);
+        let html = render_task(&t, &item, &rubric, false).into_string();
         assert!(
             !html.contains("<script>") && !html.contains("<img"),
             "unescaped markup"
@@ -635,7 +719,8 @@ mod tests {
             &Item::from_json(&t.body, TaskKind::Preference).unwrap(),
             &rubric,
             false,
-        );
+        )
+        .into_string();
         // Messages name criteria by title: the rubric data carries each title (escaped).
         assert!(html.contains(
             "data-criterion=\"correctness\" data-priority=\"2\" data-hard=\"false\" data-title=\"Factual and procedural correctness\""
@@ -644,7 +729,7 @@ mod tests {
         t.task = TaskKind::Ranking;
         let body = t.body.replace("\"preference\"", "\"ranking\"");
         let item = Item::from_json(&body, TaskKind::Ranking).unwrap();
-        let html = render_task(&t, &item, &rubric, false);
+        let html = render_task(&t, &item, &rubric, false).into_string();
         assert_eq!(
             html.matches("<option value=\"\" selected>–</option>")
                 .count(),
@@ -652,7 +737,64 @@ mod tests {
         );
         assert!(html.contains("id=\"all-tied\""));
         // Only Ctrl+Enter submits.
-        assert!(!HELP.contains("<kbd>Ctrl</kbd>+<kbd>Enter</kbd> or <kbd>Enter</kbd>"));
+        assert!(
+            !help()
+                .into_string()
+                .contains("<kbd>Ctrl</kbd>+<kbd>Enter</kbd> or <kbd>Enter</kbd>")
+        );
+    }
+
+    /// The `maxlength` of the element with `id` in `html`.
+    fn maxlength(html: &str, id: &str) -> usize {
+        let at = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id}"));
+        let tag = &html[html[..at].rfind('<').unwrap()..];
+        let tag = &tag[..tag.find('>').unwrap()];
+        let v = tag
+            .split("maxlength=\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("#{id} has no maxlength: {tag}"));
+        v[..v.find('"').unwrap()].parse().unwrap()
+    }
+
+    #[test]
+    fn limits_scales_and_outcomes_come_from_the_domain() {
+        let (mut t, _, rubric) = task(1);
+        let kinds = [
+            (TaskKind::Demonstration, "demonstration"),
+            (TaskKind::RedTeam, "red_team"),
+        ];
+        for (kind, name) in kinds {
+            t.task = kind;
+            let body = t.body.replace("\"preference\"", &format!("\"{name}\""));
+            let item = Item::from_json(&body, kind).unwrap();
+            let html = render_task(&t, &item, &rubric, false).into_string();
+            assert_eq!(maxlength(&html, "rationale"), MAX_RATIONALE_CHARS);
+            if kind == TaskKind::Demonstration {
+                assert_eq!(maxlength(&html, "response"), MAX_TEXT_CHARS);
+            } else {
+                assert_eq!(maxlength(&html, "attack"), MAX_TEXT_CHARS);
+                assert_eq!(maxlength(&html, "tactic"), MAX_TACTIC_CHARS);
+                for o in Outcome::ALL {
+                    assert!(html.contains(&format!("name=\"outcome\" value=\"{}\"", o.as_str())));
+                }
+                assert_eq!(
+                    html.matches("name=\"severity\"").count(),
+                    MAX_SEVERITY as usize + 1
+                );
+            }
+        }
+        assert_eq!(
+            maxlength(&skip_dialog().into_string(), "skip-reason"),
+            SKIP_REASON_MAX
+        );
+        let (t, item, rubric) = task(1);
+        let html = render_task(&t, &item, &rubric, false).into_string();
+        assert_eq!(
+            html.matches("name=\"strength\"").count(),
+            MAX_STRENGTH as usize + 1
+        );
     }
 
     /// The judging page's server render with a 40-turn context. A measurement, not a
@@ -667,7 +809,7 @@ mod tests {
             let start = std::time::Instant::now();
             // What `next` does after the store: parse the item, render the fragment.
             let parsed = Item::from_json(&t.body, TaskKind::Preference).unwrap();
-            let html = render_task(&t, &parsed, &rubric, false);
+            let html = render_task(&t, &parsed, &rubric, false).into_string();
             times.push(start.elapsed().as_secs_f64() * 1e3);
             bytes = html.len();
         }

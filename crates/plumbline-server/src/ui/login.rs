@@ -1,22 +1,29 @@
 //! The login page and the project list with the user's own progress.
 
-use super::html::{attr, esc};
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{Actor, AuthError};
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use plumbline_domain::ProjectRole;
 use plumbline_store::Store;
 
 /// `GET /login`: a form whose script posts to `POST /api/v1/session`.
 pub async fn login_page() -> Response {
-    let body = "<section class=\"panel narrow\"><h1>Sign in</h1>\
-        <form id=\"login\" class=\"stack\" autocomplete=\"on\">\
-        <label for=\"name\">Name</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required autofocus>\
-        <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-        <p id=\"login-error\" class=\"error\" role=\"alert\" hidden></p>\
-        <button type=\"submit\" class=\"primary\">Sign in</button></form></section>";
+    let body = html! {
+        section.panel.narrow {
+            h1 { "Sign in" }
+            form id="login" class="stack" autocomplete="on" {
+                label for="name" { "Name" }
+                input id="name" name="name" autocomplete="username" required autofocus;
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+                p id="login-error" class="error" role="alert" hidden {}
+                button type="submit" class="primary" { "Sign in" }
+            }
+        }
+    };
     page(layout("Sign in", None, "login", body, &[]))
 }
 
@@ -28,7 +35,7 @@ pub async fn projects<S: Store>(
     let actor = access(actor)?;
     access(actor.require(plumbline_domain::Scope::Read))?;
     let store = &state.store;
-    let mut rows = String::new();
+    let mut rows: Vec<Markup> = Vec::new();
     for summary in store.list_projects().await? {
         let p = &summary.project;
         let role = if actor.user.is_admin {
@@ -43,72 +50,53 @@ pub async fn projects<S: Store>(
         let (adjudication, resolved) = (progress.items.adjudication, progress.items.resolved);
         let total = progress.items.total().max(1);
         let name = &p.name;
-        push!(
-            &mut rows,
-            "<li class=\"project\"><div class=\"ptitle\"><h2>{}</h2><span class=\"role\">{}</span></div>",
-            esc(name),
-            role,
-        );
-        // Item states move when a submission settles an item: an annotator watching them
-        // would learn whether the others agreed. They see the size and their own count.
-        if crate::api::progress::sees_everyone(role) {
-            push!(
-                &mut rows,
-                "<p class=\"muted\">{} items · {} resolved · {} awaiting adjudication · you judged {}</p>\
-                 <div class=\"bar\" role=\"img\" aria-label=\"{} of {} items resolved\"><span style=\"width:{:.1}%\"></span></div>",
-                summary.items,
-                resolved,
-                adjudication,
-                done,
-                resolved,
-                total,
-                100.0 * resolved as f64 / total as f64
-            );
-        } else {
-            push!(
-                &mut rows,
-                "<p class=\"muted\">{} items · you judged {}</p>",
-                summary.items,
-                done
-            );
-        }
-        rows.push_str("<p class=\"actions\">");
-        if role >= ProjectRole::Annotator {
-            push!(
-                &mut rows,
-                "<a class=\"button primary\" href=\"/projects/{}/judge\">Judge</a> ",
-                attr(name)
-            );
-        }
-        if role >= ProjectRole::Reviewer {
-            push!(
-                &mut rows,
-                "<a class=\"button\" href=\"/projects/{}/review\">Adjudicate ({adjudication})</a> ",
-                attr(name)
-            );
-        }
-        if role >= ProjectRole::Lead {
-            push!(
-                &mut rows,
-                "<a class=\"button\" href=\"/projects/{}/dashboard\">Dashboard</a> <a class=\"button\" href=\"/projects/{}/members\">Members</a> <a class=\"button\" href=\"/projects/{}/setup\">Setup</a>",
-                attr(name),
-                attr(name),
-                attr(name)
-            );
-        }
-        rows.push_str("</p></li>");
+        rows.push(html! {
+            li.project {
+                div.ptitle { h2 { (name) } span.role { (role) } }
+                // Item states move when a submission settles an item: an annotator
+                // watching them would learn whether the others agreed. They see the
+                // size and their own count.
+                @if crate::api::progress::sees_everyone(role) {
+                    p.muted {
+                        (summary.items) " items · " (resolved) " resolved · " (adjudication)
+                        " awaiting adjudication · you judged " (done)
+                    }
+                    div.bar role="img" aria-label={ (resolved) " of " (total) " items resolved" } {
+                        span style={ "width:" (format!("{:.1}", 100.0 * resolved as f64 / total as f64)) "%" } {}
+                    }
+                } @else {
+                    p.muted { (summary.items) " items · you judged " (done) }
+                }
+                p.actions {
+                    @if role >= ProjectRole::Annotator {
+                        a.button.primary href={ "/projects/" (name) "/judge" } { "Judge" } " "
+                    }
+                    @if role >= ProjectRole::Reviewer {
+                        a.button href={ "/projects/" (name) "/review" } { "Adjudicate (" (adjudication) ")" } " "
+                    }
+                    @if role >= ProjectRole::Lead {
+                        a.button href={ "/projects/" (name) "/dashboard" } { "Dashboard" } " "
+                        a.button href={ "/projects/" (name) "/members" } { "Members" } " "
+                        a.button href={ "/projects/" (name) "/setup" } { "Setup" }
+                    }
+                }
+            }
+        });
     }
-    if rows.is_empty() {
-        rows.push_str(
-            "<li class=\"muted\">You are not a member of any project yet; ask a lead.</li>",
-        );
-    }
-    let body = format!("<h1>Projects</h1><ul class=\"projects\">{rows}</ul>");
+    let body = html! {
+        h1 { "Projects" }
+        ul.projects {
+            @for row in &rows { (row) }
+            @if rows.is_empty() {
+                li.muted { "You are not a member of any project yet; ask a lead." }
+            }
+        }
+    };
     Ok(page(layout(
         "Projects",
         Some(&actor.user),
         "projects",
-        &body,
+        body,
         &[],
     )))
 }

@@ -3,13 +3,14 @@
 //! (`PUT /api/v1/projects/{p}/members/{user}`,
 //! `POST /api/v1/users/{user}/expertise/{domain}/verify`), which checks who may do them.
 
-use super::html::{attr, esc};
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{AuthError, Lead};
 use axum::extract::State;
+use maud::{Markup, html};
 use plumbline_domain::ProjectRole;
 use plumbline_store::Store;
+use std::fmt::Write;
 
 /// Percent-encodes a path segment (everything but unreserved characters).
 pub fn pct(s: &str) -> String {
@@ -18,7 +19,7 @@ pub fn pct(s: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(b as char);
         } else {
-            push!(&mut out, "%{b:02X}");
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -31,18 +32,12 @@ const ROLES: [ProjectRole; 4] = [
     ProjectRole::Lead,
 ];
 
-fn role_options(current: Option<ProjectRole>) -> String {
-    let mut s = String::new();
-    for r in ROLES {
-        push!(
-            &mut s,
-            "<option value=\"{}\"{}>{}</option>",
-            r.as_str(),
-            if Some(r) == current { " selected" } else { "" },
-            r.as_str()
-        );
+fn role_options(current: Option<ProjectRole>) -> Markup {
+    html! {
+        @for r in ROLES {
+            option value=(r.as_str()) selected[Some(r) == current] { (r.as_str()) }
+        }
     }
-    s
 }
 
 /// `GET /projects/{project}/members`.
@@ -52,85 +47,83 @@ pub async fn members_page<S: Store>(
 ) -> PageResult {
     let who = access(who)?;
     let project = &who.project;
-    let mut body = String::new();
-    push!(
-        &mut body,
-        "<h1>Members · {}</h1><p class=\"muted\">Routing counts only verified expertise{}.</p>\
-         <p id=\"members-error\" class=\"error\" role=\"alert\" hidden></p>\
-         <section class=\"panel\"><div class=\"scroll\"><table class=\"sortable\" id=\"members\"><thead><tr>\
-         <th scope=\"col\"><button type=\"button\">Name</button></th><th scope=\"col\">Role</th><th scope=\"col\">Expertise</th></tr></thead><tbody>",
-        esc(&project.name),
-        if project.settings.required_expertise.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; this project requires {}",
-                esc(&project
-                    .settings
-                    .required_expertise
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "))
-            )
-        }
-    );
+    let required = project
+        .settings
+        .required_expertise
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut rows: Vec<Markup> = Vec::new();
     for m in state.store.members(project.id).await? {
         let url = format!(
             "/api/v1/projects/{}/members/{}",
             pct(&project.name),
             pct(&m.user.name)
         );
-        push!(
-            &mut body,
-            "<tr><td>{}</td><td><select data-call=\"PUT\" data-url=\"{}\" aria-label=\"Role of {}\">{}</select></td><td>",
-            esc(&m.user.name),
-            attr(&url),
-            attr(&m.user.name),
-            role_options(Some(m.role))
-        );
         let claims = state.store.expertise(m.user.id).await?;
-        if claims.is_empty() {
-            body.push_str("<span class=\"muted\">none claimed</span>");
+        rows.push(html! {
+            tr {
+                td { (m.user.name) }
+                td {
+                    select data-call="PUT" data-url=(url) aria-label={ "Role of " (m.user.name) } {
+                        (role_options(Some(m.role)))
+                    }
+                }
+                td {
+                    @if claims.is_empty() {
+                        span.muted { "none claimed" }
+                    }
+                    @for c in &claims {
+                        @if c.verified_by.is_some() {
+                            span.chip.ok { (c.expertise) " ✓ verified" } " "
+                        } @else {
+                            span.chip {
+                                (c.expertise) " "
+                                button type="button" data-call="POST"
+                                    data-url=(format!("/api/v1/users/{}/expertise/{}/verify", pct(&m.user.name), pct(c.expertise.domain.as_str())))
+                                    { "Verify" }
+                            } " "
+                        }
+                    }
+                }
+            }
+        });
+    }
+    let body = html! {
+        h1 { "Members · " (project.name) }
+        p.muted {
+            "Routing counts only verified expertise"
+            @if !required.is_empty() { "; this project requires " (required) }
+            "."
         }
-        for c in claims {
-            let text = c.expertise.to_string();
-            if c.verified_by.is_some() {
-                push!(
-                    &mut body,
-                    "<span class=\"chip ok\">{} ✓ verified</span> ",
-                    esc(&text)
-                );
-            } else {
-                let verify = format!(
-                    "/api/v1/users/{}/expertise/{}/verify",
-                    pct(&m.user.name),
-                    pct(c.expertise.domain.as_str())
-                );
-                push!(
-                    &mut body,
-                    "<span class=\"chip\">{} <button type=\"button\" data-call=\"POST\" data-url=\"{}\">Verify</button></span> ",
-                    esc(&text),
-                    attr(&verify)
-                );
+        p id="members-error" class="error" role="alert" hidden {}
+        section.panel {
+            div.scroll {
+                table.sortable id="members" {
+                    thead { tr {
+                        th scope="col" { button type="button" { "Name" } }
+                        th scope="col" { "Role" }
+                        th scope="col" { "Expertise" }
+                    } }
+                    tbody { @for row in &rows { (row) } }
+                }
             }
         }
-        body.push_str("</td></tr>");
-    }
-    push!(
-        &mut body,
-        "</tbody></table></div></section><section class=\"panel\"><h2>Add a member</h2>\
-         <form id=\"add-member\" class=\"inline\" data-call=\"PUT\" data-url-base=\"/api/v1/projects/{}/members/\">\
-         <label>User name <input name=\"user\" required autocomplete=\"off\"></label> \
-         <label>Role <select name=\"role\">{}</select></label> <button type=\"submit\" class=\"primary\">Add</button></form></section>",
-        attr(&pct(&project.name)),
-        role_options(Some(ProjectRole::Annotator))
-    );
+        section.panel {
+            h2 { "Add a member" }
+            form id="add-member" class="inline" data-call="PUT" data-url-base={ "/api/v1/projects/" (pct(&project.name)) "/members/" } {
+                label { "User name " input name="user" required autocomplete="off"; } " "
+                label { "Role " select name="role" { (role_options(Some(ProjectRole::Annotator))) } } " "
+                button type="submit" class="primary" { "Add" }
+            }
+        }
+    };
     Ok(page(layout(
         &format!("Members · {}", project.name),
         Some(&who.actor.user),
         "members",
-        &body,
+        body,
         &[],
     )))
 }

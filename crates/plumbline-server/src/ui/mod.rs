@@ -10,20 +10,12 @@
 //! - [`members`]: `/projects/{project}/members` (leads): roles and expertise verification.
 //! - [`setup`]: `/projects/{project}/setup` (leads): settings, rubric versions, import.
 //!
-//! Every untrusted string is escaped by [`html::esc`] / [`html::attr`]; the CSP forbids
-//! inline script, so pages carry data in `data-` attributes and scripts come from
-//! `/assets/`.
-
-/// Appends formatted text to a page (writing to a `String` cannot fail).
-macro_rules! push {
-    ($out:expr, $($arg:tt)*) => {{
-        let _ = ::std::fmt::Write::write_fmt($out, format_args!($($arg)*));
-    }};
-}
+//! Pages are `maud::html!` templates, which escape every interpolated value (none is
+//! wrapped in `PreEscaped`); the CSP forbids inline script, so pages carry data in
+//! `data-` attributes and scripts come from `/assets/`.
 
 pub mod assets;
 pub mod dashboard;
-pub mod html;
 pub mod judge;
 pub mod login;
 pub mod members;
@@ -36,7 +28,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use html::{attr, esc};
+use maud::{DOCTYPE, Markup, html};
 use plumbline_store::{Store, User};
 
 /// The UI's routes, merged into the server's router.
@@ -108,14 +100,18 @@ impl IntoResponse for PageError {
                 )
             }
         };
-        let mut body = String::new();
-        push!(
-            &mut body,
-            "<section class=\"panel\"><h1>{}</h1><p>{}</p><p><a href=\"/projects\">Back to projects</a></p></section>",
-            status.as_u16(),
-            esc(&message)
-        );
-        (status, Html(layout("Error", None, "", &body, &[]))).into_response()
+        let body = html! {
+            section.panel {
+                h1 { (status.as_u16()) }
+                p { (message) }
+                p { a href="/projects" { "Back to projects" } }
+            }
+        };
+        (
+            status,
+            Html(layout("Error", None, "", body, &[]).into_string()),
+        )
+            .into_response()
     }
 }
 
@@ -129,53 +125,48 @@ pub fn layout(
     title: &str,
     user: Option<&User>,
     page: &str,
-    body: &str,
+    body: Markup,
     scripts: &[&str],
-) -> String {
-    let mut out = String::with_capacity(body.len() + 2048);
-    push!(
-        &mut out,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Plumbline</title><link rel=\"stylesheet\" href=\"{}\">\
-         <script src=\"{}\" defer></script>",
-        esc(title),
-        assets::url("app.css"),
-        assets::url("app.js"),
-    );
-    for s in scripts {
-        push!(
-            &mut out,
-            "<script src=\"{}\" defer></script>",
-            assets::url(s)
-        );
+) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Plumbline" }
+                link rel="stylesheet" href=(assets::url("app.css"));
+                script src=(assets::url("app.js")) defer {}
+                @for s in scripts {
+                    script src=(assets::url(s)) defer {}
+                }
+            }
+            body data-page=(page) {
+                header.top {
+                    a.brand href="/projects" { "Plumbline" }
+                    @if let Some(u) = user {
+                        nav {
+                            a href="/projects" { "Projects" }
+                            @if u.is_admin {
+                                a href="/admin/audit" { "Audit log" }
+                            }
+                        }
+                        span.who { (u.name) }
+                        button type="button" id="logout" class="link" { "Sign out" }
+                    }
+                    button type="button" id="help-open" class="link" aria-label="Keyboard shortcuts" { "?" }
+                }
+                main id="main" { (body) }
+            }
+        }
     }
-    push!(
-        &mut out,
-        "</head><body data-page=\"{}\"><header class=\"top\"><a class=\"brand\" href=\"/projects\">Plumbline</a>",
-        attr(page)
-    );
-    if let Some(u) = user {
-        push!(
-            &mut out,
-            "<nav><a href=\"/projects\">Projects</a>{}</nav><span class=\"who\">{}</span>\
-             <button type=\"button\" id=\"logout\" class=\"link\">Sign out</button>",
-            if u.is_admin {
-                "<a href=\"/admin/audit\">Audit log</a>"
-            } else {
-                ""
-            },
-            esc(&u.name)
-        );
-    }
-    push!(
-        &mut out,
-        "<button type=\"button\" id=\"help-open\" class=\"link\" aria-label=\"Keyboard shortcuts\">?</button></header><main id=\"main\">{body}</main></body></html>"
-    );
-    out
 }
 
 /// An HTML response that is never cached (pages carry per-user data).
-pub fn page(html: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+pub fn page(markup: Markup) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
 }

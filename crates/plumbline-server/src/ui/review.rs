@@ -1,27 +1,47 @@
 //! The reviewer's adjudication queue: every judgment of a disagreeing item side by
 //! side, with each annotator's verified expertise and gold accuracy, rows that differ
-//! highlighted, and a decision form (payload prefilled from a judgment, rationale,
-//! promote to gold for leads) that the script posts to
-//! `POST /api/v1/projects/{p}/adjudication/{item}`.
+//! highlighted (a ranking's ties shown as ties), and a decision form that the script
+//! posts to `POST /api/v1/projects/{p}/adjudication/{item}`. The form is the task
+//! kind's own judging form ([`judging_controls`], checked live by `judgment.js` against
+//! the project's current rubric, which the decision is validated against), prefilled
+//! from the judgment the reviewer starts from, with the rationale and, for leads,
+//! promotion to gold.
 
-use super::html::{attr, esc};
+use super::judge::{
+    Place, help_dialog, judging_controls, lettered, render_conversation, rule_and_override,
+};
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{AuthError, Reviewer};
 use axum::extract::State;
-use plumbline_domain::{Item, ProjectRole};
+use maud::{Markup, html};
+use plumbline_domain::{Item, ProjectRole, Rubric};
 use plumbline_quality::gold::GoldAccuracy;
 use plumbline_store::{AdjudicationCase, JudgmentView, Store};
 use serde_json::Value;
 
 /// The shortcut list shown under `?`.
-const HELP: &str = "<dialog id=\"help\" aria-labelledby=\"help-title\"><h2 id=\"help-title\">Keyboard shortcuts</h2><table class=\"keys\">\
-    <tr><td><kbd>1</kbd>–<kbd>9</kbd></td><td>start the decision from that judgment</td></tr>\
-    <tr><td><kbd>r</kbd></td><td>write the rationale (<kbd>Esc</kbd> leaves the field)</td></tr>\
-    <tr><td><kbd>g</kbd></td><td>promote the decision to gold (leads)</td></tr>\
-    <tr><td><kbd>Ctrl</kbd>+<kbd>Enter</kbd></td><td>decide the first open case</td></tr>\
-    <tr><td><kbd>?</kbd></td><td>this list</td></tr></table>\
-    <p class=\"actions\"><button type=\"button\" id=\"help-close\">Close</button></p></dialog>";
+fn help() -> Markup {
+    help_dialog(&[
+        (
+            html! { kbd { "1" } "–" kbd { "9" } },
+            html! { "start the decision from that judgment" },
+        ),
+        (
+            html! { kbd { "r" } },
+            html! { "write the rationale (" kbd { "Esc" } " leaves the field)" },
+        ),
+        (
+            html! { kbd { "g" } },
+            html! { "promote the decision to gold (leads)" },
+        ),
+        (
+            html! { kbd { "Ctrl" } "+" kbd { "Enter" } },
+            html! { "decide the first open case" },
+        ),
+        (html! { kbd { "?" } }, html! { "this list" }),
+    ])
+}
 
 /// Cases shown on one page.
 pub const QUEUE_PAGE: u32 = 20;
@@ -36,36 +56,27 @@ pub async fn review_page<S: Store>(
         .store
         .adjudication_queue(who.project.id, QUEUE_PAGE)
         .await?;
-    let mut body = String::new();
-    push!(
-        &mut body,
-        "<h1>Adjudication · {}</h1><p class=\"muted\">{} item(s) waiting (oldest first). Rows where judgments differ are highlighted.</p>",
-        esc(&who.project.name),
-        queue.len()
-    );
-    if queue.is_empty() {
-        body.push_str("<section class=\"panel\"><p>Nothing to adjudicate. Every item is in consensus or still open.</p></section>");
-    }
-    body.push_str(&format!(
-        "<div id=\"cases\" data-project=\"{}\">",
-        attr(&who.project.name)
-    ));
-    for case in &queue {
-        render_case(
-            &mut body,
-            case,
-            who.project.settings.task,
-            who.role >= ProjectRole::Lead,
-        );
-    }
-    body.push_str("</div>");
-    body.push_str(HELP);
+    let lead = who.role >= ProjectRole::Lead;
+    let rubric = state.store.rubric(who.project.id, None).await?.rubric;
+    let body = html! {
+        h1 { "Adjudication · " (who.project.name) }
+        p.muted { (queue.len()) " item(s) waiting (oldest first). Rows where judgments differ are highlighted." }
+        @if queue.is_empty() {
+            section.panel { p { "Nothing to adjudicate. Every item is in consensus or still open." } }
+        }
+        div id="cases" data-project=(who.project.name) {
+            @for (n, case) in queue.iter().enumerate() {
+                (render_case(case, n, &rubric, who.project.settings.task, lead))
+            }
+        }
+        (help())
+    };
     Ok(page(layout(
         &format!("Adjudicate · {}", who.project.name),
         Some(&who.actor.user),
         "review",
-        &body,
-        &["review.js"],
+        body,
+        &["judgment.js", "review.js"],
     )))
 }
 
@@ -90,107 +101,62 @@ pub(super) fn show(v: Option<&Value>) -> String {
     }
 }
 
-fn render_case(
-    out: &mut String,
-    case: &AdjudicationCase,
-    default_task: plumbline_domain::TaskKind,
-    lead: bool,
-) {
-    let item = Item::from_json(&case.body, default_task).ok();
-    push!(
-        out,
-        "<section class=\"case panel\" data-item=\"{}\"><h2>Item <code>{}</code> <span class=\"muted\">{}</span></h2>",
-        attr(&case.item),
-        esc(&case.item),
-        case.task.as_str()
-    );
-    if let Some(item) = &item {
-        out.push_str(
-            "<details><summary>Conversation and candidates</summary><ol class=\"convo short\">",
-        );
-        for t in &item.context {
-            push!(
-                out,
-                "<li class=\"turn\"><div class=\"meta\"><span class=\"role\">{:?}</span> {}</div><div class=\"text\">{}</div></li>",
-                t.role,
-                esc(t.speaker.as_deref().unwrap_or("")),
-                esc(&t.content)
-            );
+/// A payload field as short text; a ranking's `order` shows its ties as ties
+/// (`[["b"],["c","d"],["a"]]` reads "b, then c = d, then a").
+pub(super) fn show_field(key: &str, v: Option<&Value>) -> String {
+    match (key, v) {
+        ("order", Some(Value::Array(groups)))
+            if !groups.is_empty() && groups.iter().all(Value::is_array) =>
+        {
+            groups
+                .iter()
+                .map(|g| match g {
+                    Value::Array(ids) if !ids.is_empty() => ids
+                        .iter()
+                        .map(|id| show(Some(id)))
+                        .collect::<Vec<_>>()
+                        .join(" = "),
+                    other => show(Some(other)),
+                })
+                .collect::<Vec<_>>()
+                .join(", then ")
         }
-        out.push_str("</ol><div class=\"cands\">");
-        for c in &item.candidates {
-            push!(
-                out,
-                "<article class=\"cand\"><header><code>{}</code> <span class=\"muted\">{} characters</span></header><div class=\"ctext\">{}</div></article>",
-                esc(&c.id),
-                c.content.chars().count(),
-                esc(&c.content)
-            );
-        }
-        out.push_str("</div></details>");
+        _ => show(v),
     }
-    // Rows: fixed facts first, then every payload field that any judgment carries.
-    let js: &[JudgmentView] = &case.judgments;
-    out.push_str("<div class=\"scroll\"><table class=\"side\"><thead><tr><th scope=\"col\"></th>");
-    for (i, j) in js.iter().enumerate() {
-        push!(
-            out,
-            "<th scope=\"col\">#{} {}</th>",
-            i + 1,
-            esc(j.annotator_name.as_deref().unwrap_or("external"))
-        );
-    }
-    out.push_str("</tr></thead><tbody>");
-    let row = |out: &mut String, label: &str, cells: Vec<String>, compare: bool| {
-        let differ = compare && cells.windows(2).any(|w| w[0] != w[1]);
-        push!(
-            out,
-            "<tr{}><th scope=\"row\">{}</th>",
-            if differ { " class=\"disagree\"" } else { "" },
-            esc(label)
-        );
-        for c in &cells {
-            push!(out, "<td>{}</td>", esc(c));
+}
+
+/// One comparison row: a label and a cell per judgment, highlighted when `compare`d
+/// cells differ.
+fn row(label: &str, cells: &[String], compare: bool) -> Markup {
+    let differ = compare && cells.windows(2).any(|w| w[0] != w[1]);
+    html! {
+        tr class=[differ.then_some("disagree")] {
+            th scope="row" { (label) }
+            @for c in cells { td { (c) } }
         }
-        out.push_str("</tr>");
-    };
-    row(
-        out,
-        "expertise",
-        js.iter()
-            .map(|j| {
-                if j.expertise.is_empty() {
-                    "—".into()
-                } else {
-                    j.expertise.join(", ")
-                }
-            })
-            .collect(),
-        false,
-    );
-    row(
-        out,
-        "gold accuracy",
-        js.iter()
-            .map(|j| {
-                let g =
-                    GoldAccuracy::new(j.gold_correct.max(0) as u64, j.gold_scored.max(0) as u64);
-                match (g.accuracy.value(), g.lower, g.upper) {
-                    (Some(a), Some(l), Some(u)) => format!(
-                        "{:.0}% ({}/{}; 95% CI {:.0}–{:.0}%)",
-                        a * 100.0,
-                        g.correct,
-                        g.total,
-                        l * 100.0,
-                        u * 100.0
-                    ),
-                    _ => "no gold scored yet".into(),
-                }
-            })
-            .collect(),
-        false,
-    );
+    }
+}
+
+fn gold_accuracy(j: &JudgmentView) -> String {
+    let g = GoldAccuracy::new(j.gold_correct.max(0) as u64, j.gold_scored.max(0) as u64);
+    match (g.accuracy.value(), g.lower, g.upper) {
+        (Some(a), Some(l), Some(u)) => format!(
+            "{:.0}% ({}/{}; 95% CI {:.0}–{:.0}%)",
+            a * 100.0,
+            g.correct,
+            g.total,
+            l * 100.0,
+            u * 100.0
+        ),
+        _ => "no gold scored yet".into(),
+    }
+}
+
+/// The judgments side by side: fixed facts first, then every payload field that any
+/// judgment carries.
+fn comparison(js: &[JudgmentView]) -> Markup {
     let mut keys: Vec<String> = Vec::new();
+    let mut crit_keys: Vec<String> = Vec::new();
     for j in js {
         if let Value::Object(o) = &j.payload {
             for k in o.keys() {
@@ -199,9 +165,6 @@ fn render_case(
                 }
             }
         }
-    }
-    let mut crit_keys: Vec<String> = Vec::new();
-    for j in js {
         if let Some(Value::Object(c)) = j.payload.get("criteria") {
             for k in c.keys() {
                 if !crit_keys.contains(k) {
@@ -210,65 +173,172 @@ fn render_case(
             }
         }
     }
-    for k in &keys {
-        let compare = k != "rationale";
-        row(
-            out,
-            k,
-            js.iter().map(|j| show(j.payload.get(k))).collect(),
-            compare,
-        );
+    let expertise: Vec<String> = js
+        .iter()
+        .map(|j| {
+            if j.expertise.is_empty() {
+                "—".into()
+            } else {
+                j.expertise.join(", ")
+            }
+        })
+        .collect();
+    let gold: Vec<String> = js.iter().map(gold_accuracy).collect();
+    let time: Vec<String> = js
+        .iter()
+        .map(|j| {
+            j.time_ms
+                .map_or("—".into(), |t| format!("{:.0} s", t as f64 / 1000.0))
+        })
+        .collect();
+    html! {
+        div.scroll { table.side {
+            thead { tr {
+                th scope="col" {}
+                @for (i, j) in js.iter().enumerate() {
+                    th scope="col" { "#" (i + 1) " " (j.annotator_name.as_deref().unwrap_or("external")) }
+                }
+            } }
+            tbody {
+                (row("expertise", &expertise, false))
+                (row("gold accuracy", &gold, false))
+                @for k in &keys {
+                    (row(k, &js.iter().map(|j| show_field(k, j.payload.get(k))).collect::<Vec<_>>(), k != "rationale"))
+                }
+                @for k in &crit_keys {
+                    (row(
+                        &format!("criterion {k}"),
+                        &js.iter().map(|j| show(j.payload.get("criteria").and_then(|c| c.get(k)))).collect::<Vec<_>>(),
+                        true,
+                    ))
+                }
+                (row("time on task", &time, false))
+            }
+        } }
     }
-    for k in &crit_keys {
-        row(
-            out,
-            &format!("criterion {k}"),
-            js.iter()
-                .map(|j| show(j.payload.get("criteria").and_then(|c| c.get(k))))
-                .collect(),
-            true,
-        );
+}
+
+/// One case: the conversation, the judgments compared, and the decision form.
+fn render_case(
+    case: &AdjudicationCase,
+    n: usize,
+    rubric: &Rubric,
+    default_task: plumbline_domain::TaskKind,
+    lead: bool,
+) -> Markup {
+    let item = Item::from_json(&case.body, default_task).ok();
+    let js: &[JudgmentView] = &case.judgments;
+    let ids = format!("case{n}-");
+    let place = Place {
+        ids: &ids,
+        tools: false,
+    };
+    html! {
+        section.case.panel data-item=(case.item) {
+            h2 { "Item " code { (case.item) } " " span.muted { (case.task.as_str()) } }
+            @if let Some(item) = &item {
+                details {
+                    summary { "Conversation" }
+                    (render_conversation(item, place))
+                }
+            }
+            (comparison(js))
+            @match &item {
+                Some(item) => {
+                    @let order: Vec<String> = item.candidates.iter().map(|c| c.id.clone()).collect();
+                    form.decide.stack data-item=(case.item) data-kind=(case.task.as_str()) novalidate {
+                        fieldset.overall {
+                            legend { "Start from" }
+                            @for (i, j) in js.iter().enumerate() {
+                                label {
+                                    input type="radio" name="from" data-payload=(j.payload.to_string()) checked[i == 0];
+                                    " judgment #" (i + 1)
+                                } " "
+                            }
+                        }
+                        (judging_controls(case.task, &lettered(item, &order), rubric, place))
+                        (rule_and_override(place))
+                        @if lead {
+                            label { input type="checkbox" name="gold"; " Promote the decision to gold" }
+                        }
+                        p.error role="alert" hidden {}
+                        p.actions {
+                            button type="submit" class="primary" { "Decide" } " "
+                            span.muted { "The rationale is required." }
+                        }
+                    }
+                }
+                None => {
+                    p.error { "This item's stored text cannot be read, so it cannot be decided here." }
+                }
+            }
+        }
     }
-    row(
-        out,
-        "time on task",
-        js.iter()
-            .map(|j| {
-                j.time_ms
-                    .map_or("—".into(), |t| format!("{:.0} s", t as f64 / 1000.0))
-            })
-            .collect(),
-        false,
-    );
-    out.push_str("</tbody></table></div>");
-    // The decision form.
-    push!(
-        out,
-        "<form class=\"decide stack\" data-item=\"{}\"><fieldset class=\"overall\"><legend>Start from</legend>",
-        attr(&case.item)
-    );
-    for (i, j) in js.iter().enumerate() {
-        push!(
-            out,
-            "<label><input type=\"radio\" name=\"from\" data-payload=\"{}\"{}> judgment #{}</label> ",
-            attr(&j.payload.to_string()),
-            if i == 0 { " checked" } else { "" },
-            i + 1
-        );
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn case(item: &str, order: Value) -> AdjudicationCase {
+        let body = json!({"id": item, "task": "ranking",
+            "context": [{"role": "user", "content": "Which is best <b>here</b>?"}],
+            "candidates": [{"id": "a", "content": "A"}, {"id": "b", "content": "B"},
+                           {"id": "c", "content": "C <script>x</script>"}]});
+        AdjudicationCase {
+            item_id: plumbline_domain::ItemId(1),
+            item: item.into(),
+            task: plumbline_domain::TaskKind::Ranking,
+            body: body.to_string(),
+            judgments: vec![JudgmentView {
+                id: plumbline_domain::JudgmentId(1),
+                annotator: None,
+                annotator_name: Some("ada".into()),
+                expertise: Vec::new(),
+                gold_correct: 0,
+                gold_scored: 0,
+                payload: json!({"order": order}),
+                priority_inversion: false,
+                rubric_version: plumbline_domain::RubricVersion(1),
+                display_order: None,
+                time_ms: None,
+            }],
+        }
     }
-    push!(
-        out,
-        "</fieldset><label>Decided payload (JSON, candidate ids)<textarea name=\"payload\" rows=\"5\" class=\"mono\">{}</textarea></label>\
-         <label>Rationale (required)<textarea name=\"rationale\" rows=\"2\" required></textarea></label>",
-        esc(&js
-            .first()
-            .map(|j| j.payload.to_string())
-            .unwrap_or_default())
-    );
-    if lead {
-        out.push_str(
-            "<label><input type=\"checkbox\" name=\"gold\"> Promote the decision to gold</label>",
-        );
+
+    #[test]
+    fn each_case_is_the_kinds_own_form_with_ids_of_its_own() {
+        let rubric =
+            Rubric::from_toml(include_str!("../../../../examples/banking/rubric.toml")).unwrap();
+        let tied = json!([["b"], ["a", "c"]]);
+        let html = html! {
+            @for (n, c) in [case("one", tied.clone()), case("two", tied)].iter().enumerate() {
+                (render_case(c, n, &rubric, plumbline_domain::TaskKind::Ranking, false))
+            }
+        }
+        .into_string();
+        // The ranking control, once per case and candidate, and no JSON box.
+        assert_eq!(html.matches("<select name=\"rank\"").count(), 6);
+        assert!(!html.contains("name=\"payload\""));
+        assert!(html.contains("b, then a = c"));
+        assert!(!html.contains("<script>x"));
+        // No id appears twice on the page.
+        let ids: Vec<&str> = html
+            .split(" id=\"")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+            .collect();
+        let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        assert!(ids.contains(&"case1-rationale"));
     }
-    out.push_str("<p class=\"error\" role=\"alert\" hidden></p><p class=\"actions\"><button type=\"submit\" class=\"primary\">Decide</button></p></form></section>");
+
+    #[test]
+    fn rankings_show_their_ties() {
+        let order = json!([["b"], ["c", "d"], ["a"]]);
+        assert_eq!(show_field("order", Some(&order)), "b, then c = d, then a");
+        // Other fields and other shapes read as before.
+        assert_eq!(show_field("winner", Some(&json!("a"))), "a");
+        assert_eq!(show_field("order", Some(&json!(["a", "b"]))), "a, b");
+    }
 }

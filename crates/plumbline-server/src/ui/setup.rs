@@ -4,14 +4,26 @@
 //! `POST /api/v1/projects/{p}/rubrics`) and import by upload
 //! (`POST /api/v1/projects/{p}/items`, native JSONL, all or nothing).
 
-use super::html::{attr, esc};
 use super::members::pct;
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{AuthError, Lead};
 use axum::extract::State;
+use maud::{Markup, html};
 use plumbline_domain::ProjectSettings;
+use plumbline_domain::project::MAX_QUALIFICATION_SIZE;
 use plumbline_store::Store;
+
+/// The kinds the export endpoint writes, in the order the form offers them.
+const EXPORT_KINDS: [&str; 7] = [
+    "preference",
+    "reward",
+    "sft",
+    "ranking",
+    "rating",
+    "red_team",
+    "full",
+];
 
 /// `GET /projects/{project}/setup`.
 pub async fn setup_page<S: Store>(
@@ -20,47 +32,50 @@ pub async fn setup_page<S: Store>(
 ) -> PageResult {
     let who = access(who)?;
     let project = &who.project;
-    let s = &project.settings;
     let versions = state.store.rubric_versions(project.id).await?;
     let current = state.store.rubric(project.id, None).await?;
-    let mut body = String::new();
-    push!(
-        &mut body,
-        "<h1>Setup · {}</h1><div id=\"setup\" data-project=\"{}\"></div>",
-        esc(&project.name),
-        attr(&pct(&project.name)),
-    );
-    settings_panel(&mut body, s);
-    push!(
-        &mut body,
-        "<section class=\"panel\"><h2>Rubric</h2><p class=\"muted\">Versions: {}. Judgments keep the version they were made under; \
-         saving makes a new version that new work is judged under.</p>\
-         <form id=\"rubric-form\" class=\"stack\"><label for=\"rubric-toml\">Rubric (TOML), version {}</label>\
-         <textarea id=\"rubric-toml\" name=\"toml\" rows=\"18\" class=\"mono\" spellcheck=\"false\">{}</textarea>\
-         <p class=\"error\" role=\"alert\" hidden></p><p class=\"rule ok\" role=\"status\" hidden></p>\
-         <p class=\"actions\"><button type=\"submit\" class=\"primary\">Save as version {}</button></p></form></section>",
-        versions
-            .iter()
-            .map(|v| v.version.0.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        current.version.0,
-        esc(&current.rubric.to_toml()),
-        current.version.0 + 1
-    );
-    body.push_str(
-        "<section class=\"panel\"><h2>Import items</h2><p class=\"muted\">Native JSONL, one item a line; the file is stored whole or not at all, and bad lines are named.</p>\
-         <form id=\"import-form\" class=\"inline\"><label>File <input type=\"file\" name=\"file\" accept=\".jsonl,.ndjson,.json,application/x-ndjson\" required></label>\
-         <label><input type=\"checkbox\" name=\"update\"> replace changed items (new revisions)</label>\
-         <button type=\"submit\" class=\"primary\">Import</button></form>\
-         <p class=\"error\" id=\"import-error\" role=\"alert\" hidden></p><p class=\"rule ok\" id=\"import-done\" role=\"status\" hidden></p></section>",
-    );
-    export_panel(&mut body, project, &state.store.releases(project.id).await?);
+    let releases = state.store.releases(project.id).await?;
+    let versions = versions
+        .iter()
+        .map(|v| v.version.0.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let body = html! {
+        h1 { "Setup · " (project.name) }
+        div id="setup" data-project=(pct(&project.name)) {}
+        (settings_panel(&project.settings))
+        section.panel {
+            h2 { "Rubric" }
+            p.muted {
+                "Versions: " (versions) ". Judgments keep the version they were made under; "
+                "saving makes a new version that new work is judged under."
+            }
+            form id="rubric-form" class="stack" {
+                label for="rubric-toml" { "Rubric (TOML), version " (current.version.0) }
+                textarea id="rubric-toml" name="toml" rows="18" class="mono" spellcheck="false" { (current.rubric.to_toml()) }
+                p.error role="alert" hidden {}
+                p.rule.ok role="status" hidden {}
+                p.actions { button type="submit" class="primary" { "Save as version " (current.version.0 + 1) } }
+            }
+        }
+        section.panel {
+            h2 { "Import items" }
+            p.muted { "Native JSONL, one item a line; the file is stored whole or not at all, and bad lines are named." }
+            form id="import-form" class="inline" {
+                label { "File " input type="file" name="file" accept=".jsonl,.ndjson,.json,application/x-ndjson" required; }
+                label { input type="checkbox" name="update"; " replace changed items (new revisions)" }
+                button type="submit" class="primary" { "Import" }
+            }
+            p.error id="import-error" role="alert" hidden {}
+            p.rule.ok id="import-done" role="status" hidden {}
+        }
+        (export_panel(project, &releases))
+    };
     Ok(page(layout(
         &format!("Setup · {}", project.name),
         Some(&who.actor.user),
         "setup",
-        &body,
+        body,
         &["setup.js"],
     )))
 }
@@ -68,60 +83,51 @@ pub async fn setup_page<S: Store>(
 /// Exports (a plain GET form on the streaming export endpoint, so the browser downloads
 /// the file with the session's cookie) and the project's releases.
 fn export_panel(
-    body: &mut String,
     project: &plumbline_store::Project,
     releases: &[plumbline_store::ReleaseRecord],
-) {
-    push!(
-        body,
-        "<section class=\"panel\" id=\"exports\"><h2>Export</h2>\
-         <p class=\"muted\">Streams the file; which judgments make a pair, and every kind's columns, are in docs/EXPORTS.md.</p>\
-         <form class=\"inline\" method=\"get\" action=\"/api/v1/projects/{}/export\">\
-         <label>Kind <select name=\"kind\">{}</select></label>\
-         <label>Format <select name=\"format\"><option value=\"jsonl\">JSONL</option><option value=\"parquet\">Parquet</option></select></label>\
-         <label>Split <select name=\"split\"><option value=\"\">all</option><option value=\"train\">train</option><option value=\"eval\">eval</option></select></label>\
-         <label><input type=\"checkbox\" name=\"include_external\" value=\"true\"> count imported external judgments</label>\
-         <button type=\"submit\" class=\"primary\">Download</button></form></section>",
-        attr(&pct(&project.name)),
-        [
-            "preference",
-            "reward",
-            "sft",
-            "ranking",
-            "rating",
-            "red_team",
-            "full"
-        ]
-        .iter()
-        .map(|k| format!("<option value=\"{k}\">{k}</option>"))
-        .collect::<String>()
-    );
-    body.push_str(
-        "<section class=\"panel\" id=\"releases\"><h2>Releases</h2>\
-         <p class=\"muted\">Immutable snapshots with a SHA-256 manifest and a dataset card holding the datasheet \
-         (each one a Hugging Face dataset folder): \
-         <code>plumbline release create</code>, or <code>POST /api/v1/projects/{p}/releases</code>; \
-         <code>plumbline release verify DIR</code> checks one.</p>",
-    );
-    if releases.is_empty() {
-        body.push_str("<p>No release yet.</p></section>");
-        return;
+) -> Markup {
+    html! {
+        section.panel id="exports" {
+            h2 { "Export" }
+            p.muted { "Streams the file; which judgments make a pair, and every kind's columns, are in docs/EXPORTS.md." }
+            form.inline method="get" action={ "/api/v1/projects/" (pct(&project.name)) "/export" } {
+                label { "Kind " select name="kind" { @for k in EXPORT_KINDS { option value=(k) { (k) } } } }
+                label { "Format " select name="format" { option value="jsonl" { "JSONL" } option value="parquet" { "Parquet" } } }
+                label { "Split " select name="split" {
+                    option value="" { "all" } option value="train" { "train" } option value="eval" { "eval" }
+                } }
+                label { input type="checkbox" name="include_external" value="true"; " count imported external judgments" }
+                button type="submit" class="primary" { "Download" }
+            }
+        }
+        section.panel id="releases" {
+            h2 { "Releases" }
+            p.muted {
+                "Immutable snapshots with a SHA-256 manifest and a dataset card holding the datasheet "
+                "(each one a Hugging Face dataset folder): "
+                code { "plumbline release create" } ", or " code { "POST /api/v1/projects/{p}/releases" } "; "
+                code { "plumbline release verify DIR" } " checks one."
+            }
+            @if releases.is_empty() {
+                p { "No release yet." }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "id (manifest SHA-256)" } th scope="col" { "kind" }
+                        th scope="col" { "format" } th scope="col" { "location" }
+                    } }
+                    tbody {
+                        @for r in releases {
+                            tr {
+                                td.mono { (r.manifest_sha256) } td { (r.kind) }
+                                td { (r.format) } td.mono { (r.location) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    body.push_str(
-        "<table><thead><tr><th scope=\"col\">id (manifest SHA-256)</th><th scope=\"col\">kind</th>\
-         <th scope=\"col\">format</th><th scope=\"col\">location</th></tr></thead><tbody>",
-    );
-    for r in releases {
-        push!(
-            body,
-            "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
-            esc(&r.manifest_sha256),
-            esc(&r.kind),
-            esc(&r.format),
-            esc(&r.location)
-        );
-    }
-    body.push_str("</tbody></table></section>");
 }
 
 /// One number field of the settings form: name, label, hint, current value ("" for
@@ -131,13 +137,13 @@ struct Field<'a> {
     label: &'a str,
     hint: String,
     value: String,
-    range: (&'a str, &'a str, &'a str),
+    range: (&'a str, String, &'a str),
 }
 
 /// The settings form: what is fixed at creation as text, the rest as inputs whose
 /// changed values `setup.js` sends as one partial `PATCH` (with the session's CSRF
 /// token); the server names any value out of range, and nothing changes then.
-fn settings_panel(body: &mut String, s: &ProjectSettings) {
+fn settings_panel(s: &ProjectSettings) -> Markup {
     let num = |v: f64| format!("{v}");
     let fields = [
         Field {
@@ -145,42 +151,44 @@ fn settings_panel(body: &mut String, s: &ProjectSettings) {
             label: "Overlap",
             hint: "judgments per item, 1 to 100".into(),
             value: s.overlap.to_string(),
-            range: ("1", "100", "1"),
+            range: ("1", "100".into(), "1"),
         },
         Field {
             name: "gold_rate",
             label: "Hidden gold rate",
             hint: "share of served work, 0 to below 1".into(),
             value: num(s.gold_rate),
-            range: ("0", "0.99", "any"),
+            range: ("0", "0.99".into(), "any"),
         },
         Field {
             name: "lease_seconds",
             label: "Lease",
             hint: "seconds, 10 to 604800".into(),
             value: s.lease_seconds.to_string(),
-            range: ("10", "604800", "1"),
+            range: ("10", "604800".into(), "1"),
         },
         Field {
             name: "qualification_size",
             label: "Qualification size",
-            hint: "gold items before regular work; 0 for none".into(),
+            hint: format!(
+                "gold items before regular work, up to {MAX_QUALIFICATION_SIZE}; 0 for none"
+            ),
             value: s.qualification_size.to_string(),
-            range: ("0", "1000", "1"),
+            range: ("0", MAX_QUALIFICATION_SIZE.to_string(), "1"),
         },
         Field {
             name: "qualification_pass",
             label: "Qualification pass",
             hint: "share right to pass, 0 to 1".into(),
             value: num(s.qualification_pass),
-            range: ("0", "1", "any"),
+            range: ("0", "1".into(), "any"),
         },
         Field {
             name: "min_experts",
             label: "Expert judgments per item",
             hint: "empty for automatic (1 when the project has verified experts)".into(),
             value: s.min_experts.map_or(String::new(), |v| v.to_string()),
-            range: ("0", "100", "1"),
+            range: ("0", "100".into(), "1"),
         },
         Field {
             name: "max_overlap",
@@ -190,7 +198,7 @@ fn settings_panel(body: &mut String, s: &ProjectSettings) {
                 s.effective_max_overlap()
             ),
             value: s.max_overlap.map_or(String::new(), |v| v.to_string()),
-            range: ("1", "100", "1"),
+            range: ("1", "100".into(), "1"),
         },
         Field {
             name: "min_gold_accuracy",
@@ -199,57 +207,47 @@ fn settings_panel(body: &mut String, s: &ProjectSettings) {
                 "below it (Wilson upper bound) an annotator is on probation; 0 turns probation off"
                     .into(),
             value: num(s.min_gold_accuracy),
-            range: ("0", "1", "any"),
+            range: ("0", "1".into(), "any"),
         },
         Field {
             name: "decision_threshold",
             label: "Decision threshold",
             hint: "least posterior of a decided label, above 0.5 to 1".into(),
             value: num(s.decision_threshold),
-            range: ("0.5", "1", "any"),
+            range: ("0.5", "1".into(), "any"),
         },
     ];
-    push!(
-        body,
-        "<section class=\"panel\"><h2>Settings</h2><p class=\"muted\">Default task {}; required expertise {} (both fixed at creation). \
-         Changes apply to work handed out from now on and are recorded in the audit log.</p>\
-         <form id=\"settings-form\" class=\"inline\" novalidate>",
-        s.task.as_str(),
-        esc(&if s.required_expertise.is_empty() {
-            "none".to_owned()
-        } else {
-            s.required_expertise
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-    );
-    for f in &fields {
-        push!(
-            body,
-            "<label>{} <input type=\"number\" name=\"{}\" value=\"{}\" data-initial=\"{}\" min=\"{}\" max=\"{}\" step=\"{}\" aria-describedby=\"hint-{}\"{}>\
-             <small class=\"muted\" id=\"hint-{}\">{}</small></label>",
-            esc(f.label),
-            attr(f.name),
-            attr(&f.value),
-            attr(&f.value),
-            f.range.0,
-            f.range.1,
-            f.range.2,
-            attr(f.name),
-            if f.value.is_empty() {
-                " placeholder=\"automatic\""
-            } else {
-                ""
-            },
-            attr(f.name),
-            esc(&f.hint)
-        );
+    let required = if s.required_expertise.is_empty() {
+        "none".to_owned()
+    } else {
+        s.required_expertise
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    html! {
+        section.panel {
+            h2 { "Settings" }
+            p.muted {
+                "Default task " (s.task.as_str()) "; required expertise " (required) " (both fixed at creation). "
+                "Changes apply to work handed out from now on and are recorded in the audit log."
+            }
+            form id="settings-form" class="inline" novalidate {
+                @for f in &fields {
+                    label {
+                        (f.label) " "
+                        input type="number" name=(f.name) value=(f.value) data-initial=(f.value)
+                            min=(f.range.0) max=(f.range.1) step=(f.range.2)
+                            aria-describedby={ "hint-" (f.name) }
+                            placeholder=[f.value.is_empty().then_some("automatic")];
+                        small.muted id={ "hint-" (f.name) } { (f.hint) }
+                    }
+                }
+                button type="submit" class="primary" { "Save settings" }
+            }
+            p.error id="settings-error" role="alert" hidden {}
+            p.rule.ok id="settings-done" role="status" hidden {}
+        }
     }
-    body.push_str(
-        "<button type=\"submit\" class=\"primary\">Save settings</button></form>\
-         <p class=\"error\" id=\"settings-error\" role=\"alert\" hidden></p>\
-         <p class=\"rule ok\" id=\"settings-done\" role=\"status\" hidden></p></section>",
-    );
 }

@@ -115,6 +115,82 @@ async fn judge_by_store(store: &SqliteStore, who: &User, project: &Project, winn
         .unwrap();
 }
 
+/// A ranking project whose one item Ada and Ben rank apart (Ada with a tie), so it waits
+/// for adjudication.
+async fn ranked_project(store: &SqliteStore, lead: &User, ada: &User, ben: &User) {
+    let ranked = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("ranked").unwrap(),
+                settings: ProjectSettings {
+                    task: TaskKind::Ranking,
+                    overlap: 2,
+                    max_overlap: Some(2),
+                    gold_rate: 0.0,
+                    ..ProjectSettings::default()
+                },
+                rubric: Rubric::from_toml(RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let cand = |id: &str, text: &str| json!({"id": id, "content": text});
+    let line = json!({"id": "order-1", "task": "ranking",
+        "context": [{"role": "user", "content": "Someone took £300 from my account, what now?"}],
+        "candidates": [
+            cand("a", "Refunded, no need to check anything."),
+            cand("b", "I'll block the card and open a dispute; you'll hear within 10 working days."),
+            cand("c", "Let me open a dispute for that payment."),
+            cand("d", "I can raise a dispute; could you confirm the date first?")]})
+    .to_string();
+    let item = Item::from_json(&line, TaskKind::Ranking).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tx.send(ImportMsg::Items(vec![
+        plumbline_formats::feed::encode_item(&item, 1, TaskKind::Ranking),
+    ]))
+    .await
+    .unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    store
+        .import_items(None, ranked.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    for (u, role) in [
+        (lead, ProjectRole::Lead),
+        (ada, ProjectRole::Annotator),
+        (ben, ProjectRole::Annotator),
+    ] {
+        store.add_member(None, ranked.id, u.id, role).await.unwrap();
+    }
+    for (who, order) in [
+        (ada, json!([["a"], ["b", "c"], ["d"]])),
+        (ben, json!([["d"], ["c"], ["b"], ["a"]])),
+    ] {
+        let Next::Task(task) = store.next_task(who.id, ranked.id).await.unwrap() else {
+            panic!("no ranking task for {}", who.name)
+        };
+        store
+            .submit(
+                who.id,
+                ranked.id,
+                task.assignment,
+                Submission {
+                    payload: json!({"order": order}).to_string(),
+                    time_ms: Some(20_000),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.adjudication_queue(ranked.id, 10).await.unwrap().len(),
+        1,
+        "the ranking item waits for adjudication"
+    );
+}
+
 async fn start() -> Fixture {
     let dir = std::env::temp_dir().join(format!("plumbline-ui-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -283,6 +359,7 @@ async fn start() -> Fixture {
         .unwrap();
     judge_by_store(&store, &eve, &project, true).await;
     trend_project(&store, &dir, &lead, &ada, &ben).await;
+    ranked_project(&store, &lead, &ada, &ben).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -1004,16 +1081,25 @@ async fn browser_workflow() {
     b.resize(820, 1180).await;
     b.screenshot("review-tablet").await;
     b.resize(1280, 900).await;
+    // The decision form is the preference form, filled from the judgment started from.
+    let winner = "var w = document.querySelector('form.decide input[name=winner]:checked'); return w ? w.value : null;";
     b.keys("2").await;
     b.wait_for(
         "judgment #2 as the start",
-        "return /\"winner\": \"b\"/.test(document.querySelector('form.decide textarea[name=payload]').value);",
+        &format!("return (function () {{ {winner} }})() === 'b' && document.querySelector('form.decide input[name=\"c:compliance\"]:checked').value === 'b';"),
+    )
+    .await;
+    // A tie in the decision takes strength 0, as the server requires.
+    b.click("form.decide input[name=winner][value=tie]").await;
+    b.wait_for(
+        "strength 0 with a tie",
+        "var s = document.querySelector('form.decide input[name=strength]:checked'); return !!s && s.value === '0';",
     )
     .await;
     b.keys("1").await;
     b.wait_for(
         "judgment #1 as the start",
-        "return /\"winner\": \"a\"/.test(document.querySelector('form.decide textarea[name=payload]').value);",
+        &format!("return (function () {{ {winner} }})() === 'a' && document.querySelector('form.decide input[name=strength]:checked').value === '1';"),
     )
     .await;
     b.type_into(
@@ -1031,6 +1117,74 @@ async fn browser_workflow() {
     )
     .await;
     b.screenshot("review-decided-1280").await;
+
+    // A ranking case: the judgments' ties read as ties, and the decision is made in the
+    // ranking form itself, with a tie.
+    b.goto(&format!("{base}/projects/ranked/review")).await;
+    let _ = b.find("form.decide select[name=rank]").await;
+    assert_accessible(&b, "the ranking review page").await;
+    let table = b
+        .js(
+            "return document.querySelector('table.side').textContent;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        table.as_str().unwrap().contains("a, then b = c, then d"),
+        "Ada's tie reads as a tie: {table}"
+    );
+    let ranks = "var r = {}; document.querySelectorAll('form.decide select[name=rank]').forEach(function (s) { r[s.getAttribute('data-cand')] = s.value; }); return r;";
+    // Judgment #1 starts the form: its tied candidates share a rank.
+    assert_eq!(
+        b.js(ranks, json!([])).await,
+        json!({"a": "1", "b": "2", "c": "2", "d": "3"})
+    );
+    b.keys("2").await;
+    b.wait_for(
+        "Ben's ranking as the start",
+        "var r = {}; document.querySelectorAll('form.decide select[name=rank]').forEach(function (s) { r[s.getAttribute('data-cand')] = s.value; }); return r.a === '4' && r.d === '1';",
+    )
+    .await;
+    // The reviewer ranks B first, C and D tied, then A.
+    b.js(
+        "var set = {b: '1', c: '2', d: '2', a: '3'}; document.querySelectorAll('form.decide select[name=rank]').forEach(function (s) { s.value = set[s.getAttribute('data-cand')]; s.dispatchEvent(new Event('change', {bubbles: true})); }); return true;",
+        json!([]),
+    )
+    .await;
+    b.type_into(
+        "form.decide textarea[name=rationale]",
+        "B protects the customer; C and D are equally adequate; A promises what it cannot.",
+    )
+    .await;
+    b.js(
+        "document.querySelector('form.decide fieldset').scrollIntoView(); return true;",
+        json!([]),
+    )
+    .await;
+    b.screenshot("review-ranking-1280").await;
+    b.js("document.activeElement.blur(); return true;", json!([]))
+        .await;
+    b.keys(CTRL_ENTER).await;
+    b.wait_for(
+        "the ranking decision",
+        "var d = document.querySelector('.decided'); return !!d && /Decided/.test(d.textContent);",
+    )
+    .await;
+    b.screenshot("review-ranking-decided-1280").await;
+    let stored: String = rusqlite::Connection::open(fx.dir.join("db.sqlite"))
+        .unwrap()
+        .query_row(
+            "SELECT a.payload FROM adjudications a JOIN items i ON i.id = a.item_id WHERE i.ext_id = 'order-1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let stored: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(
+        stored["order"],
+        json!([["b"], ["c", "d"], ["a"]]),
+        "the stored decision: {stored}"
+    );
     // Time on task reached the store with the judgment.
     let project_id = fx.store.project_by_name("banking").await.unwrap().id;
     let chloe_id = fx.store.user_by_name("chloe").await.unwrap().id;
@@ -1096,6 +1250,20 @@ async fn browser_workflow() {
         )
         .await;
     assert_eq!(charts, json!(8));
+    // No item here is on the eval split: the models' leaderboard says why it is empty.
+    let board = b
+        .js(
+            "var l = document.querySelector('#leaderboard'); return l ? l.textContent : '';",
+            json!([]),
+        )
+        .await;
+    assert!(
+        board
+            .as_str()
+            .unwrap()
+            .contains("No leaderboard: no eval item has a decided label yet"),
+        "{board}"
+    );
     b.click("#annotators thead th:nth-child(2) button").await;
     b.wait_for(
         "a sorted table",
