@@ -102,10 +102,20 @@ var PL = (function () {
       show(err, message(res));
     };
     document.querySelectorAll('button[data-call]').forEach(function (b) {
-      b.addEventListener('click', function () { call(b.getAttribute('data-call'), b.getAttribute('data-url')).then(done); });
+      b.addEventListener('click', function () {
+        var ask = b.getAttribute('data-confirm');
+        if (ask && !window.confirm(ask)) return;
+        call(b.getAttribute('data-call'), b.getAttribute('data-url')).then(done);
+      });
     });
     document.querySelectorAll('select[data-call]').forEach(function (s) {
-      s.addEventListener('change', function () { call(s.getAttribute('data-call'), s.getAttribute('data-url'), { role: s.value }).then(done); });
+      var was = s.value;
+      s.addEventListener('change', function () {
+        // A lead giving up their own lead role confirms first; cancelling restores it.
+        var ask = s.getAttribute('data-confirm-leaving');
+        if (ask && s.value !== was && !window.confirm(ask)) { s.value = was; return; }
+        call(s.getAttribute('data-call'), s.getAttribute('data-url'), { role: s.value }).then(done);
+      });
     });
     document.querySelectorAll('form[data-call]').forEach(function (f) {
       f.addEventListener('submit', function (e) {
@@ -115,8 +125,33 @@ var PL = (function () {
       });
     });
   }
+  function initPasswordChange() {
+    var form = document.getElementById('password-change');
+    if (!form) return;
+    var err = document.getElementById('password-error');
+    var ok = document.getElementById('password-done');
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      show(err, ''); show(ok, '');
+      if (form.new.value !== form.again.value) {
+        show(err, 'The two new passwords differ.');
+        form.again.focus();
+        return;
+      }
+      call('PUT', '/api/v1/account/password',
+        { current_password: form.current.value, new_password: form.new.value }).then(function (res) {
+        if (res.ok) {
+          form.reset();
+          show(ok, 'Password changed. Your other sessions have ended.');
+        } else {
+          show(err, message(res));
+        }
+      });
+    });
+  }
   document.addEventListener('DOMContentLoaded', function () {
     initLogin();
+    initPasswordChange();
     initCalls();
     initSortable();
     var out = document.getElementById('logout');

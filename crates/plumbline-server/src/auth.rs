@@ -455,9 +455,14 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 }
 
 /// Checks a new password's strength, saying what is wrong.
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
 pub fn check_password(password: &str) -> Result<(), String> {
-    if password.chars().count() < 12 {
-        return Err("a password needs at least 12 characters".into());
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        ));
     }
     if password.len() > 1024 {
         return Err("a password may have at most 1024 bytes".into());

@@ -54,6 +54,7 @@ pub async fn members_page<S: Store>(
         .map(|e| e.to_string())
         .collect::<Vec<_>>()
         .join(", ");
+    let me = who.actor.user.id;
     let mut rows: Vec<Markup> = Vec::new();
     for m in state.store.members(project.id).await? {
         let url = format!(
@@ -66,7 +67,9 @@ pub async fn members_page<S: Store>(
             tr {
                 td { (m.user.name) }
                 td {
-                    select data-call="PUT" data-url=(url) aria-label={ "Role of " (m.user.name) } {
+                    select data-call="PUT" data-url=(url) aria-label={ "Role of " (m.user.name) }
+                        data-confirm-leaving=[(m.user.id == me && m.role == ProjectRole::Lead).then_some(
+                            "You are giving up your own lead role in this project: you will no longer manage its members, settings, gold or exports. Continue?")] {
                         (role_options(Some(m.role)))
                     }
                 }
@@ -87,6 +90,11 @@ pub async fn members_page<S: Store>(
                         }
                     }
                 }
+                td {
+                    button type="button" class="link danger" data-call="DELETE" data-url=(url)
+                        data-confirm=(format!("Remove {} from {}? They no longer see the project; their open tasks go back to the pool; what they submitted stays.", m.user.name, project.name))
+                        aria-label={ "Remove " (m.user.name) } { "Remove" }
+                }
             }
         });
     }
@@ -105,6 +113,7 @@ pub async fn members_page<S: Store>(
                         th scope="col" { button type="button" { "Name" } }
                         th scope="col" { "Role" }
                         th scope="col" { "Expertise" }
+                        th scope="col" { span.visually-hidden { "Actions" } }
                     } }
                     tbody { @for row in &rows { (row) } }
                 }

@@ -9,11 +9,13 @@
 //! - [`dashboard`]: `/projects/{project}/dashboard` (leads) and `/admin/audit` (admins).
 //! - [`members`]: `/projects/{project}/members` (leads): roles and expertise verification.
 //! - [`setup`]: `/projects/{project}/setup` (leads): settings, rubric versions, import.
+//! - [`account`]: `/account`, the signed-in user's password change.
 //!
 //! Pages are `maud::html!` templates, which escape every interpolated value (none is
 //! wrapped in `PreEscaped`); the CSP forbids inline script, so pages carry data in
 //! `data-` attributes and scripts come from `/assets/`.
 
+pub mod account;
 pub mod assets;
 pub mod dashboard;
 pub mod judge;
@@ -54,6 +56,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/projects/{project}/setup", get(setup::setup_page::<S>))
         .route("/admin/audit", get(dashboard::audit::<S>))
+        .route("/account", get(account::account_page::<S>))
         .route("/assets/{file}", get(assets::serve))
 }
 
@@ -151,7 +154,7 @@ pub fn layout(
                                 a href="/admin/audit" { "Audit log" }
                             }
                         }
-                        span.who { (u.name) }
+                        a.who href="/account" title="Your account" { (u.name) }
                         button type="button" id="logout" class="link" { "Sign out" }
                     }
                     button type="button" id="help-open" class="link" aria-label="Keyboard shortcuts" { "?" }

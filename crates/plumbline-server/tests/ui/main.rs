@@ -1318,7 +1318,7 @@ async fn browser_workflow() {
     b.resize(1280, 900).await;
     // Members: verify a claim, add a member.
     b.goto(&format!("{base}/projects/banking/members")).await;
-    b.click("#members button[data-call]").await;
+    b.click("#members button[data-call=POST]").await;
     b.wait_for(
         "the verified claim",
         "return /banking:expert ✓ verified/.test(document.querySelector('#members').textContent);",
@@ -1336,8 +1336,77 @@ async fn browser_workflow() {
         "return Array.prototype.some.call(document.querySelectorAll('#members tr'), function (r) { return /^dan/.test(r.cells[0].textContent) && r.querySelector('select').value === 'reviewer'; });",
     )
     .await;
+    // Removing a member asks first; the lead giving up their own lead role asks too,
+    // and cancelling leaves the role as it was.
+    b.js(
+        "window.__asked = []; window.confirm = function (m) { window.__asked.push(m); return true; }; \
+         var row = Array.prototype.find.call(document.querySelectorAll('#members tr'), function (r) { return /^dan/.test(r.cells[0].textContent); }); \
+         row.querySelector('button[data-call=DELETE]').click(); return true;",
+        json!([]),
+    )
+    .await;
+    b.wait_for(
+        "the removed member",
+        "return document.readyState === 'complete' && !Array.prototype.some.call(document.querySelectorAll('#members tr'), function (r) { return /^dan/.test(r.cells[0].textContent); });",
+    )
+    .await;
+    let lead_role = fx
+        .store
+        .member_role(
+            fx.store.project_by_name("banking").await.unwrap().id,
+            fx.store.user_by_name("dan").await.unwrap().id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(lead_role, None, "dan was removed");
+    let kept = b
+        .js(
+            "window.__asked = []; window.confirm = function (m) { window.__asked.push(m); return false; }; \
+             var row = Array.prototype.find.call(document.querySelectorAll('#members tr'), function (r) { return /^lead/.test(r.cells[0].textContent); }); \
+             var s = row.querySelector('select'); s.value = 'reviewer'; s.dispatchEvent(new Event('change')); \
+             return [s.value, window.__asked.length === 1 && /your own lead role/.test(window.__asked[0])];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(kept, json!(["lead", true]), "cancelled: still lead");
     assert_accessible(&b, "the members page").await;
     b.screenshot("members-1280").await;
+    // The account page changes the user's own password (a wrong current one first).
+    b.goto(&format!("{base}/account")).await;
+    b.type_into(
+        "#password-change input[name=current]",
+        "not the password at all",
+    )
+    .await;
+    b.type_into(
+        "#password-change input[name=new]",
+        "a new passphrase for lead",
+    )
+    .await;
+    b.type_into(
+        "#password-change input[name=again]",
+        "a new passphrase for lead",
+    )
+    .await;
+    b.click("#password-change button[type=submit]").await;
+    b.wait_for(
+        "the refused change",
+        "var e = document.querySelector('#password-error'); return !e.hidden && /current password/.test(e.textContent);",
+    )
+    .await;
+    b.js(
+        "var f = document.querySelector('#password-change'); f.current.value = arguments[0]; \
+         f.new.value = 'a new passphrase for lead'; f.again.value = 'a new passphrase for lead'; return true;",
+        json!([password("lead")]),
+    )
+    .await;
+    b.click("#password-change button[type=submit]").await;
+    b.wait_for(
+        "the changed password",
+        "var d = document.querySelector('#password-done'); return !d.hidden && /Password changed/.test(d.textContent);",
+    )
+    .await;
+    assert_accessible(&b, "the account page").await;
     // Setup: settings (a value out of range is refused by its field, nothing changes;
     // then two are saved in one PATCH), a new rubric version, and an import by upload
     // (a bad file first).
