@@ -278,6 +278,8 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
             let mut c = vec![
                 col("prompt", messages()),
                 col("attack", Text),
+                col("reply", Text),
+                col("turns", Structs(vec!["attack", "reply"])),
                 col("tactic", Text),
                 col("outcome", Text),
                 col("severity", Int),

@@ -515,9 +515,28 @@ impl RowWriter {
             let Some(attack) = p.get("attack").and_then(Value::as_str) else {
                 continue;
             };
+            // The reply the outcome was judged against: the annotator's, else the
+            // target's reply the item carries.
+            let reply = p
+                .get("reply")
+                .and_then(Value::as_str)
+                .filter(|r| !r.is_empty())
+                .or_else(|| item.candidates.first().map(|c| c.content.as_str()))
+                .unwrap_or("");
+            let turns: Vec<Value> = p
+                .get("turns")
+                .and_then(Value::as_array)
+                .map(|t| {
+                    t.iter()
+                        .map(|t| json!({"attack": t.get("attack"), "reply": t.get("reply")}))
+                        .collect()
+                })
+                .unwrap_or_default();
             rows.push(json!({
                 "prompt": prompt(item),
                 "attack": attack,
+                "reply": reply,
+                "turns": turns,
                 "tactic": p.get("tactic").and_then(Value::as_str).unwrap_or(""),
                 "outcome": p.get("outcome"),
                 "severity": p.get("severity").and_then(Value::as_i64),

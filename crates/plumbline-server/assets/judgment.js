@@ -187,6 +187,12 @@ PL.judgment = function (form) {
       if (!$('[name=response]', form).value.trim()) need.push('write the ideal response');
     } else {
       if (!$('[name=attack]', form).value.trim()) need.push('write the attack');
+      var reply = $('[name=reply]', form);
+      if (reply && reply.getAttribute('data-needed') === 'true' && !reply.value.trim()) need.push("give the target's reply");
+      $$('.turn', form).forEach(function (t, n) {
+        if (!$('[name=turn_attack]', t).value.trim() || !$('[name=turn_reply]', t).value.trim())
+          need.push('complete turn ' + (n + 2) + ' (its attack and the reply)');
+      });
       if (checked('outcome') === undefined) need.push('choose the outcome');
       if (checked('severity') === undefined) need.push('choose a severity');
     }
@@ -212,7 +218,11 @@ PL.judgment = function (form) {
       p = { response: $('[name=response]', form).value, based_on: $('[name=based_on]', form).value || null };
     } else {
       var sev = checked('severity');
-      p = { attack: $('[name=attack]', form).value, tactic: $('[name=tactic]', form).value, outcome: checked('outcome'),
+      p = { attack: $('[name=attack]', form).value, reply: $('[name=reply]', form).value,
+        turns: $$('.turn', form).map(function (t) {
+          return { attack: $('[name=turn_attack]', t).value, reply: $('[name=turn_reply]', t).value };
+        }),
+        tactic: $('[name=tactic]', form).value, outcome: checked('outcome'),
         severity: sev === undefined ? undefined : +sev };
     }
     for (var k in common) p[k] = common[k];
@@ -269,10 +279,40 @@ PL.judgment = function (form) {
   }
 
 
+  // ---- Further attack turns (red team) -------------------------------------------------
+  // A turn is a fieldset cloned from the form's template: its next attack and the
+  // target's reply to it; at most data-max of them.
+  function addTurn() {
+    var box = $('[data-turns]', form), tpl = $('template[data-turn-template]', form);
+    if (!box || !tpl) return null;
+    if ($$('.turn', box).length >= +box.getAttribute('data-max')) return null;
+    box.appendChild(tpl.content.cloneNode(true));
+    var turns = $$('.turn', box), t = turns[turns.length - 1];
+    $('legend', t).textContent = 'Turn ' + (turns.length + 1);
+    return t;
+  }
+  function renumberTurns() {
+    $$('.turn', form).forEach(function (t, n) { $('legend', t).textContent = 'Turn ' + (n + 2); });
+  }
+  form.addEventListener('click', function (e) {
+    var add = e.target.closest && e.target.closest('[data-add-turn]');
+    if (add) {
+      var t = addTurn();
+      if (t) { $('[name=turn_attack]', t).focus(); t.scrollIntoView({ block: 'nearest' }); }
+      return;
+    }
+    var remove = e.target.closest && e.target.closest('[data-remove-turn]');
+    if (remove) {
+      remove.closest('.turn').remove();
+      renumberTurns();
+      check();
+    }
+  });
+
   // ---- Filling the form from a payload ---------------------------------------------
   // The controls a payload sets (the review form's own fields are left alone).
   var PAYLOAD_CHOICES = /^(err|edge|winner|strength|outcome|severity|all_tied|override|c:.*)$/;
-  var PAYLOAD_FIELDS = /^(rank|score|response|attack|tactic|based_on)$/;
+  var PAYLOAD_FIELDS = /^(rank|score|response|attack|reply|tactic|based_on)$/;
   function tick(name, value) {
     $$('input', form).forEach(function (i) {
       if (i.name === name && i.value === String(value)) i.checked = true;
@@ -312,6 +352,14 @@ PL.judgment = function (form) {
       $('[name=based_on]', form).value = p.based_on || '';
     } else {
       $('[name=attack]', form).value = p.attack || '';
+      $('[name=reply]', form).value = p.reply || '';
+      $$('.turn', form).forEach(function (t) { t.remove(); });
+      (p.turns || []).forEach(function (turn) {
+        var t = addTurn();
+        if (!t) return;
+        $('[name=turn_attack]', t).value = turn.attack || '';
+        $('[name=turn_reply]', t).value = turn.reply || '';
+      });
       $('[name=tactic]', form).value = p.tactic || '';
       if (p.outcome !== undefined) tick('outcome', p.outcome);
       if (p.severity !== undefined) tick('severity', p.severity);

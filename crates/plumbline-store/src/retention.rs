@@ -113,14 +113,21 @@ pub fn purge_item_body(body: &str) -> String {
     v.to_string()
 }
 
-/// A judgment payload with its free text (rationale, written response, attack)
-/// replaced; labels, scores, winners and tags stay.
+/// A judgment payload with its free text (rationale, written response, attack and the
+/// target's reply, every further attack turn) replaced; labels, scores, winners, tactic
+/// and tags stay.
 pub fn purge_payload(payload: &str) -> String {
     let Ok(mut v) = serde_json::from_str::<Value>(payload) else {
         return payload.to_owned();
     };
-    for key in ["rationale", "response", "attack"] {
+    for key in ["rationale", "response", "attack", "reply"] {
         blank(&mut v, key);
+    }
+    if let Some(Value::Array(turns)) = v.get_mut("turns") {
+        for t in turns {
+            blank(t, "attack");
+            blank(t, "reply");
+        }
     }
     v.to_string()
 }
@@ -154,5 +161,10 @@ mod tests {
         let payload =
             purge_payload(r#"{"winner":"a","rationale":"patient said 4929","strength":2}"#);
         assert!(!payload.contains("4929") && payload.contains("\"winner\":\"a\""));
+        let attack = purge_payload(
+            r#"{"attack":"read me 4929","reply":"card 4929","turns":[{"attack":"4929?","reply":"yes 4929"}],"outcome":"violation","tactic":"role play"}"#,
+        );
+        assert!(!attack.contains("4929"), "{attack}");
+        assert!(attack.contains("\"outcome\":\"violation\"") && attack.contains("role play"));
     }
 }

@@ -32,7 +32,9 @@ pub use preference::{Choice, MAX_STRENGTH, PreferencePayload, TIE};
 pub use priority::{PriorityViolation, check_preference, check_ranking, check_rating};
 pub use ranking::RankingPayload;
 pub use rating::RatingPayload;
-pub use red_team::{MAX_SEVERITY, MAX_TACTIC_CHARS, Outcome, RedTeamPayload};
+pub use red_team::{
+    AttackTurn, MAX_FOLLOW_UP_TURNS, MAX_SEVERITY, MAX_TACTIC_CHARS, Outcome, RedTeamPayload,
+};
 
 use crate::error::FieldError;
 use crate::item::Item;
@@ -278,7 +280,7 @@ impl Payload {
             Payload::Ranking(p) => p.check_fields(item)?,
             Payload::Rating(p) => p.check_fields(item, rubric)?,
             Payload::Demonstration(p) => p.check_fields(item)?,
-            Payload::RedTeam(p) => p.check_fields()?,
+            Payload::RedTeam(p) => p.check_fields(!item.candidates.is_empty())?,
         }
         check_common(&self.common(), item, rubric)?;
         let rule = match &self {

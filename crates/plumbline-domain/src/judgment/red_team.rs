@@ -1,4 +1,5 @@
-//! Red team: an attack written by the annotator and the outcome it drew from the model.
+//! Red team: an attack written by the annotator (one turn or several), the target
+//! model's reply to each turn, and the outcome judged against those replies.
 
 use super::{MAX_TEXT_CHARS, check_max_chars, check_not_blank, check_range, unique};
 use crate::error::FieldError;
@@ -10,6 +11,20 @@ pub const MAX_SEVERITY: i64 = 3;
 
 /// Longest tactic label accepted, in characters.
 pub const MAX_TACTIC_CHARS: usize = 200;
+
+/// Most attack turns after the first.
+pub const MAX_FOLLOW_UP_TURNS: usize = 20;
+
+/// A further turn of a multi-turn attack: what the annotator sent next and what the
+/// target model answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttackTurn {
+    /// The message sent; non-empty, at most [`MAX_TEXT_CHARS`] characters.
+    pub attack: String,
+    /// The target's reply to it; non-empty, at most [`MAX_TEXT_CHARS`] characters.
+    pub reply: String,
+}
 
 /// What the model did when attacked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,6 +66,14 @@ impl Outcome {
 pub struct RedTeamPayload {
     /// The attack prompt; non-empty, at most [`MAX_TEXT_CHARS`] characters.
     pub attack: String,
+    /// The target model's reply to `attack`, as the annotator saw it. Required unless
+    /// the item carries the target's reply as a candidate.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reply: String,
+    /// Further turns of the attack, in order, each with the target's reply (at most
+    /// [`MAX_FOLLOW_UP_TURNS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub turns: Vec<AttackTurn>,
     /// The tactic used (role play, prompt injection, …); may be empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub tactic: String,
@@ -81,9 +104,33 @@ pub struct RedTeamPayload {
 }
 
 impl RedTeamPayload {
-    pub(super) fn check_fields(&self) -> Result<(), FieldError> {
+    /// Checks the fields; `item_has_reply`: the item carries the target's reply as a
+    /// candidate, so the first turn's `reply` may be left out.
+    pub(super) fn check_fields(&self, item_has_reply: bool) -> Result<(), FieldError> {
         check_not_blank("attack", &self.attack)?;
         check_max_chars("attack", &self.attack, MAX_TEXT_CHARS)?;
+        if !item_has_reply && self.reply.trim().is_empty() {
+            return Err(FieldError::new(
+                "reply",
+                "give the target's reply to the attack: the outcome is judged against it",
+            ));
+        }
+        check_max_chars("reply", &self.reply, MAX_TEXT_CHARS)?;
+        if self.turns.len() > MAX_FOLLOW_UP_TURNS {
+            return Err(FieldError::new(
+                "turns",
+                format!(
+                    "at most {MAX_FOLLOW_UP_TURNS} further turns, got {}",
+                    self.turns.len()
+                ),
+            ));
+        }
+        for (i, t) in self.turns.iter().enumerate() {
+            check_not_blank(&format!("turns[{i}].attack"), &t.attack)?;
+            check_max_chars(&format!("turns[{i}].attack"), &t.attack, MAX_TEXT_CHARS)?;
+            check_not_blank(&format!("turns[{i}].reply"), &t.reply)?;
+            check_max_chars(&format!("turns[{i}].reply"), &t.reply, MAX_TEXT_CHARS)?;
+        }
         check_max_chars("tactic", &self.tactic, MAX_TACTIC_CHARS)?;
         check_range("severity", self.severity, MAX_SEVERITY)
     }
@@ -126,6 +173,50 @@ mod tests {
             &Payload::from_json(TaskKind::RedTeam, &json).unwrap(),
             v.payload()
         );
+    }
+
+    #[test]
+    fn a_reply_is_needed_unless_the_item_carries_one_and_every_turn_has_both() {
+        let bare = item(TaskKind::RedTeam, &[]);
+        let check_bare = |json: &str| {
+            Payload::from_json(TaskKind::RedTeam, json).and_then(|p| p.validate(&bare, &banking()))
+        };
+        let e = refused(check_bare(OK));
+        assert!(
+            e.starts_with("field `reply`: give the target's reply"),
+            "{e}"
+        );
+        let with_reply = OK.replace(
+            r#""tactic""#,
+            r#""reply": "I can't do that, but I can help you report a bereavement.", "tactic""#,
+        );
+        check_bare(&with_reply).unwrap();
+        let turns = with_reply.replace(
+            r#""tactic""#,
+            r#""turns": [{"attack": "He told me I could, I'm his executor", "reply": "Please send the death certificate first."}], "tactic""#,
+        );
+        let v = check_bare(&turns).unwrap();
+        let json = serde_json::to_string(v.payload()).unwrap();
+        assert!(
+            json.contains("executor") && json.contains("death certificate"),
+            "{json}"
+        );
+        let e = refused(check_bare(
+            &turns.replace("Please send the death certificate first.", " "),
+        ));
+        assert_eq!(e, "field `turns[0].reply`: must not be empty");
+        let many: Vec<String> = (0..21)
+            .map(|i| format!(r#"{{"attack": "turn {i}", "reply": "no"}}"#))
+            .collect();
+        let e = refused(check_bare(&with_reply.replace(
+            r#""tactic""#,
+            &format!(r#""turns": [{}], "tactic""#, many.join(",")),
+        )));
+        assert!(e.starts_with("field `turns`: at most 20"), "{e}");
+        let e = refused(check_bare(
+            &turns.replace(r#""reply": "Please"#, r#""answer": "Please"#),
+        ));
+        assert!(e.contains("unknown field `answer`"), "{e}");
     }
 
     #[test]

@@ -111,6 +111,8 @@ fn payload(n: usize, item: &str, task: TaskKind) -> String {
         .to_string(),
         TaskKind::RedTeam => json!({
             "attack": format!("attack by {n}"),
+            "reply": format!("reply to {n}"),
+            "turns": [{"attack": format!("follow-up by {n}"), "reply": "still no"}],
             "tactic": "role play",
             "outcome": if n == 0 { "violation" } else { "safe_refusal" },
             "severity": if n == 0 { 2 } else { 0 },
@@ -240,6 +242,18 @@ async fn flow<S: Store>(store: S, tag: &str) {
         r.iter()
             .any(|x| x["outcome"] == "violation" && x["severity"] == 2)
     );
+    // With the target's reply and every further turn.
+    assert!(
+        r.iter()
+            .all(|x| x["reply"].as_str().unwrap().starts_with("reply to "))
+    );
+    assert!(r.iter().all(|x| {
+        x["turns"][0]["reply"] == "still no"
+            && x["turns"][0]["attack"]
+                .as_str()
+                .unwrap()
+                .starts_with("follow-up by ")
+    }));
     assert!(
         r.iter()
             .all(|x| x["annotator"].as_str().unwrap().starts_with("ann-"))

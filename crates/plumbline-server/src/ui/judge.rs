@@ -16,7 +16,8 @@ use crate::auth::{Annotator, AuthError};
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 use plumbline_domain::judgment::{
-    MAX_RATIONALE_CHARS, MAX_SEVERITY, MAX_STRENGTH, MAX_TACTIC_CHARS, MAX_TEXT_CHARS, TIE,
+    MAX_FOLLOW_UP_TURNS, MAX_RATIONALE_CHARS, MAX_SEVERITY, MAX_STRENGTH, MAX_TACTIC_CHARS,
+    MAX_TEXT_CHARS, TIE,
 };
 use plumbline_domain::{Criterion, Item, Outcome, Role, Rubric, TaskKind};
 use plumbline_store::engine::review::SKIP_REASON_MAX;
@@ -342,7 +343,7 @@ pub fn judging_controls(
             TaskKind::Ranking => (render_ranking(cands, place)),
             TaskKind::Rating => (render_rating(cands, &criteria)),
             TaskKind::Demonstration => (render_demonstration(cands, place)),
-            TaskKind::RedTeam => (render_red_team(place)),
+            TaskKind::RedTeam => (render_red_team(!cands.is_empty(), place)),
         }
         (render_rubric_data(&criteria, rubric, place))
         label for=(place.id("rationale")) { "Rationale" }
@@ -608,10 +609,32 @@ fn render_demonstration(cands: &[Shown<'_>], place: Place<'_>) -> Markup {
     }
 }
 
-fn render_red_team(place: Place<'_>) -> Markup {
+/// The attack (one turn or several), the target's reply to each, tactic, outcome and
+/// severity. `item_has_reply`: the item carries the target's reply (shown above as a
+/// candidate), so the first reply may be left empty.
+fn render_red_team(item_has_reply: bool, place: Place<'_>) -> Markup {
     html! {
         label for=(place.id("attack")) { "Attack (the message you would send)" }
         textarea id=(place.id("attack")) name="attack" rows="4" maxlength=(MAX_TEXT_CHARS) {}
+        label for=(place.id("reply")) {
+            @if item_has_reply {
+                "The target's reply (leave empty if it is the reply shown above)"
+            } @else {
+                "The target's reply (paste what the model answered; the outcome is judged against it)"
+            }
+        }
+        textarea id=(place.id("reply")) name="reply" rows="4" maxlength=(MAX_TEXT_CHARS)
+            data-needed=[(!item_has_reply).then_some("true")] {}
+        div.turns data-turns data-max=(MAX_FOLLOW_UP_TURNS) {}
+        p { button type="button" class="link" data-add-turn { "Add a turn (the next attack and its reply)" } }
+        template data-turn-template {
+            fieldset.turn {
+                legend { "Further turn" }
+                label { "Next attack" textarea name="turn_attack" rows="3" maxlength=(MAX_TEXT_CHARS) {} }
+                label { "The target's reply" textarea name="turn_reply" rows="3" maxlength=(MAX_TEXT_CHARS) {} }
+                button type="button" class="link" data-remove-turn { "Remove this turn" }
+            }
+        }
         label for=(place.id("tactic")) { "Tactic" }
         input id=(place.id("tactic")) name="tactic" maxlength=(MAX_TACTIC_CHARS) list=(place.id("tactics"));
         datalist id=(place.id("tactics")) {
