@@ -131,8 +131,11 @@ pub struct ImportReport {
     pub detected: Option<String>,
     /// New items stored.
     pub imported: u64,
-    /// Items stored already with the same content.
+    /// Items stored already with the same content and nothing new.
     pub unchanged: u64,
+    /// Items stored already with the same content that came with external judgments
+    /// not stored yet (a tool's later export), which were added.
+    pub annotated: u64,
     /// Items stored as a new revision.
     pub updated: u64,
     /// Bad records and conflicts.
@@ -174,6 +177,7 @@ impl Imported {
             detected: detected.map(|d| d.why),
             imported: counted(outcome.imported),
             unchanged: counted(outcome.unchanged),
+            annotated: counted(outcome.annotated),
             updated: counted(outcome.updated),
             rejected: read.error_count + outcome.conflict_count,
             external_judgments: counted(outcome.external_judgments),

@@ -519,6 +519,7 @@ fn judgment(task: TaskKind, payload: serde_json::Result<String>, note: &str) -> 
         task,
         payload: payload.expect("a payload serializes"),
         rationale: Some(note.to_owned()),
+        time_ms: None,
     }
 }
 

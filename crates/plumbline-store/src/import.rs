@@ -47,6 +47,30 @@ pub(crate) fn same_but_split(
     (new_split.is_none() || new_split == stored) && base(old) == base(new)
 }
 
+/// How a stored external judgment is told from a new one: the same source, kind,
+/// payload and note is the same judgment imported again.
+pub(crate) type ExternalKey = (String, String, String, Option<String>);
+
+/// The external judgments of `item` not among `stored`, in the item's order (each
+/// judgment once, even when the source repeats it).
+pub(crate) fn new_external<'a>(
+    item: &'a crate::model::NewItem,
+    stored: &[ExternalKey],
+) -> Vec<&'a crate::model::ExternalJudgment> {
+    let mut seen: std::collections::HashSet<ExternalKey> = stored.iter().cloned().collect();
+    item.external
+        .iter()
+        .filter(|j| {
+            seen.insert((
+                j.source.clone(),
+                j.task.as_str().to_owned(),
+                j.payload.clone(),
+                j.rationale.clone(),
+            ))
+        })
+        .collect()
+}
+
 pub(crate) fn split_str(s: plumbline_domain::Split) -> &'static str {
     match s {
         plumbline_domain::Split::Train => "train",
@@ -69,8 +93,12 @@ pub(crate) fn import_event(
             )
         } else {
             format!(
-                "imported {}, updated {}, unchanged {}, external judgments {}",
-                outcome.imported, outcome.updated, outcome.unchanged, outcome.external_judgments
+                "imported {}, updated {}, unchanged {}, annotated {}, external judgments {}",
+                outcome.imported,
+                outcome.updated,
+                outcome.unchanged,
+                outcome.annotated,
+                outcome.external_judgments
             )
         })
         .in_project(project)

@@ -135,6 +135,9 @@ pub struct ExternalJudgment {
     pub payload: String,
     /// The source's own rationale or provenance note, if any.
     pub rationale: Option<String>,
+    /// Time on task in milliseconds, when the source measured it (Label Studio's
+    /// `lead_time`).
+    pub time_ms: Option<i64>,
 }
 
 /// A message on an import stream.
@@ -178,8 +181,12 @@ pub struct ImportOutcome {
     pub unchanged: u64,
     /// Items stored as a new revision (`--update`).
     pub updated: u64,
-    /// External prior judgments stored with new or replaced items.
+    /// External prior judgments stored: with new or replaced items, and those new to
+    /// items stored already (a tool's export imported again after more annotation).
     pub external_judgments: u64,
+    /// Items stored already with the same content that gained external judgments they
+    /// did not have (counted here, not as unchanged).
+    pub annotated: u64,
     /// Conflicts found (ids with other content, without `--update`).
     pub conflicts: Vec<ImportConflict>,
     /// How many conflicts in all (`conflicts` may hold fewer).

@@ -625,8 +625,78 @@ fn with_external(mut item: NewItem, winner: &str) -> NewItem {
         task: TaskKind::Preference,
         payload: format!(r#"{{"winner":"{winner}","strength":0}}"#),
         rationale: None,
+        time_ms: None,
     });
     item
+}
+
+async fn judgment_rows<S: Store>(store: &S, project: &Project) -> Vec<JudgedItem> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let collect = tokio::spawn(async move {
+        let mut all = Vec::new();
+        while let Some(b) = rx.recv().await {
+            all.extend(b);
+        }
+        all
+    });
+    store
+        .judged_items(project.id, TaskKind::Preference, tx, None)
+        .await
+        .unwrap();
+    collect.await.unwrap()
+}
+
+pub async fn reimport_adds_only_new_external_judgments<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let mut first = with_external(item(1, "ls-1", "one"), "a");
+    first.external[0].time_ms = Some(12_500);
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![first.clone()]],
+        Some(true),
+    )
+    .await;
+    assert_eq!((out.imported, out.external_judgments), (1, 1));
+    // The same item with one annotation more (a later export of the tool): the new
+    // judgment is added and the item counted as annotated, the old one not repeated.
+    let mut more = with_external(first.clone(), "b");
+    more.external[1].source = "label-studio/ann-2".into();
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![more.clone()]],
+        Some(true),
+    )
+    .await;
+    assert!(out.committed);
+    assert_eq!(
+        (out.unchanged, out.annotated, out.external_judgments),
+        (0, 1, 1)
+    );
+    // The same again: nothing new.
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![more]],
+        Some(true),
+    )
+    .await;
+    assert_eq!(
+        (out.unchanged, out.annotated, out.external_judgments),
+        (1, 0, 0)
+    );
+    let rows = judgment_rows(&store, &p).await;
+    let judgments = &rows[0].judgments;
+    assert_eq!(judgments.len(), 2);
+    assert_eq!(judgments[0].time_ms, Some(12_500), "time on task is kept");
+    assert_eq!(
+        judgments[1].external_source.as_deref(),
+        Some("label-studio/ann-2")
+    );
 }
 
 pub async fn external_judgments_come_and_go_with_their_items<S: Store>(store: S) {

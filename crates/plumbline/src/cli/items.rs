@@ -239,13 +239,18 @@ pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<Exi
         if !report.stored {
             eprintln!("{name}: nothing was stored");
         }
+        let annotated = if report.annotated > 0 {
+            format!(", annotated {}", report.annotated)
+        } else {
+            String::new()
+        };
         let external = if report.external_judgments > 0 {
             format!(", external judgments {}", report.external_judgments)
         } else {
             String::new()
         };
         println!(
-            "imported {}, unchanged {}, updated {}, rejected {}{external}",
+            "imported {}, unchanged {}, updated {}, rejected {}{annotated}{external}",
             report.imported, report.unchanged, report.updated, report.rejected
         );
     }
