@@ -121,8 +121,8 @@ fn role_of(name: &str) -> Option<Role> {
 }
 
 /// A dialogue: the first data field that is a list of turns, each `{role, content}`
-/// (chat messages) or `{speaker|author, text}` (Paragraphs). A speaker whose name is no
-/// known role speaks as the user, its name kept.
+/// (chat messages, with an optional `speaker`) or `{speaker|author, text}`
+/// (Paragraphs). A speaker whose name is no known role speaks as the user, its name kept.
 fn dialogue<'t>(fields: &Fields<'t>) -> Option<(&'t str, Vec<Turn>)> {
     const WHO: [&str; 4] = ["role", "speaker", "author", "name"];
     const SAID: [&str; 3] = ["content", "text", "message"];
@@ -142,7 +142,14 @@ fn dialogue<'t>(fields: &Fields<'t>) -> Option<(&'t str, Vec<Turn>)> {
                 continue 'fields;
             };
             let role = role_of(who);
-            let speaker = (who_key != "role" || role.is_none()).then(|| who.to_owned());
+            let named = entry
+                .get("speaker")
+                .and_then(Json::as_str)
+                .filter(|_| who_key == "role");
+            let speaker = match named {
+                Some(s) => Some(s.to_owned()),
+                None => (who_key != "role" || role.is_none()).then(|| who.to_owned()),
+            };
             turns.push(turn(role.unwrap_or(Role::User), said, speaker));
         }
         return Some((key.as_str(), turns));
@@ -202,6 +209,39 @@ fn pair<'t>(fields: &Fields<'t>, to_name: Option<&str>) -> Option<(&'t str, &'t 
         let (l, r) = (fields.key(l)?, fields.key(r)?);
         (fields.text(l).is_some() && fields.text(r).is_some()).then_some((l, r))
     })
+}
+
+/// The candidates of a list field, `[{id, title, body|text|content}]` (the LLM
+/// Ranker's `items`); a title beside a body names what wrote it.
+fn listed<'t>(at: &At, fields: &mut Fields<'t>, key: &'t str) -> Result<Vec<Candidate>, LineError> {
+    let list = fields.get(key).and_then(Json::as_array).unwrap_or_default();
+    fields.take(key);
+    let mut out = Vec::with_capacity(list.len());
+    for (i, entry) in list.iter().enumerate() {
+        let field = format!("data.{key}[{i}]");
+        let id = match entry.get("id").and_then(Json::as_scalar) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(x)) => x.to_string(),
+            _ => return Err(at.err(format!("{field}.id"), "every listed item needs an id")),
+        };
+        let title = entry.get("title").and_then(Json::as_str);
+        let body = ["body", "text", "content"]
+            .iter()
+            .find_map(|k| entry.get(k).and_then(Json::as_str));
+        let (content, model) = match (body, title) {
+            (Some(b), t) => (b, t.map(str::to_owned)),
+            (None, Some(t)) => (t, None),
+            (None, None) => {
+                return Err(at.err(field, "a listed item needs a `body`, `text` or `title`"));
+            }
+        };
+        out.push(Candidate {
+            id,
+            model,
+            content: content.to_owned(),
+        });
+    }
+    Ok(out)
 }
 
 /// A strength 0..=3 from a choice such as `2 - Clearly better` or `slightly better`.
@@ -271,6 +311,7 @@ pub fn record(
         data: &task.data,
         used: HashSet::new(),
     };
+    let hint = Hint::read(&at, &mut fields)?;
     let outputs = || task.annotations.iter().flat_map(|a| &a.outputs);
     let pairwise = outputs().find(|o| matches!(o.control, Control::Pairwise(_)));
     let ranker = outputs().find(|o| matches!(o.control, Control::Ranker(_)));
@@ -302,6 +343,8 @@ pub fn record(
         TaskKind::Rating
     } else if texts {
         TaskKind::Demonstration
+    } else if let Some(kind) = hint.as_ref().and_then(|h| h.task) {
+        kind
     } else if pair(&fields, None).is_some() {
         TaskKind::Preference
     } else if fields.get("items").and_then(Json::as_array).is_some() {
@@ -349,8 +392,8 @@ pub fn record(
                 .and_then(|k| fields.key(k))
                 .filter(|k| fields.get(k).is_some_and(|v| v.as_array().is_some()))
                 .or_else(|| fields.key("items"));
-            let Some((list_key, list)) =
-                list_key.and_then(|k| Some((k, fields.get(k)?.as_array()?)))
+            let Some(list_key) =
+                list_key.filter(|k| fields.get(k).is_some_and(|v| v.as_array().is_some()))
             else {
                 return Err(at.err(
                     "data",
@@ -361,34 +404,7 @@ pub fn record(
                     ),
                 ));
             };
-            fields.take(list_key);
-            for (i, entry) in list.iter().enumerate() {
-                let field = format!("data.{list_key}[{i}]");
-                let id = match entry.get("id").and_then(Json::as_scalar) {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Number(x)) => x.to_string(),
-                    _ => return Err(at.err(format!("{field}.id"), "every ranked item needs an id")),
-                };
-                let title = entry.get("title").and_then(Json::as_str);
-                let body = ["body", "text", "content"]
-                    .iter()
-                    .find_map(|k| entry.get(k).and_then(Json::as_str));
-                // A title beside a body names what wrote it (the LLM Ranker's model).
-                let (content, model) = match (body, title) {
-                    (Some(b), t) => (b, t.map(str::to_owned)),
-                    (None, Some(t)) => (t, None),
-                    (None, None) => {
-                        return Err(
-                            at.err(field, "a ranked item needs a `body`, `text` or `title`")
-                        );
-                    }
-                };
-                candidates.push(Candidate {
-                    id,
-                    model,
-                    content: content.to_owned(),
-                });
-            }
+            candidates = listed(&at, &mut fields, list_key)?;
         }
         TaskKind::Rating => {
             for o in outputs().filter(|o| matches!(o.control, Control::Rating(_))) {
@@ -409,9 +425,7 @@ pub fn record(
                     .as_ref()
                     .and_then(|(_, t)| t.last())
                     .is_some_and(|t| t.role == Role::Assistant);
-                if ends_with_reply {
-                    talk_response = talk.as_ref().and_then(|(_, t)| t.last().cloned());
-                } else if let Some(key) = RESPONSE_KEYS.iter().find_map(|k| fields.key(k))
+                if let Some(key) = RESPONSE_KEYS.iter().find_map(|k| fields.key(k))
                     && let Some(text) = fields.text(key)
                 {
                     fields.take(key);
@@ -420,6 +434,13 @@ pub fn record(
                         model: fields.text("model").map(str::to_owned),
                         content: text.to_owned(),
                     });
+                } else if let Some(key) = fields
+                    .key("items")
+                    .filter(|k| fields.get(k).is_some_and(|v| v.as_array().is_some()))
+                {
+                    candidates = listed(&at, &mut fields, key)?;
+                } else if ends_with_reply {
+                    talk_response = talk.as_ref().and_then(|(_, t)| t.last().cloned());
                 } else {
                     return Err(at.err(
                         "data",
@@ -431,6 +452,15 @@ pub fn record(
                         ),
                     ));
                 }
+            }
+        }
+        TaskKind::Demonstration => {
+            // Responses to rewrite, when the task lists them.
+            if let Some(key) = fields
+                .key("items")
+                .filter(|k| fields.get(k).is_some_and(|v| v.as_array().is_some()))
+            {
+                candidates = listed(&at, &mut fields, key)?;
             }
         }
         _ => {}
@@ -459,6 +489,21 @@ pub fn record(
             ),
         ));
     };
+    if let Some(ids) = hint.as_ref().and_then(|h| h.candidate_ids.as_ref()) {
+        if ids.len() != candidates.len() {
+            return Err(at.err(
+                format!("data.{}.candidate_ids", super::export::HINT),
+                format!(
+                    "names {} candidates, the task holds {}",
+                    ids.len(),
+                    candidates.len()
+                ),
+            ));
+        }
+        for (c, id) in candidates.iter_mut().zip(ids) {
+            c.id.clone_from(id);
+        }
+    }
     let mut external = Vec::new();
     let mut skipped = Vec::new();
     for a in &task.annotations {
@@ -468,22 +513,31 @@ pub fn record(
             Judged::Skipped(why) => skipped.push(why),
         }
     }
-    let mut metadata = Map::new();
-    metadata.insert("source".into(), SOURCE.into());
-    metadata.insert("task_id".into(), task.id_value.clone());
     let rest = fields.rest();
-    if !rest.is_empty() {
-        metadata.insert("data".into(), Value::Object(rest));
-    }
-    if let Some(meta) = &task.meta {
-        metadata.insert("meta".into(), meta.clone());
-    }
+    let (id, tags, metadata) = match hint {
+        Some(mut h) => {
+            let (id, tags) = (std::mem::take(&mut h.item_id), std::mem::take(&mut h.tags));
+            (id, tags, h.metadata_with(rest, &candidates))
+        }
+        None => {
+            let mut metadata = Map::new();
+            metadata.insert("source".into(), SOURCE.into());
+            metadata.insert("task_id".into(), task.id_value.clone());
+            if !rest.is_empty() {
+                metadata.insert("data".into(), Value::Object(rest));
+            }
+            if let Some(meta) = &task.meta {
+                metadata.insert("meta".into(), meta.clone());
+            }
+            (format!("ls-{}", task.id), Vec::new(), metadata)
+        }
+    };
     let item = Item {
-        id: format!("ls-{}", task.id),
+        id,
         context,
         candidates,
         task: Some(kind),
-        tags: Vec::new(),
+        tags,
         requires: Vec::new(),
         metadata,
         split: None,
@@ -494,6 +548,92 @@ pub fn record(
         external,
     };
     Ok((record, skipped))
+}
+
+/// What a task exported by Plumbline carries for the way back (see
+/// [`super::export`]): the item's id, kind, candidate ids, tags and metadata.
+struct Hint {
+    item_id: String,
+    task: Option<TaskKind>,
+    candidate_ids: Option<Vec<String>>,
+    tags: Vec<String>,
+    metadata: Map<String, Value>,
+}
+
+impl Hint {
+    fn read(at: &At, fields: &mut Fields<'_>) -> Result<Option<Hint>, LineError> {
+        let Some(key) = fields.key(super::export::HINT) else {
+            return Ok(None);
+        };
+        let field = |name: &str| format!("data.{key}.{name}");
+        let value = fields.get(key).map(Json::to_value).unwrap_or_default();
+        let Some(item_id) = value.get("item_id").and_then(Value::as_str) else {
+            // Someone else's field of that name: ordinary data.
+            return Ok(None);
+        };
+        fields.take(key);
+        let task = match value.get("task") {
+            None | Some(Value::Null) => None,
+            Some(t) => Some(
+                serde_json::from_value::<TaskKind>(t.clone())
+                    .map_err(|_| at.err(field("task"), format!("is not a task kind: {t}")))?,
+            ),
+        };
+        let strings = |name: &str| -> Result<Option<Vec<String>>, LineError> {
+            match value.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => serde_json::from_value(v.clone())
+                    .map(Some)
+                    .map_err(|_| at.err(field(name), "must be a list of strings")),
+            }
+        };
+        let metadata = match value.get("metadata") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(at.err(field("metadata"), "must be an object")),
+        };
+        Ok(Some(Hint {
+            item_id: item_id.to_owned(),
+            task,
+            candidate_ids: strings("candidate_ids")?,
+            tags: strings("tags")?.unwrap_or_default(),
+            metadata,
+        }))
+    }
+
+    /// The item's metadata with the task's other data fields that it does not hold
+    /// already (fields added in Label Studio) under `data`. The candidates' models,
+    /// which the export wrote beside them, are not data.
+    fn metadata_with(
+        mut self,
+        rest: Map<String, Value>,
+        candidates: &[Candidate],
+    ) -> Map<String, Value> {
+        let known = self
+            .metadata
+            .get("data")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let models: Vec<&str> = candidates
+            .iter()
+            .filter_map(|c| c.model.as_deref())
+            .collect();
+        let added: Map<String, Value> = rest
+            .into_iter()
+            .filter(|(k, v)| known.get(k) != Some(v))
+            .filter(|(k, v)| {
+                !(["model_a", "model_b", "model"].contains(&k.as_str())
+                    && v.as_str().is_some_and(|m| models.contains(&m)))
+            })
+            .collect();
+        if !added.is_empty() {
+            let mut data = known;
+            data.extend(added);
+            self.metadata.insert("data".into(), Value::Object(data));
+        }
+        self.metadata
+    }
 }
 
 /// What became of one annotation.

@@ -15,6 +15,7 @@
 //! time on task. An annotation marked ground truth says so in its note and is never
 //! gold by itself.
 
+pub mod export;
 mod item;
 mod ordered;
 mod task;

@@ -186,7 +186,13 @@ fn lead_time(at: &At, field: &str, v: Option<&Json>) -> Result<Option<f64>, Line
 /// A task of the JSON shape.
 pub fn full(line: u64, n: usize, value: &Json) -> Result<Task, LineError> {
     let mut at = At { line, n, id: None };
-    let Some((id, id_value)) = id_text(value.get("id")) else {
+    // A task Plumbline exported has no id of Label Studio's yet; it names its item.
+    let exported = value
+        .get("data")
+        .and_then(|d| d.get(super::export::HINT))
+        .and_then(|h| h.get("item_id"))
+        .filter(|_| value.get("id").is_none());
+    let Some((id, id_value)) = id_text(value.get("id").or(exported)) else {
         return Err(at.err("id", "must be the task's number or string id"));
     };
     at.id = Some(id.clone());

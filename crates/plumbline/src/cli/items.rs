@@ -342,6 +342,9 @@ pub enum ExportKind {
     /// Every judgment with a pseudonymous annotator id, expertise, rubric version, gold
     /// status, time on task and display order.
     Full,
+    /// Label Studio task JSON (one array): each item's data as the matching shipped
+    /// template reads it, Plumbline's decided label as the prediction.
+    LabelStudio,
 }
 
 impl ExportKind {
@@ -356,6 +359,7 @@ impl ExportKind {
             ExportKind::Rating => Kind::Rating,
             ExportKind::RedTeam => Kind::RedTeam,
             ExportKind::Full => Kind::Full,
+            ExportKind::LabelStudio => Kind::LabelStudio,
         })
     }
 
