@@ -47,9 +47,10 @@ pub(crate) fn same_but_split(
     (new_split.is_none() || new_split == stored) && base(old) == base(new)
 }
 
-/// How a stored external judgment is told from a new one: the same source, kind,
-/// payload and note is the same judgment imported again.
-pub(crate) type ExternalKey = (String, String, String, Option<String>);
+/// How a stored external judgment is told from a new one: the same source (one voter),
+/// kind and payload is the same judgment imported again, whatever its note says (two
+/// export shapes of one tool may word it differently).
+pub(crate) type ExternalKey = (String, String, String);
 
 /// The external judgments of `item` not among `stored`, in the item's order (each
 /// judgment once, even when the source repeats it).
@@ -65,7 +66,6 @@ pub(crate) fn new_external<'a>(
                 j.source.clone(),
                 j.task.as_str().to_owned(),
                 j.payload.clone(),
-                j.rationale.clone(),
             ))
         })
         .collect()

@@ -285,13 +285,13 @@ async fn add_new_external(
     }
     let stored: Vec<ExternalKey> = tx
         .query(
-            "SELECT external_source, task, payload, rationale FROM judgments
+            "SELECT external_source, task, payload FROM judgments
              WHERE item_id = $1 AND source = 'external'",
             &[&item_id],
         )
         .await?
         .into_iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
     let judgments: Vec<_> = new_external(item, &stored)
         .into_iter()

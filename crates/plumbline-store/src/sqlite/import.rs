@@ -58,7 +58,7 @@ pub(super) fn run(
              VALUES (?1, ?2, 'external', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         )?;
         let mut stored_external = tx.prepare_cached(
-            "SELECT external_source, task, payload, rationale FROM judgments
+            "SELECT external_source, task, payload FROM judgments
              WHERE item_id = ?1 AND source = 'external'",
         )?;
         let mut drop_external =
@@ -123,7 +123,7 @@ pub(super) fn run(
                         Vec::new()
                     } else {
                         let stored: Vec<ExternalKey> = stored_external
-                            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                             .collect::<rusqlite::Result<_>>()?;
                         new_external(&item, &stored)
                     };
