@@ -396,6 +396,7 @@ pub fn record(mapping: &Mapping, line: u64, row: &Row) -> Result<Record, LineErr
                 payload: crate::feed::imported_preference(&winner, None, Default::default(), None),
                 rationale: Some(format!("column `{col}` of the imported file")),
                 time_ms: None,
+                gold_candidate: false,
             });
         }
     }

@@ -190,6 +190,7 @@ impl Groups {
                 payload: serde_json::to_string(&payload).expect("a payload serializes"),
                 rationale: Some("HelpSteer2 attribute scores (0-4)".into()),
                 time_ms: None,
+                gold_candidate: false,
             }],
         }))
     }

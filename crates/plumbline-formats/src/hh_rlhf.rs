@@ -175,6 +175,7 @@ pub fn record(line: u64, row: &Row) -> Result<Record, LineError> {
             ),
             rationale: Some("the original HH-RLHF choice (chosen over rejected)".into()),
             time_ms: None,
+            gold_candidate: false,
         }],
     })
 }

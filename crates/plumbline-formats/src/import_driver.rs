@@ -142,6 +142,9 @@ pub struct ImportReport {
     pub rejected: u64,
     /// External prior judgments stored with the items.
     pub external_judgments: u64,
+    /// Gold candidates proposed (judgments the source marked as the right answer),
+    /// waiting for a lead (`plumbline gold candidates`).
+    pub gold_candidates: u64,
     /// Rows left out on purpose, by reason.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub skipped: BTreeMap<String, u64>,
@@ -181,6 +184,7 @@ impl Imported {
             updated: counted(outcome.updated),
             rejected: read.error_count + outcome.conflict_count,
             external_judgments: counted(outcome.external_judgments),
+            gold_candidates: counted(outcome.gold_candidates),
             skipped: read.skipped,
             stored,
             errors,

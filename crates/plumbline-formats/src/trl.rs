@@ -347,6 +347,7 @@ pub fn pair(line: u64, row: &Row) -> Result<Record, LineError> {
                 _ => "the row's choice (chosen over rejected)".into(),
             }),
             time_ms: None,
+            gold_candidate: false,
         }],
     })
 }
@@ -461,6 +462,7 @@ fn sft_record(line: u64, row: &Row) -> Result<Record, LineError> {
             payload: Value::Object(payload).to_string(),
             rationale: Some("the row's final assistant reply".into()),
             time_ms: None,
+            gold_candidate: false,
         }],
     })
 }

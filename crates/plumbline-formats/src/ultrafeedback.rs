@@ -205,6 +205,7 @@ pub fn record(line: u64, row: &Row) -> Result<Option<Record>, LineError> {
             payload: serde_json::to_string(&payload).expect("a payload serializes"),
             rationale: Some("UltraFeedback scores, best first".into()),
             time_ms: None,
+            gold_candidate: false,
         }],
     }))
 }
@@ -291,6 +292,7 @@ pub fn hs2_preference(line: u64, row: &Row) -> Result<Record, LineError> {
             ),
             rationale: Some("HelpSteer2 preference (strength -3..3)".into()),
             time_ms: None,
+            gold_candidate: false,
         }],
     })
 }

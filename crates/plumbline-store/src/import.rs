@@ -84,6 +84,11 @@ pub(crate) fn import_event(
     project: ProjectId,
     outcome: &ImportOutcome,
 ) -> crate::audit::AuditEvent {
+    let candidates = if outcome.gold_candidates == 0 {
+        String::new()
+    } else {
+        format!(", gold candidates {}", outcome.gold_candidates)
+    };
     crate::audit::AuditEvent::new(crate::audit::AuditAction::ItemsImport, "items")
         .by(actor)
         .object(if outcome.external_judgments == 0 {
@@ -99,7 +104,7 @@ pub(crate) fn import_event(
                 outcome.unchanged,
                 outcome.annotated,
                 outcome.external_judgments
-            )
+            ) + &candidates
         })
         .in_project(project)
 }

@@ -138,6 +138,9 @@ pub struct ExternalJudgment {
     /// Time on task in milliseconds, when the source measured it (Label Studio's
     /// `lead_time`).
     pub time_ms: Option<i64>,
+    /// The source marked it as the right answer (Label Studio's `ground_truth`): it is
+    /// also stored as a gold candidate for a lead to accept or reject, never as gold.
+    pub gold_candidate: bool,
 }
 
 /// A message on an import stream.
@@ -187,6 +190,9 @@ pub struct ImportOutcome {
     /// Items stored already with the same content that gained external judgments they
     /// did not have (counted here, not as unchanged).
     pub annotated: u64,
+    /// Gold candidates proposed (judgments their source marked as the right answer, not
+    /// proposed before).
+    pub gold_candidates: u64,
     /// Conflicts found (ids with other content, without `--update`).
     pub conflicts: Vec<ImportConflict>,
     /// How many conflicts in all (`conflicts` may hold fewer).

@@ -820,6 +820,7 @@ fn judgment(
         payload,
         rationale: Some(note),
         time_ms: a.lead_time.map(|s| (s * 1000.0).round() as i64),
+        gold_candidate: a.ground_truth,
     }))
 }
 

@@ -12,8 +12,8 @@
 //! beside `task_id` and the task's `meta`). Each annotation not cancelled becomes an
 //! external judgment whose source names its annotator by a pseudonym
 //! (`label-studio/ann-…`), so two annotators are two voters, with `lead_time` as its
-//! time on task. An annotation marked ground truth says so in its note and is never
-//! gold by itself.
+//! time on task. An annotation marked ground truth says so in its note and is proposed
+//! as a gold candidate, which a lead accepts or rejects: never gold by itself.
 
 pub mod export;
 mod item;

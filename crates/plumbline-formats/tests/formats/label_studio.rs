@@ -91,7 +91,9 @@ fn shipped_pairwise_in_both_shapes_keeps_models_extra_data_and_each_annotator() 
     );
     assert_eq!(both[0].1["winner"], json!("answer1"));
     assert_eq!(both[0].1["strength"], Value::Null);
-    // Ground truth is said in the note and is nothing more.
+    // Ground truth is proposed as gold, for a lead to accept; nothing else is.
+    assert!(full.items[1].external[0].gold_candidate);
+    assert!(full.items[0].external.iter().all(|j| !j.gold_candidate));
     let note = full.items[1].external[0].rationale.as_deref().unwrap();
     assert!(
         note.ends_with("; marked ground truth in Label Studio"),

@@ -48,6 +48,7 @@ pub(super) async fn run(
         project,
         rubric_version,
         now: now_ms(),
+        candidates: Default::default(),
     };
     // The table grows inside this one transaction while its statistics stay those of
     // the start. Planned with the values of a 1,024-id batch, the lookup below then
@@ -112,6 +113,7 @@ pub(super) async fn run(
         outcome.external_judgments += insert(&tx, &ctx, &pending).await?;
         outcome.imported += pending.len() as u64;
     }
+    outcome.gold_candidates = ctx.candidates.into_inner();
     if commit && outcome.conflict_count == 0 {
         crate::audit::pg_append(&tx, &import_event(actor, project, &outcome)).await?;
         tx.commit().await?;
@@ -153,6 +155,8 @@ struct Ctx {
     project: ProjectId,
     rubric_version: i64,
     now: i64,
+    /// Gold candidates proposed so far.
+    candidates: std::sync::atomic::AtomicU64,
 }
 
 /// Copies new items in, then their external judgments; returns how many judgments.
@@ -270,6 +274,23 @@ async fn copy_external(
             .await?;
     }
     writer.finish().await?;
+    for (item_id, j) in judgments.iter().filter(|(_, j)| j.gold_candidate) {
+        let n = tx
+            .execute(
+                crate::gold_candidates::INSERT_POSTGRES,
+                &[
+                    &ctx.project.0,
+                    item_id,
+                    &j.source,
+                    &j.payload,
+                    &j.rationale,
+                    &ctx.now,
+                ],
+            )
+            .await?;
+        ctx.candidates
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
     Ok(judgments.len() as u64)
 }
 

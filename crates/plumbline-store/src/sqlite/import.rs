@@ -57,6 +57,7 @@ pub(super) fn run(
              task, payload, rationale, time_ms, created_at, updated_at)
              VALUES (?1, ?2, 'external', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         )?;
+        let mut propose = tx.prepare_cached(crate::gold_candidates::INSERT_SQLITE)?;
         let mut stored_external = tx.prepare_cached(
             "SELECT external_source, task, payload FROM judgments
              WHERE item_id = ?1 AND source = 'external'",
@@ -79,6 +80,16 @@ pub(super) fn run(
                         now
                     ])?;
                     outcome.external_judgments += 1;
+                    if j.gold_candidate {
+                        outcome.gold_candidates += propose.execute(params![
+                            project.0,
+                            item_id,
+                            j.source,
+                            j.payload,
+                            j.rationale,
+                            now
+                        ])? as u64;
+                    }
                 }
                 Ok::<(), crate::StoreError>(())
             };

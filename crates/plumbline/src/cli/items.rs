@@ -253,6 +253,13 @@ pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<Exi
             "imported {}, unchanged {}, updated {}, rejected {}{annotated}{external}",
             report.imported, report.unchanged, report.updated, report.rejected
         );
+        if report.gold_candidates > 0 {
+            eprintln!(
+                "{name}: {} gold candidates proposed (marked ground truth); a lead accepts or \
+                 rejects them with `plumbline gold candidates`",
+                report.gold_candidates
+            );
+        }
     }
     Ok(if report.stored {
         ExitCode::SUCCESS
