@@ -115,6 +115,45 @@ fn label_studio_flow(env: Env) {
         "{}",
         out.stdout
     );
+    // The annotation marked ground truth is proposed as gold, for a lead to decide.
+    assert!(
+        out.stderr.contains("1 gold candidates proposed"),
+        "{}",
+        out.stderr
+    );
+    let out = env
+        .run(&["gold", "candidates", "--project", "banking", "--json"])
+        .ok();
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (&listed[0]["item"], &listed[0]["state"]),
+        (&"ls-2".into(), &"pending".into())
+    );
+    let id = listed[0]["id"].to_string();
+    // As imported it lacks the rubric's criteria; the lead's completed payload is gold.
+    env.run(&["gold", "accept", "--project", "banking", &id])
+        .fails_with(&["not a valid gold answer as proposed", "--payload"]);
+    let full =
+        r#"{"winner":"answer2","strength":2,"criteria":{"compliance":"answer2","tone":"answer2"}}"#;
+    let out = env
+        .run(&[
+            "gold",
+            "accept",
+            "--project",
+            "banking",
+            &id,
+            "--payload",
+            full,
+        ])
+        .ok();
+    assert!(
+        out.stdout.contains("item ls-2 has gold version 1"),
+        "{}",
+        out.stdout
+    );
+    env.run(&["gold", "reject", "--project", "banking", &id])
+        .fails_with(&["was accepted already"]);
     for (project, extra) in [("banking", &[][..]), ("updating", &["--update"][..])] {
         if project == "updating" {
             import(&env, project, &label_studio("pairwise.json"), &[]).ok();
@@ -162,9 +201,9 @@ fn label_studio_flow(env: Env) {
         exported[0]["predictions"][0]["result"][0]["value"]["selected"],
         "left"
     );
-    // Task 2: the ground-truth annotation and the later one agree.
+    // Task 2: decided by the gold the lead accepted.
     let second = &exported[1]["predictions"][0];
-    assert_eq!(second["model_version"], "plumbline-unanimous");
+    assert_eq!(second["model_version"], "plumbline-gold");
     assert_eq!(second["result"][0]["value"]["selected"], "right");
     let out = import(&env, "back", &tasks, &[]).ok();
     assert!(out.stdout.contains("imported 2"), "{}", out.stdout);
