@@ -395,6 +395,8 @@ pub fn record(mapping: &Mapping, line: u64, row: &Row) -> Result<Record, LineErr
                 task: TaskKind::Preference,
                 payload: crate::feed::imported_preference(&winner, None, Default::default(), None),
                 rationale: Some(format!("column `{col}` of the imported file")),
+                time_ms: None,
+                gold_candidate: false,
             });
         }
     }

@@ -835,6 +835,41 @@ impl<W: std::io::Write + Send> RowSink for JsonlSink<W> {
     }
 }
 
+/// One JSON array of rows (Label Studio reads its task imports so), written as rows
+/// come: `[`, the rows separated by commas, `]`.
+pub struct JsonArraySink<W: std::io::Write + Send> {
+    out: std::io::BufWriter<W>,
+    rows: u64,
+}
+
+impl<W: std::io::Write + Send> JsonArraySink<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        JsonArraySink {
+            out: std::io::BufWriter::with_capacity(JSONL_BUFFER, out),
+            rows: 0,
+        }
+    }
+}
+
+impl<W: std::io::Write + Send> RowSink for JsonArraySink<W> {
+    fn write(&mut self, row: &Value) -> std::io::Result<()> {
+        use std::io::Write;
+        self.out
+            .write_all(if self.rows == 0 { b"[\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut self.out, row)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        self.out
+            .write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -401,6 +401,9 @@ async fn write<S: Store>(
         Output::Stream(_) if export.format == FileFormat::Parquet => {
             return Err("Parquet is written to a file, not to a stream".into());
         }
+        Output::Stream(w) if kind == Kind::LabelStudio => {
+            Box::new(|| Ok(Box::new(crate::export::JsonArraySink::new(w)) as Box<dyn RowSink>))
+        }
         Output::Stream(w) => Box::new(|| Ok(Box::new(JsonlSink::new(w)) as Box<dyn RowSink>)),
     };
     let outcome = run::export(store, project, kind, export.opts, sink, false).await?;

@@ -203,7 +203,7 @@ fn provenance(kind: Option<RowKind>) -> Ty {
             ("raters", Int),
             ("spread", Text),
         ]),
-        Some(RowKind::RedTeam) | Some(RowKind::Full) => Struct(vec![
+        Some(RowKind::RedTeam) | Some(RowKind::Full) | Some(RowKind::LabelStudio) => Struct(vec![
             ("adjudicated_outcome", Text),
             ("adjudicated_severity", Int),
             ("rubric_version", Int),
@@ -247,6 +247,9 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
         ]
     };
     let mut cols = match kind {
+        RowKind::LabelStudio => {
+            return Err("label-studio tasks are written as one JSON array, not as Parquet".into());
+        }
         RowKind::Ranking => {
             let mut c = vec![
                 col("prompt", messages()),

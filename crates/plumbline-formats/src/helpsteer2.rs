@@ -189,6 +189,8 @@ impl Groups {
                 task: TaskKind::Rating,
                 payload: serde_json::to_string(&payload).expect("a payload serializes"),
                 rationale: Some("HelpSteer2 attribute scores (0-4)".into()),
+                time_ms: None,
+                gold_candidate: false,
             }],
         }))
     }

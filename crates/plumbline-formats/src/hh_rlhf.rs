@@ -174,6 +174,8 @@ pub fn record(line: u64, row: &Row) -> Result<Record, LineError> {
                 None,
             ),
             rationale: Some("the original HH-RLHF choice (chosen over rejected)".into()),
+            time_ms: None,
+            gold_candidate: false,
         }],
     })
 }

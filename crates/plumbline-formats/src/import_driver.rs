@@ -131,14 +131,20 @@ pub struct ImportReport {
     pub detected: Option<String>,
     /// New items stored.
     pub imported: u64,
-    /// Items stored already with the same content.
+    /// Items stored already with the same content and nothing new.
     pub unchanged: u64,
+    /// Items stored already with the same content that came with external judgments
+    /// not stored yet (a tool's later export), which were added.
+    pub annotated: u64,
     /// Items stored as a new revision.
     pub updated: u64,
     /// Bad records and conflicts.
     pub rejected: u64,
     /// External prior judgments stored with the items.
     pub external_judgments: u64,
+    /// Gold candidates proposed (judgments the source marked as the right answer),
+    /// waiting for a lead (`plumbline gold candidates`).
+    pub gold_candidates: u64,
     /// Rows left out on purpose, by reason.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub skipped: BTreeMap<String, u64>,
@@ -174,9 +180,11 @@ impl Imported {
             detected: detected.map(|d| d.why),
             imported: counted(outcome.imported),
             unchanged: counted(outcome.unchanged),
+            annotated: counted(outcome.annotated),
             updated: counted(outcome.updated),
             rejected: read.error_count + outcome.conflict_count,
             external_judgments: counted(outcome.external_judgments),
+            gold_candidates: counted(outcome.gold_candidates),
             skipped: read.skipped,
             stored,
             errors,

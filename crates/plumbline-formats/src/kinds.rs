@@ -54,6 +54,8 @@ pub enum RowKind {
     RedTeam,
     /// One row a judgment of any kind.
     Full,
+    /// One Label Studio task an item, its decided label as the prediction.
+    LabelStudio,
 }
 
 impl RowKind {
@@ -64,6 +66,12 @@ impl RowKind {
             RowKind::Rating => &[TaskKind::Rating],
             RowKind::RedTeam => &[TaskKind::RedTeam],
             RowKind::Full => &TaskKind::ALL,
+            RowKind::LabelStudio => &[
+                TaskKind::Preference,
+                TaskKind::Ranking,
+                TaskKind::Rating,
+                TaskKind::Demonstration,
+            ],
         }
     }
 }
@@ -314,6 +322,7 @@ impl RowWriter {
             RowKind::Rating => self.rating(&item, j, &votes),
             RowKind::RedTeam => self.red_team(&item, j),
             RowKind::Full => self.full(task, &item, j),
+            RowKind::LabelStudio => vec![self.label_studio(task, &item, j, &votes)],
         };
         if rows.is_empty() && self.kind != RowKind::Ranking {
             self.summary.no_judgments += 1;
@@ -430,6 +439,58 @@ impl RowWriter {
                 "rubric_version": j.judgments.iter().map(|r| r.rubric_version).max(),
             },
         }))
+    }
+
+    /// The Label Studio task of an item, its label decided as the kind's own export
+    /// decides it (rankings, ratings) or by [`crate::label_studio::export::preference`]
+    /// and [`crate::label_studio::export::demonstration`].
+    fn label_studio(
+        &mut self,
+        task: TaskKind,
+        item: &Item,
+        j: &JudgedItem,
+        votes: &[Vote<'_>],
+    ) -> Value {
+        use crate::label_studio::export::{self as ls, Decided};
+        let parse = |p: Option<&String>| p.and_then(|p| serde_json::from_str::<Value>(p).ok());
+        let (adjudication, gold) = (parse(j.adjudication.as_ref()), parse(j.gold.as_ref()));
+        let payloads: Vec<&Value> = votes.iter().map(|v| &v.payload).collect();
+        let decided = match task {
+            TaskKind::Preference => ls::preference(adjudication.as_ref(), gold.as_ref(), &payloads),
+            TaskKind::Demonstration => {
+                ls::demonstration(adjudication.as_ref(), gold.as_ref(), &payloads)
+            }
+            TaskKind::Ranking => self.ranking(item, j, votes).map(|row| Decided {
+                how: row["provenance"]["decision"]
+                    .as_str()
+                    .unwrap_or("decided")
+                    .to_owned(),
+                payload: json!({"order": row["order"]}),
+            }),
+            TaskKind::Rating => {
+                let rows = self.rating(item, j, votes);
+                let scores: Map<String, Value> = rows
+                    .iter()
+                    .filter_map(|r| {
+                        Some((r["candidate_id"].as_str()?.to_owned(), r["scores"].clone()))
+                    })
+                    .collect();
+                rows.first().map(|r| Decided {
+                    how: r["provenance"]["decision"]
+                        .as_str()
+                        .unwrap_or("decided")
+                        .to_owned(),
+                    payload: json!({"scores": scores}),
+                })
+            }
+            TaskKind::RedTeam => None,
+        };
+        if let Some(d) = &decided
+            && matches!(task, TaskKind::Preference | TaskKind::Demonstration)
+        {
+            self.count(&d.how, 1);
+        }
+        ls::task(item, &j.ext_id, task, decided.as_ref())
     }
 
     /// One row a rated candidate: the adjudicated scores, else the mean of the voters'

@@ -270,5 +270,7 @@ fn ranking(replies: &[&Message]) -> Option<ExternalJudgment> {
         task: TaskKind::Ranking,
         payload: serde_json::to_string(&payload).expect("a payload serializes"),
         rationale: Some("oasst1 reply ranks (0 = best)".into()),
+        time_ms: None,
+        gold_candidate: false,
     })
 }

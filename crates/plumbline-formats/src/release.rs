@@ -258,6 +258,13 @@ pub async fn create<S: Store>(
     project: &Project,
     mut req: ReleaseRequest,
 ) -> Result<Released, String> {
+    if req.kind == Kind::LabelStudio {
+        return Err(
+            "a release holds training data; Label Studio tasks are exported with \
+                    `plumbline export --kind label-studio`"
+                .into(),
+        );
+    }
     let created = match std::fs::read_dir(&req.out) {
         Ok(mut entries) => {
             if entries.next().is_some() {

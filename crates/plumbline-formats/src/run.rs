@@ -38,11 +38,14 @@ pub enum Kind {
     RedTeam,
     /// Every judgment.
     Full,
+    /// Label Studio task JSON with the decided labels as predictions.
+    #[serde(rename = "label-studio")]
+    LabelStudio,
 }
 
 impl Kind {
     /// Every kind, in the order messages list them.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Preference,
         Kind::Reward,
         Kind::Sft,
@@ -50,6 +53,7 @@ impl Kind {
         Kind::Rating,
         Kind::RedTeam,
         Kind::Full,
+        Kind::LabelStudio,
     ];
 
     /// The wire name.
@@ -62,6 +66,7 @@ impl Kind {
             Kind::Rating => "rating",
             Kind::RedTeam => "red_team",
             Kind::Full => "full",
+            Kind::LabelStudio => "label-studio",
         }
     }
 
@@ -75,9 +80,10 @@ impl Kind {
             "rating" => Kind::Rating,
             "red_team" => Kind::RedTeam,
             "full" => Kind::Full,
+            "label-studio" | "label_studio" => Kind::LabelStudio,
             _ => {
                 return Err(format!(
-                    "unknown export kind `{s}` (expected preference, reward, sft, ranking, rating, red_team or full)"
+                    "unknown export kind `{s}` (expected preference, reward, sft, ranking, rating, red_team, full or label-studio)"
                 ));
             }
         })
@@ -96,6 +102,7 @@ impl Kind {
             Kind::Rating => Some(RowKind::Rating),
             Kind::RedTeam => Some(RowKind::RedTeam),
             Kind::Full => Some(RowKind::Full),
+            Kind::LabelStudio => Some(RowKind::LabelStudio),
             _ => None,
         }
     }
@@ -572,6 +579,10 @@ pub fn file_sink(
     use crate::export_table::{TableParquetSink, columns, sft_columns};
     use crate::release::FileFormat;
     Ok(match (format, kind.rows()) {
+        (FileFormat::Jsonl, Some(RowKind::LabelStudio)) => Box::new(move || {
+            let f = plumbline_store::files::create(&path)?;
+            Ok(Box::new(crate::export::JsonArraySink::new(f)) as Box<dyn RowSink>)
+        }),
         (FileFormat::Jsonl, _) => Box::new(move || {
             let f = plumbline_store::files::create(&path)?;
             Ok(Box::new(crate::export::JsonlSink::new(f)) as Box<dyn RowSink>)

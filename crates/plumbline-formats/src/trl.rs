@@ -346,6 +346,8 @@ pub fn pair(line: u64, row: &Row) -> Result<Record, LineError> {
                 ULTRAFEEDBACK => "the UltraFeedback choice (chosen over rejected)".into(),
                 _ => "the row's choice (chosen over rejected)".into(),
             }),
+            time_ms: None,
+            gold_candidate: false,
         }],
     })
 }
@@ -459,6 +461,8 @@ fn sft_record(line: u64, row: &Row) -> Result<Record, LineError> {
             task: TaskKind::Demonstration,
             payload: Value::Object(payload).to_string(),
             rationale: Some("the row's final assistant reply".into()),
+            time_ms: None,
+            gold_candidate: false,
         }],
     })
 }

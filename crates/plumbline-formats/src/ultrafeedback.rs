@@ -204,6 +204,8 @@ pub fn record(line: u64, row: &Row) -> Result<Option<Record>, LineError> {
             task: TaskKind::Ranking,
             payload: serde_json::to_string(&payload).expect("a payload serializes"),
             rationale: Some("UltraFeedback scores, best first".into()),
+            time_ms: None,
+            gold_candidate: false,
         }],
     }))
 }
@@ -289,6 +291,8 @@ pub fn hs2_preference(line: u64, row: &Row) -> Result<Record, LineError> {
                 Some(&rationale),
             ),
             rationale: Some("HelpSteer2 preference (strength -3..3)".into()),
+            time_ms: None,
+            gold_candidate: false,
         }],
     })
 }

@@ -114,6 +114,10 @@ crate::states::stored_enum! {
         GoldAdd = "gold.add",
         /// A new rubric version marked older gold for revalidation.
         GoldRevalidate = "gold.revalidate",
+        /// A lead accepted a proposed gold answer (its `gold.add` follows).
+        GoldCandidateAccept = "gold.candidate.accept",
+        /// A lead rejected a proposed gold answer.
+        GoldCandidateReject = "gold.candidate.reject",
         /// A benchmark's own event.
         BenchEvent = "bench.event",
     }

@@ -47,6 +47,30 @@ pub(crate) fn same_but_split(
     (new_split.is_none() || new_split == stored) && base(old) == base(new)
 }
 
+/// How a stored external judgment is told from a new one: the same source (one voter),
+/// kind and payload is the same judgment imported again, whatever its note says (two
+/// export shapes of one tool may word it differently).
+pub(crate) type ExternalKey = (String, String, String);
+
+/// The external judgments of `item` not among `stored`, in the item's order (each
+/// judgment once, even when the source repeats it).
+pub(crate) fn new_external<'a>(
+    item: &'a crate::model::NewItem,
+    stored: &[ExternalKey],
+) -> Vec<&'a crate::model::ExternalJudgment> {
+    let mut seen: std::collections::HashSet<ExternalKey> = stored.iter().cloned().collect();
+    item.external
+        .iter()
+        .filter(|j| {
+            seen.insert((
+                j.source.clone(),
+                j.task.as_str().to_owned(),
+                j.payload.clone(),
+            ))
+        })
+        .collect()
+}
+
 pub(crate) fn split_str(s: plumbline_domain::Split) -> &'static str {
     match s {
         plumbline_domain::Split::Train => "train",
@@ -60,6 +84,11 @@ pub(crate) fn import_event(
     project: ProjectId,
     outcome: &ImportOutcome,
 ) -> crate::audit::AuditEvent {
+    let candidates = if outcome.gold_candidates == 0 {
+        String::new()
+    } else {
+        format!(", gold candidates {}", outcome.gold_candidates)
+    };
     crate::audit::AuditEvent::new(crate::audit::AuditAction::ItemsImport, "items")
         .by(actor)
         .object(if outcome.external_judgments == 0 {
@@ -69,9 +98,13 @@ pub(crate) fn import_event(
             )
         } else {
             format!(
-                "imported {}, updated {}, unchanged {}, external judgments {}",
-                outcome.imported, outcome.updated, outcome.unchanged, outcome.external_judgments
-            )
+                "imported {}, updated {}, unchanged {}, annotated {}, external judgments {}",
+                outcome.imported,
+                outcome.updated,
+                outcome.unchanged,
+                outcome.annotated,
+                outcome.external_judgments
+            ) + &candidates
         })
         .in_project(project)
 }

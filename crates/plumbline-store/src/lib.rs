@@ -11,6 +11,7 @@ pub mod engine;
 mod error;
 pub mod export;
 pub mod files;
+mod gold_candidates;
 mod identity;
 mod import;
 mod leads;
@@ -27,6 +28,7 @@ pub use export::{
     AdjudicatedVotes, AnnotatorOutcomes, ExportStore, GoldScore, JudgedItem, JudgmentRow,
     NewRelease, Recycle, ReleaseRecord, SplitRow,
 };
+pub use gold_candidates::{GoldCandidate, STATES as GOLD_CANDIDATE_STATES};
 pub use identity::*;
 pub use leads::{HiddenGold, Reinstatement, SettingsError};
 pub use model::*;

@@ -135,6 +135,12 @@ pub struct ExternalJudgment {
     pub payload: String,
     /// The source's own rationale or provenance note, if any.
     pub rationale: Option<String>,
+    /// Time on task in milliseconds, when the source measured it (Label Studio's
+    /// `lead_time`).
+    pub time_ms: Option<i64>,
+    /// The source marked it as the right answer (Label Studio's `ground_truth`): it is
+    /// also stored as a gold candidate for a lead to accept or reject, never as gold.
+    pub gold_candidate: bool,
 }
 
 /// A message on an import stream.
@@ -178,8 +184,15 @@ pub struct ImportOutcome {
     pub unchanged: u64,
     /// Items stored as a new revision (`--update`).
     pub updated: u64,
-    /// External prior judgments stored with new or replaced items.
+    /// External prior judgments stored: with new or replaced items, and those new to
+    /// items stored already (a tool's export imported again after more annotation).
     pub external_judgments: u64,
+    /// Items stored already with the same content that gained external judgments they
+    /// did not have (counted here, not as unchanged).
+    pub annotated: u64,
+    /// Gold candidates proposed (judgments their source marked as the right answer, not
+    /// proposed before).
+    pub gold_candidates: u64,
     /// Conflicts found (ids with other content, without `--update`).
     pub conflicts: Vec<ImportConflict>,
     /// How many conflicts in all (`conflicts` may hold fewer).

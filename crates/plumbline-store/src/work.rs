@@ -474,6 +474,32 @@ pub trait WorkStore: Send + Sync {
         item: Option<String>,
     ) -> impl Future<Output = Result<Vec<GoldRecord>>> + Send;
 
+    /// The project's gold candidates (of one state, when given), oldest first.
+    fn gold_candidates(
+        &self,
+        project: ProjectId,
+        state: Option<String>,
+    ) -> impl Future<Output = Result<Vec<crate::GoldCandidate>>> + Send;
+
+    /// Accepts a pending gold candidate: its payload (or `payload`, the lead's completed
+    /// version of it) is validated and stored as the item's new gold version, with the
+    /// gold path's event and a `gold.candidate.accept` event, in one transaction.
+    fn accept_gold_candidate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        id: i64,
+        payload: Option<String>,
+    ) -> impl Future<Output = WorkResult<GoldRecord>> + Send;
+
+    /// Rejects a pending gold candidate (kept, decided), with its audit event.
+    fn reject_gold_candidate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        id: i64,
+    ) -> impl Future<Output = Result<crate::GoldCandidate>> + Send;
+
     /// Items waiting for adjudication, oldest first, at most `limit`.
     fn adjudication_queue(
         &self,

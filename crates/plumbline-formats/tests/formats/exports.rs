@@ -512,7 +512,7 @@ async fn drivers<S: Store>(store: &S, project: &Project, tag: &str) {
     assert_eq!(
         refused(check(Target::Items, agreeing).await),
         "--min-agreement does not apply to items exports; it applies to preference, reward, \
-         sft, ranking, rating, red_team and full exports"
+         sft, ranking, rating, red_team, full and label-studio exports"
     );
     assert_eq!(
         refused(check(Target::Items, threshold.clone()).await),
@@ -899,5 +899,178 @@ async fn imported_choices_export_as_themselves_on_sqlite() {
         let s = export_imported(&store, &format!("synthetic-{n}"), got).await;
         assert_eq!((s.items, s.exported), (n, n), "{s:?}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const LS_RUBRIC: &str = r#"
+name = "Label Studio templates"
+[[criteria]]
+key = "likert_scale"
+title = "Overall quality"
+priority = 1
+scale = { min = 1, max = 7 }
+[[criteria]]
+key = "rating"
+title = "Rating"
+priority = 2
+scale = { min = 1, max = 5 }
+"#;
+
+/// Imports `items` into `project` in one transaction.
+async fn store_items<S: Store>(
+    store: &S,
+    project: &Project,
+    items: Vec<NewItem>,
+) -> plumbline_store::ImportOutcome {
+    let (tx, rx) = mpsc::channel(2);
+    let feed = tokio::spawn(async move {
+        tx.send(ImportMsg::Items(items)).await.unwrap();
+        tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    });
+    let out = store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    feed.await.unwrap();
+    assert!(out.committed);
+    out
+}
+
+/// Reads Label Studio JSON with the template rubric's criteria.
+fn read_ls(bytes: Vec<u8>) -> crate::support::Got {
+    let mut opts = crate::support::options(TaskKind::Preference);
+    opts.criteria.insert(
+        "likert_scale".into(),
+        plumbline_domain::Scale { min: 1, max: 7 },
+    );
+    opts.criteria
+        .insert("rating".into(), plumbline_domain::Scale { min: 1, max: 5 });
+    let input = plumbline_formats::Input::Stream(Box::new(std::io::Cursor::new(bytes)));
+    crate::support::read_input(input, None, None, opts).ok()
+}
+
+/// Label Studio exports imported, then exported back as Label Studio tasks: each task
+/// holds its item's data as the shipped templates read it and the decided label as its
+/// prediction, and the tasks import back into the same items.
+#[tokio::test]
+async fn label_studio_tasks_round_trip_on_sqlite() {
+    let dir = scratch("label-studio-db");
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = plumbline_store::SqliteStore::open(&dir.join("p.db"))
+        .await
+        .unwrap();
+    let project = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("ls").unwrap(),
+                settings: ProjectSettings::default(),
+                rubric: Rubric::from_toml(LS_RUBRIC).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut items = Vec::new();
+    for name in [
+        "pairwise",
+        "ranker",
+        "response_grading",
+        "supervised_llm",
+        "chatbot_assessment",
+        "dialogue_pairwise",
+    ] {
+        let bytes = std::fs::read(crate::support::fixture(&format!(
+            "label_studio/{name}.json"
+        )))
+        .unwrap();
+        let got = tokio::task::spawn_blocking(move || read_ls(bytes))
+            .await
+            .unwrap();
+        items.extend(got.items);
+    }
+    // A native item of Plumbline's own, with candidate ids of its own and a tag.
+    items.push(item(
+        "native-1",
+        "preference",
+        &["a", "b"],
+        &["bereavement"],
+    ));
+    let stored: Vec<plumbline_domain::Item> = items
+        .iter()
+        .map(|i| serde_json::from_str(&i.body).unwrap())
+        .collect();
+    store_items(&store, &project, items).await;
+    let opts = PairOptions {
+        include_external: true,
+        ..options(&store, &project).await
+    };
+    let buf = Shared::default();
+    let w = buf.clone();
+    let sink: run::SinkFactory = Box::new(move || {
+        Ok(Box::new(plumbline_formats::export::JsonArraySink::new(w)) as Box<dyn RowSink>)
+    });
+    run::export(&store, &project, Kind::LabelStudio, opts, sink, false)
+        .await
+        .unwrap();
+    let bytes = buf.0.lock().unwrap().clone();
+    let tasks: Vec<Value> = serde_json::from_slice(&bytes).expect("one JSON array");
+    assert_eq!(tasks.len(), stored.len());
+    let by_id = |id: &str| {
+        tasks
+            .iter()
+            .find(|t| t["data"]["plumbline"]["item_id"] == id)
+            .unwrap_or_else(|| panic!("no task of {id}"))
+    };
+    // Pairwise: the template's fields, the extra data, both annotators' choice.
+    let pair = by_id("ls-1");
+    assert_eq!(pair["data"]["model_a"], "plumbline-7b");
+    assert_eq!(pair["data"]["conversation_id"], "conv-001");
+    assert_eq!(
+        pair["predictions"][0]["model_version"],
+        "plumbline-unanimous"
+    );
+    let result = &pair["predictions"][0]["result"][0];
+    assert_eq!(
+        (&result["type"], &result["value"]["selected"]),
+        (&json!("pairwise"), &json!("left"))
+    );
+    // Ranker: the LLM Ranker's items with model titles, the Borda order of two votes
+    // (the two that tie for second flattened in id order: a Ranker has no ties).
+    let rank = by_id("ls-6");
+    assert_eq!(rank["data"]["items"][0]["title"], "LlamaModel");
+    assert_eq!(rank["predictions"][0]["model_version"], "plumbline-borda");
+    assert_eq!(
+        rank["predictions"][0]["result"][0]["value"]["ranker"]["rank"],
+        json!(["llama_model", "cobra_ai", "opossum_logic"])
+    );
+    // Rating: the mean of 5 and 4, rounded, on the rated response.
+    let graded = by_id("ls-8");
+    let stars = &graded["predictions"][0]["result"][0];
+    assert_eq!(
+        (&stars["from_name"], &stars["to_name"]),
+        (&json!("rating"), &json!("response"))
+    );
+    assert_eq!(stars["value"]["rating"], 5);
+    // Demonstration: the one written response.
+    let sft = by_id("ls-9");
+    assert!(
+        sft["predictions"][0]["result"][0]["value"]["text"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Sorry about that")
+    );
+    // A native item nobody judged: data, no prediction.
+    assert_eq!(by_id("native-1")["predictions"], json!([]));
+    // The tasks import back into the same items, which the store finds unchanged.
+    let back = tokio::task::spawn_blocking(move || read_ls(bytes))
+        .await
+        .unwrap();
+    let again: Vec<plumbline_domain::Item> = back.parsed();
+    for item in &stored {
+        let twin = again.iter().find(|i| i.id == item.id).unwrap();
+        assert_eq!(twin, item);
+    }
+    let out = store_items(&store, &project, back.items).await;
+    assert_eq!((out.imported, out.unchanged), (0, stored.len() as u64));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -54,7 +54,8 @@ const CHUNK: usize = 64 << 10;
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `items` (the items themselves, native JSONL, each with its split; exports only),
-    /// `preference`, `reward`, `sft`, `ranking`, `rating`, `red_team` or `full`.
+    /// `preference`, `reward`, `sft`, `ranking`, `rating`, `red_team`, `full` or
+    /// `label-studio` (Label Studio task JSON, one array; exports only).
     pub kind: String,
     /// `jsonl` (default) or `parquet`.
     #[serde(default)]
@@ -210,7 +211,7 @@ impl std::io::Write for ChunkWriter {
 #[utoipa::path(get, operation_id = "export_rows", path = "/api/v1/projects/{project}/export", tag = "exports",
     params(("project" = String, Path, description = "Project name"), ExportQuery),
     responses((status = 200, description = "The rows, streamed as an attachment: JSONL (`format=jsonl`, the default) or Parquet (`format=parquet`)",
-               content((JsonlRows = "application/x-ndjson"), (ParquetFile = "application/vnd.apache.parquet")),
+               content((JsonlRows = "application/x-ndjson"), (ParquetFile = "application/vnd.apache.parquet"), (LabelStudioTasks = "application/json")),
                headers(("x-plumbline-export-empty" = String, description = "Present when no row matched (the JSONL body is empty)"))),
               (status = 422, body = super::ErrorBody),
               (status = 404, body = super::ErrorBody)))]
@@ -235,7 +236,10 @@ pub async fn export<S: Store>(
         .await?;
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS);
     let store = state.store.clone();
-    let name = format!("{}-{target}.{}", slug(&project.name), format.as_str());
+    // Label Studio tasks are one JSON array, not JSONL.
+    let tasks = matches!(target, Target::Rows(Kind::LabelStudio));
+    let extension = if tasks { "json" } else { format.as_str() };
+    let name = format!("{}-{target}.{extension}", slug(&project.name));
     match format {
         FileFormat::Jsonl => {
             let body = ChunkWriter {
@@ -276,6 +280,7 @@ pub async fn export<S: Store>(
         }
     }
     let content_type = match format {
+        FileFormat::Jsonl if tasks => "application/json",
         FileFormat::Jsonl => "application/x-ndjson",
         FileFormat::Parquet => "application/vnd.apache.parquet",
     };
@@ -352,6 +357,12 @@ fn stream_file(
 #[schema(value_type = String)]
 #[allow(dead_code)]
 pub struct JsonlRows(String);
+
+/// Label Studio task JSON: one array of `{data, predictions}` (docs/EXPORTS.md).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Vec<Object>)]
+#[allow(dead_code)]
+pub struct LabelStudioTasks(Vec<serde_json::Value>);
 
 /// An Apache Parquet file.
 #[derive(utoipa::ToSchema)]

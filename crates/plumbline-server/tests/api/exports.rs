@@ -107,6 +107,31 @@ async fn exports_stream_and_releases_are_recorded() {
         "no rows matched: the body is empty (JSONL of no lines)"
     );
     assert_eq!(r.bytes().await.unwrap().len(), 0);
+    // Label Studio tasks: one JSON array, the two annotators' choice as the prediction.
+    let r = get("/api/v1/projects/bank/export?kind=label-studio")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with("-label-studio.json\"")
+    );
+    let tasks: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(tasks.len(), 3);
+    assert_eq!(
+        tasks[0]["predictions"][0]["model_version"],
+        "plumbline-unanimous"
+    );
+    assert_eq!(
+        tasks[0]["predictions"][0]["result"][0]["value"]["selected"],
+        "left"
+    );
     let r = get("/api/v1/projects/bank/export?kind=full").await.unwrap();
     assert!(r.headers().get("x-plumbline-export-empty").is_none());
     assert!(!r.bytes().await.unwrap().is_empty());
@@ -195,7 +220,7 @@ async fn exports_stream_and_releases_are_recorded() {
         .iter()
         .filter(|e| e.action == "export.download")
         .count();
-    assert_eq!(exports, 8);
+    assert_eq!(exports, 9);
 
     // A release: written under the server's directory, recorded, listed, verifiable.
     let r = app

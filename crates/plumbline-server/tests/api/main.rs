@@ -4,6 +4,7 @@
 mod access;
 mod engine;
 mod exports;
+mod gold;
 mod hidden;
 mod leads;
 mod lifecycle;

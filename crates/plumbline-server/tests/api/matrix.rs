@@ -145,6 +145,24 @@ fn ops() -> Vec<Op> {
         op(M::GET, "/api/v1/projects/triage/gold", LEAD, Some("admin")),
         op(M::POST, "/api/v1/projects/triage/gold", LEAD, Some("admin")),
         op(
+            M::GET,
+            "/api/v1/projects/triage/gold/candidates",
+            LEAD,
+            Some("admin"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/gold/candidates/999999/accept",
+            LEAD,
+            Some("admin"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/gold/candidates/999999/reject",
+            LEAD,
+            Some("admin"),
+        ),
+        op(
             M::POST,
             "/api/v1/projects/triage/qualifications/ann/reset",
             LEAD,

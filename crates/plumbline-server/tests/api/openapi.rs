@@ -122,7 +122,11 @@ fn the_document_says_what_the_handlers_do() {
     let types: Vec<&String> = export.as_object().unwrap().keys().collect();
     assert_eq!(
         types,
-        ["application/vnd.apache.parquet", "application/x-ndjson"],
+        [
+            "application/json",
+            "application/vnd.apache.parquet",
+            "application/x-ndjson"
+        ],
         "{export}"
     );
 }

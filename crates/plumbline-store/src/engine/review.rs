@@ -107,6 +107,8 @@ pub enum GoldOrigin {
     Expert,
     /// Promoted from a reviewer's decision.
     Adjudication,
+    /// An imported gold candidate a lead accepted.
+    Import,
 }
 
 impl GoldOrigin {
@@ -115,6 +117,7 @@ impl GoldOrigin {
         match self {
             GoldOrigin::Expert => "expert",
             GoldOrigin::Adjudication => "adjudication",
+            GoldOrigin::Import => "import",
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::Result;
 use crate::error::StoreError;
-use crate::import::{import_event, record_conflict, same_but_split, split_str};
+use crate::import::{
+    ExternalKey, import_event, new_external, record_conflict, same_but_split, split_str,
+};
 use crate::model::*;
 use plumbline_domain::{ProjectId, UserId};
 use std::collections::{HashMap, HashSet};
@@ -46,6 +48,7 @@ pub(super) async fn run(
         project,
         rubric_version,
         now: now_ms(),
+        candidates: Default::default(),
     };
     // The table grows inside this one transaction while its statistics stay those of
     // the start. Planned with the values of a 1,024-id batch, the lookup below then
@@ -87,7 +90,15 @@ pub(super) async fn run(
             if old.hash == item.content_hash
                 || same_but_split(&old.body, old.split, &item.body, item.split)
             {
-                outcome.unchanged += 1;
+                // The same item again may bring annotations made since the last import;
+                // those not stored yet are added, the others are not repeated.
+                let added = add_new_external(&tx, &ctx, old.id, item).await?;
+                if added == 0 {
+                    outcome.unchanged += 1;
+                } else {
+                    outcome.external_judgments += added;
+                    outcome.annotated += 1;
+                }
             } else if options.update {
                 outcome.external_judgments += replace(&tx, &ctx, old, item).await?;
                 old.hash = item.content_hash.to_vec();
@@ -102,6 +113,7 @@ pub(super) async fn run(
         outcome.external_judgments += insert(&tx, &ctx, &pending).await?;
         outcome.imported += pending.len() as u64;
     }
+    outcome.gold_candidates = ctx.candidates.into_inner();
     if commit && outcome.conflict_count == 0 {
         crate::audit::pg_append(&tx, &import_event(actor, project, &outcome)).await?;
         tx.commit().await?;
@@ -143,6 +155,8 @@ struct Ctx {
     project: ProjectId,
     rubric_version: i64,
     now: i64,
+    /// Gold candidates proposed so far.
+    candidates: std::sync::atomic::AtomicU64,
 }
 
 /// Copies new items in, then their external judgments; returns how many judgments.
@@ -224,7 +238,7 @@ async fn copy_external(
     let sink = tx
         .copy_in(
             "COPY judgments (project_id, item_id, source, external_source, rubric_version, task,
-             payload, rationale, created_at, updated_at) FROM STDIN BINARY",
+             payload, rationale, time_ms, created_at, updated_at) FROM STDIN BINARY",
         )
         .await?;
     let types = [
@@ -236,6 +250,7 @@ async fn copy_external(
         Type::TEXT,
         Type::TEXT,
         Type::TEXT,
+        Type::INT8,
         Type::INT8,
         Type::INT8,
     ];
@@ -252,13 +267,58 @@ async fn copy_external(
                 &j.task.as_str(),
                 &j.payload,
                 &j.rationale,
+                &j.time_ms,
                 &ctx.now,
                 &ctx.now,
             ])
             .await?;
     }
     writer.finish().await?;
+    for (item_id, j) in judgments.iter().filter(|(_, j)| j.gold_candidate) {
+        let n = tx
+            .execute(
+                crate::gold_candidates::INSERT_POSTGRES,
+                &[
+                    &ctx.project.0,
+                    item_id,
+                    &j.source,
+                    &j.payload,
+                    &j.rationale,
+                    &ctx.now,
+                ],
+            )
+            .await?;
+        ctx.candidates
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
     Ok(judgments.len() as u64)
+}
+
+/// Stores the external judgments of `item` that its stored twin `item_id` lacks.
+async fn add_new_external(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    item_id: i64,
+    item: &NewItem,
+) -> Result<u64> {
+    if item.external.is_empty() {
+        return Ok(0);
+    }
+    let stored: Vec<ExternalKey> = tx
+        .query(
+            "SELECT external_source, task, payload FROM judgments
+             WHERE item_id = $1 AND source = 'external'",
+            &[&item_id],
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let judgments: Vec<_> = new_external(item, &stored)
+        .into_iter()
+        .map(|j| (item_id, j))
+        .collect();
+    copy_external(tx, ctx, &judgments).await
 }
 
 async fn replace(tx: &Transaction<'_>, ctx: &Ctx, old: &Existing, item: &NewItem) -> Result<u64> {

@@ -67,6 +67,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pseudonym_secret",
         include_str!("../../migrations/postgres/0014_pseudonym_secret.sql"),
     ),
+    (
+        15,
+        "gold_candidates",
+        include_str!("../../migrations/postgres/0015_gold_candidates.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

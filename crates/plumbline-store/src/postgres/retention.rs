@@ -220,6 +220,22 @@ impl RetentionStore for PgStore {
                 )
                 .await?;
             }
+            // A gold candidate is an imported judgment proposed as gold: its text goes too.
+            rewrite(
+                &tx,
+                "gold_candidates",
+                "id",
+                "payload",
+                "item_id = $1",
+                item,
+                purge_payload,
+            )
+            .await?;
+            tx.execute(
+                "UPDATE gold_candidates SET note = $2 WHERE item_id = $1 AND note IS NOT NULL",
+                &[&item, &PURGED],
+            )
+            .await?;
             // A skip's reason is the annotator's free text: the skip stays, its words go.
             tx.execute(
                 "UPDATE assignments SET skip_reason = $2 WHERE item_id = $1 AND skip_reason IS NOT NULL",

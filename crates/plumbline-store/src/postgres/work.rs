@@ -942,6 +942,60 @@ tx,
     to_gold(&row)
 }
 
+fn to_candidate(r: &Row) -> Result<crate::GoldCandidate> {
+    Ok(crate::GoldCandidate {
+        id: r.get(0),
+        item: r.get(1),
+        source: r.get(2),
+        proposed_by: r.get::<_, Option<i64>>(3).map(UserId),
+        payload: serde_json::from_str(r.get(4))?,
+        note: r.get(5),
+        state: r.get(6),
+        decided_by: r.get::<_, Option<i64>>(7).map(UserId),
+        decided_at: r.get(8),
+        gold: r.get::<_, Option<i64>>(9).map(GoldId),
+        created_at: r.get(10),
+    })
+}
+
+/// Candidate `id` of the project, its row locked for the decision.
+async fn candidate_by_id<C: GenericClient>(
+    c: &C,
+    project: ProjectId,
+    id: i64,
+) -> Result<crate::GoldCandidate> {
+    let r = q_opt(
+        c,
+        &format!(
+            "SELECT {} FROM gold_candidates c JOIN items i ON i.id = c.item_id
+             WHERE c.project_id = $1 AND c.id = $2 FOR UPDATE OF c",
+            crate::gold_candidates::COLUMNS
+        ),
+        &[&project.0, &id],
+    )
+    .await?
+    .ok_or_else(|| crate::gold_candidates::not_found(id, project))?;
+    to_candidate(&r)
+}
+
+/// Marks candidate `id` decided.
+async fn decide_candidate<C: GenericClient>(
+    c: &C,
+    id: i64,
+    state: &str,
+    actor: Option<UserId>,
+    gold: Option<GoldId>,
+    now: i64,
+) -> Result<()> {
+    exec(
+        c,
+        "UPDATE gold_candidates SET state = $2, decided_by = $3, decided_at = $4, gold_id = $5 WHERE id = $1",
+        &[&id, &state, &actor.map(|u| u.0), &now, &gold.map(|g| g.0)],
+    )
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn item_by_ext<C: GenericClient>(
     c: &C,
     project: ProjectId,
@@ -1118,6 +1172,92 @@ impl WorkStore for PgStore {
 
     async fn gold(&self, project: ProjectId, item: Option<String>) -> Result<Vec<GoldRecord>> {
         self.read_gold(project, item).await
+    }
+
+    async fn gold_candidates(
+        &self,
+        project: ProjectId,
+        state: Option<String>,
+    ) -> Result<Vec<crate::GoldCandidate>> {
+        crate::gold_candidates::check_state(state.as_deref())?;
+        let client = self.client().await?;
+        let rows = q(
+            &client,
+            &format!(
+                "SELECT {} FROM gold_candidates c JOIN items i ON i.id = c.item_id
+                 WHERE c.project_id = $1 AND ($2::TEXT IS NULL OR c.state = $2) ORDER BY c.id",
+                crate::gold_candidates::COLUMNS
+            ),
+            &[&project.0, &state],
+        )
+        .await?;
+        rows.iter().map(to_candidate).collect()
+    }
+
+    async fn accept_gold_candidate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        id: i64,
+        payload: Option<String>,
+    ) -> WorkResult<GoldRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let c = candidate_by_id(&tx, project, id).await?;
+        crate::gold_candidates::check_pending(id, &c.state)?;
+        let (_, version) = settings_of(&tx, project).await?;
+        let (item, body, task, _) = item_by_ext(&tx, project, &c.item).await?;
+        let rubric = rubric_of(&tx, project, version).await?;
+        let given = payload.unwrap_or_else(|| c.payload.to_string());
+        let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &given)?;
+        let mut g = GoldVersion::expert(actor, item, version, &r);
+        g.origin = review::GoldOrigin::Import;
+        let now = now_ms();
+        let gold = insert_gold(&tx, project, &g, now).await?;
+        decide_candidate(&tx, id, "accepted", actor, Some(gold.id), now).await?;
+        write_events(
+            &tx,
+            &[crate::gold_candidates::event(
+                crate::audit::AuditAction::GoldCandidateAccept,
+                actor,
+                project,
+                id,
+                &c.item,
+            )],
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(gold)
+    }
+
+    async fn reject_gold_candidate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        id: i64,
+    ) -> Result<crate::GoldCandidate> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let c = candidate_by_id(&tx, project, id).await?;
+        crate::gold_candidates::check_pending(id, &c.state)?;
+        let now = now_ms();
+        decide_candidate(&tx, id, "rejected", actor, None, now).await?;
+        write_events(
+            &tx,
+            &[crate::gold_candidates::event(
+                crate::audit::AuditAction::GoldCandidateReject,
+                actor,
+                project,
+                id,
+                &c.item,
+            )],
+            now,
+        )
+        .await?;
+        let decided = candidate_by_id(&tx, project, id).await?;
+        tx.commit().await?;
+        Ok(decided)
     }
 
     async fn adjudication_queue(

@@ -2,7 +2,9 @@
 //! as they arrive (constant memory), rolled back unless the source finishes cleanly.
 
 use crate::Result;
-use crate::import::{import_event, record_conflict, same_but_split, split_str};
+use crate::import::{
+    ExternalKey, import_event, new_external, record_conflict, same_but_split, split_str,
+};
 use crate::model::*;
 use plumbline_domain::{ProjectId, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -52,28 +54,45 @@ pub(super) fn run(
         )?;
         let mut external = tx.prepare_cached(
             "INSERT INTO judgments (project_id, item_id, source, external_source, rubric_version,
-             task, payload, rationale, created_at, updated_at)
-             VALUES (?1, ?2, 'external', ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+             task, payload, rationale, time_ms, created_at, updated_at)
+             VALUES (?1, ?2, 'external', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        )?;
+        let mut propose = tx.prepare_cached(crate::gold_candidates::INSERT_SQLITE)?;
+        let mut stored_external = tx.prepare_cached(
+            "SELECT external_source, task, payload FROM judgments
+             WHERE item_id = ?1 AND source = 'external'",
         )?;
         let mut drop_external =
             tx.prepare_cached("DELETE FROM judgments WHERE item_id = ?1 AND source = 'external'")?;
         let now = now_ms();
-        let mut store_external = |item_id: i64, item: &NewItem, outcome: &mut ImportOutcome| {
-            for j in &item.external {
-                external.execute(params![
-                    project.0,
-                    item_id,
-                    j.source,
-                    rubric_version,
-                    j.task.as_str(),
-                    j.payload,
-                    j.rationale,
-                    now
-                ])?;
-                outcome.external_judgments += 1;
-            }
-            Ok::<(), crate::StoreError>(())
-        };
+        let mut store_external =
+            |item_id: i64, judgments: &[&ExternalJudgment], outcome: &mut ImportOutcome| {
+                for j in judgments {
+                    external.execute(params![
+                        project.0,
+                        item_id,
+                        j.source,
+                        rubric_version,
+                        j.task.as_str(),
+                        j.payload,
+                        j.rationale,
+                        j.time_ms,
+                        now
+                    ])?;
+                    outcome.external_judgments += 1;
+                    if j.gold_candidate {
+                        outcome.gold_candidates += propose.execute(params![
+                            project.0,
+                            item_id,
+                            j.source,
+                            j.payload,
+                            j.rationale,
+                            now
+                        ])? as u64;
+                    }
+                }
+                Ok::<(), crate::StoreError>(())
+            };
         'source: while let Some(msg) = source.blocking_recv() {
             let batch = match msg {
                 ImportMsg::Items(batch) => batch,
@@ -96,7 +115,8 @@ pub(super) fn run(
                 if added == 1 {
                     outcome.imported += 1;
                     if !item.external.is_empty() {
-                        store_external(tx.last_insert_rowid(), &item, &mut outcome)?;
+                        let all: Vec<&ExternalJudgment> = item.external.iter().collect();
+                        store_external(tx.last_insert_rowid(), &all, &mut outcome)?;
                     }
                     continue;
                 }
@@ -108,7 +128,22 @@ pub(super) fn run(
                 if hash == item.content_hash
                     || same_but_split(&old_body, stored, &item.body, item.split)
                 {
-                    outcome.unchanged += 1;
+                    // The same item again may bring annotations made since the last
+                    // import; those not stored yet are added, the others are not repeated.
+                    let fresh = if item.external.is_empty() {
+                        Vec::new()
+                    } else {
+                        let stored: Vec<ExternalKey> = stored_external
+                            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                            .collect::<rusqlite::Result<_>>()?;
+                        new_external(&item, &stored)
+                    };
+                    if fresh.is_empty() {
+                        outcome.unchanged += 1;
+                    } else {
+                        store_external(id, &fresh, &mut outcome)?;
+                        outcome.annotated += 1;
+                    }
                 } else if options.update {
                     archive.execute(params![id, revision, hash, old_body, now])?;
                     replace.execute(params![
@@ -121,7 +156,8 @@ pub(super) fn run(
                     ])?;
                     // The new revision's prior judgments replace the old revision's.
                     drop_external.execute([id])?;
-                    store_external(id, &item, &mut outcome)?;
+                    let all: Vec<&ExternalJudgment> = item.external.iter().collect();
+                    store_external(id, &all, &mut outcome)?;
                     outcome.updated += 1;
                 } else {
                     if record_conflict(&mut outcome, &options, item.line, item.ext_id) {

@@ -52,6 +52,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pseudonym_secret",
         include_str!("../../migrations/sqlite/0014_pseudonym_secret.sql"),
     ),
+    (
+        15,
+        "gold_candidates",
+        include_str!("../../migrations/sqlite/0015_gold_candidates.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

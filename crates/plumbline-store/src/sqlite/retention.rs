@@ -143,6 +143,20 @@ fn purge_item(tx: &Transaction<'_>, item: i64, now: i64, report: &mut PurgeRepor
     )?;
     text("adjudications", "item_id = ?1")?;
     text("gold", "item_id = ?1")?;
+    // A gold candidate is an imported judgment proposed as gold: its text goes too.
+    rewrite(
+        tx,
+        "gold_candidates",
+        "id",
+        "payload",
+        "item_id = ?1",
+        item,
+        purge_payload,
+    )?;
+    tx.execute(
+        "UPDATE gold_candidates SET note = ?2 WHERE item_id = ?1 AND note IS NOT NULL",
+        params![item, PURGED],
+    )?;
     // A skip's reason is the annotator's free text: the skip stays, its words go.
     tx.execute(
         "UPDATE assignments SET skip_reason = ?2 WHERE item_id = ?1 AND skip_reason IS NOT NULL",

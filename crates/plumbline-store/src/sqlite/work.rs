@@ -778,6 +778,82 @@ pub(super) fn item_by_ext(
     .ok_or_else(|| StoreError::NotFound(format!("item `{ext}`")))
 }
 
+fn gold_candidate_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCandidate> {
+    Ok((
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+        (
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+        ),
+    ))
+}
+
+/// A gold candidate row as read, before its JSON is parsed.
+type RawCandidate = (
+    (i64, String, String, Option<i64>, String),
+    (
+        Option<String>,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        i64,
+    ),
+);
+
+fn to_candidate(raw: RawCandidate) -> Result<crate::GoldCandidate> {
+    let (
+        (id, item, source, proposed_by, payload),
+        (note, state, decided_by, decided_at, gold, created_at),
+    ) = raw;
+    Ok(crate::GoldCandidate {
+        id,
+        item,
+        source,
+        proposed_by: proposed_by.map(UserId),
+        payload: serde_json::from_str(&payload)?,
+        note,
+        state,
+        decided_by: decided_by.map(UserId),
+        decided_at,
+        gold: gold.map(GoldId),
+        created_at,
+    })
+}
+
+fn candidate_by_id(tx: &Connection, project: ProjectId, id: i64) -> Result<crate::GoldCandidate> {
+    let raw = tx
+        .prepare_cached(&format!(
+            "SELECT {} FROM gold_candidates c JOIN items i ON i.id = c.item_id
+             WHERE c.project_id = ?1 AND c.id = ?2",
+            crate::gold_candidates::COLUMNS
+        ))?
+        .query_row(params![project.0, id], gold_candidate_row)
+        .optional()?
+        .ok_or_else(|| crate::gold_candidates::not_found(id, project))?;
+    to_candidate(raw)
+}
+
+/// Marks candidate `id` decided.
+fn decide_candidate(
+    tx: &Connection,
+    id: i64,
+    state: &str,
+    actor: Option<UserId>,
+    gold: Option<GoldId>,
+    now: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE gold_candidates SET state = ?2, decided_by = ?3, decided_at = ?4, gold_id = ?5 WHERE id = ?1",
+    )?
+    .execute(params![id, state, actor.map(|u| u.0), now, gold.map(|g| g.0)])?;
+    Ok(())
+}
+
 fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
@@ -957,6 +1033,97 @@ impl WorkStore for SqliteStore {
 
     async fn gold(&self, project: ProjectId, item: Option<String>) -> Result<Vec<GoldRecord>> {
         self.read_gold(project, item).await
+    }
+
+    async fn gold_candidates(
+        &self,
+        project: ProjectId,
+        state: Option<String>,
+    ) -> Result<Vec<crate::GoldCandidate>> {
+        crate::gold_candidates::check_state(state.as_deref())?;
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {} FROM gold_candidates c JOIN items i ON i.id = c.item_id
+                 WHERE c.project_id = ?1 AND (?2 IS NULL OR c.state = ?2) ORDER BY c.id",
+                crate::gold_candidates::COLUMNS
+            ))?;
+            let rows = stmt.query_map(params![project.0, state], gold_candidate_row)?;
+            rows.map(|r| to_candidate(r?)).collect()
+        })
+        .await
+    }
+
+    async fn accept_gold_candidate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        id: i64,
+        payload: Option<String>,
+    ) -> WorkResult<GoldRecord> {
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let run = || -> WorkResult<GoldRecord> {
+                let c = candidate_by_id(&tx, project, id)?;
+                crate::gold_candidates::check_pending(id, &c.state)?;
+                let (_, version) = settings_of(&tx, project)?;
+                let (item, body, task, _) = item_by_ext(&tx, project, &c.item)?;
+                let rubric = rubric_of(&tx, project, version)?;
+                let given = payload.clone().unwrap_or_else(|| c.payload.to_string());
+                let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &given)?;
+                let mut g = GoldVersion::expert(actor, item, version, &r);
+                g.origin = review::GoldOrigin::Import;
+                let now = now_ms();
+                let gold = insert_gold(&tx, project, &g, now)?;
+                decide_candidate(&tx, id, "accepted", actor, Some(gold.id), now)?;
+                sqlite_append(
+                    &tx,
+                    &crate::gold_candidates::event(
+                        crate::audit::AuditAction::GoldCandidateAccept,
+                        actor,
+                        project,
+                        id,
+                        &c.item,
+                    ),
+                )?;
+                Ok(gold)
+            };
+            match run() {
+                Ok(g) => {
+                    tx.commit()?;
+                    Ok(Ok(g))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        })
+        .await?
+    }
+
+    async fn reject_gold_candidate(
+        &self,
+        actor: Option<UserId>,
+        project: ProjectId,
+        id: i64,
+    ) -> Result<crate::GoldCandidate> {
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let c = candidate_by_id(&tx, project, id)?;
+            crate::gold_candidates::check_pending(id, &c.state)?;
+            decide_candidate(&tx, id, "rejected", actor, None, now_ms())?;
+            sqlite_append(
+                &tx,
+                &crate::gold_candidates::event(
+                    crate::audit::AuditAction::GoldCandidateReject,
+                    actor,
+                    project,
+                    id,
+                    &c.item,
+                ),
+            )?;
+            let decided = candidate_by_id(&tx, project, id)?;
+            tx.commit()?;
+            Ok(decided)
+        })
+        .await
     }
 
     async fn adjudication_queue(

@@ -625,8 +625,79 @@ fn with_external(mut item: NewItem, winner: &str) -> NewItem {
         task: TaskKind::Preference,
         payload: format!(r#"{{"winner":"{winner}","strength":0}}"#),
         rationale: None,
+        time_ms: None,
+        gold_candidate: false,
     });
     item
+}
+
+async fn judgment_rows<S: Store>(store: &S, project: &Project) -> Vec<JudgedItem> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let collect = tokio::spawn(async move {
+        let mut all = Vec::new();
+        while let Some(b) = rx.recv().await {
+            all.extend(b);
+        }
+        all
+    });
+    store
+        .judged_items(project.id, TaskKind::Preference, tx, None)
+        .await
+        .unwrap();
+    collect.await.unwrap()
+}
+
+pub async fn reimport_adds_only_new_external_judgments<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let mut first = with_external(item(1, "ls-1", "one"), "a");
+    first.external[0].time_ms = Some(12_500);
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![first.clone()]],
+        Some(true),
+    )
+    .await;
+    assert_eq!((out.imported, out.external_judgments), (1, 1));
+    // The same item with one annotation more (a later export of the tool): the new
+    // judgment is added and the item counted as annotated, the old one not repeated.
+    let mut more = with_external(first.clone(), "b");
+    more.external[1].source = "label-studio/ann-2".into();
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![more.clone()]],
+        Some(true),
+    )
+    .await;
+    assert!(out.committed);
+    assert_eq!(
+        (out.unchanged, out.annotated, out.external_judgments),
+        (0, 1, 1)
+    );
+    // The same again: nothing new.
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![vec![more]],
+        Some(true),
+    )
+    .await;
+    assert_eq!(
+        (out.unchanged, out.annotated, out.external_judgments),
+        (1, 0, 0)
+    );
+    let rows = judgment_rows(&store, &p).await;
+    let judgments = &rows[0].judgments;
+    assert_eq!(judgments.len(), 2);
+    assert_eq!(judgments[0].time_ms, Some(12_500), "time on task is kept");
+    assert_eq!(
+        judgments[1].external_source.as_deref(),
+        Some("label-studio/ann-2")
+    );
 }
 
 pub async fn external_judgments_come_and_go_with_their_items<S: Store>(store: S) {
@@ -809,4 +880,110 @@ pub async fn judged_items_merge_judgments_in_item_order<S: Store>(store: S) {
         0
     );
     drain.await.unwrap();
+}
+
+/// An item whose import marked one of its judgments as the right answer.
+fn with_ground_truth(item: NewItem, winner: &str, source: &str) -> NewItem {
+    let mut item = with_external(item, winner);
+    let j = item.external.last_mut().unwrap();
+    j.source = source.into();
+    j.rationale = Some("the caller said 4929".into());
+    j.gold_candidate = true;
+    item
+}
+
+pub async fn gold_candidates_wait_for_a_lead<S: Store>(store: S) {
+    let p = project(&store, "banking").await;
+    let items = vec![
+        with_ground_truth(item(1, "g1", "one"), "a", "label-studio/ann-1"),
+        with_ground_truth(item(2, "g2", "two"), "b", "label-studio/ann-1"),
+        with_external(item(3, "g3", "three"), "a"),
+    ];
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![items.clone()],
+        Some(true),
+    )
+    .await;
+    assert_eq!((out.external_judgments, out.gold_candidates), (3, 2));
+    // Proposed, never gold by themselves.
+    let pending = store
+        .gold_candidates(p.id, Some("pending".into()))
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[0].item, "g1");
+    assert_eq!(pending[0].source, "label-studio/ann-1");
+    assert_eq!(pending[0].payload["winner"], "a");
+    assert!(store.gold(p.id, None).await.unwrap().is_empty());
+    // The imported payload lacks the rubric's criteria: accepting it as it is names the
+    // problem and changes nothing; the lead's completed version is stored as gold.
+    let refused = store
+        .accept_gold_candidate(None, p.id, pending[0].id, None)
+        .await;
+    assert!(matches!(refused, Err(WorkError::Payload(_))), "{refused:?}");
+    assert!(store.gold(p.id, None).await.unwrap().is_empty());
+    let full = r#"{"winner":"a","strength":2,"criteria":{"compliance":"a","tone":"a"}}"#;
+    let gold = store
+        .accept_gold_candidate(None, p.id, pending[0].id, Some(full.into()))
+        .await
+        .unwrap();
+    assert_eq!((gold.item.as_str(), gold.origin.as_str()), ("g1", "import"));
+    let rejected = store
+        .reject_gold_candidate(None, p.id, pending[1].id)
+        .await
+        .unwrap();
+    assert_eq!(rejected.state, "rejected");
+    // Decided once only; an unknown id or state is named.
+    let again = store
+        .accept_gold_candidate(None, p.id, pending[1].id, Some(full.into()))
+        .await;
+    assert!(
+        matches!(again, Err(WorkError::Store(StoreError::Conflict(_)))),
+        "{again:?}"
+    );
+    assert!(matches!(
+        store.reject_gold_candidate(None, p.id, 9999).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.gold_candidates(p.id, Some("maybe".into())).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let all = store.gold_candidates(p.id, None).await.unwrap();
+    let states: Vec<(&str, Option<plumbline_domain::GoldId>)> =
+        all.iter().map(|c| (c.state.as_str(), c.gold)).collect();
+    assert_eq!(states, [("accepted", Some(gold.id)), ("rejected", None)]);
+    assert!(
+        store
+            .gold_candidates(p.id, Some("pending".into()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A later export of the tool with a new ground truth proposes only the new one.
+    let mut later = items;
+    later[2] = with_ground_truth(later[2].clone(), "b", "label-studio/ann-2");
+    let out = import(
+        &store,
+        &p,
+        ImportOptions::default(),
+        vec![later],
+        Some(true),
+    )
+    .await;
+    assert_eq!((out.annotated, out.gold_candidates), (1, 1));
+    // Each decision is audited.
+    let events = store.audit_events(0, 100_000).await.unwrap();
+    let actions: Vec<&str> = events
+        .iter()
+        .filter(|e| e.object_type == "gold_candidate" || e.action == "gold.add")
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["gold.add", "gold.candidate.accept", "gold.candidate.reject"]
+    );
 }

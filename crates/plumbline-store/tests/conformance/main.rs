@@ -66,6 +66,8 @@ conformance!(
     each_project_has_its_own_pseudonym_key,
     integrity_check_passes,
     external_judgments_come_and_go_with_their_items,
+    reimport_adds_only_new_external_judgments,
+    gold_candidates_wait_for_a_lead,
     splits_are_stored_streamed_and_all_or_nothing,
     judged_items_merge_judgments_in_item_order,
     exports_read_gold_and_annotator_outcomes,

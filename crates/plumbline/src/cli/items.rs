@@ -239,15 +239,27 @@ pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<Exi
         if !report.stored {
             eprintln!("{name}: nothing was stored");
         }
+        let annotated = if report.annotated > 0 {
+            format!(", annotated {}", report.annotated)
+        } else {
+            String::new()
+        };
         let external = if report.external_judgments > 0 {
             format!(", external judgments {}", report.external_judgments)
         } else {
             String::new()
         };
         println!(
-            "imported {}, unchanged {}, updated {}, rejected {}{external}",
+            "imported {}, unchanged {}, updated {}, rejected {}{annotated}{external}",
             report.imported, report.unchanged, report.updated, report.rejected
         );
+        if report.gold_candidates > 0 {
+            eprintln!(
+                "{name}: {} gold candidates proposed (marked ground truth); a lead accepts or \
+                 rejects them with `plumbline gold candidates`",
+                report.gold_candidates
+            );
+        }
     }
     Ok(if report.stored {
         ExitCode::SUCCESS
@@ -337,6 +349,9 @@ pub enum ExportKind {
     /// Every judgment with a pseudonymous annotator id, expertise, rubric version, gold
     /// status, time on task and display order.
     Full,
+    /// Label Studio task JSON (one array): each item's data as the matching shipped
+    /// template reads it, Plumbline's decided label as the prediction.
+    LabelStudio,
 }
 
 impl ExportKind {
@@ -351,6 +366,7 @@ impl ExportKind {
             ExportKind::Rating => Kind::Rating,
             ExportKind::RedTeam => Kind::RedTeam,
             ExportKind::Full => Kind::Full,
+            ExportKind::LabelStudio => Kind::LabelStudio,
         })
     }
 

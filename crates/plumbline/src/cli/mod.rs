@@ -10,6 +10,7 @@ mod bench_serve;
 mod bench_split;
 mod demo;
 mod eval;
+mod gold;
 mod items;
 mod project;
 mod release;
@@ -60,6 +61,9 @@ enum Command {
     Release(release::ReleaseCommand),
     /// Assign the evaluation split: deterministic, stratified, near duplicates on one side.
     Split(split::SplitArgs),
+    /// Decide proposed gold: list, accept or reject gold candidates (an import's ground truth).
+    #[command(subcommand)]
+    Gold(gold::GoldCommand),
     /// Add, list and disable users.
     #[command(subcommand)]
     User(access::UserCommand),
@@ -214,6 +218,7 @@ async fn run_command<S: Store>(store: S, command: Command) -> anyhow::Result<Exi
         Command::Token(cmd) => access::token(&store, cmd).await,
         Command::Audit(cmd) => access::audit(&store, cmd).await,
         Command::Retention(cmd) => retention::retention(&store, cmd).await,
+        Command::Gold(cmd) => gold::run(&store, cmd).await,
         Command::Purge(args) => retention::purge(&store, args).await,
         Command::Stats(_)
         | Command::Bench(_)

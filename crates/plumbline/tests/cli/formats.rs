@@ -89,10 +89,136 @@ fn every_format(env: Env) {
         &fixture("label_studio_unknown_control.json"),
         &[],
     )
-    .fails_with(&["unknown control `choices`", "nothing was stored"]);
+    .fails_with(&["unknown control `labels`", "nothing was stored"]);
     import(&env, "banking", &fixture("hh_rlhf_truncated.parquet"), &[])
         .fails_with(&["not a readable Parquet file", "nothing was stored"]);
     assert_eq!(stored_items(&env), 10);
+}
+
+fn label_studio(name: &str) -> String {
+    fixture(&format!("label_studio/{name}"))
+}
+
+/// A later Label Studio export of the same project adds its new annotations (with or
+/// without --update), never repeats the old ones, and the tasks go back to Label Studio
+/// with Plumbline's decisions as predictions.
+fn label_studio_flow(env: Env) {
+    let rubric = env.file("rubric.toml", RUBRIC);
+    for name in ["banking", "updating", "back"] {
+        env.run(&["project", "create", "--name", name, "--rubric", &rubric])
+            .ok();
+    }
+    let out = import(&env, "banking", &label_studio("pairwise.json"), &[]).ok();
+    assert!(
+        out.stdout
+            .contains("imported 2, unchanged 0, updated 0, rejected 0, external judgments 3"),
+        "{}",
+        out.stdout
+    );
+    // The annotation marked ground truth is proposed as gold, for a lead to decide.
+    assert!(
+        out.stderr.contains("1 gold candidates proposed"),
+        "{}",
+        out.stderr
+    );
+    let out = env
+        .run(&["gold", "candidates", "--project", "banking", "--json"])
+        .ok();
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (&listed[0]["item"], &listed[0]["state"]),
+        (&"ls-2".into(), &"pending".into())
+    );
+    let id = listed[0]["id"].to_string();
+    // As imported it lacks the rubric's criteria; the lead's completed payload is gold.
+    env.run(&["gold", "accept", "--project", "banking", &id])
+        .fails_with(&["not a valid gold answer as proposed", "--payload"]);
+    let full =
+        r#"{"winner":"answer2","strength":2,"criteria":{"compliance":"answer2","tone":"answer2"}}"#;
+    let out = env
+        .run(&[
+            "gold",
+            "accept",
+            "--project",
+            "banking",
+            &id,
+            "--payload",
+            full,
+        ])
+        .ok();
+    assert!(
+        out.stdout.contains("item ls-2 has gold version 1"),
+        "{}",
+        out.stdout
+    );
+    env.run(&["gold", "reject", "--project", "banking", &id])
+        .fails_with(&["was accepted already"]);
+    for (project, extra) in [("banking", &[][..]), ("updating", &["--update"][..])] {
+        if project == "updating" {
+            import(&env, project, &label_studio("pairwise.json"), &[]).ok();
+        }
+        let out = import(&env, project, &label_studio("pairwise_more.json"), extra).ok();
+        assert!(
+            out.stdout.contains(
+                "imported 0, unchanged 1, updated 0, rejected 0, annotated 1, external judgments 1"
+            ),
+            "{project}: {}",
+            out.stdout
+        );
+    }
+    // The same export again: nothing new. JSON_MIN of the same annotations: the same.
+    for file in ["pairwise_more.json", "pairwise_more.min.json"] {
+        let out = import(&env, "banking", &label_studio(file), &["--json"]).ok();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(
+            (&v["unchanged"], &v["annotated"]),
+            (&2.into(), &0.into()),
+            "{file}: {v}"
+        );
+    }
+    let tasks = env.dir.join("tasks.json").display().to_string();
+    let out = env
+        .run(&[
+            "export",
+            "--project",
+            "banking",
+            "--kind",
+            "label-studio",
+            "--include-external",
+            "--out",
+            &tasks,
+        ])
+        .ok();
+    assert!(out.stderr.contains("exported 2"), "{}", out.stderr);
+    let exported: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&tasks).unwrap()).unwrap();
+    assert_eq!(
+        exported[0]["data"]["answer1"].as_str().map(|s| &s[..6]),
+        Some("Freeze")
+    );
+    assert_eq!(
+        exported[0]["predictions"][0]["result"][0]["value"]["selected"],
+        "left"
+    );
+    // Task 2: decided by the gold the lead accepted.
+    let second = &exported[1]["predictions"][0];
+    assert_eq!(second["model_version"], "plumbline-gold");
+    assert_eq!(second["result"][0]["value"]["selected"], "right");
+    let out = import(&env, "back", &tasks, &[]).ok();
+    assert!(out.stdout.contains("imported 2"), "{}", out.stdout);
+}
+
+#[test]
+fn label_studio_reimport_and_export_on_sqlite() {
+    label_studio_flow(Env::sqlite());
+}
+
+#[test]
+fn label_studio_reimport_and_export_on_postgres() {
+    if let Some(env) = Env::postgres() {
+        label_studio_flow(env);
+    }
 }
 
 #[test]
@@ -451,17 +577,20 @@ fn export_flow(env: Env) {
         ])
         .ok();
     let summary: serde_json::Value = serde_json::from_str(&out.stderr).unwrap();
-    assert_eq!(summary["exported"], 6, "{summary}");
+    assert_eq!(summary["exported"], 5, "{summary}");
     assert_eq!(
         summary["no_judgments"], 1,
         "the unannotated Label Studio task"
     );
+    // Label Studio task 101 was annotated by two users: two voters (of 0.7 each), whose
+    // agreeing votes reach a posterior of 0.845, under the threshold of 0.9.
+    assert_eq!(summary["below_threshold"], 1, "{summary}");
     let text = std::fs::read_to_string(&jsonl).unwrap();
     let rows: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 5);
     // Each item's imported choice is its one vote (each source is one voter): exported
     // as itself, at the stated reliability of an external source.
     let hh: Vec<serde_json::Value> = std::fs::read_to_string(fixture("hh_rlhf.jsonl"))
@@ -540,7 +669,7 @@ fn export_flow(env: Env) {
         assert_eq!(chosen["role"], "assistant");
         n += 1;
     }
-    assert_eq!(n, 6);
+    assert_eq!(n, 5);
     assert!(!env.dir.join("pairs.partial").exists());
     // SFT: the prompt continued by the winning reply.
     let sft = env.dir.join("sft.jsonl").display().to_string();
@@ -560,7 +689,7 @@ fn export_flow(env: Env) {
     let messages = first["messages"].as_array().unwrap();
     assert_eq!(messages.last().unwrap()["role"], "assistant");
     assert_eq!(messages[0]["role"], "user");
-    assert_eq!(text.lines().count(), 6);
+    assert_eq!(text.lines().count(), 5);
     // SFT as Parquet: a `messages` list column.
     let sft_pq = env.dir.join("sft.parquet").display().to_string();
     env.run(&[

@@ -336,7 +336,7 @@ fn export_refuses_a_filter_the_kind_cannot_apply() {
     ]);
     export("items", &["--min-agreement", "0.5"]).fails_with(&[
         "--min-agreement does not apply to items exports; it applies to preference, reward, \
-         sft, ranking, rating, red_team and full exports",
+         sft, ranking, rating, red_team, full and label-studio exports",
     ]);
     export("items", &["--include-external"])
         .fails_with(&["--include-external does not apply to items exports"]);
