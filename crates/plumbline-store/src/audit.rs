@@ -114,6 +114,8 @@ crate::states::stored_enum! {
         GoldAdd = "gold.add",
         /// A new rubric version marked older gold for revalidation.
         GoldRevalidate = "gold.revalidate",
+        /// A reviewer proposed a gold answer for a lead to decide.
+        GoldCandidatePropose = "gold.candidate.propose",
         /// A lead accepted a proposed gold answer (its `gold.add` follows).
         GoldCandidateAccept = "gold.candidate.accept",
         /// A lead rejected a proposed gold answer.

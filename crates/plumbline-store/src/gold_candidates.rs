@@ -92,6 +92,26 @@ pub(crate) const INSERT_POSTGRES: &str =
     "INSERT INTO gold_candidates (project_id, item_id, source, payload, note, created_at)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (item_id, source, payload) DO NOTHING";
 
+/// The source of a reviewer's proposal.
+pub(crate) fn reviewer_source(reviewer: UserId) -> String {
+    format!("reviewer/{reviewer}")
+}
+
+/// The SQL that stores a reviewer's proposal; the same proposal twice is a conflict.
+pub(crate) const PROPOSE_SQLITE: &str = "INSERT INTO gold_candidates (project_id, item_id, source, proposed_by, payload, note, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
+
+/// [`PROPOSE_SQLITE`] for PostgreSQL.
+pub(crate) const PROPOSE_POSTGRES: &str = "INSERT INTO gold_candidates (project_id, item_id, source, proposed_by, payload, note, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+
+/// A second identical proposal.
+pub(crate) fn proposed_twice(item: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "you proposed this answer as gold for item `{item}` already"
+    ))
+}
+
 /// The columns a candidate is read from (with `i` the items table).
 pub(crate) const COLUMNS: &str = "c.id, i.ext_id, c.source, c.proposed_by, c.payload, c.note, c.state, \
      c.decided_by, c.decided_at, c.gold_id, c.created_at";

@@ -492,6 +492,17 @@ pub trait WorkStore: Send + Sync {
         payload: Option<String>,
     ) -> impl Future<Output = WorkResult<GoldRecord>> + Send;
 
+    /// A reviewer's proposal of `payload` as the gold answer of `item`: validated against
+    /// the item and the current rubric, stored as a pending candidate for a lead to
+    /// accept or reject, with its audit event. The same proposal twice is a conflict.
+    fn propose_gold_candidate(
+        &self,
+        reviewer: UserId,
+        project: ProjectId,
+        item: String,
+        payload: String,
+    ) -> impl Future<Output = WorkResult<crate::GoldCandidate>> + Send;
+
     /// Rejects a pending gold candidate (kept, decided), with its audit event.
     fn reject_gold_candidate(
         &self,

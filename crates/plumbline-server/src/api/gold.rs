@@ -4,7 +4,7 @@
 
 use super::{ApiError, ApiResult, json_body};
 use crate::AppState;
-use crate::auth::Lead;
+use crate::auth::{Lead, Reviewer};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -23,7 +23,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route(
             "/api/v1/projects/{project}/gold/candidates",
-            get(list_candidates::<S>),
+            get(list_candidates::<S>).post(propose_candidate::<S>),
         )
         .route(
             "/api/v1/projects/{project}/gold/candidates/{id}/accept",
@@ -65,6 +65,34 @@ pub async fn list_candidates<S: Store>(
             .gold_candidates(lead.project.id, q.state)
             .await?,
     ))
+}
+
+/// A reviewer proposes an answer as the item's gold (typically a judgment they would
+/// adjudicate with, or a decision): validated against the item and the current rubric,
+/// it waits as a pending candidate until a lead accepts or rejects it.
+#[utoipa::path(post, operation_id = "propose_gold_candidate", path = "/api/v1/projects/{project}/gold/candidates", tag = "gold",
+    params(("project" = String, Path, description = "Project name")),
+    request_body = GoldBody,
+    responses((status = 201, description = "The pending candidate", body = plumbline_store::GoldCandidate),
+              (status = 404, body = super::ErrorBody),
+              (status = 409, description = "The same proposal was made before", body = super::ErrorBody),
+              (status = 422, body = super::ErrorBody)))]
+pub async fn propose_candidate<S: Store>(
+    State(state): State<AppState<S>>,
+    reviewer: Reviewer,
+    bytes: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<GoldCandidate>)> {
+    let body: GoldBody = json_body(&bytes)?;
+    let candidate = state
+        .store
+        .propose_gold_candidate(
+            reviewer.actor.user.id,
+            reviewer.project.id,
+            body.item,
+            body.payload.get().to_owned(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(candidate)))
 }
 
 /// The lead's completed payload, when the proposed one is not a valid gold answer as

@@ -253,7 +253,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         tasks::next, tasks::submit, tasks::skip,
         adjudication::queue, adjudication::decide,
         gold::list, gold::add, gold::reset_qualification,
-        gold::list_candidates, gold::accept_candidate, gold::reject_candidate,
+        gold::list_candidates, gold::propose_candidate, gold::accept_candidate, gold::reject_candidate,
         progress::progress,
         quality::quality, quality::reinstate, quality::leaderboard,
         exports::export, exports::create_release, exports::list_releases,

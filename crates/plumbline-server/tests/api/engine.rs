@@ -474,6 +474,59 @@ async fn annotate_loop_over_http() {
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     let (_, v) = lead.get("/api/v1/projects/bank/gold").await;
     assert_eq!(v.as_array().unwrap().len(), 2);
+    // A reviewer proposes gold; it waits for a lead, who accepts it.
+    let (s, _) = ann
+        .post(
+            "/api/v1/projects/bank/gold/candidates",
+            json!({"item": "c-0002", "payload": pref("a")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "annotators do not propose gold");
+    let (s, v) = rev
+        .post(
+            "/api/v1/projects/bank/gold/candidates",
+            json!({"item": "c-0002", "payload": {"winner": "a"}}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validated as it is proposed: {v}"
+    );
+    let (s, v) = rev
+        .post(
+            "/api/v1/projects/bank/gold/candidates",
+            json!({"item": "c-0002", "payload": pref("a")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["state"].as_str(), v["item"].as_str()),
+        (Some("pending"), Some("c-0002"))
+    );
+    let proposed = v["id"].as_i64().unwrap();
+    let (s, _) = rev
+        .post(
+            "/api/v1/projects/bank/gold/candidates",
+            json!({"item": "c-0002", "payload": pref("a")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the same proposal twice");
+    let (_, v) = lead.get("/api/v1/projects/bank/gold").await;
+    assert_eq!(v.as_array().unwrap().len(), 2, "not gold by itself");
+    let (_, v) = lead
+        .get("/api/v1/projects/bank/gold/candidates?state=pending")
+        .await;
+    assert_eq!(v[0]["id"].as_i64(), Some(proposed), "{v}");
+    let (s, v) = lead
+        .post(
+            &format!("/api/v1/projects/bank/gold/candidates/{proposed}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, v) = lead.get("/api/v1/projects/bank/gold?item=c-0002").await;
+    assert_eq!(v[0]["origin"], "expert", "{v}");
     let (s, _) = lead
         .post("/api/v1/projects/bank/qualifications/ann/reset", json!({}))
         .await;

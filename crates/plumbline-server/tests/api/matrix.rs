@@ -150,6 +150,13 @@ fn ops() -> Vec<Op> {
             LEAD,
             Some("admin"),
         ),
+        // A reviewer (or lead) proposes gold; an empty body reaches the handler's 400.
+        op(
+            M::POST,
+            "/api/v1/projects/triage/gold/candidates",
+            REV | LEAD,
+            Some("review"),
+        ),
         op(
             M::POST,
             "/api/v1/projects/triage/gold/candidates/999999/accept",

@@ -1211,7 +1211,9 @@ impl WorkStore for PgStore {
         let given = payload.unwrap_or_else(|| c.payload.to_string());
         let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &given)?;
         let mut g = GoldVersion::expert(actor, item, version, &r);
-        g.origin = review::GoldOrigin::Import;
+        if c.proposed_by.is_none() {
+            g.origin = review::GoldOrigin::Import;
+        }
         let now = now_ms();
         let gold = insert_gold(&tx, project, &g, now).await?;
         decide_candidate(&tx, id, "accepted", actor, Some(gold.id), now).await?;
@@ -1229,6 +1231,56 @@ impl WorkStore for PgStore {
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(gold)
+    }
+
+    async fn propose_gold_candidate(
+        &self,
+        reviewer: UserId,
+        project: ProjectId,
+        item: String,
+        payload: String,
+    ) -> WorkResult<crate::GoldCandidate> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let (_, version) = settings_of(&tx, project).await?;
+        let (item_id, body, task, _) = item_by_ext(&tx, project, &item).await?;
+        let rubric = rubric_of(&tx, project, version).await?;
+        let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &payload)?;
+        let now = now_ms();
+        let id: i64 = tx
+            .query_one(
+                crate::gold_candidates::PROPOSE_POSTGRES,
+                &[
+                    &project.0,
+                    &item_id,
+                    &crate::gold_candidates::reviewer_source(reviewer),
+                    &reviewer.0,
+                    &r.payload_json,
+                    &r.rationale,
+                    &now,
+                ],
+            )
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => crate::gold_candidates::proposed_twice(&item),
+                other => other,
+            })?
+            .get(0);
+        write_events(
+            &tx,
+            &[crate::gold_candidates::event(
+                crate::audit::AuditAction::GoldCandidatePropose,
+                Some(reviewer),
+                project,
+                id,
+                &item,
+            )],
+            now,
+        )
+        .await?;
+        let c = candidate_by_id(&tx, project, id).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(c)
     }
 
     async fn reject_gold_candidate(

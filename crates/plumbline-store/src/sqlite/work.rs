@@ -1071,7 +1071,9 @@ impl WorkStore for SqliteStore {
                 let given = payload.clone().unwrap_or_else(|| c.payload.to_string());
                 let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &given)?;
                 let mut g = GoldVersion::expert(actor, item, version, &r);
-                g.origin = review::GoldOrigin::Import;
+                if c.proposed_by.is_none() {
+                    g.origin = review::GoldOrigin::Import;
+                }
                 let now = now_ms();
                 let gold = insert_gold(&tx, project, &g, now)?;
                 decide_candidate(&tx, id, "accepted", actor, Some(gold.id), now)?;
@@ -1091,6 +1093,61 @@ impl WorkStore for SqliteStore {
                 Ok(g) => {
                     tx.commit()?;
                     Ok(Ok(g))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        })
+        .await?
+    }
+
+    async fn propose_gold_candidate(
+        &self,
+        reviewer: UserId,
+        project: ProjectId,
+        item: String,
+        payload: String,
+    ) -> WorkResult<crate::GoldCandidate> {
+        self.write(move |conn| {
+            let tx = immediate(conn)?;
+            let run = || -> WorkResult<crate::GoldCandidate> {
+                let (_, version) = settings_of(&tx, project)?;
+                let (item_id, body, task, _) = item_by_ext(&tx, project, &item)?;
+                let rubric = rubric_of(&tx, project, version)?;
+                let r = review::reference(&body, submit::task_kind(&task)?, &rubric, &payload)?;
+                let id: i64 = tx
+                    .prepare_cached(crate::gold_candidates::PROPOSE_SQLITE)?
+                    .query_row(
+                        params![
+                            project.0,
+                            item_id,
+                            crate::gold_candidates::reviewer_source(reviewer),
+                            reviewer.0,
+                            r.payload_json,
+                            r.rationale,
+                            now_ms()
+                        ],
+                        |row| row.get(0),
+                    )
+                    .map_err(|e| match StoreError::from(e) {
+                        StoreError::Conflict(_) => crate::gold_candidates::proposed_twice(&item),
+                        other => other,
+                    })?;
+                sqlite_append(
+                    &tx,
+                    &crate::gold_candidates::event(
+                        crate::audit::AuditAction::GoldCandidatePropose,
+                        Some(reviewer),
+                        project,
+                        id,
+                        &item,
+                    ),
+                )?;
+                Ok(candidate_by_id(&tx, project, id)?)
+            };
+            match run() {
+                Ok(c) => {
+                    tx.commit()?;
+                    Ok(Ok(c))
                 }
                 Err(e) => Ok(Err(e)),
             }

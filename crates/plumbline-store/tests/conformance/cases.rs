@@ -975,6 +975,61 @@ pub async fn gold_candidates_wait_for_a_lead<S: Store>(store: S) {
     )
     .await;
     assert_eq!((out.annotated, out.gold_candidates), (1, 1));
+    // A reviewer's proposal: validated as it is made, pending until a lead decides it,
+    // and accepted as an expert's gold.
+    let rev = store
+        .create_user(
+            None,
+            NewUser {
+                name: "rita".into(),
+                password_hash: None,
+                is_admin: false,
+            },
+        )
+        .await
+        .unwrap();
+    let invalid = store
+        .propose_gold_candidate(rev.id, p.id, "g3".into(), r#"{"winner":"a"}"#.into())
+        .await;
+    assert!(matches!(invalid, Err(WorkError::Payload(_))), "{invalid:?}");
+    let proposed = store
+        .propose_gold_candidate(rev.id, p.id, "g3".into(), full.into())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            proposed.state.as_str(),
+            proposed.proposed_by,
+            proposed.source.as_str()
+        ),
+        (
+            "pending",
+            Some(rev.id),
+            format!("reviewer/{}", rev.id).as_str()
+        )
+    );
+    let twice = store
+        .propose_gold_candidate(rev.id, p.id, "g3".into(), full.into())
+        .await;
+    assert!(
+        matches!(twice, Err(WorkError::Store(StoreError::Conflict(_)))),
+        "{twice:?}"
+    );
+    let missing = store
+        .propose_gold_candidate(rev.id, p.id, "nope".into(), full.into())
+        .await;
+    assert!(
+        matches!(missing, Err(WorkError::Store(StoreError::NotFound(_)))),
+        "{missing:?}"
+    );
+    let accepted = store
+        .accept_gold_candidate(None, p.id, proposed.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (accepted.item.as_str(), accepted.origin.as_str()),
+        ("g3", "expert")
+    );
     // Each decision is audited.
     let events = store.audit_events(0, 100_000).await.unwrap();
     let actions: Vec<&str> = events
@@ -984,6 +1039,13 @@ pub async fn gold_candidates_wait_for_a_lead<S: Store>(store: S) {
         .collect();
     assert_eq!(
         actions,
-        ["gold.add", "gold.candidate.accept", "gold.candidate.reject"]
+        [
+            "gold.add",
+            "gold.candidate.accept",
+            "gold.candidate.reject",
+            "gold.candidate.propose",
+            "gold.add",
+            "gold.candidate.accept"
+        ]
     );
 }
