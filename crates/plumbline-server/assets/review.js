@@ -20,7 +20,7 @@ document.addEventListener('DOMContentLoaded', function () {
       from[+e.key - 1].checked = true;
       from[+e.key - 1].dispatchEvent(new Event('change', { bubbles: true }));
     } else if (e.key === 'r') { form.querySelector('[name=rationale]').focus(); }
-    else if (e.key === 'g' && form.gold) { form.gold.checked = !form.gold.checked; }
+    else if (e.key === 'g' && (form.gold || form.propose)) { var g = form.gold || form.propose; g.checked = !g.checked; }
     else return;
     e.preventDefault();
     form.scrollIntoView({ block: 'nearest' });
@@ -59,8 +59,15 @@ document.addEventListener('DOMContentLoaded', function () {
         var done = document.createElement('p');
         done.className = 'rule ok decided';
         done.textContent = 'Decided' + (res.body && res.body.gold ? ' and promoted to gold.' : '.');
-        form.replaceWith(done);
-        section.classList.add('done');
+        var finish = function () { form.replaceWith(done); section.classList.add('done'); };
+        if (!(form.propose && form.propose.checked)) { finish(); return; }
+        // A reviewer's decision proposed as gold waits for a lead.
+        PL.call('POST', '/api/v1/projects/' + encodeURIComponent(project) + '/gold/candidates',
+          { item: item, payload: body.payload }).then(function (g) {
+          done.textContent = g.ok ? 'Decided, and proposed as gold for a lead to accept.'
+            : 'Decided; the gold proposal was refused: ' + PL.message(g);
+          finish();
+        });
       });
     });
   });

@@ -33,7 +33,7 @@ fn help() -> Markup {
         ),
         (
             html! { kbd { "g" } },
-            html! { "promote the decision to gold (leads)" },
+            html! { "promote the decision to gold (leads) or propose it as gold (reviewers)" },
         ),
         (
             html! { kbd { "Ctrl" } "+" kbd { "Enter" } },
@@ -260,6 +260,8 @@ fn render_case(
                         (rule_and_override(place))
                         @if lead {
                             label { input type="checkbox" name="gold"; " Promote the decision to gold" }
+                        } @else {
+                            label { input type="checkbox" name="propose"; " Propose the decision as gold (a lead accepts or rejects it)" }
                         }
                         p.error role="alert" hidden {}
                         p.actions {
@@ -331,6 +333,18 @@ mod tests {
         let unique: std::collections::HashSet<&&str> = ids.iter().collect();
         assert_eq!(unique.len(), ids.len(), "{ids:?}");
         assert!(ids.contains(&"case1-rationale"));
+    }
+
+    #[test]
+    fn leads_promote_and_reviewers_propose_gold() {
+        let rubric =
+            Rubric::from_toml(include_str!("../../../../examples/banking/rubric.toml")).unwrap();
+        let c = case("one", json!([["a"], ["b"], ["c"]]));
+        let kind = plumbline_domain::TaskKind::Ranking;
+        let reviewer = render_case(&c, 0, &rubric, kind, false).into_string();
+        assert!(reviewer.contains("name=\"propose\"") && !reviewer.contains("name=\"gold\""));
+        let lead = render_case(&c, 0, &rubric, kind, true).into_string();
+        assert!(lead.contains("name=\"gold\"") && !lead.contains("name=\"propose\""));
     }
 
     #[test]
