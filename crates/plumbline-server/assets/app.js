@@ -149,7 +149,15 @@ var PL = (function () {
       });
     });
   }
+  // Times are sent in UTC; each reader sees them in their own time zone.
+  function localTimes() {
+    document.querySelectorAll('time[data-local]').forEach(function (t) {
+      var d = new Date(t.getAttribute('datetime'));
+      if (!isNaN(d.getTime())) { t.title = t.textContent; t.textContent = d.toLocaleString(); }
+    });
+  }
   document.addEventListener('DOMContentLoaded', function () {
+    localTimes();
     initLogin();
     initPasswordChange();
     initCalls();

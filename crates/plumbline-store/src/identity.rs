@@ -106,6 +106,19 @@ pub struct SessionRecord {
     pub csrf_token: String,
 }
 
+/// What a page of the audit log is narrowed to; `None` fields do not narrow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this action (`login.fail`).
+    pub action: Option<String>,
+    /// Only events by this user id.
+    pub actor: Option<i64>,
+    /// Only events in this project id.
+    pub project: Option<i64>,
+    /// Only events at or after this time, Unix ms.
+    pub since: Option<i64>,
+}
+
 /// How long sessions live.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionLimits {
@@ -307,6 +320,15 @@ pub trait IdentityStore: Send + Sync {
     /// exits; a serving process also writes one every `ANCHOR_INTERVAL` while events
     /// come in.
     fn anchor_audit(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Audit events with `seq < before` (every event when `None`) that pass `filter`,
+    /// newest first, at most `limit` (sealed first): a page of the readable log.
+    fn audit_events_newest(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+        filter: AuditFilter,
+    ) -> impl Future<Output = Result<Vec<StoredAuditEvent>>> + Send;
 
     /// Audit events with `seq > after`, oldest first, at most `limit` (sealed first).
     fn audit_events(

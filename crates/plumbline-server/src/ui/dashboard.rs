@@ -995,15 +995,53 @@ fn bar_chart(rows: &[(String, f64)]) -> Markup {
     }
 }
 
-/// Paging of the audit log.
-#[derive(Debug, Deserialize)]
+/// Paging and filters of the audit log; empty form fields do not filter.
+#[derive(Debug, Default, Deserialize)]
 pub struct AuditQuery {
-    /// Show events after this sequence number.
+    /// Show events older than this sequence number (newest first).
     #[serde(default)]
-    pub after: i64,
+    pub before: Option<i64>,
+    /// Only this action.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Only this user's events (name).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// Only this project's events (name).
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Only events on or after this day (`YYYY-MM-DD`, UTC).
+    #[serde(default)]
+    pub since: Option<String>,
 }
 
-/// `GET /admin/audit`: the audit chain, 200 events a page (admins only).
+/// Events on one page of the audit log.
+pub const AUDIT_PAGE: u32 = 100;
+
+/// `2026-12-07T21:23:28Z` of Unix milliseconds.
+pub fn iso_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
+}
+
+/// Unix ms of the start of a `YYYY-MM-DD` day (UTC).
+fn day_start_ms(day: &str) -> Option<i64> {
+    let mut parts = day.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days_from_civil(y, m, d) * 86_400_000)
+}
+
+/// `GET /admin/audit`: the audit chain, newest first, with actors and projects by name,
+/// times in the reader's time zone, filters and paging (admins only).
 pub async fn audit<S: Store>(
     State(state): State<AppState<S>>,
     actor: Result<Actor, AuthError>,
@@ -1011,17 +1049,123 @@ pub async fn audit<S: Store>(
 ) -> PageResult {
     let actor = access(actor)?;
     access(actor.require_admin())?;
-    let events = state.store.audit_events(q.after, 200).await?;
-    let older = events.last().filter(|_| events.len() == 200).map(|e| e.seq);
+    let store = &state.store;
+    let users: BTreeMap<i64, String> = store
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| (u.id.0, u.name))
+        .collect();
+    let projects: BTreeMap<i64, String> = store
+        .list_projects()
+        .await?
+        .into_iter()
+        .map(|p| (p.project.id.0, p.project.name.to_string()))
+        .collect();
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let (action, actor_name, project_name, since) = (
+        given(&q.action),
+        given(&q.actor),
+        given(&q.project),
+        given(&q.since),
+    );
+    let mut problems = Vec::new();
+    let actor_id = actor_name.as_ref().and_then(|n| {
+        let id = users.iter().find(|(_, name)| *name == n).map(|(id, _)| *id);
+        if id.is_none() {
+            problems.push(format!("no user is called `{n}`"));
+        }
+        id
+    });
+    let project_id = project_name.as_ref().and_then(|n| {
+        let id = projects
+            .iter()
+            .find(|(_, name)| *name == n)
+            .map(|(id, _)| *id);
+        if id.is_none() {
+            problems.push(format!("no project is called `{n}`"));
+        }
+        id
+    });
+    let since_ms = since.as_ref().and_then(|d| {
+        let ms = day_start_ms(d);
+        if ms.is_none() {
+            problems.push(format!("`{d}` is not a day like 2026-12-07"));
+        }
+        ms
+    });
+    let events = if problems.is_empty() {
+        store
+            .audit_events_newest(
+                q.before,
+                AUDIT_PAGE,
+                plumbline_store::AuditFilter {
+                    action: action.clone(),
+                    actor: actor_id,
+                    project: project_id,
+                    since: since_ms,
+                },
+            )
+            .await?
+    } else {
+        Vec::new()
+    };
+    // Links keep the filters; only the page changes.
+    let filters: Vec<(&str, &str)> = [
+        ("action", &action),
+        ("actor", &actor_name),
+        ("project", &project_name),
+        ("since", &since),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+    .collect();
+    let link = |before: Option<i64>| {
+        let mut parts: Vec<String> = filters
+            .iter()
+            .map(|(k, v)| format!("{k}={}", super::members::pct(v)))
+            .collect();
+        if let Some(b) = before {
+            parts.push(format!("before={b}"));
+        }
+        format!("/admin/audit?{}", parts.join("&"))
+    };
+    let older = events
+        .last()
+        .filter(|_| events.len() == AUDIT_PAGE as usize)
+        .map(|e| e.seq);
+    let name_of = |map: &BTreeMap<i64, String>, id: Option<i64>, none: &str| match id {
+        None => none.to_owned(),
+        Some(id) => map.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
+    };
     let body = html! {
         h1 { "Audit log" }
         p.muted {
-            "Append-only and hash-chained; ids and digests, never content. "
+            "Append-only and hash-chained; ids and digests, never content; newest first, times in your time zone. "
             code { "plumbline audit verify" } " checks the chain."
         }
-        div.scroll { table.audit {
+        form.inline id="audit-filter" method="get" action="/admin/audit" {
+            label { "Action " input name="action" value=[action.as_deref()] list="audit-actions" size="18"; } " "
+            datalist id="audit-actions" {
+                @for a in plumbline_store::audit::AuditAction::ALL { option value=(a.as_str()); }
+            }
+            label { "User " input name="actor" value=[actor_name.as_deref()] list="audit-users" size="12"; } " "
+            datalist id="audit-users" { @for n in users.values() { option value=(n); } }
+            label { "Project " input name="project" value=[project_name.as_deref()] list="audit-projects" size="12"; } " "
+            datalist id="audit-projects" { @for n in projects.values() { option value=(n); } }
+            label { "Since " input type="date" name="since" value=[since.as_deref()]; } " "
+            button type="submit" { "Filter" } " "
+            a href="/admin/audit" { "Clear" }
+        }
+        @for p in &problems { p.error role="alert" { (p) } }
+        div.scroll tabindex="0" role="region" aria-label="Audit events" { table.audit {
             thead { tr {
-                @for c in ["#", "When (UTC ms)", "Actor", "Action", "Object", "Project", "Hash"] {
+                @for c in ["#", "When", "User", "Action", "Object", "Project", "Hash"] {
                     th scope="col" { (c) }
                 }
             } }
@@ -1029,18 +1173,20 @@ pub async fn audit<S: Store>(
                 @for e in &events {
                     tr {
                         td { (e.seq) }
-                        td { (e.at) }
-                        td { (e.actor.map_or("—".into(), |a| a.to_string())) }
+                        td { time datetime=(iso_utc(e.at)) data-local { (iso_utc(e.at).replace('T', " ").replace('Z', " UTC")) } }
+                        td { (name_of(&users, e.actor, "— (command line or system)")) }
                         td { (e.action) }
                         td { (e.object_type) " " (e.object_id.as_deref().unwrap_or("")) }
-                        td { (e.project_id.map_or("—".into(), |p| p.to_string())) }
+                        td { (name_of(&projects, e.project_id, "—")) }
                         td { code { (e.hash.get(..12).unwrap_or(&e.hash)) } }
                     }
                 }
             }
         } }
-        @if let Some(seq) = older {
-            p { a href={ "/admin/audit?after=" (seq) } { "Older events →" } }
+        @if events.is_empty() && problems.is_empty() { p.muted { "No event matches." } }
+        p.pager {
+            @if q.before.is_some() { a href=(link(None)) { "← Newest" } " " }
+            @if let Some(seq) = older { a href=(link(Some(seq))) { "Older events →" } }
         }
     };
     Ok(page(layout(
@@ -1070,6 +1216,15 @@ mod tests {
             wins,
             comparisons: 10,
         }
+    }
+
+    #[test]
+    fn audit_times_and_days() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(1_796_678_608_000), "2026-12-07T21:23:28Z");
+        assert_eq!(day_start_ms("2026-12-07"), Some(1_796_601_600_000));
+        assert_eq!(day_start_ms("2026-13-01"), None);
+        assert_eq!(day_start_ms("yesterday"), None);
     }
 
     #[test]

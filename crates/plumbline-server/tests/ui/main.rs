@@ -1542,6 +1542,33 @@ async fn browser_workflow() {
     )
     .await;
     b.screenshot("audit-1280").await;
+    // Newest first, by name, filtered, in local time.
+    let audit = b
+        .js(
+            "var rows = Array.prototype.map.call(document.querySelectorAll('table.audit tbody tr'), function (r) { return +r.cells[0].textContent; }); \
+             return [rows[0] > rows[rows.length - 1], !!document.querySelector('time[data-local][title]')];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(audit, json!([true, true]), "newest first, times localized");
+    b.goto(&format!(
+        "{base}/admin/audit?action=member.remove&actor=lead"
+    ))
+    .await;
+    let filtered = b
+        .js(
+            "return Array.prototype.map.call(document.querySelectorAll('table.audit tbody tr'), function (r) { return r.cells[2].textContent + ' ' + r.cells[3].textContent; });",
+            json!([]),
+        )
+        .await;
+    assert_eq!(filtered, json!(["lead member.remove"]), "{filtered}");
+    b.goto(&format!("{base}/admin/audit?actor=nobody-at-all"))
+        .await;
+    b.wait_for(
+        "the named filter problem",
+        "return /no user is called `nobody-at-all`/.test(document.querySelector('.error').textContent);",
+    )
+    .await;
 
     b.quit().await;
     drop(fx._stop);

@@ -704,6 +704,35 @@ impl IdentityStore for PgStore {
         }
     }
 
+    async fn audit_events_newest(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+        filter: crate::AuditFilter,
+    ) -> Result<Vec<StoredAuditEvent>> {
+        let mut client = self.client().await?;
+        crate::audit::pg_seal(&mut client, self.trail.key()).await?;
+        let rows = client
+            .query(
+                "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash
+                 FROM audit_events
+                 WHERE ($1::bigint IS NULL OR seq < $1) AND ($2::text IS NULL OR action = $2)
+                   AND ($3::bigint IS NULL OR actor = $3) AND ($4::bigint IS NULL OR project_id = $4)
+                   AND ($5::bigint IS NULL OR at >= $5)
+                 ORDER BY seq DESC LIMIT $6",
+                &[
+                    &before,
+                    &filter.action,
+                    &filter.actor,
+                    &filter.project,
+                    &filter.since,
+                    &(limit as i64),
+                ],
+            )
+            .await?;
+        Ok(rows.iter().map(audit_row).collect())
+    }
+
     async fn audit_events(&self, after: i64, limit: u32) -> Result<Vec<StoredAuditEvent>> {
         let mut client = self.client().await?;
         crate::audit::pg_seal(&mut client, self.trail.key()).await?;

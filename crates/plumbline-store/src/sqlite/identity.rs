@@ -696,6 +696,29 @@ impl IdentityStore for SqliteStore {
         .await
     }
 
+    async fn audit_events_newest(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+        filter: crate::AuditFilter,
+    ) -> Result<Vec<StoredAuditEvent>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, at, actor, action, object_type, object_id, project_id, digest, prev_hash, hash
+                 FROM audit_events
+                 WHERE (?1 IS NULL OR seq < ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR actor = ?3)
+                   AND (?4 IS NULL OR project_id = ?4) AND (?5 IS NULL OR at >= ?5)
+                 ORDER BY seq DESC LIMIT ?6",
+            )?;
+            let rows = stmt.query_map(
+                params![before, filter.action, filter.actor, filter.project, filter.since, limit],
+                audit_row,
+            )?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     async fn audit_events(&self, after: i64, limit: u32) -> Result<Vec<StoredAuditEvent>> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
