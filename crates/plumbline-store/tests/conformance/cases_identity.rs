@@ -555,4 +555,50 @@ pub async fn passwords_members_and_throttles<S: Store>(store: S) {
             "{expected}: {actions:?}"
         );
     }
+    // Newest first, narrowed by action, actor, project and time, paged by `before`.
+    let newest = store
+        .audit_events_newest(None, 3, AuditFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(newest.len(), 3);
+    assert!(newest[0].seq > newest[1].seq && newest[1].seq > newest[2].seq);
+    let only = |action: &str| AuditFilter {
+        action: Some(action.into()),
+        ..AuditFilter::default()
+    };
+    let fails = store
+        .audit_events_newest(None, 100, only("login.fail"))
+        .await
+        .unwrap();
+    assert_eq!(fails.len(), 11);
+    let older = store
+        .audit_events_newest(Some(fails[4].seq), 100, only("login.fail"))
+        .await
+        .unwrap();
+    assert_eq!(older.len(), 6);
+    let by_lead = AuditFilter {
+        actor: Some(lead.id.0),
+        project: Some(p.id.0),
+        since: Some(0),
+        ..AuditFilter::default()
+    };
+    let removals = store.audit_events_newest(None, 100, by_lead).await.unwrap();
+    assert_eq!(
+        removals
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["member.remove"]
+    );
+    let future = AuditFilter {
+        since: Some(now_ms() + 60_000),
+        ..AuditFilter::default()
+    };
+    assert!(
+        store
+            .audit_events_newest(None, 100, future)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
