@@ -1019,7 +1019,7 @@ pub async fn audit<S: Store>(
             "Append-only and hash-chained; ids and digests, never content. "
             code { "plumbline audit verify" } " checks the chain."
         }
-        div.scroll { table.audit {
+        div.scroll tabindex="0" role="region" aria-label="Audit events" { table.audit {
             thead { tr {
                 @for c in ["#", "When (UTC ms)", "Actor", "Action", "Object", "Project", "Hash"] {
                     th scope="col" { (c) }

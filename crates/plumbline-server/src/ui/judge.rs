@@ -375,7 +375,8 @@ pub fn rule_and_override(place: Place<'_>) -> Markup {
 /// The conversation, turn by turn, with speakers, times and ASR confidence.
 pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
     html! {
-        ol.convo.short[!place.tools] id=(place.id("convo")) aria-label="Conversation" {
+        // A long call scrolls in its box: focusable, so the keyboard scrolls it too.
+        ol.convo.short[!place.tools] id=(place.id("convo")) aria-label="Conversation" tabindex="0" {
             @for turn in &item.context {
                 @let role = match turn.role {
                     Role::System => "system",
@@ -448,7 +449,8 @@ fn render_candidates(
                             }
                         }
                     }
-                    div.ctext { (content) }
+                    // A long candidate scrolls in its box, reachable by keyboard.
+                    div.ctext tabindex="0" { (content) }
                     @if !rubric.errors.is_empty() {
                         details.errs {
                             summary { "Errors in " (letter) }
@@ -603,7 +605,7 @@ fn render_demonstration(cands: &[Shown<'_>], place: Place<'_>) -> Markup {
         label for=(place.id("response")) { "The ideal response" }
         textarea id=(place.id("response")) name="response" rows="8" maxlength=(MAX_TEXT_CHARS) {}
         @if place.tools {
-            div id="demo-diff" class="diff" aria-label="Changes against the chosen candidate" {}
+            div id="demo-diff" class="diff" role="group" aria-label="Changes against the chosen candidate" {}
         }
     }
 }

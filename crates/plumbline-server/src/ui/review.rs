@@ -192,9 +192,10 @@ fn comparison(js: &[JudgmentView]) -> Markup {
         })
         .collect();
     html! {
-        div.scroll { table.side {
+        // The box scrolls sideways with many judgments: focusable, so a keyboard can too.
+        div.scroll tabindex="0" role="region" aria-label="The judgments side by side" { table.side {
             thead { tr {
-                th scope="col" {}
+                th scope="col" { "Field" }
                 @for (i, j) in js.iter().enumerate() {
                     th scope="col" { "#" (i + 1) " " (j.annotator_name.as_deref().unwrap_or("external")) }
                 }
