@@ -177,7 +177,15 @@ pub async fn next<S: Store>(
             let item = Item::from_json(&task.body, who.project.settings.task).map_err(|e| {
                 plumbline_store::StoreError::Database(format!("stored item is unreadable: {e}"))
             })?;
-            render_task(&task, &item, &rubric.rubric, resumed)
+            // Counted after the lease: the item on screen is no longer waiting.
+            let waiting = state
+                .store
+                .waiting_for(who.actor.user.id, who.project.id)
+                .await?;
+            html! {
+                (queue_line(waiting))
+                (render_task(&task, &item, &rubric.rubric, resumed))
+            }
         }
         Next::None(why) => html! {
             section id="task" class="panel" data-none="1" {
@@ -188,6 +196,20 @@ pub async fn next<S: Store>(
         },
     };
     Ok(page(html))
+}
+
+/// How much work is left for the annotator, above the task: the items they could still
+/// be given, and (filled in by the script) how many they submitted in this browser
+/// session.
+fn queue_line(waiting: i64) -> Markup {
+    html! {
+        p id="queue" class="muted queue" {
+            span id="waiting" data-waiting=(waiting) {
+                (waiting) @if waiting == 1 { " more item waits" } @else { " more items wait" } " for you"
+            }
+            " · " span id="session-count" { "none submitted in this session yet" }
+        }
+    }
 }
 
 /// `GET /ui/api/projects/{project}/feedback/{item}`: training mode. After the caller's

@@ -656,6 +656,17 @@ async fn browser_workflow() {
     );
     b.screenshot("judge-1280").await;
     let first = b.js(assignment_js(), json!([])).await;
+    // How much is left: the items still waiting for her, and none submitted yet.
+    let queue_js = "return [+document.querySelector('#waiting').getAttribute('data-waiting'), document.querySelector('#queue').textContent];";
+    let queue = b.js(queue_js, json!([])).await;
+    let waiting = queue[0].as_i64().unwrap();
+    assert!(waiting > 1, "{queue}");
+    assert_eq!(
+        queue[1],
+        json!(format!(
+            "{waiting} more items wait for you · none submitted in this session yet"
+        ))
+    );
 
     // Judge by keyboard, breaking the priority rule: correctness says A, winner B.
     b.keys("tabbB2").await;
@@ -781,6 +792,18 @@ async fn browser_workflow() {
     );
     b.wait_for("the next item", &changed).await;
     assert_no_injection(&b, "the next item").await;
+    // The next lease took one more item off her queue, and the session counts the
+    // submission, without a reload.
+    assert_eq!(
+        b.js(queue_js, json!([])).await,
+        json!([
+            waiting - 1,
+            format!(
+                "{} more items wait for you · 1 submitted in this session",
+                waiting - 1
+            )
+        ])
+    );
     // An untouched form gives guidance, not a green verdict; an empty submit names every
     // missing field in words, at once.
     let rule = b
