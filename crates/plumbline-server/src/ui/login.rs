@@ -47,6 +47,11 @@ pub async fn projects<S: Store>(
         let progress = store.progress(p.id).await?;
         let mine = progress.annotators.iter().find(|a| a.user == actor.user.id);
         let done = mine.map_or(0, |a| a.judgments);
+        let waiting = if role >= ProjectRole::Annotator {
+            Some(store.waiting_for(actor.user.id, p.id).await?)
+        } else {
+            None
+        };
         let (adjudication, resolved) = (progress.items.adjudication, progress.items.resolved);
         let total = progress.items.total().max(1);
         let name = &p.name;
@@ -60,12 +65,16 @@ pub async fn projects<S: Store>(
                     p.muted {
                         (summary.items) " items · " (resolved) " resolved · " (adjudication)
                         " awaiting adjudication · you judged " (done)
+                        @if let Some(n) = waiting { " · " (n) " waiting for you" }
                     }
                     div.bar role="img" aria-label={ (resolved) " of " (total) " items resolved" } {
                         span style={ "width:" (format!("{:.1}", 100.0 * resolved as f64 / total as f64)) "%" } {}
                     }
                 } @else {
-                    p.muted { (summary.items) " items · you judged " (done) }
+                    p.muted {
+                        (summary.items) " items · you judged " (done)
+                        @if let Some(n) = waiting { " · " (n) " waiting for you" }
+                    }
                 }
                 p.actions {
                     @if role >= ProjectRole::Annotator {

@@ -633,6 +633,18 @@ async fn browser_workflow() {
     assert_accessible(&b, "the login page").await;
     b.screenshot("login-refused-1280").await;
     login(&b, &base, "chloe").await;
+    // Each project says how much waits for her: here every item but the one Ada and Ben
+    // settled between them.
+    let banking_row = b
+        .js(
+            "return Array.prototype.find.call(document.querySelectorAll('.project'), function (p) { return p.querySelector('h2').textContent === 'banking'; }).querySelector('p').textContent;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        banking_row,
+        json!("14 items · you judged 0 · 13 waiting for you")
+    );
     assert_accessible(&b, "the project list").await;
     b.screenshot("projects-1280").await;
     b.resize(820, 1180).await;
