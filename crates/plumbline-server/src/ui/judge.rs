@@ -178,10 +178,8 @@ pub async fn next<S: Store>(
                 plumbline_store::StoreError::Database(format!("stored item is unreadable: {e}"))
             })?;
             // Counted after the lease: the item on screen is no longer waiting.
-            let waiting = state
-                .store
-                .waiting_for(who.actor.user.id, who.project.id)
-                .await?;
+            let (waiting, _) =
+                super::waiting_words(&state.store, &who.project, who.actor.user.id).await?;
             html! {
                 (queue_line(waiting))
                 (render_task(&task, &item, &rubric.rubric, resumed))
@@ -201,11 +199,15 @@ pub async fn next<S: Store>(
 /// How much work is left for the annotator, above the task: the items they could still
 /// be given, and (filled in by the script) how many they submitted in this browser
 /// session.
-fn queue_line(waiting: i64) -> Markup {
+/// `None` while a qualification stands before the work.
+fn queue_line(waiting: Option<i64>) -> Markup {
     html! {
         p id="queue" class="muted queue" {
-            span id="waiting" data-waiting=(waiting) {
-                (waiting) @if waiting == 1 { " more item waits" } @else { " more items wait" } " for you"
+            @match waiting {
+                Some(n) => span id="waiting" data-waiting=(n) {
+                    (n) @if n == 1 { " more item waits" } @else { " more items wait" } " for you"
+                },
+                None => span id="waiting" { "Qualification: your work opens once you pass it" },
             }
             " · " span id="session-count" { "none submitted in this session yet" }
         }

@@ -48,7 +48,7 @@ pub async fn projects<S: Store>(
         let mine = progress.annotators.iter().find(|a| a.user == actor.user.id);
         let done = mine.map_or(0, |a| a.judgments);
         let waiting = if role >= ProjectRole::Annotator {
-            Some(store.waiting_for(actor.user.id, p.id).await?)
+            Some(super::waiting_words(store, p, actor.user.id).await?.1)
         } else {
             None
         };
@@ -65,7 +65,7 @@ pub async fn projects<S: Store>(
                     p.muted {
                         (summary.items) " items · " (resolved) " resolved · " (adjudication)
                         " awaiting adjudication · you judged " (done)
-                        @if let Some(n) = waiting { " · " (n) " waiting for you" }
+                        @if let Some(w) = &waiting { " · " (w) }
                     }
                     div.bar role="img" aria-label={ (resolved) " of " (total) " items resolved" } {
                         span style={ "width:" (format!("{:.1}", 100.0 * resolved as f64 / total as f64)) "%" } {}
@@ -73,7 +73,7 @@ pub async fn projects<S: Store>(
                 } @else {
                     p.muted {
                         (summary.items) " items · you judged " (done)
-                        @if let Some(n) = waiting { " · " (n) " waiting for you" }
+                        @if let Some(w) = &waiting { " · " (w) }
                     }
                 }
                 p.actions {

@@ -635,15 +635,18 @@ async fn browser_workflow() {
     login(&b, &base, "chloe").await;
     // Each project says how much waits for her: here every item but the one Ada and Ben
     // settled between them.
-    let banking_row = b
+    // (A qualification she has not passed comes before any work.)
+    let rows = b
         .js(
-            "return Array.prototype.find.call(document.querySelectorAll('.project'), function (p) { return p.querySelector('h2').textContent === 'banking'; }).querySelector('p').textContent;",
+            "var r = {}; document.querySelectorAll('.project').forEach(function (p) { r[p.querySelector('h2').textContent] = p.querySelector('p').textContent; }); return r;",
             json!([]),
         )
         .await;
     assert_eq!(
-        banking_row,
-        json!("14 items · you judged 0 · 13 waiting for you")
+        rows,
+        json!({"banking": "14 items · you judged 0 · 13 waiting for you",
+               "mixed": "4 items · you judged 0 · 4 waiting for you",
+               "qual": "2 items · you judged 0 · qualification first"})
     );
     assert_accessible(&b, "the project list").await;
     b.screenshot("projects-1280").await;
@@ -1129,6 +1132,15 @@ async fn browser_workflow() {
         "return !!document.querySelector('#task[data-training] tr.crit');",
     )
     .await;
+    assert_eq!(
+        b.js(
+            "return document.querySelector('#waiting').textContent;",
+            json!([])
+        )
+        .await,
+        json!("Qualification: your work opens once you pass it"),
+        "no count that leaves out the qualification items"
+    );
     b.keys("ttttT0").await;
     b.keys(CTRL_ENTER).await;
     b.wait_for(
