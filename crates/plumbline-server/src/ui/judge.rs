@@ -396,8 +396,21 @@ pub fn rule_and_override(place: Place<'_>) -> Markup {
     }
 }
 
-/// The conversation, turn by turn, with speakers, times and ASR confidence.
+/// The conversation, turn by turn, with speakers, times and ASR confidence, and what
+/// the markers it uses mean (as text, readable without hover, by keyboard and touch).
 pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
+    let marked = |f: fn(&plumbline_domain::Turn) -> bool| item.context.iter().any(f);
+    let legend = [
+        (
+            marked(|t| t.interrupted),
+            "⤳ interrupted: the turn was cut off",
+        ),
+        (
+            marked(|t| t.overlap),
+            "≋ overlap: spoken over the previous turn",
+        ),
+    ];
+    let asr = marked(|t| t.asr_confidence.is_some());
     html! {
         // A long call scrolls in its box: focusable, so the keyboard scrolls it too.
         ol.convo.short[!place.tools] id=(place.id("convo")) aria-label="Conversation" tabindex="0" {
@@ -436,6 +449,18 @@ pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
                         }
                     }
                     div.text { (turn.content) }
+                }
+            }
+        }
+        @if asr || legend.iter().any(|(shown, _)| *shown) {
+            p.legend.muted {
+                @for (i, (_, text)) in legend.iter().filter(|(shown, _)| *shown).enumerate() {
+                    @if i > 0 { " · " }
+                    (text)
+                }
+                @if asr {
+                    @if legend.iter().any(|(shown, _)| *shown) { " · " }
+                    "ASR: speech-recognition confidence; below " (LOW_ASR) " the words may be wrong (shaded)"
                 }
             }
         }

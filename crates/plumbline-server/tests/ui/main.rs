@@ -669,6 +669,17 @@ async fn browser_workflow() {
         json!("1,1,1"),
         "low-ASR shading and interruption / overlap markers"
     );
+    // What the markers mean is text under the conversation, not a hover tooltip.
+    assert_eq!(
+        b.js(
+            "return document.querySelector('#convo + .legend').textContent;",
+            json!([])
+        )
+        .await,
+        json!(
+            "⤳ interrupted: the turn was cut off · ≋ overlap: spoken over the previous turn · ASR: speech-recognition confidence; below 0.8 the words may be wrong (shaded)"
+        )
+    );
     b.screenshot("judge-1280").await;
     let first = b.js(assignment_js(), json!([])).await;
     // How much is left: the items still waiting for her, and none submitted yet.
