@@ -49,6 +49,18 @@
     try { sessionStorage.removeItem(draftKey()); sessionStorage.removeItem(draftKey() + ':ms'); } catch (e) { return; }
   }
   // Time on task survives a reload of a held lease: the elapsed ms are kept beside the draft.
+  // Judgments submitted on this project in this browser session (a reload keeps it).
+  function sessionKey() { return 'plumbline:submitted:' + project; }
+  function submittedCount() {
+    try { return +sessionStorage.getItem(sessionKey()) || 0; } catch (e) { return 0; }
+  }
+  function countSubmitted() {
+    try { sessionStorage.setItem(sessionKey(), String(submittedCount() + 1)); } catch (e) { return; }
+  }
+  function showSessionCount() {
+    var s = $('#session-count', host), n = submittedCount();
+    if (s && n) s.textContent = n + ' submitted in this session';
+  }
   function carriedMs() {
     var ms = 0;
     try { ms = +sessionStorage.getItem(draftKey() + ':ms') || 0; } catch (e) { ms = 0; }
@@ -126,6 +138,7 @@
     J = form ? PL.judgment(form) : null;
     cursor = 0;
     $('#saved').textContent = '';
+    showSessionCount();
     if (task && !task.getAttribute('data-none')) {
       var convo = $('#convo', task);
       if (convo) convo.scrollTop = convo.scrollHeight;
@@ -245,6 +258,7 @@
         return;
       }
       clearDraft();
+      countSubmitted();
       if (task.getAttribute('data-training')) {
         return PL.call('GET', '/ui/api/projects/' + encodeURIComponent(project) + '/feedback/' +
           encodeURIComponent(task.getAttribute('data-item')), undefined, 'text/html').then(function (fb) {

@@ -529,6 +529,20 @@ pub trait WorkStore: Send + Sync {
     /// Progress counts of a project.
     fn progress(&self, project: ProjectId) -> impl Future<Output = Result<Progress>> + Send;
 
+    /// Work items `annotator` could still be given in `project`: open, not gold, below
+    /// the overlap counting live leases, never assigned to them (judged, skipped or
+    /// held), and requiring no expertise beyond their verified expertise. An upper
+    /// bound on what `next_task` leases them: tag quotas, the expert reservation and
+    /// the qualification and probation gates are left out. It moves by leases and
+    /// judgments only, never by whether judgments agreed (an item leaves at its
+    /// overlap either way), so it tells an annotator nothing of the others' answers;
+    /// gold is left out, so it tells nothing of which of their items were gold.
+    fn waiting_for(
+        &self,
+        annotator: UserId,
+        project: ProjectId,
+    ) -> impl Future<Output = Result<i64>> + Send;
+
     /// A page of items in import order after `after`, filtered (keyset pagination).
     fn items_page(
         &self,

@@ -178,7 +178,13 @@ pub async fn next<S: Store>(
             let item = Item::from_json(&task.body, who.project.settings.task).map_err(|e| {
                 plumbline_store::StoreError::Database(format!("stored item is unreadable: {e}"))
             })?;
-            render_task(&task, &item, &rubric.rubric, resumed)
+            // Counted after the lease: the item on screen is no longer waiting.
+            let (waiting, _) =
+                super::waiting_words(&state.store, &who.project, who.actor.user.id).await?;
+            html! {
+                (queue_line(waiting))
+                (render_task(&task, &item, &rubric.rubric, resumed))
+            }
         }
         Next::None(why) => html! {
             section id="task" class="panel" data-none="1" {
@@ -189,6 +195,24 @@ pub async fn next<S: Store>(
         },
     };
     Ok(page(html))
+}
+
+/// How much work is left for the annotator, above the task: the items they could still
+/// be given, and (filled in by the script) how many they submitted in this browser
+/// session.
+/// `None` while a qualification stands before the work.
+fn queue_line(waiting: Option<i64>) -> Markup {
+    html! {
+        p id="queue" class="muted queue" {
+            @match waiting {
+                Some(n) => span id="waiting" data-waiting=(n) {
+                    (n) @if n == 1 { " more item waits" } @else { " more items wait" } " for you"
+                },
+                None => span id="waiting" { "Qualification: your work opens once you pass it" },
+            }
+            " · " span id="session-count" { "none submitted in this session yet" }
+        }
+    }
 }
 
 /// `GET /ui/api/projects/{project}/feedback/{item}`: training mode. After the caller's
@@ -373,10 +397,24 @@ pub fn rule_and_override(place: Place<'_>) -> Markup {
     }
 }
 
-/// The conversation, turn by turn, with speakers, times and ASR confidence.
+/// The conversation, turn by turn, with speakers, times and ASR confidence, and what
+/// the markers it uses mean (as text, readable without hover, by keyboard and touch).
 pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
+    let marked = |f: fn(&plumbline_domain::Turn) -> bool| item.context.iter().any(f);
+    let legend = [
+        (
+            marked(|t| t.interrupted),
+            "⤳ interrupted: the turn was cut off",
+        ),
+        (
+            marked(|t| t.overlap),
+            "≋ overlap: spoken over the previous turn",
+        ),
+    ];
+    let asr = marked(|t| t.asr_confidence.is_some());
     html! {
-        ol.convo.short[!place.tools] id=(place.id("convo")) aria-label="Conversation" {
+        // A long call scrolls in its box: focusable, so the keyboard scrolls it too.
+        ol.convo.short[!place.tools] id=(place.id("convo")) aria-label="Conversation" tabindex="0" {
             @for turn in &item.context {
                 @let role = match turn.role {
                     Role::System => "system",
@@ -415,6 +453,18 @@ pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
                 }
             }
         }
+        @if asr || legend.iter().any(|(shown, _)| *shown) {
+            p.legend.muted {
+                @for (i, (_, text)) in legend.iter().filter(|(shown, _)| *shown).enumerate() {
+                    @if i > 0 { " · " }
+                    (text)
+                }
+                @if asr {
+                    @if legend.iter().any(|(shown, _)| *shown) { " · " }
+                    "ASR: speech-recognition confidence; below " (LOW_ASR) " the words may be wrong (shaded)"
+                }
+            }
+        }
     }
 }
 
@@ -449,7 +499,8 @@ fn render_candidates(
                             }
                         }
                     }
-                    div.ctext { (content) }
+                    // A long candidate scrolls in its box, reachable by keyboard.
+                    div.ctext tabindex="0" { (content) }
                     @if !rubric.errors.is_empty() {
                         details.errs {
                             summary { "Errors in " (letter) }
@@ -604,7 +655,7 @@ fn render_demonstration(cands: &[Shown<'_>], place: Place<'_>) -> Markup {
         label for=(place.id("response")) { "The ideal response" }
         textarea id=(place.id("response")) name="response" rows="8" maxlength=(MAX_TEXT_CHARS) {}
         @if place.tools {
-            div id="demo-diff" class="diff" aria-label="Changes against the chosen candidate" {}
+            div id="demo-diff" class="diff" role="group" aria-label="Changes against the chosen candidate" {}
         }
     }
 }

@@ -47,6 +47,11 @@ pub async fn projects<S: Store>(
         let progress = store.progress(p.id).await?;
         let mine = progress.annotators.iter().find(|a| a.user == actor.user.id);
         let done = mine.map_or(0, |a| a.judgments);
+        let waiting = if role >= ProjectRole::Annotator {
+            Some(super::waiting_words(store, p, actor.user.id).await?.1)
+        } else {
+            None
+        };
         let (adjudication, resolved) = (progress.items.adjudication, progress.items.resolved);
         let total = progress.items.total().max(1);
         let name = &p.name;
@@ -60,12 +65,16 @@ pub async fn projects<S: Store>(
                     p.muted {
                         (summary.items) " items · " (resolved) " resolved · " (adjudication)
                         " awaiting adjudication · you judged " (done)
+                        @if let Some(w) = &waiting { " · " (w) }
                     }
                     div.bar role="img" aria-label={ (resolved) " of " (total) " items resolved" } {
                         span style={ "width:" (format!("{:.1}", 100.0 * resolved as f64 / total as f64)) "%" } {}
                     }
                 } @else {
-                    p.muted { (summary.items) " items · you judged " (done) }
+                    p.muted {
+                        (summary.items) " items · you judged " (done)
+                        @if let Some(w) = &waiting { " · " (w) }
+                    }
                 }
                 p.actions {
                     @if role >= ProjectRole::Annotator {

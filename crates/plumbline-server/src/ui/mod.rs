@@ -173,3 +173,21 @@ pub fn page(markup: Markup) -> Response {
     )
         .into_response()
 }
+
+/// How much work waits for `user` in `project`, in words: the items they could still
+/// be given, or, while a qualification they have not passed stands before the work,
+/// that it does (the count would leave out the qualification items they still face).
+pub(crate) async fn waiting_words<S: Store>(
+    store: &S,
+    project: &plumbline_store::Project,
+    user: plumbline_domain::UserId,
+) -> Result<(Option<i64>, String), plumbline_store::StoreError> {
+    if project.settings.qualification_size > 0
+        && store.qualification(project.id, user).await?.state
+            != plumbline_store::QualificationState::Passed
+    {
+        return Ok((None, "qualification first".into()));
+    }
+    let n = store.waiting_for(user, project.id).await?;
+    Ok((Some(n), format!("{n} waiting for you")))
+}

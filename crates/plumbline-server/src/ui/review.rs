@@ -153,8 +153,8 @@ fn gold_accuracy(j: &JudgmentView) -> String {
 }
 
 /// The judgments side by side: fixed facts first, then every payload field that any
-/// judgment carries.
-fn comparison(js: &[JudgmentView]) -> Markup {
+/// judgment carries, for `item`.
+fn comparison(js: &[JudgmentView], item: &str) -> Markup {
     let mut keys: Vec<String> = Vec::new();
     let mut crit_keys: Vec<String> = Vec::new();
     for j in js {
@@ -192,9 +192,10 @@ fn comparison(js: &[JudgmentView]) -> Markup {
         })
         .collect();
     html! {
-        div.scroll { table.side {
+        // The box scrolls sideways with many judgments: focusable, so a keyboard can too.
+        div.scroll tabindex="0" role="region" aria-label={ "The judgments of item " (item) " side by side" } { table.side {
             thead { tr {
-                th scope="col" {}
+                th scope="col" { "Field" }
                 @for (i, j) in js.iter().enumerate() {
                     th scope="col" { "#" (i + 1) " " (j.annotator_name.as_deref().unwrap_or("external")) }
                 }
@@ -242,7 +243,7 @@ fn render_case(
                     (render_conversation(item, place))
                 }
             }
-            (comparison(js))
+            (comparison(js, &case.item))
             @match &item {
                 Some(item) => {
                     @let order: Vec<String> = item.candidates.iter().map(|c| c.id.clone()).collect();

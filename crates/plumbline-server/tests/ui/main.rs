@@ -2,6 +2,7 @@
 //! `chromedriver` over WebDriver. Covers logging in, judging a preference item by
 //! keyboard, meeting the priority-rule refusal and fixing it, submitting, adjudicating,
 //! the dashboard and the audit log, and XSS payloads from the data shown as text.
+//! Every page visited is checked by axe-core (`npm ci` in this directory installs it).
 //! Screenshots go to `target/ui-screenshots/`. Without chromedriver the test skips
 //! loudly, and fails when `CI=true`.
 
@@ -50,6 +51,13 @@ fn item_line(n: usize) -> String {
 /// One item of each other task kind.
 fn mixed_lines() -> Vec<String> {
     let context = json!([{"role": "user", "speaker": "customer", "content": "Can you raise my overdraft limit to £2,000 today?"}]);
+    // A call long enough that its transcript scrolls in its box.
+    let long_call: Vec<Value> = (0..16)
+        .map(|i| {
+            json!({"role": if i % 2 == 0 { "user" } else { "assistant" },
+            "content": format!("Turn {i}: about the overdraft limit and the affordability check.")})
+        })
+        .collect();
     let cand = |id: &str, text: &str| json!({"id": id, "content": text});
     vec![
         json!({"id": "rank-1", "task": "ranking", "context": context, "candidates": [
@@ -57,7 +65,7 @@ fn mixed_lines() -> Vec<String> {
             cand("y", "Done, your limit is now £2,000."),
             cand("z", "We can't do that.")]})
         .to_string(),
-        json!({"id": "rate-1", "task": "rating", "context": context, "candidates": [
+        json!({"id": "rate-1", "task": "rating", "context": long_call, "candidates": [
             cand("p", "I'll check what we can offer after a short affordability check."),
             cand("q", "Sure, it's raised.")]})
         .to_string(),
@@ -515,7 +523,8 @@ async fn assert_no_injection(b: &Browser, page: &str) {
 /// Checks the page in the browser for what a screen reader and low vision need: every
 /// visible form control has a label (a `<label>`, `aria-label` or `aria-labelledby`),
 /// and every visible text has WCAG AA contrast against its effective background
-/// (4.5:1, 3:1 for large text). Panics naming the offenders.
+/// (4.5:1, 3:1 for large text); then axe-core finds no violation. Panics naming the
+/// offenders.
 async fn assert_accessible(b: &Browser, page: &str) {
     let v = b
         .js(
@@ -545,6 +554,57 @@ return {unlabelled: unlabelled, low: low};"#,
         .await;
     assert_eq!(v["unlabelled"], json!([]), "unlabelled controls on {page}");
     assert_eq!(v["low"], json!([]), "text below AA contrast on {page}");
+    assert_axe_clean(b, page).await;
+}
+
+/// axe-core, installed by `npm ci` in this directory (`package.json` pins it).
+const AXE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/ui/node_modules/axe-core/axe.min.js"
+);
+
+/// Runs axe-core on the page as it is and panics listing every violation (rule,
+/// impact, the elements, what to do). The script is injected through WebDriver, which
+/// the page's CSP does not govern. Without axe-core the check fails under `CI=true` and
+/// is skipped loudly by hand.
+async fn assert_axe_clean(b: &Browser, page: &str) {
+    let source = match std::fs::read_to_string(AXE) {
+        Ok(source) => source,
+        Err(e) => {
+            let why = format!("{AXE}: {e} (run `npm ci` in crates/plumbline-server/tests/ui)");
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("axe-core is missing in CI: {why}");
+            }
+            eprintln!("\n!!!!!!!! SKIPPING axe-core on {page}: {why} !!!!!!!!\n");
+            return;
+        }
+    };
+    if b.js("return typeof window.axe === 'undefined';", json!([]))
+        .await
+        == Value::Bool(true)
+    {
+        b.js(&format!("{source}\n;return true;"), json!([])).await;
+    }
+    let found = b
+        .js_async(
+            "var done = arguments[arguments.length - 1]; \
+             axe.run(document, {resultTypes: ['violations']}).then(function (r) { \
+               done(r.violations.map(function (v) { \
+                 return v.id + ' (' + v.impact + '): ' + v.help + ' [' + v.nodes.map(function (n) { \
+                   return n.target.join(' ') + (n.failureSummary ? ' — ' + n.failureSummary.replace(/\\s+/g, ' ') : ''); \
+                 }).join('; ') + ']'; \
+               })); \
+             }, function (e) { done(['axe failed: ' + e]); });",
+            json!([]),
+        )
+        .await;
+    let found: Vec<String> = serde_json::from_value(found).unwrap();
+    assert!(
+        found.is_empty(),
+        "axe-core finds {} violation(s) on {page}:\n{}",
+        found.len(),
+        found.join("\n")
+    );
 }
 
 fn assignment_js() -> &'static str {
@@ -573,6 +633,22 @@ async fn browser_workflow() {
     assert_accessible(&b, "the login page").await;
     b.screenshot("login-refused-1280").await;
     login(&b, &base, "chloe").await;
+    // Each project says how much waits for her: here every item but the one Ada and Ben
+    // settled between them.
+    // (A qualification she has not passed comes before any work.)
+    let rows = b
+        .js(
+            "var r = {}; document.querySelectorAll('.project').forEach(function (p) { r[p.querySelector('h2').textContent] = p.querySelector('p').textContent; }); return r;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        rows,
+        json!({"banking": "14 items · you judged 0 · 13 waiting for you",
+               "mixed": "4 items · you judged 0 · 4 waiting for you",
+               "qual": "2 items · you judged 0 · qualification first"})
+    );
+    assert_accessible(&b, "the project list").await;
     b.screenshot("projects-1280").await;
     b.resize(820, 1180).await;
     b.screenshot("projects-tablet").await;
@@ -593,8 +669,30 @@ async fn browser_workflow() {
         json!("1,1,1"),
         "low-ASR shading and interruption / overlap markers"
     );
+    // What the markers mean is text under the conversation, not a hover tooltip.
+    assert_eq!(
+        b.js(
+            "return document.querySelector('#convo + .legend').textContent;",
+            json!([])
+        )
+        .await,
+        json!(
+            "⤳ interrupted: the turn was cut off · ≋ overlap: spoken over the previous turn · ASR: speech-recognition confidence; below 0.8 the words may be wrong (shaded)"
+        )
+    );
     b.screenshot("judge-1280").await;
     let first = b.js(assignment_js(), json!([])).await;
+    // How much is left: the items still waiting for her, and none submitted yet.
+    let queue_js = "return [+document.querySelector('#waiting').getAttribute('data-waiting'), document.querySelector('#queue').textContent];";
+    let queue = b.js(queue_js, json!([])).await;
+    let waiting = queue[0].as_i64().unwrap();
+    assert!(waiting > 1, "{queue}");
+    assert_eq!(
+        queue[1],
+        json!(format!(
+            "{waiting} more items wait for you · none submitted in this session yet"
+        ))
+    );
 
     // Judge by keyboard, breaking the priority rule: correctness says A, winner B.
     b.keys("tabbB2").await;
@@ -720,6 +818,18 @@ async fn browser_workflow() {
     );
     b.wait_for("the next item", &changed).await;
     assert_no_injection(&b, "the next item").await;
+    // The next lease took one more item off her queue, and the session counts the
+    // submission, without a reload.
+    assert_eq!(
+        b.js(queue_js, json!([])).await,
+        json!([
+            waiting - 1,
+            format!(
+                "{} more items wait for you · 1 submitted in this session",
+                waiting - 1
+            )
+        ])
+    );
     // An untouched form gives guidance, not a green verdict; an empty submit names every
     // missing field in words, at once.
     let rule = b
@@ -1082,6 +1192,15 @@ async fn browser_workflow() {
         "return !!document.querySelector('#task[data-training] tr.crit');",
     )
     .await;
+    assert_eq!(
+        b.js(
+            "return document.querySelector('#waiting').textContent;",
+            json!([])
+        )
+        .await,
+        json!("Qualification: your work opens once you pass it"),
+        "no count that leaves out the qualification items"
+    );
     b.keys("ttttT0").await;
     b.keys(CTRL_ENTER).await;
     b.wait_for(
@@ -1090,6 +1209,7 @@ async fn browser_workflow() {
     )
     .await;
     assert_eq!(b.alert_text().await, None);
+    assert_accessible(&b, "the training feedback").await;
     b.screenshot("judge-training-1280").await;
     b.keys("\u{E007}").await;
     // The last item decides the qualification (failed): no feedback, straight on.
@@ -1319,6 +1439,7 @@ async fn browser_workflow() {
         "return document.querySelector('#annotators th[aria-sort]') !== null;",
     )
     .await;
+    assert_accessible(&b, "the dashboard").await;
     b.screenshot("dashboard-1280").await;
     b.js(
         "document.querySelector('#annotators').scrollIntoView(); return true;",
@@ -1360,7 +1481,7 @@ async fn browser_workflow() {
         trend["gold"].as_str().unwrap().contains("(n=4)"),
         "bias against gold over each annotator's four gold judgments: {trend}"
     );
-    assert_accessible(&b, "the dashboard").await;
+    assert_accessible(&b, "the trend dashboard").await;
     b.screenshot("dashboard-trend-1280").await;
     b.resize(820, 1180).await;
     b.screenshot("dashboard-trend-tablet").await;
@@ -1541,6 +1662,7 @@ async fn browser_workflow() {
         "return document.querySelectorAll('table.audit tbody tr').length > 5;",
     )
     .await;
+    assert_accessible(&b, "the audit log").await;
     b.screenshot("audit-1280").await;
     // Newest first, by name, filtered, in local time.
     let audit = b

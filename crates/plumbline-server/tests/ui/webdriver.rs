@@ -175,6 +175,13 @@ impl Browser {
             .await
     }
 
+    /// Runs `script` asynchronously: it ends by calling its last argument, the callback,
+    /// with the value to return (WebDriver's "execute async script").
+    pub async fn js_async(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/async", json!({"script": script, "args": args}))
+            .await
+    }
+
     /// Waits up to 10 s until `script` returns true.
     pub async fn wait_for(&self, what: &str, script: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -20,9 +20,9 @@ pub mod review;
 mod rules;
 pub mod submit;
 
-pub(crate) use rules::project_domains;
 pub use rules::{GoldSecret, gold_start};
 pub use rules::{
     PROBATION_MIN_ANSWERS, agree, consensus, is_gold_draw, kendall_distance, on_probation,
     project_level, reliability,
 };
+pub(crate) use rules::{project_domains, satisfied_requirements};

@@ -1394,6 +1394,27 @@ impl WorkStore for PgStore {
         self.read_progress(project).await
     }
 
+    async fn waiting_for(&self, annotator: UserId, project: ProjectId) -> Result<i64> {
+        let client = self.client().await?;
+        let (settings, _) = settings_of(&client, project).await?;
+        let verified = verified_expertise(&client, annotator).await?;
+        let satisfied = crate::engine::satisfied_requirements(&verified);
+        let overlap = i64::from(settings.overlap);
+        let row = q_one(
+            &client,
+            &format!(
+                "SELECT count(*) FROM item_queue q JOIN items i ON i.id = q.item_id
+                 WHERE q.project_id = $1 AND q.state = 'open' AND NOT q.is_gold
+                   AND q.judgments + q.leases < $4 AND i.purged_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = q.item_id AND a.user_id = $2)
+                   AND {REQUIRES}"
+            ),
+            &[&project.0, &annotator.0, &satisfied, &overlap],
+        )
+        .await?;
+        Ok(row.get(0))
+    }
+
     async fn items_page(
         &self,
         project: ProjectId,

@@ -1245,6 +1245,26 @@ impl WorkStore for SqliteStore {
         self.read_progress(project).await
     }
 
+    async fn waiting_for(&self, annotator: UserId, project: ProjectId) -> Result<i64> {
+        self.read(move |conn| {
+            let (settings, _) = settings_of(conn, project)?;
+            let verified = verified_expertise(conn, annotator)?;
+            let satisfied = serde_json::to_string(&engine::satisfied_requirements(&verified))?;
+            let sql = format!(
+                "SELECT count(*) FROM items i INDEXED BY items_queue
+                 WHERE i.project_id = ?1 AND i.state = 'open' AND i.is_gold = 0
+                   AND i.judgments + i.leases < ?3 AND i.purged_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.user_id = ?2)
+                   AND {}",
+                requires_clause(4)
+            );
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params![project.0, annotator.0, settings.overlap, satisfied], |r| r.get(0))?)
+        })
+        .await
+    }
+
     async fn items_page(
         &self,
         project: ProjectId,

@@ -407,6 +407,51 @@ pub async fn routing_needs_verified_expertise<S: Store>(store: S) {
     );
 }
 
+pub async fn waiting_counts_what_each_annotator_could_still_be_given<S: Store>(store: S) {
+    let p = project_with(&store, settings()).await;
+    let mut items: Vec<NewItem> = (0..3).map(|n| item(n, "")).collect();
+    items.push(item(3, r#","requires":["banking:expert"]"#));
+    import(&store, &p, items).await;
+    let (ann, bob, cy) = (
+        user(&store, "ann").await,
+        user(&store, "bob").await,
+        user(&store, "cy").await,
+    );
+    let waiting = |who| {
+        let store = &store;
+        async move { store.waiting_for(who, p.id).await.unwrap() }
+    };
+    // The item requiring expertise waits for no one here.
+    assert_eq!(waiting(ann).await, 3);
+    // A lease takes the item out of its holder's count, not out of the others'.
+    let t = take(&store, ann, &p).await;
+    assert_eq!((waiting(ann).await, waiting(bob).await), (2, 3));
+    store
+        .submit(ann, p.id, t.assignment, submission(pref("a")))
+        .await
+        .unwrap();
+    assert_eq!(waiting(ann).await, 2, "a judged item does not come back");
+    // At its overlap (a judgment and a live lease) an item waits for no one else.
+    let t = take(&store, bob, &p).await;
+    assert_eq!(t.item, "it-00000");
+    assert_eq!((waiting(bob).await, waiting(cy).await), (2, 2));
+    // A skipped item is not offered again.
+    let t = take(&store, cy, &p).await;
+    store
+        .skip(cy, p.id, t.assignment, "not mine".into())
+        .await
+        .unwrap();
+    assert_eq!(waiting(cy).await, 1);
+    // Verified expertise opens the item that requires it.
+    store
+        .propose_expertise(None, cy, "banking:expert".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(waiting(cy).await, 1, "unverified expertise does not count");
+    store.verify_expertise(None, cy, "banking").await.unwrap();
+    assert_eq!(waiting(cy).await, 2);
+}
+
 pub(crate) async fn gold_items<S: Store>(
     store: &S,
     p: &Project,

@@ -81,6 +81,7 @@ conformance!(
     submit_validates_and_settles_by_consensus,
     resubmission_keeps_history_and_expiry_refuses,
     routing_needs_verified_expertise,
+    waiting_counts_what_each_annotator_could_still_be_given,
     qualification_passes_fails_and_resets,
     hidden_gold_follows_the_rate_and_is_scored,
     edge_case_quotas_come_first,
