@@ -311,6 +311,7 @@ fn turn(role: Role, content: &str) -> Turn {
         asr_confidence: None,
         interrupted: false,
         overlap: false,
+        redacted: Vec::new(),
     }
 }
 
@@ -410,6 +411,7 @@ pub fn record(mapping: &Mapping, line: u64, row: &Row) -> Result<Record, LineErr
         requires: Vec::new(),
         metadata,
         split: None,
+        media: None,
     };
     if !external.is_empty() && item.task != Some(TaskKind::Preference) {
         return Err(LineError::new(

@@ -293,6 +293,7 @@ fn task(line: u64, n: usize, value: &Value) -> Result<Record, LineError> {
         asr_confidence: None,
         interrupted: false,
         overlap: false,
+        redacted: Vec::new(),
     };
     let mut metadata = Map::new();
     metadata.insert("source".into(), SOURCE.into());
@@ -309,6 +310,7 @@ fn task(line: u64, n: usize, value: &Value) -> Result<Record, LineError> {
         requires: Vec::new(),
         metadata,
         split: None,
+        media: None,
     };
     let ranker = kind == Some("ranker") || (kind.is_none() && pair(data, None).is_none());
     let mut external = Vec::new();
