@@ -14,6 +14,7 @@ pub mod files;
 mod identity;
 mod import;
 mod leads;
+pub mod media;
 mod model;
 mod postgres;
 pub mod retention;
@@ -29,6 +30,7 @@ pub use export::{
 };
 pub use identity::*;
 pub use leads::{HiddenGold, Reinstatement, SettingsError};
+pub use media::{DEFAULT_MAX_MEDIA_BYTES, MediaInfo, MediaStore};
 pub use model::*;
 pub use postgres::PgStore;
 pub use retention::{PurgeReport, PurgeScope, RetentionPolicy, RetentionStore};
@@ -50,7 +52,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// every mutation appends its [`audit::AuditEvent`] in that same transaction. `actor`
 /// is the acting user, `None` for the command line.
 pub trait Store:
-    ExportStore + IdentityStore + RetentionStore + WorkStore + Clone + Send + Sync + 'static
+    ExportStore
+    + IdentityStore
+    + MediaStore
+    + RetentionStore
+    + WorkStore
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is, for messages (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

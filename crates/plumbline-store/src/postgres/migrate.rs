@@ -67,6 +67,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pseudonym_secret",
         include_str!("../../migrations/postgres/0014_pseudonym_secret.sql"),
     ),
+    (
+        16,
+        "media",
+        include_str!("../../migrations/postgres/0016_media.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

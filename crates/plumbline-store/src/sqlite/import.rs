@@ -2,7 +2,9 @@
 //! as they arrive (constant memory), rolled back unless the source finishes cleanly.
 
 use crate::Result;
-use crate::import::{import_event, record_conflict, same_but_split, split_str};
+use crate::import::{
+    import_event, missing_media, record_conflict, record_refusal, same_but_split, split_str,
+};
 use crate::model::*;
 use plumbline_domain::{ProjectId, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -83,6 +85,22 @@ pub(super) fn run(
                 }
             };
             for item in batch {
+                if let Some(sha) = &item.media_sha256 {
+                    let stored = match &item.media {
+                        Some(media) => {
+                            super::media::put(&tx, media)?;
+                            true
+                        }
+                        None => super::media::exists(&tx, sha)?,
+                    };
+                    if !stored {
+                        let reason = missing_media(&item.ext_id, sha);
+                        if record_refusal(&mut outcome, &options, item.line, item.ext_id, reason) {
+                            break 'source;
+                        }
+                        continue;
+                    }
+                }
                 let split = item.split.map(split_str);
                 let added = insert.execute(params![
                     project.0,
@@ -95,8 +113,12 @@ pub(super) fn run(
                 ])?;
                 if added == 1 {
                     outcome.imported += 1;
+                    let item_id = tx.last_insert_rowid();
+                    if let Some(sha) = &item.media_sha256 {
+                        super::media::link(&tx, item_id, sha)?;
+                    }
                     if !item.external.is_empty() {
-                        store_external(tx.last_insert_rowid(), &item, &mut outcome)?;
+                        store_external(item_id, &item, &mut outcome)?;
                     }
                     continue;
                 }
@@ -121,6 +143,9 @@ pub(super) fn run(
                     ])?;
                     // The new revision's prior judgments replace the old revision's.
                     drop_external.execute([id])?;
+                    if let Some(sha) = &item.media_sha256 {
+                        super::media::link(&tx, id, sha)?;
+                    }
                     store_external(id, &item, &mut outcome)?;
                     outcome.updated += 1;
                 } else {

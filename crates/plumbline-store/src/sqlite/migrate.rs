@@ -52,6 +52,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pseudonym_secret",
         include_str!("../../migrations/sqlite/0014_pseudonym_secret.sql"),
     ),
+    (
+        16,
+        "media",
+        include_str!("../../migrations/sqlite/0016_media.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.
