@@ -32,6 +32,8 @@ pub struct AppState<S> {
     pub session: session::SessionConfig,
     /// Where `POST .../releases` writes releases (one new directory each).
     pub releases_dir: std::path::PathBuf,
+    /// Largest audio file `POST .../media` accepts, in bytes.
+    pub max_media_bytes: u64,
 }
 
 impl<S: Store> AppState<S> {
@@ -41,6 +43,7 @@ impl<S: Store> AppState<S> {
             store,
             session: session::SessionConfig::default(),
             releases_dir: std::path::PathBuf::from("releases"),
+            max_media_bytes: plumbline_store::DEFAULT_MAX_MEDIA_BYTES,
         }
     }
 }

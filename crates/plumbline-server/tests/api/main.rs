@@ -7,6 +7,7 @@ mod exports;
 mod hidden;
 mod leads;
 mod matrix;
+mod media;
 mod openapi;
 mod payloads;
 mod support;
