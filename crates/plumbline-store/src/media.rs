@@ -53,6 +53,14 @@ pub trait MediaStore: Send + Sync {
         end: u64,
     ) -> impl Future<Output = Result<Vec<u8>>> + Send;
 
+    /// The audio the items of `project` with the own ids `items` name (any revision of
+    /// them), each file once, by hash.
+    fn media_of_items(
+        &self,
+        project: ProjectId,
+        items: Vec<String>,
+    ) -> impl Future<Output = Result<Vec<MediaInfo>>> + Send;
+
     /// The waveform's peaks as JSON (`None` where no decoder read them).
     fn media_peaks(&self, sha256: [u8; 32]) -> impl Future<Output = Result<Option<String>>> + Send;
 }

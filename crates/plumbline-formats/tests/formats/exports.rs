@@ -369,6 +369,7 @@ async fn flow<S: Store>(store: S, tag: &str) {
             format: FileFormat::Parquet,
             opts: opts.clone(),
             out: dir.clone(),
+            with_media: false,
         },
     )
     .await
@@ -443,6 +444,7 @@ async fn flow<S: Store>(store: S, tag: &str) {
             format: FileFormat::Parquet,
             opts: opts.clone(),
             out: again.clone(),
+            with_media: false,
         },
     )
     .await
@@ -458,6 +460,7 @@ async fn flow<S: Store>(store: S, tag: &str) {
             format: FileFormat::Jsonl,
             opts: opts.clone(),
             out: again.clone(),
+            with_media: false,
         },
     )
     .await

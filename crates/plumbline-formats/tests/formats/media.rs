@@ -190,3 +190,120 @@ fn bad_audio_and_turns_outside_it_store_nothing() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A release with `--with-media` carries the audio of its items, listed in its
+/// manifest and verified with the rest; its rows name the audio by hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_with_media_carries_and_verifies_the_audio() {
+    use plumbline_domain::{ProjectName, ProjectSettings, Rubric};
+    use plumbline_formats::export::PairOptions;
+    use plumbline_formats::release::{self, FileFormat, ReleaseRequest};
+    use plumbline_formats::run::{self, Kind};
+    use plumbline_store::{ImportMsg, ImportOptions, NewProject, Store};
+    let Some(dir) = call_dir("release") else {
+        return;
+    };
+    let wav = std::fs::read(dir.join("calls/hello.wav")).unwrap();
+    // Items with prior choices (HH-RLHF), the first given the call's audio.
+    let mut items = tokio::task::spawn_blocking(|| {
+        crate::support::read("hh_rlhf.jsonl", None, None, TaskKind::Preference)
+            .ok()
+            .items
+    })
+    .await
+    .unwrap();
+    let audio = plumbline_media::prepare(wav.clone().into(), &[], 200 << 20).unwrap();
+    let mut item: plumbline_domain::Item = serde_json::from_str(&items[0].body).unwrap();
+    item.media = Some(plumbline_domain::MediaRef {
+        sha256: Some(plumbline_media::hex(&audio.sha256)),
+        content_type: Some("audio/wav".into()),
+        ..Default::default()
+    });
+    let external = std::mem::take(&mut items[0].external);
+    items[0] = plumbline_formats::encode_item(&item, 1, TaskKind::Preference);
+    items[0].external = external;
+    items[0].media = Some(plumbline_store::NewMedia {
+        sha256: audio.sha256,
+        content_type: "audio/wav".into(),
+        bytes: audio.bytes.clone(),
+        duration: audio.info.duration,
+        sample_rate: audio.info.sample_rate,
+        peaks: None,
+    });
+    let store = plumbline_store::SqliteStore::open(&dir.join("p.db"))
+        .await
+        .unwrap();
+    let project = store
+        .create_project(
+            None,
+            NewProject {
+                name: ProjectName::parse("calls").unwrap(),
+                settings: ProjectSettings::default(),
+                rubric: Rubric::from_toml("name = \"Calls\"\n[[criteria]]\nkey = \"helpfulness\"\ntitle = \"Helpfulness\"\npriority = 1\n").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tx.send(ImportMsg::Items(items)).await.unwrap();
+    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
+    drop(tx);
+    let out = store
+        .import_items(None, project.id, ImportOptions::default(), rx)
+        .await
+        .unwrap();
+    assert!(out.committed, "{out:?}");
+    let opts = PairOptions {
+        include_external: true,
+        annotators: std::sync::Arc::new(run::annotators(&store, &project).await.unwrap()),
+        ..PairOptions::default()
+    };
+    let release_dir = dir.join("release");
+    let request = |with_media| ReleaseRequest {
+        kind: Kind::Preference,
+        format: FileFormat::Jsonl,
+        opts: opts.clone(),
+        out: release_dir.clone(),
+        with_media,
+    };
+    release::create(&store, None, &project, request(true))
+        .await
+        .unwrap();
+    let name = format!("media-{}.wav", plumbline_media::hex(&audio.sha256));
+    assert_eq!(std::fs::read(release_dir.join(&name)).unwrap(), wav);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(release_dir.join(release::MANIFEST)).unwrap())
+            .unwrap();
+    assert!(
+        manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == name.as_str())
+    );
+    assert_eq!(
+        release::verify(&release_dir).unwrap().files,
+        5,
+        "data, card, audio and the two lists"
+    );
+    // Without the flag the audio stays out; a full release's rows name it by hash.
+    std::fs::remove_dir_all(&release_dir).unwrap();
+    let full = ReleaseRequest {
+        kind: Kind::Full,
+        ..request(false)
+    };
+    release::create(&store, None, &project, full).await.unwrap();
+    assert!(!release_dir.join(&name).exists());
+    let rows = std::fs::read_to_string(release_dir.join("full.jsonl")).unwrap();
+    let named: Vec<serde_json::Value> = rows
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| !r["media"].is_null())
+        .collect();
+    assert!(!named.is_empty(), "{rows}");
+    assert_eq!(
+        named[0]["media"]["sha256"],
+        plumbline_media::hex(&audio.sha256)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -154,6 +154,26 @@ impl MediaStore for PgStore {
         assemble(chunks, offset, (end - start) as usize)
     }
 
+    async fn media_of_items(
+        &self,
+        project: ProjectId,
+        items: Vec<String>,
+    ) -> Result<Vec<MediaInfo>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT DISTINCT im.sha256 FROM item_media im JOIN items i ON i.id = im.item_id
+                 WHERE i.project_id = $1 AND i.ext_id = ANY($2) ORDER BY im.sha256",
+                &[&project.0, &items],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(info(&client, &sha_of(row.get(0))?).await?);
+        }
+        Ok(out)
+    }
+
     async fn media_peaks(&self, sha256: [u8; 32]) -> Result<Option<String>> {
         let client = self.client().await?;
         let row = client

@@ -130,6 +130,27 @@ impl MediaStore for SqliteStore {
         .await
     }
 
+    async fn media_of_items(
+        &self,
+        project: ProjectId,
+        items: Vec<String>,
+    ) -> Result<Vec<MediaInfo>> {
+        self.read(move |conn| {
+            let mut shas = std::collections::BTreeSet::new();
+            let mut stmt = conn.prepare_cached(
+                "SELECT im.sha256 FROM item_media im JOIN items i ON i.id = im.item_id
+                 WHERE i.project_id = ?1 AND i.ext_id = ?2",
+            )?;
+            for item in items {
+                for sha in stmt.query_map(params![project.0, item], |r| r.get::<_, Vec<u8>>(0))? {
+                    shas.insert(crate::media::sha_of(&sha?)?);
+                }
+            }
+            shas.iter().map(|sha| info(conn, sha)).collect()
+        })
+        .await
+    }
+
     async fn media_peaks(&self, sha256: [u8; 32]) -> Result<Option<String>> {
         self.read(move |conn| {
             conn.prepare_cached("SELECT peaks FROM media WHERE sha256 = ?1")?
