@@ -307,3 +307,35 @@ async fn a_release_with_media_carries_and_verifies_the_audio() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_csv_column_names_each_row_s_audio() {
+    let Some(dir) = call_dir("csv") else { return };
+    let csv = "id,prompt,a,b,audio\nc1,Close my account,Sure,First verify,calls/hello.wav\nc2,Hi,Hello,Hey,\n";
+    let file = dir.join("calls.csv");
+    std::fs::write(&file, csv).unwrap();
+    let mapping = plumbline_formats::csv::Mapping::from_toml(
+        "id = \"id\"\nprompt = \"prompt\"\ncandidates = [\"a\", \"b\"]\nmedia = \"audio\"\n",
+    )
+    .unwrap();
+    let mut opts = options(TaskKind::Preference);
+    opts.media = Some(MediaOptions {
+        dirs: vec![dir.clone()],
+        max_bytes: 200 << 20,
+    });
+    let got = read_input(
+        Input::File(std::fs::File::open(&file).unwrap()),
+        Some(Format::Csv),
+        Some(mapping),
+        opts,
+    )
+    .ok();
+    let items = got.parsed();
+    assert_eq!(
+        items[0].media.as_ref().unwrap().content_type.as_deref(),
+        Some("audio/wav")
+    );
+    assert!(got.items[0].media.is_some());
+    assert!(items[1].media.is_none(), "an empty cell is no audio");
+    std::fs::remove_dir_all(dir).unwrap();
+}

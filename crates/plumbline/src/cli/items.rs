@@ -103,6 +103,9 @@ pub struct MappingArgs {
     /// Column naming the preferred candidate (or `tie`): stored as an external judgment.
     #[arg(long, value_name = "COLUMN")]
     winner_column: Option<String>,
+    /// Column of the path of each call's audio (see --media-dir).
+    #[arg(long, value_name = "COLUMN")]
+    media_column: Option<String>,
     /// Task kind of mapped items (default: the project's).
     #[arg(long, value_name = "KIND")]
     task: Option<TaskKind>,
@@ -138,6 +141,7 @@ impl MappingArgs {
             tags: self.tags_column.clone(),
             metadata: self.metadata_column.clone(),
             winner: self.winner_column.clone(),
+            media: self.media_column.clone(),
         };
         m.check().map_err(anyhow::Error::msg)?;
         Ok(Some(m))
