@@ -12,6 +12,7 @@ mod wav;
 
 pub use peaks::Peaks;
 pub use sniff::Container;
+pub use wav::encode as encode_wav;
 
 use sha2::{Digest, Sha256};
 

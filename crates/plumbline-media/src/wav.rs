@@ -1,4 +1,4 @@
-//! Writing 16-bit PCM WAV: what redacted audio is stored as.
+//! Writing 16-bit PCM WAV: what redacted audio is stored as (and what benchmarks make).
 
 /// A RIFF WAVE file of interleaved 16-bit `samples`.
 pub fn encode(samples: &[i16], sample_rate: u32, channels: u16) -> Vec<u8> {
