@@ -305,7 +305,6 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
             col("candidates", Structs(vec!["id", "model", "content"])),
             col("split", Text),
             col("tags", Strings),
-            col("media", Json),
         ],
     };
     let mut names = std::collections::HashSet::new();

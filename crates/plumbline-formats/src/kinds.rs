@@ -575,21 +575,11 @@ impl RowWriter {
                 "candidates": candidates(item),
                 "split": split_name(j.split),
                 "tags": item.tags,
-                "media": media_ref(item),
             }));
         }
         self.count("judgment", rows.len() as u64);
         rows
     }
-}
-
-/// The audio an item names, as the stored item names it (hash, type, duration,
-/// redacted ranges); null without audio. The bytes travel in a release with its media.
-fn media_ref(item: &Item) -> Value {
-    item.media
-        .as_ref()
-        .and_then(|m| serde_json::to_value(m).ok())
-        .unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
