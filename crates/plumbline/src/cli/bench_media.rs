@@ -135,7 +135,7 @@ fn call_audio(call: u64, seconds: u32, rate: u32) -> Vec<i16> {
         .map(|i| {
             let t = i as f64 / f64::from(rate);
             let syllable = (t * 4.0).fract();
-            let talking = ((t / 3.0).floor() as u64 + call) % 4 != 0;
+            let talking = !((t / 3.0).floor() as u64 + call).is_multiple_of(4);
             let env = if talking {
                 (syllable * std::f64::consts::PI).sin()
             } else {
