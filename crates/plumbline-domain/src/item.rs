@@ -3,6 +3,7 @@
 
 use crate::error::FieldError;
 use crate::expertise::Expertise;
+use crate::media::{MediaRef, TimeRange};
 use crate::task::TaskKind;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -48,6 +49,10 @@ pub struct Turn {
     /// The turn overlaps the previous speaker.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub overlap: bool,
+    /// Spans of this turn silenced in the item's audio (set by import from the audio's
+    /// redaction ranges), so a reader knows why the recording is quiet there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redacted: Vec<TimeRange>,
 }
 
 /// A model response to judge.
@@ -98,6 +103,10 @@ pub struct Item {
     /// Arbitrary JSON object carried through to exports.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// The call's audio; turns' `start`/`end` are times in it. Kept before `split`,
+    /// which stays the last field of the canonical JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaRef>,
     /// Fixed split; absent means the evaluation-split policy decides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
@@ -191,6 +200,9 @@ impl Item {
                     format!("candidate id `{}` appears twice", c.id),
                 ));
             }
+        }
+        if let Some(media) = &self.media {
+            media.validate()?;
         }
         for (i, tag) in self.tags.iter().enumerate() {
             if tag.trim().is_empty() || tag.len() > 128 || tag.chars().any(char::is_control) {

@@ -11,6 +11,7 @@ pub mod expertise;
 pub mod ids;
 pub mod item;
 pub mod judgment;
+pub mod media;
 pub mod patch;
 pub mod project;
 pub mod rubric;
@@ -26,6 +27,7 @@ pub use judgment::{
     Choice, DemonstrationPayload, JudgmentError, Outcome, Payload, PreferencePayload,
     PriorityViolation, RankingPayload, RatingPayload, RedTeamPayload, ValidatedJudgment,
 };
+pub use media::{MediaRef, TimeRange};
 pub use patch::SettingsPatch;
 pub use project::{EdgeCaseQuota, ProjectName, ProjectSettings};
 pub use rubric::{Criterion, EdgeCase, ErrorTag, Rubric, RubricError, Scale, Severity};

@@ -64,6 +64,10 @@ pub struct Mapping {
     /// Column naming the preferred candidate (id or column name) or `tie`.
     #[serde(default)]
     pub winner: Option<String>,
+    /// Column of the path of the call's audio (relative to the file or the media
+    /// directory); an empty cell means no audio.
+    #[serde(default)]
+    pub media: Option<String>,
 }
 
 impl Mapping {
@@ -100,6 +104,7 @@ impl Mapping {
         c.extend(self.tags.as_deref());
         c.extend(self.metadata.iter().map(String::as_str));
         c.extend(self.winner.as_deref());
+        c.extend(self.media.as_deref());
         c
     }
 }
@@ -311,6 +316,7 @@ fn turn(role: Role, content: &str) -> Turn {
         asr_confidence: None,
         interrupted: false,
         overlap: false,
+        redacted: Vec::new(),
     }
 }
 
@@ -412,6 +418,16 @@ pub fn record(mapping: &Mapping, line: u64, row: &Row) -> Result<Record, LineErr
         requires: Vec::new(),
         metadata,
         split: None,
+        media: match &mapping.media {
+            Some(col) => {
+                let path = text(row, line, col)?.trim();
+                (!path.is_empty()).then(|| plumbline_domain::MediaRef {
+                    path: Some(path.to_owned()),
+                    ..Default::default()
+                })
+            }
+            None => None,
+        },
     };
     if !external.is_empty() && item.task != Some(TaskKind::Preference) {
         return Err(LineError::new(

@@ -24,6 +24,9 @@ pub struct ReadOptions {
     pub max_document_bytes: u64,
     /// Report up to this many bad records instead of stopping at the first.
     pub report_errors: usize,
+    /// Where audio files named by items are found; `None` refuses items that name one
+    /// by path (an API body has no directory).
+    pub media: Option<crate::media::MediaOptions>,
 }
 
 /// Default line cap: 16 MiB, far above any real item and small enough to bound memory.
@@ -43,6 +46,7 @@ impl ReadOptions {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
             report_errors: 0,
+            media: None,
         }
     }
 }
@@ -90,7 +94,22 @@ pub fn encode_item(item: &Item, line: u64, default_task: TaskKind) -> NewItem {
         body,
         content_hash,
         external: Vec::new(),
+        media_sha256: item
+            .media
+            .as_ref()
+            .and_then(|m| m.sha256.as_deref())
+            .and_then(sha_from_hex),
+        media: None,
     }
+}
+
+/// The 32 bytes of a 64-digit hex SHA-256 (validated by the domain before this).
+fn sha_from_hex(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Checks an item against the project: its own rules, then its edge-case tags.
@@ -111,12 +130,17 @@ pub fn check_item(item: &Item, line: u64, opts: &ReadOptions) -> Result<(), Line
     Ok(())
 }
 
+/// Audio bytes one batch may carry: a batch of 1,024 calls would otherwise hold
+/// gigabytes in the channel.
+const MAX_BATCH_MEDIA_BYTES: usize = 64 << 20;
+
 /// Validates records and sends them in batches; after the first bad record it sends no
 /// more items (nothing will be stored) but keeps counting up to `report_errors`.
 pub struct Feeder<'a> {
     sink: &'a mpsc::Sender<ImportMsg>,
     opts: &'a ReadOptions,
     batch: Vec<NewItem>,
+    batch_media_bytes: usize,
     keep: usize,
     /// What was seen so far.
     pub summary: ReadSummary,
@@ -129,6 +153,7 @@ impl<'a> Feeder<'a> {
             sink,
             opts,
             batch: Vec::with_capacity(BATCH),
+            batch_media_bytes: 0,
             keep: opts.report_errors.max(1),
             summary: ReadSummary::default(),
         }
@@ -148,17 +173,30 @@ impl<'a> Feeder<'a> {
     /// reported, or the store stopped listening).
     pub fn accept(&mut self, record: Result<Record, LineError>) -> bool {
         self.summary.records += 1;
-        let checked = record.and_then(|r| {
+        let failed = self.failed();
+        let checked = record.and_then(|mut r| {
             check_item(&r.item, r.line, self.opts)?;
-            Ok(r)
+            // Audio of a file that will not be stored is not read (after a bad record,
+            // only the refusals are still counted).
+            let media = if failed {
+                None
+            } else {
+                crate::media::attach(&mut r.item, r.line, self.opts.media.as_ref())?
+            };
+            Ok((r, media))
         });
         match checked {
-            Ok(r) if !self.failed() => {
+            Ok((r, media)) if !self.failed() => {
                 let mut new = encode_item(&r.item, r.line, self.opts.default_task);
+                if let Some(m) = &media {
+                    self.batch_media_bytes += m.bytes.len();
+                }
+                new.media = media;
                 self.summary.external_judgments += r.external.len() as u64;
                 new.external = r.external;
                 self.batch.push(new);
-                if self.batch.len() == BATCH {
+                if self.batch.len() == BATCH || self.batch_media_bytes >= MAX_BATCH_MEDIA_BYTES {
+                    self.batch_media_bytes = 0;
                     let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
                     if self.sink.blocking_send(ImportMsg::Items(full)).is_err() {
                         self.summary.store_stopped = true;
@@ -177,6 +215,7 @@ impl<'a> Feeder<'a> {
     pub fn refuse(&mut self, e: LineError) -> bool {
         self.summary.error_count += 1;
         self.batch.clear();
+        self.batch_media_bytes = 0;
         if self.summary.errors.len() < self.keep {
             self.summary.errors.push(e);
         }

@@ -180,6 +180,7 @@ impl Groups {
             requires: Vec::new(),
             metadata,
             split: None,
+            media: None,
         };
         feed.accept(Ok(Record {
             line: self.first_line,
@@ -218,6 +219,7 @@ pub(crate) fn prompt_turns(prompt: &str) -> Vec<Turn> {
         asr_confidence: None,
         interrupted: false,
         overlap: false,
+        redacted: Vec::new(),
     };
     let mut parts = prompt.split(MARK);
     let mut turns = vec![turn(Role::User, parts.next().unwrap_or(""))];

@@ -74,6 +74,7 @@ pub fn split_dialogue(text: &str, line: u64, field: &str) -> Result<Vec<Turn>, L
             asr_confidence: None,
             interrupted: false,
             overlap: false,
+            redacted: Vec::new(),
         });
     }
     Ok(turns)
@@ -160,6 +161,7 @@ pub fn record(line: u64, row: &Row) -> Result<Record, LineError> {
         requires: Vec::new(),
         metadata,
         split: None,
+        media: None,
     };
     Ok(Record {
         line,

@@ -325,7 +325,7 @@ fn rows_into(
     enum Shape<'m> {
         Hh,
         Trl,
-        Sft(trl::Sft),
+        Sft(Box<trl::Sft>),
         Uf,
         Hs2Pref,
         Oasst(oasst1::Trees),
@@ -335,7 +335,7 @@ fn rows_into(
     let mut shape = match format {
         Format::HhRlhf => Shape::Hh,
         Format::Trl => Shape::Trl,
-        Format::TrlSft => Shape::Sft(trl::Sft::new()),
+        Format::TrlSft => Shape::Sft(Box::new(trl::Sft::new())),
         Format::UltraFeedback => Shape::Uf,
         Format::HelpSteer2Preference => Shape::Hs2Pref,
         Format::Oasst1 => Shape::Oasst(oasst1::Trees::new()),

@@ -25,6 +25,8 @@ pub struct ImportRequest {
     pub options: ImportOptions,
     /// Longest line (or CSV record) accepted, in bytes.
     pub max_line_bytes: usize,
+    /// Where audio files named by items are read from; `None` reads none.
+    pub media: Option<crate::media::MediaOptions>,
 }
 
 impl ImportRequest {
@@ -35,6 +37,7 @@ impl ImportRequest {
             mapping: None,
             options,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            media: None,
         }
     }
 }
@@ -92,6 +95,7 @@ pub async fn run<S: Store>(
         .collect();
     read_options.max_line_bytes = request.max_line_bytes;
     read_options.report_errors = request.options.report_errors;
+    read_options.media = request.media.clone();
     let (tx, rx) = mpsc::channel(4);
     let format = request.format;
     let mapping = request.mapping.clone();

@@ -31,6 +31,7 @@ pub mod json_out;
 pub mod kinds;
 pub mod label_studio;
 pub mod lines;
+pub mod media;
 pub mod native;
 pub mod oasst1;
 pub mod pair_row;

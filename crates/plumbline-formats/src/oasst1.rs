@@ -216,6 +216,7 @@ fn tree_items(tree: &str, messages: &[Message], feed: &mut Feeder<'_>) -> bool {
                 asr_confidence: None,
                 interrupted: false,
                 overlap: false,
+                redacted: Vec::new(),
             })
             .collect();
         let candidates = replies
@@ -239,6 +240,7 @@ fn tree_items(tree: &str, messages: &[Message], feed: &mut Feeder<'_>) -> bool {
             requires: Vec::new(),
             metadata,
             split: None,
+            media: None,
         };
         let external = ranking(&replies).into_iter().collect();
         if !feed.accept(Ok(Record {

@@ -215,6 +215,9 @@ pub struct ReleaseRequest {
     pub opts: PairOptions,
     /// New or empty directory to write into.
     pub out: PathBuf,
+    /// Also write the audio of the released items (`media-<sha256>.<ext>`, each listed
+    /// in the manifest); the data rows name it by hash either way.
+    pub with_media: bool,
 }
 
 /// A written and recorded release.
@@ -323,8 +326,16 @@ pub async fn create<S: Store>(
     );
     plumbline_store::files::write(&req.out.join(CARD), format!("{front}\n{sheet}"))
         .map_err(|e| format!("writing {CARD}: {e}"))?;
+    let media_names = if req.with_media {
+        write_media(store, project, &outcome.items, &req.out).await?
+    } else {
+        Vec::new()
+    };
     let mut files = Vec::new();
-    for name in [data_name.as_str(), CARD] {
+    let names = [data_name.as_str(), CARD]
+        .into_iter()
+        .chain(media_names.iter().map(String::as_str));
+    for name in names {
         let (sha256, bytes) =
             hash_file(&req.out.join(name)).map_err(|e| format!("reading {name}: {e}"))?;
         files.push(FileEntry {
@@ -367,6 +378,44 @@ pub async fn create<S: Store>(
         .map_err(|e| format!("recording the release: {e}"))?;
     cleanup.armed = false;
     Ok(Released { record, outcome })
+}
+
+/// Writes the audio the released `items` name into `out`, one file per hash; returns
+/// the file names.
+async fn write_media<S: Store>(
+    store: &S,
+    project: &Project,
+    items: &[String],
+    out: &Path,
+) -> Result<Vec<String>, String> {
+    let media = store
+        .media_of_items(project.id, items.to_vec())
+        .await
+        .map_err(|e| format!("reading the released items' audio: {e}"))?;
+    let mut names = Vec::with_capacity(media.len());
+    for m in media {
+        let sha =
+            sha_bytes(&m.sha256).ok_or_else(|| format!("audio hash {} is not hex", m.sha256))?;
+        let ext = plumbline_media::Container::from_content_type(&m.content_type)
+            .map_or("bin", |c| c.extension());
+        let name = format!("media-{}.{ext}", m.sha256);
+        let bytes = store
+            .media_range(sha, 0, m.bytes)
+            .await
+            .map_err(|e| format!("reading audio {}: {e}", m.sha256))?;
+        plumbline_store::files::write(&out.join(&name), bytes)
+            .map_err(|e| format!("writing {name}: {e}"))?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
+fn sha_bytes(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Escapes text from items and rubrics for Markdown (and the HTML a renderer may pass

@@ -46,6 +46,7 @@ pub(crate) fn turn(role: Role, content: impl Into<String>) -> Turn {
         asr_confidence: None,
         interrupted: false,
         overlap: false,
+        redacted: Vec::new(),
     }
 }
 
@@ -303,6 +304,7 @@ pub fn pair(line: u64, row: &Row) -> Result<Record, LineError> {
         requires: Vec::new(),
         metadata,
         split: None,
+        media: None,
     };
     split_and_tags(&f, &mut item)?;
     let strength = f.opt_int("strength")?;
@@ -449,6 +451,7 @@ fn sft_record(line: u64, row: &Row) -> Result<Record, LineError> {
         requires: Vec::new(),
         metadata,
         split: None,
+        media: None,
     };
     split_and_tags(&f, &mut item)?;
     let mut payload = Map::new();

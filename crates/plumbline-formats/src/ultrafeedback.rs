@@ -188,6 +188,7 @@ pub fn record(line: u64, row: &Row) -> Result<Option<Record>, LineError> {
         requires: Vec::new(),
         metadata,
         split: None,
+        media: None,
     };
     let payload = RankingPayload {
         order,
@@ -277,6 +278,7 @@ pub fn hs2_preference(line: u64, row: &Row) -> Result<Record, LineError> {
         requires: Vec::new(),
         metadata,
         split: None,
+        media: None,
     };
     Ok(Record {
         line,

@@ -35,6 +35,8 @@ pub struct AppState<S> {
     pub releases_dir: std::path::PathBuf,
     /// The login budgets of this process.
     pub login_guard: std::sync::Arc<login_guard::LoginGuard>,
+    /// Largest audio file `POST .../media` accepts, in bytes.
+    pub max_media_bytes: u64,
 }
 
 impl<S: Store> AppState<S> {
@@ -45,6 +47,7 @@ impl<S: Store> AppState<S> {
             session: session::SessionConfig::default(),
             releases_dir: std::path::PathBuf::from("releases"),
             login_guard: Default::default(),
+            max_media_bytes: plumbline_store::DEFAULT_MAX_MEDIA_BYTES,
         }
     }
 }

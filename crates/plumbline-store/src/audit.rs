@@ -71,6 +71,10 @@ crate::states::stored_enum! {
         ItemsImport = "items.import",
         /// One item was imported or replaced.
         ItemImport = "item.import",
+        /// An item's audio was read (served, whole or a range).
+        ItemRead = "item.read",
+        /// Audio was uploaded to be named by items imported after it.
+        MediaUpload = "media.upload",
         /// The evaluation split was drawn.
         ItemsSplit = "items.split",
         /// Data was exported.

@@ -11,17 +11,34 @@ pub(crate) fn record_conflict(
     line: u64,
     id: String,
 ) -> bool {
+    let reason = format!(
+        "item `{id}` exists already with other content (use --update to store a new revision)"
+    );
+    record_refusal(outcome, options, line, id, reason)
+}
+
+/// Records an item the store refuses for `reason`; true when the import should stop
+/// listening.
+pub(crate) fn record_refusal(
+    outcome: &mut ImportOutcome,
+    options: &ImportOptions,
+    line: u64,
+    id: String,
+    reason: String,
+) -> bool {
     outcome.conflict_count += 1;
     if outcome.conflicts.len() < options.report_errors.max(1) {
-        outcome.conflicts.push(ImportConflict {
-            line,
-            reason: format!(
-                "item `{id}` exists already with other content (use --update to store a new revision)"
-            ),
-            id,
-        });
+        outcome.conflicts.push(ImportConflict { line, reason, id });
     }
     outcome.conflict_count as usize >= options.report_errors.max(1)
+}
+
+/// Why an item naming audio that is not stored is refused.
+pub(crate) fn missing_media(id: &str, sha: &[u8; 32]) -> String {
+    format!(
+        "item `{id}` names audio {} that is not stored; import it with `media.path` or upload it first",
+        crate::hex(sha)
+    )
 }
 
 /// Whether an item arriving as `new` (its canonical JSON, with `new_split`) is the item

@@ -15,6 +15,7 @@ mod gold_candidates;
 mod identity;
 mod import;
 mod leads;
+pub mod media;
 mod model;
 mod postgres;
 pub mod retention;
@@ -31,6 +32,7 @@ pub use export::{
 pub use gold_candidates::{GoldCandidate, STATES as GOLD_CANDIDATE_STATES};
 pub use identity::*;
 pub use leads::{HiddenGold, Reinstatement, SettingsError};
+pub use media::{DEFAULT_MAX_MEDIA_BYTES, MediaInfo, MediaStore};
 pub use model::*;
 pub use postgres::PgStore;
 pub use retention::{PurgeReport, PurgeScope, RetentionPolicy, RetentionStore};
@@ -52,7 +54,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// every mutation appends its [`audit::AuditEvent`] in that same transaction. `actor`
 /// is the acting user, `None` for the command line.
 pub trait Store:
-    ExportStore + IdentityStore + RetentionStore + WorkStore + Clone + Send + Sync + 'static
+    ExportStore
+    + IdentityStore
+    + MediaStore
+    + RetentionStore
+    + WorkStore
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is, for messages (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

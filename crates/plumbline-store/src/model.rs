@@ -122,6 +122,28 @@ pub struct NewItem {
     /// oasst1's ranks, HelpSteer2's ratings, Label Studio annotations). Stored with the
     /// item when it is new or replaced, as `source = 'external'`, never as gold.
     pub external: Vec<ExternalJudgment>,
+    /// SHA-256 of the audio the item names, if any.
+    pub media_sha256: Option<[u8; 32]>,
+    /// The audio's bytes when this import brings them; absent when the item names
+    /// audio stored already (the store refuses the item if it is not).
+    pub media: Option<NewMedia>,
+}
+
+/// Audio to store, checked and (if asked) redacted by `plumbline-media`.
+#[derive(Debug, Clone)]
+pub struct NewMedia {
+    /// SHA-256 of `bytes`: the name it is stored and deduplicated under.
+    pub sha256: [u8; 32],
+    /// How it is served (`audio/wav`, …).
+    pub content_type: String,
+    /// The file.
+    pub bytes: bytes::Bytes,
+    /// Length in seconds.
+    pub duration: f64,
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// The waveform's peaks as JSON, when a decoder read them.
+    pub peaks: Option<String>,
 }
 
 /// A prior judgment imported with an item: no annotator, no assignment, never gold.

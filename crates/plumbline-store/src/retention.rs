@@ -1,6 +1,6 @@
 //! Retention: a per-project policy, and the purge that removes conversation,
 //! candidate and free-text judgment content while keeping ids, labels, hashes and
-//! the audit chain. After a purge the text is gone from the database files too
+//! the audit chain; the audio no remaining item names goes whole. After a purge the text is gone from the database files too
 //! (SQLite: secure_delete, WAL truncation and VACUUM; PostgreSQL: VACUUM FULL of the
 //! tables that held it).
 
@@ -63,6 +63,8 @@ pub struct PurgeReport {
     pub revisions: u64,
     /// Judgments (and their history) whose free text was purged.
     pub judgments: u64,
+    /// Audio files removed (those no remaining item names; not counted on a dry run).
+    pub media: u64,
     /// Whether this was a dry run.
     pub dry_run: bool,
 }
@@ -109,6 +111,11 @@ pub fn purge_item_body(body: &str) -> String {
         if let Some(Value::Array(entries)) = v.get_mut(list) {
             entries.iter_mut().for_each(|e| blank(e, "content"));
         }
+    }
+    // The audio's bytes go with the purge; its hash would only name what is gone.
+    if let Some(Value::Object(media)) = v.get_mut("media") {
+        media.remove("sha256");
+        media.remove("path");
     }
     v.to_string()
 }

@@ -106,6 +106,7 @@ fn turn(role: Role, content: &str, speaker: Option<String>) -> Turn {
         asr_confidence: None,
         interrupted: false,
         overlap: false,
+        redacted: Vec::new(),
     }
 }
 
@@ -541,6 +542,7 @@ pub fn record(
         requires: Vec::new(),
         metadata,
         split: None,
+        media: None,
     };
     let record = Record {
         line: task.line,

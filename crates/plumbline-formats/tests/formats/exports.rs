@@ -383,6 +383,7 @@ async fn flow<S: Store>(store: S, tag: &str) {
             format: FileFormat::Parquet,
             opts: opts.clone(),
             out: dir.clone(),
+            with_media: false,
         },
     )
     .await
@@ -457,6 +458,7 @@ async fn flow<S: Store>(store: S, tag: &str) {
             format: FileFormat::Parquet,
             opts: opts.clone(),
             out: again.clone(),
+            with_media: false,
         },
     )
     .await
@@ -472,6 +474,7 @@ async fn flow<S: Store>(store: S, tag: &str) {
             format: FileFormat::Jsonl,
             opts: opts.clone(),
             out: again.clone(),
+            with_media: false,
         },
     )
     .await

@@ -9,6 +9,7 @@ mod hh_rlhf;
 mod hostile;
 mod interchange;
 mod label_studio;
+mod media;
 mod oasst1;
 mod parquet;
 mod support;

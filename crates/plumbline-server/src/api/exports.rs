@@ -411,6 +411,7 @@ pub async fn create_release<S: Store>(
             format: export.format,
             opts: export.opts,
             out: dir,
+            with_media: false,
         },
     )
     .await

@@ -10,6 +10,7 @@ pub mod adjudication;
 pub mod exports;
 pub mod gold;
 pub mod items;
+pub mod media;
 pub mod progress;
 pub mod projects;
 pub mod quality;
@@ -227,6 +228,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .merge(projects::routes())
         .merge(rubrics::routes())
         .merge(items::routes())
+        .merge(media::routes())
         .merge(tasks::routes())
         .merge(adjudication::routes())
         .merge(gold::routes())
@@ -238,6 +240,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
     Router::new()
         .merge(json_routes)
         .merge(items::import_routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
+        .merge(media::upload_routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
         .route("/api/v1/openapi.json", axum::routing::get(openapi_json))
         .layer(axum::middleware::from_fn(limit_error))
 }
@@ -250,6 +253,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         projects::list, projects::create, projects::get_one, projects::update,
         rubrics::list, rubrics::get_one, rubrics::add,
         items::import, items::list, items::get_one,
+        media::audio, media::peaks, media::upload,
         tasks::next, tasks::submit, tasks::skip,
         adjudication::queue, adjudication::decide,
         gold::list, gold::add, gold::reset_qualification,
@@ -276,6 +280,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         adjudication::DecisionBody,
         gold::GoldBody, gold::AcceptBody,
         exports::ExportQuery,
+        media::PeaksBody, media::AudioFile,
         split::SplitBody,
     )),
     modifiers(&BearerAuth, &Refusals),

@@ -181,6 +181,8 @@ fn item(n: usize) -> NewItem {
         content_hash: hash,
         body,
         external: Vec::new(),
+        media_sha256: None,
+        media: None,
     }
 }
 

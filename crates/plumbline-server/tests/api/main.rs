@@ -9,6 +9,7 @@ mod hidden;
 mod leads;
 mod lifecycle;
 mod matrix;
+mod media;
 mod openapi;
 mod payloads;
 mod support;

@@ -104,6 +104,26 @@ fn ops() -> Vec<Op> {
             REV | LEAD,
             Some("review"),
         ),
+        // Audio: past access control for every member; the handler then hides the
+        // item from viewers and from annotators without its lease (404, media.rs).
+        op(
+            M::GET,
+            "/api/v1/projects/triage/items/call-1/media",
+            MEMBERS,
+            Some("read"),
+        ),
+        op(
+            M::GET,
+            "/api/v1/projects/triage/items/call-1/media/peaks",
+            MEMBERS,
+            Some("read"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/media",
+            LEAD,
+            Some("import"),
+        ),
         op(
             M::POST,
             "/api/v1/projects/triage/tasks/next",

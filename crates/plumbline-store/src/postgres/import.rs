@@ -4,7 +4,8 @@
 use crate::Result;
 use crate::error::StoreError;
 use crate::import::{
-    ExternalKey, import_event, new_external, record_conflict, same_but_split, split_str,
+    ExternalKey, import_event, missing_media, new_external, record_conflict, record_refusal,
+    same_but_split, split_str,
 };
 use crate::model::*;
 use plumbline_domain::{ProjectId, UserId};
@@ -68,11 +69,40 @@ pub(super) async fn run(
                 break;
             }
         };
+        let named: Vec<&[u8]> = batch
+            .iter()
+            .filter(|i| i.media.is_none())
+            .filter_map(|i| i.media_sha256.as_ref().map(|s| &s[..]))
+            .collect();
+        let stored_media = if named.is_empty() {
+            HashSet::new()
+        } else {
+            super::media::existing(&tx, &named).await?
+        };
+        for media in batch.iter().filter_map(|i| i.media.as_ref()) {
+            super::media::put(&tx, media).await?;
+        }
         let ids: Vec<&str> = batch.iter().map(|i| i.ext_id.as_str()).collect();
         let mut existing = lookup(&tx, project, &ids).await?;
         let mut pending: Vec<&NewItem> = Vec::with_capacity(batch.len());
         let mut pending_ids: HashSet<&str> = HashSet::with_capacity(batch.len());
         for item in &batch {
+            if let Some(sha) = &item.media_sha256
+                && item.media.is_none()
+                && !stored_media.contains(&sha[..])
+            {
+                let reason = missing_media(&item.ext_id, sha);
+                if record_refusal(
+                    &mut outcome,
+                    &options,
+                    item.line,
+                    item.ext_id.clone(),
+                    reason,
+                ) {
+                    break 'source;
+                }
+                continue;
+            }
             if pending_ids.contains(item.ext_id.as_str()) {
                 // The same id twice in one batch: store what is pending, then treat
                 // this one like any id that exists already.
@@ -202,7 +232,7 @@ async fn insert(tx: &Transaction<'_>, ctx: &Ctx, items: &[&NewItem]) -> Result<u
     writer.finish().await?;
     let with_external: Vec<&str> = items
         .iter()
-        .filter(|i| !i.external.is_empty())
+        .filter(|i| !i.external.is_empty() || i.media_sha256.is_some())
         .map(|i| i.ext_id.as_str())
         .collect();
     if with_external.is_empty() {
@@ -217,6 +247,11 @@ async fn insert(tx: &Transaction<'_>, ctx: &Ctx, items: &[&NewItem]) -> Result<u
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
+    let links: Vec<(i64, &[u8; 32])> = items
+        .iter()
+        .filter_map(|i| Some((*ids.get(&i.ext_id)?, i.media_sha256.as_ref()?)))
+        .collect();
+    super::media::link(tx, &links).await?;
     let mut judgments = Vec::new();
     for item in items {
         if let Some(&id) = ids.get(&item.ext_id) {
@@ -348,6 +383,9 @@ async fn replace(tx: &Transaction<'_>, ctx: &Ctx, old: &Existing, item: &NewItem
         &[&old.id],
     )
     .await?;
+    if let Some(sha) = &item.media_sha256 {
+        super::media::link(tx, &[(old.id, sha)]).await?;
+    }
     let judgments: Vec<_> = item.external.iter().map(|j| (old.id, j)).collect();
     copy_external(tx, ctx, &judgments).await
 }

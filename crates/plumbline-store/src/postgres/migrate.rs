@@ -72,6 +72,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "gold_candidates",
         include_str!("../../migrations/postgres/0015_gold_candidates.sql"),
     ),
+    (
+        16,
+        "media",
+        include_str!("../../migrations/postgres/0016_media.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

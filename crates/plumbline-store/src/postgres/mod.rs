@@ -7,6 +7,7 @@ mod export;
 mod identity;
 mod import;
 mod leads;
+mod media;
 mod migrate;
 mod reads;
 mod retention;

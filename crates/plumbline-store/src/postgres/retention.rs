@@ -242,6 +242,7 @@ impl RetentionStore for PgStore {
                 &[&item, &PURGED],
             )
             .await?;
+            report.media += super::media::purge_item(&tx, item).await?;
             report.items += 1;
         }
         pg_append(
@@ -259,7 +260,7 @@ impl RetentionStore for PgStore {
         // Dead row versions stay in the table files until rewritten: VACUUM FULL
         // rewrites each table that held the text into a new file and drops the old one.
         client
-            .batch_execute("VACUUM FULL items, item_revisions, judgments, judgment_history, adjudications, gold, assignments, audit_pending")
+            .batch_execute("VACUUM FULL items, item_revisions, judgments, judgment_history, adjudications, gold, assignments, audit_pending, media, media_chunks, item_media")
             .await?;
         Ok(report)
     }

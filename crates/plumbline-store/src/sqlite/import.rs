@@ -3,7 +3,8 @@
 
 use crate::Result;
 use crate::import::{
-    ExternalKey, import_event, new_external, record_conflict, same_but_split, split_str,
+    ExternalKey, import_event, missing_media, new_external, record_conflict, record_refusal,
+    same_but_split, split_str,
 };
 use crate::model::*;
 use plumbline_domain::{ProjectId, UserId};
@@ -102,6 +103,22 @@ pub(super) fn run(
                 }
             };
             for item in batch {
+                if let Some(sha) = &item.media_sha256 {
+                    let stored = match &item.media {
+                        Some(media) => {
+                            super::media::put(&tx, media)?;
+                            true
+                        }
+                        None => super::media::exists(&tx, sha)?,
+                    };
+                    if !stored {
+                        let reason = missing_media(&item.ext_id, sha);
+                        if record_refusal(&mut outcome, &options, item.line, item.ext_id, reason) {
+                            break 'source;
+                        }
+                        continue;
+                    }
+                }
                 let split = item.split.map(split_str);
                 let added = insert.execute(params![
                     project.0,
@@ -114,9 +131,13 @@ pub(super) fn run(
                 ])?;
                 if added == 1 {
                     outcome.imported += 1;
+                    let item_id = tx.last_insert_rowid();
+                    if let Some(sha) = &item.media_sha256 {
+                        super::media::link(&tx, item_id, sha)?;
+                    }
                     if !item.external.is_empty() {
                         let all: Vec<&ExternalJudgment> = item.external.iter().collect();
-                        store_external(tx.last_insert_rowid(), &all, &mut outcome)?;
+                        store_external(item_id, &all, &mut outcome)?;
                     }
                     continue;
                 }
@@ -156,6 +177,9 @@ pub(super) fn run(
                     ])?;
                     // The new revision's prior judgments replace the old revision's.
                     drop_external.execute([id])?;
+                    if let Some(sha) = &item.media_sha256 {
+                        super::media::link(&tx, id, sha)?;
+                    }
                     let all: Vec<&ExternalJudgment> = item.external.iter().collect();
                     store_external(id, &all, &mut outcome)?;
                     outcome.updated += 1;

@@ -57,6 +57,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "gold_candidates",
         include_str!("../../migrations/sqlite/0015_gold_candidates.sql"),
     ),
+    (
+        16,
+        "media",
+        include_str!("../../migrations/sqlite/0016_media.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

@@ -162,6 +162,7 @@ fn purge_item(tx: &Transaction<'_>, item: i64, now: i64, report: &mut PurgeRepor
         "UPDATE assignments SET skip_reason = ?2 WHERE item_id = ?1 AND skip_reason IS NOT NULL",
         params![item, PURGED],
     )?;
+    report.media += super::media::purge_item(tx, item)?;
     report.items += 1;
     Ok(())
 }

@@ -68,6 +68,8 @@ fn item(line: u64, id: &str, text: &str) -> NewItem {
         content_hash: fake_hash(&body),
         body,
         external: Vec::new(),
+        media_sha256: None,
+        media: None,
     }
 }
 

@@ -361,6 +361,8 @@ pub async fn purge_removes_text_and_keeps_ids_and_hashes<S: Store>(store: S) {
         body: body.into(),
         content_hash: [7; 32],
         external: Vec::new(),
+        media_sha256: None,
+        media: None,
     }]))
     .await
     .unwrap();

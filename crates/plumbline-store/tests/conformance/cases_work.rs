@@ -70,6 +70,8 @@ pub(crate) fn item(n: usize, extra: &str) -> NewItem {
         content_hash: hash(&body),
         body,
         external: Vec::new(),
+        media_sha256: None,
+        media: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod cases_experts;
 mod cases_export;
 mod cases_identity;
 mod cases_leads;
+mod cases_media;
 mod cases_tamper;
 mod cases_work;
 mod support;
@@ -157,6 +158,33 @@ macro_rules! conformance_raw {
     };
 }
 
+/// Declares each case of call audio, which also reads the database directly.
+macro_rules! conformance_media {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite_media {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let store = crate::support::sqlite().await;
+                    let raw = crate::support::Raw::Sqlite(store.path().to_owned());
+                    crate::cases_media::$case(store, raw).await;
+                }
+            )*
+        }
+        mod postgres_media {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::support::postgres().await else { return };
+                    let raw = crate::support::Raw::Postgres(db.url.clone());
+                    crate::cases_media::$case(db.store.clone(), raw).await;
+                    db.drop_database().await;
+                }
+            )*
+        }
+    };
+}
+
 conformance_raw!(
     untampered_chain_verifies_against_its_anchor,
     deleting_the_tail_is_detected,
@@ -168,3 +196,5 @@ conformance_raw!(
     a_chain_from_before_the_key_still_verifies,
     purge_removes_skip_reasons,
 );
+
+conformance_media!(media_is_chunked_deduplicated_ranged_and_purged);

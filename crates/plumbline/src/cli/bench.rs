@@ -22,6 +22,8 @@ pub enum BenchCommand {
     Split(super::bench_split::SplitBenchArgs),
     /// `plumbline eval` over many predictions, end to end.
     Eval(super::bench_eval::EvalBenchArgs),
+    /// Import of calls with their audio, and range requests for it over HTTP.
+    Media(super::bench_media::MediaBenchArgs),
     /// Import and export throughput of the native format.
     Io {
         /// Items in the generated file.
@@ -74,6 +76,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Serve(args) => return super::bench_serve::run(args).await,
         BenchCommand::Split(args) => return super::bench_split::run(args).await,
         BenchCommand::Eval(args) => return super::bench_eval::run(args).await,
+        BenchCommand::Media(args) => return super::bench_media::run(args).await,
         io => io,
     };
     let BenchCommand::Io {
@@ -84,7 +87,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         dir,
     } = cmd
     else {
-        unreachable!("bench auth, serve, split and eval returned above")
+        unreachable!("bench auth, serve, split, eval and media returned above")
     };
     if runs == 0 {
         bail!("--runs must be at least 1");

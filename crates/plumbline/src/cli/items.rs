@@ -12,6 +12,7 @@ use plumbline_formats::export_driver::{
 };
 use plumbline_formats::feed::DEFAULT_MAX_LINE_BYTES;
 use plumbline_formats::import_driver::{self, ImportError, ImportRequest};
+use plumbline_formats::media::MediaOptions;
 use plumbline_formats::release::FileFormat;
 use plumbline_formats::run::Kind;
 use plumbline_formats::{Format, Input};
@@ -102,6 +103,9 @@ pub struct MappingArgs {
     /// Column naming the preferred candidate (or `tie`): stored as an external judgment.
     #[arg(long, value_name = "COLUMN")]
     winner_column: Option<String>,
+    /// Column of the path of each call's audio (see --media-dir).
+    #[arg(long, value_name = "COLUMN")]
+    media_column: Option<String>,
     /// Task kind of mapped items (default: the project's).
     #[arg(long, value_name = "KIND")]
     task: Option<TaskKind>,
@@ -137,6 +141,7 @@ impl MappingArgs {
             tags: self.tags_column.clone(),
             metadata: self.metadata_column.clone(),
             winner: self.winner_column.clone(),
+            media: self.media_column.clone(),
         };
         m.check().map_err(anyhow::Error::msg)?;
         Ok(Some(m))
@@ -164,6 +169,13 @@ pub struct ImportArgs {
     /// Longest line accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_LINE_BYTES, hide = true)]
     max_line_bytes: usize,
+    /// Where items' audio files (`media.path`) are looked up when they are not beside
+    /// the item file.
+    #[arg(long, value_name = "DIR")]
+    media_dir: Option<PathBuf>,
+    /// Largest audio file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = plumbline_store::DEFAULT_MAX_MEDIA_BYTES)]
+    max_media_bytes: u64,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -203,6 +215,27 @@ fn progress_bar(len: Option<u64>) -> ProgressBar {
     bar
 }
 
+/// Audio paths are looked up beside the item file first, then in `media_dir`.
+fn media_options(file: &Path, media_dir: Option<&Path>, max_bytes: u64) -> MediaOptions {
+    let beside = (file != Path::new("-"))
+        .then(|| file.parent().map(Path::to_path_buf))
+        .flatten()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p
+            }
+        });
+    MediaOptions {
+        dirs: beside
+            .into_iter()
+            .chain(media_dir.map(Path::to_path_buf))
+            .collect(),
+        max_bytes,
+    }
+}
+
 /// Imports a file into a project: all of it or, on any bad record, none.
 pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let request = ImportRequest {
@@ -213,6 +246,11 @@ pub async fn import<S: Store>(store: &S, args: ImportArgs) -> anyhow::Result<Exi
             report_errors: args.report_errors,
         },
         max_line_bytes: args.max_line_bytes,
+        media: Some(media_options(
+            &args.file,
+            args.media_dir.as_deref(),
+            args.max_media_bytes,
+        )),
     };
     let report = import_file_as(store, &args.project, &args.file, &request, !args.json).await?;
     let name = args.file.display().to_string();

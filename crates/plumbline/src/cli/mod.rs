@@ -6,6 +6,7 @@ mod backup;
 mod bench;
 mod bench_auth;
 mod bench_eval;
+mod bench_media;
 mod bench_serve;
 mod bench_split;
 mod demo;

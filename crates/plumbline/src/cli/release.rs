@@ -46,6 +46,9 @@ pub struct CreateArgs {
     /// Directory to write (created; refused when it holds anything).
     #[arg(long)]
     out: PathBuf,
+    /// Also write the released items' audio files, listed in the manifest.
+    #[arg(long)]
+    with_media: bool,
 }
 
 /// `release verify`, which reads only files.
@@ -111,6 +114,7 @@ pub async fn run<S: Store>(store: &S, cmd: ReleaseCommand) -> anyhow::Result<Exi
                 format: export.format,
                 opts: export.opts,
                 out: args.out.clone(),
+                with_media: args.with_media,
             };
             let released = create(store, None, &project, req)
                 .await
