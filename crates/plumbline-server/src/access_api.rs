@@ -396,11 +396,11 @@ async fn change_own_password<S: Store>(
         .map_err(|m| AuthError::Invalid(format!("new_password: {m}")))?;
     // Guesses at the current password count as failed logins of the name, so a
     // borrowed session cannot brute-force it here.
-    let peer = extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0);
-    let client =
-        crate::login_guard::ClientAddr::of(&headers, peer, state.session.trust_forwarded_for);
+    let client = crate::login_guard::ClientAddr::of_request(
+        &extensions,
+        &headers,
+        state.session.trust_forwarded_for,
+    );
     let key = crate::login_guard::throttle_key(
         state.store.audit_trail().key(),
         &actor.user.name,
@@ -516,16 +516,7 @@ async fn lift_throttle<S: Store>(
     Path(name): Path<String>,
 ) -> Reply<Lifted> {
     actor.require_admin()?;
-    let key = state.store.audit_trail().key();
-    let known = state.store.user_by_name(&name).await.is_ok();
-    let lifted = state
-        .store
-        .lift_login_throttle(
-            Some(actor.user.id),
-            &crate::login_guard::name_digest(key, &name),
-            &crate::login_guard::audit_subject(key, &name, known),
-        )
-        .await?;
+    let lifted = crate::login_guard::lift(&state.store, Some(actor.user.id), &name).await?;
     Ok(Json(Lifted { lifted }))
 }
 

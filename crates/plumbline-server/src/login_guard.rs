@@ -63,6 +63,39 @@ impl ClientAddr {
     }
 }
 
+impl ClientAddr {
+    /// The client of a request: its peer address as the server records it
+    /// (`ConnectInfo`), or the forwarded one when trusted.
+    pub fn of_request(
+        extensions: &axum::http::Extensions,
+        headers: &axum::http::HeaderMap,
+        trust_forwarded: bool,
+    ) -> ClientAddr {
+        let peer = extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        ClientAddr::of(headers, peer, trust_forwarded)
+    }
+}
+
+/// Lifts every throttle of the login `name` (as typed), from every address, audited as
+/// `actor`'s `login.unlock`; the number lifted. The CLI and the API both call it.
+pub async fn lift<S: plumbline_store::Store>(
+    store: &S,
+    actor: Option<plumbline_domain::UserId>,
+    name: &str,
+) -> plumbline_store::Result<u64> {
+    let key = store.audit_trail().key();
+    let known = store.user_by_name(name).await.is_ok();
+    store
+        .lift_login_throttle(
+            actor,
+            &name_digest(key, name),
+            &audit_subject(key, name, known),
+        )
+        .await
+}
+
 /// The throttle digest of a login name: 128 bits of its HMAC under the audit key.
 pub fn name_digest(key: &AuditKey, name: &str) -> String {
     key.mac(&[b"plumbline login name\n", name.as_bytes()])[..32].to_owned()

@@ -178,10 +178,7 @@ async fn login<S: Store>(
     };
     let store = &state.store;
     let guard = &state.login_guard;
-    let peer = extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0);
-    let client = ClientAddr::of(&headers, peer, state.session.trust_forwarded_for);
+    let client = ClientAddr::of_request(&extensions, &headers, state.session.trust_forwarded_for);
     let throttled = |wait_ms: i64, why: &str| {
         let wait = (wait_ms / 1000).max(1);
         let mut r = error(

@@ -343,15 +343,7 @@ pub async fn user<S: Store>(store: &S, cmd: UserCommand) -> anyhow::Result<ExitC
             }
         }
         UserCommand::Unlock { name } => {
-            let key = store.audit_trail().key();
-            let known = store.user_by_name(&name).await.is_ok();
-            let n = store
-                .lift_login_throttle(
-                    None,
-                    &login_guard::name_digest(key, &name),
-                    &login_guard::audit_subject(key, &name, known),
-                )
-                .await?;
+            let n = login_guard::lift(store, None, &name).await?;
             println!("lifted {n} login throttle(s) of `{name}`");
         }
     }
