@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod comment;
 pub mod error;
 pub mod expertise;
 pub mod ids;
@@ -19,6 +20,7 @@ pub mod slug;
 pub mod task;
 
 pub use access::{ProjectRole, Scope, Scopes};
+pub use comment::{CommentBody, CommentError, MAX_COMMENT_CHARS};
 pub use error::FieldError;
 pub use expertise::{Expertise, Level};
 pub use ids::*;

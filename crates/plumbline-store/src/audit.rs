@@ -124,6 +124,8 @@ crate::states::stored_enum! {
         GoldCandidateAccept = "gold.candidate.accept",
         /// A lead rejected a proposed gold answer.
         GoldCandidateReject = "gold.candidate.reject",
+        /// A comment was added to an item's thread (digest: the comment's text).
+        CommentAdd = "comment.add",
         /// A benchmark's own event.
         BenchEvent = "bench.event",
     }

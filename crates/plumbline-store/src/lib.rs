@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod browse;
 pub mod engine;
 mod error;
 pub mod export;
@@ -24,6 +25,9 @@ mod states;
 mod url;
 mod work;
 
+pub use browse::{
+    AgreementFilter, BROWSE_PAGE, BrowseFilter, BrowseStore, BrowsedItem, ItemComment, SplitFilter,
+};
 pub use error::StoreError;
 pub use export::{
     AdjudicatedVotes, AnnotatorOutcomes, ExportStore, GoldScore, JudgedItem, JudgmentRow,
@@ -54,7 +58,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// every mutation appends its [`audit::AuditEvent`] in that same transaction. `actor`
 /// is the acting user, `None` for the command line.
 pub trait Store:
-    ExportStore
+    BrowseStore
+    + ExportStore
     + IdentityStore
     + MediaStore
     + RetentionStore

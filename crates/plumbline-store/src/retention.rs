@@ -65,6 +65,8 @@ pub struct PurgeReport {
     pub judgments: u64,
     /// Audio files removed (those no remaining item names; not counted on a dry run).
     pub media: u64,
+    /// Comments deleted from the purged items' threads (not counted on a dry run).
+    pub comments: u64,
     /// Whether this was a dry run.
     pub dry_run: bool,
 }

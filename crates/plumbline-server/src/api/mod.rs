@@ -7,6 +7,7 @@
 //! and map its answer; the rules live in the domain and the store.
 
 pub mod adjudication;
+pub mod comments;
 pub mod exports;
 pub mod gold;
 pub mod items;
@@ -228,6 +229,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .merge(projects::routes())
         .merge(rubrics::routes())
         .merge(items::routes())
+        .merge(comments::routes())
         .merge(media::routes())
         .merge(tasks::routes())
         .merge(adjudication::routes())
@@ -253,6 +255,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         projects::list, projects::create, projects::get_one, projects::update,
         rubrics::list, rubrics::get_one, rubrics::add,
         items::import, items::list, items::get_one,
+        comments::list, comments::add,
         media::audio, media::peaks, media::upload,
         tasks::next, tasks::submit, tasks::skip,
         adjudication::queue, adjudication::decide,
@@ -278,6 +281,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         rubrics::RubricBody,
         tasks::SubmitBody, tasks::SkipBody,
         adjudication::DecisionBody,
+        comments::CommentsReply, comments::NewCommentBody, plumbline_store::ItemComment,
         gold::GoldBody, gold::AcceptBody,
         exports::ExportQuery,
         media::PeaksBody, media::AudioFile,

@@ -39,6 +39,11 @@ pub const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../assets/review.js"),
     ),
+    (
+        "comments.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/comments.js"),
+    ),
 ];
 
 /// Total size of the JavaScript and CSS, in bytes (the budget is 150 KB).

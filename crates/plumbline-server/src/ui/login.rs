@@ -79,9 +79,13 @@ pub async fn projects<S: Store>(
                 p.actions {
                     @if role >= ProjectRole::Annotator {
                         a.button.primary href={ "/projects/" (name) "/judge" } { "Judge" } " "
+                        @if role < ProjectRole::Reviewer && done > 0 {
+                            a.button href={ "/projects/" (name) "/judged" } { "Items you judged" } " "
+                        }
                     }
                     @if role >= ProjectRole::Reviewer {
                         a.button href={ "/projects/" (name) "/review" } { "Adjudicate (" (adjudication) ")" } " "
+                        a.button href={ "/projects/" (name) "/items" } { "Items" } " "
                     }
                     @if role >= ProjectRole::Lead {
                         a.button href={ "/projects/" (name) "/dashboard" } { "Dashboard" } " "

@@ -6,6 +6,9 @@
 //!   swaps tasks through `POST /ui/api/projects/{project}/next` (a server-rendered
 //!   fragment) and submits and skips through the JSON API.
 //! - [`review`]: `/projects/{project}/review`, the adjudication queue.
+//! - [`browse`]: `/projects/{project}/items` (reviewers and leads), the item browser;
+//!   `/projects/{project}/items/{item}`, an item with its judgments and comment thread
+//!   ([`comments`]); `/projects/{project}/judged`, an annotator's judged items.
 //! - [`dashboard`]: `/projects/{project}/dashboard` (leads) and `/admin/audit` (admins).
 //! - [`members`]: `/projects/{project}/members` (leads): roles and expertise verification.
 //! - [`setup`]: `/projects/{project}/setup` (leads): settings, rubric versions, import.
@@ -17,6 +20,8 @@
 
 pub mod account;
 pub mod assets;
+pub mod browse;
+pub mod comments;
 pub mod dashboard;
 pub mod judge;
 pub mod login;
@@ -46,6 +51,12 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             get(judge::feedback::<S>),
         )
         .route("/projects/{project}/review", get(review::review_page::<S>))
+        .route("/projects/{project}/items", get(browse::browse_page::<S>))
+        .route(
+            "/projects/{project}/items/{item}",
+            get(browse::item_page::<S>),
+        )
+        .route("/projects/{project}/judged", get(browse::judged_page::<S>))
         .route(
             "/projects/{project}/dashboard",
             get(dashboard::dashboard_page::<S>),

@@ -5,8 +5,9 @@
 //! kind's own judging form ([`judging_controls`], checked live by `judgment.js` against
 //! the project's current rubric, which the decision is validated against), prefilled
 //! from the judgment the reviewer starts from, with the rationale and, for leads,
-//! promotion to gold.
+//! promotion to gold. Under each case, the item's comment thread.
 
+use super::comments::{ThreadPlace, thread};
 use super::judge::{
     Place, help_dialog, judging_controls, lettered, render_conversation, rule_and_override,
 };
@@ -58,6 +59,15 @@ pub async fn review_page<S: Store>(
         .await?;
     let lead = who.role >= ProjectRole::Lead;
     let rubric = state.store.rubric(who.project.id, None).await?.rubric;
+    let mut threads = Vec::with_capacity(queue.len());
+    for case in &queue {
+        threads.push(
+            state
+                .store
+                .comments_of_item(who.project.id, &case.item)
+                .await?,
+        );
+    }
     let body = html! {
         h1 { "Adjudication · " (who.project.name) }
         p.muted { (queue.len()) " item(s) waiting (oldest first). Rows where judgments differ are highlighted." }
@@ -65,8 +75,13 @@ pub async fn review_page<S: Store>(
             section.panel { p { "Nothing to adjudicate. Every item is in consensus or still open." } }
         }
         div id="cases" data-project=(who.project.name) {
-            @for (n, case) in queue.iter().enumerate() {
-                (render_case(case, n, &rubric, who.project.settings.task, lead))
+            @for (n, (case, comments)) in queue.iter().zip(&threads).enumerate() {
+                (render_case(case, n, &rubric, who.project.settings.task, lead, thread(
+                    &who.project.name,
+                    &case.item,
+                    comments,
+                    ThreadPlace { ids: &format!("case{n}-"), nested: true },
+                )))
             }
         }
         (help())
@@ -76,7 +91,7 @@ pub async fn review_page<S: Store>(
         Some(&who.actor.user),
         "review",
         body,
-        &["judgment.js", "review.js"],
+        &["judgment.js", "review.js", "comments.js"],
     )))
 }
 
@@ -226,6 +241,7 @@ fn render_case(
     rubric: &Rubric,
     default_task: plumbline_domain::TaskKind,
     lead: bool,
+    comments: Markup,
 ) -> Markup {
     let item = Item::from_json(&case.body, default_task).ok();
     let js: &[JudgmentView] = &case.judgments;
@@ -275,6 +291,7 @@ fn render_case(
                     p.error { "This item's stored text cannot be read, so it cannot be decided here." }
                 }
             }
+            (comments)
         }
     }
 }
@@ -316,7 +333,7 @@ mod tests {
         let tied = json!([["b"], ["a", "c"]]);
         let html = html! {
             @for (n, c) in [case("one", tied.clone()), case("two", tied)].iter().enumerate() {
-                (render_case(c, n, &rubric, plumbline_domain::TaskKind::Ranking, false))
+                (render_case(c, n, &rubric, plumbline_domain::TaskKind::Ranking, false, html! {}))
             }
         }
         .into_string();
@@ -342,9 +359,9 @@ mod tests {
             Rubric::from_toml(include_str!("../../../../examples/banking/rubric.toml")).unwrap();
         let c = case("one", json!([["a"], ["b"], ["c"]]));
         let kind = plumbline_domain::TaskKind::Ranking;
-        let reviewer = render_case(&c, 0, &rubric, kind, false).into_string();
+        let reviewer = render_case(&c, 0, &rubric, kind, false, html! {}).into_string();
         assert!(reviewer.contains("name=\"propose\"") && !reviewer.contains("name=\"gold\""));
-        let lead = render_case(&c, 0, &rubric, kind, true).into_string();
+        let lead = render_case(&c, 0, &rubric, kind, true, html! {}).into_string();
         assert!(lead.contains("name=\"gold\"") && !lead.contains("name=\"propose\""));
     }
 

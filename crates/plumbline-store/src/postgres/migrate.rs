@@ -77,6 +77,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "media",
         include_str!("../../migrations/postgres/0016_media.sql"),
     ),
+    (
+        17,
+        "item_comments",
+        include_str!("../../migrations/postgres/0017_item_comments.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -3,6 +3,7 @@
 //! process's memory.
 
 mod backoff;
+mod browse;
 mod export;
 mod identity;
 mod import;

@@ -243,6 +243,8 @@ impl RetentionStore for PgStore {
             )
             .await?;
             report.media += super::media::purge_item(&tx, item).await?;
+            // A thread is free text about the item: it goes with the item's text.
+            report.comments += super::browse::purge_item(&tx, item).await?;
             report.items += 1;
         }
         pg_append(
@@ -260,7 +262,7 @@ impl RetentionStore for PgStore {
         // Dead row versions stay in the table files until rewritten: VACUUM FULL
         // rewrites each table that held the text into a new file and drops the old one.
         client
-            .batch_execute("VACUUM FULL items, item_revisions, judgments, judgment_history, adjudications, gold, assignments, audit_pending, media, media_chunks, item_media")
+            .batch_execute("VACUUM FULL items, item_revisions, judgments, judgment_history, adjudications, gold, assignments, audit_pending, media, media_chunks, item_media, item_comments")
             .await?;
         Ok(report)
     }

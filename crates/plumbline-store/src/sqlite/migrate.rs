@@ -62,6 +62,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "media",
         include_str!("../../migrations/sqlite/0016_media.sql"),
     ),
+    (
+        17,
+        "item_comments",
+        include_str!("../../migrations/sqlite/0017_item_comments.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

@@ -2,6 +2,7 @@
 //! mode, one writer connection and a small pool of readers. Blocking calls run on
 //! tokio's blocking pool so the async server never stalls on disk.
 
+mod browse;
 mod export;
 mod group;
 mod identity;

@@ -163,6 +163,8 @@ fn purge_item(tx: &Transaction<'_>, item: i64, now: i64, report: &mut PurgeRepor
         params![item, PURGED],
     )?;
     report.media += super::media::purge_item(tx, item)?;
+    // A thread is free text about the item: it goes with the item's text.
+    report.comments += super::browse::purge_item(tx, item)?;
     report.items += 1;
     Ok(())
 }

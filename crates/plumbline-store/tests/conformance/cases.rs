@@ -5,6 +5,7 @@ use plumbline_store::*;
 use tokio::sync::mpsc;
 
 pub use crate::cases_audit::*;
+pub use crate::cases_browse::*;
 pub use crate::cases_experts::*;
 pub use crate::cases_export::*;
 pub use crate::cases_identity::*;

@@ -3,6 +3,7 @@
 
 mod cases;
 mod cases_audit;
+mod cases_browse;
 mod cases_experts;
 mod cases_export;
 mod cases_identity;
@@ -100,6 +101,7 @@ conformance!(
     training_feedback_only_after_a_qualification_miss,
     settings_change_whole_or_not_at_all,
     reinstatement_resets_what_probation_counts,
+    item_browser_filters_in_the_store,
 );
 
 /// Declares each case that compares two fresh databases of one backend.
