@@ -19,7 +19,7 @@ pub enum CommentError {
     #[error("the comment is empty")]
     Empty,
     /// Longer than the limit.
-    #[error("the comment has {0} characters; at most {MAX_COMMENT_CHARS} are allowed")]
+    #[error("the comment has {0} characters; at most {max} are allowed", max = MAX_COMMENT_CHARS)]
     TooLong(usize),
     /// A control character other than a line break or a tab.
     #[error(

@@ -220,7 +220,7 @@ pub async fn browse_page<S: Store>(
             }
             p.actions { button type="submit" class="primary" { "Find" } " " a href=(base) { "Clear" } }
         }
-        @for p in &problems { p.error role="alert" { (p) } }
+        @for problem in &problems { p.error role="alert" { (problem) } }
         section.panel aria-label="Items found" {
             @if rows.is_empty() {
                 p.muted { "No items match." }
@@ -351,7 +351,7 @@ pub async fn item_page<S: Store>(
         }
         @match &item {
             Some(item) => {
-                // The call's audio, for those who may hear it after the lease.
+                // Call audio: reviewers and leads may hear it at any time (the media endpoint's rule).
                 @if reviewer && item.media.is_some() {
                     section.panel.media aria-labelledby="media-title" {
                         h2 id="media-title" { "Call audio" }

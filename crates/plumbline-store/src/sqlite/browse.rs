@@ -106,21 +106,16 @@ impl BrowseStore for SqliteStore {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let id = item_id(&tx, project, &item)?;
-            let (comment, author_name): (i64, String) = tx
-                .prepare_cached(
-                    "INSERT INTO item_comments (project_id, item_id, author_id, body, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     RETURNING id, (SELECT name FROM users WHERE id = ?3)",
-                )?
-                .query_row(
-                    params![project.0, id, author.0, body.as_str(), now_ms()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-            let created_at: i64 = tx.query_row(
-                "SELECT created_at FROM item_comments WHERE id = ?1",
-                [comment],
-                |r| r.get(0),
-            )?;
+            let created_at = now_ms();
+            tx.prepare_cached(
+                "INSERT INTO item_comments (project_id, item_id, author_id, body, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![project.0, id, author.0, body.as_str(), created_at])?;
+            let comment = tx.last_insert_rowid();
+            let author_name: String = tx
+                .prepare_cached("SELECT name FROM users WHERE id = ?1")?
+                .query_row([author.0], |r| r.get(0))?;
             crate::audit::sqlite_append(&tx, &comment_event(author, project, &item, &body))?;
             tx.commit()?;
             Ok(ItemComment {
