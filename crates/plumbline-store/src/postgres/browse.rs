@@ -43,9 +43,9 @@ impl BrowseStore for PgStore {
         let rows = q(
             &client,
             "SELECT i.id, i.ext_id, i.task, i.revision, i.state, i.body, i.content_hash,
-                    i.split, i.is_gold, i.judgments,
+                    i.split, i.is_gold, iq.judgments,
                     (SELECT count(*) FROM item_comments c WHERE c.item_id = i.id)
-             FROM items i
+             FROM items i JOIN item_queue iq ON iq.item_id = i.id
              WHERE i.project_id = $1 AND i.id > $2
                AND ($3::text IS NULL OR i.state = $3)
                AND ($4::text IS NULL OR i.ext_id = $4 OR i.id = $5::bigint
