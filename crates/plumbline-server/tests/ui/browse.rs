@@ -216,7 +216,7 @@ async fn item_browser_and_comments() {
     .await;
     let page = b
         .js(
-            "return {judges: Array.from(document.querySelectorAll('.judgments > li > strong')).map(function (s) { return s.textContent; }), \
+            "return {judges: Array.from(document.querySelectorAll('section[aria-labelledby=judgments-title] .judgments > li > strong')).map(function (s) { return s.textContent; }), \
              text: document.querySelector('main').innerText};",
             json!([]),
         )
