@@ -2,6 +2,7 @@
 //! driven through small typed helpers. One test binary, a module per area.
 
 mod access;
+mod comments;
 mod engine;
 mod exports;
 mod gold;
