@@ -26,17 +26,31 @@ async fn comments_follow_the_blindness_rule() {
     let other = engine_project(&app, "other", ProjectSettings::default()).await;
     let outsider = member(&app, &other, "otto", ProjectRole::Lead).await;
     let (s, v) = lead
-        .post_raw("/api/v1/projects/talk/items", ndjson(2), "application/x-ndjson")
+        .post_raw(
+            "/api/v1/projects/talk/items",
+            ndjson(2),
+            "application/x-ndjson",
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let path = "/api/v1/projects/talk/items/c-0000/comments";
 
     // The lead writes; the reviewer reads it and answers.
-    let (s, c) = lead.post(path, json!({"body": "  Is b too slow? <b>x</b>\r\n"})).await;
+    let (s, c) = lead
+        .post(path, json!({"body": "  Is b too slow? <b>x</b>\r\n"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     assert_eq!(
-        (c["author_name"].as_str(), c["body"].as_str(), c["item"].as_str()),
-        (Some("lena"), Some("Is b too slow? <b>x</b>"), Some("c-0000"))
+        (
+            c["author_name"].as_str(),
+            c["body"].as_str(),
+            c["item"].as_str()
+        ),
+        (
+            Some("lena"),
+            Some("Is b too slow? <b>x</b>"),
+            Some("c-0000")
+        )
     );
     let (s, _) = rev.post(path, json!({"body": "It is."})).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -64,7 +78,10 @@ async fn comments_follow_the_blindness_rule() {
     let (s, v) = lead.post(path, json!({"text": "wrong field"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, v) = lead
-        .post("/api/v1/projects/talk/items/nope/comments", json!({"body": "x"}))
+        .post(
+            "/api/v1/projects/talk/items/nope/comments",
+            json!({"body": "x"}),
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
 
@@ -96,9 +113,16 @@ async fn comments_follow_the_blindness_rule() {
 
     // Three comments, three events: the item and a digest, never the text.
     let events = app.store.audit_events(0, 1000).await.unwrap();
-    let added: Vec<_> = events.iter().filter(|e| e.action == "comment.add").collect();
+    let added: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "comment.add")
+        .collect();
     assert_eq!(added.len(), 3);
-    assert!(added.iter().all(|e| e.object_id.as_deref() == Some("c-0000")));
+    assert!(
+        added
+            .iter()
+            .all(|e| e.object_id.as_deref() == Some("c-0000"))
+    );
     assert!(
         !events
             .iter()

@@ -39,7 +39,8 @@ impl BrowseStore for PgStore {
     ) -> Result<Vec<BrowsedItem>> {
         let client = self.client().await?;
         // One statement for every filter: an unset filter's parameter is NULL and its
-        // condition true, so the plan is the same keyset walk in import order.
+        // condition true, so the plan is the same keyset walk in import order. The tag
+        // is looked for as text before the body is parsed: most rows never are.
         let rows = q(
             &client,
             "SELECT i.id, i.ext_id, i.task, i.revision, i.state, i.body, i.content_hash,
@@ -50,7 +51,8 @@ impl BrowseStore for PgStore {
                AND ($3::text IS NULL OR i.state = $3)
                AND ($4::text IS NULL OR i.ext_id = $4 OR i.id = $5::bigint
                     OR strpos(lower(i.body), $6::text) > 0)
-               AND ($7::text IS NULL OR (i.body::jsonb -> 'tags') @> to_jsonb($7::text))
+               AND ($7::text IS NULL OR (strpos(i.body, to_jsonb($7::text)::text) > 0
+                                         AND (i.body::jsonb -> 'tags') @> to_jsonb($7::text)))
                AND ($8::text IS NULL OR ($8 = 'none' AND i.split IS NULL) OR i.split = $8)
                AND ($9::text IS NULL
                     OR ($9 = 'agreed' AND i.state = 'resolved'

@@ -38,7 +38,8 @@ impl BrowseStore for SqliteStore {
         self.read(move |conn| {
             // One statement for every filter: an unset filter's parameter is NULL and
             // its condition true, so the plan is the same keyset walk in import order.
-            // `lower` folds ASCII only here; the needle is lower-cased in full.
+            // `lower` folds ASCII only here; the needle is lower-cased in full. The tag
+            // is looked for as text before the body is parsed: most rows never are.
             let mut stmt = conn.prepare_cached(
                 "SELECT i.id, i.ext_id, i.task, i.revision, i.state, i.body, i.content_hash,
                         i.split, i.is_gold, i.judgments,
@@ -47,8 +48,8 @@ impl BrowseStore for SqliteStore {
                  WHERE i.project_id = ?1 AND i.id > ?2
                    AND (?3 IS NULL OR i.state = ?3)
                    AND (?4 IS NULL OR i.ext_id = ?4 OR i.id = ?5 OR instr(lower(i.body), ?6) > 0)
-                   AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(i.body, '$.tags') t
-                                              WHERE t.value = ?7))
+                   AND (?7 IS NULL OR (instr(i.body, json_quote(?7)) > 0
+                        AND EXISTS (SELECT 1 FROM json_each(i.body, '$.tags') t WHERE t.value = ?7)))
                    AND (?8 IS NULL OR (?8 = 'none' AND i.split IS NULL) OR i.split = ?8)
                    AND (?9 IS NULL
                         OR (?9 = 'agreed' AND i.state = 'resolved'

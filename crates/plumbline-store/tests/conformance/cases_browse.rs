@@ -233,3 +233,59 @@ pub async fn item_browser_filters_in_the_store<S: Store>(store: S) {
     );
     store.check_integrity().await.unwrap();
 }
+
+/// How long the browser's pages take over 100,000 items (run by hand with
+/// `--ignored --nocapture`): the first page unfiltered, a search that matches nothing
+/// (the whole project read), one that matches the last item, and the annotator and
+/// state filters that match nothing.
+pub async fn item_browser_at_100k<S: Store>(store: S) {
+    let p = project_with(&store, settings()).await;
+    let n = 100_000;
+    import(
+        &store,
+        &p,
+        (0..n).map(|i| item(i, r#","tags":["t"]"#)).collect(),
+    )
+    .await;
+    let ghost = user(&store, "ghost").await;
+    let cases = [
+        ("first page, no filter", BrowseFilter::default()),
+        ("text matching nothing", search("no such words anywhere")),
+        ("text matching the last item", search("question 99999")),
+        ("an id", search("it-54321")),
+        (
+            "annotator with no judgments",
+            BrowseFilter {
+                annotator: Some(ghost),
+                ..BrowseFilter::default()
+            },
+        ),
+        (
+            "state with no items",
+            BrowseFilter {
+                state: Some(ItemState::Adjudication),
+                ..BrowseFilter::default()
+            },
+        ),
+        (
+            "tag absent",
+            BrowseFilter {
+                tag: Some("absent".into()),
+                ..BrowseFilter::default()
+            },
+        ),
+    ];
+    for (what, filter) in cases {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            store
+                .browse_items(p.id, filter.clone(), None, BROWSE_PAGE + 1)
+                .await
+                .unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!("{} {what}: median {:.1} ms", store.backend(), times[2]);
+    }
+}

@@ -28,6 +28,25 @@ mod sqlite_only {
     }
 }
 
+/// Timings of the item browser over 100,000 items, run by hand (`--ignored`).
+mod browse_scale {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn sqlite_item_browser_at_100k() {
+        crate::cases::item_browser_at_100k(crate::support::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn postgres_item_browser_at_100k() {
+        let Some(db) = crate::support::postgres().await else {
+            return;
+        };
+        crate::cases::item_browser_at_100k(db.store.clone()).await;
+        db.drop_database().await;
+    }
+}
+
 /// Declares each case once per backend.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
