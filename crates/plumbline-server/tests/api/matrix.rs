@@ -118,6 +118,22 @@ fn ops() -> Vec<Op> {
             MEMBERS,
             Some("read"),
         ),
+        // An item's thread: past access control for every member; the handler then
+        // hides it from viewers and from annotators who have not judged the item (404,
+        // comments.rs).
+        op(
+            M::GET,
+            "/api/v1/projects/triage/items/call-1/comments",
+            MEMBERS,
+            Some("read"),
+        ),
+        op(
+            M::POST,
+            "/api/v1/projects/triage/items/call-1/comments",
+            MEMBERS,
+            Some("read"),
+        )
+        .with_body(json!({"body": "a note"})),
         op(
             M::POST,
             "/api/v1/projects/triage/media",
