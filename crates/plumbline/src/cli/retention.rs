@@ -130,8 +130,8 @@ pub async fn purge<S: Store>(store: &S, args: PurgeArgs) -> anyhow::Result<ExitC
         );
     } else {
         println!(
-            "purged the text of {} items ({} earlier revisions, {} judgments); ids, labels, hashes and audit remain",
-            report.items, report.revisions, report.judgments
+            "purged the text of {} items ({} earlier revisions, {} judgments, {} comments); ids, labels, hashes and audit remain",
+            report.items, report.revisions, report.judgments, report.comments
         );
     }
     Ok(ExitCode::SUCCESS)
