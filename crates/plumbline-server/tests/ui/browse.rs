@@ -51,6 +51,20 @@ async fn status_of(b: &Browser, url: &str) -> i64 {
     .unwrap()
 }
 
+/// The layout shift of the page since it loaded, without shifts after input (CLS).
+async fn layout_shift(b: &Browser) -> f64 {
+    b.js_async(
+        "var done = arguments[arguments.length - 1], sum = 0; \
+         new PerformanceObserver(function (list) { list.getEntries().forEach(function (e) { if (!e.hadRecentInput) sum += e.value; }); }) \
+           .observe({type: 'layout-shift', buffered: true}); \
+         setTimeout(function () { done(sum); }, 500);",
+        json!([]),
+    )
+    .await
+    .as_f64()
+    .unwrap()
+}
+
 async fn sign_out(b: &Browser) {
     b.click("#logout").await;
     b.wait_for("the login page", "return location.pathname === '/login';")
@@ -169,6 +183,8 @@ async fn item_browser_and_comments() {
     );
     assert_accessible(&b, "the item browser").await;
     crate::assert_no_injection(&b, "the item browser").await;
+    let cls = layout_shift(&b).await;
+    assert!(cls < 0.1, "the item browser shifts its layout: CLS {cls}");
     b.screenshot("browse-items-1280").await;
     b.resize(768, 1024).await;
     b.screenshot("browse-items-768").await;
@@ -259,6 +275,8 @@ async fn item_browser_and_comments() {
         )
         .await;
     assert_eq!(after.as_array().unwrap().len(), 1);
+    let cls = layout_shift(&b).await;
+    assert!(cls < 0.1, "the item page shifts its layout: CLS {cls}");
     assert!(after[0].as_str().unwrap().contains("lena"));
     assert!(after[0].as_str().unwrap().contains(comment));
     b.screenshot("browse-item-1280").await;
