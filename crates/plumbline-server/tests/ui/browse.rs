@@ -280,6 +280,12 @@ async fn item_browser_and_comments() {
     assert!(after[0].as_str().unwrap().contains("lena"));
     assert!(after[0].as_str().unwrap().contains(comment));
     b.screenshot("browse-item-1280").await;
+    b.js(
+        "document.querySelector('#judgments-title').scrollIntoView(); return true;",
+        json!([]),
+    )
+    .await;
+    b.screenshot("browse-item-judgments-1280").await;
     b.resize(768, 1024).await;
     b.screenshot("browse-item-768").await;
     assert_accessible(&b, "the item page at 768 px").await;
