@@ -406,6 +406,8 @@ pub fn rule_and_override(place: Place<'_>) -> Markup {
 
 /// The conversation, turn by turn, with speakers, times and ASR confidence, and what
 /// the markers it uses mean (as text, readable without hover, by keyboard and touch).
+/// When the item has audio, each timed turn is a seek target of its player
+/// ([`super::player::media_player`], drawn by the caller with this list's id).
 pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
     let marked = |f: fn(&plumbline_domain::Turn) -> bool| item.context.iter().any(f);
     let legend = [

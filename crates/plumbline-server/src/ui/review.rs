@@ -5,7 +5,8 @@
 //! kind's own judging form ([`judging_controls`], checked live by `judgment.js` against
 //! the project's current rubric, which the decision is validated against), prefilled
 //! from the judgment the reviewer starts from, with the rationale and, for leads,
-//! promotion to gold.
+//! promotion to gold. A case whose item has call audio shows its player
+//! ([`media_player`]) above the conversation.
 
 use super::judge::{
     Place, help_dialog, judging_controls, lettered, render_conversation, rule_and_override,
