@@ -389,6 +389,16 @@ async fn the_judging_page_plays_the_call() {
     b.click("[data-speed] option[value='1.5']").await;
     let s = state(&b).await;
     assert_eq!(s["rate"], 1.5);
+    // By keyboard: Enter on a turn's time plays from its start.
+    b.js(
+        "document.querySelector('#convo li[data-start]:nth-child(1) button.ts').focus(); return true;",
+        json!([]),
+    )
+    .await;
+    b.keys("\u{E007}").await;
+    let s = state(&b).await;
+    assert!(approx(&s, starts[0], 0.6), "{s}");
+    assert_eq!(current_turn(&s), Some(0), "{s}");
 
     // Paused: Alt+→ moves 5 s on, Alt+← back, Alt+↓ to the next turn's start; the
     // browser's history is not touched.
