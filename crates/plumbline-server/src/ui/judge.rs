@@ -455,7 +455,7 @@ pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
                         @match (&times, span) {
                             (Some(times), Some((s, _))) => {
                                 " " button.ts type="button" data-seek
-                                    aria-label={ "Play turn " (n + 1) " from " (clock(s)) } { (times) }
+                                    aria-label={ (times) ": play turn " (n + 1) " from " (clock(s)) } { (times) }
                             }
                             (Some(times), None) => { " " span.ts { (times) } }
                             _ => {}

@@ -87,8 +87,8 @@ pub fn media_player(project: &str, item: &Item, convo: &str) -> Markup {
             audio preload="metadata" src=(src) {}
             div.pbar {
                 button type="button" class="primary" data-act="play" aria-keyshortcuts="Alt+K" { "Play" }
-                button type="button" data-act="back" aria-label="Back 5 seconds" aria-keyshortcuts="Alt+ArrowLeft" { "−5 s" }
-                button type="button" data-act="fwd" aria-label="Forward 5 seconds" aria-keyshortcuts="Alt+ArrowRight" { "+5 s" }
+                button type="button" data-act="back" aria-keyshortcuts="Alt+ArrowLeft" { "Back 5 s" }
+                button type="button" data-act="fwd" aria-keyshortcuts="Alt+ArrowRight" { "Forward 5 s" }
                 span.ptime {
                     span data-now { "0:00.0" } " / "
                     span data-total { @if let Some(d) = duration { (clock(d)) } @else { "–" } }

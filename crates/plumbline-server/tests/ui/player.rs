@@ -422,7 +422,12 @@ async fn the_judging_page_plays_the_call() {
     let s = state(&b).await;
     assert!(approx(&s, d / 2.0, 0.5), "{d} {s}");
     // Typing in the rationale, Alt+K is left alone.
-    b.click("#rationale").await;
+    b.keys("r").await;
+    b.wait_for(
+        "the rationale focused",
+        "return document.activeElement.id === 'rationale';",
+    )
+    .await;
     b.keys(&format!("{ALT}k")).await;
     assert!(state(&b).await["paused"].as_bool().unwrap());
     b.keys("\u{E00C}").await; // Escape leaves the field.
