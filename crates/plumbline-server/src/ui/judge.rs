@@ -10,6 +10,7 @@
 //! outcomes come from the domain's constants, so the form asks for what the server
 //! accepts.
 
+use super::player::clock;
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{Annotator, AuthError};
@@ -19,7 +20,6 @@ use plumbline_domain::judgment::{
     MAX_FOLLOW_UP_TURNS, MAX_RATIONALE_CHARS, MAX_SEVERITY, MAX_STRENGTH, MAX_TACTIC_CHARS,
     MAX_TEXT_CHARS, TIE,
 };
-use super::player::clock;
 use plumbline_domain::{Criterion, Item, Outcome, Role, Rubric, TaskKind};
 use plumbline_store::engine::review::SKIP_REASON_MAX;
 use plumbline_store::{Next, Store, Task};

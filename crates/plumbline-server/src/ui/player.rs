@@ -200,7 +200,9 @@ mod tests {
         let html = media_player("calls", &item(stored()), "convo").into_string();
         // The item id is one path segment, percent-encoded.
         assert!(html.contains("src=\"/api/v1/projects/calls/items/call%201%2F%3Cb%3E/media\""));
-        assert!(html.contains("data-peaks=\"/api/v1/projects/calls/items/call%201%2F%3Cb%3E/media/peaks\""));
+        assert!(html.contains(
+            "data-peaks=\"/api/v1/projects/calls/items/call%201%2F%3Cb%3E/media/peaks\""
+        ));
         assert!(html.contains("preload=\"metadata\""));
         // Below the transcript's threshold: turns 2 and 4, not 1.
         assert_eq!(html.matches("class=\"mark unsure\"").count(), 2);
@@ -215,15 +217,40 @@ mod tests {
     }
 
     #[test]
+    fn timed_turns_are_seek_targets_only_with_audio() {
+        use super::super::judge::{Place, render_conversation};
+        let with = render_conversation(&item(stored()), Place::JUDGE).into_string();
+        assert_eq!(
+            with.matches("data-seek").count(),
+            3,
+            "the untimed turn is not"
+        );
+        assert!(with.contains("data-start=\"2.5\" data-end=\"6\""));
+        assert!(with.contains("aria-label=\"0:02.5: play turn 2 from 0:02.5\""));
+        let pending = item(serde_json::json!({"path": "calls/1.wav"}));
+        let without = render_conversation(&pending, Place::JUDGE).into_string();
+        assert!(!without.contains("data-seek") && !without.contains("data-start"));
+        assert!(without.contains("<span class=\"ts\">0:02.5</span>"));
+    }
+
+    #[test]
     fn no_player_without_stored_audio() {
         let body = serde_json::json!({"id": "t", "task": "preference",
             "context": [{"role": "user", "content": "hi"}],
             "candidates": [{"id": "a", "content": "x"}, {"id": "b", "content": "y"}]})
         .to_string();
         let plain = Item::from_json(&body, TaskKind::Preference).unwrap();
-        assert!(media_player("calls", &plain, "convo").into_string().is_empty());
+        assert!(
+            media_player("calls", &plain, "convo")
+                .into_string()
+                .is_empty()
+        );
         // An import file's reference (a path, not yet stored) has no player either.
         let pending = item(serde_json::json!({"path": "calls/1.wav"}));
-        assert!(media_player("calls", &pending, "convo").into_string().is_empty());
+        assert!(
+            media_player("calls", &pending, "convo")
+                .into_string()
+                .is_empty()
+        );
     }
 }

@@ -24,8 +24,7 @@ const DOWN: char = '\u{E015}';
 
 /// A sentence or two spoken by espeak-ng, as WAV; `None` (after saying so) without it.
 fn speech(text: &str) -> Option<Vec<u8>> {
-    let path =
-        std::env::temp_dir().join(format!("plumbline-ui-player-{}.wav", std::process::id()));
+    let path = std::env::temp_dir().join(format!("plumbline-ui-player-{}.wav", std::process::id()));
     match std::process::Command::new("espeak-ng")
         .args(["-w", path.to_str().unwrap(), text])
         .output()
@@ -40,7 +39,9 @@ fn speech(text: &str) -> Option<Vec<u8>> {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "espeak-ng is needed under CI: {other:?}"
             );
-            eprintln!("\n!!!!!!!! SKIPPING the player's browser test: espeak-ng is missing ({other:?}) !!!!!!!!\n");
+            eprintln!(
+                "\n!!!!!!!! SKIPPING the player's browser test: espeak-ng is missing ({other:?}) !!!!!!!!\n"
+            );
             None
         }
     }
@@ -293,7 +294,12 @@ async fn the_judging_page_plays_the_call() {
     // An item with audio that two annotators judged apart: it waits for a reviewer.
     let review = project(&store, "calls-review", 2, &[]).await;
     let short_review = store_audio(&store, &review, spoken.clone(), &[]).await;
-    import(&store, &review, &[call_item("call-r", &short_review, &turns)]).await;
+    import(
+        &store,
+        &review,
+        &[call_item("call-r", &short_review, &turns)],
+    )
+    .await;
     let lead = user(&store, "lead", false).await;
     let chloe = user(&store, "chloe", false).await;
     let ada = user(&store, "ada", false).await;
@@ -349,10 +355,11 @@ async fn the_judging_page_plays_the_call() {
         .await;
     let marks = marks.as_array().unwrap();
     assert_eq!(marks.len(), 3, "{marks:?}");
-    for (m, (class, at)) in marks
-        .iter()
-        .zip([("mark unsure", 25.0), ("mark unsure", 75.0), ("mark redacted", 30.0)])
-    {
+    for (m, (class, at)) in marks.iter().zip([
+        ("mark unsure", 25.0),
+        ("mark unsure", 75.0),
+        ("mark redacted", 30.0),
+    ]) {
         assert_eq!(m[0], class, "{marks:?}");
         assert!((m[1].as_f64().unwrap() - at).abs() < 2.0, "{marks:?}");
         assert!(m[2].as_f64().unwrap() > 0.0, "{marks:?}");
@@ -375,7 +382,8 @@ async fn the_judging_page_plays_the_call() {
     // the second turn's text does the same for it.
     let starts: Vec<f64> = serde_json::from_value(s["starts"].clone()).unwrap();
     assert_eq!(starts.len(), 4);
-    b.click("#convo li[data-start]:nth-child(3) button.ts").await;
+    b.click("#convo li[data-start]:nth-child(3) button.ts")
+        .await;
     let s = state(&b).await;
     assert!(approx(&s, starts[2], 0.6), "{s}");
     assert_eq!(current_turn(&s), Some(2), "{s}");
@@ -416,7 +424,12 @@ async fn the_judging_page_plays_the_call() {
     b.keys(&format!("{ALT}{DOWN}")).await;
     let s = state(&b).await;
     assert!(approx(&s, next, 0.05), "{next} {s}");
-    assert!(s["href"].as_str().unwrap().ends_with("/projects/calls/judge"));
+    assert!(
+        s["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("/projects/calls/judge")
+    );
     // A click on the waveform seeks to that point (WebDriver clicks its middle).
     b.click("[data-player] .wave").await;
     let s = state(&b).await;
@@ -484,7 +497,9 @@ async fn the_judging_page_plays_the_call() {
     .await;
     // A turn far down the call becomes current and is scrolled into the transcript's
     // box, without moving the page.
-    let y = b.js("window.scrollTo(0, 0); return window.scrollY;", json!([])).await;
+    let y = b
+        .js("window.scrollTo(0, 0); return window.scrollY;", json!([]))
+        .await;
     b.js(
         &format!("{PLAYER} a.currentTime = turns[60].getAttribute('data-start'); return true;"),
         json!([]),
@@ -512,7 +527,8 @@ async fn the_judging_page_plays_the_call() {
 
     // The reviewer's queue shows the same player for the case with audio.
     login(&b, &base, "lead").await;
-    b.goto(&format!("{base}/projects/calls-review/review")).await;
+    b.goto(&format!("{base}/projects/calls-review/review"))
+        .await;
     b.wait_for(
         "the case's player",
         "var a = document.querySelector('.case [data-player] audio'); return !!a && a.readyState >= 1;",
