@@ -104,13 +104,14 @@ fn long_call(speech: &[u8], seconds: f64) -> Vec<u8> {
     wav(rate, channels, &out)
 }
 
-/// Stores `bytes` (silencing `redact`) in `project` and answers the item's media
-/// reference, as an import writes it.
+/// Stores `bytes` (silencing `redact`; without its peaks unless `peaks`, as Opus audio
+/// is stored) in `project` and answers the item's media reference, as an import writes it.
 async fn store_audio(
     store: &SqliteStore,
     project: &Project,
     bytes: Vec<u8>,
     redact: &[(f64, f64)],
+    peaks: bool,
 ) -> Value {
     let ranges = redact.to_vec();
     let prepared = tokio::task::spawn_blocking(move || {
@@ -129,7 +130,7 @@ async fn store_audio(
                 bytes: prepared.bytes,
                 duration: prepared.info.duration,
                 sample_rate: prepared.info.sample_rate,
-                peaks: prepared.peaks.map(|p| p.to_json()),
+                peaks: prepared.peaks.filter(|_| peaks).map(|p| p.to_json()),
             },
         )
         .await
@@ -262,7 +263,7 @@ async fn the_judging_page_plays_the_call() {
     let (rate, channels, data) = pcm_of(&spoken);
     let d = data.len() as f64 / f64::from(rate) / f64::from(channels) / 2.0;
     assert!(d > 8.0, "espeak-ng spoke {d} s");
-    let short = store_audio(&store, &calls, spoken.clone(), &[(d * 0.3, d * 0.35)]).await;
+    let short = store_audio(&store, &calls, spoken.clone(), &[(d * 0.3, d * 0.35)], true).await;
     let q = d / 4.0;
     let turns: Vec<(f64, f64, f64)> = (0..4)
         .map(|i| {
@@ -275,7 +276,7 @@ async fn the_judging_page_plays_the_call() {
         })
         .collect();
     // The 10-minute call: 120 turns of five seconds, every seventh unsure.
-    let long = store_audio(&store, &calls, long_call(&spoken, 600.0), &[]).await;
+    let long = store_audio(&store, &calls, long_call(&spoken, 600.0), &[], true).await;
     let long_turns: Vec<(f64, f64, f64)> = (0..120)
         .map(|i| {
             let s = f64::from(i) * 5.0;
@@ -291,9 +292,10 @@ async fn the_judging_page_plays_the_call() {
         ],
     )
     .await;
-    // An item with audio that two annotators judged apart: it waits for a reviewer.
+    // An item with audio that two annotators judged apart: it waits for a reviewer. Its
+    // audio has no peaks (as Opus has none): the player works without a waveform.
     let review = project(&store, "calls-review", 2, &[]).await;
-    let short_review = store_audio(&store, &review, spoken.clone(), &[]).await;
+    let short_review = store_audio(&store, &review, spoken.clone(), &[], false).await;
     import(
         &store,
         &review,
@@ -532,6 +534,11 @@ async fn the_judging_page_plays_the_call() {
     b.wait_for(
         "the case's player",
         "var a = document.querySelector('.case [data-player] audio'); return !!a && a.readyState >= 1;",
+    )
+    .await;
+    b.wait_for(
+        "the word that there is no waveform",
+        "return /No waveform for this audio/.test(document.querySelector('.case [data-msg]').textContent);",
     )
     .await;
     assert_accessible(&b, "the review page with a call's audio").await;
