@@ -201,7 +201,10 @@
     show();
     fetch(root.getAttribute('data-peaks'), { credentials: 'same-origin' }).then(function (r) {
       if (r.ok) return r.json().then(function (j) { peaks = j; draw(); });
-      if (r.status === 404) say('No waveform for this audio (Opus has none); playing and seeking work.');
+      if (r.status === 404) {
+        root.querySelector('[data-wave-note]').textContent =
+          'No waveform for this audio (Opus audio has none); click the bar or use the arrow keys to seek. ';
+      }
     }).catch(function () { /* the player works without its waveform */ });
     return p;
   }

@@ -117,7 +117,7 @@ pub fn media_player(project: &str, item: &Item, convo: &str) -> Markup {
                 div.cursor {}
             }
             p.legend.muted id=(legend) {
-                "Waveform of the call; click it or use the arrow keys to seek. "
+                span data-wave-note { "Waveform of the call; click it or use the arrow keys to seek. " }
                 @if !unsure.is_empty() {
                     span.swatch.unsure {} " "
                     (unsure.len()) @if unsure.len() == 1 { " turn" } @else { " turns" }

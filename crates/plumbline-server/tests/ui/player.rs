@@ -538,7 +538,7 @@ async fn the_judging_page_plays_the_call() {
     .await;
     b.wait_for(
         "the word that there is no waveform",
-        "return /No waveform for this audio/.test(document.querySelector('.case [data-msg]').textContent);",
+        "return /No waveform for this audio/.test(document.querySelector('.case [data-wave-note]').textContent);",
     )
     .await;
     assert_accessible(&b, "the review page with a call's audio").await;
