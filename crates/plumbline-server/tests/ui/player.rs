@@ -491,8 +491,16 @@ async fn the_judging_page_plays_the_call() {
         old,
         json!({"paused": true, "connected": false, "src": null, "players": 1, "audios": 1})
     );
-    let paint = b.js("return window.PL_MEASURES;", json!([])).await;
-    eprintln!("submit → 10-minute call painted: {paint} ms");
+    let paint = b
+        .js(
+            "var m = window.PL_MEASURES; return m[m.length - 1];",
+            json!([]),
+        )
+        .await;
+    eprintln!(
+        "submit key → the 10-minute call painted: {:.1} ms",
+        paint.as_f64().expect("submit-to-paint was measured")
+    );
     // The page's JS and CSS stay within the budget.
     let bytes = b
         .js(
