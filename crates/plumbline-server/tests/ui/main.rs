@@ -6,6 +6,7 @@
 //! Screenshots go to `target/ui-screenshots/`. Without chromedriver the test skips
 //! loudly, and fails when `CI=true`.
 
+mod player;
 mod webdriver;
 
 use plumbline_domain::{Item, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind};
