@@ -3,7 +3,7 @@
 //! datasheet. The front matter names the one data file in `configs` (so no other file of
 //! the release is read as data) and declares `dataset_info.features`, derived from the
 //! kind's Parquet schema: the same features for JSONL and Parquet, the open-ended maps
-//! (JSON text in Parquet, objects in JSONL) as `json`.
+//! (JSON text in both) as `json`.
 
 use crate::release::FileFormat;
 use crate::run::Kind;
@@ -12,12 +12,11 @@ use parquet::schema::parser::parse_message_type;
 use parquet::schema::types::Type;
 use std::fmt::Write as _;
 
-/// Fields that hold an open-ended map (or a list of lists), written as JSON text in
-/// Parquet and as the value in JSONL: the `json` feature in both.
-pub const JSON_FIELDS: [&str; 7] = [
+/// Fields that hold an open-ended map, written as the same JSON text in Parquet and
+/// JSONL: the `json` feature, which gives the object back from either.
+pub const JSON_FIELDS: [&str; 6] = [
     "criteria",
     "scores",
-    "order",
     "violations",
     "payload",
     "mean_rank",
@@ -214,7 +213,10 @@ mod tests {
     #[test]
     fn ranking_order_and_reward_margin() {
         let r = front_matter(Kind::Ranking, FileFormat::Parquet, &[], "ranking.parquet").unwrap();
-        assert!(r.contains("  - name: order\n    dtype: json\n"), "{r}");
+        assert!(
+            r.contains("  - name: order\n    list:\n      list: string\n"),
+            "{r}"
+        );
         assert!(
             r.contains("    - name: mean_rank\n      dtype: json\n"),
             "{r}"

@@ -794,6 +794,8 @@ pub trait RowSink: Send {
 pub struct JsonlSink<W: std::io::Write + Send> {
     out: W,
     buf: Vec<u8>,
+    /// The open-ended maps of the kind's rows, written as JSON text as in Parquet.
+    json_text: Vec<crate::export_table::JsonText>,
 }
 
 const JSONL_BUFFER: usize = 1 << 20;
@@ -804,6 +806,20 @@ impl<W: std::io::Write + Send> JsonlSink<W> {
         JsonlSink {
             out,
             buf: Vec::with_capacity(JSONL_BUFFER + (64 << 10)),
+            json_text: Vec::new(),
+        }
+    }
+
+    /// Writes `kind`'s rows to `out`, its open-ended maps as the JSON text its Parquet
+    /// file holds (one schema a kind in both formats).
+    pub fn for_kind(out: W, kind: crate::run::Kind) -> Self {
+        let cols = match kind.rows() {
+            Some(rk) => crate::export_table::columns(rk, &[]).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        JsonlSink {
+            json_text: crate::export_table::json_text_paths(&cols),
+            ..JsonlSink::new(out)
         }
     }
 
@@ -818,7 +834,12 @@ impl<W: std::io::Write + Send> JsonlSink<W> {
 
 impl<W: std::io::Write + Send> RowSink for JsonlSink<W> {
     fn write(&mut self, row: &Value) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.buf, row)?;
+        if self.json_text.is_empty() {
+            serde_json::to_writer(&mut self.buf, row)?;
+        } else {
+            let row = crate::export_table::with_json_text(row, &self.json_text);
+            serde_json::to_writer(&mut self.buf, &row)?;
+        }
         self.buf.push(b'\n');
         self.spill()
     }
@@ -1024,7 +1045,9 @@ mod tests {
             json!([{"role": "assistant", "content": "B says"}])
         );
         assert_eq!(adj["strength"], 3);
-        assert_eq!(adj["criteria"]["compliance"], "chosen");
+        // An open-ended map: its JSON text, as in Parquet.
+        let criteria: Value = serde_json::from_str(adj["criteria"].as_str().unwrap()).unwrap();
+        assert_eq!(criteria, json!({"compliance": "chosen"}));
         assert_eq!(adj["provenance"]["decision"], "adjudicated");
         assert_eq!(adj["provenance"]["posterior"], Value::Null);
         assert_eq!(

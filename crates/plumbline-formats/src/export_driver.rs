@@ -404,7 +404,9 @@ async fn write<S: Store>(
         Output::Stream(w) if kind == Kind::LabelStudio => {
             Box::new(|| Ok(Box::new(crate::export::JsonArraySink::new(w)) as Box<dyn RowSink>))
         }
-        Output::Stream(w) => Box::new(|| Ok(Box::new(JsonlSink::new(w)) as Box<dyn RowSink>)),
+        Output::Stream(w) => {
+            Box::new(move || Ok(Box::new(JsonlSink::for_kind(w, kind)) as Box<dyn RowSink>))
+        }
     };
     let outcome = run::export(store, project, kind, export.opts, sink, false).await?;
     Ok(Exported::Rows(kind, outcome.summary))

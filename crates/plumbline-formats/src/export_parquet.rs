@@ -397,8 +397,11 @@ impl RowSink for PairParquetSink {
             }
             None => self.split.1.push(0),
         }
-        self.criteria
-            .push_json(row.get("criteria").unwrap_or(&Value::Null))?;
+        match row.get("criteria") {
+            // The JSON text already (rows from [`crate::export::row_value`]).
+            Some(Value::String(text)) => self.criteria.push(text.as_bytes()),
+            other => self.criteria.push_json(other.unwrap_or(&Value::Null))?,
+        }
         self.tags.push(
             row.get("tags")
                 .and_then(Value::as_array)
@@ -437,7 +440,7 @@ impl RowSink for PairParquetSink {
             }
             None => self.split.1.push(0),
         }
-        self.criteria.push_json(&row.criteria)?;
+        self.criteria.push(row.criteria.json_text().as_bytes());
         self.tags.push(row.tags.iter().map(String::as_str));
         shred_provenance(&row.provenance, &mut self.provenance);
         self.rows += 1;

@@ -1,7 +1,10 @@
 //! Parquet for the export kinds other than preference pairs: a table described by a
 //! list of [`Column`]s, each read from a path into the JSON row. Message and candidate
-//! lists become lists of structs of UTF-8 fields, lists of strings lists of UTF-8;
-//! objects and other lists become JSON text (documented per kind). Snappy, row groups of 8,192 rows (one in memory).
+//! lists become lists of structs of UTF-8 fields, lists of strings lists of UTF-8, a
+//! ranking's order a list of lists; the open-ended maps (keys are criteria or candidate
+//! ids) become JSON text, and [`json_text_paths`] tells the JSONL writer to write the same
+//! text, so one kind has one schema in both formats. Snappy, row groups of 8,192 rows
+//! (one in memory).
 
 use crate::export::RowSink;
 use crate::kinds::RowKind;
@@ -29,8 +32,11 @@ pub enum ColType {
     Double,
     /// Boolean, nullable.
     Bool,
-    /// Any JSON value as its text (`null` when absent); never null itself.
+    /// Any JSON value as its text (`null` when absent); never null itself. JSONL rows
+    /// carry the same text (see [`json_text_paths`]).
     Json,
+    /// A nullable list of lists of strings (a ranking's `order`: groups best first).
+    StringLists,
     /// A list of structs with these nullable UTF-8 fields (`[{role, content}]`, …).
     Structs(Vec<&'static str>),
     /// A nullable list of strings (`tags`, `edge_cases`, `display_order`); a non-string
@@ -45,6 +51,8 @@ pub enum ColType {
 pub enum Ty {
     /// UTF-8 text (any other JSON value is written as its JSON text).
     Text,
+    /// An open-ended map as its JSON text, in JSONL as in Parquet.
+    Json,
     /// 64-bit integer.
     Int,
     /// Double.
@@ -59,7 +67,7 @@ impl Ty {
     /// Its leaf columns, in schema order: their kind and whether a list holds them.
     fn leaves(&self, in_list: bool, out: &mut Vec<(ColType, bool)>) {
         match self {
-            Ty::Text => out.push((ColType::Text, in_list)),
+            Ty::Text | Ty::Json => out.push((ColType::Text, in_list)),
             Ty::Int => out.push((ColType::Int, in_list)),
             Ty::Double => out.push((ColType::Double, in_list)),
             Ty::List(e) => e.leaves(true, out),
@@ -75,7 +83,7 @@ impl Ty {
 
     pub(crate) fn schema(&self, name: &str) -> String {
         match self {
-            Ty::Text => format!("OPTIONAL BYTE_ARRAY {name} (UTF8);"),
+            Ty::Text | Ty::Json => format!("OPTIONAL BYTE_ARRAY {name} (UTF8);"),
             Ty::Int => format!("OPTIONAL INT64 {name};"),
             Ty::Double => format!("OPTIONAL DOUBLE {name};"),
             Ty::List(e) => format!(
@@ -101,14 +109,14 @@ impl Ty {
             }
         };
         match self {
-            Ty::Text | Ty::Int | Ty::Double => {
+            Ty::Text | Ty::Json | Ty::Int | Ty::Double => {
                 let l = &mut leaves[0];
                 let defined = match (self, v) {
                     (Ty::Text, Some(Value::String(s))) => {
                         l.bytes.push(text(s));
                         true
                     }
-                    (Ty::Text, Some(x)) => {
+                    (Ty::Text | Ty::Json, Some(x)) => {
                         l.bytes.push(text(&x.to_string()));
                         true
                     }
@@ -176,7 +184,7 @@ pub fn pair_provenance() -> Ty {
 
 /// The provenance of each kind's rows (`None`: sft). The per-candidate and
 /// per-criterion maps of ranking and rating rows (`mean_rank`, `spread`) are
-/// open-ended: JSON text.
+/// open-ended: JSON text, in both formats.
 fn provenance(kind: Option<RowKind>) -> Ty {
     use Ty::*;
     let list = |t: Ty| List(Box::new(t));
@@ -192,7 +200,7 @@ fn provenance(kind: Option<RowKind>) -> Ty {
             ("agreement", Double),
             ("annotators", list(Text)),
             ("decision", Text),
-            ("mean_rank", Text),
+            ("mean_rank", Json),
             ("rubric_version", Int),
             ("votes", Int),
         ]),
@@ -201,7 +209,7 @@ fn provenance(kind: Option<RowKind>) -> Ty {
             ("annotators", list(Text)),
             ("decision", Text),
             ("raters", Int),
-            ("spread", Text),
+            ("spread", Json),
         ]),
         Some(RowKind::RedTeam) | Some(RowKind::Full) | Some(RowKind::LabelStudio) => Struct(vec![
             ("adjudicated_outcome", Text),
@@ -254,7 +262,7 @@ pub fn columns(kind: RowKind, criteria: &[String]) -> Result<Vec<Column>, String
             let mut c = vec![
                 col("prompt", messages()),
                 col("candidates", Structs(vec!["id", "model", "content"])),
-                col("order", Json),
+                col("order", StringLists),
             ];
             c.extend(tail());
             c
@@ -337,6 +345,76 @@ pub fn sft_columns() -> Vec<Column> {
     ]
 }
 
+/// An open-ended map of a row, written as its JSON text in both formats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonText {
+    /// Keys from the row to the value.
+    pub path: Vec<String>,
+    /// Whether the text is written when the value is absent or null (`"null"`, as the
+    /// Parquet column is required) or the field stays null (a nullable nested field).
+    pub required: bool,
+}
+
+/// Where the open-ended maps of rows with these columns are: the `Json` columns and the
+/// `Json` fields of nested ones. The JSONL writer writes the value at each as its JSON
+/// text, the text the Parquet writer writes.
+pub fn json_text_paths(cols: &[Column]) -> Vec<JsonText> {
+    fn nested(t: &Ty, at: &[String], out: &mut Vec<JsonText>) {
+        match t {
+            Ty::Json => out.push(JsonText {
+                path: at.to_vec(),
+                required: false,
+            }),
+            Ty::Struct(fields) => {
+                for (name, t) in fields {
+                    let mut p = at.to_vec();
+                    p.push((*name).to_owned());
+                    nested(t, &p, out);
+                }
+            }
+            // No list holds an open-ended map.
+            Ty::List(_) | Ty::Text | Ty::Int | Ty::Double => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in cols {
+        match &c.ty {
+            ColType::Json => out.push(JsonText {
+                path: c.path.clone(),
+                required: true,
+            }),
+            ColType::Nested(t) => nested(t, &c.path, &mut out),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `row` with the value at each of `paths` replaced by its JSON text.
+pub fn with_json_text(row: &Value, paths: &[JsonText]) -> Value {
+    let mut row = row.clone();
+    for p in paths {
+        let Some((last, parents)) = p.path.split_last() else {
+            continue;
+        };
+        let mut at = Some(&mut row);
+        for k in parents {
+            at = at.and_then(|v| v.get_mut(k));
+        }
+        let Some(Value::Object(obj)) = at else {
+            continue;
+        };
+        match obj.get_mut(last) {
+            Some(v) if !v.is_null() => *v = Value::String(v.to_string()),
+            _ if p.required => {
+                obj.insert(last.clone(), Value::String("null".into()));
+            }
+            _ => {}
+        }
+    }
+    row
+}
+
 pub(crate) fn schema(cols: &[Column]) -> String {
     let mut s = String::from("message row {");
     for c in cols {
@@ -349,6 +427,9 @@ pub(crate) fn schema(cols: &[Column]) -> String {
             ColType::Json => format!("REQUIRED BYTE_ARRAY {n} (UTF8);"),
             ColType::Strings => format!(
                 "OPTIONAL group {n} (LIST) {{ REPEATED group list {{ REQUIRED BYTE_ARRAY element (UTF8); }} }}"
+            ),
+            ColType::StringLists => format!(
+                "OPTIONAL group {n} (LIST) {{ REPEATED group list {{ REQUIRED group element (LIST) {{ REPEATED group list {{ REQUIRED BYTE_ARRAY element (UTF8); }} }} }} }}"
             ),
             ColType::Nested(t) => t.schema(n),
             ColType::Structs(fields) => {
@@ -401,7 +482,7 @@ pub struct TableParquetSink {
 pub(crate) fn leaf_types(ty: &ColType) -> Vec<(ColType, bool)> {
     match ty {
         ColType::Structs(f) => f.iter().map(|_| (ColType::Text, true)).collect(),
-        ColType::Strings => vec![(ColType::Text, true)],
+        ColType::Strings | ColType::StringLists => vec![(ColType::Text, true)],
         ColType::Nested(t) => {
             let mut v = Vec::new();
             t.leaves(false, &mut v);
@@ -547,6 +628,37 @@ impl RowSink for TableParquetSink {
                             Value::String(s) => text(s),
                             other => text(&other.to_string()),
                         });
+                    }
+                }
+                ColType::StringLists => {
+                    // Levels: def 0 null, 1 no groups, 2 an empty group, 3 an id;
+                    // rep 0 a new row, 1 a new group, 2 the next id of a group.
+                    let l = &mut self.leaves[leaf];
+                    let Some(groups) = v.and_then(Value::as_array) else {
+                        l.def.push(0);
+                        l.rep.push(0);
+                        leaf += 1;
+                        continue;
+                    };
+                    if groups.is_empty() {
+                        l.def.push(1);
+                        l.rep.push(0);
+                    }
+                    for (g, group) in groups.iter().enumerate() {
+                        let first = i16::from(g > 0);
+                        let ids = group.as_array().map_or(&[][..], Vec::as_slice);
+                        if ids.is_empty() {
+                            l.def.push(2);
+                            l.rep.push(first);
+                        }
+                        for (i, x) in ids.iter().enumerate() {
+                            l.rep.push(if i == 0 { first } else { 2 });
+                            l.def.push(3);
+                            l.bytes.push(match x {
+                                Value::String(s) => text(s),
+                                other => text(&other.to_string()),
+                            });
+                        }
                     }
                 }
                 ColType::Json => {

@@ -331,18 +331,36 @@ pub struct Message<'a> {
 }
 
 /// Per-criterion outcomes of a pair, by criterion key in byte order: `chosen`,
-/// `rejected` or `tie`. Serialized as a JSON object.
+/// `rejected` or `tie`. An open-ended map (its keys are the rubric's criteria), so it is
+/// serialized as its JSON text, the same string in JSONL and Parquet: both formats then
+/// give readers one type for the column, whatever the rubric.
 #[derive(Debug, Default)]
 pub struct Criteria<'a>(pub Vec<(Cow<'a, str>, &'static str)>);
 
-impl Serialize for Criteria<'_> {
+/// The criteria as a JSON object (what [`Criteria::json_text`] holds).
+struct CriteriaObject<'r, 'a>(&'r Criteria<'a>);
+
+impl Serialize for CriteriaObject<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
+        let mut m = s.serialize_map(Some(self.0.0.len()))?;
+        for (k, v) in &self.0.0 {
             m.serialize_entry(k.as_ref(), v)?;
         }
         m.end()
+    }
+}
+
+impl Criteria<'_> {
+    /// The JSON text of the object `{criterion: outcome}`.
+    pub fn json_text(&self) -> String {
+        serde_json::to_string(&CriteriaObject(self)).expect("strings serialize")
+    }
+}
+
+impl Serialize for Criteria<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.json_text())
     }
 }
 
@@ -460,16 +478,8 @@ impl<'a> PairRow<'a> {
         write_messages(out, &self.chosen);
         out.push(b',');
         key(out, "criteria");
-        out.push(b'{');
-        for (i, (k, v)) in self.criteria.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_str(out, k);
-            out.push(b':');
-            write_str(out, v);
-        }
-        out.extend_from_slice(b"},");
+        write_str(out, &self.criteria.json_text());
+        out.push(b',');
         key(out, "item_id");
         write_str(out, self.item_id);
         if let Some(m) = self.margin {

@@ -585,7 +585,7 @@ pub fn file_sink(
         }),
         (FileFormat::Jsonl, _) => Box::new(move || {
             let f = plumbline_store::files::create(&path)?;
-            Ok(Box::new(crate::export::JsonlSink::new(f)) as Box<dyn RowSink>)
+            Ok(Box::new(crate::export::JsonlSink::for_kind(f, kind)) as Box<dyn RowSink>)
         }),
         (FileFormat::Parquet, Some(rk)) => {
             let cols = columns(rk, &criteria)?;

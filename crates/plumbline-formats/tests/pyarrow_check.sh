@@ -64,3 +64,10 @@ for format in jsonl parquet; do
   done
 done
 HF_DATASETS_CACHE="$dir/hf-cache" HF_HUB_OFFLINE=1 python3 "$here/datasets_release.py" "${args[@]}"
+# One schema per kind: the JSONL and Parquet files of a kind give pyarrow and `datasets`
+# (reading the data file alone, without the card) the same type for every column.
+pairs=()
+for release in "$dir"/releases/*-jsonl; do
+  pairs+=("$release" "${release%-jsonl}-parquet")
+done
+HF_DATASETS_CACHE="$dir/hf-cache" HF_HUB_OFFLINE=1 python3 "$here/same_schema.py" "${pairs[@]}"

@@ -46,10 +46,15 @@ check(
 )
 ok = True
 for r in ranking.to_pylist():
-    order = json.loads(r["order"])
+    order = r["order"]  # a list of lists of ids, as in JSONL
     ids = sorted(i for group in order for i in group)
     ok = ok and ids == sorted(c["id"] for c in r["candidates"])
 check("ranking: each order covers exactly its candidates", ok)
+check(
+    "ranking: order is a list of lists of strings",
+    str(ranking.schema.field("order").type) == "list<element: list<element: string not null> not null>",
+    str(ranking.schema.field("order").type),
+)
 failed = sum(1 for _, ok in checks if not ok)
 print(f"pyarrow kinds: {len(checks) - failed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

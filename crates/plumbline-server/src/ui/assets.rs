@@ -35,6 +35,11 @@ pub const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/setup.js"),
     ),
     (
+        "player.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/player.js"),
+    ),
+    (
         "review.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/review.js"),

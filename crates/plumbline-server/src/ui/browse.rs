@@ -3,17 +3,19 @@
 //! - `GET /projects/{project}/items`: search by text or id, filters by state, tag,
 //!   split, agreement and annotator, 50 items a page in import order. The store does
 //!   the filtering ([`plumbline_store::BrowseStore::browse_items`]).
-//! - `GET /projects/{project}/items/{item}`: the conversation, the candidates, every
-//!   judgment with its annotator, the gold status (leads) and the comment thread. An
-//!   annotator who has submitted a judgment of the item sees its conversation,
-//!   candidates and thread, never the others' judgments; to anyone else the item is
-//!   not there (404), so nobody learns of a thread before judging.
+//! - `GET /projects/{project}/items/{item}`: the conversation (with the call's player for
+//!   reviewers and leads), the candidates, every judgment with its annotator, the gold
+//!   status (leads) and the comment thread. An annotator who has submitted a judgment of
+//!   the item sees its conversation, candidates and thread, never the others'
+//!   judgments; to anyone else the item is not there (404), so nobody learns of a
+//!   thread before judging.
 //! - `GET /projects/{project}/judged`: an annotator's own judged items, each with a
 //!   link to discuss it.
 
 use super::comments::{ThreadPlace, thread};
 use super::dashboard::iso_utc;
 use super::judge::{Place, render_conversation};
+use super::player::media_player;
 use super::review::{show, show_field};
 use super::{PageError, PageResult, access, layout, page};
 use crate::AppState;
@@ -351,15 +353,11 @@ pub async fn item_page<S: Store>(
         }
         @match &item {
             Some(item) => {
-                // Call audio: reviewers and leads may hear it at any time (the media endpoint's rule).
-                @if reviewer && item.media.is_some() {
-                    section.panel.media aria-labelledby="media-title" {
-                        h2 id="media-title" { "Call audio" }
-                        audio controls preload="metadata" src={ "/api/v1/projects/" (name) "/items/" (encode(&ext)) "/media" } {}
-                    }
-                }
                 section.panel aria-labelledby="convo-title" {
                     h2 id="convo-title" { "Conversation" }
+                    // Call audio: reviewers and leads may hear it at any time (the media
+                    // endpoint's rule), annotators only while they hold the lease.
+                    @if reviewer { (media_player(name, item, "convo")) }
                     (render_conversation(item, Place { ids: "", tools: false }))
                 }
                 (candidates(item))
@@ -374,7 +372,7 @@ pub async fn item_page<S: Store>(
         Some(&who.actor.user),
         "item",
         body,
-        &["comments.js"],
+        &["player.js", "comments.js"],
     )))
 }
 

@@ -10,6 +10,7 @@
 //! outcomes come from the domain's constants, so the form asks for what the server
 //! accepts.
 
+use super::player::clock;
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{Annotator, AuthError};
@@ -64,7 +65,7 @@ pub async fn judge_page<S: Store>(who: Result<Annotator, AuthError>) -> PageResu
         Some(&who.actor.user),
         "judge",
         body,
-        &["judgment.js", "judge.js"],
+        &["judgment.js", "player.js", "judge.js"],
     )))
 }
 
@@ -91,7 +92,7 @@ fn skip_dialog() -> Markup {
 
 /// The shortcut list shown under `?`.
 pub fn help() -> Markup {
-    help_dialog(&[
+    let mut keys = vec![
         (
             html! { kbd { "j" } " / " kbd { "k" } },
             html! { "next / previous criterion (or candidate)" },
@@ -135,7 +136,9 @@ pub fn help() -> Markup {
         ),
         (html! { kbd { "S" } }, html! { "skip with a reason" }),
         (html! { kbd { "?" } }, html! { "this list" }),
-    ])
+    ];
+    keys.extend(super::player::player_keys());
+    help_dialog(&keys)
 }
 
 /// A `?` dialog listing shortcuts: (keys, what they do).
@@ -183,7 +186,7 @@ pub async fn next<S: Store>(
                 super::waiting_words(&state.store, &who.project, who.actor.user.id).await?;
             html! {
                 (queue_line(waiting))
-                (render_task(&task, &item, &rubric.rubric, resumed))
+                (render_task(who.project.name.as_str(), &task, &item, &rubric.rubric, resumed))
             }
         }
         Next::None(why) => html! {
@@ -264,11 +267,6 @@ pub async fn feedback<S: Store>(
     }))
 }
 
-fn seconds(t: f64) -> String {
-    let m = (t / 60.0).floor();
-    format!("{}:{:04.1}", m as i64, t - m * 60.0)
-}
-
 /// A candidate as the form shows it: id, display letter, text.
 pub type Shown<'a> = (&'a str, char, &'a str);
 
@@ -284,9 +282,16 @@ pub fn lettered<'a>(item: &'a Item, order: &[String]) -> Vec<Shown<'a>> {
         .collect()
 }
 
-/// Renders one leased task: the conversation, the candidates in display order and the
-/// form for its kind; `resumed` marks a lease the annotator already held.
-pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> Markup {
+/// Renders one leased task of `project`: the call's player when the item has audio, the
+/// conversation, the candidates in display order and the form for its kind; `resumed`
+/// marks a lease the annotator already held.
+pub fn render_task(
+    project: &str,
+    task: &Task,
+    item: &Item,
+    rubric: &Rubric,
+    resumed: bool,
+) -> Markup {
     let kind = task.task;
     let cands = lettered(item, &task.display_order);
     // Qualification is training: after a miss the script asks for the gold answer.
@@ -307,6 +312,7 @@ pub fn render_task(task: &Task, item: &Item, rubric: &Rubric, resumed: bool) -> 
                     div.gtext tabindex="0" { (rubric.guidelines.trim()) }
                 }
             }
+            (super::player::media_player(project, item, &Place::JUDGE.id("convo")))
             (render_conversation(item, Place::JUDGE))
             form id="judgment" class="judgment" data-kind=(kind.as_str()) novalidate {
                 (judging_controls(kind, &cands, rubric, Place::JUDGE))
@@ -343,7 +349,8 @@ impl Place<'_> {
         tools: true,
     };
 
-    fn id(&self, name: &str) -> String {
+    /// The id of element `name` on this form's page.
+    pub fn id(&self, name: &str) -> String {
         format!("{}{name}", self.ids)
     }
 }
@@ -399,6 +406,8 @@ pub fn rule_and_override(place: Place<'_>) -> Markup {
 
 /// The conversation, turn by turn, with speakers, times and ASR confidence, and what
 /// the markers it uses mean (as text, readable without hover, by keyboard and touch).
+/// When the item has audio, each timed turn is a seek target of its player
+/// ([`super::player::media_player`], drawn by the caller with this list's id).
 pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
     let marked = |f: fn(&plumbline_domain::Turn) -> bool| item.context.iter().any(f);
     let legend = [
@@ -412,10 +421,15 @@ pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
         ),
     ];
     let asr = marked(|t| t.asr_confidence.is_some());
+    // With audio, each timed turn is a seek target of the player (`player.js`): its
+    // span in data attributes, its time a button that plays from its start.
+    let audio = super::player::has_audio(item);
+    let spans = super::player::turn_spans(item);
     html! {
         // A long call scrolls in its box: focusable, so the keyboard scrolls it too.
         ol.convo.short[!place.tools] id=(place.id("convo")) aria-label="Conversation" tabindex="0" {
-            @for turn in &item.context {
+            @for (n, (turn, span)) in item.context.iter().zip(&spans).enumerate() {
+                @let span = span.filter(|_| audio);
                 @let role = match turn.role {
                     Role::System => "system",
                     Role::User => "user",
@@ -428,13 +442,22 @@ pub fn render_conversation(item: &Item, place: Place<'_>) -> Markup {
                     if turn.interrupted { " interrupted" } else { "" },
                     if turn.overlap { " overlap" } else { "" },
                 );
-                li class=(class) {
+                @let times = match (turn.start, turn.end) {
+                    (Some(s), Some(e)) => Some(format!("{}–{}", clock(s), clock(e))),
+                    (Some(s), None) => Some(clock(s)),
+                    _ => None,
+                };
+                li class=(class) data-start=[span.map(|s| s.0)]
+                    data-end=[span.map(|s| s.1).filter(|e| e.is_finite())] {
                     div.meta {
                         span.role { (role) }
                         @if let Some(speaker) = &turn.speaker { " " span.speaker { (speaker) } }
-                        @match (turn.start, turn.end) {
-                            (Some(s), Some(e)) => { " " span.ts { (seconds(s)) "–" (seconds(e)) } }
-                            (Some(s), None) => { " " span.ts { (seconds(s)) } }
+                        @match (&times, span) {
+                            (Some(times), Some((s, _))) => {
+                                " " button.ts type="button" data-seek
+                                    aria-label={ (times) ": play turn " (n + 1) " from " (clock(s)) } { (times) }
+                            }
+                            (Some(times), None) => { " " span.ts { (times) } }
                             _ => {}
                         }
                         @if turn.interrupted {
@@ -764,7 +787,7 @@ mod tests {
     #[test]
     fn fragment_escapes_and_orders() {
         let (t, item, rubric) = task(3);
-        let html = render_task(&t, &item, &rubric, false).into_string();
+        let html = render_task("banking", &t, &item, &rubric, false).into_string();
         assert!(
             !html.contains("<script>") && !html.contains("<img"),
             "unescaped markup"
@@ -789,6 +812,7 @@ mod tests {
     fn fragment_carries_titles_and_unset_ranks() {
         let (mut t, _, rubric) = task(1);
         let html = render_task(
+            "banking",
             &t,
             &Item::from_json(&t.body, TaskKind::Preference).unwrap(),
             &rubric,
@@ -803,7 +827,7 @@ mod tests {
         t.task = TaskKind::Ranking;
         let body = t.body.replace("\"preference\"", "\"ranking\"");
         let item = Item::from_json(&body, TaskKind::Ranking).unwrap();
-        let html = render_task(&t, &item, &rubric, false).into_string();
+        let html = render_task("banking", &t, &item, &rubric, false).into_string();
         assert_eq!(
             html.matches("<option value=\"\" selected>–</option>")
                 .count(),
@@ -843,7 +867,7 @@ mod tests {
             t.task = kind;
             let body = t.body.replace("\"preference\"", &format!("\"{name}\""));
             let item = Item::from_json(&body, kind).unwrap();
-            let html = render_task(&t, &item, &rubric, false).into_string();
+            let html = render_task("banking", &t, &item, &rubric, false).into_string();
             assert_eq!(maxlength(&html, "rationale"), MAX_RATIONALE_CHARS);
             if kind == TaskKind::Demonstration {
                 assert_eq!(maxlength(&html, "response"), MAX_TEXT_CHARS);
@@ -864,7 +888,7 @@ mod tests {
             SKIP_REASON_MAX
         );
         let (t, item, rubric) = task(1);
-        let html = render_task(&t, &item, &rubric, false).into_string();
+        let html = render_task("banking", &t, &item, &rubric, false).into_string();
         assert_eq!(
             html.matches("name=\"strength\"").count(),
             MAX_STRENGTH as usize + 1
@@ -883,7 +907,7 @@ mod tests {
             let start = std::time::Instant::now();
             // What `next` does after the store: parse the item, render the fragment.
             let parsed = Item::from_json(&t.body, TaskKind::Preference).unwrap();
-            let html = render_task(&t, &parsed, &rubric, false).into_string();
+            let html = render_task("banking", &t, &parsed, &rubric, false).into_string();
             times.push(start.elapsed().as_secs_f64() * 1e3);
             bytes = html.len();
         }

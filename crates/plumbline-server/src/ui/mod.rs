@@ -13,6 +13,7 @@
 //! - [`members`]: `/projects/{project}/members` (leads): roles and expertise verification.
 //! - [`setup`]: `/projects/{project}/setup` (leads): settings, rubric versions, import.
 //! - [`account`]: `/account`, the signed-in user's password change.
+//! - [`player`]: the call-audio player any page draws for an item with audio (`player.js`).
 //!
 //! Pages are `maud::html!` templates, which escape every interpolated value (none is
 //! wrapped in `PreEscaped`); the CSP forbids inline script, so pages carry data in
@@ -26,6 +27,7 @@ pub mod dashboard;
 pub mod judge;
 pub mod login;
 pub mod members;
+pub mod player;
 pub mod review;
 pub mod setup;
 

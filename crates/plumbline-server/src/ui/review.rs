@@ -5,12 +5,14 @@
 //! kind's own judging form ([`judging_controls`], checked live by `judgment.js` against
 //! the project's current rubric, which the decision is validated against), prefilled
 //! from the judgment the reviewer starts from, with the rationale and, for leads,
-//! promotion to gold. Under each case, the item's comment thread.
+//! promotion to gold. A case whose item has call audio shows its player
+//! ([`media_player`]) above the conversation. Under each case, the item's comment thread.
 
 use super::comments::{ThreadPlace, thread};
 use super::judge::{
     Place, help_dialog, judging_controls, lettered, render_conversation, rule_and_override,
 };
+use super::player::{media_player, player_keys};
 use super::{PageResult, access, layout, page};
 use crate::AppState;
 use crate::auth::{AuthError, Reviewer};
@@ -23,7 +25,7 @@ use serde_json::Value;
 
 /// The shortcut list shown under `?`.
 fn help() -> Markup {
-    help_dialog(&[
+    let mut keys = vec![
         (
             html! { kbd { "1" } "–" kbd { "9" } },
             html! { "start the decision from that judgment" },
@@ -41,7 +43,9 @@ fn help() -> Markup {
             html! { "decide the first open case" },
         ),
         (html! { kbd { "?" } }, html! { "this list" }),
-    ])
+    ];
+    keys.extend(player_keys());
+    help_dialog(&keys)
 }
 
 /// Cases shown on one page.
@@ -76,7 +80,7 @@ pub async fn review_page<S: Store>(
         }
         div id="cases" data-project=(who.project.name) {
             @for (n, (case, comments)) in queue.iter().zip(&threads).enumerate() {
-                (render_case(case, n, &rubric, who.project.settings.task, lead, thread(
+                (render_case(who.project.name.as_str(), case, n, &rubric, who.project.settings.task, lead, thread(
                     &who.project.name,
                     &case.item,
                     comments,
@@ -91,7 +95,7 @@ pub async fn review_page<S: Store>(
         Some(&who.actor.user),
         "review",
         body,
-        &["judgment.js", "review.js", "comments.js"],
+        &["judgment.js", "player.js", "review.js", "comments.js"],
     )))
 }
 
@@ -236,6 +240,7 @@ fn comparison(js: &[JudgmentView], item: &str) -> Markup {
 
 /// One case: the conversation, the judgments compared, and the decision form.
 fn render_case(
+    project: &str,
     case: &AdjudicationCase,
     n: usize,
     rubric: &Rubric,
@@ -254,6 +259,7 @@ fn render_case(
         section.case.panel data-item=(case.item) {
             h2 { "Item " code { (case.item) } " " span.muted { (case.task.as_str()) } }
             @if let Some(item) = &item {
+                (media_player(project, item, &place.id("convo")))
                 details {
                     summary { "Conversation" }
                     (render_conversation(item, place))
@@ -333,7 +339,7 @@ mod tests {
         let tied = json!([["b"], ["a", "c"]]);
         let html = html! {
             @for (n, c) in [case("one", tied.clone()), case("two", tied)].iter().enumerate() {
-                (render_case(c, n, &rubric, plumbline_domain::TaskKind::Ranking, false, html! {}))
+                (render_case("banking", c, n, &rubric, plumbline_domain::TaskKind::Ranking, false, html! {}))
             }
         }
         .into_string();
@@ -359,9 +365,9 @@ mod tests {
             Rubric::from_toml(include_str!("../../../../examples/banking/rubric.toml")).unwrap();
         let c = case("one", json!([["a"], ["b"], ["c"]]));
         let kind = plumbline_domain::TaskKind::Ranking;
-        let reviewer = render_case(&c, 0, &rubric, kind, false, html! {}).into_string();
+        let reviewer = render_case("banking", &c, 0, &rubric, kind, false, html! {}).into_string();
         assert!(reviewer.contains("name=\"propose\"") && !reviewer.contains("name=\"gold\""));
-        let lead = render_case(&c, 0, &rubric, kind, true, html! {}).into_string();
+        let lead = render_case("banking", &c, 0, &rubric, kind, true, html! {}).into_string();
         assert!(lead.contains("name=\"gold\"") && !lead.contains("name=\"propose\""));
     }
 

@@ -7,6 +7,7 @@
 //! loudly, and fails when `CI=true`.
 
 mod browse;
+mod player;
 mod webdriver;
 
 use plumbline_domain::{Item, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind};

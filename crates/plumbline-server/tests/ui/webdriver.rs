@@ -65,6 +65,8 @@ impl Browser {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", format!("--user-data-dir={}", profile.display()),
+                // The player's test plays audio without a click first.
+                "--autoplay-policy=no-user-gesture-required",
                 format!("--window-size={width},{height}")]}}}});
         let r: Value = http
             .post(format!("{base}/session"))
@@ -146,14 +148,14 @@ impl Browser {
             .await;
     }
 
-    /// Presses keys at the document level, one after another; `\u{E009}` (Control)
-    /// and `\u{E008}` (Shift) stay held until the end of `keys`.
+    /// Presses keys at the document level, one after another; `\u{E009}` (Control),
+    /// `\u{E008}` (Shift) and `\u{E00A}` (Alt) stay held until the end of `keys`.
     pub async fn keys(&self, keys: &str) {
         let mut actions = Vec::new();
         let mut held = Vec::new();
         for k in keys.chars() {
             actions.push(json!({"type": "keyDown", "value": k.to_string()}));
-            if k == '\u{E009}' || k == '\u{E008}' {
+            if matches!(k, '\u{E009}' | '\u{E008}' | '\u{E00A}') {
                 held.push(k);
             } else {
                 actions.push(json!({"type": "keyUp", "value": k.to_string()}));
