@@ -6,6 +6,9 @@ use crate::task::TaskKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Longest project name, in characters.
+pub const MAX_PROJECT_NAME_LEN: usize = 100;
+
 /// A project's name: 1 to 100 characters of letters, digits, space, `_`, `-` and `.`,
 /// other than `.` and `..`; used to address the project on the command line and in
 /// paths (releases).
@@ -22,7 +25,7 @@ impl ProjectName {
             ));
         }
         let ok = !s.trim().is_empty()
-            && s.chars().count() <= 100
+            && s.chars().count() <= MAX_PROJECT_NAME_LEN
             && s.chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.'));
         if ok {

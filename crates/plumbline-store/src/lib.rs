@@ -14,6 +14,7 @@ pub mod files;
 mod gold_candidates;
 mod identity;
 mod import;
+mod invitations;
 mod leads;
 pub mod media;
 mod model;
@@ -31,6 +32,7 @@ pub use export::{
 };
 pub use gold_candidates::{GoldCandidate, STATES as GOLD_CANDIDATE_STATES};
 pub use identity::*;
+pub use invitations::{INVITATION_TTL_MS, Invitation, InvitationState, InvitationStore};
 pub use leads::{HiddenGold, Reinstatement, SettingsError};
 pub use media::{DEFAULT_MAX_MEDIA_BYTES, MediaInfo, MediaStore};
 pub use model::*;
@@ -56,6 +58,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Store:
     ExportStore
     + IdentityStore
+    + InvitationStore
     + MediaStore
     + RetentionStore
     + WorkStore

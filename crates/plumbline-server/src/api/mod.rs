@@ -271,6 +271,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         crate::access_api::change_own_password, crate::access_api::reset_password,
         crate::access_api::lift_throttle,
         crate::access_api::audit,
+        crate::invitations::invite, crate::invitations::reissue, crate::invitations::accept,
     ),
     components(schemas(
         ErrorBody, ErrorDetail,
@@ -338,7 +339,9 @@ impl utoipa::Modify for Refusals {
             ];
             for (method, op) in ops {
                 let Some(op) = op.as_mut() else { continue };
-                let public = path == "/api/v1/session" && method == "post";
+                // Signing in and accepting an invitation come before any credential.
+                let public = (path == "/api/v1/session" || path == "/api/v1/invitations/accept")
+                    && method == "post";
                 let body = op.request_body.is_some();
                 let query = op
                     .parameters

@@ -35,6 +35,11 @@ pub const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/setup.js"),
     ),
     (
+        "workspace.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/workspace.js"),
+    ),
+    (
         "review.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/review.js"),

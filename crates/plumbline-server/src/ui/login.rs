@@ -94,6 +94,7 @@ pub async fn projects<S: Store>(
     }
     let body = html! {
         h1 { "Projects" }
+        @if actor.user.is_admin { (super::new_project::panel()) }
         ul.projects {
             @for row in &rows { (row) }
             @if rows.is_empty() {
@@ -106,6 +107,6 @@ pub async fn projects<S: Store>(
         Some(&actor.user),
         "projects",
         body,
-        &[],
+        if actor.user.is_admin { &["workspace.js"] } else { &[] },
     )))
 }

@@ -10,6 +10,9 @@
 //! - [`members`]: `/projects/{project}/members` (leads): roles and expertise verification.
 //! - [`setup`]: `/projects/{project}/setup` (leads): settings, rubric versions, import.
 //! - [`account`]: `/account`, the signed-in user's password change.
+//! - [`new_project`]: the administrator's "New project" form on `/projects`.
+//! - [`users`]: `/admin/users` (admins): users and one-time invitation links.
+//! - [`invite`]: `/invite/{token}`, where an invited user chooses their password.
 //!
 //! Pages are `maud::html!` templates, which escape every interpolated value (none is
 //! wrapped in `PreEscaped`); the CSP forbids inline script, so pages carry data in
@@ -18,11 +21,14 @@
 pub mod account;
 pub mod assets;
 pub mod dashboard;
+pub mod invite;
 pub mod judge;
 pub mod login;
 pub mod members;
+pub mod new_project;
 pub mod review;
 pub mod setup;
+pub mod users;
 
 use crate::AppState;
 use crate::auth::AuthError;
@@ -56,6 +62,8 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/projects/{project}/setup", get(setup::setup_page::<S>))
         .route("/admin/audit", get(dashboard::audit::<S>))
+        .route("/admin/users", get(users::users_page::<S>))
+        .route("/invite/{token}", get(invite::invite_page::<S>))
         .route("/account", get(account::account_page::<S>))
         .route("/assets/{file}", get(assets::serve))
 }
@@ -151,6 +159,7 @@ pub fn layout(
                         nav {
                             a href="/projects" { "Projects" }
                             @if u.is_admin {
+                                a href="/admin/users" { "Users" }
                                 a href="/admin/audit" { "Audit log" }
                             }
                         }

@@ -6,6 +6,7 @@ mod engine;
 mod exports;
 mod gold;
 mod hidden;
+mod invitations;
 mod leads;
 mod lifecycle;
 mod matrix;

@@ -7,6 +7,7 @@
 //! loudly, and fails when `CI=true`.
 
 mod webdriver;
+mod workspace;
 
 use plumbline_domain::{Item, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind};
 use plumbline_server::AppState;

@@ -77,6 +77,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "media",
         include_str!("../../migrations/postgres/0016_media.sql"),
     ),
+    (
+        18,
+        "invitations",
+        include_str!("../../migrations/postgres/0018_invitations.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -6,6 +6,7 @@ mod backoff;
 mod export;
 mod identity;
 mod import;
+mod invitations;
 mod leads;
 mod media;
 mod migrate;

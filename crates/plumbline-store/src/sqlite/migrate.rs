@@ -62,6 +62,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "media",
         include_str!("../../migrations/sqlite/0016_media.sql"),
     ),
+    (
+        18,
+        "invitations",
+        include_str!("../../migrations/sqlite/0018_invitations.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.
