@@ -50,24 +50,43 @@ document.addEventListener('DOMContentLoaded', function () {
       rubric.querySelector('label').textContent = 'Rubric (TOML), version ' + res.body.version;
     });
   });
+  // The export form is a plain GET (the browser downloads the file); filters left
+  // empty are not sent, so they do not narrow (and a number never arrives as "").
+  var exp = document.getElementById('export-form');
+  exp.addEventListener('submit', function () {
+    var empty = Array.prototype.filter.call(exp.elements, function (el) {
+      return el.name && !el.disabled && el.type !== 'checkbox' && el.value.trim() === '';
+    });
+    empty.forEach(function (el) { el.disabled = true; });
+    setTimeout(function () { empty.forEach(function (el) { el.disabled = false; }); }, 0);
+  });
   var imp = document.getElementById('import-form');
   imp.addEventListener('submit', function (e) {
     e.preventDefault();
     var err = document.getElementById('import-error'), ok = document.getElementById('import-done');
-    PL.show(err, ''); PL.show(ok, '');
+    var list = document.getElementById('import-error-list');
+    err.hidden = true; list.textContent = ''; PL.show(ok, '');
     var file = imp.file.files[0];
-    if (!file) { PL.show(err, 'Choose a file first.'); return; }
-    file.text().then(function (text) {
-      return PL.call('POST', base + '/items' + (imp.update.checked ? '?update=true' : ''), { raw: text });
-    }).then(function (res) {
+    var fail = function (summary, lines) {
+      document.getElementById('import-error-summary').textContent = summary;
+      (lines || []).forEach(function (t) { var li = document.createElement('li'); li.textContent = t; list.appendChild(li); });
+      err.hidden = false;
+    };
+    if (!file) { fail('Choose a file first.'); return; }
+    var q = '?format=' + encodeURIComponent(imp.format.value) + (imp.update.checked ? '&update=true' : '') + '&report_errors=1000';
+    if (imp.mapping.value.trim()) q += '&mapping=' + encodeURIComponent(imp.mapping.value);
+    PL.call('POST', base + '/items' + q, file).then(function (res) {
       var b = res.body || {};
       if (res.ok) {
-        PL.show(ok, b.imported + ' imported, ' + b.unchanged + ' unchanged, ' + b.updated + ' updated.');
+        PL.show(ok, 'Read as ' + b.format + ' (' + b.detected + '): ' + b.imported + ' imported, ' +
+          b.unchanged + ' unchanged, ' + b.updated + ' updated.');
         return;
       }
-      var lines = (b.errors || []).map(function (l) { return 'line ' + l.line + (l.field ? ' (' + l.field + ')' : '') + ': ' + l.reason; });
-      (b.conflicts || []).forEach(function (c) { lines.push('line ' + c.line + ' (' + c.id + '): ' + c.reason); });
-      PL.show(err, lines.length ? 'Nothing was stored. ' + lines.join('; ') : PL.message(res));
+      var lines = (b.errors || []).map(function (l) { return 'line ' + l.line + (l.field ? ', ' + l.field : '') + ': ' + l.reason; });
+      (b.conflicts || []).forEach(function (c) { lines.push('line ' + c.line + ', id ' + c.id + ': ' + c.reason); });
+      if (!lines.length) { fail(PL.message(res)); return; }
+      var more = b.error_count > lines.length ? ' (the first ' + lines.length + ' of ' + b.error_count + ')' : '';
+      fail('Nothing was stored. ' + (b.error_count || lines.length) + ' bad record(s)' + more + ':', lines);
     });
   });
 });

@@ -2,7 +2,8 @@
 //! `PATCH /api/v1/projects/{p}`, which checks every range and audits the change), the
 //! rubric editor (each save is a new, immutable version through
 //! `POST /api/v1/projects/{p}/rubrics`) and import by upload
-//! (`POST /api/v1/projects/{p}/items`, native JSONL, all or nothing).
+//! (`POST /api/v1/projects/{p}/items?format=…`, any format the CLI imports, all or
+//! nothing).
 
 use super::members::pct;
 use super::{PageResult, access, layout, page};
@@ -11,11 +12,13 @@ use crate::auth::{AuthError, Lead};
 use axum::extract::State;
 use maud::{Markup, html};
 use plumbline_domain::ProjectSettings;
+use plumbline_domain::expertise::Level;
 use plumbline_domain::project::MAX_QUALIFICATION_SIZE;
+use plumbline_formats::Format;
 use plumbline_store::Store;
 
 /// The kinds the export endpoint writes, in the order the form offers them.
-const EXPORT_KINDS: [&str; 7] = [
+const EXPORT_KINDS: [&str; 9] = [
     "preference",
     "reward",
     "sft",
@@ -23,7 +26,12 @@ const EXPORT_KINDS: [&str; 7] = [
     "rating",
     "red_team",
     "full",
+    "label-studio",
+    "items",
 ];
+
+/// How pairs with several votes are decided (`decision` of the export endpoint).
+const DECISIONS: [&str; 3] = ["reliability", "dawid-skene", "majority"];
 
 /// `GET /projects/{project}/setup`.
 pub async fn setup_page<S: Store>(
@@ -33,6 +41,7 @@ pub async fn setup_page<S: Store>(
     let who = access(who)?;
     let project = &who.project;
     let versions = state.store.rubric_versions(project.id).await?;
+    let rubric_versions: Vec<i64> = versions.iter().map(|v| v.version.0).collect();
     let current = state.store.rubric(project.id, None).await?;
     let releases = state.store.releases(project.id).await?;
     let versions = versions
@@ -58,18 +67,8 @@ pub async fn setup_page<S: Store>(
                 p.actions { button type="submit" class="primary" { "Save as version " (current.version.0 + 1) } }
             }
         }
-        section.panel {
-            h2 { "Import items" }
-            p.muted { "Native JSONL, one item a line; the file is stored whole or not at all, and bad lines are named." }
-            form id="import-form" class="inline" {
-                label { "File " input type="file" name="file" accept=".jsonl,.ndjson,.json,application/x-ndjson" required; }
-                label { input type="checkbox" name="update"; " replace changed items (new revisions)" }
-                button type="submit" class="primary" { "Import" }
-            }
-            p.error id="import-error" role="alert" hidden {}
-            p.rule.ok id="import-done" role="status" hidden {}
-        }
-        (export_panel(project, &releases))
+        (import_panel())
+        (export_panel(project, &rubric_versions, &releases))
     };
     Ok(page(layout(
         &format!("Setup · {}", project.name),
@@ -80,23 +79,76 @@ pub async fn setup_page<S: Store>(
     )))
 }
 
+/// Import by upload, in any format the command line imports: detected by default or
+/// named, with the column mapping CSV needs; every bad record is listed by line.
+fn import_panel() -> Markup {
+    html! {
+        section.panel id="import" {
+            h2 { "Import items" }
+            p.muted {
+                "Native JSONL, CSV, Parquet, Label Studio JSON, HH-RLHF, oasst1, HelpSteer2, TRL, "
+                "UltraFeedback (gzip or zstd too). The file is stored whole or not at all; every bad record is named."
+            }
+            form id="import-form" class="stack" {
+                div.inline-fields {
+                    label { "File " input type="file" name="file" required; }
+                    label { "Format "
+                        select name="format" {
+                            option value="auto" selected { "detect from the content" }
+                            @for f in Format::ALL { option value=(f.name()) { (f.name()) } }
+                        }
+                    }
+                    label.check { input type="checkbox" name="update"; " replace changed items (new revisions)" }
+                }
+                details {
+                    summary { "Column mapping (CSV and flat Parquet)" }
+                    label for="import-mapping" { "Mapping as TOML, e.g. prompt = \"question\" and candidates = [\"answer_a\", \"answer_b\"]" }
+                    textarea id="import-mapping" name="mapping" rows="4" class="mono" spellcheck="false" {}
+                }
+                p.actions { button type="submit" class="primary" { "Import" } }
+            }
+            div id="import-error" class="error" role="alert" hidden {
+                p id="import-error-summary" {}
+                ul id="import-error-list" {}
+            }
+            p.rule.ok id="import-done" role="status" hidden {}
+        }
+    }
+}
+
 /// Exports (a plain GET form on the streaming export endpoint, so the browser downloads
 /// the file with the session's cookie) and the project's releases.
 fn export_panel(
     project: &plumbline_store::Project,
+    rubric_versions: &[i64],
     releases: &[plumbline_store::ReleaseRecord],
 ) -> Markup {
+    let threshold = project.settings.decision_threshold;
     html! {
         section.panel id="exports" {
             h2 { "Export" }
-            p.muted { "Streams the file; which judgments make a pair, and every kind's columns, are in docs/EXPORTS.md." }
-            form.inline method="get" action={ "/api/v1/projects/" (pct(&project.name)) "/export" } {
+            p.muted { "Streams the file; which judgments make a pair, and every kind's columns, are in docs/EXPORTS.md. Empty filters do not narrow." }
+            form.inline id="export-form" method="get" action={ "/api/v1/projects/" (pct(&project.name)) "/export" } {
                 label { "Kind " select name="kind" { @for k in EXPORT_KINDS { option value=(k) { (k) } } } }
                 label { "Format " select name="format" { option value="jsonl" { "JSONL" } option value="parquet" { "Parquet" } } }
                 label { "Split " select name="split" {
                     option value="" { "all" } option value="train" { "train" } option value="eval" { "eval" }
                 } }
-                label { input type="checkbox" name="include_external" value="true"; " count imported external judgments" }
+                label { "Tags (all of, comma-separated) " input name="tags" autocomplete="off"; }
+                label { "Rubric version " select name="rubric_version" {
+                    option value="" { "any" }
+                    @for v in rubric_versions { option value=(v) { (v) } }
+                } }
+                label { "Least agreement (0 to 1) " input type="number" name="min_agreement" min="0" max="1" step="any"; }
+                label { "Least verified expertise " select name="min_expertise" {
+                    option value="" { "any" }
+                    @for l in [Level::Novice, Level::Practitioner, Level::Expert] { option value=(l.as_str()) { (l.as_str()) } }
+                } }
+                label { "Decision method " select name="decision" { @for d in DECISIONS { option value=(d) { (d) } } } }
+                label { "Least posterior of a decision "
+                    input type="number" name="threshold" min="0.5" max="1" step="any" placeholder=(threshold);
+                }
+                label.check { input type="checkbox" name="include_external" value="true"; " count imported external judgments" }
                 button type="submit" class="primary" { "Download" }
             }
         }
