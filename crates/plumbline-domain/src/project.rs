@@ -72,6 +72,9 @@ pub struct EdgeCaseQuota {
     pub min_share: f64,
 }
 
+/// Largest score spread at which ratings count as agreeing: wider than any scale.
+pub const MAX_RATING_SPREAD: u32 = 100;
+
 /// Largest qualification set: more gold than anyone judges before starting work.
 pub const MAX_QUALIFICATION_SIZE: u32 = 1000;
 
@@ -184,6 +187,12 @@ impl ProjectSettings {
             return Err(FieldError::new(
                 "ranking_agreement",
                 "must lie between 0 and 1",
+            ));
+        }
+        if self.rating_spread > MAX_RATING_SPREAD {
+            return Err(FieldError::new(
+                "rating_spread",
+                format!("must be at most {MAX_RATING_SPREAD}"),
             ));
         }
         if let Some(m) = self.max_overlap

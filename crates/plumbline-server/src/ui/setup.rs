@@ -13,7 +13,7 @@ use axum::extract::State;
 use maud::{Markup, html};
 use plumbline_domain::ProjectSettings;
 use plumbline_domain::expertise::Level;
-use plumbline_domain::project::MAX_QUALIFICATION_SIZE;
+use plumbline_domain::project::{MAX_QUALIFICATION_SIZE, MAX_RATING_SPREAD};
 use plumbline_formats::Format;
 use plumbline_store::Store;
 
@@ -268,6 +268,20 @@ fn settings_panel(s: &ProjectSettings) -> Markup {
             value: num(s.decision_threshold),
             range: ("0.5", "1".into(), "any"),
         },
+        Field {
+            name: "ranking_agreement",
+            label: "Ranking agreement",
+            hint: "largest normalised Kendall distance at which rankings agree, 0 to 1".into(),
+            value: num(s.ranking_agreement),
+            range: ("0", "1".into(), "any"),
+        },
+        Field {
+            name: "rating_spread",
+            label: "Rating spread",
+            hint: format!("largest score spread at which ratings agree, 0 to {MAX_RATING_SPREAD}"),
+            value: s.rating_spread.to_string(),
+            range: ("0", MAX_RATING_SPREAD.to_string(), "1"),
+        },
     ];
     let required = if s.required_expertise.is_empty() {
         "none".to_owned()
@@ -278,11 +292,21 @@ fn settings_panel(s: &ProjectSettings) -> Markup {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let quotas = if s.edge_case_quotas.is_empty() {
+        "none".to_owned()
+    } else {
+        s.edge_case_quotas
+            .iter()
+            .map(|q| format!("{} ≥ {}", q.tag, q.min_share))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     html! {
         section.panel {
             h2 { "Settings" }
             p.muted {
-                "Default task " (s.task.as_str()) "; required expertise " (required) " (both fixed at creation). "
+                "Default task " (s.task.as_str()) "; required expertise " (required) "; edge-case quotas " (quotas)
+                " (fixed at creation). "
                 "Changes apply to work handed out from now on and are recorded in the audit log."
             }
             form id="settings-form" class="inline" novalidate {
