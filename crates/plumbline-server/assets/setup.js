@@ -43,22 +43,16 @@ document.addEventListener('DOMContentLoaded', function () {
     e.preventDefault();
     var err = rubric.querySelector('.error'), ok = rubric.querySelector('.rule');
     PL.show(err, ''); PL.show(ok, '');
+    var tell = function (good, message) {
+      document.dispatchEvent(new CustomEvent('rubric-saved', { detail: { ok: good, message: message } }));
+    };
     PL.call('POST', base + '/rubrics', { toml: rubric.toml.value }).then(function (res) {
-      if (!res.ok) { PL.show(err, PL.message(res)); return; }
+      if (!res.ok) { PL.show(err, PL.message(res)); tell(false, PL.message(res)); return; }
       PL.show(ok, 'Saved as version ' + res.body.version + '.');
+      tell(true, 'Saved as version ' + res.body.version + '.');
       rubric.querySelector('button[type=submit]').textContent = 'Save as version ' + (res.body.version + 1);
       rubric.querySelector('label').textContent = 'Rubric (TOML), version ' + res.body.version;
     });
-  });
-  // The export form is a plain GET (the browser downloads the file); filters left
-  // empty are not sent, so they do not narrow (and a number never arrives as "").
-  var exp = document.getElementById('export-form');
-  exp.addEventListener('submit', function () {
-    var empty = Array.prototype.filter.call(exp.elements, function (el) {
-      return el.name && !el.disabled && el.type !== 'checkbox' && el.value.trim() === '';
-    });
-    empty.forEach(function (el) { el.disabled = true; });
-    setTimeout(function () { empty.forEach(function (el) { el.disabled = false; }); }, 0);
   });
   var imp = document.getElementById('import-form');
   imp.addEventListener('submit', function (e) {
@@ -67,9 +61,10 @@ document.addEventListener('DOMContentLoaded', function () {
     var list = document.getElementById('import-error-list');
     err.hidden = true; list.textContent = ''; PL.show(ok, '');
     var file = imp.file.files[0];
-    var fail = function (summary, lines) {
+    var fail = function (summary, lines, count) {
       document.getElementById('import-error-summary').textContent = summary;
       (lines || []).forEach(function (t) { var li = document.createElement('li'); li.textContent = t; list.appendChild(li); });
+      PL.show(document.getElementById('import-error-count'), count || '');
       err.hidden = false;
     };
     if (!file) { fail('Choose a file first.'); return; }
@@ -78,15 +73,16 @@ document.addEventListener('DOMContentLoaded', function () {
     PL.call('POST', base + '/items' + q, file).then(function (res) {
       var b = res.body || {};
       if (res.ok) {
-        PL.show(ok, 'Read as ' + b.format + ' (' + b.detected + '): ' + b.imported + ' imported, ' +
-          b.unchanged + ' unchanged, ' + b.updated + ' updated.');
+        PL.show(ok, b.imported + ' imported, ' + b.unchanged + ' unchanged, ' + b.updated + ' updated (read as ' +
+          b.format + ': ' + b.detected + ').');
         return;
       }
       var lines = (b.errors || []).map(function (l) { return 'line ' + l.line + (l.field ? ', ' + l.field : '') + ': ' + l.reason; });
       (b.conflicts || []).forEach(function (c) { lines.push('line ' + c.line + ', id ' + c.id + ': ' + c.reason); });
       if (!lines.length) { fail(PL.message(res)); return; }
-      var more = b.error_count > lines.length ? ' (the first ' + lines.length + ' of ' + b.error_count + ')' : '';
-      fail('Nothing was stored. ' + (b.error_count || lines.length) + ' bad record(s)' + more + ':', lines);
+      var n = Math.max(b.error_count || 0, lines.length);
+      fail('Nothing was stored. ', lines, n + (n === 1 ? ' bad record' : ' bad records') +
+        (n > lines.length ? ', the first ' + lines.length + ' listed.' : '.'));
     });
   });
 });

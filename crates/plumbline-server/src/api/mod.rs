@@ -251,7 +251,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
     info(title = "Plumbline API", description = "Expert RLHF feedback: assignment, judgments, gold, adjudication."),
     paths(
         projects::list, projects::create, projects::get_one, projects::update,
-        rubrics::list, rubrics::get_one, rubrics::add,
+        rubrics::list, rubrics::get_one, rubrics::add, rubrics::convert,
         items::import, items::list, items::get_one,
         media::audio, media::peaks, media::upload,
         tasks::next, tasks::submit, tasks::skip,
@@ -276,7 +276,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
     components(schemas(
         ErrorBody, ErrorDetail,
         projects::NewProjectBody, projects::SettingsBody,
-        rubrics::RubricBody,
+        rubrics::RubricBody, rubrics::ConvertBody,
         tasks::SubmitBody, tasks::SkipBody,
         adjudication::DecisionBody,
         gold::GoldBody, gold::AcceptBody,

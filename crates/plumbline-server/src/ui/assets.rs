@@ -35,6 +35,11 @@ pub const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/setup.js"),
     ),
     (
+        "rubric.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/rubric.js"),
+    ),
+    (
         "workspace.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/workspace.js"),

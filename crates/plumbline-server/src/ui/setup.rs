@@ -59,7 +59,15 @@ pub async fn setup_page<S: Store>(
                 "Versions: " (versions) ". Judgments keep the version they were made under; "
                 "saving makes a new version that new work is judged under."
             }
-            form id="rubric-form" class="stack" {
+            div.tabs role="tablist" aria-label="Rubric editor" {
+                button type="button" role="tab" id="rubric-tab-toml" aria-controls="rubric-form" aria-selected="true" { "TOML" }
+                button type="button" role="tab" id="rubric-tab-form" aria-controls="rubric-editor" aria-selected="false" tabindex="-1" { "Form" }
+            }
+            p.error id="rubric-switch-error" role="alert" hidden {}
+            // The structured editor, drawn by rubric.js from the TOML (through the
+            // domain's parser on the server) when its tab is chosen.
+            div id="rubric-editor" role="tabpanel" aria-labelledby="rubric-tab-form" class="stack" hidden {}
+            form id="rubric-form" class="stack" role="tabpanel" aria-labelledby="rubric-tab-toml" {
                 label for="rubric-toml" { "Rubric (TOML), version " (current.version.0) }
                 textarea id="rubric-toml" name="toml" rows="18" class="mono" spellcheck="false" { (current.rubric.to_toml()) }
                 p.error role="alert" hidden {}
@@ -75,7 +83,7 @@ pub async fn setup_page<S: Store>(
         Some(&who.actor.user),
         "setup",
         body,
-        &["setup.js"],
+        &["setup.js", "rubric.js"],
     )))
 }
 
@@ -108,8 +116,9 @@ fn import_panel() -> Markup {
                 p.actions { button type="submit" class="primary" { "Import" } }
             }
             div id="import-error" class="error" role="alert" hidden {
-                p id="import-error-summary" {}
+                span id="import-error-summary" {}
                 ul id="import-error-list" {}
+                p id="import-error-count" hidden {}
             }
             p.rule.ok id="import-done" role="status" hidden {}
         }
