@@ -41,7 +41,7 @@ pub async fn setup_page<S: Store>(
     let who = access(who)?;
     let project = &who.project;
     let versions = state.store.rubric_versions(project.id).await?;
-    let rubric_versions: Vec<i64> = versions.iter().map(|v| v.version.0).collect();
+    let rubric_versions: Vec<i64> = versions.iter().map(|v| i64::from(v.version.0)).collect();
     let current = state.store.rubric(project.id, None).await?;
     let releases = state.store.releases(project.id).await?;
     let versions = versions

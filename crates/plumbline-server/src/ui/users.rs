@@ -100,7 +100,7 @@ fn row(u: &User, invitation: Option<&Invitation>, now: i64) -> Markup {
             td { (iso_utc(u.created_at).replace('T', " ").replace('Z', "")) }
             td {
                 button type="button" class="link" data-reissue=(u.name)
-                    aria-label={ "New invitation link for " (u.name) } { "New link" }
+                    aria-label={ "New link for " (u.name) } { "New link" }
             }
         }
     }
