@@ -6,7 +6,7 @@
 use crate::webdriver::{self, Browser};
 use crate::{assert_accessible, user};
 use plumbline_server::AppState;
-use plumbline_store::{IdentityStore, SqliteStore, Store};
+use plumbline_store::{IdentityStore, ItemFilter, Project, SqliteStore, Store, WorkStore};
 use serde_json::{Value, json};
 
 /// Cumulative layout shift of the page so far (buffered `layout-shift` entries not
@@ -91,7 +91,7 @@ async fn lead_workspace() {
     // A template fills the rubric; the task kind is chosen.
     b.js(
         "var f = document.getElementById('new-project-form'); f.template.value = 'clinical'; \
-         f.template.dispatchEvent(new Event('change')); f.task.value = 'ranking'; return true;",
+         f.template.dispatchEvent(new Event('change')); f.task.value = 'rating'; f.task.value = 'preference'; return true;",
         json!([]),
     )
     .await;
@@ -100,12 +100,14 @@ async fn lead_workspace() {
     b.click("#new-project-form button[type=submit]").await;
     b.wait_for("the new project's setup page", "return location.pathname === '/projects/support%20desk/setup';").await;
     let created = store.project_by_name("support desk").await.unwrap();
-    assert_eq!(created.settings.task.as_str(), "ranking");
+    assert_eq!(created.settings.task.as_str(), "preference");
     let current = store.rubric(created.id, None).await.unwrap();
     assert_eq!(
         current.rubric.name,
         plumbline_domain::Rubric::from_toml(include_str!("../../../../examples/clinical/rubric.toml")).unwrap().name
     );
+
+    setup_page(&b, &dir, &store, &created).await;
 
     // 2. Invite a user into the new project; the link is shown once.
     b.goto(&format!("{base}/admin/users")).await;
@@ -162,4 +164,104 @@ async fn lead_workspace() {
     assert!(text(&b, "main").await.contains("used already"));
     b.quit().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Waits until the paragraph `css` shows, and returns its text.
+async fn shown(b: &Browser, what: &str, css: &str) -> String {
+    b.wait_for(what, &format!("var e = document.querySelector('{css}'); return !!e && !e.hidden;")).await;
+    text(b, css).await
+}
+
+/// 3–6 on the new project's setup page: every setting, the rubric's form editor, an
+/// upload in another format with its error list, the export form's filters.
+async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, project: &Project) {
+    let _ = b.find("#settings-form").await;
+    // 3. Settings: a value out of range is named beside its field; nothing changes.
+    b.js("var f = document.getElementById('settings-form'); f.ranking_agreement.value = '1.5'; f.rating_spread.value = '2'; return true;", json!([])).await;
+    b.click("#settings-form button[type=submit]").await;
+    let refused = shown(b, "the settings refusal", "#settings-error").await;
+    assert!(refused.contains("ranking_agreement"), "{refused}");
+    assert_eq!(
+        b.js("return document.querySelector('#settings-form input[name=ranking_agreement]').getAttribute('aria-invalid');", json!([])).await,
+        json!("true")
+    );
+    b.js("document.getElementById('settings-form').ranking_agreement.value = '0.3'; return true;", json!([])).await;
+    b.click("#settings-form button[type=submit]").await;
+    shown(b, "the saved settings", "#settings-done").await;
+    let now = store.project_by_name(project.name.as_str()).await.unwrap().settings;
+    assert_eq!((now.ranking_agreement, now.rating_spread), (0.3, 2));
+
+    // 4. The rubric's form: the TOML is parsed into it; criteria move; it saves as TOML.
+    b.click("#rubric-tab-form").await;
+    b.wait_for("the rubric form", "return !document.getElementById('rubric-editor').hidden;").await;
+    let keys = "return Array.prototype.map.call(document.querySelectorAll('[data-list=criterion] > fieldset [data-f=key]'), function (i) { return i.value; });";
+    let before = b.js(keys, json!([])).await;
+    let before: Vec<String> = serde_json::from_value(before).unwrap();
+    assert!(before.len() >= 2, "{before:?}");
+    check_and_shoot(b, "the rubric's form editor", "rubric-form").await;
+    b.js("document.querySelectorAll('[data-list=criterion] > fieldset')[1].querySelector('[data-act=up]').click(); return true;", json!([])).await;
+    b.click("button[data-add=edge]").await;
+    b.js(
+        "var rows = document.querySelectorAll('[data-list=edge] > fieldset'); var last = rows[rows.length - 1]; \
+         last.querySelector('[data-f=key]').value = 'bereavement'; last.querySelector('[data-f=description]').value = 'A caller mentions a death.'; \
+         document.querySelector('#rubric-editor [data-f=name]').value = 'Clinical triage, v2'; return true;",
+        json!([]),
+    )
+    .await;
+    b.click("#rubric-tab-toml").await;
+    b.wait_for("the TOML again", "return !document.getElementById('rubric-form').hidden;").await;
+    let toml = b.js("return document.getElementById('rubric-toml').value;", json!([])).await;
+    let parsed = plumbline_domain::Rubric::from_toml(toml.as_str().unwrap()).unwrap();
+    assert_eq!(parsed.name, "Clinical triage, v2");
+    assert_eq!(parsed.criteria[0].key.as_str(), before[1], "the moved criterion has the first priority");
+    assert!(parsed.edge_case("bereavement").is_some());
+    // Back to the form, and save from there.
+    b.click("#rubric-tab-form").await;
+    b.wait_for("the rubric form", "return !document.getElementById('rubric-editor').hidden;").await;
+    b.click("#rubric-editor [data-act=save]").await;
+    let saved = shown(b, "the saved version", "#rubric-editor-error").await;
+    assert!(saved.contains("Saved as version 2"), "{saved}");
+    let current = store.rubric(project.id, None).await.unwrap();
+    assert_eq!(current.version.0, 2);
+    assert_eq!(current.rubric, parsed);
+
+    // 5. Upload in another format: every bad record listed, nothing stored; then stored.
+    let hh = |n: usize| json!({"chosen": format!("\n\nHuman: question {n}\n\nAssistant: good {n}"),
+                               "rejected": format!("\n\nHuman: question {n}\n\nAssistant: bad {n}")}).to_string();
+    let bad = dir.join("hh-bad.jsonl");
+    std::fs::write(&bad, format!("{}\n{{\"chosen\": 1}}\n{}\n{{\"chosen\": \"x\"}}\n", hh(1), hh(2))).unwrap();
+    b.type_into("#import-form input[type=file]", bad.to_str().unwrap()).await;
+    b.click("#import-form button[type=submit]").await;
+    shown(b, "the refused upload", "#import-error").await;
+    let listed = b.js("return Array.prototype.map.call(document.querySelectorAll('#import-error-list li'), function (l) { return l.textContent; });", json!([])).await;
+    let listed: Vec<String> = serde_json::from_value(listed).unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed[0].starts_with("line 2") && listed[1].starts_with("line 4"), "{listed:?}");
+    assert!(store.items_page(project.id, ItemFilter::default(), None, 10).await.unwrap().is_empty());
+    check_and_shoot(b, "the setup page with an upload refused", "setup-import-refused").await;
+    let good = dir.join("hh-good.jsonl");
+    std::fs::write(&good, format!("{}\n{}\n{}\n", hh(1), hh(2), hh(3))).unwrap();
+    b.type_into("#import-form input[type=file]", good.to_str().unwrap()).await;
+    b.click("#import-form button[type=submit]").await;
+    let done = shown(b, "the upload", "#import-done").await;
+    assert!(done.starts_with("3 imported") && done.contains("hh-rlhf"), "{done}");
+
+    // 6. The export form carries every filter; the endpoint takes what it sends.
+    b.js(
+        "var f = document.getElementById('export-form'); f.rubric_version.value = '2'; f.min_expertise.value = 'practitioner'; \
+         f.tags.value = 'edge:bereavement'; f.min_agreement.value = '0.5'; f.decision.value = 'majority'; return true;",
+        json!([]),
+    )
+    .await;
+    let names = b.js("return Array.prototype.map.call(document.getElementById('export-form').elements, function (e) { return e.name; }).filter(Boolean);", json!([])).await;
+    for filter in ["kind", "format", "split", "tags", "rubric_version", "min_agreement", "min_expertise", "decision", "threshold", "include_external"] {
+        assert!(names.as_array().unwrap().iter().any(|n| n == filter), "the export form lacks {filter}: {names}");
+    }
+    b.wait_for(
+        "the filtered export",
+        "if (!window.__exported) { var f = document.getElementById('export-form'); window.__exported = 'pending'; \
+         fetch(f.action + '?' + new URLSearchParams(new FormData(f)).toString(), {credentials: 'same-origin'}) \
+         .then(function (r) { window.__exported = String(r.status); }); } return window.__exported === '200';",
+    )
+    .await;
 }
