@@ -25,12 +25,26 @@ async fn assert_stable(b: &Browser, page: &str) {
     assert!(cls < 0.1, "cumulative layout shift {cls} on {page}");
 }
 
-/// Checks a page (axe, labels, contrast, layout shift) and saves it at both widths.
-async fn check_and_shoot(b: &Browser, page: &str, name: &str) {
+/// Checks a page (axe, labels, contrast, layout shift, nothing wider than a tablet)
+/// and saves it at both widths, scrolled to `part`.
+async fn check_and_shoot(b: &Browser, page: &str, name: &str, part: &str) {
     assert_accessible(b, page).await;
+    b.js("document.querySelector(arguments[0]).scrollIntoView(); return true;", json!([part])).await;
     assert_stable(b, page).await;
     b.screenshot(&format!("workspace-{name}-1280")).await;
     b.resize(768, 1024).await;
+    // Nothing is wider than a tablet's screen: no sideways scrolling.
+    let wide = b
+        .js(
+            "var w = document.documentElement.clientWidth, out = []; \
+             document.querySelectorAll('main *').forEach(function (e) { var r = e.getBoundingClientRect(); \
+               if (r.right > w + 1 && !e.closest('.scroll')) out.push(e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(r.right)); }); \
+             return out.slice(0, 5);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(wide, json!([]), "wider than 768 px on {page}");
+    b.js("document.querySelector(arguments[0]).scrollIntoView(); return true;", json!([part])).await;
     b.screenshot(&format!("workspace-{name}-768")).await;
     b.resize(1280, 900).await;
 }
@@ -77,7 +91,7 @@ async fn lead_workspace() {
 
     // 1. A new project: a bad name and a bad rubric are named beside their fields.
     let _ = b.find("#new-project-form").await;
-    check_and_shoot(&b, "the project list with the new-project form", "projects").await;
+    check_and_shoot(&b, "the project list with the new-project form", "projects", "main h1").await;
     b.type_into("#np-name", "bad/name").await;
     b.click("#new-project-form button[type=submit]").await;
     b.wait_for("the name refusal", "return !document.getElementById('np-name-error').hidden;").await;
@@ -120,7 +134,7 @@ async fn lead_workspace() {
     let first = first.as_str().unwrap().to_owned();
     assert!(first.starts_with(&format!("{base}/invite/")), "{first}");
     assert!(store.password_hash("ines").await.unwrap().is_none());
-    check_and_shoot(&b, "the users page with a link", "users").await;
+    check_and_shoot(&b, "the users page with a link", "users", "main h1").await;
     // A name taken is refused in place.
     b.type_into("#invite-form input[name=name]", "root").await;
     b.click("#invite-form button[type=submit]").await;
@@ -146,10 +160,10 @@ async fn lead_workspace() {
     b.goto(&first).await;
     let _ = b.find("main h1").await;
     assert!(text(&b, "main").await.contains("replaced by a newer one"));
-    check_and_shoot(&b, "a replaced invitation link", "invite-replaced").await;
+    check_and_shoot(&b, "a replaced invitation link", "invite-replaced", "main h1").await;
     b.goto(&second).await;
     let _ = b.find("#invite-accept").await;
-    check_and_shoot(&b, "the invitation page", "invite").await;
+    check_and_shoot(&b, "the invitation page", "invite", "main h1").await;
     b.type_into("#new-password", "ines-own-password").await;
     b.type_into("#again-password", "ines-own-passwordX").await;
     b.click("#invite-accept button[type=submit]").await;
@@ -198,7 +212,7 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
     let before = b.js(keys, json!([])).await;
     let before: Vec<String> = serde_json::from_value(before).unwrap();
     assert!(before.len() >= 2, "{before:?}");
-    check_and_shoot(b, "the rubric's form editor", "rubric-form").await;
+    check_and_shoot(b, "the rubric's form editor", "rubric-form", "#rubric-tab-form").await;
     b.js("document.querySelectorAll('[data-list=criterion] > fieldset')[1].querySelector('[data-act=up]').click(); return true;", json!([])).await;
     b.click("button[data-add=edge]").await;
     b.js(
@@ -238,7 +252,7 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert!(listed[0].starts_with("line 2") && listed[1].starts_with("line 4"), "{listed:?}");
     assert!(store.items_page(project.id, ItemFilter::default(), None, 10).await.unwrap().is_empty());
-    check_and_shoot(b, "the setup page with an upload refused", "setup-import-refused").await;
+    check_and_shoot(b, "the setup page with an upload refused", "setup-import-refused", "#import").await;
     let good = dir.join("hh-good.jsonl");
     std::fs::write(&good, format!("{}\n{}\n{}\n", hh(1), hh(2), hh(3))).unwrap();
     b.type_into("#import-form input[type=file]", good.to_str().unwrap()).await;
