@@ -215,8 +215,8 @@ mod tests {
 
     #[test]
     fn agreement_rules_of_rankings_and_ratings_change_in_range() {
-        let p = SettingsPatch::from_json(r#"{"ranking_agreement": 0.3, "rating_spread": 2}"#)
-            .unwrap();
+        let p =
+            SettingsPatch::from_json(r#"{"ranking_agreement": 0.3, "rating_spread": 2}"#).unwrap();
         assert_eq!(p.fields(), ["ranking_agreement", "rating_spread"]);
         let s = p.apply(&ProjectSettings::default()).unwrap();
         assert_eq!((s.ranking_agreement, s.rating_spread), (0.3, 2));

@@ -49,7 +49,12 @@ pub async fn issue<S: Store>(
 ) -> Result<Issued, StoreError> {
     let secret = random_hex(32)?;
     let invitation = store
-        .create_invitation(actor, user, token_hash(&secret), now_ms() + INVITATION_TTL_MS)
+        .create_invitation(
+            actor,
+            user,
+            token_hash(&secret),
+            now_ms() + INVITATION_TTL_MS,
+        )
         .await?;
     Ok(Issued { secret, invitation })
 }
@@ -142,7 +147,9 @@ async fn invite<S: Store>(
             Some((state.store.project_by_name(p).await?, role))
         }
         (None, Some(_)) => {
-            return Err(AuthError::Invalid("role: name the project the role is in".into()));
+            return Err(AuthError::Invalid(
+                "role: name the project the role is in".into(),
+            ));
         }
     };
     let user = state

@@ -133,10 +133,11 @@ impl ExportQuery {
                 )));
             }
         };
-        let min_expertise: Option<Level> = match self.min_expertise.as_deref().filter(|l| !l.is_empty()) {
-            None => None,
-            Some(l) => Some(l.parse().map_err(ApiError::Invalid)?),
-        };
+        let min_expertise: Option<Level> =
+            match self.min_expertise.as_deref().filter(|l| !l.is_empty()) {
+                None => None,
+                Some(l) => Some(l.parse().map_err(ApiError::Invalid)?),
+            };
         let tags = self
             .tags
             .as_deref()

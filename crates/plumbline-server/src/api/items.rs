@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use plumbline_domain::{ItemId, ProjectRole};
 use plumbline_formats::csv::Mapping;
-use plumbline_formats::{Format, Input};
 use plumbline_formats::import_driver::{self, ImportError, ImportRequest};
+use plumbline_formats::{Format, Input};
 use plumbline_store::{
     ImportOptions, ImportOutcome, ItemFilter, ItemRevision, ItemState, Store, StoreError,
     StoredItem,
@@ -105,8 +105,7 @@ pub async fn import<S: Store>(
     request.mapping = match q.mapping.as_deref() {
         None | Some("") => None,
         Some(text) => Some(
-            Mapping::from_toml(text)
-                .map_err(|e| ApiError::BadRequest(format!("mapping: {e}")))?,
+            Mapping::from_toml(text).map_err(|e| ApiError::BadRequest(format!("mapping: {e}")))?,
         ),
     };
     let input = upload_input(bytes)?;
@@ -136,7 +135,10 @@ pub async fn import<S: Store>(
             records: imported.read.records,
             errors: imported.read.errors,
             error_count: imported.read.error_count,
-            format: imported.detected.as_ref().map(|d| d.format.name().to_owned()),
+            format: imported
+                .detected
+                .as_ref()
+                .map(|d| d.format.name().to_owned()),
             detected: imported.detected.map(|d| d.why),
         }),
     ))

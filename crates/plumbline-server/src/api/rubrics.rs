@@ -118,7 +118,10 @@ pub struct Converted {
     request_body = ConvertBody,
     responses((status = 200, description = "The rubric, valid, as JSON and TOML", body = Converted),
               (status = 422, description = "Not a valid rubric, or not exactly one of `toml` and `rubric`", body = super::ErrorBody)))]
-pub async fn convert<S: Store>(actor: Actor, bytes: axum::body::Bytes) -> ApiResult<Json<Converted>> {
+pub async fn convert<S: Store>(
+    actor: Actor,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<Converted>> {
     actor.require(plumbline_domain::Scope::Read)?;
     let body: ConvertBody = json_body(&bytes)?;
     let rubric = match (body.toml, body.rubric) {

@@ -49,7 +49,13 @@ pub async fn invite_page<S: Store>(
             }
         }
     };
-    page(layout("Choose your password", None, "invite", body, &["workspace.js"]))
+    page(layout(
+        "Choose your password",
+        None,
+        "invite",
+        body,
+        &["workspace.js"],
+    ))
 }
 
 fn dead_link(status: StatusCode, message: &str) -> Response {
@@ -60,5 +66,9 @@ fn dead_link(status: StatusCode, message: &str) -> Response {
             p { a href="/login" { "Sign in" } }
         }
     };
-    (status, page(layout("Invitation link", None, "invite", body, &[]))).into_response()
+    (
+        status,
+        page(layout("Invitation link", None, "invite", body, &[])),
+    )
+        .into_response()
 }

@@ -107,6 +107,10 @@ pub async fn projects<S: Store>(
         Some(&actor.user),
         "projects",
         body,
-        if actor.user.is_admin { &["workspace.js"] } else { &[] },
+        if actor.user.is_admin {
+            &["workspace.js"]
+        } else {
+            &[]
+        },
     )))
 }

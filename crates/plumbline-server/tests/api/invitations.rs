@@ -32,7 +32,11 @@ async fn page(app: &App, path: &str) -> (StatusCode, String) {
 }
 
 fn secret_of(reply: &Value) -> String {
-    reply["path"].as_str().unwrap().trim_start_matches("/invite/").to_owned()
+    reply["path"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/invite/")
+        .to_owned()
 }
 
 #[tokio::test]
@@ -42,7 +46,12 @@ async fn an_invited_user_chooses_a_password_once_and_is_signed_in() {
     let root = app.user("root", true).await;
     let admin = app.token(&root, "read,admin", None).await.1;
 
-    let r = invite(&app, &admin, json!({"name": "ivy", "project": "triage", "role": "reviewer"})).await;
+    let r = invite(
+        &app,
+        &admin,
+        json!({"name": "ivy", "project": "triage", "role": "reviewer"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let reply: Value = r.json().await.unwrap();
     assert_eq!(reply["user"]["name"], "ivy");
@@ -50,8 +59,14 @@ async fn an_invited_user_chooses_a_password_once_and_is_signed_in() {
     assert_eq!(secret.len(), 64, "256 random bits as hex");
     assert_eq!(reply["link"], app.url(&format!("/invite/{secret}")));
     let ivy = app.store.user_by_name("ivy").await.unwrap();
-    assert!(app.store.password_hash("ivy").await.unwrap().is_none(), "no password until the link is used");
-    assert_eq!(app.store.member_role(project.id, ivy.id).await.unwrap(), Some(ProjectRole::Reviewer));
+    assert!(
+        app.store.password_hash("ivy").await.unwrap().is_none(),
+        "no password until the link is used"
+    );
+    assert_eq!(
+        app.store.member_role(project.id, ivy.id).await.unwrap(),
+        Some(ProjectRole::Reviewer)
+    );
 
     let (status, html) = page(&app, &format!("/invite/{secret}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -61,7 +76,13 @@ async fn an_invited_user_chooses_a_password_once_and_is_signed_in() {
     let r = accept(&app, &secret, "short").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let e: Value = r.json().await.unwrap();
-    assert!(e["error"]["message"].as_str().unwrap().contains("12 characters"), "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("12 characters"),
+        "{e}"
+    );
     // Like a login, it must be JSON (no cross-site form can post it).
     let r = app
         .http
@@ -75,7 +96,13 @@ async fn an_invited_user_chooses_a_password_once_and_is_signed_in() {
 
     let r = accept(&app, &secret, "ivy-chooses-this-one").await;
     assert_eq!(r.status(), StatusCode::OK);
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let me: Value = app
         .http
         .get(app.url("/api/v1/session"))
@@ -104,7 +131,12 @@ async fn an_invited_user_chooses_a_password_once_and_is_signed_in() {
     assert!(html.contains("used already"), "{html}");
     let (status, _) = page(&app, &format!("/invite/{}", "0".repeat(64))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(accept(&app, &"0".repeat(64), "long-enough-password").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        accept(&app, &"0".repeat(64), "long-enough-password")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     let actions: Vec<String> = app
         .store
@@ -127,27 +159,57 @@ async fn a_new_link_replaces_the_old_and_refusals_leave_nothing() {
     let lead = app.user("lee", false).await;
     let not_admin = app.token(&lead, "read,admin", None).await.1;
 
-    assert_eq!(invite(&app, &not_admin, json!({"name": "x1"})).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(invite(&app, &admin, json!({"name": "has space"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(invite(&app, &admin, json!({"name": "lee"})).await.status(), StatusCode::CONFLICT);
     assert_eq!(
-        invite(&app, &admin, json!({"name": "x2", "role": "lead"})).await.status(),
+        invite(&app, &not_admin, json!({"name": "x1"}))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        invite(&app, &admin, json!({"name": "has space"}))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        invite(&app, &admin, json!({"name": "lee"})).await.status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        invite(&app, &admin, json!({"name": "x2", "role": "lead"}))
+            .await
+            .status(),
         StatusCode::UNPROCESSABLE_ENTITY,
         "a role needs its project"
     );
     assert_eq!(
-        invite(&app, &admin, json!({"name": "x3", "project": "nowhere"})).await.status(),
+        invite(&app, &admin, json!({"name": "x3", "project": "nowhere"}))
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        invite(&app, &admin, json!({"name": "x4", "project": "triage", "role": "boss"})).await.status(),
+        invite(
+            &app,
+            &admin,
+            json!({"name": "x4", "project": "triage", "role": "boss"})
+        )
+        .await
+        .status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
     for name in ["x1", "x2", "x3", "x4"] {
-        assert!(app.store.user_by_name(name).await.is_err(), "{name} was not created");
+        assert!(
+            app.store.user_by_name(name).await.is_err(),
+            "{name} was not created"
+        );
     }
 
-    let first: Value = invite(&app, &admin, json!({"name": "olga", "admin": true})).await.json().await.unwrap();
+    let first: Value = invite(&app, &admin, json!({"name": "olga", "admin": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["user"]["is_admin"], true);
     let reissue = |token: String| {
         app.http
@@ -155,7 +217,10 @@ async fn a_new_link_replaces_the_old_and_refusals_leave_nothing() {
             .bearer_auth(token)
             .send()
     };
-    assert_eq!(reissue(not_admin.clone()).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        reissue(not_admin.clone()).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     let r = reissue(admin.clone()).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let second: Value = r.json().await.unwrap();
@@ -165,11 +230,19 @@ async fn a_new_link_replaces_the_old_and_refusals_leave_nothing() {
     let r = accept(&app, &secret_of(&first), "olga-picks-a-password").await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let e: Value = r.json().await.unwrap();
-    assert!(e["error"]["message"].as_str().unwrap().contains("replaced"), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("replaced"),
+        "{e}"
+    );
     let (status, html) = page(&app, &format!("/invite/{}", secret_of(&first))).await;
     assert_eq!(status, StatusCode::GONE);
     assert!(html.contains("newer one"), "{html}");
-    assert_eq!(accept(&app, &secret_of(&second), "olga-picks-a-password").await.status(), StatusCode::OK);
+    assert_eq!(
+        accept(&app, &secret_of(&second), "olga-picks-a-password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let missing = app
         .http
         .post(app.url("/api/v1/users/nobody/invitations"))

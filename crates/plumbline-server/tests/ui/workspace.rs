@@ -29,7 +29,11 @@ async fn assert_stable(b: &Browser, page: &str) {
 /// and saves it at both widths, scrolled to `part`.
 async fn check_and_shoot(b: &Browser, page: &str, name: &str, part: &str) {
     assert_accessible(b, page).await;
-    b.js("document.querySelector(arguments[0]).scrollIntoView(); return true;", json!([part])).await;
+    b.js(
+        "document.querySelector(arguments[0]).scrollIntoView(); return true;",
+        json!([part]),
+    )
+    .await;
     assert_stable(b, page).await;
     b.screenshot(&format!("workspace-{name}-1280")).await;
     b.resize(768, 1024).await;
@@ -44,7 +48,11 @@ async fn check_and_shoot(b: &Browser, page: &str, name: &str, part: &str) {
         )
         .await;
     assert_eq!(wide, json!([]), "wider than 768 px on {page}");
-    b.js("document.querySelector(arguments[0]).scrollIntoView(); return true;", json!([part])).await;
+    b.js(
+        "document.querySelector(arguments[0]).scrollIntoView(); return true;",
+        json!([part]),
+    )
+    .await;
     b.screenshot(&format!("workspace-{name}-768")).await;
     b.resize(1280, 900).await;
 }
@@ -76,9 +84,13 @@ async fn lead_workspace() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(plumbline_server::serve(listener, AppState::new(store.clone()), async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(plumbline_server::serve(
+        listener,
+        AppState::new(store.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let b = Browser::start(1280, 900).await;
     // The confirmations of this walk are always accepted.
     let accept_confirms = "window.confirm = function () { return true; }; return true;";
@@ -87,21 +99,52 @@ async fn lead_workspace() {
     b.type_into("#name", "root").await;
     b.type_into("#password", &crate::password("root")).await;
     b.click("#login button[type=submit]").await;
-    b.wait_for("the project list", "return location.pathname === '/projects';").await;
+    b.wait_for(
+        "the project list",
+        "return location.pathname === '/projects';",
+    )
+    .await;
 
     // 1. A new project: a bad name and a bad rubric are named beside their fields.
     let _ = b.find("#new-project-form").await;
-    check_and_shoot(&b, "the project list with the new-project form", "projects", "main h1").await;
+    check_and_shoot(
+        &b,
+        "the project list with the new-project form",
+        "projects",
+        "main h1",
+    )
+    .await;
     b.type_into("#np-name", "bad/name").await;
     b.click("#new-project-form button[type=submit]").await;
-    b.wait_for("the name refusal", "return !document.getElementById('np-name-error').hidden;").await;
-    assert!(text(&b, "#np-name-error").await.contains("must be 1 to 100"), "{}", text(&b, "#np-name-error").await);
-    assert_eq!(b.js("return document.activeElement.id;", json!([])).await, json!("np-name"));
+    b.wait_for(
+        "the name refusal",
+        "return !document.getElementById('np-name-error').hidden;",
+    )
+    .await;
+    assert!(
+        text(&b, "#np-name-error")
+            .await
+            .contains("must be 1 to 100"),
+        "{}",
+        text(&b, "#np-name-error").await
+    );
+    assert_eq!(
+        b.js("return document.activeElement.id;", json!([])).await,
+        json!("np-name")
+    );
     b.js("document.getElementById('np-name').value = 'support desk'; document.getElementById('np-rubric').value = 'name = \"x\"'; return true;", json!([])).await;
     b.click("#new-project-form button[type=submit]").await;
-    b.wait_for("the rubric refusal", "return !document.getElementById('np-rubric-error').hidden;").await;
+    b.wait_for(
+        "the rubric refusal",
+        "return !document.getElementById('np-rubric-error').hidden;",
+    )
+    .await;
     assert!(text(&b, "#np-rubric-error").await.starts_with("rubric:"));
-    assert_eq!(text(&b, "#np-name-error").await, "", "the name is no longer refused");
+    assert_eq!(
+        text(&b, "#np-name-error").await,
+        "",
+        "the name is no longer refused"
+    );
     // A template fills the rubric; the task kind is chosen.
     b.js(
         "var f = document.getElementById('new-project-form'); f.template.value = 'clinical'; \
@@ -109,16 +152,32 @@ async fn lead_workspace() {
         json!([]),
     )
     .await;
-    let rubric = b.js("return document.getElementById('np-rubric').value;", json!([])).await;
-    assert!(rubric.as_str().unwrap().contains("[[criteria]]"), "{rubric}");
+    let rubric = b
+        .js(
+            "return document.getElementById('np-rubric').value;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        rubric.as_str().unwrap().contains("[[criteria]]"),
+        "{rubric}"
+    );
     b.click("#new-project-form button[type=submit]").await;
-    b.wait_for("the new project's setup page", "return location.pathname === '/projects/support%20desk/setup';").await;
+    b.wait_for(
+        "the new project's setup page",
+        "return location.pathname === '/projects/support%20desk/setup';",
+    )
+    .await;
     let created = store.project_by_name("support desk").await.unwrap();
     assert_eq!(created.settings.task.as_str(), "preference");
     let current = store.rubric(created.id, None).await.unwrap();
     assert_eq!(
         current.rubric.name,
-        plumbline_domain::Rubric::from_toml(include_str!("../../../../examples/clinical/rubric.toml")).unwrap().name
+        plumbline_domain::Rubric::from_toml(include_str!(
+            "../../../../examples/clinical/rubric.toml"
+        ))
+        .unwrap()
+        .name
     );
 
     setup_page(&b, &dir, &store, &created).await;
@@ -129,8 +188,17 @@ async fn lead_workspace() {
     b.type_into("#invite-form input[name=name]", "ines").await;
     b.js("var f = document.getElementById('invite-form'); f.project.value = 'support desk'; f.role.value = 'annotator'; return true;", json!([])).await;
     b.click("#invite-form button[type=submit]").await;
-    b.wait_for("the link", "return !document.getElementById('invite-result').hidden;").await;
-    let first = b.js("return document.getElementById('invite-link').value;", json!([])).await;
+    b.wait_for(
+        "the link",
+        "return !document.getElementById('invite-result').hidden;",
+    )
+    .await;
+    let first = b
+        .js(
+            "return document.getElementById('invite-link').value;",
+            json!([]),
+        )
+        .await;
     let first = first.as_str().unwrap().to_owned();
     assert!(first.starts_with(&format!("{base}/invite/")), "{first}");
     assert!(store.password_hash("ines").await.unwrap().is_none());
@@ -138,39 +206,76 @@ async fn lead_workspace() {
     // A name taken is refused in place.
     b.type_into("#invite-form input[name=name]", "root").await;
     b.click("#invite-form button[type=submit]").await;
-    b.wait_for("the refusal", "return !document.getElementById('invite-error').hidden;").await;
+    b.wait_for(
+        "the refusal",
+        "return !document.getElementById('invite-error').hidden;",
+    )
+    .await;
     assert!(text(&b, "#invite-error").await.contains("exists already"));
     // The list shows her as invited; a new link replaces the first.
     b.goto(&format!("{base}/admin/users")).await;
     let row: Value = b
         .js("var r = Array.prototype.find.call(document.querySelectorAll('#users tbody tr'), function (r) { return r.cells[0].textContent === 'ines'; }); return r ? r.cells[2].textContent : null;", json!([]))
         .await;
-    assert!(row.as_str().unwrap().starts_with("invited; link open until"), "{row}");
+    assert!(
+        row.as_str()
+            .unwrap()
+            .starts_with("invited; link open until"),
+        "{row}"
+    );
     b.js(accept_confirms, json!([])).await;
     b.click("button[data-reissue=ines]").await;
-    b.wait_for("the new link", "return !document.getElementById('invite-result').hidden;").await;
-    let second = b.js("return document.getElementById('invite-link').value;", json!([])).await;
+    b.wait_for(
+        "the new link",
+        "return !document.getElementById('invite-result').hidden;",
+    )
+    .await;
+    let second = b
+        .js(
+            "return document.getElementById('invite-link').value;",
+            json!([]),
+        )
+        .await;
     let second = second.as_str().unwrap().to_owned();
     assert_ne!(first, second);
 
     // The invited user, in a browser without the admin's session.
     b.js(accept_confirms, json!([])).await;
     b.click("#logout").await;
-    b.wait_for("the login page", "return location.pathname === '/login';").await;
+    b.wait_for("the login page", "return location.pathname === '/login';")
+        .await;
     b.goto(&first).await;
     let _ = b.find("main h1").await;
     assert!(text(&b, "main").await.contains("replaced by a newer one"));
-    check_and_shoot(&b, "a replaced invitation link", "invite-replaced", "main h1").await;
+    check_and_shoot(
+        &b,
+        "a replaced invitation link",
+        "invite-replaced",
+        "main h1",
+    )
+    .await;
     b.goto(&second).await;
     let _ = b.find("#invite-accept").await;
     check_and_shoot(&b, "the invitation page", "invite", "main h1").await;
     b.type_into("#new-password", "ines-own-password").await;
     b.type_into("#again-password", "ines-own-passwordX").await;
     b.click("#invite-accept button[type=submit]").await;
-    b.wait_for("the mismatch", "return !document.getElementById('accept-error').hidden;").await;
-    b.js("document.getElementById('again-password').value = 'ines-own-password'; return true;", json!([])).await;
+    b.wait_for(
+        "the mismatch",
+        "return !document.getElementById('accept-error').hidden;",
+    )
+    .await;
+    b.js(
+        "document.getElementById('again-password').value = 'ines-own-password'; return true;",
+        json!([]),
+    )
+    .await;
     b.click("#invite-accept button[type=submit]").await;
-    b.wait_for("her project list", "return location.pathname === '/projects' && !!document.querySelector('.project');").await;
+    b.wait_for(
+        "her project list",
+        "return location.pathname === '/projects' && !!document.querySelector('.project');",
+    )
+    .await;
     assert!(text(&b, ".project h2").await.contains("support desk"));
     // The link is spent.
     b.goto(&second).await;
@@ -182,7 +287,11 @@ async fn lead_workspace() {
 
 /// Waits until the paragraph `css` shows, and returns its text.
 async fn shown(b: &Browser, what: &str, css: &str) -> String {
-    b.wait_for(what, &format!("var e = document.querySelector('{css}'); return !!e && !e.hidden;")).await;
+    b.wait_for(
+        what,
+        &format!("var e = document.querySelector('{css}'); return !!e && !e.hidden;"),
+    )
+    .await;
     text(b, css).await
 }
 
@@ -199,20 +308,38 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
         b.js("return document.querySelector('#settings-form input[name=ranking_agreement]').getAttribute('aria-invalid');", json!([])).await,
         json!("true")
     );
-    b.js("document.getElementById('settings-form').ranking_agreement.value = '0.3'; return true;", json!([])).await;
+    b.js(
+        "document.getElementById('settings-form').ranking_agreement.value = '0.3'; return true;",
+        json!([]),
+    )
+    .await;
     b.click("#settings-form button[type=submit]").await;
     shown(b, "the saved settings", "#settings-done").await;
-    let now = store.project_by_name(project.name.as_str()).await.unwrap().settings;
+    let now = store
+        .project_by_name(project.name.as_str())
+        .await
+        .unwrap()
+        .settings;
     assert_eq!((now.ranking_agreement, now.rating_spread), (0.3, 2));
 
     // 4. The rubric's form: the TOML is parsed into it; criteria move; it saves as TOML.
     b.click("#rubric-tab-form").await;
-    b.wait_for("the rubric form", "return !document.getElementById('rubric-editor').hidden;").await;
+    b.wait_for(
+        "the rubric form",
+        "return !document.getElementById('rubric-editor').hidden;",
+    )
+    .await;
     let keys = "return Array.prototype.map.call(document.querySelectorAll('[data-list=criterion] > fieldset [data-f=key]'), function (i) { return i.value; });";
     let before = b.js(keys, json!([])).await;
     let before: Vec<String> = serde_json::from_value(before).unwrap();
     assert!(before.len() >= 2, "{before:?}");
-    check_and_shoot(b, "the rubric's form editor", "rubric-form", "#rubric-tab-form").await;
+    check_and_shoot(
+        b,
+        "the rubric's form editor",
+        "rubric-form",
+        "#rubric-tab-form",
+    )
+    .await;
     b.js("document.querySelectorAll('[data-list=criterion] > fieldset')[1].querySelector('[data-act=up]').click(); return true;", json!([])).await;
     b.click("button[data-add=edge]").await;
     b.js(
@@ -223,15 +350,32 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
     )
     .await;
     b.click("#rubric-tab-toml").await;
-    b.wait_for("the TOML again", "return !document.getElementById('rubric-form').hidden;").await;
-    let toml = b.js("return document.getElementById('rubric-toml').value;", json!([])).await;
+    b.wait_for(
+        "the TOML again",
+        "return !document.getElementById('rubric-form').hidden;",
+    )
+    .await;
+    let toml = b
+        .js(
+            "return document.getElementById('rubric-toml').value;",
+            json!([]),
+        )
+        .await;
     let parsed = plumbline_domain::Rubric::from_toml(toml.as_str().unwrap()).unwrap();
     assert_eq!(parsed.name, "Clinical triage, v2");
-    assert_eq!(parsed.criteria[0].key.as_str(), before[1], "the moved criterion has the first priority");
+    assert_eq!(
+        parsed.criteria[0].key.as_str(),
+        before[1],
+        "the moved criterion has the first priority"
+    );
     assert!(parsed.edge_case("bereavement").is_some());
     // Back to the form, and save from there.
     b.click("#rubric-tab-form").await;
-    b.wait_for("the rubric form", "return !document.getElementById('rubric-editor').hidden;").await;
+    b.wait_for(
+        "the rubric form",
+        "return !document.getElementById('rubric-editor').hidden;",
+    )
+    .await;
     b.click("#rubric-editor [data-act=save]").await;
     let saved = shown(b, "the saved version", "#rubric-editor-error").await;
     assert!(saved.contains("Saved as version 2"), "{saved}");
@@ -240,25 +384,55 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
     assert_eq!(current.rubric, parsed);
 
     // 5. Upload in another format: every bad record listed, nothing stored; then stored.
-    let hh = |n: usize| json!({"chosen": format!("\n\nHuman: question {n}\n\nAssistant: good {n}"),
-                               "rejected": format!("\n\nHuman: question {n}\n\nAssistant: bad {n}")}).to_string();
+    let hh = |n: usize| {
+        json!({"chosen": format!("\n\nHuman: question {n}\n\nAssistant: good {n}"),
+                               "rejected": format!("\n\nHuman: question {n}\n\nAssistant: bad {n}")}).to_string()
+    };
     let bad = dir.join("hh-bad.jsonl");
-    std::fs::write(&bad, format!("{}\n{{\"chosen\": 1}}\n{}\n{{\"chosen\": \"x\"}}\n", hh(1), hh(2))).unwrap();
-    b.type_into("#import-form input[type=file]", bad.to_str().unwrap()).await;
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\n{{\"chosen\": 1}}\n{}\n{{\"chosen\": \"x\"}}\n",
+            hh(1),
+            hh(2)
+        ),
+    )
+    .unwrap();
+    b.type_into("#import-form input[type=file]", bad.to_str().unwrap())
+        .await;
     b.click("#import-form button[type=submit]").await;
     shown(b, "the refused upload", "#import-error").await;
     let listed = b.js("return Array.prototype.map.call(document.querySelectorAll('#import-error-list li'), function (l) { return l.textContent; });", json!([])).await;
     let listed: Vec<String> = serde_json::from_value(listed).unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
-    assert!(listed[0].starts_with("line 2") && listed[1].starts_with("line 4"), "{listed:?}");
-    assert!(store.items_page(project.id, ItemFilter::default(), None, 10).await.unwrap().is_empty());
-    check_and_shoot(b, "the setup page with an upload refused", "setup-import-refused", "#import").await;
+    assert!(
+        listed[0].starts_with("line 2") && listed[1].starts_with("line 4"),
+        "{listed:?}"
+    );
+    assert!(
+        store
+            .items_page(project.id, ItemFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    check_and_shoot(
+        b,
+        "the setup page with an upload refused",
+        "setup-import-refused",
+        "#import",
+    )
+    .await;
     let good = dir.join("hh-good.jsonl");
     std::fs::write(&good, format!("{}\n{}\n{}\n", hh(1), hh(2), hh(3))).unwrap();
-    b.type_into("#import-form input[type=file]", good.to_str().unwrap()).await;
+    b.type_into("#import-form input[type=file]", good.to_str().unwrap())
+        .await;
     b.click("#import-form button[type=submit]").await;
     let done = shown(b, "the upload", "#import-done").await;
-    assert!(done.starts_with("3 imported") && done.contains("hh-rlhf"), "{done}");
+    assert!(
+        done.starts_with("3 imported") && done.contains("hh-rlhf"),
+        "{done}"
+    );
 
     // 6. The export form carries every filter; the endpoint takes what it sends.
     b.js(
@@ -268,8 +442,22 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
     )
     .await;
     let names = b.js("return Array.prototype.map.call(document.getElementById('export-form').elements, function (e) { return e.name; }).filter(Boolean);", json!([])).await;
-    for filter in ["kind", "format", "split", "tags", "rubric_version", "min_agreement", "min_expertise", "decision", "threshold", "include_external"] {
-        assert!(names.as_array().unwrap().iter().any(|n| n == filter), "the export form lacks {filter}: {names}");
+    for filter in [
+        "kind",
+        "format",
+        "split",
+        "tags",
+        "rubric_version",
+        "min_agreement",
+        "min_expertise",
+        "decision",
+        "threshold",
+        "include_external",
+    ] {
+        assert!(
+            names.as_array().unwrap().iter().any(|n| n == filter),
+            "the export form lacks {filter}: {names}"
+        );
     }
     b.wait_for(
         "the filtered export",

@@ -7,8 +7,8 @@ use crate::audit::{AuditAction, AuditEvent, pg_append};
 use crate::error::StoreError;
 use crate::invitations::{Invitation, InvitationStore};
 use crate::model::now_ms;
-use plumbline_domain::UserId;
 use deadpool_postgres::GenericClient;
+use plumbline_domain::UserId;
 use tokio_postgres::Row;
 
 fn invitation_select() -> String {
@@ -82,9 +82,9 @@ impl InvitationStore for PgStore {
                 .object(user),
         )
         .await?;
-        let made = by_hash(&tx, &token_hash, false).await?.ok_or_else(|| {
-            StoreError::Database("the invitation just written is missing".into())
-        })?;
+        let made = by_hash(&tx, &token_hash, false)
+            .await?
+            .ok_or_else(|| StoreError::Database("the invitation just written is missing".into()))?;
         tx.commit().await?;
         Ok(made)
     }

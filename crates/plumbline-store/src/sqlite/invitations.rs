@@ -62,10 +62,13 @@ impl InvitationStore for SqliteStore {
             )?;
             sqlite_append(
                 &tx,
-                &AuditEvent::new(AuditAction::UserInvite, "user").by(actor).object(user),
+                &AuditEvent::new(AuditAction::UserInvite, "user")
+                    .by(actor)
+                    .object(user),
             )?;
-            let made = by_hash(&tx, &token_hash)?
-                .ok_or_else(|| StoreError::Database("the invitation just written is missing".into()))?;
+            let made = by_hash(&tx, &token_hash)?.ok_or_else(|| {
+                StoreError::Database("the invitation just written is missing".into())
+            })?;
             tx.commit()?;
             Ok(made)
         })
@@ -98,15 +101,23 @@ impl InvitationStore for SqliteStore {
                 return Err(StoreError::Conflict(why.into()));
             }
             let id = found.user.id;
-            tx.execute("UPDATE invitations SET used_at = ?2 WHERE token_hash = ?1", params![&token_hash[..], now])?;
-            tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id.0, phc])?;
+            tx.execute(
+                "UPDATE invitations SET used_at = ?2 WHERE token_hash = ?1",
+                params![&token_hash[..], now],
+            )?;
+            tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                params![id.0, phc],
+            )?;
             tx.execute(
                 "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
                 params![id.0, now],
             )?;
             sqlite_append(
                 &tx,
-                &AuditEvent::new(AuditAction::UserInviteAccept, "user").by(Some(id)).object(id),
+                &AuditEvent::new(AuditAction::UserInviteAccept, "user")
+                    .by(Some(id))
+                    .object(id),
             )?;
             tx.commit()?;
             Ok(found.user)

@@ -39,7 +39,11 @@ pub enum UserCommand {
         #[arg(long)]
         again: bool,
         /// The server's address as users reach it, e.g. https://plumbline.example.org.
-        #[arg(long, env = "PLUMBLINE_PUBLIC_URL", default_value = "http://127.0.0.1:7433")]
+        #[arg(
+            long,
+            env = "PLUMBLINE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:7433"
+        )]
         base_url: String,
     },
     /// List users.
