@@ -8,6 +8,7 @@ document.addEventListener('DOMContentLoaded', function () {
   var editor = document.getElementById('rubric-editor');
   if (!editor) return;
   var form = document.getElementById('rubric-form');
+  var tomlPanel = document.getElementById('rubric-toml-panel');
   var toml = document.getElementById('rubric-toml');
   var tabToml = document.getElementById('rubric-tab-toml');
   var tabForm = document.getElementById('rubric-tab-form');
@@ -127,7 +128,7 @@ document.addEventListener('DOMContentLoaded', function () {
   function select(showForm) {
     tabForm.setAttribute('aria-selected', String(showForm)); tabToml.setAttribute('aria-selected', String(!showForm));
     tabForm.tabIndex = showForm ? 0 : -1; tabToml.tabIndex = showForm ? -1 : 0;
-    editor.hidden = !showForm; form.hidden = showForm;
+    editor.hidden = !showForm; tomlPanel.hidden = showForm;
   }
   // Form to TOML through the server; resolves true when the textarea holds it.
   function toToml(errBox) {

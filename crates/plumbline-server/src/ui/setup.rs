@@ -60,19 +60,21 @@ pub async fn setup_page<S: Store>(
                 "saving makes a new version that new work is judged under."
             }
             div.tabs role="tablist" aria-label="Rubric editor" {
-                button type="button" role="tab" id="rubric-tab-toml" aria-controls="rubric-form" aria-selected="true" { "TOML" }
+                button type="button" role="tab" id="rubric-tab-toml" aria-controls="rubric-toml-panel" aria-selected="true" { "TOML" }
                 button type="button" role="tab" id="rubric-tab-form" aria-controls="rubric-editor" aria-selected="false" tabindex="-1" { "Form" }
             }
             p.error id="rubric-switch-error" role="alert" hidden {}
             // The structured editor, drawn by rubric.js from the TOML (through the
             // domain's parser on the server) when its tab is chosen.
             div id="rubric-editor" role="tabpanel" aria-labelledby="rubric-tab-form" class="stack" hidden {}
-            form id="rubric-form" class="stack" role="tabpanel" aria-labelledby="rubric-tab-toml" {
+            div id="rubric-toml-panel" role="tabpanel" aria-labelledby="rubric-tab-toml" {
+            form id="rubric-form" class="stack" {
                 label for="rubric-toml" { "Rubric (TOML), version " (current.version.0) }
                 textarea id="rubric-toml" name="toml" rows="18" class="mono" spellcheck="false" { (current.rubric.to_toml()) }
                 p.error role="alert" hidden {}
                 p.rule.ok role="status" hidden {}
                 p.actions { button type="submit" class="primary" { "Save as version " (current.version.0 + 1) } }
+            }
             }
         }
         (import_panel())

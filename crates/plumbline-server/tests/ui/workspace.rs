@@ -352,7 +352,7 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
     b.click("#rubric-tab-toml").await;
     b.wait_for(
         "the TOML again",
-        "return !document.getElementById('rubric-form').hidden;",
+        "return !document.getElementById('rubric-toml-panel').hidden;",
     )
     .await;
     let toml = b
