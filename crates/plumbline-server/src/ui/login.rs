@@ -94,7 +94,7 @@ pub async fn projects<S: Store>(
     }
     let body = html! {
         h1 { "Projects" }
-        @if actor.user.is_admin { (super::new_project::panel()) }
+        @if actor.user.is_admin { (super::new_project::panel(rows.is_empty())) }
         ul.projects {
             @for row in &rows { (row) }
             @if rows.is_empty() {

@@ -31,11 +31,13 @@ pub const TEMPLATES: [(&str, &str, &str); 4] = [
     ),
 ];
 
-/// The form, with each template's TOML in a `<template>` for the script to copy in.
-pub fn panel() -> Markup {
+/// The form, folded until opened (the list stays first) unless `open` (no project
+/// yet), with each template's TOML in a
+/// `<template>` for the script to copy in.
+pub fn panel(open: bool) -> Markup {
     html! {
-        section.panel id="new-project" {
-            h2 { "New project" }
+        details.panel id="new-project" open[open] {
+            summary { h2.inline-heading { "New project" } }
             form id="new-project-form" class="stack" novalidate {
                 label for="np-name" { "Name" }
                 input id="np-name" name="name" required autocomplete="off"

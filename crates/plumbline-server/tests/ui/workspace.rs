@@ -106,7 +106,12 @@ async fn lead_workspace() {
     .await;
 
     // 1. A new project: a bad name and a bad rubric are named beside their fields.
-    let _ = b.find("#new-project-form").await;
+    // With no project yet, the form is open.
+    b.wait_for(
+        "the open form",
+        "return document.getElementById('new-project').open;",
+    )
+    .await;
     check_and_shoot(
         &b,
         "the project list with the new-project form",
