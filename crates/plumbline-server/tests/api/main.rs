@@ -15,3 +15,4 @@ mod openapi;
 mod payloads;
 mod support;
 mod trust;
+mod uploads;
