@@ -6,6 +6,14 @@ document.addEventListener('DOMContentLoaded', function () {
   var base = '/api/v1/projects/' + root.getAttribute('data-project');
   // Settings: only the fields whose value changed go in the PATCH; an empty
   // expert-judgments or most-judgments field means automatic (null).
+  // `edge:a=0.05, edge:b=0.1` as the quota list; a piece without `=share` goes as a
+  // share the server refuses by name.
+  function quotas(text) {
+    return text.split(',').map(function (p) { return p.trim(); }).filter(Boolean).map(function (p) {
+      var at = p.lastIndexOf('=');
+      return at < 0 ? { tag: p, min_share: null } : { tag: p.slice(0, at).trim(), min_share: Number(p.slice(at + 1)) };
+    });
+  }
   var settings = document.getElementById('settings-form');
   settings.addEventListener('submit', function (e) {
     e.preventDefault();
@@ -17,21 +25,23 @@ document.addEventListener('DOMContentLoaded', function () {
       i.removeAttribute('aria-invalid');
       var v = i.value.trim();
       if (v === i.getAttribute('data-initial')) return;
-      patch[i.name] = v === '' ? null : Number(v);
+      patch[i.name] = i.getAttribute('data-kind') === 'quotas' ? quotas(v) : v === '' ? null : Number(v);
       named += 1;
     });
     if (!named) { PL.show(ok, 'Nothing changed.'); return; }
     PL.call('PATCH', base, patch).then(function (res) {
       if (!res.ok) {
         PL.show(err, PL.message(res));
+        // `edge_case_quotas[1].min_share` is the quotas field.
         var field = res.body && res.body.error && res.body.error.field;
-        var bad = field && settings.querySelector('input[name="' + field + '"]');
+        var bad = field && settings.querySelector('input[name="' + field.split('[')[0] + '"]');
         if (bad) { bad.setAttribute('aria-invalid', 'true'); bad.focus(); }
         return;
       }
       var now = res.body.settings;
       inputs.forEach(function (i) {
         var v = now[i.name];
+        if (Array.isArray(v)) v = v.map(function (q) { return q.tag + '=' + q.min_share; }).join(', ');
         i.value = v === null || v === undefined ? '' : String(v);
         i.setAttribute('data-initial', i.value);
       });

@@ -303,21 +303,18 @@ fn settings_panel(s: &ProjectSettings) -> Markup {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let quotas = if s.edge_case_quotas.is_empty() {
-        "none".to_owned()
-    } else {
-        s.edge_case_quotas
-            .iter()
-            .map(|q| format!("{} ≥ {}", q.tag, q.min_share))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    // `tag=share, …`, the form `setup.js` reads back into the list.
+    let quotas = s
+        .edge_case_quotas
+        .iter()
+        .map(|q| format!("{}={}", q.tag, q.min_share))
+        .collect::<Vec<_>>()
+        .join(", ");
     html! {
         section.panel {
             h2 { "Settings" }
             p.muted {
-                "Default task " (s.task.as_str()) "; required expertise " (required) "; edge-case quotas " (quotas)
-                " (fixed at creation). "
+                "Default task " (s.task.as_str()) "; required expertise " (required) " (both fixed at creation). "
                 "Changes apply to work handed out from now on and are recorded in the audit log."
             }
             form id="settings-form" class="inline" novalidate {
@@ -330,6 +327,12 @@ fn settings_panel(s: &ProjectSettings) -> Markup {
                             placeholder=[f.value.is_empty().then_some("automatic")];
                         small.muted id={ "hint-" (f.name) } { (f.hint) }
                     }
+                }
+                label {
+                    "Edge-case quotas "
+                    input type="text" name="edge_case_quotas" value=(quotas) data-initial=(quotas) data-kind="quotas"
+                        aria-describedby="hint-edge_case_quotas" placeholder="none" autocomplete="off";
+                    small.muted id="hint-edge_case_quotas" { "tag=least share of served work, comma-separated, e.g. edge:bereavement=0.05" }
                 }
                 button type="submit" class="primary" { "Save settings" }
             }

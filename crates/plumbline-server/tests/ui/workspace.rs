@@ -314,7 +314,19 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
         json!("true")
     );
     b.js(
-        "document.getElementById('settings-form').ranking_agreement.value = '0.3'; return true;",
+        "var f = document.getElementById('settings-form'); f.ranking_agreement.value = '0.3'; \
+         f.edge_case_quotas.value = 'edge:bereavement=0.05, edge:fraud=2'; return true;",
+        json!([]),
+    )
+    .await;
+    b.click("#settings-form button[type=submit]").await;
+    let refused = shown(b, "the quota refusal", "#settings-error").await;
+    assert!(
+        refused.contains("edge_case_quotas[1].min_share"),
+        "{refused}"
+    );
+    b.js(
+        "document.getElementById('settings-form').edge_case_quotas.value = 'edge:bereavement=0.05, edge:fraud=0.1'; return true;",
         json!([]),
     )
     .await;
@@ -326,6 +338,18 @@ async fn setup_page(b: &Browser, dir: &std::path::Path, store: &SqliteStore, pro
         .unwrap()
         .settings;
     assert_eq!((now.ranking_agreement, now.rating_spread), (0.3, 2));
+    let quotas: Vec<(String, f64)> = now
+        .edge_case_quotas
+        .iter()
+        .map(|q| (q.tag.clone(), q.min_share))
+        .collect();
+    assert_eq!(
+        quotas,
+        [
+            ("edge:bereavement".to_owned(), 0.05),
+            ("edge:fraud".to_owned(), 0.1)
+        ]
+    );
 
     // 4. The rubric's form: the TOML is parsed into it; criteria move; it saves as TOML.
     b.click("#rubric-tab-form").await;

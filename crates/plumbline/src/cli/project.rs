@@ -92,6 +92,7 @@ impl SettingsFlags {
             decision_threshold: self.decision_threshold,
             ranking_agreement: self.ranking_agreement,
             rating_spread: self.rating_spread,
+            edge_case_quotas: None,
         }
     }
 }
