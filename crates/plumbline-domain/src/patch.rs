@@ -2,7 +2,7 @@
 //! changed, the rest kept, and the result is range-checked as a whole.
 
 use crate::error::FieldError;
-use crate::project::ProjectSettings;
+use crate::project::{EdgeCaseQuota, ProjectSettings};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -17,6 +17,9 @@ pub const CHANGEABLE: &[&str] = &[
     "max_overlap",
     "min_gold_accuracy",
     "decision_threshold",
+    "ranking_agreement",
+    "rating_spread",
+    "edge_case_quotas",
 ];
 
 /// Some of a project's settings to change; `None` leaves a setting as it is.
@@ -49,6 +52,15 @@ pub struct SettingsPatch {
     /// Least posterior of a decided label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision_threshold: Option<f64>,
+    /// Largest normalised Kendall distance at which rankings agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranking_agreement: Option<f64>,
+    /// Largest score spread at which ratings agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating_spread: Option<u32>,
+    /// The edge-case quotas, replaced whole (an empty list removes them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge_case_quotas: Option<Vec<EdgeCaseQuota>>,
 }
 
 fn whole(field: &str, v: &Value) -> Result<u32, FieldError> {
@@ -106,6 +118,16 @@ impl SettingsPatch {
                 "max_overlap" => p.max_overlap = Some(whole_or_auto(k, v)?),
                 "min_gold_accuracy" => p.min_gold_accuracy = Some(number(k, v)?),
                 "decision_threshold" => p.decision_threshold = Some(number(k, v)?),
+                "ranking_agreement" => p.ranking_agreement = Some(number(k, v)?),
+                "rating_spread" => p.rating_spread = Some(whole(k, v)?),
+                "edge_case_quotas" => {
+                    p.edge_case_quotas = Some(serde_json::from_value(v.clone()).map_err(|e| {
+                        FieldError::new(
+                            k,
+                            format!("must be a list of {{\"tag\", \"min_share\"}}: {e}"),
+                        )
+                    })?)
+                }
                 _ => {
                     return Err(FieldError::new(
                         k,
@@ -132,6 +154,9 @@ impl SettingsPatch {
             self.max_overlap.is_some(),
             self.min_gold_accuracy.is_some(),
             self.decision_threshold.is_some(),
+            self.ranking_agreement.is_some(),
+            self.rating_spread.is_some(),
+            self.edge_case_quotas.is_some(),
         ];
         CHANGEABLE
             .iter()
@@ -186,6 +211,15 @@ impl SettingsPatch {
         if let Some(v) = self.decision_threshold {
             s.decision_threshold = v;
         }
+        if let Some(v) = self.ranking_agreement {
+            s.ranking_agreement = v;
+        }
+        if let Some(v) = self.rating_spread {
+            s.rating_spread = v;
+        }
+        if let Some(v) = &self.edge_case_quotas {
+            s.edge_case_quotas = v.clone();
+        }
         s.validate()?;
         Ok(s)
     }
@@ -194,6 +228,48 @@ impl SettingsPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agreement_rules_of_rankings_and_ratings_change_in_range() {
+        let p =
+            SettingsPatch::from_json(r#"{"ranking_agreement": 0.3, "rating_spread": 2}"#).unwrap();
+        assert_eq!(p.fields(), ["ranking_agreement", "rating_spread"]);
+        let s = p.apply(&ProjectSettings::default()).unwrap();
+        assert_eq!((s.ranking_agreement, s.rating_spread), (0.3, 2));
+        let e = SettingsPatch::from_json(r#"{"ranking_agreement": 1.5}"#)
+            .unwrap()
+            .apply(&ProjectSettings::default())
+            .unwrap_err();
+        assert_eq!(e.field, "ranking_agreement");
+        let e = SettingsPatch::from_json(r#"{"rating_spread": 101}"#)
+            .unwrap()
+            .apply(&ProjectSettings::default())
+            .unwrap_err();
+        assert_eq!(e.field, "rating_spread");
+    }
+
+    #[test]
+    fn edge_case_quotas_are_replaced_whole_and_checked() {
+        let p = SettingsPatch::from_json(
+            r#"{"edge_case_quotas": [{"tag": "edge:bereavement", "min_share": 0.05}]}"#,
+        )
+        .unwrap();
+        let s = p.apply(&ProjectSettings::default()).unwrap();
+        assert_eq!(s.edge_case_quotas.len(), 1);
+        assert_eq!(s.edge_case_quotas[0].tag, "edge:bereavement");
+        let cleared = SettingsPatch::from_json(r#"{"edge_case_quotas": []}"#)
+            .unwrap()
+            .apply(&s)
+            .unwrap();
+        assert!(cleared.edge_case_quotas.is_empty());
+        let e = SettingsPatch::from_json(r#"{"edge_case_quotas": [{"tag": "x", "min_share": 2}]}"#)
+            .unwrap()
+            .apply(&s)
+            .unwrap_err();
+        assert_eq!(e.field, "edge_case_quotas[0].min_share");
+        let e = SettingsPatch::from_json(r#"{"edge_case_quotas": [{"tag": "x"}]}"#).unwrap_err();
+        assert_eq!(e.field, "edge_case_quotas");
+    }
 
     #[test]
     fn a_patch_changes_only_what_it_names() {

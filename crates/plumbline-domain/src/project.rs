@@ -6,6 +6,9 @@ use crate::task::TaskKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Longest project name, in characters.
+pub const MAX_PROJECT_NAME_LEN: usize = 100;
+
 /// A project's name: 1 to 100 characters of letters, digits, space, `_`, `-` and `.`,
 /// other than `.` and `..`; used to address the project on the command line and in
 /// paths (releases).
@@ -22,7 +25,7 @@ impl ProjectName {
             ));
         }
         let ok = !s.trim().is_empty()
-            && s.chars().count() <= 100
+            && s.chars().count() <= MAX_PROJECT_NAME_LEN
             && s.chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.'));
         if ok {
@@ -68,6 +71,9 @@ pub struct EdgeCaseQuota {
     /// Share of served items in (0, 1].
     pub min_share: f64,
 }
+
+/// Largest score spread at which ratings count as agreeing: wider than any scale.
+pub const MAX_RATING_SPREAD: u32 = 100;
 
 /// Largest qualification set: more gold than anyone judges before starting work.
 pub const MAX_QUALIFICATION_SIZE: u32 = 1000;
@@ -181,6 +187,12 @@ impl ProjectSettings {
             return Err(FieldError::new(
                 "ranking_agreement",
                 "must lie between 0 and 1",
+            ));
+        }
+        if self.rating_spread > MAX_RATING_SPREAD {
+            return Err(FieldError::new(
+                "rating_spread",
+                format!("must be at most {MAX_RATING_SPREAD}"),
             ));
         }
         if let Some(m) = self.max_overlap

@@ -35,6 +35,26 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order `--format` lists them.
+    pub const ALL: [Format; 11] = [
+        Format::Native,
+        Format::Csv,
+        Format::Parquet,
+        Format::HhRlhf,
+        Format::Oasst1,
+        Format::HelpSteer2,
+        Format::LabelStudio,
+        Format::Trl,
+        Format::TrlSft,
+        Format::UltraFeedback,
+        Format::HelpSteer2Preference,
+    ];
+
+    /// The format `--format` calls `name`.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// The name used by `--format`.
     pub fn name(self) -> &'static str {
         match self {
@@ -286,4 +306,17 @@ pub fn classify(first_line: &[u8]) -> Result<TextKind, LineError> {
         ));
     }
     Ok(TextKind::Other(text.chars().take(200).collect()))
+}
+
+#[cfg(test)]
+mod names {
+    use super::Format;
+
+    #[test]
+    fn every_format_is_found_by_its_name() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.name()), Some(f));
+        }
+        assert_eq!(Format::from_name("auto"), None);
+    }
 }

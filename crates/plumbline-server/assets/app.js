@@ -13,12 +13,14 @@ var PL = (function () {
   function call(method, url, body, accept) {
     return csrfToken().then(function (token) {
       var headers = { 'X-CSRF-Token': token, 'Accept': accept || 'application/json' };
-      // {raw: text} sends the text as NDJSON (imports); anything else as JSON.
+      // {raw: text} sends the text as NDJSON; a File (uploads) goes as its bytes;
+      // anything else as JSON.
       var raw = body && typeof body.raw === 'string';
-      if (body !== undefined) headers['Content-Type'] = raw ? 'application/x-ndjson' : 'application/json';
+      var file = body instanceof Blob;
+      if (body !== undefined) headers['Content-Type'] = file ? 'application/octet-stream' : raw ? 'application/x-ndjson' : 'application/json';
       return fetch(url, {
         method: method, credentials: 'same-origin', headers: headers,
-        body: body === undefined ? undefined : raw ? body.raw : JSON.stringify(body)
+        body: body === undefined ? undefined : file ? body : raw ? body.raw : JSON.stringify(body)
       });
     }).then(function (r) {
       if (r.status === 401) { location.href = '/login'; }

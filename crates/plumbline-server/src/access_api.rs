@@ -80,14 +80,7 @@ async fn create_user<S: Store>(
 ) -> Reply<User> {
     actor.require_admin()?;
     let b: NewUserBody = body(&bytes)?;
-    if b.name.trim().is_empty()
-        || b.name.len() > 64
-        || b.name.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
-        return Err(AuthError::Invalid(
-            "name: 1 to 64 characters without spaces or control characters".into(),
-        ));
-    }
+    crate::invitations::check_user_name(&b.name).map_err(AuthError::Invalid)?;
     check_password(&b.password).map_err(|m| AuthError::Invalid(format!("password: {m}")))?;
     let password = b.password;
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))

@@ -10,6 +10,7 @@ pub mod access_api;
 pub mod api;
 pub mod auth;
 pub mod headers;
+pub mod invitations;
 pub mod login_guard;
 pub mod metrics;
 pub mod session;
@@ -60,6 +61,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(api::routes())
         .merge(session::routes().layer(axum::middleware::from_fn(api::limit_error)))
         .merge(access_api::routes().layer(axum::middleware::from_fn(api::limit_error)))
+        .merge(invitations::routes().layer(axum::middleware::from_fn(api::limit_error)))
         .merge(ui::routes())
         .route_layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn(headers::security_headers))

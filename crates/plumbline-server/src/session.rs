@@ -119,7 +119,7 @@ fn decoy_hash() -> &'static str {
 /// holding JSON) to the login endpoint and sign the victim in as the attacker. A login
 /// must say it is JSON, which a cross-site form cannot without a CORS preflight this
 /// server never grants, and an `Origin`, when the browser sends one, must be this host.
-fn login_csrf_refusal(headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn login_csrf_refusal(headers: &HeaderMap) -> Option<Response> {
     let json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -241,8 +241,21 @@ async fn login<S: Store>(
             };
         }
     };
-    // A session presented at login is ended: the new one never reuses its id.
-    if let Some(old) = cookie(&headers, COOKIE) {
+    if let Err(e) = store.clear_login_failures(&key).await {
+        return AuthError::Store(e).into_response();
+    }
+    open_session(&state, &headers, user).await
+}
+
+/// Starts a new session for `user` (ending any the request presented, so a session id
+/// is never reused) and answers the user and the CSRF token with the cookie set.
+pub(crate) async fn open_session<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    user: User,
+) -> Response {
+    let store = &state.store;
+    if let Some(old) = cookie(headers, COOKIE) {
         let _ = store.revoke_session(token_hash(old)).await;
     }
     let (secret, csrf) = match (
@@ -253,13 +266,10 @@ async fn login<S: Store>(
         (Err(e), _) | (_, Err(e)) => return AuthError::Store(e).into_response(),
     };
     let config = state.session;
-    let created = async {
-        store.clear_login_failures(&key).await?;
-        store
-            .create_session(user.id, token_hash(&secret), csrf.clone(), config.limits)
-            .await
-    };
-    if let Err(e) = created.await {
+    if let Err(e) = store
+        .create_session(user.id, token_hash(&secret), csrf.clone(), config.limits)
+        .await
+    {
         return AuthError::Store(e).into_response();
     }
     let cookie = format!(

@@ -31,6 +31,11 @@ crate::states::stored_enum! {
     AuditAction, "audit action" {
         /// A user was created.
         UserCreate = "user.create",
+        /// An administrator issued a one-time link to choose a password (earlier
+        /// unused links of the user stop working).
+        UserInvite = "user.invite",
+        /// An invited user chose their password through their link.
+        UserInviteAccept = "user.invite_accept",
         /// A user was disabled.
         UserDisable = "user.disable",
         /// A user was enabled again.

@@ -15,6 +15,7 @@ pub mod files;
 mod gold_candidates;
 mod identity;
 mod import;
+mod invitations;
 mod leads;
 pub mod media;
 mod model;
@@ -35,6 +36,7 @@ pub use export::{
 };
 pub use gold_candidates::{GoldCandidate, STATES as GOLD_CANDIDATE_STATES};
 pub use identity::*;
+pub use invitations::{INVITATION_TTL_MS, Invitation, InvitationState, InvitationStore};
 pub use leads::{HiddenGold, Reinstatement, SettingsError};
 pub use media::{DEFAULT_MAX_MEDIA_BYTES, MediaInfo, MediaStore};
 pub use model::*;
@@ -61,6 +63,7 @@ pub trait Store:
     BrowseStore
     + ExportStore
     + IdentityStore
+    + InvitationStore
     + MediaStore
     + RetentionStore
     + WorkStore

@@ -67,17 +67,17 @@ pub struct ExportQuery {
     #[serde(default)]
     pub tags: Option<String>,
     /// Only judgments made under this rubric version.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "blank_as_none")]
     pub rubric_version: Option<i64>,
     /// Only items whose votes agree at least this much (0..1).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "blank_as_none")]
     pub min_agreement: Option<f64>,
     /// Only judgments by annotators with at least this verified level.
     #[serde(default)]
     pub min_expertise: Option<String>,
     /// Least posterior of a pair decided by the decision method (default: the project's
     /// `decision_threshold`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "blank_as_none")]
     pub threshold: Option<f64>,
     /// How items with several votes are decided: `reliability` (default),
     /// `dawid-skene` or `majority`.
@@ -86,6 +86,28 @@ pub struct ExportQuery {
     /// Count imported external judgments as votes.
     #[serde(default)]
     pub include_external: bool,
+}
+
+/// A number from a query string or a JSON body; a field an HTML form left empty is
+/// absent, as if not sent.
+fn blank_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr + Deserialize<'de>,
+    T::Err: std::fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw<T> {
+        Text(String),
+        Value(T),
+    }
+    match Option::<Raw<T>>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Raw::Text(s)) => s.trim().parse().map(Some).map_err(serde::de::Error::custom),
+        Some(Raw::Value(v)) => Ok(Some(v)),
+    }
 }
 
 impl ExportQuery {
@@ -111,10 +133,11 @@ impl ExportQuery {
                 )));
             }
         };
-        let min_expertise: Option<Level> = match &self.min_expertise {
-            None => None,
-            Some(l) => Some(l.parse().map_err(ApiError::Invalid)?),
-        };
+        let min_expertise: Option<Level> =
+            match self.min_expertise.as_deref().filter(|l| !l.is_empty()) {
+                None => None,
+                Some(l) => Some(l.parse().map_err(ApiError::Invalid)?),
+            };
         let tags = self
             .tags
             .as_deref()

@@ -1,5 +1,5 @@
-//! Items: import an NDJSON body (the native format, one transaction, through the import
-//! driver the CLI uses too), list with filters and keyset pagination, read one with its
+//! Items: import a file in any format the CLI imports (one transaction, through the
+//! import driver the CLI uses too), list with filters and keyset pagination, read one with its
 //! revisions.
 
 use super::{ApiError, ApiResult, page_size};
@@ -10,8 +10,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use plumbline_domain::{ItemId, ProjectRole};
-use plumbline_formats::Input;
+use plumbline_formats::csv::Mapping;
 use plumbline_formats::import_driver::{self, ImportError, ImportRequest};
+use plumbline_formats::{Format, Input};
 use plumbline_store::{
     ImportOptions, ImportOutcome, ItemFilter, ItemRevision, ItemState, Store, StoreError,
     StoredItem,
@@ -41,6 +42,15 @@ pub struct ImportQuery {
     /// Report up to this many bad lines (still storing nothing).
     #[serde(default)]
     pub report_errors: Option<usize>,
+    /// The format: `auto` detects it from the content; `native` (the default), `csv`,
+    /// `parquet`, `hh-rlhf`, `oasst1`, `helpsteer2`, `label-studio`, `trl`, `trl-sft`,
+    /// `ultrafeedback` or `helpsteer2-preference` names it, as `plumbline import
+    /// --format` does.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// The column mapping of CSV and flat Parquet, as the TOML of `--mapping FILE`.
+    #[serde(default)]
+    pub mapping: Option<String>,
 }
 
 /// What an import did, with the bad lines it found.
@@ -55,14 +65,20 @@ pub struct ImportReply {
     pub errors: Vec<plumbline_formats::lines::LineError>,
     /// How many lines were bad.
     pub error_count: u64,
+    /// The format read (when it could be told).
+    pub format: Option<String>,
+    /// How it was told: named, or what detection saw.
+    pub detected: Option<String>,
 }
 
-/// Imports items from an NDJSON body (native format); nothing is stored unless every
-/// line is good.
+/// Imports items from the body in any format the command line imports (native JSONL
+/// unless `format` says otherwise; gzip and zstd are read through); nothing is stored
+/// unless every record is good.
 #[utoipa::path(post, operation_id = "import_items", path = "/api/v1/projects/{project}/items", tag = "items",
     params(("project" = String, Path, description = "Project name"), ImportQuery),
-    request_body(content = String, content_type = "application/x-ndjson", description = "One native item per line"),
+    request_body(content = String, content_type = "application/x-ndjson", description = "The file: JSONL, JSON, CSV or Parquet as `format` says"),
     responses((status = 200, description = "Stored", body = ImportReply),
+              (status = 400, description = "An unknown format or a bad column mapping", body = super::ErrorBody),
               (status = 413, body = super::ErrorBody),
               (status = 422, description = "Bad lines or conflicts; nothing stored", body = ImportReply)))]
 pub async fn import<S: Store>(
@@ -71,11 +87,28 @@ pub async fn import<S: Store>(
     Query(q): Query<ImportQuery>,
     bytes: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<ImportReply>)> {
-    let request = ImportRequest::native(ImportOptions {
+    let mut request = ImportRequest::native(ImportOptions {
         update: q.update,
         report_errors: q.report_errors.unwrap_or(10).min(1000),
     });
-    let input = Input::Stream(Box::new(std::io::Cursor::new(bytes)));
+    request.format = match q.format.as_deref() {
+        None | Some("native") => Some(Format::Native),
+        Some("auto") => None,
+        Some(name) => Some(Format::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            ApiError::BadRequest(format!(
+                "format `{name}` is not one of auto, {}",
+                names.join(", ")
+            ))
+        })?),
+    };
+    request.mapping = match q.mapping.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(
+            Mapping::from_toml(text).map_err(|e| ApiError::BadRequest(format!("mapping: {e}")))?,
+        ),
+    };
+    let input = upload_input(bytes)?;
     let imported = import_driver::run(
         &state.store,
         Some(importer.actor.user.id),
@@ -102,8 +135,40 @@ pub async fn import<S: Store>(
             records: imported.read.records,
             errors: imported.read.errors,
             error_count: imported.read.error_count,
+            format: imported
+                .detected
+                .as_ref()
+                .map(|d| d.format.name().to_owned()),
+            detected: imported.detected.map(|d| d.why),
         }),
     ))
+}
+
+/// The uploaded bytes as the importer's input. Parquet is read from a file (its footer
+/// comes first), so a body that starts with Parquet's magic goes to a private
+/// temporary file, unlinked as soon as it is open.
+fn upload_input(bytes: axum::body::Bytes) -> ApiResult<Input> {
+    if !bytes.starts_with(b"PAR1") {
+        return Ok(Input::Stream(Box::new(std::io::Cursor::new(bytes))));
+    }
+    let spill = |e: std::io::Error| {
+        ApiError::Store(StoreError::Database(format!(
+            "cannot keep the upload in a temporary file: {e}"
+        )))
+    };
+    let path = std::env::temp_dir().join(format!(
+        "plumbline-upload-{}.parquet",
+        plumbline_store::random_hex(16)?
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(spill)?;
+    let _ = std::fs::remove_file(&path);
+    std::io::Write::write_all(&mut file, &bytes).map_err(spill)?;
+    std::io::Seek::rewind(&mut file).map_err(spill)?;
+    Ok(Input::File(file))
 }
 
 /// Listing filters and the page.

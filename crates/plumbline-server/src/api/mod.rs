@@ -253,7 +253,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
     info(title = "Plumbline API", description = "Expert RLHF feedback: assignment, judgments, gold, adjudication."),
     paths(
         projects::list, projects::create, projects::get_one, projects::update,
-        rubrics::list, rubrics::get_one, rubrics::add,
+        rubrics::list, rubrics::get_one, rubrics::add, rubrics::convert,
         items::import, items::list, items::get_one,
         comments::list, comments::add,
         media::audio, media::peaks, media::upload,
@@ -274,11 +274,12 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         crate::access_api::change_own_password, crate::access_api::reset_password,
         crate::access_api::lift_throttle,
         crate::access_api::audit,
+        crate::invitations::invite, crate::invitations::reissue, crate::invitations::accept,
     ),
     components(schemas(
         ErrorBody, ErrorDetail,
         projects::NewProjectBody, projects::SettingsBody,
-        rubrics::RubricBody,
+        rubrics::RubricBody, rubrics::ConvertBody,
         tasks::SubmitBody, tasks::SkipBody,
         adjudication::DecisionBody,
         comments::CommentsReply, comments::NewCommentBody, plumbline_store::ItemComment,
@@ -342,7 +343,9 @@ impl utoipa::Modify for Refusals {
             ];
             for (method, op) in ops {
                 let Some(op) = op.as_mut() else { continue };
-                let public = path == "/api/v1/session" && method == "post";
+                // Signing in and accepting an invitation come before any credential.
+                let public = (path == "/api/v1/session" || path == "/api/v1/invitations/accept")
+                    && method == "post";
                 let body = op.request_body.is_some();
                 let query = op
                     .parameters

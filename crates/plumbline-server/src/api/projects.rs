@@ -113,7 +113,7 @@ pub async fn get_one<S: Store>(viewer: Viewer) -> ApiResult<Json<Project>> {
 
 /// The settings to change, and only those: `overlap`, `gold_rate`, `lease_seconds`,
 /// `qualification_size`, `qualification_pass`, `min_experts`, `max_overlap`,
-/// `min_gold_accuracy`, `decision_threshold` (`null` returns `min_experts` or
+/// `min_gold_accuracy`, `decision_threshold`, `ranking_agreement`, `rating_spread`, `edge_case_quotas` (replaced whole) (`null` returns `min_experts` or
 /// `max_overlap` to automatic). Any other field is refused.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
@@ -136,6 +136,13 @@ pub struct SettingsBody {
     min_gold_accuracy: Option<f64>,
     /// Least posterior of a decided label, above 0.5 and at most 1.
     decision_threshold: Option<f64>,
+    /// Largest normalised Kendall distance at which rankings agree, 0 to 1.
+    ranking_agreement: Option<f64>,
+    /// Largest score spread at which ratings agree, 0 to 100.
+    rating_spread: Option<u32>,
+    /// Edge-case quotas, replaced whole: `[{"tag": "edge:…", "min_share": 0.05}]`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    edge_case_quotas: Option<Vec<serde_json::Value>>,
 }
 
 /// Changes some of a project's settings (leads). The result is checked as a whole: a

@@ -1,16 +1,18 @@
 //! Rubric versions: read them; a lead adds a new version (which marks gold of older
-//! versions as needing revalidation).
+//! versions as needing revalidation). `POST /api/v1/rubrics/convert` turns a rubric's
+//! TOML into its JSON form and back through the domain's one parser, for the setup
+//! page's structured editor (TOML stays what is stored and versioned).
 
 use super::{ApiError, ApiResult, json_body};
 use crate::AppState;
-use crate::auth::{Lead, Viewer};
+use crate::auth::{Actor, Lead, Viewer};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use plumbline_domain::{Rubric, RubricVersion};
 use plumbline_store::{Store, StoredRubric};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Routes of this resource.
 pub fn routes<S: Store>() -> Router<AppState<S>> {
@@ -23,6 +25,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/api/v1/projects/{project}/rubrics/{version}",
             get(get_one::<S>),
         )
+        .route("/api/v1/rubrics/convert", post(convert::<S>))
 }
 
 /// Every rubric version, oldest first.
@@ -84,4 +87,53 @@ pub async fn add<S: Store>(
         .add_rubric_version(Some(lead.actor.user.id), lead.project.id, rubric)
         .await?;
     Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// A rubric to convert: its TOML, or its JSON form (exactly one).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertBody {
+    /// The rubric as TOML.
+    #[serde(default)]
+    pub toml: Option<String>,
+    /// The rubric in its JSON form (as `GET …/rubrics/{version}` answers it).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub rubric: Option<serde_json::Value>,
+}
+
+/// A validated rubric in both forms.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Converted {
+    /// The JSON form (criteria sorted by priority).
+    #[schema(value_type = Object)]
+    pub rubric: Rubric,
+    /// The same rubric as TOML.
+    pub toml: String,
+}
+
+/// Validates a rubric given as TOML or as JSON and answers both forms; nothing is
+/// stored.
+#[utoipa::path(post, operation_id = "convert_rubric", path = "/api/v1/rubrics/convert", tag = "rubrics",
+    request_body = ConvertBody,
+    responses((status = 200, description = "The rubric, valid, as JSON and TOML", body = Converted),
+              (status = 422, description = "Not a valid rubric, or not exactly one of `toml` and `rubric`", body = super::ErrorBody)))]
+pub async fn convert<S: Store>(
+    actor: Actor,
+    bytes: axum::body::Bytes,
+) -> ApiResult<Json<Converted>> {
+    actor.require(plumbline_domain::Scope::Read)?;
+    let body: ConvertBody = json_body(&bytes)?;
+    let rubric = match (body.toml, body.rubric) {
+        (Some(toml), None) => Rubric::from_toml(&toml),
+        (None, Some(json)) => Rubric::from_json(&json.to_string()),
+        _ => {
+            return Err(ApiError::Invalid(
+                "send exactly one of `toml` and `rubric`".into(),
+            ));
+        }
+    }
+    .map_err(|e| ApiError::Invalid(format!("rubric: {e}")))?;
+    let toml = rubric.to_toml();
+    Ok(Json(Converted { rubric, toml }))
 }

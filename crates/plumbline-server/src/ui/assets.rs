@@ -40,6 +40,16 @@ pub const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/player.js"),
     ),
     (
+        "rubric.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/rubric.js"),
+    ),
+    (
+        "workspace.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/workspace.js"),
+    ),
+    (
         "review.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/review.js"),

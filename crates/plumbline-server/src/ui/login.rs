@@ -98,6 +98,7 @@ pub async fn projects<S: Store>(
     }
     let body = html! {
         h1 { "Projects" }
+        @if actor.user.is_admin { (super::new_project::panel(rows.is_empty())) }
         ul.projects {
             @for row in &rows { (row) }
             @if rows.is_empty() {
@@ -110,6 +111,10 @@ pub async fn projects<S: Store>(
         Some(&actor.user),
         "projects",
         body,
-        &[],
+        if actor.user.is_admin {
+            &["workspace.js"]
+        } else {
+            &[]
+        },
     )))
 }

@@ -14,6 +14,9 @@
 //! - [`setup`]: `/projects/{project}/setup` (leads): settings, rubric versions, import.
 //! - [`account`]: `/account`, the signed-in user's password change.
 //! - [`player`]: the call-audio player any page draws for an item with audio (`player.js`).
+//! - [`new_project`]: the administrator's "New project" form on `/projects`.
+//! - [`users`]: `/admin/users` (admins): users and one-time invitation links.
+//! - [`invite`]: `/invite/{token}`, where an invited user chooses their password.
 //!
 //! Pages are `maud::html!` templates, which escape every interpolated value (none is
 //! wrapped in `PreEscaped`); the CSP forbids inline script, so pages carry data in
@@ -24,12 +27,15 @@ pub mod assets;
 pub mod browse;
 pub mod comments;
 pub mod dashboard;
+pub mod invite;
 pub mod judge;
 pub mod login;
 pub mod members;
+pub mod new_project;
 pub mod player;
 pub mod review;
 pub mod setup;
+pub mod users;
 
 use crate::AppState;
 use crate::auth::AuthError;
@@ -69,6 +75,8 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/projects/{project}/setup", get(setup::setup_page::<S>))
         .route("/admin/audit", get(dashboard::audit::<S>))
+        .route("/admin/users", get(users::users_page::<S>))
+        .route("/invite/{token}", get(invite::invite_page::<S>))
         .route("/account", get(account::account_page::<S>))
         .route("/assets/{file}", get(assets::serve))
 }
@@ -164,6 +172,7 @@ pub fn layout(
                         nav {
                             a href="/projects" { "Projects" }
                             @if u.is_admin {
+                                a href="/admin/users" { "Users" }
                                 a href="/admin/audit" { "Audit log" }
                             }
                         }

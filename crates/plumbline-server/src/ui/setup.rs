@@ -2,7 +2,8 @@
 //! `PATCH /api/v1/projects/{p}`, which checks every range and audits the change), the
 //! rubric editor (each save is a new, immutable version through
 //! `POST /api/v1/projects/{p}/rubrics`) and import by upload
-//! (`POST /api/v1/projects/{p}/items`, native JSONL, all or nothing).
+//! (`POST /api/v1/projects/{p}/items?format=…`, any format the CLI imports, all or
+//! nothing).
 
 use super::members::pct;
 use super::{PageResult, access, layout, page};
@@ -11,11 +12,13 @@ use crate::auth::{AuthError, Lead};
 use axum::extract::State;
 use maud::{Markup, html};
 use plumbline_domain::ProjectSettings;
-use plumbline_domain::project::MAX_QUALIFICATION_SIZE;
+use plumbline_domain::expertise::Level;
+use plumbline_domain::project::{MAX_QUALIFICATION_SIZE, MAX_RATING_SPREAD};
+use plumbline_formats::Format;
 use plumbline_store::Store;
 
 /// The kinds the export endpoint writes, in the order the form offers them.
-const EXPORT_KINDS: [&str; 7] = [
+const EXPORT_KINDS: [&str; 9] = [
     "preference",
     "reward",
     "sft",
@@ -23,7 +26,12 @@ const EXPORT_KINDS: [&str; 7] = [
     "rating",
     "red_team",
     "full",
+    "label-studio",
+    "items",
 ];
+
+/// How pairs with several votes are decided (`decision` of the export endpoint).
+const DECISIONS: [&str; 3] = ["reliability", "dawid-skene", "majority"];
 
 /// `GET /projects/{project}/setup`.
 pub async fn setup_page<S: Store>(
@@ -33,6 +41,7 @@ pub async fn setup_page<S: Store>(
     let who = access(who)?;
     let project = &who.project;
     let versions = state.store.rubric_versions(project.id).await?;
+    let rubric_versions: Vec<i64> = versions.iter().map(|v| i64::from(v.version.0)).collect();
     let current = state.store.rubric(project.id, None).await?;
     let releases = state.store.releases(project.id).await?;
     let versions = versions
@@ -50,6 +59,15 @@ pub async fn setup_page<S: Store>(
                 "Versions: " (versions) ". Judgments keep the version they were made under; "
                 "saving makes a new version that new work is judged under."
             }
+            div.tabs role="tablist" aria-label="Rubric editor" {
+                button type="button" role="tab" id="rubric-tab-toml" aria-controls="rubric-toml-panel" aria-selected="true" { "TOML" }
+                button type="button" role="tab" id="rubric-tab-form" aria-controls="rubric-editor" aria-selected="false" tabindex="-1" { "Form" }
+            }
+            p.error id="rubric-switch-error" role="alert" hidden {}
+            // The structured editor, drawn by rubric.js from the TOML (through the
+            // domain's parser on the server) when its tab is chosen.
+            div id="rubric-editor" role="tabpanel" aria-labelledby="rubric-tab-form" class="stack" hidden {}
+            div id="rubric-toml-panel" role="tabpanel" aria-labelledby="rubric-tab-toml" {
             form id="rubric-form" class="stack" {
                 label for="rubric-toml" { "Rubric (TOML), version " (current.version.0) }
                 textarea id="rubric-toml" name="toml" rows="18" class="mono" spellcheck="false" { (current.rubric.to_toml()) }
@@ -57,46 +75,91 @@ pub async fn setup_page<S: Store>(
                 p.rule.ok role="status" hidden {}
                 p.actions { button type="submit" class="primary" { "Save as version " (current.version.0 + 1) } }
             }
-        }
-        section.panel {
-            h2 { "Import items" }
-            p.muted { "Native JSONL, one item a line; the file is stored whole or not at all, and bad lines are named." }
-            form id="import-form" class="inline" {
-                label { "File " input type="file" name="file" accept=".jsonl,.ndjson,.json,application/x-ndjson" required; }
-                label { input type="checkbox" name="update"; " replace changed items (new revisions)" }
-                button type="submit" class="primary" { "Import" }
             }
-            p.error id="import-error" role="alert" hidden {}
-            p.rule.ok id="import-done" role="status" hidden {}
         }
-        (export_panel(project, &releases))
+        (import_panel())
+        (export_panel(project, &rubric_versions, &releases))
     };
     Ok(page(layout(
         &format!("Setup · {}", project.name),
         Some(&who.actor.user),
         "setup",
         body,
-        &["setup.js"],
+        &["setup.js", "rubric.js"],
     )))
+}
+
+/// Import by upload, in any format the command line imports: detected by default or
+/// named, with the column mapping CSV needs; every bad record is listed by line.
+fn import_panel() -> Markup {
+    html! {
+        section.panel id="import" {
+            h2 { "Import items" }
+            p.muted {
+                "Native JSONL, CSV, Parquet, Label Studio JSON, HH-RLHF, oasst1, HelpSteer2, TRL, "
+                "UltraFeedback (gzip or zstd too). The file is stored whole or not at all; every bad record is named."
+            }
+            form id="import-form" class="stack" {
+                div.inline-fields {
+                    label { "File " input type="file" name="file" required; }
+                    label { "Format "
+                        select name="format" {
+                            option value="auto" selected { "detect from the content" }
+                            @for f in Format::ALL { option value=(f.name()) { (f.name()) } }
+                        }
+                    }
+                    label.check { input type="checkbox" name="update"; " replace changed items (new revisions)" }
+                }
+                details {
+                    summary { "Column mapping (CSV and flat Parquet)" }
+                    label for="import-mapping" { "Mapping as TOML, e.g. prompt = \"question\" and candidates = [\"answer_a\", \"answer_b\"]" }
+                    textarea id="import-mapping" name="mapping" rows="4" class="mono" spellcheck="false" {}
+                }
+                p.actions { button type="submit" class="primary" { "Import" } }
+            }
+            div id="import-error" class="error" role="alert" hidden {
+                span id="import-error-summary" {}
+                ul id="import-error-list" {}
+                p id="import-error-count" hidden {}
+            }
+            p.rule.ok id="import-done" role="status" hidden {}
+        }
+    }
 }
 
 /// Exports (a plain GET form on the streaming export endpoint, so the browser downloads
 /// the file with the session's cookie) and the project's releases.
 fn export_panel(
     project: &plumbline_store::Project,
+    rubric_versions: &[i64],
     releases: &[plumbline_store::ReleaseRecord],
 ) -> Markup {
+    let threshold = project.settings.decision_threshold;
     html! {
         section.panel id="exports" {
             h2 { "Export" }
-            p.muted { "Streams the file; which judgments make a pair, and every kind's columns, are in docs/EXPORTS.md." }
-            form.inline method="get" action={ "/api/v1/projects/" (pct(&project.name)) "/export" } {
+            p.muted { "Streams the file; which judgments make a pair, and every kind's columns, are in docs/EXPORTS.md. Empty filters do not narrow." }
+            form.inline id="export-form" method="get" action={ "/api/v1/projects/" (pct(&project.name)) "/export" } {
                 label { "Kind " select name="kind" { @for k in EXPORT_KINDS { option value=(k) { (k) } } } }
                 label { "Format " select name="format" { option value="jsonl" { "JSONL" } option value="parquet" { "Parquet" } } }
                 label { "Split " select name="split" {
                     option value="" { "all" } option value="train" { "train" } option value="eval" { "eval" }
                 } }
-                label { input type="checkbox" name="include_external" value="true"; " count imported external judgments" }
+                label { "Tags (all of, comma-separated) " input name="tags" autocomplete="off"; }
+                label { "Rubric version " select name="rubric_version" {
+                    option value="" { "any" }
+                    @for v in rubric_versions { option value=(v) { (v) } }
+                } }
+                label { "Least agreement (0 to 1) " input type="number" name="min_agreement" min="0" max="1" step="any"; }
+                label { "Least verified expertise " select name="min_expertise" {
+                    option value="" { "any" }
+                    @for l in [Level::Novice, Level::Practitioner, Level::Expert] { option value=(l.as_str()) { (l.as_str()) } }
+                } }
+                label { "Decision method " select name="decision" { @for d in DECISIONS { option value=(d) { (d) } } } }
+                label { "Least posterior of a decision "
+                    input type="number" name="threshold" min="0.5" max="1" step="any" placeholder=(threshold);
+                }
+                label.check { input type="checkbox" name="include_external" value="true"; " count imported external judgments" }
                 button type="submit" class="primary" { "Download" }
             }
         }
@@ -216,6 +279,20 @@ fn settings_panel(s: &ProjectSettings) -> Markup {
             value: num(s.decision_threshold),
             range: ("0.5", "1".into(), "any"),
         },
+        Field {
+            name: "ranking_agreement",
+            label: "Ranking agreement",
+            hint: "largest normalised Kendall distance at which rankings agree, 0 to 1".into(),
+            value: num(s.ranking_agreement),
+            range: ("0", "1".into(), "any"),
+        },
+        Field {
+            name: "rating_spread",
+            label: "Rating spread",
+            hint: format!("largest score spread at which ratings agree, 0 to {MAX_RATING_SPREAD}"),
+            value: s.rating_spread.to_string(),
+            range: ("0", MAX_RATING_SPREAD.to_string(), "1"),
+        },
     ];
     let required = if s.required_expertise.is_empty() {
         "none".to_owned()
@@ -226,6 +303,13 @@ fn settings_panel(s: &ProjectSettings) -> Markup {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // `tag=share, …`, the form `setup.js` reads back into the list.
+    let quotas = s
+        .edge_case_quotas
+        .iter()
+        .map(|q| format!("{}={}", q.tag, q.min_share))
+        .collect::<Vec<_>>()
+        .join(", ");
     html! {
         section.panel {
             h2 { "Settings" }
@@ -243,6 +327,12 @@ fn settings_panel(s: &ProjectSettings) -> Markup {
                             placeholder=[f.value.is_empty().then_some("automatic")];
                         small.muted id={ "hint-" (f.name) } { (f.hint) }
                     }
+                }
+                label {
+                    "Edge-case quotas "
+                    input type="text" name="edge_case_quotas" value=(quotas) data-initial=(quotas) data-kind="quotas"
+                        aria-describedby="hint-edge_case_quotas" placeholder="none" autocomplete="off";
+                    small.muted id="hint-edge_case_quotas" { "tag=least share of served work, comma-separated, e.g. edge:bereavement=0.05" }
                 }
                 button type="submit" class="primary" { "Save settings" }
             }

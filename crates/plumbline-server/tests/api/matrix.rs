@@ -270,6 +270,15 @@ fn ops() -> Vec<Op> {
         op(M::GET, "/api/v1/users", NOBODY, Some("admin")),
         op(M::POST, "/api/v1/users", NOBODY, Some("admin")),
         op(M::GET, "/api/v1/audit", NOBODY, Some("admin")),
+        // Invitations are an admin's; the rubric converter is anyone's who may read.
+        op(M::POST, "/api/v1/users/invitations", NOBODY, Some("admin")),
+        op(
+            M::POST,
+            "/api/v1/users/ann/invitations",
+            NOBODY,
+            Some("admin"),
+        ),
+        op(M::POST, "/api/v1/rubrics/convert", ANYONE, Some("read")),
         // Anyone signed in changes their own password (an empty body reaches the
         // handler's 400); resets and throttle lifts are an admin's.
         op(M::PUT, "/api/v1/account/password", ANYONE, None),
@@ -447,6 +456,18 @@ async fn public_endpoints_need_no_credentials() {
         StatusCode::UNAUTHORIZED,
         "login itself is open, and says no"
     );
+    let r = app
+        .http
+        .post(app.url("/api/v1/invitations/accept"))
+        .json(&json!({"token": "0".repeat(64), "password": "long-enough-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "accepting an invitation is open too (the link is the credential), and knows no such link"
+    );
 }
 
 /// True when the concrete `path` fits the OpenAPI template (`{name}` = one segment).
@@ -474,7 +495,8 @@ async fn the_matrix_covers_every_documented_endpoint() {
     for (template, methods) in doc["paths"].as_object().unwrap() {
         for method in methods.as_object().unwrap().keys() {
             let covered = public.contains(&template.as_str())
-                || (template == "/api/v1/session" && method == "post")
+                || ((template == "/api/v1/session" || template == "/api/v1/invitations/accept")
+                    && method == "post")
                 || table.iter().any(|op| {
                     op.method.as_str().eq_ignore_ascii_case(method) && fits(template, op.path)
                 });

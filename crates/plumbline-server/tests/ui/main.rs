@@ -9,6 +9,7 @@
 mod browse;
 mod player;
 mod webdriver;
+mod workspace;
 
 use plumbline_domain::{Item, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind};
 use plumbline_server::AppState;

@@ -9,9 +9,9 @@ use crate::model::now_ms;
 use plumbline_domain::{Expertise, ProjectId, ProjectRole, Scopes, UserId};
 use tokio_postgres::Row;
 
-const USER_COLUMNS: &str = "u.id, u.name, u.is_admin, u.disabled, u.created_at";
+pub(super) const USER_COLUMNS: &str = "u.id, u.name, u.is_admin, u.disabled, u.created_at";
 
-fn user(r: &Row, at: usize) -> User {
+pub(super) fn user(r: &Row, at: usize) -> User {
     User {
         id: UserId(r.get(at)),
         name: r.get(at + 1),

@@ -82,6 +82,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "item_comments",
         include_str!("../../migrations/postgres/0017_item_comments.sql"),
     ),
+    (
+        18,
+        "invitations",
+        include_str!("../../migrations/postgres/0018_invitations.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Plumbline's migration lock.

@@ -7,6 +7,7 @@ mod browse;
 mod export;
 mod identity;
 mod import;
+mod invitations;
 mod leads;
 mod media;
 mod migrate;

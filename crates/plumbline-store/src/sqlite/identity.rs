@@ -9,9 +9,9 @@ use crate::model::now_ms;
 use plumbline_domain::{Expertise, ProjectId, ProjectRole, Scopes, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-const USER_COLUMNS: &str = "u.id, u.name, u.is_admin, u.disabled, u.created_at";
+pub(super) const USER_COLUMNS: &str = "u.id, u.name, u.is_admin, u.disabled, u.created_at";
 
-fn user(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+pub(super) fn user(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     Ok(User {
         id: UserId(r.get(at)?),
         name: r.get(at + 1)?,
@@ -21,7 +21,7 @@ fn user(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     })
 }
 
-fn user_where(
+pub(super) fn user_where(
     conn: &Connection,
     clause: &str,
     value: &dyn rusqlite::ToSql,

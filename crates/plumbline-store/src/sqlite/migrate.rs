@@ -67,6 +67,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "item_comments",
         include_str!("../../migrations/sqlite/0017_item_comments.sql"),
     ),
+    (
+        18,
+        "invitations",
+        include_str!("../../migrations/sqlite/0018_invitations.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet.

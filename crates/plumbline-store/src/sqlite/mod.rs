@@ -7,6 +7,7 @@ mod export;
 mod group;
 mod identity;
 mod import;
+mod invitations;
 mod leads;
 mod media;
 mod migrate;

@@ -9,6 +9,7 @@ pub use crate::cases_browse::*;
 pub use crate::cases_experts::*;
 pub use crate::cases_export::*;
 pub use crate::cases_identity::*;
+pub use crate::cases_invitations::*;
 pub use crate::cases_leads::*;
 pub use crate::cases_work::*;
 

@@ -7,6 +7,7 @@ mod cases_browse;
 mod cases_experts;
 mod cases_export;
 mod cases_identity;
+mod cases_invitations;
 mod cases_leads;
 mod cases_media;
 mod cases_tamper;
@@ -95,6 +96,7 @@ conformance!(
     users_members_and_expertise,
     tokens_live_expire_and_revoke,
     passwords_members_and_throttles,
+    invitations_are_single_use_replaceable_and_expire,
     audit_chain_records_every_mutation,
     audit_chain_stays_whole_under_concurrent_writers,
     purge_removes_text_and_keeps_ids_and_hashes,

@@ -26,6 +26,26 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Invite a user: create them without a password and print a one-time link
+    /// (72 hours, single use) on which they choose their own. With --again, issue a
+    /// new link for an existing user instead; their earlier link stops working.
+    Invite {
+        /// Login name.
+        name: String,
+        /// Make the new user an instance administrator.
+        #[arg(long, conflicts_with = "again")]
+        admin: bool,
+        /// The user exists: issue them a new link.
+        #[arg(long)]
+        again: bool,
+        /// The server's address as users reach it, e.g. https://plumbline.example.org.
+        #[arg(
+            long,
+            env = "PLUMBLINE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:7433"
+        )]
+        base_url: String,
+    },
     /// List users.
     List {
         /// Print JSON.
@@ -301,6 +321,41 @@ pub async fn user<S: Store>(store: &S, cmd: UserCommand) -> anyhow::Result<ExitC
             if generated {
                 println!("password (shown once): {}", hash.1);
             }
+        }
+        UserCommand::Invite {
+            name,
+            admin,
+            again,
+            base_url,
+        } => {
+            let user = if again {
+                store.user_by_name(&name).await?
+            } else {
+                plumbline_server::invitations::check_user_name(&name)
+                    .map_err(anyhow::Error::msg)?;
+                store
+                    .create_user(
+                        None,
+                        NewUser {
+                            name,
+                            password_hash: None,
+                            is_admin: admin,
+                        },
+                    )
+                    .await?
+            };
+            let issued = plumbline_server::invitations::issue(store, None, user.id).await?;
+            eprintln!(
+                "{} `{}`; the link works once, until {} (Unix ms), and is shown only now:",
+                if again { "new link for" } else { "invited" },
+                user.name,
+                issued.invitation.expires_at
+            );
+            println!(
+                "{}{}",
+                base_url.trim_end_matches('/'),
+                plumbline_server::invitations::invite_path(&issued.secret)
+            );
         }
         UserCommand::List { json } => {
             let users = store.list_users().await?;

@@ -57,6 +57,12 @@ pub struct SettingsFlags {
     /// Least posterior of an item's decided label, above 0.5 and at most 1.
     #[arg(long, allow_negative_numbers = true)]
     decision_threshold: Option<f64>,
+    /// Largest normalised Kendall distance at which rankings agree, 0 to 1.
+    #[arg(long, allow_negative_numbers = true)]
+    ranking_agreement: Option<f64>,
+    /// Largest score spread at which ratings agree, 0 to 100.
+    #[arg(long)]
+    rating_spread: Option<u32>,
 }
 
 /// A whole number, or `auto` for the setting's automatic value.
@@ -84,6 +90,9 @@ impl SettingsFlags {
             max_overlap: self.max_overlap.map(|a| a.0),
             min_gold_accuracy: self.min_gold_accuracy,
             decision_threshold: self.decision_threshold,
+            ranking_agreement: self.ranking_agreement,
+            rating_spread: self.rating_spread,
+            edge_case_quotas: None,
         }
     }
 }

@@ -302,3 +302,38 @@ fn purge_removes_text_from_the_database_file() {
     );
     assert!(env.run(&["audit", "verify"]).ok().stdout.contains("intact"));
 }
+
+#[test]
+fn an_invitation_link_is_printed_once_and_replaced_on_request() {
+    let env = with_project();
+    let out = env
+        .run(&[
+            "user",
+            "invite",
+            "ida",
+            "--base-url",
+            "https://plumbline.example.org/",
+        ])
+        .ok();
+    let first = out.stdout.trim().to_owned();
+    assert!(
+        first.starts_with("https://plumbline.example.org/invite/") && first.len() == 37 + 64,
+        "{first}"
+    );
+    assert!(out.stderr.contains("shown only now"), "{}", out.stderr);
+    env.run(&["user", "invite", "ida"])
+        .fails_with(&["`ida` exists already"]);
+    env.run(&["user", "invite", "has space"])
+        .fails_with(&["without spaces"]);
+    let again = env.run(&["user", "invite", "ida", "--again"]).ok();
+    let second = again.stdout.trim().to_owned();
+    assert!(
+        second.starts_with("http://127.0.0.1:7433/invite/"),
+        "{second}"
+    );
+    assert_ne!(first.rsplit('/').next(), second.rsplit('/').next());
+    env.run(&["user", "invite", "nobody", "--again"])
+        .fails_with(&["not found"]);
+    let users = env.run(&["user", "list", "--json"]).ok();
+    assert!(users.stdout.contains("\"ida\""), "{}", users.stdout);
+}
