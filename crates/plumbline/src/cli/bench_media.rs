@@ -83,6 +83,7 @@ pub async fn run(args: MediaBenchArgs) -> anyhow::Result<()> {
         media: Some(MediaOptions {
             dirs: vec![args.dir.clone()],
             max_bytes: DEFAULT_MAX_MEDIA_BYTES,
+            ..MediaOptions::default()
         }),
         ..ImportRequest::native(ImportOptions::default())
     };
