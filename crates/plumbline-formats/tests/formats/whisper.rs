@@ -9,7 +9,7 @@ use plumbline_formats::media::MediaOptions;
 use plumbline_formats::{Format, Input};
 use std::path::{Path, PathBuf};
 
-/// A scratch directory with `calls/c1.json` (WhisperX) and `calls/c1.wav` (about 4 s
+/// A scratch directory with `calls/c1.json` (WhisperX) and `calls/c1.wav` (about 3.7 s
 /// of speech), or `None` without espeak-ng (failing under CI=true).
 fn call_dir(test: &str) -> Option<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
@@ -106,7 +106,7 @@ fn a_whisperx_file_becomes_timed_turns_with_its_audio_beside_it() {
                 3.105,
                 0.675
             ),
-            (Role::Assistant, "agent", "thank you.", 3.206, 3.907, 0.96),
+            (Role::Assistant, "agent", "thank you.", 3.006, 3.507, 0.96),
         ]
     );
     let media = item.media.as_ref().unwrap();
@@ -153,7 +153,7 @@ fn whisper_words_and_openai_verbose_json_give_their_confidence() {
 fn bad_transcripts_are_refused_naming_the_field_and_store_nothing() {
     let Some(dir) = call_dir("bad") else { return };
     let x = std::fs::read_to_string(dir.join("calls/c1.json")).unwrap();
-    std::fs::write(dir.join("calls/long.json"), x.replace("3.907", "63.907")).unwrap();
+    std::fs::write(dir.join("calls/long.json"), x.replace("3.507", "63.507")).unwrap();
     std::fs::copy(dir.join("calls/c1.wav"), dir.join("calls/long.wav")).unwrap();
     std::fs::write(dir.join("calls/back.json"), x.replace("3.105", "0.1")).unwrap();
     std::fs::write(dir.join("calls/notes.json"), "not json").unwrap();
