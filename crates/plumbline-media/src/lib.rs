@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod decode;
+mod ebml;
 mod peaks;
 mod sniff;
 mod wav;
