@@ -29,9 +29,21 @@ pub fn may_hold(text: &str) -> bool {
 /// The line rewritten as a native item when it gives a `transcript` (its segments as
 /// `context`, its audio as `media`); `None` when it gives none.
 pub fn expand_line(text: &str, line: u64, opts: &ReadOptions) -> Result<Option<String>, LineError> {
-    let Ok(Value::Object(mut item)) = serde_json::from_str::<Value>(text) else {
+    let mut item = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(item)) => item,
         // Not an object: the native reader names what is wrong.
-        return Ok(None);
+        Ok(_) => return Ok(None),
+        // serde would stop at `transcript` as an unknown field before it saw the
+        // broken JSON; say what is wrong instead.
+        Err(e) => {
+            let msg = e.to_string();
+            let msg = msg.rfind(" at line ").map_or(msg.as_str(), |at| &msg[..at]);
+            return Err(LineError::new(
+                line,
+                None,
+                format!("{msg} (column {})", e.column()),
+            ));
+        }
     };
     let Some(transcript) = item.remove("transcript") else {
         return Ok(None);

@@ -15,7 +15,7 @@ pub(crate) fn check_webm_end(bytes: &[u8]) -> Result<(), MediaError> {
     if id != EBML_HEADER {
         return Err(corrupt("does not start with an EBML header"));
     }
-    let (size, at) = size(bytes, at).ok_or_else(|| corrupt("has a cut EBML header"))?;
+    let (size, at) = read_size(bytes, at).ok_or_else(|| corrupt("has a cut EBML header"))?;
     let at = size
         .and_then(|s| at.checked_add(usize::try_from(s).ok()?))
         .ok_or_else(|| corrupt("has an EBML header of no known size"))?;
@@ -25,7 +25,7 @@ pub(crate) fn check_webm_end(bytes: &[u8]) -> Result<(), MediaError> {
     if id != SEGMENT {
         return Err(corrupt("has no Segment after its EBML header"));
     }
-    let (size, at) = size(bytes, at)
+    let (size, at) = read_size(bytes, at)
         .ok_or_else(|| MediaError::Truncated("the WebM file ends in its Segment's size".into()))?;
     match size {
         Some(declared) if (at as u64).saturating_add(declared) > bytes.len() as u64 => {
@@ -50,7 +50,7 @@ fn element_id(bytes: &[u8], at: usize) -> Option<(u32, usize)> {
 }
 
 /// A size (`None` when written as unknown: every value bit set) and the offset after it.
-fn size(bytes: &[u8], at: usize) -> Option<(Option<u64>, usize)> {
+fn read_size(bytes: &[u8], at: usize) -> Option<(Option<u64>, usize)> {
     let first = *bytes.get(at)?;
     if first == 0 {
         return None;

@@ -121,6 +121,7 @@ fn whisper_words_and_openai_verbose_json_give_their_confidence() {
     // The `whisper` command with word timestamps: the mean of the words' probabilities;
     // the empty segment over silence is left out.
     let words = std::fs::read_to_string(fixture("whisper/whisper_words.json")).unwrap();
+    let words = words.trim();
     let got = import_body(format!(r#"{{"id":"w","transcript":{words}}}"#)).ok();
     let item = &got.parsed()[0];
     let got_turns: Vec<_> = item
@@ -137,6 +138,7 @@ fn whisper_words_and_openai_verbose_json_give_their_confidence() {
     );
     // OpenAI's verbose_json has no per-segment words: exp(avg_logprob).
     let verbose = std::fs::read_to_string(fixture("whisper/openai_verbose.json")).unwrap();
+    let verbose = verbose.trim();
     let got = import_body(format!(
         r#"{{"id":"v","transcript":{verbose},"candidates":[]}}"#
     ))
@@ -229,6 +231,9 @@ fn bad_transcripts_are_refused_naming_the_field_and_store_nothing() {
         );
         assert!(e[0].reason.contains(words), "{line}: {}", e[0].reason);
     }
+    // A broken line is named for its JSON, not for the field it was cut in.
+    let e = import_body(r#"{"id":"c1","transcript":{"segments":[}"#.into()).error();
+    assert!(e.contains("expected value"), "{e}");
     // An API body has no directory: a path is refused, naming the ways that work.
     let e = import_body(r#"{"id":"c1","transcript":"calls/c1.json"}"#.into()).error();
     assert!(e.contains("give the transcript inline"), "{e}");
