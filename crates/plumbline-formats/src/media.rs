@@ -105,12 +105,7 @@ pub fn attach(
 
 /// The first of the import's directories that holds `path`, or why none does.
 fn find_file(opts: &MediaOptions, path: &str) -> Result<PathBuf, String> {
-    if let Some(file) = opts
-        .dirs
-        .iter()
-        .map(|d| d.join(path))
-        .find(|p| p.is_file())
-    {
+    if let Some(file) = opts.dirs.iter().map(|d| d.join(path)).find(|p| p.is_file()) {
         return Ok(file);
     }
     let dirs: Vec<String> = opts

@@ -115,7 +115,12 @@ fn read_file(path: &str, opts: &ReadOptions) -> Result<(Value, Option<String>), 
 fn audio_beside(path: &str, media: &MediaOptions) -> Result<Option<String>, String> {
     let found: Vec<String> = AUDIO_EXTENSIONS
         .iter()
-        .map(|ext| Path::new(path).with_extension(ext).to_string_lossy().into_owned())
+        .map(|ext| {
+            Path::new(path)
+                .with_extension(ext)
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|p| media.has(p))
         .collect();
     match found.as_slice() {
@@ -148,10 +153,16 @@ impl Speakers {
         for (name, entry) in map {
             let field = |k: &str| format!("speakers.{name}{k}");
             let Value::Object(entry) = entry else {
-                return Err((field(""), "must be an object with `label` and/or `role`".into()));
+                return Err((
+                    field(""),
+                    "must be an object with `label` and/or `role`".into(),
+                ));
             };
             if let Some(k) = entry.keys().find(|k| *k != "label" && *k != "role") {
-                return Err((field(&format!(".{k}")), "unknown field (expected `label` or `role`)".into()));
+                return Err((
+                    field(&format!(".{k}")),
+                    "unknown field (expected `label` or `role`)".into(),
+                ));
             }
             let label = match entry.get("label") {
                 None => None,
@@ -207,7 +218,10 @@ struct Turn {
 impl Turn {
     fn into_json(self) -> Value {
         let mut t = Map::new();
-        t.insert("role".into(), serde_json::to_value(self.role).unwrap_or(Value::Null));
+        t.insert(
+            "role".into(),
+            serde_json::to_value(self.role).unwrap_or(Value::Null),
+        );
         t.insert("content".into(), Value::String(self.content));
         if let Some(s) = self.speaker {
             t.insert("speaker".into(), Value::String(s));
@@ -251,11 +265,17 @@ fn turns(transcript: &Value, speakers: &Speakers) -> Result<Vec<Turn>, (String, 
         };
         let time = |k: &str| match seg.get(k).and_then(Value::as_f64) {
             Some(t) if t.is_finite() && t >= 0.0 => Ok(t),
-            _ => Err((field(&format!(".{k}")), "must be a non-negative number of seconds".to_owned())),
+            _ => Err((
+                field(&format!(".{k}")),
+                "must be a non-negative number of seconds".to_owned(),
+            )),
         };
         let (start, end) = (time("start")?, time("end")?);
         if end < start {
-            return Err((field(".end"), format!("ends ({end}) before it starts ({start})")));
+            return Err((
+                field(".end"),
+                format!("ends ({end}) before it starts ({start})"),
+            ));
         }
         // Whisper writes empty segments over silence; they hold nothing to judge.
         if text.is_empty() {

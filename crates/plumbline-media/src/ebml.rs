@@ -19,9 +19,8 @@ pub(crate) fn check_webm_end(bytes: &[u8]) -> Result<(), MediaError> {
     let at = size
         .and_then(|s| at.checked_add(usize::try_from(s).ok()?))
         .ok_or_else(|| corrupt("has an EBML header of no known size"))?;
-    let (id, at) = element_id(bytes, at).ok_or_else(|| {
-        MediaError::Truncated("the WebM file ends before its Segment".into())
-    })?;
+    let (id, at) = element_id(bytes, at)
+        .ok_or_else(|| MediaError::Truncated("the WebM file ends before its Segment".into()))?;
     if id != SEGMENT {
         return Err(corrupt("has no Segment after its EBML header"));
     }
@@ -46,7 +45,10 @@ fn element_id(bytes: &[u8], at: usize) -> Option<(u32, usize)> {
         return None;
     }
     let raw = bytes.get(at..at + len)?;
-    Some((raw.iter().fold(0u32, |v, b| (v << 8) | u32::from(*b)), at + len))
+    Some((
+        raw.iter().fold(0u32, |v, b| (v << 8) | u32::from(*b)),
+        at + len,
+    ))
 }
 
 /// A size (`None` when written as unknown: every value bit set) and the offset after it.
@@ -86,7 +88,9 @@ mod tests {
         // Two-byte size 0x4100 = 256.
         assert!(check_webm_end(&file(&[0x41, 0x00], 255)).is_err());
         // Unknown size (a live recording): no promise to check.
-        assert!(check_webm_end(&file(&[0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], 3)).is_ok());
+        assert!(
+            check_webm_end(&file(&[0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], 3)).is_ok()
+        );
         assert!(check_webm_end(&file(&[0xFF], 3)).is_ok());
         assert!(check_webm_end(&[0x1A, 0x45]).is_err());
     }

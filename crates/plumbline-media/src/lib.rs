@@ -98,7 +98,9 @@ pub fn prepare(
     }
     let container = sniff::container(&bytes)?;
     if redact.is_empty() {
-        let decoded = guarded(container, || decode::decode(bytes.clone(), container, false))?;
+        let decoded = guarded(container, || {
+            decode::decode(bytes.clone(), container, false)
+        })?;
         let sha256 = Sha256::digest(&bytes).into();
         return Ok(PreparedAudio {
             bytes,

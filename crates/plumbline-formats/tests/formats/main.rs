@@ -13,5 +13,5 @@ mod media;
 mod oasst1;
 mod parquet;
 mod support;
-mod whisper;
 mod webm;
+mod whisper;

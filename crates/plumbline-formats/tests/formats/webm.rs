@@ -18,7 +18,9 @@ fn run(tool: &str, args: &[&str]) -> bool {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "{tool} is needed under CI: {other:?}"
             );
-            eprintln!("*** SKIPPED: {tool} is not installed (espeak-ng, opus-tools, mkvtoolnix) ***");
+            eprintln!(
+                "*** SKIPPED: {tool} is not installed (espeak-ng, opus-tools, mkvtoolnix) ***"
+            );
             false
         }
     }
@@ -31,9 +33,16 @@ fn call_dir() -> Option<PathBuf> {
     let p = |name: &str| dir.join("calls").join(name).to_str().unwrap().to_owned();
     let made = run(
         "espeak-ng",
-        &["-w", &p("c1.wav"), "Hello, my card number is four five five six, thank you."],
+        &[
+            "-w",
+            &p("c1.wav"),
+            "Hello, my card number is four five five six, thank you.",
+        ],
     ) && run("opusenc", &["--quiet", &p("c1.wav"), &p("c1.opus")])
-        && run("mkvmerge", &["-q", "--webm", "-o", &p("c1.webm"), &p("c1.opus")]);
+        && run(
+            "mkvmerge",
+            &["-q", "--webm", "-o", &p("c1.webm"), &p("c1.opus")],
+        );
     made.then_some(dir)
 }
 

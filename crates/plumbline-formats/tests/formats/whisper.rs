@@ -68,7 +68,8 @@ fn import_body(line: String) -> Got {
     )
 }
 
-const SPEAKERS: &str = r#"{"SPEAKER_00":{"label":"agent","role":"assistant"},"SPEAKER_01":{"label":"customer"}}"#;
+const SPEAKERS: &str =
+    r#"{"SPEAKER_00":{"label":"agent","role":"assistant"},"SPEAKER_01":{"label":"customer"}}"#;
 
 #[test]
 fn a_whisperx_file_becomes_timed_turns_with_its_audio_beside_it() {
@@ -127,7 +128,14 @@ fn whisper_words_and_openai_verbose_json_give_their_confidence() {
     let got_turns: Vec<_> = item
         .context
         .iter()
-        .map(|t| (t.role, t.speaker.clone(), t.content.as_str(), t.asr_confidence))
+        .map(|t| {
+            (
+                t.role,
+                t.speaker.clone(),
+                t.content.as_str(),
+                t.asr_confidence,
+            )
+        })
         .collect();
     assert_eq!(
         got_turns,

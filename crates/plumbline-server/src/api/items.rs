@@ -7,8 +7,8 @@ use crate::AppState;
 use crate::auth::{Importer, Reviewer};
 use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use plumbline_domain::{ItemId, ProjectRole};
 use plumbline_formats::Input;
@@ -97,7 +97,11 @@ pub async fn import<S: Store>(
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
     let mut import_request = ImportRequest::native(ImportOptions {
         update: q.update,
         report_errors: q.report_errors.unwrap_or(10).min(1000),
@@ -176,14 +180,18 @@ async fn read_form(
         let bytes = field.bytes().await.map_err(failed)?;
         if name == "items" {
             if items.replace(bytes).is_some() {
-                return Err(ApiError::BadRequest("the part `items` is given twice".into()));
+                return Err(ApiError::BadRequest(
+                    "the part `items` is given twice".into(),
+                ));
             }
             continue;
         }
         plumbline_domain::media::check_file_path(&format!("part `{name}`"), &name)
             .map_err(ApiError::Field)?;
         if parts.insert(name.clone(), bytes).is_some() {
-            return Err(ApiError::BadRequest(format!("the part `{name}` is given twice")));
+            return Err(ApiError::BadRequest(format!(
+                "the part `{name}` is given twice"
+            )));
         }
     }
     let items = items.ok_or_else(|| {

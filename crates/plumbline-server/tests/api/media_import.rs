@@ -80,7 +80,8 @@ async fn stored(who: &As) -> usize {
     v["items"].as_array().unwrap().len()
 }
 
-const WHISPERX: &str = include_str!("../../../plumbline-formats/tests/fixtures/whisper/whisperx.json");
+const WHISPERX: &str =
+    include_str!("../../../plumbline-formats/tests/fixtures/whisper/whisperx.json");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn items_come_with_their_transcripts_and_audio_in_one_request() {
@@ -146,7 +147,10 @@ async fn items_come_with_their_transcripts_and_audio_in_one_request() {
     assert_eq!(context[1]["asr_confidence"], 0.675);
     let r = lead
         .http
-        .get(format!("{}/api/v1/projects/calls/items/c1/media", lead.base))
+        .get(format!(
+            "{}/api/v1/projects/calls/items/c1/media",
+            lead.base
+        ))
         .bearer_auth(&lead.token)
         .header("range", "bytes=0-99")
         .send()
