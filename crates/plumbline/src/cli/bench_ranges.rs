@@ -135,8 +135,15 @@ pub(super) async fn read(
                     times.push(us);
                 }
             }
-            _ => {
+            other => {
                 failed += 1;
+                if failed <= 3 {
+                    let why = match other {
+                        Ok(r) => format!("{}: {}", r.status(), r.text().await.unwrap_or_default()),
+                        Err(e) => e.to_string(),
+                    };
+                    eprintln!("range read failed: {why}");
+                }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }
