@@ -64,7 +64,7 @@ impl MediaRef {
                     "needs `path` (a file to import) or `sha256` (audio stored already)",
                 ));
             }
-            (Some(path), _) => check_path(path)?,
+            (Some(path), _) => check_file_path("media.path", path)?,
             (None, Some(sha)) => {
                 if sha.len() != 64
                     || !sha
@@ -94,9 +94,10 @@ impl MediaRef {
 }
 
 /// Refuses URLs, absolute paths and `..`: a path names a file under the import's own
-/// directory or the media directory, nothing else on the machine.
-fn check_path(path: &str) -> Result<(), FieldError> {
-    let bad = |reason: &str| Err(FieldError::new("media.path", format!("`{path}`: {reason}")));
+/// directory or the media directory, nothing else on the machine. `field` names the
+/// field in the refusal (`media.path`, `transcript`).
+pub fn check_file_path(field: &str, path: &str) -> Result<(), FieldError> {
+    let bad = |reason: &str| Err(FieldError::new(field, format!("`{path}`: {reason}")));
     if path.trim().is_empty() {
         return bad("is empty");
     }

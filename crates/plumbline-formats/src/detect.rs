@@ -143,10 +143,16 @@ struct Shape {
 
 /// The row shapes recognisable from field names (and, where names are shared, from
 /// whether the fields are lists or text).
-const SHAPES: [Shape; 10] = [
+const SHAPES: [Shape; 11] = [
     Shape {
         format: Format::Native,
         marks: &[("id", Want::Any), ("context", Want::Any)],
+        absent: &[],
+    },
+    // Native items whose context is a speech-recognition transcript (`whisper.rs`).
+    Shape {
+        format: Format::Native,
+        marks: &[("id", Want::Any), ("transcript", Want::Any)],
         absent: &[],
     },
     // HH-RLHF: whole dialogues as text, no separate prompt.

@@ -45,6 +45,7 @@ pub mod split;
 pub mod split_driver;
 pub mod trl;
 pub mod ultrafeedback;
+pub mod whisper;
 
 pub use detect::Format;
 pub use feed::{Feeder, ReadOptions, ReadSummary, Record, encode_item};

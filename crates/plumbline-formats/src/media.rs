@@ -6,16 +6,53 @@
 use crate::lines::LineError;
 use plumbline_domain::{Item, TimeRange};
 use plumbline_store::NewMedia;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Where an import finds audio files, and how large one may be.
-#[derive(Debug, Clone)]
+/// Where an import finds the files its items name (audio, transcripts), and how large
+/// one may be.
+#[derive(Debug, Clone, Default)]
 pub struct MediaOptions {
     /// Directories a relative `media.path` is looked up in, in order (the import
     /// file's own directory, then `--media-dir`).
     pub dirs: Vec<PathBuf>,
     /// Largest file accepted, in bytes.
     pub max_bytes: u64,
+    /// Files sent with the items (the parts of a multipart API import), by their
+    /// relative path; looked up before the directories.
+    pub parts: BTreeMap<String, bytes::Bytes>,
+}
+
+impl MediaOptions {
+    /// Whether `path` names a file sent along or one in the directories.
+    pub(crate) fn has(&self, path: &str) -> bool {
+        self.parts.contains_key(path) || self.dirs.iter().any(|d| d.join(path).is_file())
+    }
+
+    /// The bytes of the file `path` names (a part first, then the first directory that
+    /// holds it), or why it cannot be read: missing, over the cap, unreadable.
+    pub(crate) fn read(&self, path: &str) -> Result<bytes::Bytes, String> {
+        if let Some(part) = self.parts.get(path) {
+            self.check_size(path, part.len() as u64)?;
+            return Ok(part.clone());
+        }
+        let file = find_file(self, path)?;
+        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        self.check_size(path, size)?;
+        std::fs::read(&file)
+            .map(bytes::Bytes::from)
+            .map_err(|e| format!("`{path}`: {e}"))
+    }
+
+    fn check_size(&self, path: &str, size: u64) -> Result<(), String> {
+        if size > self.max_bytes {
+            return Err(format!(
+                "`{path}`: the file is {size} bytes, over the cap of {} bytes (--max-media-bytes)",
+                self.max_bytes
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Reads, checks and stores-to-be the audio `item` names by path, rewriting its media
@@ -39,39 +76,13 @@ pub fn attach(
     let Some(opts) = opts else {
         return Err(refuse(format!(
             "`{path}`: this import reads no audio files (an API body has no directory); \
-             upload the audio first and name it by `sha256`"
+             send the file as a part of a multipart import, or upload the audio first and \
+             name it by `sha256`"
         )));
     };
-    let Some(file) = opts
-        .dirs
-        .iter()
-        .map(|d| d.join(&path))
-        .find(|p| p.is_file())
-    else {
-        let dirs: Vec<String> = opts
-            .dirs
-            .iter()
-            .map(|d| format!("`{}`", d.display()))
-            .collect();
-        return Err(refuse(format!(
-            "`{path}`: no such file in {}",
-            if dirs.is_empty() {
-                "any directory".to_owned()
-            } else {
-                dirs.join(" or ")
-            }
-        )));
-    };
-    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-    if size > opts.max_bytes {
-        return Err(refuse(format!(
-            "`{path}`: the audio file is {size} bytes, over the cap of {} bytes (--max-media-bytes)",
-            opts.max_bytes
-        )));
-    }
-    let bytes = std::fs::read(&file).map_err(|e| refuse(format!("`{path}`: {e}")))?;
+    let bytes = opts.read(&path).map_err(refuse)?;
     let ranges: Vec<(f64, f64)> = media.redact.iter().map(|r| (r.start, r.end)).collect();
-    let audio = plumbline_media::prepare(bytes.into(), &ranges, opts.max_bytes)
+    let audio = plumbline_media::prepare(bytes, &ranges, opts.max_bytes)
         .map_err(|e| refuse(format!("`{path}`: {e}")))?;
     let duration = (audio.info.duration * 1000.0).round() / 1000.0;
     media.sha256 = Some(plumbline_media::hex(&audio.sha256));
@@ -90,6 +101,26 @@ pub fn attach(
         sample_rate: audio.info.sample_rate,
         peaks: audio.peaks.map(|p| p.to_json()),
     }))
+}
+
+/// The first of the import's directories that holds `path`, or why none does.
+fn find_file(opts: &MediaOptions, path: &str) -> Result<PathBuf, String> {
+    if let Some(file) = opts.dirs.iter().map(|d| d.join(path)).find(|p| p.is_file()) {
+        return Ok(file);
+    }
+    let dirs: Vec<String> = opts
+        .dirs
+        .iter()
+        .map(|d| format!("`{}`", d.display()))
+        .collect();
+    Err(format!(
+        "`{path}`: no such file in {}",
+        if dirs.is_empty() {
+            "any directory".to_owned()
+        } else {
+            dirs.join(" or ")
+        }
+    ))
 }
 
 /// Refuses a turn whose time range lies outside the audio, naming the turn.

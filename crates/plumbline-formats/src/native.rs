@@ -12,7 +12,15 @@ pub use crate::feed::{
 };
 
 /// Parses one line into an item checked against the project.
+/// A line may give a speech-recognition `transcript` in place of `context`
+/// ([`crate::whisper`]).
 pub fn parse_line(text: &str, line: u64, opts: &NativeOptions) -> Result<Item, LineError> {
+    let expanded = if crate::whisper::may_hold(text) {
+        crate::whisper::expand_line(text, line, opts)?
+    } else {
+        None
+    };
+    let text = expanded.as_deref().unwrap_or(text);
     let item = Item::from_json(text, opts.default_task).map_err(|e| match e {
         ItemError::Json(msg) => LineError::new(line, None, msg),
         ItemError::Invalid(f) => LineError::new(line, Some(f.field), f.reason),

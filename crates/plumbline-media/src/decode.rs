@@ -33,6 +33,9 @@ pub(crate) fn decode(
     if container == Container::Ogg {
         check_ogg_end(&bytes)?;
     }
+    if container == Container::WebM {
+        crate::ebml::check_webm_end(&bytes)?;
+    }
     let declared_len = (container == Container::Wav)
         .then(|| wav_declared_data(&bytes))
         .flatten();

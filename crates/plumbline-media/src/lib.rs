@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod decode;
+mod ebml;
 mod peaks;
 mod sniff;
 mod wav;
@@ -97,7 +98,9 @@ pub fn prepare(
     }
     let container = sniff::container(&bytes)?;
     if redact.is_empty() {
-        let decoded = decode::decode(bytes.clone(), container, false)?;
+        let decoded = guarded(container, || {
+            decode::decode(bytes.clone(), container, false)
+        })?;
         let sha256 = Sha256::digest(&bytes).into();
         return Ok(PreparedAudio {
             bytes,
@@ -106,7 +109,7 @@ pub fn prepare(
             peaks: decoded.peaks,
         });
     }
-    let decoded = decode::decode(bytes, container, true)?;
+    let decoded = guarded(container, || decode::decode(bytes, container, true))?;
     let info = decoded.info;
     let Some(mut samples) = decoded.samples else {
         return Err(MediaError::Redaction(format!(
@@ -133,6 +136,45 @@ pub fn prepare(
             ..info
         },
         peaks: Some(peaks),
+    })
+}
+
+thread_local! {
+    /// Set while this thread decodes, whose panics on corrupt input become errors here
+    /// and need not be printed by the panic hook.
+    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a decode and turns a panic into a refusal of the file. symphonia's demuxers
+/// panic on some corrupt input (the Matroska reader shifts by a negative width on an
+/// EBML size byte of zero) where they should return an error; a corrupt upload must be
+/// refused, not take down the import or the request. The panic hook stays quiet for
+/// these.
+fn guarded<T>(
+    container: Container,
+    f: impl FnOnce() -> Result<T, MediaError>,
+) -> Result<T, MediaError> {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !INSIDE.with(|c| c.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = INSIDE.with(|c| c.replace(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    INSIDE.with(|c| c.set(was));
+    out.unwrap_or_else(|payload| {
+        let why = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the demuxer failed".into());
+        Err(MediaError::Corrupt(format!(
+            "the {container:?} file does not decode: {why}"
+        )))
     })
 }
 

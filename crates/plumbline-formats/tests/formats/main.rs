@@ -13,3 +13,5 @@ mod media;
 mod oasst1;
 mod parquet;
 mod support;
+mod webm;
+mod whisper;

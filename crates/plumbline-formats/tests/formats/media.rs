@@ -52,6 +52,7 @@ fn import(dir: &Path, lines: &[String], media_dir: Option<&Path>) -> crate::supp
             .chain(media_dir.map(Path::to_path_buf))
             .collect(),
         max_bytes: 200 << 20,
+        ..MediaOptions::default()
     });
     read_input(
         Input::File(std::fs::File::open(file).unwrap()),
@@ -309,6 +310,7 @@ fn a_csv_column_names_each_row_s_audio() {
     opts.media = Some(MediaOptions {
         dirs: vec![dir.clone()],
         max_bytes: 200 << 20,
+        ..MediaOptions::default()
     });
     let got = read_input(
         Input::File(std::fs::File::open(&file).unwrap()),

@@ -5,19 +5,22 @@
 use super::{ApiError, ApiResult, page_size};
 use crate::AppState;
 use crate::auth::{Importer, Reviewer};
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use plumbline_domain::{ItemId, ProjectRole};
 use plumbline_formats::csv::Mapping;
 use plumbline_formats::import_driver::{self, ImportError, ImportRequest};
+use plumbline_formats::media::MediaOptions;
 use plumbline_formats::{Format, Input};
 use plumbline_store::{
     ImportOptions, ImportOutcome, ItemFilter, ItemRevision, ItemState, Store, StoreError,
     StoredItem,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Routes of this resource (JSON bodies).
 pub fn routes<S: Store>() -> Router<AppState<S>> {
@@ -71,27 +74,54 @@ pub struct ImportReply {
     pub detected: Option<String>,
 }
 
+/// A multipart import. The part `items` holds the items; every other part is a file an
+/// item names (`media.path`, or `transcript` by path), the part's name being that
+/// relative path (`calls/c1.wav`): audio in a format browsers play, or a Whisper /
+/// WhisperX JSON transcript. Files are held under the same cap as an upload.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ImportForm {
+    /// The items, in the format `format` names (native JSONL by default).
+    #[schema(value_type = String, format = Binary)]
+    items: Vec<u8>,
+}
+
 /// Imports items from the body in any format the command line imports (native JSONL
-/// unless `format` says otherwise; gzip and zstd are read through); nothing is stored
-/// unless every record is good.
+/// unless `format` says otherwise; gzip and zstd are read through), or from a
+/// `multipart/form-data` body whose `items` part holds them and whose other parts are the
+/// files (audio, transcripts) they name by relative path; nothing is stored unless every
+/// record and every file it names is good.
 #[utoipa::path(post, operation_id = "import_items", path = "/api/v1/projects/{project}/items", tag = "items",
     params(("project" = String, Path, description = "Project name"), ImportQuery),
-    request_body(content = String, content_type = "application/x-ndjson", description = "The file: JSONL, JSON, CSV or Parquet as `format` says"),
+    request_body(description = "The file (JSONL, JSON, CSV or Parquet as `format` says); or, as multipart, the items with the files they name",
+        content(
+            (String = "application/x-ndjson"),
+            (ImportForm = "multipart/form-data"),
+        )),
     responses((status = 200, description = "Stored", body = ImportReply),
-              (status = 400, description = "An unknown format or a bad column mapping", body = super::ErrorBody),
+              (status = 400, description = "An unknown format, a bad column mapping, or a multipart body without one `items` part or with a part named twice", body = super::ErrorBody),
               (status = 413, body = super::ErrorBody),
-              (status = 422, description = "Bad lines or conflicts; nothing stored", body = ImportReply)))]
+              (status = 422, description = "Bad lines, conflicts, or a file that is not audio browsers play (corrupt, truncated) or a bad transcript, named with its line and reason; or a part whose name is not a relative path; nothing stored", body = ImportReply)))]
 pub async fn import<S: Store>(
     State(state): State<AppState<S>>,
     importer: Importer,
     Query(q): Query<ImportQuery>,
-    bytes: axum::body::Bytes,
-) -> ApiResult<(StatusCode, Json<ImportReply>)> {
-    let mut request = ImportRequest::native(ImportOptions {
+    request: axum::extract::Request,
+) -> ApiResult<axum::response::Response> {
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    let mut import_request = ImportRequest::native(ImportOptions {
         update: q.update,
         report_errors: q.report_errors.unwrap_or(10).min(1000),
     });
-    request.format = match q.format.as_deref() {
+    import_request.format = match q.format.as_deref() {
         None | Some("native") => Some(Format::Native),
         Some("auto") => None,
         Some(name) => Some(Format::from_name(name).ok_or_else(|| {
@@ -102,11 +132,29 @@ pub async fn import<S: Store>(
             ))
         })?),
     };
-    request.mapping = match q.mapping.as_deref() {
+    import_request.mapping = match q.mapping.as_deref() {
         None | Some("") => None,
         Some(text) => Some(
             Mapping::from_toml(text).map_err(|e| ApiError::BadRequest(format!("mapping: {e}")))?,
         ),
+    };
+    let bytes = if multipart {
+        let form = match axum::extract::Multipart::from_request(request, &state).await {
+            Ok(form) => form,
+            Err(rejection) => return Ok(rejection.into_response()),
+        };
+        let (items, parts) = read_form(form).await?;
+        import_request.media = Some(MediaOptions {
+            max_bytes: state.max_media_bytes,
+            parts,
+            ..MediaOptions::default()
+        });
+        items
+    } else {
+        match axum::body::Bytes::from_request(request, &state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) => return Ok(rejection.into_response()),
+        }
     };
     let input = upload_input(bytes)?;
     let imported = import_driver::run(
@@ -114,7 +162,7 @@ pub async fn import<S: Store>(
         Some(importer.actor.user.id),
         &importer.project,
         input,
-        &request,
+        &import_request,
         |_| {},
     )
     .await
@@ -141,7 +189,54 @@ pub async fn import<S: Store>(
                 .map(|d| d.format.name().to_owned()),
             detected: imported.detected.map(|d| d.why),
         }),
-    ))
+    )
+        .into_response())
+}
+
+/// The `items` part and the files, by the relative path each part is named by.
+async fn read_form(
+    mut form: axum::extract::Multipart,
+) -> ApiResult<(axum::body::Bytes, BTreeMap<String, axum::body::Bytes>)> {
+    let failed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge("the request body is larger than this endpoint accepts".into())
+        } else {
+            ApiError::BadRequest(format!("reading the multipart body: {}", e.body_text()))
+        }
+    };
+    let mut items = None;
+    let mut parts = BTreeMap::new();
+    while let Some(field) = form.next_field().await.map_err(failed)? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            return Err(ApiError::BadRequest(
+                "a multipart part has no name: name the items `items` and each file by its \
+                 relative path"
+                    .into(),
+            ));
+        };
+        let bytes = field.bytes().await.map_err(failed)?;
+        if name == "items" {
+            if items.replace(bytes).is_some() {
+                return Err(ApiError::BadRequest(
+                    "the part `items` is given twice".into(),
+                ));
+            }
+            continue;
+        }
+        plumbline_domain::media::check_file_path(&format!("part `{name}`"), &name)
+            .map_err(ApiError::Field)?;
+        if parts.insert(name.clone(), bytes).is_some() {
+            return Err(ApiError::BadRequest(format!(
+                "the part `{name}` is given twice"
+            )));
+        }
+    }
+    let items = items.ok_or_else(|| {
+        ApiError::BadRequest(
+            "the multipart body has no part named `items` (the items, native JSONL)".into(),
+        )
+    })?;
+    Ok((items, parts))
 }
 
 /// The uploaded bytes as the importer's input. Parquet is read from a file (its footer

@@ -12,6 +12,7 @@ mod leads;
 mod lifecycle;
 mod matrix;
 mod media;
+mod media_import;
 mod openapi;
 mod payloads;
 mod support;

@@ -130,6 +130,17 @@ fn the_document_says_what_the_handlers_do() {
         ],
         "{export}"
     );
+    // An import takes NDJSON, or multipart with the files its items name.
+    let import =
+        &doc["paths"]["/api/v1/projects/{project}/items"]["post"]["requestBody"]["content"];
+    let types: Vec<&String> = import.as_object().unwrap().keys().collect();
+    assert_eq!(
+        types,
+        ["application/x-ndjson", "multipart/form-data"],
+        "{import}"
+    );
+    let form = resolve(&doc, &import["multipart/form-data"]["schema"]);
+    assert_eq!(form["properties"]["items"]["format"], "binary", "{form}");
 }
 
 #[test]

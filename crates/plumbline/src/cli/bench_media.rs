@@ -39,31 +39,9 @@ pub async fn run(args: MediaBenchArgs) -> anyhow::Result<()> {
         bail!("--calls and --seconds must be at least 1");
     }
     let calls_dir = args.dir.join("calls");
-    std::fs::create_dir_all(&calls_dir)
-        .with_context(|| format!("cannot create {}", calls_dir.display()))?;
     let started = Instant::now();
     let items = args.dir.join("calls.jsonl");
-    let mut w = BufWriter::new(std::fs::File::create(&items)?);
-    let mut audio_bytes = 0u64;
-    for i in 0..args.calls {
-        let wav =
-            plumbline_media::encode_wav(&call_audio(i, args.seconds, args.rate), args.rate, 1);
-        audio_bytes += wav.len() as u64;
-        std::fs::write(calls_dir.join(format!("call-{i:05}.wav")), wav)?;
-        let end = f64::from(args.seconds);
-        serde_json::to_writer(
-            &mut w,
-            &json!({"id": format!("call-{i:05}"),
-                "context": [
-                    {"role": "user", "speaker": "customer", "content": "I want to close my account", "start": 0.5, "end": end / 2.0},
-                    {"role": "assistant", "speaker": "agent", "content": "I can help with that", "start": end / 2.0, "end": end - 0.5}],
-                "candidates": [{"id": "a", "content": "Sure."}, {"id": "b", "content": "First I need to verify you."}],
-                "media": {"path": format!("calls/call-{i:05}.wav")}}),
-        )?;
-        w.write_all(b"\n")?;
-    }
-    w.flush()?;
-    drop(w);
+    let audio_bytes = write_calls(&args.dir, args.calls, args.seconds, args.rate)?;
     eprintln!(
         "generated {} calls of {} s ({:.0} MB of WAV) in {:.1}s",
         args.calls,
@@ -83,6 +61,7 @@ pub async fn run(args: MediaBenchArgs) -> anyhow::Result<()> {
         media: Some(MediaOptions {
             dirs: vec![args.dir.clone()],
             max_bytes: DEFAULT_MAX_MEDIA_BYTES,
+            ..MediaOptions::default()
         }),
         ..ImportRequest::native(ImportOptions::default())
     };
@@ -115,6 +94,39 @@ pub async fn run(args: MediaBenchArgs) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&calls_dir);
     let _ = std::fs::remove_file(&items);
     Ok(())
+}
+
+/// Writes `calls` distinct WAV files under `dir/calls/` and `dir/calls.jsonl` naming
+/// them (preference items whose two timed turns span the call); the audio's bytes.
+pub(super) fn write_calls(
+    dir: &std::path::Path,
+    calls: u64,
+    seconds: u32,
+    rate: u32,
+) -> anyhow::Result<u64> {
+    let calls_dir = dir.join("calls");
+    std::fs::create_dir_all(&calls_dir)
+        .with_context(|| format!("cannot create {}", calls_dir.display()))?;
+    let mut w = BufWriter::new(std::fs::File::create(dir.join("calls.jsonl"))?);
+    let mut audio_bytes = 0u64;
+    for i in 0..calls {
+        let wav = plumbline_media::encode_wav(&call_audio(i, seconds, rate), rate, 1);
+        audio_bytes += wav.len() as u64;
+        std::fs::write(calls_dir.join(format!("call-{i:05}.wav")), wav)?;
+        let end = f64::from(seconds);
+        serde_json::to_writer(
+            &mut w,
+            &json!({"id": format!("call-{i:05}"),
+                "context": [
+                    {"role": "user", "speaker": "customer", "content": "I want to close my account", "start": 0.5, "end": end / 2.0},
+                    {"role": "assistant", "speaker": "agent", "content": "I can help with that", "start": end / 2.0, "end": end - 0.5}],
+                "candidates": [{"id": "a", "content": "Sure."}, {"id": "b", "content": "First I need to verify you."}],
+                "media": {"path": format!("calls/call-{i:05}.wav")}}),
+        )?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    Ok(audio_bytes)
 }
 
 /// A call-like signal: tones whose pitch and loudness wander like speech, with pauses,

@@ -93,6 +93,13 @@ pub struct ServeArgs {
     /// Keep the database afterwards and print its URL.
     #[arg(long)]
     keep: bool,
+    /// Also store this many calls with their audio (3 min, 8 kHz WAV) in a second
+    /// project, and time 64 KiB range requests of a reviewer while the annotators judge.
+    #[arg(long, default_value_t = 0)]
+    media_calls: u64,
+    /// Length of each of those calls in seconds.
+    #[arg(long, default_value_t = 180)]
+    media_seconds: u32,
     /// PostgreSQL: skip the ANALYZE of the engine's tables at the end of the warm-up,
     /// and measure the plans made from the statistics of the empty tables.
     #[arg(long)]
@@ -297,7 +304,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let t = Instant::now();
-    let (annotators, observer) = match super::open(&db_url, &args.dir).await? {
+    let (annotators, observer, media) = match super::open(&db_url, &args.dir).await? {
         AnyStore::Sqlite(s) => {
             let setup = setup(&s, &args).await?;
             // The import committed the whole database into the WAL; copying it into the
@@ -393,6 +400,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         };
         workers.push(tokio::spawn(w.run()));
     }
+    let ranges = media.map(|m| {
+        tokio::spawn(super::bench_ranges::read(
+            http.clone(),
+            urls.clone(),
+            m,
+            stop.clone(),
+            measuring.clone(),
+        ))
+    });
     // Controller: warm-up, measured window or drain, optional kill and restart.
     let mut killed = false;
     let mut measure_start = Instant::now();
@@ -457,6 +473,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         submit_lat.extend(stats.submit);
         abandoned += stats.abandoned;
     }
+    let (mut range_lat, range_failed) = match ranges {
+        Some(r) => r.await?,
+        None => (Vec::new(), 0),
+    };
+    range_lat.sort_unstable();
     let _ = sampler.await;
     if let Some(log) = &ack_log {
         log.lock().unwrap().flush()?;
@@ -487,6 +508,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "cycles_per_s": (measured_cycles as f64 / elapsed).round(),
         "next_ms": {"p50": pct(&next_lat, 0.5), "p99": pct(&next_lat, 0.99), "max": pct(&next_lat, 1.0)},
         "submit_ms": {"p50": pct(&submit_lat, 0.5), "p99": pct(&submit_lat, 0.99), "max": pct(&submit_lat, 1.0)},
+        "range_first_byte_ms": if args.media_calls > 0 {
+            json!({"requests": range_lat.len(), "failed": range_failed, "p50": pct(&range_lat, 0.5), "p99": pct(&range_lat, 0.99), "max": pct(&range_lat, 1.0)})
+        } else {
+            Value::Null
+        },
         "server_peak_rss_mb": (*peak_rss.lock().unwrap()).round(),
         // A restarted server's CPU before the kill is lost: no figure then.
         "cpu_ms_per_cycle": if killed { Value::Null } else { cpu_at_start.per_cycle(cpu_at_end, measured_cycles) },
@@ -516,7 +542,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Project, items, gold and annotators with tokens; and the token of a reviewer who
 /// watches whether the queue has drained (annotators see only their own progress).
-async fn setup<S: Store>(store: &S, args: &ServeArgs) -> anyhow::Result<(Vec<Annotator>, String)> {
+async fn setup<S: Store>(
+    store: &S,
+    args: &ServeArgs,
+) -> anyhow::Result<(
+    Vec<Annotator>,
+    String,
+    Option<super::bench_ranges::MediaProject>,
+)> {
     let settings = ProjectSettings {
         task: TaskKind::Preference,
         overlap: args.overlap,
@@ -588,7 +621,15 @@ async fn setup<S: Store>(store: &S, args: &ServeArgs) -> anyhow::Result<(Vec<Ann
         read,
     )
     .await?;
-    Ok((out, observer))
+    let media = if args.media_calls > 0 {
+        Some(
+            super::bench_ranges::setup(store, &args.dir, args.media_calls, args.media_seconds)
+                .await?,
+        )
+    } else {
+        None
+    };
+    Ok((out, observer, media))
 }
 
 /// A new member of `project` with `role` and an API token of `scopes`; the token.

@@ -233,6 +233,7 @@ fn media_options(file: &Path, media_dir: Option<&Path>, max_bytes: u64) -> Media
             .chain(media_dir.map(Path::to_path_buf))
             .collect(),
         max_bytes,
+        ..MediaOptions::default()
     }
 }
 

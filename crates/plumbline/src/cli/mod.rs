@@ -7,6 +7,7 @@ mod bench;
 mod bench_auth;
 mod bench_eval;
 mod bench_media;
+mod bench_ranges;
 mod bench_serve;
 mod bench_split;
 mod demo;
