@@ -4,7 +4,9 @@
 
 use plumbline_domain::{ProjectName, ProjectSettings, Rubric};
 use plumbline_store::audit::{AuditAction, AuditEvent};
-use plumbline_store::{IdentityStore, MediaStore, NewMedia, NewProject, NewUser, SqliteStore, Store};
+use plumbline_store::{
+    IdentityStore, MediaStore, NewMedia, NewProject, NewUser, SqliteStore, Store,
+};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
