@@ -114,6 +114,14 @@ impl SqliteStore {
                 .unwrap_or(Path::new("."));
             let trail = Arc::new(crate::audit::AuditTrail::open(dir)?);
             let mut writer = connect(&path)?;
+            // Every transaction on the writer takes the write lock at BEGIN. A deferred
+            // one that reads first (the audit append reads the chain's head) asks for
+            // the lock only at its first write, and SQLite then calls no busy handler:
+            // a read transaction waiting for the write lock could deadlock, so it fails
+            // at once with "database is locked" whenever another connection holds the
+            // lock, as the checkpointer does while it restarts the WAL. At BEGIN the
+            // busy timeout applies and the write waits its turn.
+            writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
             migrate::apply(&mut writer)?;
             crate::audit::register_sqlite_key(&writer, trail.key());
             let head = writer
@@ -322,8 +330,23 @@ fn backup_to(source: &Path, out: &Path) -> Result<u64> {
     result
 }
 
+/// The audit chain's last event, sequence number and hash.
+pub(crate) fn audit_head(conn: &Connection) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
 /// WAL size past which the checkpointer restarts the log (see [`spawn_checkpointer`]).
 const WAL_RESTART_BYTES: u64 = 256 << 20;
+
+/// Most frames a RESTART checkpoint may have to copy itself, under the write lock: 16 MiB
+/// of 16 KiB pages, some tens of milliseconds of writing.
+const RESTART_MAX_BEHIND_FRAMES: i64 = 1024;
 
 /// Checkpoints the WAL every 100 ms from its own connection (PASSIVE: never blocks the
 /// writer or readers) until the store is dropped.
@@ -344,18 +367,10 @@ const WAL_RESTART_BYTES: u64 = 256 << 20;
 /// and the RESTART right after has only the last few milliseconds' frames left; and its
 /// waits poll every 200 µs ([`checkpoint_wait`]) instead of SQLite's default sleeps of
 /// 1, 2, 5, 10 … ms, which can hold writes back for milliseconds after the last reader
-/// of the moment has finished.
-/// The audit chain's last event, sequence number and hash.
-pub(crate) fn audit_head(conn: &Connection) -> Result<Option<(i64, String)>> {
-    Ok(conn
-        .query_row(
-            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-}
-
+/// of the moment has finished. After a big import the PASSIVE pass can end far behind
+/// (a reader of an older snapshot keeps it from copying further), and the RESTART then
+/// waits until a pass leaves at most [`RESTART_MAX_BEHIND_FRAMES`] to copy.
+///
 /// Runs beside the writer: WAL checkpoints, and the audit anchor's checkpoints (at most
 /// one line every [`crate::audit::ANCHOR_INTERVAL`], off every request's path).
 fn spawn_checkpointer(
@@ -381,7 +396,11 @@ fn spawn_checkpointer(
             while store.strong_count() > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(100));
                 let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES);
-                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                // Frames in the log, and how many of them are in the database file now.
+                let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                });
+                let behind = passive.map_or(i64::MAX, |(log, copied)| log - copied);
                 if trail.due() {
                     let anchored = audit_head(&conn).and_then(|head| match head {
                         Some((seq, hash)) => trail.checkpoint(seq, &hash),
@@ -391,7 +410,13 @@ fn spawn_checkpointer(
                         tracing::warn!(error = %e, "no audit checkpoint this time");
                     }
                 }
-                if big && std::time::Instant::now() >= restart_after {
+                // Only with little left to copy: a RESTART copies what PASSIVE could not
+                // while holding the write lock, and after a big import that could be
+                // gigabytes, holding every write back past its busy timeout.
+                if big
+                    && behind <= RESTART_MAX_BEHIND_FRAMES
+                    && std::time::Instant::now() >= restart_after
+                {
                     // The first column is 1 when the checkpoint could not finish.
                     let done = conn
                         .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));

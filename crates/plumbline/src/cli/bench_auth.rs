@@ -165,12 +165,17 @@ pub async fn run(args: AuthArgs) -> anyhow::Result<()> {
     if args.logins == 0 || args.runs == 0 {
         bail!("--logins and --runs must be at least 1");
     }
-    let db = args
-        .dir
-        .join(format!("bench-auth-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    // A directory of its own: the audit key and anchor live beside the database, and an
+    // earlier run's anchor would not match this run's chain.
+    let scratch = args.dir.join(format!("bench-auth-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let result = run_in(&args, &scratch.join("bench.db")).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+async fn run_in(args: &AuthArgs, db: &std::path::Path) -> anyhow::Result<()> {
+    let db = db.to_owned();
     let store = SqliteStore::open(&db).await?;
     let password = "bench-correct-horse-battery";
     let hash = hash_password(password)?;
@@ -197,7 +202,7 @@ pub async fn run(args: AuthArgs) -> anyhow::Result<()> {
     }));
     let login_ms = time_logins(addr, args.logins, password).await?;
     let flood = if args.flood_clients > 0 {
-        Some(flood(addr, &args, password, &db).await?)
+        Some(flood(addr, args, password, &db).await?)
     } else {
         None
     };
@@ -239,9 +244,5 @@ pub async fn run(args: AuthArgs) -> anyhow::Result<()> {
         "audit_verify_events_per_s_runs": rates.iter().map(|r| r.round()).collect::<Vec<_>>(),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
-    drop(store);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
     Ok(())
 }
