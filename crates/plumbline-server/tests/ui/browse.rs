@@ -5,15 +5,11 @@
 //! a thread before judging the item (404 from the API, no thread drawn) and reads it
 //! after. Every page is checked by axe-core; screenshots at 1280 and 768 px.
 
-use crate::webdriver::{self, Browser};
-use crate::{RUBRIC, assert_accessible, item_line, judge_by_store, login, user};
-use plumbline_domain::{
-    CommentBody, Item, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind,
-};
-use plumbline_server::AppState;
-use plumbline_store::{
-    BrowseStore, IdentityStore, ImportMsg, ImportOptions, NewProject, SqliteStore, Store,
-};
+use crate::support;
+use crate::webdriver::Browser;
+use crate::{assert_accessible, item_line, judge_by_store, login, user};
+use plumbline_domain::{CommentBody, ProjectRole, TaskKind};
+use plumbline_store::{BrowseStore, IdentityStore};
 use serde_json::{Value, json};
 
 const ROWS: &str = "return Array.from(document.querySelectorAll('.items-table tbody td:first-child code')).map(function (c) { return c.textContent; });";
@@ -73,55 +69,17 @@ async fn sign_out(b: &Browser) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn item_browser_and_comments() {
-    if let Some(why) = webdriver::unavailable() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("browser tests cannot run in CI: {why}");
-        }
-        eprintln!("\n!!!!!!!! SKIPPING the browser tests: {why} !!!!!!!!\n");
+    if !support::browser_present("the item browser test") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("plumbline-ui-browse-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
-    let project = store
-        .create_project(
-            None,
-            NewProject {
-                name: ProjectName::parse("browse").unwrap(),
-                settings: ProjectSettings {
-                    overlap: 2,
-                    gold_rate: 0.0,
-                    ..ProjectSettings::default()
-                },
-                rubric: Rubric::from_toml(RUBRIC).unwrap(),
-            },
-        )
-        .await
-        .unwrap();
+    let (dir, store) = support::scratch_store("browse").await;
+    let project = support::preference_project(&store, "browse", 2).await;
     let loan = json!({"id": "loan-1", "task": "preference",
         "context": [{"role": "user", "content": "Why did my Overdraft Ceiling drop last week?"}],
         "candidates": [{"id": "a", "content": "Your limit was reviewed."}, {"id": "b", "content": "No idea."}]})
     .to_string();
     let lines: Vec<String> = (1..=6).map(item_line).chain([loan]).collect();
-    let items: Vec<_> = lines
-        .iter()
-        .enumerate()
-        .map(|(n, line)| {
-            let item = Item::from_json(line, TaskKind::Preference).unwrap();
-            plumbline_formats::feed::encode_item(&item, n as u64 + 1, TaskKind::Preference)
-        })
-        .collect();
-    let (tx, rx) = tokio::sync::mpsc::channel(2);
-    tx.send(ImportMsg::Items(items)).await.unwrap();
-    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
-    drop(tx);
-    assert!(
-        store
-            .import_items(None, project.id, ImportOptions::default(), rx)
-            .await
-            .unwrap()
-            .committed
-    );
+    support::import_lines(&store, &project, TaskKind::Preference, &lines).await;
     let lead = user(&store, "lena", false).await;
     let rita = user(&store, "rita", false).await;
     let ada = user(&store, "ada", false).await;
@@ -154,16 +112,7 @@ async fn item_browser_and_comments() {
         )
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(plumbline_server::serve(
-        listener,
-        AppState::new(store.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (base, _stop) = support::serve(&store).await;
     let items_url = format!("{base}/projects/browse/items");
     let b = Browser::start(1280, 900).await;
 

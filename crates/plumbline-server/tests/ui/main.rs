@@ -8,11 +8,11 @@
 
 mod browse;
 mod player;
+mod support;
 mod webdriver;
 mod workspace;
 
 use plumbline_domain::{Item, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind};
-use plumbline_server::AppState;
 use plumbline_server::auth::hash_password;
 use plumbline_store::{
     IdentityStore, ImportMsg, ImportOptions, NewProject, NewUser, Next, Project, SqliteStore,
@@ -203,39 +203,10 @@ async fn ranked_project(store: &SqliteStore, lead: &User, ada: &User, ben: &User
 }
 
 async fn start() -> Fixture {
-    let dir = std::env::temp_dir().join(format!("plumbline-ui-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
-    let project = store
-        .create_project(
-            None,
-            NewProject {
-                name: ProjectName::parse("banking").unwrap(),
-                settings: ProjectSettings {
-                    overlap: 2,
-                    gold_rate: 0.0,
-                    ..ProjectSettings::default()
-                },
-                rubric: Rubric::from_toml(RUBRIC).unwrap(),
-            },
-        )
-        .await
-        .unwrap();
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    let items: Vec<_> = (1..=14)
-        .map(|n| {
-            let item = Item::from_json(&item_line(n), TaskKind::Preference).unwrap();
-            plumbline_formats::feed::encode_item(&item, n as u64, TaskKind::Preference)
-        })
-        .collect();
-    tx.send(ImportMsg::Items(items)).await.unwrap();
-    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
-    drop(tx);
-    let out = store
-        .import_items(None, project.id, ImportOptions::default(), rx)
-        .await
-        .unwrap();
-    assert!(out.committed, "{out:?}");
+    let (dir, store) = support::scratch_store("main").await;
+    let project = support::preference_project(&store, "banking", 2).await;
+    let lines: Vec<String> = (1..=14).map(item_line).collect();
+    support::import_lines(&store, &project, TaskKind::Preference, &lines).await;
     let mixed = store
         .create_project(
             None,
@@ -371,16 +342,7 @@ async fn start() -> Fixture {
     judge_by_store(&store, &eve, &project, true).await;
     trend_project(&store, &dir, &lead, &ada, &ben).await;
     ranked_project(&store, &lead, &ada, &ben).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(plumbline_server::serve(
-        listener,
-        AppState::new(store.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (base, stop) = support::serve(&store).await;
     Fixture {
         base,
         store,
@@ -616,11 +578,7 @@ fn assignment_js() -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_workflow() {
-    if let Some(why) = webdriver::unavailable() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("browser tests cannot run in CI: {why}");
-        }
-        eprintln!("\n!!!!!!!! SKIPPING the browser tests: {why} !!!!!!!!\n");
+    if !support::browser_present("the browser tests") {
         return;
     }
     let fx = start().await;
@@ -1755,16 +1713,7 @@ async fn judging_fragment_figure() {
         .add_member(None, project.id, who.id, ProjectRole::Annotator)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(plumbline_server::serve(
-        listener,
-        AppState::new(store.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (base, _stop) = support::serve(&store).await;
     let http = reqwest::Client::new();
     let r = http
         .post(format!("{base}/api/v1/session"))

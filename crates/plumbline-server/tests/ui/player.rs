@@ -6,15 +6,12 @@
 //! queue. axe-core checks every page. Without espeak-ng or Chromium the test skips
 //! loudly, and fails when `CI=true`.
 
-use super::webdriver::{self, Browser};
-use super::{CTRL_ENTER, RUBRIC, assert_accessible, assert_axe_clean, judge_by_store, login, user};
+use super::support;
+use super::webdriver::Browser;
+use super::{CTRL_ENTER, assert_accessible, assert_axe_clean, judge_by_store, login, user};
 use axum::body::Bytes;
-use plumbline_domain::{Item, ProjectName, ProjectRole, ProjectSettings, Rubric, TaskKind};
-use plumbline_server::AppState;
-use plumbline_store::{
-    IdentityStore, ImportMsg, ImportOptions, MediaStore, NewMedia, NewProject, Project,
-    SqliteStore, Store,
-};
+use plumbline_domain::{ProjectRole, TaskKind};
+use plumbline_store::{IdentityStore, MediaStore, NewMedia, Project, SqliteStore};
 use serde_json::{Value, json};
 
 const ALT: char = '\u{E00A}';
@@ -159,45 +156,11 @@ fn call_item(id: &str, media: &Value, turns: &[(f64, f64, f64)]) -> String {
 }
 
 async fn project(store: &SqliteStore, name: &str, overlap: u32, lines: &[String]) -> Project {
-    let p = store
-        .create_project(
-            None,
-            NewProject {
-                name: ProjectName::parse(name).unwrap(),
-                settings: ProjectSettings {
-                    overlap,
-                    gold_rate: 0.0,
-                    ..ProjectSettings::default()
-                },
-                rubric: Rubric::from_toml(RUBRIC).unwrap(),
-            },
-        )
-        .await
-        .unwrap();
+    let p = support::preference_project(store, name, overlap).await;
     if !lines.is_empty() {
-        import(store, &p, lines).await;
+        support::import_lines(store, &p, TaskKind::Preference, lines).await;
     }
     p
-}
-
-async fn import(store: &SqliteStore, p: &Project, lines: &[String]) {
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    let items: Vec<_> = lines
-        .iter()
-        .enumerate()
-        .map(|(n, line)| {
-            let item = Item::from_json(line, TaskKind::Preference).unwrap();
-            plumbline_formats::feed::encode_item(&item, n as u64 + 1, TaskKind::Preference)
-        })
-        .collect();
-    tx.send(ImportMsg::Items(items)).await.unwrap();
-    tx.send(ImportMsg::Finish { commit: true }).await.unwrap();
-    drop(tx);
-    let out = store
-        .import_items(None, p.id, ImportOptions::default(), rx)
-        .await
-        .unwrap();
-    assert!(out.committed, "{out:?}");
 }
 
 /// The judging page's player: `audio`, its root, the transcript's timed turns.
@@ -243,12 +206,7 @@ fn approx(s: &Value, t: f64, within: f64) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_judging_page_plays_the_call() {
-    if let Some(why) = webdriver::unavailable() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "browser tests cannot run in CI: {why}"
-        );
-        eprintln!("\n!!!!!!!! SKIPPING the player's browser test: {why} !!!!!!!!\n");
+    if !support::browser_present("the player's browser test") {
         return;
     }
     let Some(spoken) = speech(
@@ -286,9 +244,10 @@ async fn the_judging_page_plays_the_call() {
             (s, s + 4.5, if i % 7 == 3 { 0.6 } else { 0.9 })
         })
         .collect();
-    import(
+    support::import_lines(
         &store,
         &calls,
+        TaskKind::Preference,
         &[
             call_item("call-1", &short, &turns),
             call_item("call-long", &long, &long_turns),
@@ -299,9 +258,10 @@ async fn the_judging_page_plays_the_call() {
     // audio has no peaks (as Opus has none): the player works without a waveform.
     let review = project(&store, "calls-review", 2, &[]).await;
     let short_review = store_audio(&store, &review, spoken.clone(), &[], false).await;
-    import(
+    support::import_lines(
         &store,
         &review,
+        TaskKind::Preference,
         &[call_item("call-r", &short_review, &turns)],
     )
     .await;
@@ -323,16 +283,7 @@ async fn the_judging_page_plays_the_call() {
     judge_by_store(&store, &ada, &review, true).await;
     judge_by_store(&store, &ben, &review, false).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(plumbline_server::serve(
-        listener,
-        AppState::new(store.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (base, _stop) = support::serve(&store).await;
     let b = Browser::start(1280, 900).await;
     login(&b, &base, "chloe").await;
     b.goto(&format!("{base}/projects/calls/judge")).await;

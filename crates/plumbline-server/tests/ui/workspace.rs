@@ -3,9 +3,9 @@
 //! and issue them a new link, and the invited user choosing a password on the link's
 //! page. Screenshots at 1280 px and 768 px; axe-core and layout shift on every page.
 
-use crate::webdriver::{self, Browser};
+use crate::support;
+use crate::webdriver::Browser;
 use crate::{assert_accessible, user};
-use plumbline_server::AppState;
 use plumbline_store::{IdentityStore, ItemFilter, Project, SqliteStore, Store, WorkStore};
 use serde_json::{Value, json};
 
@@ -70,27 +70,12 @@ async fn text(b: &Browser, css: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lead_workspace() {
-    if let Some(why) = webdriver::unavailable() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("browser tests cannot run in CI: {why}");
-        }
-        eprintln!("\n!!!!!!!! SKIPPING the workspace browser test: {why} !!!!!!!!\n");
+    if !support::browser_present("the workspace browser test") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("plumbline-ui-workspace-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let store = SqliteStore::open(&dir.join("db.sqlite")).await.unwrap();
+    let (dir, store) = support::scratch_store("workspace").await;
     user(&store, "root", true).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(plumbline_server::serve(
-        listener,
-        AppState::new(store.clone()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (base, _stop) = support::serve(&store).await;
     let b = Browser::start(1280, 900).await;
     // The confirmations of this walk are always accepted.
     let accept_confirms = "window.confirm = function () { return true; }; return true;";
