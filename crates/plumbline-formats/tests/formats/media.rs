@@ -11,30 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// A scratch directory holding `calls/hello.wav` (about 5 s of speech), or `None`.
 fn call_dir(test: &str) -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "plumbline-formats-media-{test}-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(dir.join("calls")).unwrap();
-    let wav = dir.join("calls/hello.wav");
-    match std::process::Command::new("espeak-ng")
-        .args([
-            "-w",
-            wav.to_str().unwrap(),
-            "Hello, my card number is four five five six, thank you.",
-        ])
-        .output()
-    {
-        Ok(out) if out.status.success() => Some(dir),
-        other => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "espeak-ng is needed under CI: {other:?}"
-            );
-            eprintln!("*** SKIPPED: espeak-ng is not installed (apt-get install espeak-ng) ***");
-            None
-        }
-    }
+    crate::support::speech_dir(&format!("media-{test}"), "hello.wav")
 }
 
 fn line(id: &str, media: &str, turn_end: f64) -> String {

@@ -121,3 +121,38 @@ pub fn payloads(item: &NewItem) -> Vec<serde_json::Value> {
         .map(|j| serde_json::from_str(&j.payload).unwrap())
         .collect()
 }
+
+/// Runs an audio tool of the media tests; `false` (a loud skip) when it is missing or
+/// fails, which under `CI=true` fails the test instead.
+pub fn run_tool(tool: &str, args: &[&str]) -> bool {
+    match std::process::Command::new(tool).args(args).output() {
+        Ok(out) if out.status.success() => true,
+        other => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{tool} is needed under CI: {other:?}"
+            );
+            eprintln!(
+                "*** SKIPPED: {tool} is not installed (espeak-ng, opus-tools, mkvtoolnix) ***"
+            );
+            false
+        }
+    }
+}
+
+/// A scratch directory `plumbline-formats-{name}-{pid}` with `calls/{wav}`, a sentence
+/// of real speech from espeak-ng; `None` without espeak-ng (see [`run_tool`]).
+pub fn speech_dir(name: &str, wav: &str) -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("plumbline-formats-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("calls")).unwrap();
+    let path = dir.join("calls").join(wav);
+    run_tool(
+        "espeak-ng",
+        &[
+            "-w",
+            path.to_str().unwrap(),
+            "Hello, my card number is four five five six, thank you.",
+        ],
+    )
+    .then_some(dir)
+}

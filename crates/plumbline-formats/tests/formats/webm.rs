@@ -3,43 +3,18 @@
 //! the container, and refuses a cut or damaged file naming the file and the reason.
 //! Without the tools the case skips loudly by hand and fails under CI=true.
 
-use crate::support::{Got, options, read_input};
+use crate::support::{Got, options, read_input, run_tool};
 use plumbline_domain::TaskKind;
 use plumbline_formats::media::MediaOptions;
 use plumbline_formats::{Format, Input};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn run(tool: &str, args: &[&str]) -> bool {
-    match Command::new(tool).args(args).output() {
-        Ok(out) if out.status.success() => true,
-        other => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{tool} is needed under CI: {other:?}"
-            );
-            eprintln!(
-                "*** SKIPPED: {tool} is not installed (espeak-ng, opus-tools, mkvtoolnix) ***"
-            );
-            false
-        }
-    }
-}
 
 /// A scratch directory holding `calls/c1.webm` and the WAV it was made from.
 fn call_dir() -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("plumbline-formats-webm-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("calls")).unwrap();
+    let dir = crate::support::speech_dir("webm", "c1.wav")?;
     let p = |name: &str| dir.join("calls").join(name).to_str().unwrap().to_owned();
-    let made = run(
-        "espeak-ng",
-        &[
-            "-w",
-            &p("c1.wav"),
-            "Hello, my card number is four five five six, thank you.",
-        ],
-    ) && run("opusenc", &["--quiet", &p("c1.wav"), &p("c1.opus")])
-        && run(
+    let made = run_tool("opusenc", &["--quiet", &p("c1.wav"), &p("c1.opus")])
+        && run_tool(
             "mkvmerge",
             &["-q", "--webm", "-o", &p("c1.webm"), &p("c1.opus")],
         );

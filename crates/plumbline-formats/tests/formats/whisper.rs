@@ -12,33 +12,9 @@ use std::path::{Path, PathBuf};
 /// A scratch directory with `calls/c1.json` (WhisperX) and `calls/c1.wav` (about 3.7 s
 /// of speech), or `None` without espeak-ng (failing under CI=true).
 fn call_dir(test: &str) -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "plumbline-formats-whisper-{test}-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(dir.join("calls")).unwrap();
-    let wav = dir.join("calls/c1.wav");
-    match std::process::Command::new("espeak-ng")
-        .args([
-            "-w",
-            wav.to_str().unwrap(),
-            "Hello, my card number is four five five six, thank you.",
-        ])
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            std::fs::copy(fixture("whisper/whisperx.json"), dir.join("calls/c1.json")).unwrap();
-            Some(dir)
-        }
-        other => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "espeak-ng is needed under CI: {other:?}"
-            );
-            eprintln!("*** SKIPPED: espeak-ng is not installed (apt-get install espeak-ng) ***");
-            None
-        }
-    }
+    let dir = crate::support::speech_dir(&format!("whisper-{test}"), "c1.wav")?;
+    std::fs::copy(fixture("whisper/whisperx.json"), dir.join("calls/c1.json")).unwrap();
+    Some(dir)
 }
 
 fn import(dir: &Path, lines: &[String], format: Option<Format>) -> Got {

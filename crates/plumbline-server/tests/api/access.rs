@@ -27,7 +27,7 @@ fn session_cookie(r: &reqwest::Response) -> String {
         set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
         "{set}"
     );
-    set.split(';').next().unwrap().to_owned()
+    cookie_of(r)
 }
 
 #[tokio::test]

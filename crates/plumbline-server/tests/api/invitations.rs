@@ -96,13 +96,7 @@ async fn an_invited_user_chooses_a_password_once_and_is_signed_in() {
 
     let r = accept(&app, &secret, "ivy-chooses-this-one").await;
     assert_eq!(r.status(), StatusCode::OK);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_of(&r);
     let me: Value = app
         .http
         .get(app.url("/api/v1/session"))

@@ -3,7 +3,7 @@
 //! table, and reinstatement of an annotator on probation.
 
 use crate::engine::{As, engine_project, member, pref};
-use crate::support::{App, password_of};
+use crate::support::{App, cookie_of, password_of};
 use plumbline_domain::{ProjectRole, ProjectSettings, TaskKind, UserId};
 use plumbline_store::{
     IdentityStore, ImportMsg, ImportOptions, NewGold, NewItem, Next, NoTask, Project, Purpose,
@@ -122,13 +122,7 @@ async fn settings_change_by_patch_for_leads_only() {
         .send()
         .await
         .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_of(&login);
     let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
         .as_str()
         .unwrap()
@@ -413,13 +407,7 @@ async fn quality_table_and_reinstatement() {
         .send()
         .await
         .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_of(&login);
     let page = app
         .http
         .get(app.url("/projects/qual/dashboard"))

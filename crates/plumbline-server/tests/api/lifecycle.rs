@@ -29,13 +29,7 @@ struct Browser {
 async fn sign_in(app: &App, name: &str, password: &str) -> Browser {
     let r = login_from(app, "192.0.2.1", name, password).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_of(&r);
     let v: Value = r.json().await.unwrap();
     Browser {
         cookie,

@@ -11,29 +11,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn speech() -> Option<Vec<u8>> {
-    let path = std::env::temp_dir().join(format!("plumbline-api-media-{}.wav", std::process::id()));
-    let made = std::process::Command::new("espeak-ng")
-        .args([
-            "-w",
-            path.to_str().unwrap(),
-            "Thank you for calling, my card number is four five five six.",
-        ])
-        .output();
-    match made {
-        Ok(out) if out.status.success() => {
-            let bytes = std::fs::read(&path).unwrap();
-            std::fs::remove_file(&path).unwrap();
-            Some(bytes)
-        }
-        other => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "espeak-ng is needed under CI: {other:?}"
-            );
-            eprintln!("*** SKIPPED: espeak-ng is not installed (apt-get install espeak-ng) ***");
-            None
-        }
-    }
+    crate::support::speech(
+        "media",
+        "Thank you for calling, my card number is four five five six.",
+    )
 }
 
 async fn fetch(who: &As, path: &str, range: Option<&str>) -> reqwest::Response {

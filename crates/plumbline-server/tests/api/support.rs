@@ -139,3 +139,38 @@ impl Drop for App {
 pub fn password_of(name: &str) -> String {
     format!("{name}-correct-horse-battery")
 }
+
+/// The `name=value` of the session cookie a sign-in response sets.
+pub fn cookie_of(r: &reqwest::Response) -> String {
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// `sentence` spoken by espeak-ng as WAV bytes; `None` (a loud skip) when espeak-ng is not
+/// installed, a failure under `CI=true`. `tag` keeps concurrent tests' files apart.
+pub fn speech(tag: &str, sentence: &str) -> Option<Vec<u8>> {
+    let path = std::env::temp_dir().join(format!("plumbline-api-{tag}-{}.wav", std::process::id()));
+    let made = std::process::Command::new("espeak-ng")
+        .args(["-w", path.to_str().unwrap(), sentence])
+        .output();
+    match made {
+        Ok(out) if out.status.success() => {
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::remove_file(&path).unwrap();
+            Some(bytes)
+        }
+        other => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "espeak-ng is needed under CI: {other:?}"
+            );
+            eprintln!("*** SKIPPED: espeak-ng is not installed (apt-get install espeak-ng) ***");
+            None
+        }
+    }
+}

@@ -858,6 +858,18 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
 
+/// Commits `tx` when the engine's decision went through; a refusal is handed back and
+/// the transaction rolls back as it drops.
+fn commit_decided<T>(tx: Transaction<'_>, decided: WorkResult<T>) -> Result<WorkResult<T>> {
+    match decided {
+        Ok(v) => {
+            tx.commit()?;
+            Ok(Ok(v))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
 impl WorkStore for SqliteStore {
     async fn next_task(&self, annotator: UserId, project: ProjectId) -> Result<Next> {
         self.write_grouped(move |conn| Ok(next_in(conn, annotator, project)?))
@@ -1020,13 +1032,8 @@ impl WorkStore for SqliteStore {
                 let g = GoldVersion::expert(actor, item, version, &r);
                 Ok(insert_gold(&tx, project, &g, now_ms())?)
             };
-            match run() {
-                Ok(g) => {
-                    tx.commit()?;
-                    Ok(Ok(g))
-                }
-                Err(e) => Ok(Err(e)),
-            }
+            let decided = run();
+            commit_decided(tx, decided)
         })
         .await?
     }
@@ -1089,13 +1096,8 @@ impl WorkStore for SqliteStore {
                 )?;
                 Ok(gold)
             };
-            match run() {
-                Ok(g) => {
-                    tx.commit()?;
-                    Ok(Ok(g))
-                }
-                Err(e) => Ok(Err(e)),
-            }
+            let decided = run();
+            commit_decided(tx, decided)
         })
         .await?
     }
@@ -1144,13 +1146,8 @@ impl WorkStore for SqliteStore {
                 )?;
                 Ok(candidate_by_id(&tx, project, id)?)
             };
-            match run() {
-                Ok(c) => {
-                    tx.commit()?;
-                    Ok(Ok(c))
-                }
-                Err(e) => Ok(Err(e)),
-            }
+            let decided = run();
+            commit_decided(tx, decided)
         })
         .await?
     }
@@ -1230,13 +1227,8 @@ impl WorkStore for SqliteStore {
                 };
                 Ok(DecisionRecord { id, item: decision.item.clone(), gold })
             };
-            match run() {
-                Ok(d) => {
-                    tx.commit()?;
-                    Ok(Ok(d))
-                }
-                Err(e) => Ok(Err(e)),
-            }
+            let decided = run();
+            commit_decided(tx, decided)
         })
         .await?
     }
