@@ -26,36 +26,13 @@ pub struct ParquetRows {
     groups: Vec<u64>,
 }
 
-thread_local! {
-    /// Set while this thread is inside the `parquet` crate, whose panics on corrupt
-    /// input become errors here and need not be printed by the panic hook.
-    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 /// Runs `f` (a call into the `parquet` crate) and turns a panic into its message. The
 /// crate panics on some corrupt files (a thrift unwrap, capacity overflow, an RLE
 /// index, a bit-width assertion) where it should return an error; a corrupt file must
 /// be refused, not bring the process down. The panic hook stays quiet for these.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    static QUIET: std::sync::Once = std::sync::Once::new();
-    QUIET.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !INSIDE.with(|c| c.get()) {
-                previous(info);
-            }
-        }));
-    });
-    let was = INSIDE.with(|c| c.replace(true));
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    INSIDE.with(|c| c.set(was));
-    out.map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the reader failed".into())
-    })
+    plumbline_media::guard::catch_panic(f)
+        .map_err(|why| why.unwrap_or_else(|| "the reader failed".into()))
 }
 
 /// Opens a Parquet file: its column names and its rows. A truncated, corrupt or foreign

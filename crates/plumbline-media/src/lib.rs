@@ -7,6 +7,7 @@
 
 mod decode;
 mod ebml;
+pub mod guard;
 mod peaks;
 mod sniff;
 mod wav;
@@ -139,12 +140,6 @@ pub fn prepare(
     })
 }
 
-thread_local! {
-    /// Set while this thread decodes, whose panics on corrupt input become errors here
-    /// and need not be printed by the panic hook.
-    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 /// Runs a decode and turns a panic into a refusal of the file. symphonia's demuxers
 /// panic on some corrupt input (the Matroska reader shifts by a negative width on an
 /// EBML size byte of zero) where they should return an error; a corrupt upload must be
@@ -154,24 +149,8 @@ fn guarded<T>(
     container: Container,
     f: impl FnOnce() -> Result<T, MediaError>,
 ) -> Result<T, MediaError> {
-    static QUIET: std::sync::Once = std::sync::Once::new();
-    QUIET.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !INSIDE.with(|c| c.get()) {
-                previous(info);
-            }
-        }));
-    });
-    let was = INSIDE.with(|c| c.replace(true));
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    INSIDE.with(|c| c.set(was));
-    out.unwrap_or_else(|payload| {
-        let why = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the demuxer failed".into());
+    guard::catch_panic(f).unwrap_or_else(|why| {
+        let why = why.unwrap_or_else(|| "the demuxer failed".into());
         Err(MediaError::Corrupt(format!(
             "the {container:?} file does not decode: {why}"
         )))
